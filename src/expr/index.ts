@@ -1,0 +1,10 @@
+/**
+ * The CEL expression engine: parser, checker and closure compiler.
+ *
+ * @module
+ */
+export type * from "./ast.js";
+export { Source } from "./ast.js";
+export { CompileError, EvalError, formatIssue, formatIssues } from "./errors.js";
+export type { Issue, IssueCode, EvalErrorCode } from "./errors.js";
+export { CelUint, CelTimestamp, CelDuration, CelType, CelError, TYPES } from "./values.js";
