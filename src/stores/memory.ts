@@ -1,0 +1,396 @@
+/**
+ * An in-memory {@link RunStore}: for tests, embedding and benchmarks.
+ *
+ * Runs are kept per `(environment, app, function)` in an array sorted by `(startedAt, id)`, so a
+ * scan page is two binary searches and one `slice`. Stored records are deep-frozen copies: scans
+ * hand out the stored objects themselves (no per-run allocation), and nobody can change them
+ * behind the store's back. A status change replaces the record object in both indexes.
+ *
+ * Every method runs synchronously to completion inside its promise, so each call is atomic with
+ * respect to every other call: `commitBatch` needs no lock.
+ *
+ * @module
+ */
+import {
+  StoreError,
+  compareCursor,
+  isNonTerminal,
+  normalizeCancellationRecord,
+  normalizeCheckpoint,
+  normalizeCommitBatch,
+  normalizeRunIds,
+  normalizeRunRecord,
+  normalizeScanQuery,
+  checkRunStatus,
+  checkIdempotency,
+  checkListOptions,
+  type CancellationPage,
+  type CancellationRecord,
+  type Checkpoint,
+  type CommitBatch,
+  type CommitResult,
+  type CreateResult,
+  type Cursor,
+  type RunRecord,
+  type RunStatus,
+  type RunStore,
+  type ScanPage,
+  type ScanQuery,
+} from "./types.js";
+
+/** Options of {@link MemoryRunStore}. */
+export interface MemoryRunStoreOptions {
+  /** Clock for `updatedAt` of cancellation records, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** The runs of one `(environment, app, function)`. */
+interface Partition {
+  /** Sorted by `(startedAt, id)` unless `unsorted`; may hold replaced records while `stale`. */
+  runs: RunRecord[];
+  /** Some insert broke the order: sort before the next binary search. */
+  unsorted: boolean;
+  /** Some record in `runs` was replaced by an insert elsewhere: filter before use. */
+  stale: boolean;
+}
+
+function partitionKey(environmentId: string, appId: string, functionId: string): string {
+  // JSON keeps the three parts apart whatever characters they hold.
+  return JSON.stringify([environmentId, appId, functionId]);
+}
+
+/** First index whose run starts at or after `time`. */
+function lowerBoundTime(runs: readonly RunRecord[], time: number): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (runs[mid]!.startedAt < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose run starts after `time`. */
+function upperBoundTime(runs: readonly RunRecord[], time: number): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (runs[mid]!.startedAt <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose run lies strictly after `cursor` in `(startedAt, id)` order. */
+function upperBoundCursor(runs: readonly RunRecord[], cursor: Cursor): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareCursor(runs[mid]!, cursor) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A stored run with a new status; `cancellationId` only when the new status is `cancelled`. */
+function withStatus(run: RunRecord, status: RunStatus, cancellationId: string | undefined): RunRecord {
+  const next: {
+    id: string;
+    environmentId?: string;
+    appId: string;
+    functionId: string;
+    startedAt: number;
+    status: RunStatus;
+    event: RunRecord["event"];
+    cancellationId?: string;
+  } = {
+    id: run.id,
+    environmentId: run.environmentId!,
+    appId: run.appId,
+    functionId: run.functionId,
+    startedAt: run.startedAt,
+    status,
+    event: run.event,
+  };
+  if (status === "cancelled" && cancellationId !== undefined) next.cancellationId = cancellationId;
+  return Object.freeze(next);
+}
+
+function applyCheckpoint(record: CancellationRecord, checkpoint: Checkpoint, now: number): CancellationRecord {
+  const cursor = checkpoint.cursor ?? record.cursor;
+  const next = {
+    ...record,
+    status: checkpoint.status,
+    counts: checkpoint.counts,
+    updatedAt: Math.max(record.updatedAt, now),
+  };
+  return Object.freeze(cursor === undefined ? next : { ...next, cursor });
+}
+
+/**
+ * A {@link RunStore} held in process memory. Fast: a scan page costs two binary searches and a
+ * `slice` of stored (frozen) records.
+ *
+ * Idempotency keys are scoped by environment; deleting a cancellation frees its key, so the key
+ * can start a new cancellation afterwards.
+ */
+export class MemoryRunStore implements RunStore {
+  readonly #now: () => number;
+  #closed = false;
+  #runsById = new Map<string, RunRecord>();
+  #partitions = new Map<string, Partition>();
+  #cancellations = new Map<string, CancellationRecord>();
+  /** `JSON.stringify([environmentId, key])` → the record created under it and its request hash. */
+  #idempotency = new Map<string, { readonly id: string; readonly requestHash: string }>();
+  /** Cancellation id → its idempotency map key, to free the key on delete. */
+  #keyOfCancellation = new Map<string, string>();
+  /** Cancellation ids newest first; rebuilt lazily after a create or delete. */
+  #sortedCancellationIds: string[] | undefined = [];
+
+  /** @param options - See {@link MemoryRunStoreOptions}. */
+  constructor(options: MemoryRunStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of runs stored. */
+  get runCount(): number {
+    return this.#runsById.size;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+  }
+
+  #partitionOf(run: RunRecord): Partition {
+    const key = partitionKey(run.environmentId!, run.appId, run.functionId);
+    let partition = this.#partitions.get(key);
+    if (partition === undefined) {
+      partition = { runs: [], unsorted: false, stale: false };
+      this.#partitions.set(key, partition);
+    }
+    return partition;
+  }
+
+  /** Drops replaced records and restores the order. */
+  #ready(partition: Partition): Partition {
+    if (partition.stale) {
+      const byId = this.#runsById;
+      partition.runs = partition.runs.filter((run) => byId.get(run.id) === run);
+      partition.stale = false;
+    }
+    if (partition.unsorted) {
+      partition.runs.sort(compareCursor);
+      partition.unsorted = false;
+    }
+    return partition;
+  }
+
+  /** Swaps a stored record for its new version in both indexes. */
+  #replace(old: RunRecord, next: RunRecord): void {
+    this.#runsById.set(next.id, next);
+    const partition = this.#ready(this.#partitionOf(old));
+    const runs = partition.runs;
+    const index = upperBoundCursor(runs, old) - 1;
+    if (index < 0 || runs[index] !== old) throw new Error(`memory store index out of sync for run ${old.id}`);
+    runs[index] = next;
+  }
+
+  /** {@inheritDoc RunStore.insertRuns} */
+  async insertRuns(runs: readonly RunRecord[]): Promise<void> {
+    this.#assertOpen();
+    if (!Array.isArray(runs)) throw new StoreError("invalid_run", "runs must be an array of run records");
+    // Validate (and copy) every run before touching the indexes: a bad run leaves no trace.
+    const records = new Array<RunRecord>(runs.length);
+    for (let i = 0; i < runs.length; i++) records[i] = normalizeRunRecord(runs[i], { label: `runs[${i}]` });
+    for (const record of records) {
+      const old = this.#runsById.get(record.id);
+      if (old !== undefined) this.#partitionOf(old).stale = true;
+      this.#runsById.set(record.id, record);
+      const partition = this.#partitionOf(record);
+      const list = partition.runs;
+      if (!partition.unsorted && list.length > 0 && compareCursor(list[list.length - 1]!, record) >= 0) partition.unsorted = true;
+      list.push(record);
+    }
+  }
+
+  /** {@inheritDoc RunStore.getRun} */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    this.#assertOpen();
+    return this.#runsById.get(id);
+  }
+
+  /** {@inheritDoc RunStore.setRunStatus} */
+  async setRunStatus(ids: readonly string[], status: RunStatus, options: { readonly force?: boolean } = {}): Promise<number> {
+    this.#assertOpen();
+    const unique = normalizeRunIds(ids);
+    checkRunStatus(status);
+    let changed = 0;
+    for (const id of unique) {
+      const run = this.#runsById.get(id);
+      if (run === undefined || run.status === status) continue;
+      if (!isNonTerminal(run.status) && options.force !== true) continue;
+      this.#replace(run, withStatus(run, status, run.cancellationId));
+      changed++;
+    }
+    return changed;
+  }
+
+  /** {@inheritDoc RunStore.scanRuns} */
+  async scanRuns(query: ScanQuery): Promise<ScanPage> {
+    this.#assertOpen();
+    const q = normalizeScanQuery(query);
+    const stored = this.#partitions.get(partitionKey(q.environmentId, q.appId, q.functionId));
+    if (stored === undefined) return { runs: [] };
+    const runs = this.#ready(stored).runs;
+    let start = q.startedAfter === undefined ? 0 : lowerBoundTime(runs, q.startedAfter);
+    if (q.after !== undefined) start = Math.max(start, upperBoundCursor(runs, q.after));
+    const end = upperBoundTime(runs, q.startedBefore);
+    if (start >= end) return { runs: [] };
+    const stop = Math.min(end, start + q.limit);
+    const page = runs.slice(start, stop);
+    if (stop === end) return { runs: page };
+    const last = page[page.length - 1]!;
+    return { runs: page, next: { startedAt: last.startedAt, id: last.id } };
+  }
+
+  /** {@inheritDoc RunStore.commitBatch} */
+  async commitBatch(batch: CommitBatch): Promise<CommitResult> {
+    this.#assertOpen();
+    const b = normalizeCommitBatch(batch);
+    const record = this.#cancellations.get(b.cancellationId);
+    if (record === undefined) return { ok: false, reason: "gone" };
+    const cancelled: string[] = [];
+    for (const id of b.runIds) {
+      const run = this.#runsById.get(id);
+      if (
+        run === undefined ||
+        !isNonTerminal(run.status) ||
+        run.functionId !== record.functionId ||
+        run.appId !== record.appId ||
+        run.environmentId !== record.environmentId
+      ) {
+        continue;
+      }
+      this.#replace(run, withStatus(run, "cancelled", record.id));
+      cancelled.push(id);
+    }
+    this.#cancellations.set(record.id, applyCheckpoint(record, b.checkpoint, this.#now()));
+    return { ok: true, cancelled };
+  }
+
+  /** {@inheritDoc RunStore.createCancellation} */
+  async createCancellation(
+    record: CancellationRecord,
+    idempotency?: { readonly key: string; readonly requestHash: string },
+  ): Promise<CreateResult> {
+    this.#assertOpen();
+    const stored = normalizeCancellationRecord(record);
+    let mapKey: string | undefined;
+    if (idempotency !== undefined) {
+      checkIdempotency(idempotency);
+      mapKey = JSON.stringify([stored.environmentId, idempotency.key]);
+      const existing = this.#idempotency.get(mapKey);
+      if (existing !== undefined) {
+        return { created: false, record: this.#cancellations.get(existing.id)!, requestHash: existing.requestHash };
+      }
+    }
+    if (this.#cancellations.has(stored.id)) {
+      throw new StoreError("duplicate_cancellation", `a cancellation with id ${stored.id} already exists`);
+    }
+    this.#cancellations.set(stored.id, stored);
+    this.#sortedCancellationIds = undefined;
+    if (mapKey !== undefined && idempotency !== undefined) {
+      this.#idempotency.set(mapKey, { id: stored.id, requestHash: idempotency.requestHash });
+      this.#keyOfCancellation.set(stored.id, mapKey);
+    }
+    return { created: true, record: stored };
+  }
+
+  /** {@inheritDoc RunStore.getCancellation} */
+  async getCancellation(id: string, environmentId?: string): Promise<CancellationRecord | undefined> {
+    this.#assertOpen();
+    const record = this.#cancellations.get(id);
+    if (record === undefined || (environmentId !== undefined && record.environmentId !== environmentId)) return undefined;
+    return record;
+  }
+
+  /** {@inheritDoc RunStore.listCancellations} */
+  async listCancellations(
+    options: { readonly environmentId?: string; readonly limit?: number; readonly after?: string } = {},
+  ): Promise<CancellationPage> {
+    this.#assertOpen();
+    const limit = checkListOptions(options);
+    this.#sortedCancellationIds ??= [...this.#cancellations.keys()].sort().reverse();
+    const ids = this.#sortedCancellationIds;
+    let start = 0;
+    if (options.after !== undefined) {
+      // ids are sorted descending: find the first id strictly below `after`.
+      const after = options.after;
+      let lo = 0;
+      let hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ids[mid]! >= after) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
+    }
+    const records: CancellationRecord[] = [];
+    for (let i = start; i < ids.length; i++) {
+      const record = this.#cancellations.get(ids[i]!)!;
+      if (options.environmentId !== undefined && record.environmentId !== options.environmentId) continue;
+      if (records.length === limit) return { records, next: records[records.length - 1]!.id };
+      records.push(record);
+    }
+    return { records };
+  }
+
+  /** {@inheritDoc RunStore.updateCancellation} */
+  async updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
+    this.#assertOpen();
+    const next = normalizeCheckpoint(checkpoint);
+    const record = this.#cancellations.get(id);
+    if (record === undefined) return false;
+    this.#cancellations.set(id, applyCheckpoint(record, next, this.#now()));
+    return true;
+  }
+
+  /** {@inheritDoc RunStore.deleteCancellation} */
+  async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
+    this.#assertOpen();
+    const record = this.#cancellations.get(id);
+    if (record === undefined || (environmentId !== undefined && record.environmentId !== environmentId)) return false;
+    this.#cancellations.delete(id);
+    this.#sortedCancellationIds = undefined;
+    const mapKey = this.#keyOfCancellation.get(id);
+    if (mapKey !== undefined) {
+      this.#idempotency.delete(mapKey);
+      this.#keyOfCancellation.delete(id);
+    }
+    return true;
+  }
+
+  /** {@inheritDoc RunStore.findByIdempotencyKey} */
+  async findByIdempotencyKey(
+    environmentId: string,
+    key: string,
+  ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
+    this.#assertOpen();
+    const entry = this.#idempotency.get(JSON.stringify([environmentId, key]));
+    if (entry === undefined) return undefined;
+    return { record: this.#cancellations.get(entry.id)!, requestHash: entry.requestHash };
+  }
+
+  /** Drops every run and record; later calls reject with a `closed` {@link StoreError}. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#runsById = new Map();
+    this.#partitions = new Map();
+    this.#cancellations = new Map();
+    this.#idempotency = new Map();
+    this.#keyOfCancellation = new Map();
+  }
+}
