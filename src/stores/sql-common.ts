@@ -1,0 +1,174 @@
+/**
+ * Pieces shared by the SQL run stores: the column layout of cancellation records, row mapping,
+ * id chunking for `IN (...)` lists and a small statement cache.
+ *
+ * Conventions every SQL store follows so that they order and compare alike:
+ * - run and cancellation ids compare byte-wise (SQLite `BINARY`, PostgreSQL `COLLATE "C"`); ids are
+ *   printable ASCII ({@link isValidId}), so byte order equals JS string order;
+ * - times are integer epoch milliseconds (`started_at`, `created_at`, …);
+ * - the scan index is `(environment_id, app_id, function_id, started_at, id)`.
+ *
+ * @module
+ */
+import type { CancellationRecord, CancellationStatus, Cursor, OutcomeCounts } from "./types.js";
+
+/** Outcome count keys, which are also the column names of the counts on a cancellation row. */
+export const COUNT_COLUMNS = [
+  "scanned",
+  "cancelled",
+  "skipped_terminal",
+  "not_matched",
+  "expression_error",
+  "non_boolean",
+] as const satisfies readonly (keyof OutcomeCounts)[];
+
+/** Columns of a cancellation row, in the order of {@link cancellationToRow}. */
+export const CANCELLATION_COLUMNS = [
+  "id",
+  "environment_id",
+  "app_id",
+  "function_id",
+  "started_after",
+  "started_before",
+  "if_expr",
+  "created_at",
+  "status",
+  ...COUNT_COLUMNS,
+  "cursor_started_at",
+  "cursor_id",
+  "updated_at",
+] as const;
+
+/** A cancellation record as stored in one SQL row (`NULL` for absent optional fields). */
+export interface CancellationRow {
+  readonly id: string;
+  readonly environment_id: string;
+  readonly app_id: string;
+  readonly function_id: string;
+  readonly started_after: number | null;
+  readonly started_before: number;
+  readonly if_expr: string | null;
+  readonly created_at: number;
+  readonly status: string;
+  readonly scanned: number;
+  readonly cancelled: number;
+  readonly skipped_terminal: number;
+  readonly not_matched: number;
+  readonly expression_error: number;
+  readonly non_boolean: number;
+  readonly cursor_started_at: number | null;
+  readonly cursor_id: string | null;
+  readonly updated_at: number;
+}
+
+/** The row values of a record, in {@link CANCELLATION_COLUMNS} order. */
+export function cancellationToRow(record: CancellationRecord): (string | number | null)[] {
+  return [
+    record.id,
+    record.environmentId,
+    record.appId,
+    record.functionId,
+    record.startedAfter ?? null,
+    record.startedBefore,
+    record.if ?? null,
+    record.createdAt,
+    record.status,
+    ...COUNT_COLUMNS.map((key) => record.counts[key]),
+    record.cursor?.startedAt ?? null,
+    record.cursor?.id ?? null,
+    record.updatedAt,
+  ];
+}
+
+/** Rebuilds a record from its row; absent optional fields stay absent. */
+export function cancellationFromRow(row: CancellationRow): CancellationRecord {
+  const counts: OutcomeCounts = {
+    scanned: row.scanned,
+    cancelled: row.cancelled,
+    skipped_terminal: row.skipped_terminal,
+    not_matched: row.not_matched,
+    expression_error: row.expression_error,
+    non_boolean: row.non_boolean,
+  };
+  const record: { -readonly [K in keyof CancellationRecord]: CancellationRecord[K] } = {
+    id: row.id,
+    environmentId: row.environment_id,
+    appId: row.app_id,
+    functionId: row.function_id,
+    startedBefore: row.started_before,
+    createdAt: row.created_at,
+    status: row.status as CancellationStatus,
+    counts,
+    updatedAt: row.updated_at,
+  };
+  if (row.started_after !== null) record.startedAfter = row.started_after;
+  if (row.if_expr !== null) record.if = row.if_expr;
+  if (row.cursor_started_at !== null && row.cursor_id !== null) {
+    const cursor: Cursor = { startedAt: row.cursor_started_at, id: row.cursor_id };
+    record.cursor = cursor;
+  }
+  return record;
+}
+
+/**
+ * Size of the `IN (...)` list to prepare for `count` ids: the next power of two, at most `max`.
+ * Preparing one statement per power of two (padding the list by repeating its last id, which an
+ * `IN` list ignores) keeps the statement cache at a handful of entries for any batch size.
+ */
+export function inListSize(count: number, max: number): number {
+  let size = 1;
+  while (size < count && size < max) size *= 2;
+  return Math.min(size, max);
+}
+
+/** Splits `ids` into padded chunks of the sizes {@link inListSize} picks. */
+export function* paddedIdChunks(ids: readonly string[], max: number): Generator<string[]> {
+  for (let start = 0; start < ids.length; start += max) {
+    const chunk = ids.slice(start, start + max);
+    const size = inListSize(chunk.length, max);
+    const last = chunk[chunk.length - 1]!;
+    while (chunk.length < size) chunk.push(last);
+    yield chunk;
+  }
+}
+
+/** `?, ?, …` with `count` placeholders. */
+export function placeholders(count: number): string {
+  return new Array<string>(count).fill("?").join(", ");
+}
+
+/** A least-recently-used map with a fixed capacity (for prepared statements keyed by SQL text). */
+export class LruCache<K, V> {
+  readonly #capacity: number;
+  readonly #map = new Map<K, V>();
+
+  /** @param capacity - Most entries kept; the least recently used is evicted beyond it. */
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** The value for `key`, building and caching it on a miss. */
+  getOrCreate(key: K, create: () => V): V {
+    const found = this.#map.get(key);
+    if (found !== undefined) {
+      // Re-insert to mark as most recently used (Map keeps insertion order).
+      this.#map.delete(key);
+      this.#map.set(key, found);
+      return found;
+    }
+    const value = create();
+    this.#map.set(key, value);
+    if (this.#map.size > this.#capacity) this.#map.delete(this.#map.keys().next().value as K);
+    return value;
+  }
+
+  /** Number of cached entries. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Drops every entry. */
+  clear(): void {
+    this.#map.clear();
+  }
+}

@@ -1,0 +1,617 @@
+/**
+ * SQLite run store (`cancelkit/stores/sqlite`): one file, embedded, on `better-sqlite3`.
+ *
+ * - The file is opened in WAL mode with `synchronous=NORMAL`: readers never block the writer, and
+ *   a crash (even SIGKILL mid-transaction) loses at most the transactions not yet checkpointed
+ *   to the OS, never consistency; the next open recovers the WAL.
+ * - The schema is created on open and versioned in `schema_version`; each migration runs in the
+ *   same `BEGIN IMMEDIATE` transaction as its version bump, so concurrent openers migrate once.
+ * - Scans use the index `(environment_id, app_id, function_id, started_at, id)`: the window and
+ *   the keyset cursor (`(started_at, id) > (?, ?)`, a row-value range SQLite seeks on) are
+ *   pushed into SQL, so a page reads only its own rows.
+ * - `commitBatch` is one `BEGIN IMMEDIATE` transaction: look up the cancellation record (gone →
+ *   nothing happens), `UPDATE … SET status = 'cancelled' … WHERE id IN (…) AND status IN
+ *   (non-terminal) … RETURNING id` in chunks below SQLite's variable limit, then the checkpoint.
+ * - The driver is synchronous; every method does its work in one call and returns a settled
+ *   promise, so calls on one store never interleave. Several processes may share the file: writes
+ *   serialise on SQLite's lock (waiting up to `busyTimeoutMs`).
+ *
+ * Idempotency keys live on the cancellation row (unique per environment): deleting a
+ * cancellation frees its key.
+ *
+ * @module
+ */
+import Database from "better-sqlite3";
+import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
+import {
+  CANCELLATION_COLUMNS,
+  LruCache,
+  cancellationFromRow,
+  cancellationToRow,
+  paddedIdChunks,
+  placeholders,
+  type CancellationRow,
+} from "./sql-common.js";
+import {
+  NON_TERMINAL_STATUSES,
+  RUN_STATUSES,
+  StoreError,
+  checkIdempotency,
+  checkListOptions,
+  checkRunStatus,
+  normalizeCancellationRecord,
+  normalizeCheckpoint,
+  normalizeCommitBatch,
+  normalizeRunIds,
+  normalizeRunRecord,
+  normalizeScanQuery,
+  type CancellationPage,
+  type CancellationRecord,
+  type Checkpoint,
+  type CommitBatch,
+  type CommitResult,
+  type CreateResult,
+  type Cursor,
+  type RunEvent,
+  type RunRecord,
+  type RunStatus,
+  type RunStore,
+  type ScanPage,
+  type ScanQuery,
+} from "./types.js";
+
+/** Options of {@link SqliteRunStore}. */
+export interface SqliteRunStoreOptions {
+  /** Database file; created when missing. `":memory:"` for a private in-memory database. */
+  readonly path: string;
+  /** How long a write waits for another connection's lock before failing, ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** Page cache size, KiB. Default 65536 (64 MiB); bounded, whatever the file size. */
+  readonly cacheSizeKiB?: number;
+  /** Clock for `updatedAt` of cancellation records, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Schema version this code writes; a file with a higher version is refused. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+const STATUS_LIST = RUN_STATUSES.map((s) => `'${s}'`).join(", ");
+const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
+
+/**
+ * Migrations in order: entry `i` moves a database from version `i` to `i + 1`. Never edit a
+ * released entry; append a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id              TEXT    NOT NULL PRIMARY KEY,
+    environment_id  TEXT    NOT NULL,
+    app_id          TEXT    NOT NULL,
+    function_id     TEXT    NOT NULL,
+    started_at      INTEGER NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN (${STATUS_LIST})),
+    event           TEXT    NOT NULL,
+    cancellation_id TEXT
+  ) STRICT;
+  CREATE INDEX runs_window ON runs (environment_id, app_id, function_id, started_at, id);
+  CREATE TABLE cancellations (
+    id                TEXT    NOT NULL PRIMARY KEY,
+    environment_id    TEXT    NOT NULL,
+    app_id            TEXT    NOT NULL,
+    function_id       TEXT    NOT NULL,
+    started_after     REAL,
+    started_before    REAL    NOT NULL,
+    if_expr           TEXT,
+    created_at        REAL    NOT NULL,
+    status            TEXT    NOT NULL,
+    scanned           INTEGER NOT NULL,
+    cancelled         INTEGER NOT NULL,
+    skipped_terminal  INTEGER NOT NULL,
+    not_matched       INTEGER NOT NULL,
+    expression_error  INTEGER NOT NULL,
+    non_boolean       INTEGER NOT NULL,
+    cursor_started_at REAL,
+    cursor_id         TEXT,
+    updated_at        REAL    NOT NULL,
+    idempotency_key   TEXT,
+    request_hash      TEXT
+  ) STRICT;
+  CREATE UNIQUE INDEX cancellations_idempotency ON cancellations (environment_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX cancellations_environment ON cancellations (environment_id, id);
+  `,
+];
+
+/** Largest `IN (...)` list prepared (plus 4 other parameters: far below SQLite's 32766 limit). */
+const MAX_IN_LIST = 512;
+
+/** Pushdown statements kept prepared. */
+const PUSHDOWN_CACHE_SIZE = 32;
+
+/** Lower bound on `(started_at, id)` that every run lies above (ids are never empty). */
+const NO_LOWER_BOUND: Cursor = { startedAt: -(2 ** 53), id: "" };
+
+const RUN_COLUMNS = "id, environment_id, app_id, function_id, started_at, status, event, cancellation_id";
+const CANCELLATION_SELECT = `SELECT ${CANCELLATION_COLUMNS.join(", ")} FROM cancellations`;
+
+type SqlValue = string | number | bigint | null | Buffer;
+
+/** Raw row of a scan: id, started_at, status, cancellation_id, event (NULL when the pushdown dropped the row). */
+type ScanRow = [string, number, RunStatus, string | null, string | null];
+
+/** Raw row of `RUN_COLUMNS`. */
+type RunRow = [string, string, string, string, number, RunStatus, string, string | null];
+
+function isSqliteError(error: unknown): error is Error & { code: string } {
+  return error instanceof Database.SqliteError;
+}
+
+function storageError(error: unknown, doing: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = isSqliteError(error) ? ` (${error.code})` : "";
+  return new StoreError("storage", `SQLite run store: ${doing} failed${code}: ${message}`, { cause: error });
+}
+
+function parseEvent(text: string, id: string): RunEvent {
+  try {
+    return JSON.parse(text) as RunEvent;
+  } catch (error) {
+    throw new StoreError("storage", `SQLite run store: the stored event of run ${id} is not valid JSON`, { cause: error });
+  }
+}
+
+/**
+ * A {@link RunStore} in one SQLite file.
+ *
+ * Pushdown: `query.pushdown.sqlite` is a boolean SQL expression over the column `event` (JSON
+ * text; use `json_extract(event, '$.data.x')`) with plain `?` placeholders bound from `params`
+ * (booleans are bound as 1 and 0, which is what `json_extract` returns for JSON `true`/`false`). A
+ * page then reads `limit` rows of the window and returns those the predicate keeps: it may be short
+ * or empty while `next` still advances past the dropped rows, and `prefiltered` says how many were
+ * dropped.
+ */
+export class SqliteRunStore implements RunStore {
+  readonly #db: SqliteDatabase;
+  readonly #now: () => number;
+  #closed = false;
+  readonly #statements = new Map<string, Statement>();
+  readonly #pushdownStatements = new LruCache<string, Statement>(PUSHDOWN_CACHE_SIZE);
+
+  /**
+   * Opens (creating when missing) the database and brings its schema up to date.
+   *
+   * @throws {@link StoreError} `storage` when the file is not a database, is locked past the busy
+   * timeout, or was written by a newer schema version; `invalid_query` for bad options.
+   */
+  constructor(options: SqliteRunStoreOptions) {
+    if (typeof options !== "object" || options === null || typeof options.path !== "string" || options.path === "") {
+      throw new StoreError("invalid_query", "SqliteRunStore needs { path: string } (a file path or \":memory:\")");
+    }
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const cacheSizeKiB = options.cacheSizeKiB ?? 65536;
+    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new StoreError("invalid_query", "busyTimeoutMs must be a non-negative integer");
+    if (!Number.isSafeInteger(cacheSizeKiB) || cacheSizeKiB < 1) throw new StoreError("invalid_query", "cacheSizeKiB must be a positive integer");
+    this.#now = options.now ?? Date.now;
+    let db: SqliteDatabase | undefined;
+    try {
+      db = new Database(options.path, { timeout: busyTimeoutMs });
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma(`cache_size = -${cacheSizeKiB}`);
+      // Keep the WAL from staying huge after a bulk insert.
+      db.pragma("journal_size_limit = 67108864");
+      migrate(db);
+    } catch (error) {
+      db?.close();
+      throw storageError(error, `opening ${options.path}`);
+    }
+    this.#db = db;
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` on the open database, turning driver errors into `storage` {@link StoreError}s. */
+  #use<T>(doing: string, work: (db: SqliteDatabase) => T): T {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    try {
+      return work(this.#db);
+    } catch (error) {
+      throw storageError(error, doing);
+    }
+  }
+
+  /** {@inheritDoc RunStore.insertRuns} */
+  async insertRuns(runs: readonly RunRecord[]): Promise<void> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    if (!Array.isArray(runs)) throw new StoreError("invalid_run", "runs must be an array of run records");
+    this.#use("inserting runs", (db) => {
+      const insert = this.#statement(
+        `INSERT INTO runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET environment_id = excluded.environment_id, app_id = excluded.app_id,
+           function_id = excluded.function_id, started_at = excluded.started_at, status = excluded.status,
+           event = excluded.event, cancellation_id = excluded.cancellation_id`,
+      );
+      // Validation happens inside the transaction: a bad run throws, which rolls back the runs
+      // before it, so a call writes all of its runs or none.
+      db.transaction(() => {
+        for (let i = 0; i < runs.length; i++) {
+          const run = normalizeRunRecord(runs[i], { copy: false, label: `runs[${i}]` });
+          insert.run(
+            run.id,
+            run.environmentId!,
+            run.appId,
+            run.functionId,
+            run.startedAt,
+            run.status,
+            JSON.stringify(run.event),
+            run.cancellationId ?? null,
+          );
+        }
+      }).immediate();
+    });
+  }
+
+  /** {@inheritDoc RunStore.getRun} */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.#use("reading a run", () => {
+      if (typeof id !== "string") return undefined;
+      const row = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).raw(true).get(id) as RunRow | undefined;
+      if (row === undefined) return undefined;
+      const run: {
+        id: string;
+        environmentId: string;
+        appId: string;
+        functionId: string;
+        startedAt: number;
+        status: RunStatus;
+        event: RunEvent;
+        cancellationId?: string;
+      } = {
+        id: row[0],
+        environmentId: row[1],
+        appId: row[2],
+        functionId: row[3],
+        startedAt: row[4],
+        status: row[5],
+        event: parseEvent(row[6], row[0]),
+      };
+      if (row[7] !== null) run.cancellationId = row[7];
+      return run;
+    });
+  }
+
+  /** {@inheritDoc RunStore.setRunStatus} */
+  async setRunStatus(ids: readonly string[], status: RunStatus, options: { readonly force?: boolean } = {}): Promise<number> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    const unique = normalizeRunIds(ids);
+    checkRunStatus(status);
+    const guard = options.force === true ? "" : ` AND status IN (${NON_TERMINAL_LIST})`;
+    return this.#use("setting run statuses", (db) =>
+      db
+        .transaction(() => {
+          let changed = 0;
+          for (const chunk of paddedIdChunks(unique, MAX_IN_LIST)) {
+            const update = this.#statement(
+              `UPDATE runs SET status = ?,
+                 cancellation_id = CASE WHEN ? = 'cancelled' THEN cancellation_id ELSE NULL END
+               WHERE id IN (${placeholders(chunk.length)}) AND status <> ?${guard}`,
+            );
+            changed += update.run(status, status, ...chunk, status).changes;
+          }
+          return changed;
+        })
+        .immediate(),
+    );
+  }
+
+  /** {@inheritDoc RunStore.scanRuns} */
+  async scanRuns(query: ScanQuery): Promise<ScanPage> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    const q = normalizeScanQuery(query);
+    let lower = q.startedAfter === undefined ? NO_LOWER_BOUND : { startedAt: q.startedAfter, id: "" };
+    if (q.after !== undefined && (q.after.startedAt > lower.startedAt || (q.after.startedAt === lower.startedAt && q.after.id > lower.id))) {
+      lower = q.after;
+    }
+    const pushdown = q.pushdown?.sqlite;
+    let statement: Statement;
+    let params: SqlValue[];
+    if (pushdown === undefined) {
+      statement = this.#use("preparing a scan", () =>
+        this.#statement(
+          `SELECT id, started_at, status, cancellation_id, event FROM runs
+           WHERE environment_id = ? AND app_id = ? AND function_id = ?
+             AND (started_at, id) > (?, ?) AND started_at <= ?
+           ORDER BY started_at, id LIMIT ?`,
+        ),
+      );
+      params = [];
+    } else {
+      if (typeof pushdown !== "object" || pushdown === null || typeof pushdown.sql !== "string" || !Array.isArray(pushdown.params)) {
+        throw new StoreError("invalid_query", "scan query: pushdown.sqlite must be { sql: string, params: unknown[] }");
+      }
+      const sql = pushdown.sql;
+      statement = this.#pushdownStatement(sql);
+      params = pushdown.params.map((value, i) => bindable(value, i));
+    }
+    // One row more than the page tells whether the window goes on.
+    params.push(q.environmentId, q.appId, q.functionId, lower.startedAt, lower.id, q.startedBefore, q.limit + 1);
+    const rows = this.#use("scanning runs", () => {
+      try {
+        return statement.raw(true).all(...params) as ScanRow[];
+      } catch (error) {
+        if (pushdown !== undefined && (error instanceof RangeError || error instanceof TypeError || isSqliteError(error))) {
+          throw new StoreError("invalid_query", `scan query: the pushdown predicate failed: ${(error as Error).message}`, { cause: error });
+        }
+        throw error;
+      }
+    });
+    const more = rows.length > q.limit;
+    const count = more ? q.limit : rows.length;
+    const runs: RunRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      const row = rows[i]!;
+      const eventText = row[4];
+      if (eventText === null) continue;
+      const run: {
+        id: string;
+        environmentId: string;
+        appId: string;
+        functionId: string;
+        startedAt: number;
+        status: RunStatus;
+        event: RunEvent;
+        cancellationId?: string;
+      } = {
+        id: row[0],
+        environmentId: q.environmentId,
+        appId: q.appId,
+        functionId: q.functionId,
+        startedAt: row[1],
+        status: row[2],
+        event: parseEvent(eventText, row[0]),
+      };
+      if (row[3] !== null) run.cancellationId = row[3];
+      runs.push(run);
+    }
+    const page: { runs: RunRecord[]; next?: Cursor; prefiltered?: number } = { runs };
+    if (more) {
+      const last = rows[count - 1]!;
+      page.next = { startedAt: last[1], id: last[0] };
+    }
+    if (pushdown !== undefined) page.prefiltered = count - runs.length;
+    return page;
+  }
+
+  #pushdownStatement(predicate: string): Statement {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    try {
+      return this.#pushdownStatements.getOrCreate(predicate, () =>
+        this.#db.prepare(
+          // The predicate's `?`s come first in the text, so its parameters bind first.
+          `SELECT id, started_at, status, cancellation_id, CASE WHEN (${predicate}) THEN event END FROM runs
+           WHERE environment_id = ? AND app_id = ? AND function_id = ?
+             AND (started_at, id) > (?, ?) AND started_at <= ?
+           ORDER BY started_at, id LIMIT ?`,
+        ),
+      );
+    } catch (error) {
+      throw new StoreError("invalid_query", `scan query: SQLite rejected the pushdown predicate: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** {@inheritDoc RunStore.commitBatch} */
+  async commitBatch(batch: CommitBatch): Promise<CommitResult> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    const b = normalizeCommitBatch(batch);
+    return this.#use("committing a batch", (db) =>
+      db
+        .transaction((): CommitResult => {
+          const scope = this.#statement("SELECT environment_id, app_id, function_id FROM cancellations WHERE id = ?")
+            .raw(true)
+            .get(b.cancellationId) as [string, string, string] | undefined;
+          if (scope === undefined) return { ok: false, reason: "gone" };
+          const cancelled: string[] = [];
+          for (const chunk of paddedIdChunks(b.runIds, MAX_IN_LIST)) {
+            const update = this.#statement(
+              `UPDATE runs SET status = 'cancelled', cancellation_id = ?
+               WHERE id IN (${placeholders(chunk.length)})
+                 AND status IN (${NON_TERMINAL_LIST})
+                 AND environment_id = ? AND app_id = ? AND function_id = ?
+               RETURNING id`,
+            );
+            for (const row of update.raw(true).all(b.cancellationId, ...chunk, ...scope) as [string][]) cancelled.push(row[0]);
+          }
+          this.#saveCheckpoint(b.cancellationId, b.checkpoint);
+          return { ok: true, cancelled };
+        })
+        .immediate(),
+    );
+  }
+
+  /** Writes a checkpoint; returns whether the record exists. Call inside a transaction or alone. */
+  #saveCheckpoint(id: string, checkpoint: Checkpoint): boolean {
+    const cursor = checkpoint.cursor;
+    const c = checkpoint.counts;
+    const update = this.#statement(
+      `UPDATE cancellations SET status = ?, scanned = ?, cancelled = ?, skipped_terminal = ?, not_matched = ?,
+         expression_error = ?, non_boolean = ?,
+         cursor_started_at = coalesce(?, cursor_started_at), cursor_id = coalesce(?, cursor_id),
+         updated_at = max(updated_at, ?)
+       WHERE id = ?`,
+    );
+    const result = update.run(
+      checkpoint.status,
+      c.scanned,
+      c.cancelled,
+      c.skipped_terminal,
+      c.not_matched,
+      c.expression_error,
+      c.non_boolean,
+      cursor?.startedAt ?? null,
+      cursor?.id ?? null,
+      this.#now(),
+      id,
+    );
+    return result.changes > 0;
+  }
+
+  /** {@inheritDoc RunStore.createCancellation} */
+  async createCancellation(
+    record: CancellationRecord,
+    idempotency?: { readonly key: string; readonly requestHash: string },
+  ): Promise<CreateResult> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    const stored = normalizeCancellationRecord(record);
+    if (idempotency !== undefined) checkIdempotency(idempotency);
+    return this.#use("creating a cancellation", (db) =>
+      db
+        .transaction((): CreateResult => {
+          if (idempotency !== undefined) {
+            const existing = this.#findByKey(stored.environmentId, idempotency.key);
+            if (existing !== undefined) return { created: false, ...existing };
+          }
+          if (this.#statement("SELECT 1 FROM cancellations WHERE id = ?").get(stored.id) !== undefined) {
+            throw new StoreError("duplicate_cancellation", `a cancellation with id ${stored.id} already exists`);
+          }
+          this.#statement(
+            `INSERT INTO cancellations (${CANCELLATION_COLUMNS.join(", ")}, idempotency_key, request_hash)
+             VALUES (${placeholders(CANCELLATION_COLUMNS.length + 2)})`,
+          ).run(...cancellationToRow(stored), idempotency?.key ?? null, idempotency?.requestHash ?? null);
+          return { created: true, record: stored };
+        })
+        .immediate(),
+    );
+  }
+
+  #findByKey(environmentId: string, key: string): { record: CancellationRecord; requestHash: string } | undefined {
+    const row = this.#statement(`${CANCELLATION_SELECT.replace("SELECT ", "SELECT request_hash, ")} WHERE environment_id = ? AND idempotency_key = ?`).get(
+      environmentId,
+      key,
+    ) as (CancellationRow & { request_hash: string }) | undefined;
+    return row === undefined ? undefined : { record: cancellationFromRow(row), requestHash: row.request_hash };
+  }
+
+  /** {@inheritDoc RunStore.getCancellation} */
+  async getCancellation(id: string, environmentId?: string): Promise<CancellationRecord | undefined> {
+    return this.#use("reading a cancellation", () => {
+      const row = this.#statement(`${CANCELLATION_SELECT} WHERE id = ?`).get(id) as CancellationRow | undefined;
+      if (row === undefined || (environmentId !== undefined && row.environment_id !== environmentId)) return undefined;
+      return cancellationFromRow(row);
+    });
+  }
+
+  /** {@inheritDoc RunStore.listCancellations} */
+  async listCancellations(
+    options: { readonly environmentId?: string; readonly limit?: number; readonly after?: string } = {},
+  ): Promise<CancellationPage> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    const limit = checkListOptions(options);
+    return this.#use("listing cancellations", () => {
+      const conditions: string[] = [];
+      const params: SqlValue[] = [];
+      if (options.environmentId !== undefined) {
+        conditions.push("environment_id = ?");
+        params.push(options.environmentId);
+      }
+      if (options.after !== undefined) {
+        conditions.push("id < ?");
+        params.push(options.after);
+      }
+      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+      const rows = this.#statement(`${CANCELLATION_SELECT}${where} ORDER BY id DESC LIMIT ?`).all(...params, limit + 1) as CancellationRow[];
+      const records = rows.slice(0, limit).map(cancellationFromRow);
+      return rows.length > limit ? { records, next: records[records.length - 1]!.id } : { records };
+    });
+  }
+
+  /** {@inheritDoc RunStore.updateCancellation} */
+  async updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+    const next = normalizeCheckpoint(checkpoint);
+    return this.#use("updating a cancellation", () => this.#saveCheckpoint(id, next));
+  }
+
+  /** {@inheritDoc RunStore.deleteCancellation} */
+  async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
+    return this.#use("deleting a cancellation", () => {
+      const result =
+        environmentId === undefined
+          ? this.#statement("DELETE FROM cancellations WHERE id = ?").run(id)
+          : this.#statement("DELETE FROM cancellations WHERE id = ? AND environment_id = ?").run(id, environmentId);
+      return result.changes > 0;
+    });
+  }
+
+  /** {@inheritDoc RunStore.findByIdempotencyKey} */
+  async findByIdempotencyKey(
+    environmentId: string,
+    key: string,
+  ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
+    return this.#use("looking up an idempotency key", () => this.#findByKey(environmentId, key));
+  }
+
+  /** Closes the database file (checkpointing the WAL). Idempotent; later calls reject with `closed`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#pushdownStatements.clear();
+    try {
+      this.#db.pragma("optimize");
+    } catch {
+      // Only statistics: never let them block closing.
+    }
+    this.#db.close();
+  }
+}
+
+/** Converts a pushdown parameter to a value SQLite binds. */
+function bindable(value: unknown, index: number): SqlValue {
+  switch (typeof value) {
+    case "string":
+    case "bigint":
+      return value;
+    case "number":
+      if (Number.isNaN(value)) break;
+      return value;
+    case "boolean":
+      return value ? 1 : 0;
+    case "object":
+      if (value === null || Buffer.isBuffer(value)) return value;
+      break;
+    default:
+      break;
+  }
+  throw new StoreError("invalid_query", `scan query: pushdown.sqlite.params[${index}] cannot be bound to SQLite (${typeof value})`);
+}
+
+/** Creates or upgrades the schema in one immediate transaction. */
+function migrate(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+    const row = db.prepare("SELECT version FROM schema_version WHERE id = 1").get() as { version: number } | undefined;
+    let version = row?.version ?? 0;
+    if (row === undefined) db.prepare("INSERT INTO schema_version (id, version) VALUES (1, 0)").run();
+    if (version > MIGRATIONS.length) {
+      throw new StoreError(
+        "storage",
+        `SQLite run store: the database has schema version ${version}, newer than this cancelkit understands (${MIGRATIONS.length}); upgrade cancelkit`,
+      );
+    }
+    const bump = db.prepare("UPDATE schema_version SET version = ? WHERE id = 1");
+    while (version < MIGRATIONS.length) {
+      db.exec(MIGRATIONS[version]!);
+      version++;
+      bump.run(version);
+    }
+  }).immediate();
+}

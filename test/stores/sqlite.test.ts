@@ -1,0 +1,166 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { SQLITE_SCHEMA_VERSION, SqliteRunStore } from "../../src/stores/sqlite.js";
+import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
+import { describeRunStoreConformance } from "./conformance.js";
+import { BASE_TIME, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
+
+const dir = mkdtempSync(join(tmpdir(), "cancelkit-sqlite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let fileCounter = 0;
+const freshPath = () => join(dir, `store-${process.pid}-${fileCounter++}.db`);
+
+const pushdownNumberEquals = (field: string, value: number): PushdownHint => ({
+  sqlite: { sql: `json_extract(event, '$.data.${field}') = ?`, params: [value] },
+});
+
+describeRunStoreConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }), undefined, { pushdownNumberEquals });
+describeRunStoreConformance("sqlite file", async () => new SqliteRunStore({ path: freshPath() }), undefined, {
+  pushdownNumberEquals,
+  propertyIterations: 25,
+});
+
+async function expectStoreError(promise: Promise<unknown> | (() => unknown), code: StoreError["code"], message?: RegExp): Promise<void> {
+  let caught: unknown;
+  try {
+    await (typeof promise === "function" ? promise() : promise);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(StoreError);
+  expect((caught as StoreError).code).toBe(code);
+  if (message !== undefined) expect((caught as StoreError).message).toMatch(message);
+}
+
+describe("SqliteRunStore specifics", () => {
+  it("creates one WAL file with a versioned schema and the window index", async () => {
+    const path = freshPath();
+    const store = new SqliteRunStore({ path });
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.prepare("SELECT version FROM schema_version").get()).toEqual({ version: SQLITE_SCHEMA_VERSION });
+    const index = db.prepare("SELECT name FROM pragma_index_info('runs_window') ORDER BY seqno").all().map((r) => (r as { name: string }).name);
+    expect(index).toEqual(["environment_id", "app_id", "function_id", "started_at", "id"]);
+    const plan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ? ORDER BY started_at, id LIMIT ?",
+      )
+      .all("e", "a", "f", 1, "x", 2, 3)
+      .map((r) => (r as { detail: string }).detail)
+      .join("\n");
+    expect(plan).toMatch(/SEARCH runs USING (COVERING )?INDEX runs_window \(environment_id=\? AND app_id=\? AND function_id=\? AND \(started_at,id\)>\(\?,\?\) AND started_at<\?\)/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+    db.close();
+  });
+
+  it("keeps data across close and reopen, and migrates only once", async () => {
+    const path = freshPath();
+    const runs = generateRuns({ count: 300, seed: 4 });
+    const first = new SqliteRunStore({ path });
+    await first.insertRuns(runs);
+    await first.createCancellation(makeCancellation({ id: "01HREOPEN" }), { key: "k", requestHash: "h" });
+    await first.close();
+    const second = new SqliteRunStore({ path });
+    const query = { appId: "app", functionId: "fn", startedBefore: BASE_TIME + 10_000 };
+    expect((await scanAllPages(second, { ...query, limit: 64 })).runs.map((r) => r.id)).toEqual(windowOracle(runs, query).map((r) => r.id));
+    expect((await second.findByIdempotencyKey("default", "k"))?.record.id).toBe("01HREOPEN");
+    await second.close();
+  });
+
+  it("refuses a file of a newer schema version and a file that is not a database", async () => {
+    const newer = freshPath();
+    await new SqliteRunStore({ path: newer }).close();
+    const db = new Database(newer);
+    db.prepare("UPDATE schema_version SET version = 99").run();
+    db.close();
+    await expectStoreError(() => new SqliteRunStore({ path: newer }), "storage", /schema version 99, newer/);
+    const garbage = freshPath();
+    writeFileSync(garbage, Buffer.alloc(8192, 0x5a));
+    await expectStoreError(() => new SqliteRunStore({ path: garbage }), "storage", /not a database|SQLITE_NOTADB/);
+    await expectStoreError(() => new SqliteRunStore({ path: "" }), "invalid_query");
+    await expectStoreError(() => new SqliteRunStore({ path: join(dir, "no", "such", "dir.db") }), "storage");
+  });
+
+  it("recovers a file whose writer was killed mid-transaction", async () => {
+    const path = freshPath();
+    const store = new SqliteRunStore({ path });
+    await store.insertRuns(generateRuns({ count: 200, seed: 9 }));
+    await store.close();
+    // A child process commits 100 more runs, then dies by SIGKILL inside an open write transaction.
+    const script = `
+      const Database = require("better-sqlite3");
+      const db = new Database(process.argv[1]);
+      db.pragma("journal_mode = WAL");
+      const insert = db.prepare("INSERT INTO runs (id, environment_id, app_id, function_id, started_at, status, event) VALUES (?, 'default', 'app', 'fn', ?, 'running', '{\\"name\\":\\"e\\",\\"data\\":{}}')");
+      db.transaction(() => { for (let i = 0; i < 100; i++) insert.run("COMMITTED-" + i, ${BASE_TIME} + i); })();
+      db.exec("BEGIN IMMEDIATE");
+      for (let i = 0; i < 50000; i++) insert.run("TORN-" + i, ${BASE_TIME} + i);
+      db.prepare("UPDATE runs SET status = 'failed'").run();
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const child = spawnSync(process.execPath, ["-e", script, path], { cwd: process.cwd(), encoding: "utf8" });
+    expect(child.signal).toBe("SIGKILL");
+    const reopened = new SqliteRunStore({ path });
+    const all = await scanAllPages(reopened, { appId: "app", functionId: "fn", startedBefore: BASE_TIME + 100_000, limit: 1000 });
+    expect(all.runs.length).toBe(300);
+    expect(all.runs.some((r) => r.id.startsWith("TORN-"))).toBe(false);
+    expect(all.runs.filter((r) => r.id.startsWith("COMMITTED-")).length).toBe(100);
+    expect((await reopened.getRun("COMMITTED-7"))!.status).toBe("running");
+    await reopened.insertRuns([makeRun({ id: "AFTER-CRASH" })]);
+    expect(await reopened.getRun("AFTER-CRASH")).toBeDefined();
+    await reopened.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    db.close();
+  });
+
+  it("shares one file between two stores: a batch in one is seen by the other", async () => {
+    const path = freshPath();
+    const a = new SqliteRunStore({ path });
+    const b = new SqliteRunStore({ path });
+    await a.insertRuns([makeRun({ id: "SHARED-1" }), makeRun({ id: "SHARED-2" })]);
+    await b.createCancellation(makeCancellation({ id: "01HSHARED" }));
+    const [ra, rb] = await Promise.all([
+      a.commitBatch({ cancellationId: "01HSHARED", runIds: ["SHARED-1", "SHARED-2"], checkpoint: { counts: ZERO_COUNTS, status: "running" } }),
+      b.commitBatch({ cancellationId: "01HSHARED", runIds: ["SHARED-2", "SHARED-1"], checkpoint: { counts: ZERO_COUNTS, status: "running" } }),
+    ]);
+    const all = [...(ra.ok ? ra.cancelled : []), ...(rb.ok ? rb.cancelled : [])].sort();
+    expect(all).toEqual(["SHARED-1", "SHARED-2"]);
+    await a.close();
+    await b.close();
+  });
+
+  it("rejects a broken pushdown with a typed error and binds booleans as 0/1", async () => {
+    const store = new SqliteRunStore({ path: ":memory:" });
+    await store.insertRuns([
+      makeRun({ id: "T", event: { name: "e", data: { flag: true } } }),
+      makeRun({ id: "F", event: { name: "e", data: { flag: false } } }),
+    ]);
+    const base = { appId: "app", functionId: "fn", startedBefore: BASE_TIME, limit: 10 };
+    const page = await store.scanRuns({ ...base, pushdown: { sqlite: { sql: "json_extract(event, '$.data.flag') = ?", params: [true] } } });
+    expect(page.runs.map((r) => r.id)).toEqual(["T"]);
+    expect(page.prefiltered).toBe(1);
+    await expectStoreError(store.scanRuns({ ...base, pushdown: { sqlite: { sql: "json_extract(event, ", params: [] } } }), "invalid_query", /pushdown/);
+    await expectStoreError(store.scanRuns({ ...base, pushdown: { sqlite: { sql: "event = ?", params: [] } } }), "invalid_query", /pushdown/);
+    await expectStoreError(store.scanRuns({ ...base, pushdown: { sqlite: { sql: "event = ?", params: [{}] } } }), "invalid_query", /params\[0\]/);
+    // A pushdown for another store only is ignored.
+    expect((await store.scanRuns({ ...base, pushdown: { postgres: { sql: "nonsense", params: [] } } })).runs.length).toBe(2);
+    await store.close();
+  });
+
+  it("rolls back a whole insert when a run in the middle is bad", async () => {
+    const store = new SqliteRunStore({ path: ":memory:" });
+    const runs = generateRuns({ count: 1000, seed: 2 });
+    const bad = [...runs.slice(0, 600), { ...runs[600]!, startedAt: Number.NaN }, ...runs.slice(601)];
+    await expectStoreError(store.insertRuns(bad), "invalid_run", /^runs\[600\]/);
+    expect(await store.getRun(runs[0]!.id)).toBeUndefined();
+    await store.insertRuns(runs);
+    expect(await store.getRun(runs[999]!.id)).toBeDefined();
+    await store.close();
+  });
+});
