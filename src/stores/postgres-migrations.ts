@@ -1,0 +1,105 @@
+/**
+ * Versioned schema migrations of the PostgreSQL run store.
+ *
+ * Migrations are append-only: a released migration is never edited, a change is a new version.
+ * Each one runs in its own transaction together with the row that records it in
+ * `cancelkit_migrations`, so a crash leaves the schema at a whole version.
+ *
+ * @module
+ */
+
+/** One schema change. */
+export interface PostgresMigration {
+  /** Strictly increasing, starting at 1. */
+  readonly version: number;
+  /** Short description, stored with the version. */
+  readonly name: string;
+  /**
+   * SQL statements run in order inside one transaction. `{schema}` stands for the quoted schema
+   * name; nothing else is substituted (no user input ever reaches these statements).
+   */
+  readonly statements: readonly string[];
+}
+
+/*
+ * Why a run's `started_at` is `bigint` epoch milliseconds rather than `timestamptz`:
+ * the contract's times are JS numbers of milliseconds and the keyset cursor must compare exactly
+ * to the millisecond. `bigint` round-trips a JS safe integer with no time-zone, no Date parsing and
+ * no microsecond residue, and a cursor parameter binds as the same integer it was read as.
+ * `timestamptz` would be as exact (microsecond resolution) but every read would go through `Date`
+ * and every bound through a conversion, for nothing the store needs.
+ *
+ * `id` columns use `COLLATE "C"` so that keyset ordering is byte order, independent of the
+ * database's default collation (a locale collation would order ids differently from the cursor
+ * comparison and break paging). ULIDs are ASCII, for which byte order equals JS string order.
+ *
+ * `event` is `jsonb` (operators for the pushdown prefilter). jsonb cannot hold `\u0000` in a
+ * string, which JSON allows; such events are kept exactly in `event_json` (`json`, stored as
+ * text) with `event` NULL, and a pushdown scan always keeps those rows (the prefilter cannot judge
+ * them), so the superset guarantee holds.
+ */
+const INITIAL_SCHEMA: PostgresMigration = {
+  version: 1,
+  name: "runs, cancellations, idempotency keys",
+  statements: [
+    `CREATE TABLE {schema}.runs (
+       id text COLLATE "C" PRIMARY KEY,
+       environment_id text NOT NULL,
+       app_id text NOT NULL,
+       function_id text NOT NULL,
+       started_at bigint NOT NULL,
+       status text NOT NULL
+         CHECK (status IN ('queued', 'running', 'sleeping', 'waiting', 'completed', 'failed', 'cancelled')),
+       event jsonb,
+       event_json json,
+       cancellation_id text COLLATE "C",
+       CONSTRAINT runs_event_one_form CHECK ((event IS NULL) <> (event_json IS NULL))
+     )`,
+    `CREATE INDEX runs_window_idx ON {schema}.runs (environment_id, app_id, function_id, started_at, id)`,
+    // Times of a cancellation are double precision: exact for every JS number, so a record reads
+    // back as it was written whatever the caller put in it (the planner writes integers).
+    `CREATE TABLE {schema}.cancellations (
+       id text COLLATE "C" PRIMARY KEY,
+       environment_id text NOT NULL,
+       app_id text NOT NULL,
+       function_id text NOT NULL,
+       started_after double precision,
+       started_before double precision NOT NULL,
+       if_expr text,
+       created_at double precision NOT NULL,
+       updated_at double precision NOT NULL,
+       status text NOT NULL
+         CHECK (status IN ('running', 'completed', 'aborted', 'stopped_max_runs', 'failed')),
+       scanned bigint NOT NULL DEFAULT 0,
+       cancelled bigint NOT NULL DEFAULT 0,
+       skipped_terminal bigint NOT NULL DEFAULT 0,
+       not_matched bigint NOT NULL DEFAULT 0,
+       expression_error bigint NOT NULL DEFAULT 0,
+       non_boolean bigint NOT NULL DEFAULT 0,
+       cursor_started_at double precision,
+       cursor_id text COLLATE "C",
+       CONSTRAINT cancellations_cursor_whole CHECK ((cursor_started_at IS NULL) = (cursor_id IS NULL))
+     )`,
+    `CREATE INDEX cancellations_environment_idx ON {schema}.cancellations (environment_id, id)`,
+    // A key belongs to its cancellation: deleting the record frees the key (ON DELETE CASCADE).
+    // The reference is checked at commit, so a creation can claim the key before inserting the
+    // record (the key decides between "created" and "already exists" before any id conflict).
+    `CREATE TABLE {schema}.idempotency_keys (
+       environment_id text NOT NULL,
+       key text NOT NULL,
+       request_hash text NOT NULL,
+       cancellation_id text COLLATE "C" NOT NULL
+         REFERENCES {schema}.cancellations (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+       created_at double precision NOT NULL,
+       PRIMARY KEY (environment_id, key)
+     )`,
+    `CREATE INDEX idempotency_keys_cancellation_idx ON {schema}.idempotency_keys (cancellation_id)`,
+    // Version 2 (several workers, issue 5) will add the job-shard lease table here.
+  ],
+};
+
+/** Every migration, in version order. */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA];
+
+/** The schema version this code expects after `migrate()`. */
+export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,1006 @@
+/**
+ * PostgreSQL run store (`cancelkit/stores/postgres`), on the `pg` driver.
+ *
+ * Production store: runs, cancellation records and idempotency keys live in one schema created by
+ * versioned migrations ({@link PostgresRunStore.migrate}). Scans read one function's window in
+ * `(started_at, id)` keyset order from a B-tree index, optionally narrowed by a pushdown predicate
+ * over the `event` jsonb column; a batch of cancellations and its checkpoint commit in one
+ * transaction that first locks the cancellation row, so a deleted record stops its job.
+ *
+ * Every value reaches the server as a bound parameter. The only SQL text not written here is the
+ * pushdown predicate, which the planner generates from the checked AST (user values inside it are
+ * parameters too) and which this store renumbers, never interpolates into.
+ *
+ * JSON fidelity: an event is stored as `jsonb`, which keeps every JSON value exactly (numbers
+ * are `numeric`, so every double round-trips) except that object key order is not kept (jsonb
+ * sorts keys); `-0` is already `0` after validation. Events with a NUL character in a string,
+ * which jsonb rejects, are kept verbatim in a `json` column instead (see `postgres-migrations.ts`).
+ * PostgreSQL `text` cannot hold NUL at all, so app, function and environment ids, the `if`
+ * expression and idempotency keys containing one are rejected with a typed error.
+ *
+ * @module
+ */
+import pg from "pg";
+import type { PoolClient, QueryResultRow } from "pg";
+import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./postgres-migrations.js";
+import {
+  StoreError,
+  checkIdempotency,
+  checkListOptions,
+  checkRunStatus,
+  isValidId,
+  normalizeCancellationRecord,
+  normalizeCheckpoint,
+  normalizeCommitBatch,
+  normalizeRunIds,
+  normalizeRunRecord,
+  normalizeScanQuery,
+  type CancellationPage,
+  type CancellationRecord,
+  type CancellationStatus,
+  type Checkpoint,
+  type CommitBatch,
+  type CommitResult,
+  type CreateResult,
+  type RunEvent,
+  type RunRecord,
+  type RunStatus,
+  type RunStore,
+  type ScanPage,
+  type ScanQuery,
+  type StoreErrorCode,
+} from "./types.js";
+
+export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./postgres-migrations.js";
+export type { PostgresMigration } from "./postgres-migrations.js";
+
+/** Options of {@link PostgresRunStore}. */
+export interface PostgresRunStoreOptions {
+  /** libpq-style URL, e.g. `postgres://user@host:5432/db`. */
+  readonly connectionString: string;
+  /** Most connections the pool opens at once. Default 10. */
+  readonly poolSize?: number;
+  /**
+   * Schema holding the store's tables; `migrate()` creates it when missing. Default `public`.
+   * Any name is accepted (it is quoted as an identifier).
+   */
+  readonly schema?: string;
+  /** Clock for `updatedAt` of cancellation records, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+  /**
+   * Called when an idle pooled connection fails (e.g. the server restarted). The pool already
+   * discards that connection; without this option the error is ignored instead of crashing the
+   * process as an unhandled `error` event would.
+   */
+  readonly onPoolError?: (error: Error) => void;
+}
+
+/** What `migrate()` did. */
+export interface MigrationResult {
+  /** Versions applied by this call, ascending; empty when the schema was already current. */
+  readonly applied: readonly number[];
+  /** Schema version after the call. */
+  readonly version: number;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_SCHEMA = "public";
+/** Rows per INSERT statement: big enough to amortise round trips, small enough to keep each message a few MB. */
+const INSERT_CHUNK_ROWS = 5000;
+/** First key of the migration advisory lock ("canc"); the second is `hashtext(schema)`. */
+const MIGRATION_LOCK_CLASS = 0x63616e63;
+/** Attempts of a statement or transaction that hit a deadlock or serialization failure. */
+const ATTEMPTS = 5;
+const INT8_OID = 20;
+const NON_TERMINAL_SQL = "('queued', 'running', 'sleeping', 'waiting')";
+
+const RUN_COLUMNS = "id, environment_id, app_id, function_id, started_at, status, event, event_json, cancellation_id";
+const CANCELLATION_COLUMN_LIST = [
+  "id",
+  "environment_id",
+  "app_id",
+  "function_id",
+  "started_after",
+  "started_before",
+  "if_expr",
+  "created_at",
+  "updated_at",
+  "status",
+  "scanned",
+  "cancelled",
+  "skipped_terminal",
+  "not_matched",
+  "expression_error",
+  "non_boolean",
+  "cursor_started_at",
+  "cursor_id",
+] as const;
+const CANCELLATION_COLUMNS = CANCELLATION_COLUMN_LIST.join(", ");
+
+interface RunRow extends QueryResultRow {
+  id: string;
+  environment_id: string;
+  app_id: string;
+  function_id: string;
+  started_at: number;
+  status: RunStatus;
+  event: RunEvent | null;
+  event_json: RunEvent | null;
+  cancellation_id: string | null;
+}
+
+interface PushdownRunRow extends RunRow {
+  /** Position of the row in the slice, from 1. */
+  rn: number;
+  /** Whether the pushdown predicate kept the row. */
+  hit: boolean;
+  /** Whether the row is the slice's last. */
+  last: boolean;
+}
+
+interface CancellationRow extends QueryResultRow {
+  id: string;
+  environment_id: string;
+  app_id: string;
+  function_id: string;
+  started_after: number | null;
+  started_before: number;
+  if_expr: string | null;
+  created_at: number;
+  updated_at: number;
+  status: CancellationStatus;
+  scanned: number;
+  cancelled: number;
+  skipped_terminal: number;
+  not_matched: number;
+  expression_error: number;
+  non_boolean: number;
+  cursor_started_at: number | null;
+  cursor_id: string | null;
+}
+
+/** The statements of one scan page. */
+interface ScanPlan {
+  readonly limit: number;
+  /** The window without the pushdown predicate. */
+  readonly plain: { readonly sql: string; readonly params: unknown[] };
+  /** The window filtered by the pushdown predicate, when there is one. */
+  readonly pushdown?: { readonly sql: string; readonly params: unknown[] };
+}
+
+/**
+ * A `\u0000` in JSON text (not itself an escaped backslash followed by `u0000`): jsonb cannot
+ * hold it. Surrogate escapes are listed too, though validation already rejects lone surrogates.
+ */
+const JSONB_UNSAFE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])/;
+
+/** Whether PostgreSQL `text` can hold a string (validated strings are already well-formed UTF-16). */
+function fitsText(value: string): boolean {
+  return !value.includes("\u0000");
+}
+
+function requireFitsText(value: string, code: StoreErrorCode, what: string): void {
+  if (!fitsText(value)) {
+    throw new StoreError(code, `${what} contains a NUL character, which PostgreSQL text cannot hold`);
+  }
+}
+
+function rowToRun(row: RunRow): RunRecord {
+  const event = row.event ?? row.event_json;
+  if (event === null) throw new StoreError("storage", `run ${row.id} has no event`);
+  const run: RunRecord = {
+    id: row.id,
+    environmentId: row.environment_id,
+    appId: row.app_id,
+    functionId: row.function_id,
+    startedAt: row.started_at,
+    status: row.status,
+    event,
+  };
+  return row.cancellation_id === null ? run : { ...run, cancellationId: row.cancellation_id };
+}
+
+function rowToCancellation(row: CancellationRow): CancellationRecord {
+  const record: { -readonly [K in keyof CancellationRecord]: CancellationRecord[K] } = {
+    id: row.id,
+    environmentId: row.environment_id,
+    appId: row.app_id,
+    functionId: row.function_id,
+    startedBefore: row.started_before,
+    createdAt: row.created_at,
+    status: row.status,
+    counts: {
+      scanned: row.scanned,
+      cancelled: row.cancelled,
+      skipped_terminal: row.skipped_terminal,
+      not_matched: row.not_matched,
+      expression_error: row.expression_error,
+      non_boolean: row.non_boolean,
+    },
+    updatedAt: row.updated_at,
+  };
+  if (row.started_after !== null) record.startedAfter = row.started_after;
+  if (row.if_expr !== null) record.if = row.if_expr;
+  if (row.cursor_started_at !== null && row.cursor_id !== null) {
+    record.cursor = { startedAt: row.cursor_started_at, id: row.cursor_id };
+  }
+  return record;
+}
+
+/** Quotes an SQL identifier (doubling embedded quotes), so any schema name is safe. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function isIdentifierChar(ch: string | undefined): boolean {
+  return ch !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(ch);
+}
+
+/**
+ * Shifts the `$n` placeholders of a SQL fragment by `offset`, so that a fragment written with its
+ * own parameters `$1..$paramCount` can follow `offset` parameters of an enclosing statement.
+ * String literals (`'…'`, `E'…'`), quoted identifiers, dollar-quoted strings and comments are
+ * copied unchanged, and so is a `$` inside an identifier (`a$1`).
+ *
+ * @throws {@link StoreError} `invalid_query` when a placeholder is outside `1..paramCount` or a
+ * literal, identifier or comment is unterminated.
+ */
+export function renumberPlaceholders(sql: string, offset: number, paramCount: number): string {
+  const fail = (why: string): StoreError => new StoreError("invalid_query", `pushdown SQL: ${why}`);
+  let out = "";
+  let i = 0;
+  const length = sql.length;
+  while (i < length) {
+    const ch = sql[i]!;
+    if (ch === "'") {
+      const backslashEscapes = (sql[i - 1] === "E" || sql[i - 1] === "e") && !isIdentifierChar(sql[i - 2]);
+      let j = i + 1;
+      for (;;) {
+        if (j >= length) throw fail("unterminated string literal");
+        if (backslashEscapes && sql[j] === "\\") j += 2;
+        else if (sql[j] === "'" && sql[j + 1] === "'") j += 2;
+        else if (sql[j] === "'") break;
+        else j += 1;
+      }
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (ch === '"') {
+      let j = i + 1;
+      for (;;) {
+        if (j >= length) throw fail("unterminated quoted identifier");
+        if (sql[j] === '"' && sql[j + 1] === '"') j += 2;
+        else if (sql[j] === '"') break;
+        else j += 1;
+      }
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (ch === "-" && sql[i + 1] === "-") {
+      const end = sql.indexOf("\n", i);
+      const stop = end < 0 ? length : end;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (ch === "/" && sql[i + 1] === "*") {
+      // PostgreSQL block comments nest.
+      let depth = 1;
+      let j = i + 2;
+      while (depth > 0) {
+        if (j >= length) throw fail("unterminated comment");
+        if (sql[j] === "/" && sql[j + 1] === "*") {
+          depth += 1;
+          j += 2;
+        } else if (sql[j] === "*" && sql[j + 1] === "/") {
+          depth -= 1;
+          j += 2;
+        } else {
+          j += 1;
+        }
+      }
+      out += sql.slice(i, j);
+      i = j;
+    } else if (ch === "$" && !isIdentifierChar(sql[i - 1])) {
+      const placeholder = /\$(\d+)/y;
+      placeholder.lastIndex = i;
+      const number = placeholder.exec(sql);
+      if (number !== null) {
+        const n = Number(number[1]);
+        if (!(n >= 1 && n <= paramCount)) throw fail(`placeholder $${number[1]} outside $1..$${paramCount}`);
+        out += `$${n + offset}`;
+        i += number[0].length;
+        continue;
+      }
+      const tag = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+      tag.lastIndex = i;
+      const opening = tag.exec(sql);
+      if (opening !== null) {
+        const end = sql.indexOf(opening[0], i + opening[0].length);
+        if (end < 0) throw fail("unterminated dollar-quoted string");
+        out += sql.slice(i, end + opening[0].length);
+        i = end + opening[0].length;
+        continue;
+      }
+      out += ch;
+      i += 1;
+    } else {
+      out += ch;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+function sqlState(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string"
+    ? (error as { code: string }).code
+    : undefined;
+}
+
+function isRetryable(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === "40P01" || state === "40001";
+}
+
+/** A short random pause before retrying after a deadlock, so the retries do not collide again. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+}
+
+/** Driver and server failures become `storage` {@link StoreError}s; store errors pass through. */
+function toStoreError(error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const state = sqlState(error);
+  return new StoreError("storage", `PostgreSQL: ${message}${state === undefined ? "" : ` (SQLSTATE ${state})`}`, {
+    cause: error,
+  });
+}
+
+/** Type parsers of the store's pool: int8 as a checked JS number, everything else as pg's default. */
+function makeTypeParsers(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, "text", (text: string) => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value)) throw new StoreError("storage", `bigint ${text} does not fit a JS safe integer`);
+    return value;
+  });
+  return types;
+}
+
+/** Thrown inside a transaction to roll it back without an error. */
+const ROLL_BACK: unique symbol = Symbol("roll back");
+
+/**
+ * The {@link RunStore} on PostgreSQL. Create it, `await migrate()`, use it, `await close()`.
+ * Every method rejects with a {@link StoreError}: input errors with their `invalid_*` code,
+ * database failures (and use before `migrate()`) with `storage`, use after `close()` with `closed`.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresRunStore({ connectionString: process.env.DATABASE_URL!, poolSize: 20 });
+ * await store.migrate();
+ * ```
+ */
+export class PostgresRunStore implements RunStore {
+  /** The schema the tables live in. */
+  readonly schema: string;
+  /** Most connections the pool holds. */
+  readonly poolSize: number;
+  readonly #pool: pg.Pool;
+  readonly #now: () => number;
+  readonly #table: { readonly runs: string; readonly cancellations: string; readonly keys: string; readonly migrations: string };
+  #migrated = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * @param options - See {@link PostgresRunStoreOptions}. No connection is opened until the first call.
+   * @throws TypeError when an option is invalid.
+   */
+  constructor(options: PostgresRunStoreOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("PostgresRunStore options must be an object with a connectionString");
+    }
+    if (typeof options.connectionString !== "string" || options.connectionString.length === 0) {
+      throw new TypeError("PostgresRunStore: connectionString must be a non-empty string");
+    }
+    const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
+    if (!Number.isSafeInteger(poolSize) || poolSize < 1) {
+      throw new TypeError(`PostgresRunStore: poolSize must be a positive integer, got ${String(poolSize)}`);
+    }
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    if (typeof schema !== "string" || schema.length === 0 || !fitsText(schema)) {
+      throw new TypeError("PostgresRunStore: schema must be a non-empty string without NUL characters");
+    }
+    if (options.now !== undefined && typeof options.now !== "function") {
+      throw new TypeError("PostgresRunStore: now must be a function returning epoch milliseconds");
+    }
+    this.schema = schema;
+    this.poolSize = poolSize;
+    this.#now = options.now ?? Date.now;
+    const quoted = quoteIdentifier(schema);
+    this.#table = {
+      runs: `${quoted}.runs`,
+      cancellations: `${quoted}.cancellations`,
+      keys: `${quoted}.idempotency_keys`,
+      migrations: `${quoted}.cancelkit_migrations`,
+    };
+    this.#pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: poolSize,
+      types: makeTypeParsers(),
+      fallback_application_name: "cancelkit",
+    });
+    const onPoolError = options.onPoolError;
+    this.#pool.on("error", (error) => onPoolError?.(error));
+  }
+
+  /**
+   * Creates the schema and applies every migration not yet applied, each in its own transaction
+   * together with its row in `cancelkit_migrations`. Safe to call from several processes at once
+   * (a session advisory lock keyed by the schema serialises them) and a no-op when the schema is
+   * current. Must finish before any other method is used.
+   *
+   * @throws {@link StoreError} `storage` when the database is unreachable or was migrated by a
+   * newer cancelkit.
+   */
+  async migrate(): Promise<MigrationResult> {
+    this.#assertOpen();
+    try {
+      const client = await this.#pool.connect();
+      let destroy = false;
+      try {
+        await client.query("SELECT pg_advisory_lock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, this.schema]);
+        try {
+          const result = await this.#applyMigrations(client);
+          this.#migrated = true;
+          return result;
+        } finally {
+          await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, this.schema]);
+        }
+      } catch (error) {
+        // Ending the session releases a lock the unlock above may not have reached.
+        destroy = true;
+        throw error;
+      } finally {
+        client.release(destroy);
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async #applyMigrations(client: PoolClient): Promise<MigrationResult> {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${this.#table.migrations} (
+         version integer PRIMARY KEY,
+         name text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${this.#table.migrations}`);
+    const done = new Set(rows.map((row) => row.version));
+    const newest = Math.max(0, ...done);
+    if (newest > POSTGRES_SCHEMA_VERSION) {
+      throw new StoreError(
+        "storage",
+        `schema ${this.schema} is at version ${newest}, newer than this cancelkit knows (${POSTGRES_SCHEMA_VERSION})`,
+      );
+    }
+    const applied: number[] = [];
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      await client.query("BEGIN");
+      try {
+        for (const statement of migration.statements) {
+          await client.query(statement.replaceAll("{schema}", quoteIdentifier(this.schema)));
+        }
+        await client.query(`INSERT INTO ${this.#table.migrations} (version, name) VALUES ($1, $2)`, [
+          migration.version,
+          migration.name,
+        ]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      }
+      applied.push(migration.version);
+    }
+    return { applied, version: POSTGRES_SCHEMA_VERSION };
+  }
+
+  /**
+   * Adds runs or replaces those with the same id (`ON CONFLICT (id) DO UPDATE`), all in one
+   * transaction, as multi-row `INSERT … SELECT FROM unnest(…)` statements of up to 5,000 rows.
+   * Every run is validated first (nothing is written when one is bad); when the input holds one id
+   * twice, the later run wins.
+   */
+  async insertRuns(runs: readonly RunRecord[]): Promise<void> {
+    return this.#call(async () => {
+      if (!Array.isArray(runs)) throw new StoreError("invalid_run", "runs must be an array of run records");
+      // One statement cannot update the same row twice, so duplicates collapse here, last wins.
+      const byId = new Map<string, { readonly run: RunRecord; readonly eventText: string }>();
+      for (let i = 0; i < runs.length; i++) {
+        const label = `runs[${i}]`;
+        const run = normalizeRunRecord(runs[i], { copy: false, label });
+        requireFitsText(run.environmentId!, "invalid_run", `${label}: environmentId`);
+        requireFitsText(run.appId, "invalid_run", `${label}: appId`);
+        requireFitsText(run.functionId, "invalid_run", `${label}: functionId`);
+        byId.set(run.id, { run, eventText: JSON.stringify(run.event) });
+      }
+      if (byId.size === 0) return;
+      // Id order makes concurrent upserts of overlapping sets lock rows in one order (no
+      // deadlock) and keeps primary-key inserts local; ULIDs usually arrive sorted already.
+      const prepared = [...byId.values()].sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+      // Events travel as one JSON array text rather than a jsonb[] parameter: the driver would
+      // escape every event again into array-literal syntax, which costs more than the insert.
+      const sql =
+        `INSERT INTO ${this.#table.runs} (${RUN_COLUMNS}) ` +
+        "SELECT r.id, r.environment_id, r.app_id, r.function_id, r.started_at, r.status, " +
+        "CASE WHEN r.json_only THEN NULL ELSE e.value::jsonb END, CASE WHEN r.json_only THEN e.value END, r.cancellation_id " +
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[], $8::text[]) " +
+        "WITH ORDINALITY AS r(id, environment_id, app_id, function_id, started_at, status, json_only, cancellation_id, n) " +
+        "JOIN json_array_elements($9::json) WITH ORDINALITY AS e(value, n) USING (n) " +
+        "ON CONFLICT (id) DO UPDATE SET environment_id = EXCLUDED.environment_id, app_id = EXCLUDED.app_id, " +
+        "function_id = EXCLUDED.function_id, started_at = EXCLUDED.started_at, status = EXCLUDED.status, " +
+        "event = EXCLUDED.event, event_json = EXCLUDED.event_json, cancellation_id = EXCLUDED.cancellation_id";
+      await this.#transaction(async (client) => {
+        for (let start = 0; start < prepared.length; start += INSERT_CHUNK_ROWS) {
+          const chunk = prepared.slice(start, start + INSERT_CHUNK_ROWS);
+          await client.query(sql, [
+            chunk.map((p) => p.run.id),
+            chunk.map((p) => p.run.environmentId),
+            chunk.map((p) => p.run.appId),
+            chunk.map((p) => p.run.functionId),
+            chunk.map((p) => p.run.startedAt),
+            chunk.map((p) => p.run.status),
+            chunk.map((p) => JSONB_UNSAFE_ESCAPE.test(p.eventText)),
+            chunk.map((p) => p.run.cancellationId ?? null),
+            `[${chunk.map((p) => p.eventText).join(",")}]`,
+          ]);
+        }
+      });
+    });
+  }
+
+  /** One run by id, or `undefined` (also for a string that is not a valid id). */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.#call(async () => {
+      if (!isValidId(id)) return undefined;
+      const { rows } = await this.#pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${this.#table.runs} WHERE id = $1`, [id]);
+      return rows[0] === undefined ? undefined : rowToRun(rows[0]);
+    });
+  }
+
+  /**
+   * Sets the status of runs; returns how many changed. Without `force`, only non-terminal runs
+   * are touched; a run already in the target status is unchanged. A run leaving `cancelled`
+   * loses its `cancellationId`. Rows are locked in id order, so concurrent batches cannot deadlock.
+   */
+  async setRunStatus(ids: readonly string[], status: RunStatus, options?: { readonly force?: boolean }): Promise<number> {
+    return this.#call(async () => {
+      const unique = normalizeRunIds(ids);
+      checkRunStatus(status);
+      if (unique.length === 0) return 0;
+      const force = options?.force === true;
+      const sql =
+        `WITH locked AS (SELECT id FROM ${this.#table.runs} WHERE id = ANY($2::text[]) AND status <> $1` +
+        `${force ? "" : ` AND status IN ${NON_TERMINAL_SQL}`} ORDER BY id FOR UPDATE) ` +
+        `UPDATE ${this.#table.runs} AS r SET status = $1, ` +
+        "cancellation_id = CASE WHEN $1 = 'cancelled' THEN r.cancellation_id END " +
+        `FROM locked WHERE r.id = locked.id AND r.status <> $1${force ? "" : ` AND r.status IN ${NON_TERMINAL_SQL}`}`;
+      return this.#retrying(async () => (await this.#pool.query(sql, [status, unique])).rowCount ?? 0);
+    });
+  }
+
+  /**
+   * One page of a function's window in `(started_at, id)` order after `query.after`, by keyset on
+   * the `(environment_id, app_id, function_id, started_at, id)` index; `next` is absent when the
+   * window holds nothing more (the page reads one row ahead to know).
+   *
+   * With `query.pushdown.postgres`, the page reads the same `limit` window rows and returns those
+   * the predicate keeps. A row is dropped only when the predicate is `false` (NULL keeps it; so
+   * do rows whose event only the `json` fallback column holds). `next` is then the last row read,
+   * which may lie past the last returned run, and `prefiltered` counts the dropped rows. If the
+   * predicate raises a data error (e.g. a failed cast) the page is read again without it.
+   */
+  async scanRuns(query: ScanQuery): Promise<ScanPage> {
+    return this.#call(async () => {
+      const plan = this.#planScan(query);
+      if (plan === undefined) return { runs: [] };
+      if (plan.pushdown !== undefined) {
+        try {
+          const { rows } = await this.#pool.query<PushdownRunRow>(plan.pushdown.sql, plan.pushdown.params);
+          return pushdownPage(rows, plan.limit);
+        } catch (error) {
+          // Class 22 is a data exception raised by a row's value (a cast, a division): the
+          // predicate cannot judge this page, so read it unfiltered.
+          if (!sqlState(error)?.startsWith("22")) throw error;
+        }
+      }
+      const { rows } = await this.#pool.query<RunRow>(plan.plain.sql, plan.plain.params);
+      const runs = rows.slice(0, plan.limit).map(rowToRun);
+      const last = runs[runs.length - 1];
+      return rows.length > plan.limit && last !== undefined
+        ? { runs, next: { startedAt: last.startedAt, id: last.id } }
+        : { runs };
+    });
+  }
+
+  /**
+   * The `EXPLAIN` output (one line per plan node) of the statement {@link scanRuns} runs for
+   * `query`, e.g. to check that a scan uses the window index. `analyze` executes the statement.
+   * Returns an empty list when the query cannot match anything (no statement is run).
+   */
+  async explainScan(query: ScanQuery, options?: { readonly analyze?: boolean }): Promise<string[]> {
+    return this.#call(async () => {
+      const plan = this.#planScan(query);
+      if (plan === undefined) return [];
+      const statement = plan.pushdown ?? plan.plain;
+      const prefix = options?.analyze === true ? "EXPLAIN (ANALYZE, BUFFERS)" : "EXPLAIN";
+      const { rows } = await this.#pool.query<{ "QUERY PLAN": string }>(`${prefix} ${statement.sql}`, statement.params);
+      return rows.map((row) => row["QUERY PLAN"]);
+    });
+  }
+
+  /** Validates a scan query and builds its statements; `undefined` when no stored run can match. */
+  #planScan(query: ScanQuery): ScanPlan | undefined {
+    const q = normalizeScanQuery(query);
+    const pushdown = q.pushdown?.postgres;
+    if (pushdown !== undefined && (typeof pushdown.sql !== "string" || !Array.isArray(pushdown.params))) {
+      throw new StoreError("invalid_query", "scan query: pushdown.postgres must be { sql: string, params: unknown[] }");
+    }
+    // Text PostgreSQL cannot hold was never stored, so no run matches it.
+    if (!fitsText(q.environmentId) || !fitsText(q.appId) || !fitsText(q.functionId)) return undefined;
+    // Bounds may be fractional: the window holds the integer times inside them.
+    const startedBefore = Math.floor(q.startedBefore);
+    const startedAfter = q.startedAfter === undefined ? undefined : Math.ceil(q.startedAfter);
+    if (startedAfter !== undefined && startedAfter > startedBefore) return undefined;
+    if (!Number.isSafeInteger(startedBefore) && startedBefore < 0) return undefined;
+    if (startedAfter !== undefined && !Number.isSafeInteger(startedAfter) && startedAfter > 0) return undefined;
+
+    const params: unknown[] = [];
+    const bind = (value: unknown): string => `$${params.push(value)}`;
+    let where =
+      `environment_id = ${bind(q.environmentId)} AND app_id = ${bind(q.appId)} AND function_id = ${bind(q.functionId)}`;
+    if (Number.isSafeInteger(startedBefore)) where += ` AND started_at <= ${bind(startedBefore)}`;
+    if (startedAfter !== undefined && Number.isSafeInteger(startedAfter)) where += ` AND started_at >= ${bind(startedAfter)}`;
+    if (q.after !== undefined) {
+      // A cursor time between integers sits just after the run times below it.
+      const afterTime = Math.floor(q.after.startedAt);
+      const afterId = afterTime === q.after.startedAt ? q.after.id : "\u007f";
+      if (afterTime > Number.MAX_SAFE_INTEGER) return undefined;
+      if (afterTime >= Number.MIN_SAFE_INTEGER) where += ` AND (started_at, id) > (${bind(afterTime)}, ${bind(afterId)})`;
+    }
+    const window = `SELECT ${RUN_COLUMNS} FROM ${this.#table.runs} WHERE ${where} ORDER BY started_at, id`;
+    const windowParams = params.length;
+    const limit = q.limit;
+    const plain = { sql: `${window} LIMIT $${windowParams + 1}`, params: [...params, limit + 1] };
+    if (pushdown === undefined) return { limit, plain };
+
+    const predicate = renumberPlaceholders(pushdown.sql, windowParams, pushdown.params.length);
+    params.push(...pushdown.params);
+    // The slice is the next `limit + 1` rows of the window (an index range scan with a LIMIT);
+    // the predicate only filters it. Rows 1..limit are the page; row limit + 1, when present,
+    // only proves that the window goes on. Row `limit` and the slice's last row always come back
+    // (kept or not), for the cursor and the count of dropped rows.
+    const sql =
+      `SELECT ${RUN_COLUMNS}, rn, hit, last FROM (` +
+      "SELECT w.*, row_number() OVER win AS rn, lead(w.id) OVER win IS NULL AS last, " +
+      `(w.event IS NULL OR (${predicate}) IS NOT FALSE) AS hit ` +
+      `FROM (${window} LIMIT ${bind(limit + 1)}) AS w WINDOW win AS (ORDER BY w.started_at, w.id)` +
+      `) AS slice WHERE hit OR last OR rn = ${bind(limit)} ORDER BY rn`;
+    return { limit, plain, pushdown: { sql, params } };
+  }
+
+  /**
+   * Cancels the still non-terminal runs among `batch.runIds` that belong to the cancellation's
+   * environment, app and function, and saves the checkpoint, in one transaction: it locks the
+   * cancellation row first (`FOR UPDATE`; when the row is gone nothing changes and
+   * `{ ok: false, reason: "gone" }` is returned), then the runs in id order, then runs
+   * `UPDATE … SET status = 'cancelled' … WHERE id = ANY($2) AND status IN (non-terminal) RETURNING id`.
+   * An absent checkpoint cursor keeps the saved one.
+   */
+  async commitBatch(batch: CommitBatch): Promise<CommitResult> {
+    return this.#call(async () => {
+      const b = normalizeCommitBatch(batch);
+      return this.#retrying(() =>
+        this.#transaction(async (client): Promise<CommitResult> => {
+          const locked = await client.query<{ environment_id: string; app_id: string; function_id: string }>(
+            `SELECT environment_id, app_id, function_id FROM ${this.#table.cancellations} WHERE id = $1 FOR UPDATE`,
+            [b.cancellationId],
+          );
+          const scope = locked.rows[0];
+          if (scope === undefined) return { ok: false, reason: "gone" };
+          let cancelled: string[] = [];
+          if (b.runIds.length > 0) {
+            const { rows } = await client.query<{ id: string }>(
+              `WITH locked AS (SELECT id FROM ${this.#table.runs} WHERE id = ANY($2::text[]) ` +
+                `AND status IN ${NON_TERMINAL_SQL} AND environment_id = $3 AND app_id = $4 AND function_id = $5 ` +
+                "ORDER BY id FOR UPDATE) " +
+                `UPDATE ${this.#table.runs} AS r SET status = 'cancelled', cancellation_id = $1 ` +
+                `FROM locked WHERE r.id = locked.id AND r.id = ANY($2::text[]) AND r.status IN ${NON_TERMINAL_SQL} ` +
+                "RETURNING r.id",
+              [b.cancellationId, b.runIds, scope.environment_id, scope.app_id, scope.function_id],
+            );
+            cancelled = rows.map((row) => row.id);
+          }
+          await this.#saveCheckpoint(client, b.cancellationId, b.checkpoint);
+          return { ok: true, cancelled };
+        }),
+      );
+    });
+  }
+
+  async #saveCheckpoint(client: pg.ClientBase | pg.Pool, id: string, checkpoint: Checkpoint): Promise<boolean> {
+    const { counts, cursor } = checkpoint;
+    const result = await client.query(
+      `UPDATE ${this.#table.cancellations} SET status = $2, scanned = $3, cancelled = $4, skipped_terminal = $5, ` +
+        "not_matched = $6, expression_error = $7, non_boolean = $8, " +
+        "cursor_started_at = COALESCE($9, cursor_started_at), cursor_id = COALESCE($10, cursor_id), " +
+        "updated_at = GREATEST(updated_at, $11) WHERE id = $1",
+      [
+        id,
+        checkpoint.status,
+        counts.scanned,
+        counts.cancelled,
+        counts.skipped_terminal,
+        counts.not_matched,
+        counts.expression_error,
+        counts.non_boolean,
+        cursor?.startedAt ?? null,
+        cursor?.id ?? null,
+        this.#now(),
+      ],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Stores a new cancellation. With an idempotency key, the key row is inserted first
+   * (`ON CONFLICT DO NOTHING`; a concurrent insert of the same key waits for the other
+   * transaction), then the record, in one transaction. When the key already exists the transaction
+   * rolls back and the existing record is returned with its request hash.
+   *
+   * @throws {@link StoreError} `duplicate_cancellation` when the id is taken.
+   */
+  async createCancellation(
+    record: CancellationRecord,
+    idempotency?: { readonly key: string; readonly requestHash: string },
+  ): Promise<CreateResult> {
+    return this.#call(async () => {
+      const valid = normalizeCancellationRecord(record);
+      for (const [value, what] of [
+        [valid.environmentId, "environmentId"],
+        [valid.appId, "appId"],
+        [valid.functionId, "functionId"],
+        [valid.if ?? "", "if"],
+      ] as const) {
+        requireFitsText(value, "invalid_cancellation", `cancellation record: ${what}`);
+      }
+      if (idempotency !== undefined) {
+        checkIdempotency(idempotency);
+        requireFitsText(idempotency.key, "invalid_cancellation", "idempotency key");
+        requireFitsText(idempotency.requestHash, "invalid_cancellation", "idempotency requestHash");
+      }
+      // The key may vanish between our failed insert and our read (its record was deleted): then
+      // it is free again and another attempt creates the record.
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        const created = await this.#transaction(async (client) => {
+          if (idempotency !== undefined) {
+            const key = await client.query(
+              `INSERT INTO ${this.#table.keys} (environment_id, key, request_hash, cancellation_id, created_at) ` +
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (environment_id, key) DO NOTHING",
+              [valid.environmentId, idempotency.key, idempotency.requestHash, valid.id, valid.createdAt],
+            );
+            if (key.rowCount !== 1) throw ROLL_BACK;
+          }
+          await this.#insertCancellation(client, valid);
+          return true;
+        }).catch((error: unknown) => {
+          if (error === ROLL_BACK) return false;
+          if (sqlState(error) === "23505" && (error as { constraint?: unknown }).constraint === "cancellations_pkey") {
+            throw new StoreError("duplicate_cancellation", `a cancellation with id ${valid.id} already exists`);
+          }
+          throw error;
+        });
+        if (created) return { created: true, record: valid };
+        const existing = await this.#findByKey(valid.environmentId, idempotency!.key);
+        if (existing !== undefined) return { created: false, ...existing };
+      }
+      throw new StoreError("storage", `idempotency key ${JSON.stringify(idempotency!.key)} kept changing while creating ${valid.id}`);
+    });
+  }
+
+  async #insertCancellation(client: PoolClient, record: CancellationRecord): Promise<void> {
+    const { counts, cursor } = record;
+    const values: Record<(typeof CANCELLATION_COLUMN_LIST)[number], unknown> = {
+      id: record.id,
+      environment_id: record.environmentId,
+      app_id: record.appId,
+      function_id: record.functionId,
+      started_after: record.startedAfter ?? null,
+      started_before: record.startedBefore,
+      if_expr: record.if ?? null,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt,
+      status: record.status,
+      scanned: counts.scanned,
+      cancelled: counts.cancelled,
+      skipped_terminal: counts.skipped_terminal,
+      not_matched: counts.not_matched,
+      expression_error: counts.expression_error,
+      non_boolean: counts.non_boolean,
+      cursor_started_at: cursor?.startedAt ?? null,
+      cursor_id: cursor?.id ?? null,
+    };
+    await client.query(
+      `INSERT INTO ${this.#table.cancellations} (${CANCELLATION_COLUMNS}) ` +
+        `VALUES (${CANCELLATION_COLUMN_LIST.map((_, i) => `$${i + 1}`).join(", ")})`,
+      CANCELLATION_COLUMN_LIST.map((column) => values[column]),
+    );
+  }
+
+  /** One cancellation, or `undefined`; with `environmentId`, only if it belongs to that environment. */
+  async getCancellation(id: string, environmentId?: string): Promise<CancellationRecord | undefined> {
+    return this.#call(async () => {
+      if (!isValidId(id)) return undefined;
+      if (environmentId !== undefined && (typeof environmentId !== "string" || !fitsText(environmentId))) return undefined;
+      const params: unknown[] = [id];
+      let sql = `SELECT ${CANCELLATION_COLUMNS} FROM ${this.#table.cancellations} WHERE id = $1`;
+      if (environmentId !== undefined) sql += ` AND environment_id = $${params.push(environmentId)}`;
+      const { rows } = await this.#pool.query<CancellationRow>(sql, params);
+      return rows[0] === undefined ? undefined : rowToCancellation(rows[0]);
+    });
+  }
+
+  /** Cancellations newest first (descending id), optionally of one environment and strictly before `after`. */
+  async listCancellations(options?: {
+    readonly environmentId?: string;
+    readonly limit?: number;
+    readonly after?: string;
+  }): Promise<CancellationPage> {
+    return this.#call(async () => {
+      const limit = checkListOptions(options ?? {});
+      const params: unknown[] = [];
+      const conditions: string[] = [];
+      if (options?.environmentId !== undefined) {
+        if (!fitsText(options.environmentId)) return { records: [] };
+        conditions.push(`environment_id = $${params.push(options.environmentId)}`);
+      }
+      if (options?.after !== undefined) conditions.push(`id < $${params.push(options.after)}`);
+      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+      const { rows } = await this.#pool.query<CancellationRow>(
+        `SELECT ${CANCELLATION_COLUMNS} FROM ${this.#table.cancellations}${where} ORDER BY id DESC LIMIT $${params.push(limit + 1)}`,
+        params,
+      );
+      const records = rows.slice(0, limit).map(rowToCancellation);
+      const last = records[records.length - 1];
+      return rows.length > limit && last !== undefined ? { records, next: last.id } : { records };
+    });
+  }
+
+  /** Saves status, counts and cursor (an absent cursor keeps the saved one); false when the record is gone. */
+  async updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
+    return this.#call(async () => {
+      const valid = normalizeCheckpoint(checkpoint);
+      if (!isValidId(id)) return false;
+      return this.#saveCheckpoint(this.#pool, id, valid);
+    });
+  }
+
+  /** Deletes a record and frees its idempotency key; false when there was none (in that environment). */
+  async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
+    return this.#call(async () => {
+      if (!isValidId(id)) return false;
+      if (environmentId !== undefined && (typeof environmentId !== "string" || !fitsText(environmentId))) return false;
+      const params: unknown[] = [id];
+      let sql = `DELETE FROM ${this.#table.cancellations} WHERE id = $1`;
+      if (environmentId !== undefined) sql += ` AND environment_id = $${params.push(environmentId)}`;
+      const result = await this.#pool.query(sql, params);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  /** The cancellation created under an idempotency key, with the hash of its request. */
+  async findByIdempotencyKey(
+    environmentId: string,
+    key: string,
+  ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
+    return this.#call(() => this.#findByKey(environmentId, key));
+  }
+
+  async #findByKey(
+    environmentId: string,
+    key: string,
+  ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
+    if (typeof environmentId !== "string" || typeof key !== "string") return undefined;
+    if (!fitsText(environmentId) || !fitsText(key)) return undefined;
+    const columns = CANCELLATION_COLUMN_LIST.map((column) => `c.${column}`).join(", ");
+    const { rows } = await this.#pool.query<CancellationRow & { request_hash: string }>(
+      `SELECT ${columns}, k.request_hash FROM ${this.#table.keys} AS k ` +
+        `JOIN ${this.#table.cancellations} AS c ON c.id = k.cancellation_id ` +
+        "WHERE k.environment_id = $1 AND k.key = $2",
+      [environmentId, key],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { record: rowToCancellation(row), requestHash: row.request_hash };
+  }
+
+  /** Ends the pool once in-flight queries finish. Idempotent; later calls reject with `closed`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= this.#pool.end();
+    await this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError("closed", "the run store is closed");
+  }
+
+  /** Runs a public method body: checks the store is usable and turns every failure into a StoreError. */
+  async #call<T>(body: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    if (!this.#migrated) {
+      throw new StoreError("storage", "the PostgreSQL run store is not migrated: call `await store.migrate()` first");
+    }
+    try {
+      return await body();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  /** Reruns `work` after a deadlock or serialization failure; `work` must be safe to repeat. */
+  async #retrying<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= ATTEMPTS || !isRetryable(error)) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+
+  /** Runs `work` in a transaction on one pooled connection; rolls back when it throws. */
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** Builds a page from the rows of a pushdown slice (see `#planScan`). */
+function pushdownPage(rows: readonly PushdownRunRow[], limit: number): ScanPage {
+  const runs: RunRecord[] = [];
+  let read = 0;
+  let boundary: PushdownRunRow | undefined;
+  let more = false;
+  for (const row of rows) {
+    if (row.rn > limit) {
+      more = true;
+      continue;
+    }
+    read = Math.max(read, row.rn);
+    if (row.rn === limit) boundary = row;
+    if (row.hit) runs.push(rowToRun(row));
+  }
+  const prefiltered = read - runs.length;
+  return more && boundary !== undefined
+    ? { runs, next: { startedAt: boundary.started_at, id: boundary.id }, prefiltered }
+    : { runs, prefiltered };
+}
