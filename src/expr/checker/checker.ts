@@ -1,0 +1,527 @@
+/**
+ * The type checker: resolves names against declarations and a container, infers a type for every
+ * node, resolves function overloads (recording every overload that may apply when arguments are
+ * `dyn`), and reports cel-go's type errors. Qualified names and namespaced functions are rewritten
+ * into plain identifiers and global calls, as cel-go's checker does.
+ *
+ * @module
+ */
+import type { CallExpr, ComprehensionExpr, Expr, ListExpr, MapExpr, ParsedAst, SelectExpr, StructExpr } from "../ast.js";
+import type { FunctionDecl, OverloadDecl } from "../decls.js";
+import { makeIssue, type Issue, type IssueCode } from "../errors.js";
+import {
+  formatType,
+  isAssignable,
+  isAssignableList,
+  isDyn,
+  listType,
+  mapType,
+  mostGeneral,
+  paramType,
+  substitute,
+  Substitution,
+  T,
+  type Type,
+  typeEquals,
+  typeType,
+} from "../types.js";
+
+/** What a name or a call was resolved to. */
+export type Reference =
+  /** A variable or a type identifier, by its fully qualified name. */
+  | { readonly kind: "ident"; readonly name: string; readonly isType?: boolean }
+  /** The overloads of a call that may apply (several when arguments are `dyn`). */
+  | { readonly kind: "function"; readonly overloads: readonly OverloadDecl[] };
+
+/** The environment the checker resolves names in. */
+export interface CheckerEnv {
+  /** Dialect-specific rules: `inngest` accepts non-boolean operands of `&&`/`||`. */
+  readonly dialect: "cel" | "inngest";
+  /** Namespace for name resolution (`a.b` makes `x` resolve as `a.b.x`, `a.x`, then `x`). */
+  readonly container: string;
+  /** Declared variables; `undefined` means every simple name is a `dyn` variable. */
+  readonly variables: ReadonlyMap<string, Type> | undefined;
+  /** Functions by (qualified) name. */
+  readonly functions: ReadonlyMap<string, FunctionDecl>;
+  /** Type identifiers (`int`, `list`, …) and the types they denote. */
+  readonly typeIdentifiers: ReadonlyMap<string, Type>;
+  /** At most this many issues are kept. */
+  readonly maxIssues: number;
+  /**
+   * Do not reject ill-typed calls and selections: they resolve to every overload of the right
+   * shape and fail at evaluation instead (cel-go's behaviour without a checked AST).
+   */
+  readonly permissive?: boolean;
+  /**
+   * Operators that accept operands of any types (the `inngest` dialect's `+ == != < <= > >=`):
+   * when no overload matches, the call is accepted with this result type.
+   */
+  readonly looseOperators?: ReadonlyMap<string, Type>;
+}
+
+/** The result of checking: the (rewritten) tree with a type and a reference per node. */
+export interface CheckedAst {
+  readonly parsed: ParsedAst;
+  readonly expr: Expr;
+  readonly types: ReadonlyMap<number, Type>;
+  readonly refs: ReadonlyMap<number, Reference>;
+  readonly resultType: Type;
+}
+
+/** Thrown-free result of {@link check}: the checked AST, or the issues found. */
+export type CheckResult =
+  | { readonly ok: true; readonly ast: CheckedAst }
+  | { readonly ok: false; readonly issues: readonly Issue[]; readonly truncated: number };
+
+interface Scope {
+  readonly parent: Scope | undefined;
+  readonly vars: Map<string, Type>;
+}
+
+/** The container's candidate names for `name`, most qualified first (cel-go's ResolveCandidateNames). */
+export function candidateNames(container: string, name: string): string[] {
+  if (name.startsWith(".")) return [name.slice(1)];
+  if (container === "") return [name];
+  const out: string[] = [];
+  let prefix = container;
+  for (;;) {
+    out.push(`${prefix}.${name}`);
+    const dot = prefix.lastIndexOf(".");
+    if (dot < 0) break;
+    prefix = prefix.slice(0, dot);
+  }
+  out.push(name);
+  return out;
+}
+
+/** The dotted name an expression spells (`a.b.c`), if it is only identifiers and selections. */
+export function qualifiedName(e: Expr): string | undefined {
+  if (e.kind === "ident") return e.name;
+  if (e.kind === "select" && !e.testOnly && !e.optional) {
+    const prefix = qualifiedName(e.operand);
+    return prefix === undefined ? undefined : `${prefix}.${e.field}`;
+  }
+  return undefined;
+}
+
+class Checker {
+  private subst = new Substitution();
+  private readonly types = new Map<number, Type>();
+  private readonly refs = new Map<number, Reference>();
+  readonly issues: Issue[] = [];
+  truncated = 0;
+  private scope: Scope | undefined;
+  private freeVars = 0;
+
+  constructor(
+    private readonly ast: ParsedAst,
+    private readonly env: CheckerEnv,
+  ) {}
+
+  run(): CheckedAst {
+    const expr = this.check(this.ast.expr);
+    const types = new Map<number, Type>();
+    for (const [id, t] of this.types) types.set(id, substitute(this.subst, t, true));
+    return { parsed: this.ast, expr, types, refs: this.refs, resultType: types.get(expr.id) ?? T.dyn };
+  }
+
+  // -- reporting -------------------------------------------------------------------------------
+
+  private report(id: number, code: IssueCode, message: string): void {
+    if (this.env.permissive && code !== "undeclared_reference") return;
+    if (this.issues.length >= this.env.maxIssues) {
+      this.truncated++;
+      return;
+    }
+    const span = this.ast.spans.get(id) ?? { start: -1, end: -1 };
+    this.issues.push(makeIssue(this.ast.source, code, message, span));
+  }
+
+  private typeMismatch(id: number, expected: Type, actual: Type): void {
+    this.report(id, "type_error", `expected type '${formatType(expected)}' but found '${formatType(actual)}'`);
+  }
+
+  private undeclared(id: number, name: string): void {
+    this.report(id, "undeclared_reference", `undeclared reference to '${name}' (in container '${this.env.container}')`);
+  }
+
+  // -- types -----------------------------------------------------------------------------------
+
+  private setType(e: { readonly id: number }, t: Type): void {
+    this.types.set(e.id, t);
+  }
+
+  private typeOf(e: Expr): Type {
+    return this.types.get(e.id) ?? T.error;
+  }
+
+  private assignable(t1: Type, t2: Type): boolean {
+    const s = isAssignable(this.subst, t1, t2);
+    if (s === undefined) return false;
+    this.subst = s;
+    return true;
+  }
+
+  private newTypeVar(): Type {
+    return paramType(`_var${this.freeVars++}`);
+  }
+
+  private joinTypes(previous: Type | undefined, current: Type): Type {
+    if (previous === undefined) return current;
+    if (this.assignable(previous, current)) return mostGeneral(previous, current);
+    // Heterogeneous aggregate literals are lists and maps of dyn (cel-go's default).
+    return T.dyn;
+  }
+
+  // -- names -----------------------------------------------------------------------------------
+
+  private lookupLocal(name: string): Type | undefined {
+    for (let s = this.scope; s !== undefined; s = s.parent) {
+      const t = s.vars.get(name);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  }
+
+  private lookupGlobal(name: string): { type: Type; isType: boolean } | undefined {
+    const v = this.env.variables?.get(name);
+    if (v !== undefined) return { type: v, isType: false };
+    const t = this.env.typeIdentifiers.get(name);
+    if (t !== undefined) return { type: typeType(t), isType: true };
+    return undefined;
+  }
+
+  /** Resolves a simple or dotted name: locals shadow globals, then the container's candidates. */
+  private resolveName(name: string, simple: boolean): { name: string; type: Type; isType: boolean } | undefined {
+    const head = name.split(".")[0]!;
+    const local = this.lookupLocal(head);
+    if (local !== undefined && !name.startsWith(".")) {
+      return simple ? { name, type: local, isType: false } : undefined;
+    }
+    for (const candidate of candidateNames(this.env.container, name)) {
+      const g = this.lookupGlobal(candidate);
+      if (g !== undefined) return { name: local !== undefined ? `.${candidate}` : candidate, ...g };
+    }
+    // Without declarations every simple name is a dyn variable (the `cel` dialect default).
+    if (simple && this.env.variables === undefined && !name.startsWith(".")) {
+      return { name, type: T.dyn, isType: false };
+    }
+    return undefined;
+  }
+
+  private lookupFunction(name: string): FunctionDecl | undefined {
+    for (const candidate of candidateNames(this.env.container, name)) {
+      const f = this.env.functions.get(candidate);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+
+  // -- nodes -----------------------------------------------------------------------------------
+
+  check(e: Expr): Expr {
+    switch (e.kind) {
+      case "const": {
+        const k = e.value.kind;
+        this.setType(e, k === "null" ? T.null : T[k]);
+        return e;
+      }
+      case "ident": {
+        const r = this.resolveName(e.name, true);
+        if (r === undefined) {
+          this.setType(e, T.error);
+          this.undeclared(e.id, e.name);
+          return e;
+        }
+        this.setType(e, r.type);
+        this.refs.set(e.id, { kind: "ident", name: r.name, ...(r.isType ? { isType: true } : {}) });
+        return r.name === e.name ? e : { kind: "ident", id: e.id, name: r.name };
+      }
+      case "select":
+        return this.checkSelect(e);
+      case "call":
+        return this.checkCall(e);
+      case "list":
+        return this.checkList(e);
+      case "map":
+        return this.checkMap(e);
+      case "struct":
+        return this.checkStruct(e);
+      case "comprehension":
+        return this.checkComprehension(e);
+    }
+  }
+
+  private checkSelect(e: SelectExpr): Expr {
+    // A dotted name may be a qualified variable (`a.b.c` declared as such).
+    const q = qualifiedName(e);
+    if (q !== undefined) {
+      const r = this.resolveName(q, false);
+      if (r !== undefined) {
+        this.setType(e, r.type);
+        this.refs.set(e.id, { kind: "ident", name: r.name, ...(r.isType ? { isType: true } : {}) });
+        return { kind: "ident", id: e.id, name: r.name };
+      }
+    }
+    const operand = this.check(e.operand);
+    const operandType = substitute(this.subst, this.typeOf(operand), false);
+    let result: Type;
+    switch (operandType.kind) {
+      case "map":
+        result = operandType.value;
+        break;
+      case "struct":
+        this.report(e.id, "type_error", `unexpected failed resolution of '${operandType.name}'`);
+        result = T.error;
+        break;
+      case "param":
+        this.assignable(T.dyn, operandType);
+        result = T.dyn;
+        break;
+      default:
+        if (!(isDyn(operandType) || operandType.kind === "error")) {
+          this.report(e.id, "type_error", `type '${formatType(operandType)}' does not support field selection`);
+        }
+        result = T.dyn;
+    }
+    if (e.testOnly) result = T.bool;
+    this.setType(e, substitute(this.subst, result, false));
+    return operand === e.operand ? e : { ...e, operand };
+  }
+
+  private checkCall(e: CallExpr): Expr {
+    const args = e.args.map((a) => this.check(a));
+    const argsChanged = args.some((a, k) => a !== e.args[k]);
+    if (e.target === undefined) {
+      const f = this.lookupFunction(e.fn);
+      if (f === undefined) {
+        this.undeclared(e.id, e.fn);
+        this.setType(e, T.error);
+        return argsChanged ? { ...e, args } : e;
+      }
+      const call: CallExpr = f.name === e.fn && !argsChanged ? e : { kind: "call", id: e.id, fn: f.name, args };
+      this.resolve(call, f, undefined, args);
+      return call;
+    }
+    // `a.b.f(x)` may be the namespaced global function `a.b.f`.
+    const prefix = qualifiedName(e.target);
+    if (prefix !== undefined) {
+      const f = this.lookupFunction(`${prefix}.${e.fn}`);
+      if (f !== undefined) {
+        const call: CallExpr = { kind: "call", id: e.id, fn: f.name, args };
+        this.resolve(call, f, undefined, args);
+        return call;
+      }
+    }
+    const target = this.check(e.target);
+    const call: CallExpr = target === e.target && !argsChanged ? e : { kind: "call", id: e.id, fn: e.fn, target, args };
+    const f = this.env.functions.get(e.fn);
+    if (f === undefined) {
+      this.setType(e, T.error);
+      this.undeclared(e.id, e.fn);
+      return call;
+    }
+    this.resolve(call, f, target, args);
+    return call;
+  }
+
+  private resolve(call: CallExpr, f: FunctionDecl, target: Expr | undefined, args: readonly Expr[]): void {
+    const argTypes = (target === undefined ? args : [target, ...args]).map((a) => this.typeOf(a));
+
+    if ((f.name === "_&&_" || f.name === "_||_") && target === undefined) {
+      this.resolveLogical(call, f, args, argTypes);
+      return;
+    }
+    if (f.name === "_?_:_" && this.env.dialect === "inngest" && args.length === 3) {
+      // Inngest tests the condition for truthiness, so it may have any type.
+      this.setType(call, this.joinTypes(argTypes[1], argTypes[2]!));
+      this.refs.set(call.id, { kind: "function", overloads: f.overloads });
+      return;
+    }
+
+    let result: Type | undefined;
+    const matched: OverloadDecl[] = [];
+    for (const o of f.overloads) {
+      if (o.member !== (target !== undefined)) continue;
+      if (o.params.length !== argTypes.length) continue;
+      let params = o.params;
+      let ret = o.result;
+      if (o.typeParams.length > 0) {
+        // Instantiate the signature with fresh type variables.
+        const fresh = new Substitution();
+        for (const p of o.typeParams) fresh.bind(paramType(p), this.newTypeVar());
+        params = params.map((p) => substitute(fresh, p, false));
+        ret = substitute(fresh, ret, false);
+      }
+      const s = isAssignableList(this.subst, argTypes, params);
+      if (s === undefined) continue;
+      this.subst = s;
+      matched.push(o);
+      const r = substitute(this.subst, ret, false);
+      if (result === undefined) result = r;
+      else if (!isDyn(result) && !typeEquals(r, result)) result = T.dyn;
+    }
+    const loose = this.env.looseOperators?.get(f.name);
+    if (result === undefined && loose !== undefined) {
+      this.setType(call, loose);
+      this.refs.set(call.id, { kind: "function", overloads: f.overloads });
+      return;
+    }
+    if (result === undefined && this.env.permissive) {
+      const shape = f.overloads.filter((o) => o.member === (target !== undefined) && o.params.length === argTypes.length);
+      this.setType(call, T.dyn);
+      this.refs.set(call.id, { kind: "function", overloads: shape.length > 0 ? shape : f.overloads });
+      return;
+    }
+    if (result === undefined) {
+      const shown = argTypes.map((t) => formatType(substitute(this.subst, t, true)));
+      const sig = target === undefined ? `(${shown.join(", ")})` : `${shown[0]}.(${shown.slice(1).join(", ")})`;
+      this.report(call.id, "no_matching_overload", `found no matching overload for '${f.name}' applied to '${sig}'`);
+      this.setType(call, T.error);
+      return;
+    }
+    this.setType(call, result);
+    this.refs.set(call.id, { kind: "function", overloads: matched });
+  }
+
+  private resolveLogical(call: CallExpr, f: FunctionDecl, args: readonly Expr[], argTypes: readonly Type[]): void {
+    const o = f.overloads[0]!;
+    if (this.env.dialect === "inngest") {
+      // Inngest: `a || b` on non-booleans yields an operand by truthiness.
+      const allBool = argTypes.every((t) => t.kind === "bool");
+      this.setType(call, allBool ? T.bool : T.dyn);
+      this.refs.set(call.id, { kind: "function", overloads: [o] });
+      return;
+    }
+    let ok = true;
+    argTypes.forEach((t, k) => {
+      if (!this.assignable(t, T.bool)) {
+        this.typeMismatch(args[k]!.id, T.bool, t);
+        ok = false;
+      }
+    });
+    this.refs.set(call.id, { kind: "function", overloads: [o] });
+    this.setType(call, ok ? T.bool : T.error);
+  }
+
+  private checkList(e: ListExpr): Expr {
+    let elemType: Type | undefined;
+    const optional = new Set(e.optionalIndices);
+    const elements = e.elements.map((el, k) => {
+      const c = this.check(el);
+      let t = this.typeOf(c);
+      if (optional.has(k)) {
+        if (t.kind === "opaque" && t.name === "optional_type") t = t.params[0]!;
+        else if (!isDyn(t)) this.typeMismatch(c.id, { kind: "opaque", name: "optional_type", params: [t] }, t);
+      }
+      elemType = this.joinTypes(elemType, t);
+      return c;
+    });
+    this.setType(e, listType(elemType ?? this.newTypeVar()));
+    return elements.some((c, k) => c !== e.elements[k]) ? { ...e, elements } : e;
+  }
+
+  private checkMap(e: MapExpr): Expr {
+    let keyType: Type | undefined;
+    let valueType: Type | undefined;
+    let changed = false;
+    const entries = e.entries.map((entry) => {
+      const key = this.check(entry.key);
+      keyType = this.joinTypes(keyType, this.typeOf(key));
+      const value = this.check(entry.value);
+      let vt = this.typeOf(value);
+      if (entry.optional) {
+        if (vt.kind === "opaque" && vt.name === "optional_type") vt = vt.params[0]!;
+        else if (!isDyn(vt)) this.typeMismatch(value.id, { kind: "opaque", name: "optional_type", params: [vt] }, vt);
+      }
+      valueType = this.joinTypes(valueType, vt);
+      if (key === entry.key && value === entry.value) return entry;
+      changed = true;
+      return { ...entry, key, value };
+    });
+    this.setType(e, mapType(keyType ?? this.newTypeVar(), valueType ?? this.newTypeVar()));
+    return changed ? { ...e, entries } : e;
+  }
+
+  private checkStruct(e: StructExpr): Expr {
+    // Message types are not supported: report the type name as undeclared, as cel-go does for
+    // a name it cannot resolve, and still check the field values.
+    this.undeclared(e.id, e.typeName);
+    for (const f of e.fields) this.check(f.value);
+    this.setType(e, T.error);
+    return e;
+  }
+
+  private checkComprehension(e: ComprehensionExpr): Expr {
+    const iterRange = this.check(e.iterRange);
+    const accuInit = this.check(e.accuInit);
+    const rangeType = substitute(this.subst, this.typeOf(iterRange), false);
+    const accuType = this.typeOf(accuInit);
+    this.scope = { parent: this.scope, vars: new Map([[e.accuVar, accuType]]) };
+
+    let varType: Type;
+    let var2Type: Type | undefined;
+    switch (rangeType.kind) {
+      case "list":
+        varType = rangeType.elem;
+        if (e.iterVar2 !== undefined) {
+          var2Type = varType;
+          varType = T.int;
+        }
+        break;
+      case "map":
+        varType = rangeType.key;
+        if (e.iterVar2 !== undefined) var2Type = rangeType.value;
+        break;
+      case "dyn":
+      case "any":
+      case "error":
+      case "param":
+        this.assignable(T.dyn, rangeType);
+        varType = T.dyn;
+        if (e.iterVar2 !== undefined) var2Type = T.dyn;
+        break;
+      default:
+        this.report(
+          iterRange.id,
+          "type_error",
+          `expression of type '${formatType(rangeType)}' cannot be range of a comprehension (must be list, map, or dynamic)`,
+        );
+        varType = T.error;
+        if (e.iterVar2 !== undefined) var2Type = T.error;
+    }
+    const loopVars = new Map([[e.iterVar, varType]]);
+    if (e.iterVar2 !== undefined) loopVars.set(e.iterVar2, var2Type ?? T.error);
+    this.scope = { parent: this.scope, vars: loopVars };
+    const loopCondition = this.check(e.loopCondition);
+    if (!this.assignable(T.bool, this.typeOf(loopCondition))) {
+      this.typeMismatch(loopCondition.id, T.bool, this.typeOf(loopCondition));
+    }
+    const loopStep = this.check(e.loopStep);
+    if (!this.assignable(accuType, this.typeOf(loopStep))) {
+      this.typeMismatch(loopStep.id, accuType, this.typeOf(loopStep));
+    }
+    this.scope = this.scope.parent;
+    const result = this.check(e.result);
+    this.scope = this.scope!.parent;
+    this.setType(e, substitute(this.subst, this.typeOf(result), false));
+    if (
+      iterRange === e.iterRange &&
+      accuInit === e.accuInit &&
+      loopCondition === e.loopCondition &&
+      loopStep === e.loopStep &&
+      result === e.result
+    ) {
+      return e;
+    }
+    return { ...e, iterRange, accuInit, loopCondition, loopStep, result };
+  }
+}
+
+/** Type-checks a parsed expression. Never throws for bad input; issues are returned. */
+export function check(ast: ParsedAst, env: CheckerEnv): CheckResult {
+  const c = new Checker(ast, env);
+  const checked = c.run();
+  if (c.issues.length > 0) return { ok: false, issues: c.issues, truncated: c.truncated };
+  return { ok: true, ast: checked };
+}

@@ -1,0 +1,75 @@
+/**
+ * The evaluation context shared by all closures of one program, and the cost budget.
+ *
+ * @module
+ */
+
+/** Evaluation limits; every field has a generous default so that only runaway expressions stop. */
+export interface EvalLimits {
+  /**
+   * Budget of abstract cost units per evaluation: one per comprehension iteration, plus the
+   * length of every string, byte string or list built. Default 10,000,000.
+   */
+  readonly maxCost?: number;
+  /** Longest string or byte string an expression may build, in UTF-16 units / bytes. Default 10,000,000. */
+  readonly maxStringLength?: number;
+  /** Longest list or largest map an expression may build. Default 1,000,000. */
+  readonly maxListLength?: number;
+}
+
+/** Default {@link EvalLimits}. */
+export const DEFAULT_EVAL_LIMITS: Required<EvalLimits> = {
+  maxCost: 10_000_000,
+  maxStringLength: 10_000_000,
+  maxListLength: 1_000_000,
+};
+
+/** Per-evaluation state. One instance per program, reused across evaluations. */
+export interface Ctx {
+  /** The activation: variable name → value. */
+  act: Readonly<Record<string, unknown>>;
+  /** Comprehension variables, by slot index assigned at compile time. */
+  readonly slots: unknown[];
+  /** Cost spent so far in this evaluation. */
+  cost: number;
+  readonly maxCost: number;
+  readonly maxStringLength: number;
+  readonly maxListLength: number;
+  /** Evaluation time, for `now()` in the inngest dialect; fixed once per evaluation. */
+  now: number;
+  /** Set while an evaluation runs, so re-entrant use gets its own context. */
+  busy: boolean;
+}
+
+/** A compiled node. */
+export type Fn = (c: Ctx) => unknown;
+
+/** Thrown (not returned) when the cost budget is spent, so that nested loops stop at once. */
+export class CostLimitExceeded {
+  constructor(
+    readonly nodeId: number,
+    readonly message: string,
+  ) {}
+}
+
+/** Charges `units` of cost; throws {@link CostLimitExceeded} past the budget. */
+export function charge(c: Ctx, units: number, nodeId: number): void {
+  c.cost += units;
+  if (c.cost > c.maxCost) {
+    throw new CostLimitExceeded(nodeId, `evaluation cost limit of ${c.maxCost} exceeded`);
+  }
+}
+
+/** Creates a context for a program needing `slotCount` comprehension slots. */
+export function newCtx(slotCount: number, limits: Required<EvalLimits>): Ctx {
+  return {
+    act: {},
+    slots: new Array<unknown>(slotCount).fill(undefined),
+    cost: 0,
+    maxCost: limits.maxCost,
+    maxStringLength: limits.maxStringLength,
+    maxListLength: limits.maxListLength,
+    now: 0,
+    busy: false,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Constant folding, as its own pass over the checked tree: every closed subtree (one that reads
+ * no variable bound outside it and calls no impure function) is evaluated once at compile time.
+ * The compiler then emits a constant for it, and specialises its parents on the known value
+ * (`x in ['a', 'b']` becomes a set lookup). A subtree whose evaluation fails is left alone so
+ * that the error happens at run time, with its span.
+ *
+ * @module
+ */
+import type { Expr } from "../ast.js";
+import type { Reference } from "../checker/checker.js";
+
+/** Functions whose result depends on more than their arguments. */
+export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus", "now_minus"]);
+
+/** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
+export type ClosedEvaluator = (e: Expr) => { readonly value: unknown } | undefined;
+
+function childrenOf(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "const":
+    case "ident":
+      return [];
+    case "select":
+      return [e.operand];
+    case "call":
+      return e.target === undefined ? [...e.args] : [e.target, ...e.args];
+    case "list":
+      return [...e.elements];
+    case "map":
+      return e.entries.flatMap((x) => [x.key, x.value]);
+    case "struct":
+      return e.fields.map((f) => f.value);
+    case "comprehension":
+      return [e.iterRange, e.accuInit, e.loopCondition, e.loopStep, e.result];
+  }
+}
+
+/**
+ * Computes the constant value of every closed, non-literal node, bottom-up, so that a parent is
+ * evaluated after its children are known constants.
+ */
+export function foldConstants(
+  root: Expr,
+  refs: ReadonlyMap<number, Reference>,
+  evaluate: ClosedEvaluator,
+  constants: Map<number, unknown>,
+): void {
+  // Returns the free variable names of `e`, or null when `e` is impure (never constant).
+  function visit(e: Expr): Set<string> | null {
+    let free: Set<string> | null = new Set();
+    const merge = (s: Set<string> | null): void => {
+      if (s === null) free = null;
+      else if (free !== null) for (const v of s) free.add(v);
+    };
+    switch (e.kind) {
+      case "const":
+        return free;
+      case "ident": {
+        const r = refs.get(e.id);
+        if (!(r?.kind === "ident" && r.isType)) free.add(e.name);
+        return free;
+      }
+      case "comprehension": {
+        merge(visit(e.iterRange));
+        merge(visit(e.accuInit));
+        const inner = new Set<string>();
+        let impure = false;
+        for (const part of [e.loopCondition, e.loopStep]) {
+          const s = visit(part);
+          if (s === null) impure = true;
+          else for (const v of s) if (v !== e.iterVar && v !== e.iterVar2 && v !== e.accuVar) inner.add(v);
+        }
+        const rs = visit(e.result);
+        if (rs === null) impure = true;
+        else for (const v of rs) if (v !== e.accuVar) inner.add(v);
+        if (impure) free = null;
+        else merge(inner);
+        break;
+      }
+      case "call":
+        for (const c of childrenOf(e)) merge(visit(c));
+        if (IMPURE_FUNCTIONS.has(e.fn)) free = null;
+        break;
+      default:
+        for (const c of childrenOf(e)) merge(visit(c));
+    }
+    if (free !== null && free.size === 0) {
+      const r = evaluate(e);
+      if (r !== undefined) constants.set(e.id, r.value);
+    }
+    return free;
+  }
+  visit(root);
+}

@@ -1,0 +1,341 @@
+/**
+ * Calls in the `inngest` dialect, following what Inngest's evaluator does (its "unknown"
+ * decorator over cel-go):
+ *
+ * - A call with an unknown (missing attribute) or error argument does not fail: `+` yields its
+ *   first known operand, `==` is true only against `null`, `<`/`<=` are true when the left side is
+ *   unknown, `>`/`>=` when the right side is, `size` is 0, and anything else is `false`.
+ * - `==`, `!=`, `<`, `<=`, `>`, `>=` and `+` accept any operand types: `+` of two different
+ *   types concatenates Go's `%v` renderings; a `null` operand of an ordering is replaced by the
+ *   zero value of the other side.
+ * - `&&` and `||` return an operand by truthiness as in JavaScript (`a || b` is `a` when `a` is
+ *   truthy, else `b`); the condition of `?:` is tested for truthiness.
+ *
+ * @module
+ */
+import type { CallExpr, Expr } from "../ast.js";
+import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "../runtime/core.js";
+import { inngestConcat, isTruthy, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
+import { CelError } from "../values.js";
+import { chargeGrowth, type CompilerHooks } from "./compile.js";
+import type { Fn } from "./context.js";
+import { sizeOf, smallInt } from "./helpers.js";
+
+const ORDERINGS: Record<string, (c: number) => boolean> = {
+  "_<_": (c) => c < 0,
+  "_<=_": (c) => c <= 0,
+  "_>_": (c) => c > 0,
+  "_>=_": (c) => c >= 0,
+};
+
+function isUnknownOrError(v: unknown): boolean {
+  return v === UNKNOWN || v instanceof CelError;
+}
+
+/**
+ * The result of a call whose arguments include an unknown or an error value (Inngest's
+ * `handleUnknownCall`).
+ */
+function unknownCallResult(fn: string, vals: readonly unknown[]): unknown {
+  switch (fn) {
+    case "_+_":
+      for (const v of vals) if (v !== UNKNOWN) return v;
+      return false;
+    case "_==_":
+      return vals.some((v) => v === null);
+    case "_!=_":
+      return !vals.some((v) => v === null);
+    case "_<_":
+    case "_<=_":
+      return isUnknownOrError(vals[0]);
+    case "_>_":
+    case "_>=_":
+      return !isUnknownOrError(vals[0]);
+    case "size":
+      return smallInt(0);
+    default:
+      return false;
+  }
+}
+
+/** Ordering with Inngest's null substitution; an error value when the kinds cannot be ordered. */
+function order(fn: string, a: unknown, b: unknown, id: number): unknown {
+  const test = ORDERINGS[fn]!;
+  let x = a;
+  let y = b;
+  if (x === null && y !== null) x = zeroValueLike(y) ?? null;
+  else if (y === null && x !== null) y = zeroValueLike(x) ?? null;
+  const c = x === null || y === null ? undefined : celCompare(x, y);
+  if (c === undefined) {
+    const e = noSuchOverload(fn, a, b);
+    return new CelError(e.code, e.message, id);
+  }
+  return c === c && test(c);
+}
+
+function evalArgs(fns: readonly Fn[], c: Parameters<Fn>[0]): { vals: unknown[]; unknown: boolean } {
+  const vals = new Array<unknown>(fns.length);
+  let unknown = false;
+  for (let k = 0; k < fns.length; k++) {
+    const v = fns[k]!(c);
+    if (v === UNKNOWN || v instanceof CelError) unknown = true;
+    vals[k] = v;
+  }
+  return { vals, unknown };
+}
+
+/** Compiles a call with the `inngest` rules, or returns `undefined` for the shared default. */
+export function compileInngestCall(e: CallExpr, h: CompilerHooks): Fn | undefined {
+  const id = e.id;
+  switch (e.fn) {
+    case "_||_":
+    case "_&&_": {
+      const l = h.compile(e.args[0]!);
+      const r = h.compile(e.args[1]!);
+      return e.fn === "_||_"
+        ? (c) => {
+            const a = l(c);
+            return isTruthy(a) ? a : r(c);
+          }
+        : (c) => {
+            const a = l(c);
+            return isTruthy(a) ? r(c) : a;
+          };
+    }
+    case "_?_:_": {
+      const cond = h.compile(e.args[0]!);
+      const yes = h.compile(e.args[1]!);
+      const no = h.compile(e.args[2]!);
+      return (c) => (isTruthy(cond(c)) ? yes(c) : no(c));
+    }
+    case "_==_":
+    case "_!=_":
+      return compileEquality(e, h, e.fn === "_!=_");
+    case "_<_":
+    case "_<=_":
+    case "_>_":
+    case "_>=_":
+      return compileOrdering(e, h);
+    case "_+_": {
+      const [l, r] = e.args.map((x) => h.compile(x)) as [Fn, Fn];
+      const add = h.dispatcher(e);
+      return (c) => {
+        const a = l(c);
+        const b = r(c);
+        if (isUnknownOrError(a) || isUnknownOrError(b)) return unknownCallResult("_+_", [a, b]);
+        const sum = add([a, b]);
+        if (!(sum instanceof CelError) || kindOf(a) === kindOf(b)) return chargeGrowth(c, sum, id);
+        return chargeGrowth(c, inngestConcat(a, b), id);
+      };
+    }
+    case "size":
+      return compileSize(e, h);
+    case "@in":
+      return compileIn(e, h);
+    case "now":
+      return (c) => now(clock(c));
+    case "now_plus":
+    case "now_minus": {
+      const arg = h.compile(e.args[0]!);
+      const f = e.fn === "now_plus" ? nowPlus : nowMinus;
+      return (c) => {
+        const v = arg(c);
+        if (isUnknownOrError(v)) return false;
+        const r = f(clock(c), v);
+        return r instanceof CelError ? new CelError(r.code, r.message, id) : r;
+      };
+    }
+    case "@not_strictly_false":
+      return undefined;
+    case "contains":
+    case "startsWith":
+    case "endsWith":
+      if (e.target !== undefined && e.args.length === 1) return compileStringTest(e, h);
+      break;
+    case "matches":
+      return compileMatches(e, h);
+  }
+  return compileStrict(e, h);
+}
+
+/** Reads the evaluation clock once per evaluation, so every `now()` of one evaluation agrees. */
+function clock(c: Parameters<Fn>[0]): number {
+  if (c.now === 0) c.now = Date.now();
+  return c.now;
+}
+
+/** Any other call: unknown or error arguments give the static result, else normal dispatch. */
+function compileStrict(e: CallExpr, h: CompilerHooks): Fn {
+  const argExprs: Expr[] = e.target === undefined ? [...e.args] : [e.target, ...e.args];
+  const fns = argExprs.map((x) => h.compile(x));
+  const dispatch = h.dispatcher(e);
+  const fn = e.fn;
+  const id = e.id;
+  if (fns.length === 1) {
+    const a0 = fns[0]!;
+    return (c) => {
+      const a = a0(c);
+      if (isUnknownOrError(a)) return unknownCallResult(fn, [a]);
+      return chargeGrowth(c, dispatch([a]), id);
+    };
+  }
+  return (c) => {
+    const { vals, unknown } = evalArgs(fns, c);
+    if (unknown) return unknownCallResult(fn, vals);
+    return chargeGrowth(c, dispatch(vals), id);
+  };
+}
+
+function compileEquality(e: CallExpr, h: CompilerHooks, negate: boolean): Fn {
+  const [le, re] = e.args as [Expr, Expr];
+  const lc = h.constOf(le);
+  const rc = h.constOf(re);
+  const constSide = rc ?? lc;
+  const varSide = rc !== undefined ? le : lc !== undefined ? re : undefined;
+  if (constSide !== undefined && varSide !== undefined) {
+    const k = constSide.value;
+    const x = h.compile(varSide);
+    // An unknown or error operand is equal only to null.
+    const onUnknown = (k === null) !== negate;
+    if (typeof k === "string" || typeof k === "boolean") {
+      return (c) => {
+        const v = x(c);
+        if (typeof v === typeof k) return (v === k) !== negate;
+        return isUnknownOrError(v) ? onUnknown : negate;
+      };
+    }
+    return (c) => {
+      const v = x(c);
+      if (isUnknownOrError(v)) return onUnknown;
+      return celEquals(v, k) !== negate;
+    };
+  }
+  const l = h.compile(le);
+  const r = h.compile(re);
+  return (c) => {
+    const a = l(c);
+    const b = r(c);
+    if (isUnknownOrError(a) || isUnknownOrError(b)) return (a === null || b === null) !== negate;
+    return celEquals(a, b) !== negate;
+  };
+}
+
+function compileOrdering(e: CallExpr, h: CompilerHooks): Fn {
+  const fn = e.fn;
+  const id = e.id;
+  const test = ORDERINGS[fn]!;
+  const [le, re] = e.args as [Expr, Expr];
+  const l = h.compile(le);
+  const rc = h.constOf(re);
+  const leftUnknown = fn === "_<_" || fn === "_<=_";
+  if (rc !== undefined && typeof rc.value === "number") {
+    const k = rc.value;
+    return (c) => {
+      const a = l(c);
+      if (typeof a === "number") return a === a && k === k && test(a < k ? -1 : a > k ? 1 : 0);
+      if (isUnknownOrError(a)) return leftUnknown;
+      return order(fn, a, k, id);
+    };
+  }
+  const r = h.compile(re);
+  return (c) => {
+    const a = l(c);
+    const b = r(c);
+    if (isUnknownOrError(a)) return leftUnknown;
+    if (isUnknownOrError(b)) return !leftUnknown;
+    return order(fn, a, b, id);
+  };
+}
+
+function compileSize(e: CallExpr, h: CompilerHooks): Fn {
+  const argExpr = e.target ?? e.args[0];
+  if (argExpr === undefined) return compileStrict(e, h);
+  const arg = h.compile(argExpr);
+  const id = e.id;
+  return (c) => {
+    const v = arg(c);
+    if (isUnknownOrError(v)) return smallInt(0);
+    const n = sizeOf(v, false);
+    if (n >= 0) return smallInt(n);
+    const err = noSuchOverload("size", v);
+    return new CelError(err.code, err.message, id);
+  };
+}
+
+function compileIn(e: CallExpr, h: CompilerHooks): Fn {
+  const [le, re] = e.args as [Expr, Expr];
+  const x = h.compile(le);
+  const rc = h.constOf(re);
+  if (rc !== undefined && Array.isArray(rc.value) && rc.value.every((v) => typeof v === "string")) {
+    const set = new Set(rc.value as string[]);
+    return (c) => {
+      const v = x(c);
+      return typeof v === "string" && set.has(v);
+    };
+  }
+  const r = h.compile(re);
+  const id = e.id;
+  return (c) => {
+    const v = x(c);
+    const container = r(c);
+    if (isUnknownOrError(v) || isUnknownOrError(container)) return false;
+    if (Array.isArray(container)) {
+      for (const item of container) if (celEquals(v, item)) return true;
+      return false;
+    }
+    if (kindOf(container) === "map") return mapGet(container as Map<unknown, unknown>, v) !== MISSING;
+    const err = noSuchOverload("@in", v, container);
+    return new CelError(err.code, err.message, id);
+  };
+}
+
+function compileStringTest(e: CallExpr, h: CompilerHooks): Fn {
+  const target = h.compile(e.target!);
+  const fn = e.fn;
+  const id = e.id;
+  const op =
+    fn === "contains"
+      ? (s: string, t: string) => s.includes(t)
+      : fn === "startsWith"
+        ? (s: string, t: string) => s.startsWith(t)
+        : (s: string, t: string) => s.endsWith(t);
+  const ac = h.constOf(e.args[0]!);
+  if (ac !== undefined && typeof ac.value === "string") {
+    const k = ac.value;
+    return (c) => {
+      const s = target(c);
+      if (typeof s === "string") return op(s, k);
+      if (isUnknownOrError(s)) return false;
+      const err = noSuchOverload(fn, s, k);
+      return new CelError(err.code, err.message, id);
+    };
+  }
+  const arg = h.compile(e.args[0]!);
+  return (c) => {
+    const s = target(c);
+    const t = arg(c);
+    if (isUnknownOrError(s) || isUnknownOrError(t)) return false;
+    if (typeof s === "string" && typeof t === "string") return op(s, t);
+    const err = noSuchOverload(fn, s, t);
+    return new CelError(err.code, err.message, id);
+  };
+}
+
+function compileMatches(e: CallExpr, h: CompilerHooks): Fn {
+  const subjectExpr = e.target ?? e.args[0];
+  const patternExpr = e.target !== undefined ? e.args[0] : e.args[1];
+  if (subjectExpr === undefined || patternExpr === undefined) return compileStrict(e, h);
+  const pc = h.constOf(patternExpr);
+  if (pc === undefined || typeof pc.value !== "string") return compileStrict(e, h);
+  const re = h.regex(patternExpr.id, pc.value);
+  const subject = h.compile(subjectExpr);
+  const id = e.id;
+  if (re instanceof CelError) return () => new CelError(re.code, re.message, patternExpr.id);
+  return (c) => {
+    const s = subject(c);
+    if (typeof s === "string") return re(s);
+    if (isUnknownOrError(s)) return false;
+    const err = noSuchOverload("matches", s, pc.value);
+    return new CelError(err.code, err.message, id);
+  };
+}

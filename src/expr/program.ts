@@ -1,0 +1,233 @@
+/**
+ * `compile(source, options)`: parse, check, fold and compile an expression into a {@link Program}.
+ *
+ * @module
+ */
+import { check, type CheckedAst } from "./checker/checker.js";
+import { compileChecked } from "./compiler/compile.js";
+import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
+import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
+import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
+import { INNGEST_DIALECT } from "./inngest.js";
+import { parse, type ParseOptions } from "./parser/index.js";
+import { TYPE_IDENTIFIERS } from "./stdlib.js";
+import { formatType, parseType, type Type } from "./types.js";
+import { UNKNOWN } from "./runtime/core.js";
+import { CelError } from "./values.js";
+
+/** Variable declarations: name → type, the type as a {@link Type} or as CEL prints it (`'map(string, dyn)'`). */
+export type VariableDeclarations = Readonly<Record<string, Type | string>>;
+
+/** Options of {@link compile}. */
+export interface CompileOptions {
+  /** `'cel'` (the specification) or `'inngest'` (Inngest's lenient rules). Default `'cel'`. */
+  readonly dialect?: DialectName;
+  /**
+   * Declared variables. Default: in `inngest`, `event`, `async` and `vars` as `map(string, dyn)`;
+   * in `cel`, every name is a `dyn` variable. When given, any other name is a compile error.
+   */
+  readonly variables?: VariableDeclarations;
+  /** Namespace for resolving names, such as `acme.billing`. Default `''`. */
+  readonly container?: string;
+  /** Parser limits (source size 100,000 code points, depth 250, 100 issues by default) and evaluation limits. */
+  readonly limits?: ParseOptions & EvalLimits;
+  /**
+   * Reject ill-typed expressions at compile time. With `false`, calls the checker cannot resolve
+   * fail at evaluation with `no_such_overload` instead, as cel-go behaves without its checker.
+   * Undeclared names are still compile errors. Default `true`.
+   */
+  readonly typeCheck?: boolean;
+  /** Reuse a cached program for the same source and options. Default `true`. */
+  readonly cache?: boolean;
+}
+
+/** How a program judged one activation; see {@link Program.decide}. */
+export type Decision = "match" | "no_match" | "error" | "non_boolean";
+
+/** A compiled expression. Evaluation is synchronous, allocation-light, and never mutates its input. */
+export class Program {
+  /** The checked result type, as CEL prints it (`bool`, `dyn`, `list(int)`). */
+  readonly type: string;
+  private readonly ctx: Ctx;
+
+  /** @internal */
+  constructor(
+    /** The expression text. */
+    readonly source: string,
+    /** The dialect it was compiled for. */
+    readonly dialect: DialectName,
+    /** The checked result type. */
+    readonly resultType: Type,
+    private readonly fn: Fn,
+    private readonly slotCount: number,
+    private readonly limits: Required<EvalLimits>,
+    private readonly checked: CheckedAst,
+  ) {
+    this.type = formatType(resultType);
+    this.ctx = newCtx(slotCount, limits);
+  }
+
+  private run(activation: Readonly<Record<string, unknown>>): unknown {
+    let ctx = this.ctx;
+    // Re-entrant use (from a getter in the activation, say) gets a context of its own.
+    if (ctx.busy) ctx = newCtx(this.slotCount, this.limits);
+    ctx.act = activation;
+    ctx.cost = 0;
+    // `now()` reads the clock lazily, once per evaluation.
+    ctx.now = 0;
+    ctx.busy = true;
+    try {
+      const v = this.fn(ctx);
+      // An unknown result (a missing attribute in the inngest dialect) is false, as in Inngest.
+      return v === UNKNOWN ? false : v;
+    } catch (err) {
+      if (err instanceof CostLimitExceeded) return new CelError("cost_limit", err.message, err.nodeId);
+      if (err instanceof RangeError) {
+        return new CelError("internal", `evaluation failed: ${err.message}`, 0);
+      }
+      throw err;
+    } finally {
+      ctx.busy = false;
+      ctx.act = EMPTY;
+    }
+  }
+
+  /**
+   * Evaluates the expression. Returns the CEL value as JS (see the value mapping in the README)
+   * or throws {@link EvalError} with the code and source span of the failing node.
+   */
+  evaluate(activation: Readonly<Record<string, unknown>> = EMPTY): unknown {
+    const v = this.run(activation);
+    if (v instanceof CelError) throw this.toEvalError(v);
+    return v;
+  }
+
+  /** True only when the result is the boolean `true`; never throws. */
+  matches(activation: Readonly<Record<string, unknown>> = EMPTY): boolean {
+    try {
+      return this.run(activation) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Classifies the result without allocating: `match` (true), `no_match` (false), `error` (an
+   * evaluation error), `non_boolean` (any other value).
+   */
+  decide(activation: Readonly<Record<string, unknown>> = EMPTY): Decision {
+    let v: unknown;
+    try {
+      v = this.run(activation);
+    } catch {
+      return "error";
+    }
+    return v === true ? "match" : v === false ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
+  }
+
+  /** Evaluates and returns either the value or the error, without throwing. */
+  evaluateResult(
+    activation: Readonly<Record<string, unknown>> = EMPTY,
+  ): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: EvalError } {
+    const v = this.run(activation);
+    return v instanceof CelError ? { ok: false, error: this.toEvalError(v) } : { ok: true, value: v };
+  }
+
+  /** The checked AST (types and resolved references per node), for tools such as SQL pushdown. */
+  get ast(): CheckedAst {
+    return this.checked;
+  }
+
+  private toEvalError(e: CelError): EvalError {
+    const span = this.checked.parsed.spans.get(e.nodeId);
+    const code = e.code as EvalErrorCode;
+    if (span === undefined) return new EvalError(code, e.message);
+    return new EvalError(code, e.message, span, this.checked.parsed.source.locate(span.start));
+  }
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+const DIALECTS: Record<DialectName, Dialect> = { cel: CEL_DIALECT, inngest: INNGEST_DIALECT };
+
+const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TYPE_IDENTIFIERS));
+
+const CACHE_LIMIT = 1000;
+const cache = new Map<string, Program>();
+
+function cacheKey(source: string, options: CompileOptions): string | undefined {
+  if (options.cache === false) return undefined;
+  let vars = "";
+  if (options.variables !== undefined) {
+    const parts: string[] = [];
+    for (const [k, t] of Object.entries(options.variables)) parts.push(`${k}:${typeof t === "string" ? t : formatType(t)}`);
+    vars = parts.sort().join(",");
+  }
+  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
+}
+
+/**
+ * Compiles a CEL expression. Throws {@link CompileError} for syntax errors, undeclared names, and
+ * type errors the checker proves (such as `1 + 'a'`). Programs are cached by source and options.
+ */
+export function compile(source: string, options: CompileOptions = {}): Program {
+  if (typeof source !== "string") throw new TypeError("compile: source must be a string");
+  const key = cacheKey(source, options);
+  if (key !== undefined) {
+    const hit = cache.get(key);
+    if (hit !== undefined) {
+      // Refresh its place in the LRU order.
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit;
+    }
+  }
+  const dialectName = options.dialect ?? "cel";
+  const dialect = DIALECTS[dialectName];
+  if (dialect === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
+  const limits = options.limits ?? {};
+  const parseOptions: ParseOptions = limits;
+  const parsed = parse(source, parseOptions);
+
+  let variables = dialect.defaultVariables;
+  if (options.variables !== undefined) {
+    const m = new Map<string, Type>();
+    for (const [name, t] of Object.entries(options.variables)) m.set(name, typeof t === "string" ? parseType(t) : t);
+    variables = m;
+  }
+  const maxIssues = limits.maxIssues ?? 100;
+  const checked = check(parsed, {
+    dialect: dialectName,
+    container: options.container ?? "",
+    variables,
+    functions: dialect.functions,
+    typeIdentifiers: TYPE_IDENTIFIER_MAP,
+    maxIssues,
+    permissive: options.typeCheck === false,
+    ...(dialect.looseOperators !== undefined ? { looseOperators: dialect.looseOperators } : {}),
+  });
+  if (!checked.ok) throw new CompileError(checked.issues, parsed.source, checked.truncated);
+
+  const evalLimits: Required<EvalLimits> = {
+    maxCost: limits.maxCost ?? DEFAULT_EVAL_LIMITS.maxCost,
+    maxStringLength: limits.maxStringLength ?? DEFAULT_EVAL_LIMITS.maxStringLength,
+    maxListLength: limits.maxListLength ?? DEFAULT_EVAL_LIMITS.maxListLength,
+  };
+  const compiled = compileChecked(checked.ast, dialect, evalLimits);
+  if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
+
+  const program = new Program(
+    source,
+    dialectName,
+    checked.ast.resultType,
+    compiled.fn,
+    compiled.slotCount,
+    evalLimits,
+    checked.ast,
+  );
+  if (key !== undefined) {
+    cache.set(key, program);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  }
+  return program;
+}
