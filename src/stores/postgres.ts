@@ -686,7 +686,8 @@ export class PostgresRunStore implements RunStore {
     const sql =
       `SELECT ${RUN_COLUMNS}, rn, hit, last FROM (` +
       "SELECT w.*, row_number() OVER win AS rn, lead(w.id) OVER win IS NULL AS last, " +
-      `(w.event IS NULL OR (${predicate}) IS NOT FALSE) AS hit ` +
+      // The newline ends a trailing `--` comment of the hint inside its parentheses.
+      `(w.event IS NULL OR (${predicate}\n) IS NOT FALSE) AS hit ` +
       `FROM (${window} LIMIT ${bind(limit + 1)}) AS w WINDOW win AS (ORDER BY w.started_at, w.id)` +
       `) AS slice WHERE hit OR last OR rn = ${bind(limit)} ORDER BY rn`;
     return { limit, plain, pushdown: { sql, params } };
