@@ -1,0 +1,8 @@
+/**
+ * The CEL front end: lexer, Chevrotain parser and macro expansion. Only this folder imports
+ * Chevrotain.
+ *
+ * @module
+ */
+export { parse } from "./parse.js";
+export type { ParseOptions } from "./parse.js";

@@ -1,0 +1,185 @@
+/**
+ * CEL token types and the lexer, following the lexer rules of cel-spec's `CEL.g4`.
+ *
+ * Every pattern is a plain regular expression without the `u` flag so that Chevrotain can compute
+ * the first characters of each token and dispatch on the first character of the input
+ * (`ensureOptimizations` makes construction fail if that stops being possible). Token labels are
+ * the display names ANTLR uses in cel-go's messages (`'=='`, `NUM_INT`, `IDENTIFIER`), so error
+ * texts and the railroad diagrams read like the reference grammar.
+ *
+ * @module
+ */
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+/** `[_a-zA-Z][_a-zA-Z0-9]*`, keywords excluded through `longer_alt`. */
+export const Identifier = createToken({ name: "Identifier", label: "IDENTIFIER", pattern: /[a-zA-Z_][a-zA-Z0-9_]*/ });
+
+function keyword(name: string, word: string): TokenType {
+  return createToken({ name, label: `'${word}'`, pattern: new RegExp(word), longer_alt: Identifier });
+}
+
+export const True = keyword("True", "true");
+export const False = keyword("False", "false");
+export const Null = keyword("Null", "null");
+export const In = keyword("In", "in");
+
+function punctuation(name: string, text: string): TokenType {
+  return createToken({ name, label: `'${text}'`, pattern: text });
+}
+
+export const Equals = punctuation("Equals", "==");
+export const NotEquals = punctuation("NotEquals", "!=");
+export const LessEquals = punctuation("LessEquals", "<=");
+export const GreaterEquals = punctuation("GreaterEquals", ">=");
+export const Less = punctuation("Less", "<");
+export const Greater = punctuation("Greater", ">");
+export const LogicalAnd = punctuation("LogicalAnd", "&&");
+export const LogicalOr = punctuation("LogicalOr", "||");
+export const LBracket = punctuation("LBracket", "[");
+export const RBracket = punctuation("RBracket", "]");
+export const LBrace = punctuation("LBrace", "{");
+export const RBrace = punctuation("RBrace", "}");
+export const LParen = punctuation("LParen", "(");
+export const RParen = punctuation("RParen", ")");
+export const Comma = punctuation("Comma", ",");
+export const Minus = punctuation("Minus", "-");
+export const Exclamation = punctuation("Exclamation", "!");
+export const Question = punctuation("Question", "?");
+export const Colon = punctuation("Colon", ":");
+export const Plus = punctuation("Plus", "+");
+export const Star = punctuation("Star", "*");
+export const Slash = punctuation("Slash", "/");
+export const Percent = punctuation("Percent", "%");
+
+/** `DIGIT+ '.' DIGIT+ EXPONENT? | DIGIT+ EXPONENT | '.' DIGIT+ EXPONENT?`; must precede `Dot` and `Int`. */
+export const FloatLiteral = createToken({
+  name: "FloatLiteral",
+  label: "NUM_FLOAT",
+  pattern: /[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|\.[0-9]+(?:[eE][+-]?[0-9]+)?/,
+});
+export const Dot = punctuation("Dot", ".");
+export const UintLiteral = createToken({
+  name: "UintLiteral",
+  label: "NUM_UINT",
+  pattern: /0x[0-9a-fA-F]+[uU]|[0-9]+[uU]/,
+});
+export const IntLiteral = createToken({ name: "IntLiteral", label: "NUM_INT", pattern: /0x[0-9a-fA-F]+|[0-9]+/ });
+
+// The escape sequences the grammar accepts; anything else after a backslash is a lexical error
+// (reported by `scanLexicalError` with the text ANTLR would show).
+const ESCAPE = String.raw`\\(?:[abfnrtv"'\\?` + "`" + String.raw`]|[0-3][0-7][0-7]|[xX][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})`;
+const QUOTED =
+  String.raw`(?:[rR](?:"""[\s\S]*?"""|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')` +
+  `|"""(?:${ESCAPE}|[^\\\\])*?"""` +
+  `|'''(?:${ESCAPE}|[^\\\\])*?'''` +
+  String.raw`|"(?:${ESCAPE}|[^\\"\n\r])*"` +
+  String.raw`|'(?:${ESCAPE}|[^\\'\n\r])*')`;
+
+/** Quoted, triple-quoted and raw strings. */
+export const StringLiteral = createToken({ name: "StringLiteral", label: "STRING", pattern: new RegExp(QUOTED) });
+/** `b` or `B` followed by any string form. */
+export const BytesLiteral = createToken({ name: "BytesLiteral", label: "BYTES", pattern: new RegExp(`[bB]${QUOTED}`) });
+/** A backquoted field name such as `` `content-type` ``. */
+export const EscapedIdentifier = createToken({
+  name: "EscapedIdentifier",
+  label: "ESC_IDENTIFIER",
+  pattern: /`[a-zA-Z0-9_.\- /]+`/,
+});
+
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: "Comment", pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
+
+/**
+ * Lexer order matters: Chevrotain takes the first pattern that matches, so longer operators come
+ * before their prefixes, literals with a letter prefix (`b"…"`, `r"…"`) before identifiers, and
+ * floats before ints and the dot.
+ */
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  Comment,
+  StringLiteral,
+  BytesLiteral,
+  FloatLiteral,
+  UintLiteral,
+  IntLiteral,
+  EscapedIdentifier,
+  True,
+  False,
+  Null,
+  In,
+  Identifier,
+  Equals,
+  NotEquals,
+  LessEquals,
+  GreaterEquals,
+  LogicalAnd,
+  LogicalOr,
+  Less,
+  Greater,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  LParen,
+  RParen,
+  Dot,
+  Comma,
+  Minus,
+  Exclamation,
+  Question,
+  Colon,
+  Plus,
+  Star,
+  Slash,
+  Percent,
+];
+
+/**
+ * Token types in the order of cel-go's ANTLR vocabulary, used to print "expecting {…}" sets in
+ * the same order as cel-go does.
+ */
+export const antlrVocabularyOrder: readonly TokenType[] = [
+  Equals,
+  NotEquals,
+  In,
+  Less,
+  LessEquals,
+  GreaterEquals,
+  Greater,
+  LogicalAnd,
+  LogicalOr,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  LParen,
+  RParen,
+  Dot,
+  Comma,
+  Minus,
+  Exclamation,
+  Question,
+  Colon,
+  Plus,
+  Star,
+  Slash,
+  Percent,
+  True,
+  False,
+  Null,
+  FloatLiteral,
+  IntLiteral,
+  UintLiteral,
+  StringLiteral,
+  BytesLiteral,
+  Identifier,
+  EscapedIdentifier,
+];
+
+/** Builds the lexer; `ensureOptimizations` turns a lost first-character optimisation into an error. */
+export function createCelLexer(): Lexer {
+  return new Lexer(allTokens, {
+    positionTracking: "onlyOffset",
+    ensureOptimizations: true,
+  });
+}
