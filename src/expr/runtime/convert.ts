@@ -162,6 +162,17 @@ function isAsciiDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/**
+ * The value of the digits `s[start..]` as a BigInt, or `undefined` when it has more than
+ * `maxDigits` significant digits (so that huge inputs are rejected without a quadratic parse).
+ */
+export function boundedDigits(s: string, start: number, maxDigits: number): bigint | undefined {
+  let first = start;
+  while (first < s.length - 1 && s.charCodeAt(first) === 48) first++;
+  if (s.length - first > maxDigits) return undefined;
+  return BigInt(s.slice(first));
+}
+
 /** True when `s` is one or more ASCII digits from `start` to the end. */
 function allDigits(s: string, start: number): boolean {
   if (start >= s.length) return false;
@@ -180,7 +191,9 @@ export function stringToInt(s: string): bigint | CelError {
   const c0 = s.charCodeAt(0);
   const start = c0 === 43 /* + */ || c0 === 45 /* - */ ? 1 : 0;
   if (!allDigits(s, start)) return conversionError("string", "int");
-  const v = BigInt(s);
+  const magnitude = boundedDigits(s, start, 19);
+  if (magnitude === undefined) return conversionError("string", "int");
+  const v = c0 === 45 ? -magnitude : magnitude;
   if (v > INT64_MAX || v < INT64_MIN) return conversionError("string", "int");
   return v;
 }
@@ -190,8 +203,8 @@ export function stringToInt(s: string): bigint | CelError {
  */
 export function stringToUint(s: string): CelUint | CelError {
   if (!allDigits(s, 0)) return conversionError("string", "uint");
-  const v = BigInt(s);
-  if (v > UINT64_MAX) return conversionError("string", "uint");
+  const v = boundedDigits(s, 0, 20);
+  if (v === undefined || v > UINT64_MAX) return conversionError("string", "uint");
   return new CelUint(v);
 }
 

@@ -17,7 +17,7 @@ import {
   CelType,
   CelUint,
 } from "../values.js";
-import { decodeUtf8Lossy, goFormatFloat, stringToBytes } from "./convert.js";
+import { boundedDigits, decodeUtf8Lossy, goFormatFloat, stringToBytes } from "./convert.js";
 import { formatDuration, formatTimestamp } from "./time.js";
 
 /** Largest precision accepted in a clause (cel-go's default limit from strings version 5). */
@@ -262,8 +262,8 @@ export function formatString(format: string, args: readonly unknown[]): string |
           'error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing "": invalid syntax',
         );
       }
-      const value = BigInt(digits);
-      if (value > 0x7fffffffffffffffn) {
+      const value = boundedDigits(digits, 0, 19);
+      if (value === undefined || value > 0x7fffffffffffffffn) {
         return clauseError(
           `error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing ${JSON.stringify(digits)}: value out of range`,
         );

@@ -21,7 +21,7 @@ import {
   MAX_TIMESTAMP_SECONDS,
   MIN_TIMESTAMP_SECONDS,
 } from "../values.js";
-import { INT_OVERFLOW_MESSAGE, conversionError, goFormatFloat } from "./convert.js";
+import { INT_OVERFLOW_MESSAGE, boundedDigits, conversionError, goFormatFloat } from "./convert.js";
 
 const NANOS_PER_SECOND = 1_000_000_000;
 const SECONDS_PER_DAY = 86_400;
@@ -551,13 +551,37 @@ class FixedZone implements TimeZone {
   }
 }
 
+/** Hour buckets remembered per IANA zone before the memo is cleared. */
+const OFFSET_MEMO_LIMIT = 4096;
+
 class IanaZone implements TimeZone {
+  /**
+   * Offset per hour since the epoch; NaN marks an hour that contains a transition. Asking Intl
+   * costs microseconds, and the instants a filter sees cluster in a few hours.
+   */
+  private readonly hourOffsets = new Map<number, number>();
+
   constructor(
     readonly name: string,
     private readonly formatter: Intl.DateTimeFormat,
   ) {}
 
   offsetSecondsAt(epochSeconds: number): number {
+    const hour = Math.floor(epochSeconds / 3600);
+    let offset = this.hourOffsets.get(hour);
+    if (offset === undefined) {
+      // Equal offsets at both ends of the hour mean no transition inside it: the tz database
+      // never changes a zone's offset twice within one hour.
+      const first = this.lookupOffset(hour * 3600);
+      offset = first === this.lookupOffset(hour * 3600 + 3599) ? first : NaN;
+      if (this.hourOffsets.size >= OFFSET_MEMO_LIMIT) this.hourOffsets.clear();
+      this.hourOffsets.set(hour, offset);
+    }
+    return Number.isNaN(offset) ? this.lookupOffset(epochSeconds) : offset;
+  }
+
+  /** The offset at an instant, straight from Intl. */
+  lookupOffset(epochSeconds: number): number {
     // The formatter's default (Gregorian) calendar is proleptic in V8, and the era keeps years
     // before 1 AD apart; the offset is local wall time minus UTC, so LMT seconds survive.
     let year = 0;
@@ -611,8 +635,9 @@ function goAtoi(s: string): number | CelError {
   let ok = start < s.length;
   for (let i = start; ok && i < s.length; i++) ok = digitAt(s, i) >= 0;
   if (!ok) return new CelError("invalid_argument", `strconv.Atoi: parsing ${goQuote(s)}: invalid syntax`);
-  const v = BigInt(s);
-  if (v > INT64_MAX_N || v < INT64_MIN_N) {
+  const magnitude = boundedDigits(s, start, 19);
+  const v = magnitude === undefined ? undefined : c0 === 45 ? -magnitude : magnitude;
+  if (v === undefined || v > INT64_MAX_N || v < INT64_MIN_N) {
     return new CelError("invalid_argument", `strconv.Atoi: parsing ${goQuote(s)}: value out of range`);
   }
   return Number(v);

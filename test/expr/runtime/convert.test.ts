@@ -205,6 +205,9 @@ describe("string to number", () => {
     expect(stringToInt("+5")).toBe(5n);
     expect(stringToInt("-9223372036854775808")).toBe(INT64_MIN);
     expect(stringToInt("9223372036854775807")).toBe(INT64_MAX);
+    expect(stringToInt("-00000000000000000000000042")).toBe(-42n); // leading zeros are fine in Go
+    expectError(stringToInt("9".repeat(200_000)), "type_conversion");
+    expect((stringToUint("000000000000000000000000018446744073709551615") as CelUint).value).toBe(UINT64_MAX);
     for (const bad of ["", "-", "+", " 1", "1 ", "1_000", "0x10", "1.0", "9223372036854775808", "abc", "١"]) {
       expectError(stringToInt(bad), "type_conversion", "type conversion error from 'string' to 'int'");
     }

@@ -211,6 +211,10 @@ describe("string.format beyond the conformance data", () => {
     expect(err("%.101f")).toBe("could not parse formatting clause: error while parsing precision: precision 101 exceeds maximum allowed precision 100");
     expect(err("%é")).toBe('could not parse formatting clause: unrecognized formatting clause "\u00c3"');
     expect(formatString("%.100f", [1n])).toBe(`1.${"0".repeat(100)}`);
+    expect(formatString("%.00000000000000000000002f", [1n])).toBe("1.00");
+    expect(err(`%.${"9".repeat(30)}f`)).toBe(
+      `could not parse formatting clause: error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing "${"9".repeat(30)}": value out of range`,
+    );
     expect(formatString("%.3s|%.2d", ["abc", 5n])).toBe("abc|5");
   });
 

@@ -442,6 +442,46 @@ describe("timestamp accessors", () => {
     expect(getMilliseconds(last, "Asia/Tokyo")).toBe(999n);
   });
 
+  it("agree with Intl's wall clock in IANA zones, across DST transitions", () => {
+    const zones = ["America/Los_Angeles", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns"];
+    const formatters = new Map(
+      zones.map((zone) => [
+        zone,
+        new Intl.DateTimeFormat("en-US", {
+          timeZone: zone,
+          hourCycle: "h23",
+          year: "numeric",
+          month: "numeric",
+          day: "numeric",
+          hour: "numeric",
+          minute: "numeric",
+          second: "numeric",
+        }),
+      ]),
+    );
+    const check = (seconds: number, zone: string): void => {
+      const parts = Object.fromEntries(
+        formatters.get(zone)!.formatToParts(seconds * 1000).map((p) => [p.type, Number(p.value)]),
+      );
+      const x = new CelTimestamp(seconds, 0);
+      expect([getFullYear(x, zone), getMonth(x, zone), getDate(x, zone), getHours(x, zone), getMinutes(x, zone), getSeconds(x, zone)]).toEqual(
+        [parts["year"], parts["month"]! - 1, parts["day"], parts["hour"], parts["minute"], parts["second"]].map(BigInt),
+      );
+    };
+    // The seconds around the 2023 transitions of Los Angeles, London and Lord Howe (30-minute DST).
+    for (const edge of [1678615200, 1699174800, 1679792400, 1698541200, 1680363000, 1696087800]) {
+      for (const delta of [-3601, -3600, -1, 0, 1, 1799, 1800, 3599, 3600]) {
+        for (const zone of zones) check(edge + delta, zone);
+      }
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: -2208988800, max: 4102444800 }), fc.constantFrom(...zones), (seconds, zone) => {
+        check(seconds, zone);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("read fixed offsets the way cel-go does", () => {
     const x = ts("2009-02-13T23:31:30Z");
     expect(getHours(x, "+05:30")).toBe(5n);
