@@ -213,7 +213,10 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     maxStringLength: limits.maxStringLength ?? DEFAULT_EVAL_LIMITS.maxStringLength,
     maxListLength: limits.maxListLength ?? DEFAULT_EVAL_LIMITS.maxListLength,
   };
-  const compiled = compileChecked(checked.ast, dialect, evalLimits);
+  const compiled = compileChecked(checked.ast, dialect, evalLimits, {
+    atRuntime: options.typeCheck === false,
+    container: options.container ?? "",
+  });
   if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
 
   const program = new Program(

@@ -96,7 +96,7 @@ export const stringToDouble = conv.stringToDouble;
 export const doubleToInt = conv.doubleToInt;
 export const stringToInt = conv.stringToInt;
 export const uintToInt = conv.uintToInt;
-export const durationToInt = (d: CelDuration): bigint => time.durationGetSeconds(d);
+export const durationToInt = (d: CelDuration): bigint => time.durationToNanos(d);
 export const timestampToInt = (t: Ts): bigint => time.timestampToSeconds(asTimestamp(t));
 export const doubleToUint = conv.doubleToUint;
 export const intToUint = conv.intToUint;

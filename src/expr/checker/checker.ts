@@ -295,8 +295,9 @@ class Checker {
     if (e.target === undefined) {
       const f = this.lookupFunction(e.fn);
       if (f === undefined) {
-        this.undeclared(e.id, e.fn);
-        this.setType(e, T.error);
+        // Without the checker's verdict (permissive) an unknown function fails when called.
+        if (!this.env.permissive) this.undeclared(e.id, e.fn);
+        this.setType(e, this.env.permissive ? T.dyn : T.error);
         return argsChanged ? { ...e, args } : e;
       }
       const call: CallExpr = f.name === e.fn && !argsChanged ? e : { kind: "call", id: e.id, fn: f.name, args };
@@ -317,8 +318,8 @@ class Checker {
     const call: CallExpr = target === e.target && !argsChanged ? e : { kind: "call", id: e.id, fn: e.fn, target, args };
     const f = this.env.functions.get(e.fn);
     if (f === undefined) {
-      this.setType(e, T.error);
-      this.undeclared(e.id, e.fn);
+      this.setType(e, this.env.permissive ? T.dyn : T.error);
+      if (!this.env.permissive) this.undeclared(e.id, e.fn);
       return call;
     }
     this.resolve(call, f, target, args);
@@ -444,11 +445,17 @@ class Checker {
   }
 
   private checkStruct(e: StructExpr): Expr {
-    // Message types are not supported: report the type name as undeclared, as cel-go does for
-    // a name it cannot resolve, and still check the field values.
-    this.undeclared(e.id, e.typeName);
-    for (const f of e.fields) this.check(f.value);
+    // Message types are not supported. A type identifier that is not a message (`int{}`) gets
+    // cel-go's "not a message type"; any other name is undeclared. Like cel-go, the field values
+    // of an unresolved type are not checked.
     this.setType(e, T.error);
+    for (const candidate of candidateNames(this.env.container, e.typeName)) {
+      if (this.env.typeIdentifiers.has(candidate)) {
+        this.report(e.id, "type_error", `'${candidate}' is not a message type`);
+        return e;
+      }
+    }
+    this.undeclared(e.id, e.typeName);
     return e;
   }
 

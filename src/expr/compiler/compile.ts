@@ -6,7 +6,7 @@
  * @module
  */
 import type { CallExpr, ComprehensionExpr, Constant, Expr, ListExpr, MapExpr, SelectExpr } from "../ast.js";
-import type { CheckedAst, Reference } from "../checker/checker.js";
+import { candidateNames, type CheckedAst, type Reference } from "../checker/checker.js";
 import type { OverloadDecl, OverloadImpl } from "../decls.js";
 import { makeIssue, type Issue } from "../errors.js";
 import {
@@ -99,6 +99,7 @@ class Compiler {
     private readonly checked: CheckedAst,
     private readonly dialect: Dialect,
     private readonly limits: Required<EvalLimits>,
+    private readonly resolution: NameResolution,
   ) {
     this.types = checked.types;
     this.refs = checked.refs;
@@ -195,6 +196,10 @@ class Compiler {
     if (ref?.kind === "ident" && ref.isType) {
       return constFn(TYPE_VALUES[ref.name] ?? new CelType(ref.name));
     }
+    if (this.resolution.atRuntime) {
+      const resolved = this.compileRuntimeName(name, []);
+      if (resolved !== undefined) return resolved;
+    }
     const key = name.startsWith(".") ? name.slice(1) : name;
     const proto = isPrototypeName(key);
     if (this.lenient) {
@@ -214,6 +219,37 @@ class Compiler {
 
   // -- selection -------------------------------------------------------------------------------
 
+  /**
+   * Without a checked AST, a dotted name is resolved against the activation at run time, as
+   * cel-go does: the longest prefix (tried with the container's candidates) that names a bound
+   * variable wins, and the rest of the path is field selection.
+   */
+  private compileRuntimeName(root: string, path: readonly string[]): Fn | undefined {
+    if (this.lookupSlot(root) !== undefined) return undefined;
+    const attempts: { keys: string[]; rest: string[] }[] = [];
+    for (let k = path.length; k >= 0; k--) {
+      const dotted = [root, ...path.slice(0, k)].join(".");
+      attempts.push({ keys: candidateNames(this.resolution.container, dotted), rest: path.slice(k) });
+    }
+    const lenient = this.lenient;
+    return (c) => {
+      for (const a of attempts) {
+        for (const key of a.keys) {
+          if (!Object.hasOwn(c.act, key)) continue;
+          let v: unknown = c.act[key] ?? null;
+          for (const field of a.rest) {
+            const r = readField(v, field, true);
+            if (r === MISSING) return lenient ? UNKNOWN : noSuchKey(field, 0);
+            if (r === NOT_A_MAP) return lenient ? UNKNOWN : noSuchField(v, field, 0);
+            v = r;
+          }
+          return v;
+        }
+      }
+      return lenient ? UNKNOWN : new CelError("no_such_attribute", `no such attribute: ${[root, ...path].join(".")}`);
+    };
+  }
+
   private compileSelect(e: SelectExpr): Fn {
     // Collapse a chain `x.a.b.c` into one closure over the pre-split path.
     const path: { name: string; proto: boolean; id: number }[] = [];
@@ -221,6 +257,16 @@ class Compiler {
     while (base.kind === "select" && !base.testOnly && this.constOf(base) === undefined) {
       path.unshift({ name: base.field, proto: isPrototypeName(base.field), id: base.id });
       base = base.operand;
+    }
+    if (this.resolution.atRuntime && base.kind === "ident") {
+      const ref = this.refs.get(base.id);
+      if (!(ref?.kind === "ident" && ref.isType)) {
+        const resolved = this.compileRuntimeName(
+          base.name,
+          path.map((p) => p.name),
+        );
+        if (resolved !== undefined) return resolved;
+      }
     }
     const root = this.compile(base);
     const lenient = this.lenient;
@@ -530,7 +576,8 @@ class Compiler {
       if (fused !== undefined) return fused;
       const x = this.compile(le);
       // Against a number (or an int exactly representable as one), compare JS numbers directly.
-      const kn = typeof k === "number" ? k : typeof k === "bigint" && BigInt(Number(k)) === k ? Number(k) : undefined;
+      // CEL compares an int with a double by converting the int to the nearest double.
+      const kn = typeof k === "number" ? k : typeof k === "bigint" ? Number(k) : undefined;
       if (kn !== undefined) {
         return (c) => {
           const v = x(c);
@@ -1006,9 +1053,22 @@ export function chargeGrowth(c: Ctx, r: unknown, id: number): unknown {
   return checkGrowth(c, r, id);
 }
 
+/** How global names are resolved. */
+export interface NameResolution {
+  /** Resolve dotted names against the activation at run time (no checked AST, as cel-go unchecked). */
+  readonly atRuntime: boolean;
+  /** The container whose candidate names are tried. */
+  readonly container: string;
+}
+
 /** Compiles a checked expression to a closure. */
-export function compileChecked(checked: CheckedAst, dialect: Dialect, limits: Required<EvalLimits>): CompiledExpr {
-  const c = new Compiler(checked, dialect, limits);
+export function compileChecked(
+  checked: CheckedAst,
+  dialect: Dialect,
+  limits: Required<EvalLimits>,
+  resolution: NameResolution = { atRuntime: false, container: "" },
+): CompiledExpr {
+  const c = new Compiler(checked, dialect, limits, resolution);
   const fn = c.compileRoot();
   return { fn, slotCount: c.slots, issues: c.issues };
 }

@@ -93,27 +93,15 @@ export function typeOfValue(v: unknown): CelType | CelError {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
-const TWO_53 = 2 ** 53;
-
 /**
- * Compares a double with an integer given as bigint, exactly. Returns -1, 0, 1, or NaN when the
- * double is NaN.
+ * Compares a double with an int or uint given as bigint, as CEL (cel-go) does: the integer is
+ * converted to the nearest double, so `dyn(9223372036854775807) < 9223372036854775808.0` is false.
+ * Returns -1, 0, 1, or NaN when the double is NaN.
  */
 export function compareDoubleBig(d: number, i: bigint): number {
   if (d !== d) return NaN;
-  if (d === Infinity) return 1;
-  if (d === -Infinity) return -1;
-  if (i >= -TWO_53 && i <= TWO_53) {
-    const n = Number(i);
-    return d < n ? -1 : d > n ? 1 : 0;
-  }
-  // |i| > 2^53: compare the integer part of d exactly, then its fraction.
-  const whole = Math.trunc(d);
-  const wb = BigInt(whole);
-  if (wb < i) return -1;
-  if (wb > i) return 1;
-  const frac = d - whole;
-  return frac > 0 ? 1 : frac < 0 ? -1 : 0;
+  const n = Number(i);
+  return d < n ? -1 : d > n ? 1 : 0;
 }
 
 /** Numeric value of an int, uint or double for comparison, or undefined if not numeric. */
