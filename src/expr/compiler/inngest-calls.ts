@@ -15,7 +15,7 @@
  */
 import type { CallExpr, Expr } from "../ast.js";
 import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "../runtime/core.js";
-import { inngestConcat, isTruthy, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
+import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
 import { chargeGrowth, type CompilerHooks } from "./compile.js";
 import type { Fn } from "./context.js";
@@ -27,6 +27,11 @@ const ORDERINGS: Record<string, (c: number) => boolean> = {
   "_>_": (c) => c > 0,
   "_>=_": (c) => c >= 0,
 };
+
+/** Inngest's truthiness; an unknown (missing attribute) is falsy. */
+function isTruthy(v: unknown): boolean {
+  return v !== UNKNOWN && isTruthyValue(v);
+}
 
 function isUnknownOrError(v: unknown): boolean {
   return v === UNKNOWN || v instanceof CelError;
