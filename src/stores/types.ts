@@ -310,15 +310,19 @@ export const MAX_ID_LENGTH = 128;
 /** Deepest nesting of objects and arrays inside a run's `event` (the event itself is level 1). */
 export const MAX_EVENT_DEPTH = 100;
 
-const ID_PATTERN = /^[\x21-\x7e]+$/;
-
 /**
  * Whether `value` can serve as a run or cancellation id: 1 to {@link MAX_ID_LENGTH} printable ASCII
  * characters without spaces. ASCII only, so that every store (JS `<`, SQLite `BINARY`, PostgreSQL
  * `COLLATE "C"`) orders ids the same way; ULIDs, UUIDs and most foreign ids qualify.
  */
 export function isValidId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) return false;
+  // A loop beats the regular expression by a wide margin on the bulk-insert path.
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e) return false;
+  }
+  return true;
 }
 
 const stringIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
@@ -403,7 +407,9 @@ function walkJson(
     result = out === undefined ? value : Object.freeze(out);
   } else if (isPlainObject(value)) {
     const out: Record<string, unknown> | undefined = copy ? {} : undefined;
-    for (const key of Object.keys(value)) {
+    // for-in allocates no key array; the own-property check skips anything inherited.
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       const item = value[key];
       if (item === undefined) continue;
       if (!isWellFormedString(key)) throw new JsonShapeError(`${formatPath(path)}: key holds a lone UTF-16 surrogate`);
@@ -424,6 +430,8 @@ function walkJson(
   return result;
 }
 
+const SCRATCH_ANCESTORS: object[] = [];
+const SCRATCH_PATH: (string | number)[] = [];
 const RUN_KEYS = new Set(["id", "environmentId", "appId", "functionId", "startedAt", "status", "event", "cancellationId"]);
 const EVENT_KEYS = new Set(["name", "data", "id", "ts", "user"]);
 const RUN_STATUS_SET: ReadonlySet<string> = new Set(RUN_STATUSES);
@@ -458,8 +466,8 @@ export function normalizeRunRecord(value: unknown, options: NormalizeRunOptions 
     throw new StoreError("invalid_run", `${label}${id}: ${message}`);
   };
   if (!isPlainObject(value)) return fail(`expected a run object, got ${describeValue(value)}`);
-  for (const key of Object.keys(value)) {
-    if (!RUN_KEYS.has(key) && value[key] !== undefined) fail(`unknown field ${JSON.stringify(key)}`);
+  for (const key in value) {
+    if (!RUN_KEYS.has(key) && Object.hasOwn(value, key) && value[key] !== undefined) fail(`unknown field ${JSON.stringify(key)}`);
   }
   const { id, environmentId, appId, functionId, startedAt, status, event, cancellationId } = value;
   if (!isValidId(id)) fail(`id must be 1 to ${MAX_ID_LENGTH} printable ASCII characters, got ${describeValue(id)}`);
@@ -474,8 +482,8 @@ export function normalizeRunRecord(value: unknown, options: NormalizeRunOptions 
   }
   if (cancellationId !== undefined && !isValidId(cancellationId)) fail(`cancellationId must be a valid id, got ${describeValue(cancellationId)}`);
   if (!isPlainObject(event)) return fail(`event must be an object, got ${describeValue(event)}`);
-  for (const key of Object.keys(event)) {
-    if (!EVENT_KEYS.has(key) && event[key] !== undefined) fail(`event: unknown field ${JSON.stringify(key)}`);
+  for (const key in event) {
+    if (!EVENT_KEYS.has(key) && Object.hasOwn(event, key) && event[key] !== undefined) fail(`event: unknown field ${JSON.stringify(key)}`);
   }
   const { name, data, id: eventId, ts, user } = event;
   if (typeof name !== "string" || !isWellFormedString(name)) fail(`event.name must be a string, got ${describeValue(name)}`);
@@ -486,9 +494,20 @@ export function normalizeRunRecord(value: unknown, options: NormalizeRunOptions 
 
   let eventOut: RunEvent;
   try {
-    const ancestors: object[] = [event];
-    const walkedData = walkJson(data, ["event", "data"], ancestors, copy) as RunEvent["data"];
-    const walkedUser = user === undefined ? undefined : (walkJson(user, ["event", "user"], ancestors, copy) as RunEvent["user"]);
+    // Shared scratch arrays: one walk runs at a time, and each starts by resetting them.
+    const ancestors = SCRATCH_ANCESTORS;
+    const path = SCRATCH_PATH;
+    ancestors.length = 0;
+    ancestors.push(event);
+    path.length = 0;
+    path.push("event", "data");
+    const walkedData = walkJson(data, path, ancestors, copy) as RunEvent["data"];
+    let walkedUser: RunEvent["user"];
+    if (user !== undefined) {
+      path.length = 0;
+      path.push("event", "user");
+      walkedUser = walkJson(user, path, ancestors, copy) as RunEvent["user"];
+    }
     if (!copy) {
       eventOut = event as unknown as RunEvent;
     } else {
