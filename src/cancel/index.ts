@@ -1,0 +1,29 @@
+/**
+ * Bulk cancellation: request validation (Inngest's contract), the planner, its rate limiter and
+ * the wire form of a cancellation record.
+ *
+ * @module
+ */
+export { ValidationError, ConflictError, CancellationNotFoundError } from "./errors.js";
+export {
+  validateCancellationRequest,
+  parseTimestamp,
+  requestHash,
+  boundCompileMessage,
+  STARTED_BEFORE_TOLERANCE_MS,
+  MAX_EXPRESSION_MESSAGE_LENGTH,
+  REQUEST_FIELDS,
+} from "./request.js";
+export type { CancellationRequest, ValidateOptions, PreciseInstant } from "./request.js";
+export { toWireCancellation, formatTimestamp } from "./record.js";
+export type { WireCancellation } from "./record.js";
+export { RateLimiter } from "./rate.js";
+export {
+  cancelRuns,
+  resumeCancellation,
+  DEFAULT_BATCH_SIZE,
+  MAX_BATCH_SIZE,
+  DRY_RUN_SAMPLE_SIZE,
+  CHECKPOINT_INTERVAL_MS,
+} from "./planner.js";
+export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress, PushdownCoverage } from "./planner.js";

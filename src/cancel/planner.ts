@@ -1,0 +1,644 @@
+/**
+ * The cancellation planner: streams the runs of a window out of a {@link RunStore}, decides each
+ * with the compiled `if`, and cancels the matching ones in batches.
+ *
+ * How it stays correct:
+ * - **Keyset scan.** Pages are read in `(startedAt, id)` order after the last position seen, so no
+ *   run is skipped or repeated, also when thousands share one millisecond.
+ * - **Compare-and-set.** The store cancels only runs still non-terminal. A matching run already
+ *   finished in the page, or finished between the scan and the commit (sent but not reported
+ *   cancelled), counts as `skipped_terminal`; it is never overwritten.
+ * - **Checkpoint in the batch's transaction, one batch behind.** Which of the runs sent in a batch
+ *   the store actually cancelled is known only when the commit returns. So each `commitBatch`
+ *   carries, with its run ids, the checkpoint of everything settled before the batch: the cursor
+ *   of the last run whose outcome is known and the counts of exactly the runs up to it. The next
+ *   commit (or the closing one) settles the batch. After a crash the job resumes from the saved
+ *   cursor and meets again the runs of the unsettled batch: those it cancelled carry its id in
+ *   `cancellationId` and count as `cancelled` without being sent again, those finished meanwhile
+ *   count as `skipped_terminal`. So the counts always equal the outcomes of the runs at or before
+ *   the saved cursor, and a crash neither double counts nor skips.
+ * - **Checkpoints without matches.** A stretch without matches is saved (an empty batch) at least
+ *   every second, so a resume does not rescan it.
+ * - **Memory.** The planner holds one page of runs (`batchSize` runs), plus at most one batch of
+ *   ids, whatever the window holds.
+ *
+ * @module
+ */
+import { monotonicFactory } from "ulid";
+import type { Decision, Program } from "../expr/program.js";
+import { compile } from "../expr/program.js";
+import { CompileError } from "../expr/errors.js";
+import {
+  DEFAULT_ENVIRONMENT_ID,
+  StoreError,
+  type CancellationRecord,
+  type CancellationStatus,
+  type Checkpoint,
+  type CommitResult,
+  type Cursor,
+  type OutcomeCounts,
+  type PushdownHint,
+  type RunRecord,
+  type RunStore,
+  type ScanPage,
+  type ScanQuery,
+} from "../stores/types.js";
+import { CancellationNotFoundError, ConflictError, ValidationError } from "./errors.js";
+import { RateLimiter } from "./rate.js";
+import { toWireCancellation, type WireCancellation } from "./record.js";
+import { boundCompileMessage, requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
+
+/** Default number of runs per scanned page and per cancelled batch. */
+export const DEFAULT_BATCH_SIZE = 1000;
+
+/** Largest accepted `batchSize`. */
+export const MAX_BATCH_SIZE = 100_000;
+
+/** Most matching run ids a dry run returns as its sample. */
+export const DRY_RUN_SAMPLE_SIZE = 20;
+
+/** A stretch of pages without a commit is checkpointed at least this often, ms. */
+export const CHECKPOINT_INTERVAL_MS = 1000;
+
+/** How much of the `if` the store's prefilter decides: all of it, a superset, or nothing. */
+export type PushdownCoverage = "full" | "partial" | "none";
+
+/** A progress event, sent after each commit or checkpoint. */
+export interface CancellationProgress {
+  /** The cancellation's id. */
+  readonly cancellationId: string;
+  /** Runs whose outcome is settled (the job's total, earlier sessions included). */
+  readonly scanned: number;
+  /** Settled runs the expression matched: `cancelled + skipped_terminal`. */
+  readonly matched: number;
+  /** Runs cancelled so far. */
+  readonly cancelled: number;
+  /** All outcome counts so far. */
+  readonly counts: OutcomeCounts;
+  /** Observed runs cancelled per second in this session. */
+  readonly ratePerSecond: number;
+  /** Observed runs settled per second in this session. */
+  readonly scannedPerSecond: number;
+  /**
+   * Estimated seconds to go, from how far the cursor has moved through the window's time span
+   * in this session; `undefined` until it can be estimated, 0 when done.
+   */
+  readonly etaSeconds: number | undefined;
+  /** Milliseconds since this session started. */
+  readonly elapsedMs: number;
+}
+
+/** Options of {@link resumeCancellation}; {@link cancelRuns} adds `idempotencyKey` and `now`. */
+export interface ResumeOptions {
+  /** Environment the cancellation belongs to. Default `'default'`. */
+  readonly environmentId?: string;
+  /** Runs per scanned page and at most per cancelled batch (one transaction), 1 to 100,000. Default 1000. */
+  readonly batchSize?: number;
+  /**
+   * Most runs cancelled per second. A number fixes the limit; pass a {@link RateLimiter} to change
+   * it while the job runs (`setRate(0)` pauses, `setRate(Infinity)` lifts it). With a limit of r,
+   * batches hold at most ⌈r⌉ runs. Default: no limit.
+   */
+  readonly ratePerSecond?: number | RateLimiter;
+  /**
+   * Stops the job at the next page boundary (or while it waits for the rate limit): the checkpoint
+   * is saved with status `aborted`, the batch not yet committed is dropped (it is rescanned on
+   * resume), and the promise resolves with the report. Default: none.
+   */
+  readonly signal?: AbortSignal;
+  /** Called after each commit or checkpoint; an exception it throws fails the job. Default: none. */
+  readonly onProgress?: (progress: CancellationProgress) => void;
+  /**
+   * Scan and decide every run but write nothing: the counts are what a real run would produce if
+   * nothing changed meanwhile (`cancelled` = matching runs still non-terminal), and the report
+   * carries a sample of up to 20 of their ids. No record is stored (`cancelRuns`) or updated
+   * (`resumeCancellation`); the idempotency key and the rate limit are ignored. Default `false`.
+   */
+  readonly dryRun?: boolean;
+  /**
+   * Cap on the job's total `cancelled` count (earlier sessions included). The job cancels up to
+   * exactly this many runs; on meeting one more run to cancel it stops with status
+   * `stopped_max_runs` and its cursor just before that run (so a resume with a higher cap goes on
+   * from there). A window with no more than `maxRuns` runs to cancel completes normally.
+   * Default: no cap.
+   */
+  readonly maxRuns?: number;
+}
+
+/** Options of {@link cancelRuns}. */
+export interface CancelOptions extends ResumeOptions {
+  /**
+   * Makes creation idempotent within the environment: a second call with the same key and an
+   * equivalent body (same normalised request) returns the first cancellation as it stands,
+   * without running it again; the same key with another body throws {@link ConflictError}.
+   * Default: none.
+   */
+  readonly idempotencyKey?: string;
+  /** The current time, epoch ms: validation ("in the past"), `created_at` and the ULID. Default `Date.now()`. */
+  readonly now?: number;
+}
+
+/** What a cancellation job did. */
+export interface CancellationReport {
+  /** The cancellation record as it stands after this call, in wire form. */
+  readonly cancellation: WireCancellation;
+  /** Outcome counts of the job (all sessions). */
+  readonly outcomes: OutcomeCounts;
+  /**
+   * How the job ended: its record's status, or `deleted` when the record was deleted while the
+   * job ran (the job stopped; runs it cancelled stay cancelled).
+   */
+  readonly status: CancellationStatus | "deleted";
+  /** How much of the `if` the store prefilter decided. */
+  readonly pushdown: PushdownCoverage;
+  /** Whether this was a dry run (nothing written). */
+  readonly dryRun: boolean;
+  /** Dry runs: up to 20 ids of runs that would be cancelled, in scan order. */
+  readonly sample?: readonly string[];
+  /**
+   * True when this call created the cancellation; false when it resumed one or an idempotency
+   * key returned an existing one (which was then not run).
+   */
+  readonly created: boolean;
+  /** Wall time of this call, ms. */
+  readonly elapsedMs: number;
+}
+
+/**
+ * The store prefilter for a program. The one place the planner learns about pushdown.
+ */
+function pushdownPlan(program: Program | undefined): { readonly hint?: PushdownHint; readonly coverage: PushdownCoverage } {
+  // `src/cancel/pushdown.ts` (pushdownFor) is wired in here once it exists.
+  void program;
+  return { coverage: "none" };
+}
+
+const newUlid = monotonicFactory();
+
+interface Settings {
+  readonly environmentId: string;
+  readonly batchSize: number;
+  readonly limiter: RateLimiter | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: ((progress: CancellationProgress) => void) | undefined;
+  readonly dryRun: boolean;
+  readonly maxRuns: number | undefined;
+}
+
+function readSettings(options: ResumeOptions, caller: string): Settings {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${caller}: options must be an object`);
+  const environmentId = options.environmentId ?? DEFAULT_ENVIRONMENT_ID;
+  if (typeof environmentId !== "string" || environmentId === "") throw new TypeError(`${caller}: environmentId must be a non-empty string`);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (typeof batchSize !== "number" || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    throw new RangeError(`${caller}: batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${String(batchSize)}`);
+  }
+  let limiter: RateLimiter | undefined;
+  const rate = options.ratePerSecond;
+  if (rate instanceof RateLimiter) limiter = rate;
+  else if (rate !== undefined) {
+    if (typeof rate !== "number") throw new TypeError(`${caller}: ratePerSecond must be a number or a RateLimiter`);
+    limiter = new RateLimiter(rate);
+  }
+  const maxRuns = options.maxRuns;
+  if (maxRuns !== undefined && (typeof maxRuns !== "number" || !Number.isSafeInteger(maxRuns) || maxRuns < 0)) {
+    throw new RangeError(`${caller}: maxRuns must be a non-negative integer, got ${String(maxRuns)}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${caller}: signal must be an AbortSignal`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new TypeError(`${caller}: onProgress must be a function`);
+  if (options.dryRun !== undefined && typeof options.dryRun !== "boolean") throw new TypeError(`${caller}: dryRun must be a boolean`);
+  return {
+    environmentId,
+    batchSize,
+    limiter,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    dryRun: options.dryRun ?? false,
+    maxRuns,
+  };
+}
+
+/**
+ * Validates a cancellation request (as {@link validateCancellationRequest}), stores its record and
+ * runs it to completion (or to an abort, `maxRuns`, or the record's deletion).
+ *
+ * @param store - Where the runs and the record live.
+ * @param body - The request body, shaped like Inngest's `POST /v1/cancellations`.
+ * @param options - See {@link CancelOptions}.
+ * @throws {@link ValidationError} (400) for a bad body; {@link ConflictError} (409) for an
+ * idempotency key reused with another body; `TypeError`/`RangeError` for bad options;
+ * {@link StoreError} when the store fails (the job's status is then set to `failed` if possible).
+ */
+export async function cancelRuns(store: RunStore, body: unknown, options: CancelOptions = {}): Promise<CancellationReport> {
+  const startedAt = performance.now();
+  const settings = readSettings(options, "cancelRuns");
+  const now = options.now ?? Date.now();
+  const key = options.idempotencyKey;
+  if (key !== undefined && (typeof key !== "string" || key === "")) throw new TypeError("cancelRuns: idempotencyKey must be a non-empty string");
+  const request = validateCancellationRequest(body, { now });
+  const pushdown = pushdownPlan(request.program);
+
+  const draft: CancellationRecord = {
+    id: newUlid(now),
+    environmentId: settings.environmentId,
+    appId: request.appId,
+    functionId: request.functionId,
+    ...(request.startedAfter !== undefined ? { startedAfter: request.startedAfter } : {}),
+    startedBefore: request.startedBefore,
+    ...(request.if !== undefined ? { if: request.if } : {}),
+    createdAt: now,
+    updatedAt: now,
+    status: "running",
+    counts: ZERO,
+  };
+  if (settings.dryRun) {
+    return runJob(store, draft, request, settings, pushdown, startedAt, true);
+  }
+  let record = draft;
+  if (key === undefined) {
+    await store.createCancellation(draft);
+  } else {
+    const hash = requestHash(request);
+    const result = await store.createCancellation(draft, { key, requestHash: hash });
+    if (!result.created) {
+      if (result.requestHash !== hash) {
+        throw new ConflictError(
+          `idempotency key ${JSON.stringify(key)} was already used for another request (cancellation ${result.record.id})`,
+          result.record.id,
+        );
+      }
+      record = result.record;
+      return {
+        cancellation: toWireCancellation(record),
+        outcomes: { ...record.counts },
+        status: record.status,
+        pushdown: pushdown.coverage,
+        dryRun: false,
+        created: false,
+        elapsedMs: performance.now() - startedAt,
+      };
+    }
+  }
+  return runJob(store, record, request, settings, pushdown, startedAt, true);
+}
+
+/**
+ * Continues a cancellation from its checkpoint: after a crash, an abort, a failure or a
+ * `maxRuns` stop. A completed job is returned as it stands. Do not resume a job another worker
+ * is still running: both would save checkpoints over each other.
+ *
+ * @param store - The store holding the record.
+ * @param id - The cancellation's id.
+ * @param options - See {@link ResumeOptions}.
+ * @throws {@link CancellationNotFoundError} (404) when the environment has no such cancellation;
+ * {@link ValidationError} when its stored `if` no longer compiles; {@link StoreError} when the
+ * store fails.
+ */
+export async function resumeCancellation(store: RunStore, id: string, options: ResumeOptions = {}): Promise<CancellationReport> {
+  const startedAt = performance.now();
+  const settings = readSettings(options, "resumeCancellation");
+  if (typeof id !== "string" || id === "") throw new TypeError("resumeCancellation: id must be a non-empty string");
+  const record = await store.getCancellation(id, settings.environmentId);
+  if (record === undefined) throw new CancellationNotFoundError(id);
+  let program: Program | undefined;
+  if (record.if !== undefined) {
+    try {
+      program = compile(record.if, { dialect: "inngest" });
+    } catch (error) {
+      if (error instanceof CompileError) throw new ValidationError([`invalid expression: ${boundCompileMessage(error)}`]);
+      throw error;
+    }
+  }
+  const request: CancellationRequest = {
+    appId: record.appId,
+    functionId: record.functionId,
+    ...(record.startedAfter !== undefined ? { startedAfter: record.startedAfter } : {}),
+    startedBefore: record.startedBefore,
+    ...(record.if !== undefined ? { if: record.if } : {}),
+    ...(program !== undefined ? { program } : {}),
+  };
+  const pushdown = pushdownPlan(program);
+  if (record.status === "completed") {
+    return {
+      cancellation: toWireCancellation(record),
+      outcomes: { ...record.counts },
+      status: record.status,
+      pushdown: pushdown.coverage,
+      dryRun: settings.dryRun,
+      ...(settings.dryRun ? { sample: [] } : {}),
+      created: false,
+      elapsedMs: performance.now() - startedAt,
+    };
+  }
+  return runJob(store, record, request, settings, pushdown, startedAt, false);
+}
+
+const ZERO: OutcomeCounts = Object.freeze({
+  scanned: 0,
+  cancelled: 0,
+  skipped_terminal: 0,
+  not_matched: 0,
+  expression_error: 0,
+  non_boolean: 0,
+});
+
+type MutableCounts = { -readonly [K in keyof OutcomeCounts]: number };
+
+function cursorOf(position: Cursor | undefined): Cursor | undefined {
+  return position === undefined ? undefined : { startedAt: position.startedAt, id: position.id };
+}
+
+/** Why the scan loop stopped. */
+type Ending = "completed" | "aborted" | "stopped_max_runs" | "deleted";
+
+async function runJob(
+  store: RunStore,
+  record: CancellationRecord,
+  request: CancellationRequest,
+  settings: Settings,
+  pushdown: { readonly hint?: PushdownHint; readonly coverage: PushdownCoverage },
+  startedAt: number,
+  created: boolean,
+): Promise<CancellationReport> {
+  const jobId = record.id;
+  const program = request.program;
+  const dryRun = settings.dryRun;
+  const limiter = dryRun ? undefined : settings.limiter;
+  const signal = settings.signal;
+  const maxRuns = settings.maxRuns;
+  const batchSize = settings.batchSize;
+  const sample: string[] = [];
+
+  // Settled state: `known` holds the outcomes of exactly the runs at or before `knownCursor`.
+  const known: MutableCounts = { ...record.counts };
+  let knownCursor: Cursor | undefined = record.cursor;
+  // Runs to cancel, not yet committed; and outcomes of runs processed since the last settle point.
+  let pending: string[] = [];
+  let segNotMatched = 0;
+  let segError = 0;
+  let segNonBoolean = 0;
+  let segSkipped = 0;
+  let segCancelled = 0;
+  /** Last run processed (or the position a page ended at). */
+  let position: Cursor | undefined = record.cursor;
+  let hint = pushdown.hint;
+  let sessionCancelled = 0;
+  let sessionSettled = 0;
+  let lastSaveAt = performance.now();
+  let lastSavedUpdatedAt = record.updatedAt;
+  let firstStartedAt: number | undefined = record.cursor?.startedAt ?? request.startedAfter;
+  const sessionFrom = firstStartedAt;
+  const settledAtStart = record.counts.scanned;
+
+  const settleSegment = (): void => {
+    known.not_matched += segNotMatched;
+    known.expression_error += segError;
+    known.non_boolean += segNonBoolean;
+    known.skipped_terminal += segSkipped;
+    known.cancelled += segCancelled;
+    sessionCancelled += segCancelled;
+    segNotMatched = segError = segNonBoolean = segSkipped = segCancelled = 0;
+    known.scanned = known.cancelled + known.skipped_terminal + known.not_matched + known.expression_error + known.non_boolean;
+    knownCursor = position;
+  };
+
+  const chunkSize = (): number => {
+    if (limiter === undefined || !Number.isFinite(limiter.ratePerSecond)) return batchSize;
+    return Math.min(batchSize, Math.max(1, Math.ceil(limiter.ratePerSecond)));
+  };
+
+  const checkpoint = (status: CancellationStatus): Checkpoint => {
+    const cursor = cursorOf(knownCursor);
+    return cursor === undefined ? { counts: { ...known }, status } : { cursor, counts: { ...known }, status };
+  };
+
+  const send = async (runIds: readonly string[], status: CancellationStatus): Promise<CommitResult> => {
+    if (dryRun) return { ok: true, cancelled: runIds };
+    const result = await store.commitBatch({ cancellationId: jobId, runIds, checkpoint: checkpoint(status) });
+    lastSavedUpdatedAt = Date.now();
+    return result;
+  };
+
+  const report = (): void => {
+    if (settings.onProgress === undefined) return;
+    const elapsedMs = performance.now() - startedAt;
+    const seconds = elapsedMs / 1000;
+    let etaSeconds: number | undefined;
+    const from = sessionFrom ?? firstStartedAt;
+    const at = knownCursor?.startedAt;
+    if (from !== undefined && at !== undefined && request.startedBefore > from) {
+      const fraction = Math.min(1, Math.max(0, (at - from) / (request.startedBefore - from)));
+      if (fraction > 0) etaSeconds = (seconds * (1 - fraction)) / fraction;
+    }
+    settings.onProgress({
+      cancellationId: jobId,
+      scanned: known.scanned,
+      matched: known.cancelled + known.skipped_terminal,
+      cancelled: known.cancelled,
+      counts: { ...known },
+      ratePerSecond: seconds > 0 ? sessionCancelled / seconds : 0,
+      scannedPerSecond: seconds > 0 ? sessionSettled / seconds : 0,
+      etaSeconds,
+      elapsedMs,
+    });
+  };
+
+  /**
+   * Commits the pending ids (in chunks no larger than the rate allows), each chunk with the
+   * checkpoint settled before the batch, then settles everything processed so far. With nothing
+   * pending it saves a checkpoint. Returns the reason to stop, if any.
+   */
+  const commit = async (): Promise<"aborted" | "deleted" | undefined> => {
+    const ids = pending;
+    pending = [];
+    if (ids.length === 0) {
+      settleSegment();
+      if ((await send(ids, "running")).ok === false) return "deleted";
+    } else {
+      let cancelled = 0;
+      for (let from = 0; from < ids.length; ) {
+        const size = chunkSize();
+        const chunk = from === 0 && size >= ids.length ? ids : ids.slice(from, from + size);
+        if (limiter !== undefined && !(await limiter.take(chunk.length, signal))) return "aborted";
+        const result = await send(chunk, "running");
+        if (!result.ok) return "deleted";
+        cancelled += result.cancelled.length;
+        from += chunk.length;
+      }
+      segCancelled += cancelled;
+      segSkipped += ids.length - cancelled;
+    }
+    if (ids.length > 0) settleSegment();
+    sessionSettled = known.scanned - settledAtStart;
+    lastSaveAt = performance.now();
+    report();
+    return undefined;
+  };
+
+  const finish = async (ending: Ending): Promise<CancellationReport> => {
+    let status: CancellationStatus | "deleted" = ending;
+    if (ending !== "deleted") {
+      const result = await send([], ending);
+      if (!result.ok) status = "deleted";
+      else {
+        sessionSettled = known.scanned - settledAtStart;
+        report();
+      }
+    }
+    const final: CancellationRecord = {
+      ...record,
+      status: status === "deleted" ? record.status : status,
+      counts: { ...known },
+      updatedAt: dryRun ? record.updatedAt : Math.max(record.updatedAt, lastSavedUpdatedAt),
+      ...(knownCursor !== undefined ? { cursor: cursorOf(knownCursor)! } : {}),
+    };
+    return {
+      cancellation: toWireCancellation(final),
+      outcomes: { ...known },
+      status,
+      pushdown: pushdown.coverage,
+      dryRun,
+      ...(dryRun ? { sample } : {}),
+      created,
+      elapsedMs: performance.now() - startedAt,
+    };
+  };
+
+  const activation: { event: unknown } = { event: undefined };
+  const baseQuery = {
+    environmentId: settings.environmentId,
+    appId: request.appId,
+    functionId: request.functionId,
+    ...(request.startedAfter !== undefined ? { startedAfter: request.startedAfter } : {}),
+    startedBefore: request.startedBefore,
+    limit: batchSize,
+  };
+  let scanAfter: Cursor | undefined = record.cursor;
+
+  const scan = async (usePushdown: boolean): Promise<ScanPage> => {
+    const query = (withHint: PushdownHint | undefined): ScanQuery => ({
+      ...baseQuery,
+      ...(scanAfter !== undefined ? { after: scanAfter } : {}),
+      ...(withHint !== undefined ? { pushdown: withHint } : {}),
+    });
+    if (!usePushdown || hint === undefined) return store.scanRuns(query(undefined));
+    try {
+      return await store.scanRuns(query(hint));
+    } catch (error) {
+      // A prefilter the store cannot run is only an optimisation lost: scan without it.
+      if (!(error instanceof StoreError && error.code === "invalid_query")) throw error;
+      hint = undefined;
+      return store.scanRuns(query(undefined));
+    }
+  };
+
+  try {
+    for (;;) {
+      if (signal?.aborted === true) return await finish("aborted");
+      let page = await scan(true);
+      // A page whose prefilter dropped rows cannot be split: where the dropped rows lie among the
+      // returned ones is unknown. Such pages commit only at their end; a maxRuns stop inside one
+      // re-reads it without the prefilter.
+      let exact = !((page.prefiltered ?? 0) > 0);
+      const pageStart = position;
+      const pendingAtStart = pending.length;
+      const sampleAtStart = sample.length;
+      const segAtStart = [segNotMatched, segError, segNonBoolean, segSkipped, segCancelled] as const;
+      let runs = page.runs;
+      let stop: Ending | undefined;
+      for (let i = 0; i < runs.length; i++) {
+        const run: RunRecord = runs[i]!;
+        if (run.cancellationId === jobId) {
+          // Cancelled by this job before a crash, past the saved cursor.
+          segCancelled++;
+          position = run;
+          continue;
+        }
+        if (program !== undefined) {
+          activation.event = run.event;
+          const decision: Decision = program.decide(activation);
+          if (decision !== "match") {
+            if (decision === "no_match") segNotMatched++;
+            else if (decision === "error") segError++;
+            else segNonBoolean++;
+            position = run;
+            continue;
+          }
+        }
+        const status = run.status;
+        if (status === "completed" || status === "failed" || status === "cancelled") {
+          segSkipped++;
+          position = run;
+          continue;
+        }
+        if (maxRuns !== undefined && known.cancelled + segCancelled + pending.length >= maxRuns) {
+          if (!exact) {
+            // Restart the page without the prefilter; nothing of it was committed.
+            pending.length = pendingAtStart;
+            sample.length = sampleAtStart;
+            [segNotMatched, segError, segNonBoolean, segSkipped, segCancelled] = segAtStart;
+            position = pageStart;
+            page = await scan(false);
+            runs = page.runs;
+            exact = true;
+            i = -1;
+            continue;
+          }
+          if (pending.length > 0 || segCancelled > 0) {
+            const reason = await commit();
+            if (reason !== undefined) {
+              stop = reason;
+              break;
+            }
+            // Some of the batch may have finished meanwhile: room may be left for this run.
+            if (known.cancelled < maxRuns) {
+              i--;
+              continue;
+            }
+          }
+          settleSegment();
+          stop = "stopped_max_runs";
+          break;
+        }
+        if (pending.length === 0) settleSegment();
+        pending.push(run.id);
+        if (dryRun && sample.length < DRY_RUN_SAMPLE_SIZE) sample.push(run.id);
+        position = run;
+        if (exact && pending.length >= chunkSize()) {
+          const reason = await commit();
+          if (reason !== undefined) {
+            stop = reason;
+            break;
+          }
+        }
+      }
+      if (stop !== undefined) return await finish(stop);
+      segNotMatched += page.prefiltered ?? 0;
+      if (firstStartedAt === undefined && runs.length > 0) firstStartedAt = runs[0]!.startedAt;
+      if (page.next !== undefined) position = page.next;
+      if (pending.length === 0) settleSegment();
+      if (page.next === undefined) {
+        if (pending.length > 0 || segCancelled > 0) {
+          const reason = await commit();
+          if (reason !== undefined) return await finish(reason);
+        }
+        settleSegment();
+        return await finish("completed");
+      }
+      scanAfter = page.next;
+      if (pending.length >= chunkSize() || performance.now() - lastSaveAt >= CHECKPOINT_INTERVAL_MS) {
+        const reason = await commit();
+        if (reason !== undefined) return await finish(reason);
+      }
+    }
+  } catch (error) {
+    if (!dryRun) {
+      try {
+        await store.commitBatch({ cancellationId: jobId, runIds: [], checkpoint: checkpoint("failed") });
+      } catch {
+        // The store is failing: the original error is what the caller needs.
+      }
+    }
+    throw error;
+  }
+}
