@@ -43,10 +43,10 @@ export const RECOVERED: ConstExpr = Object.freeze({ kind: "const", id: 0, value:
 
 /** Source spans of every node id of one parse, stored compactly; `Span` objects are made on demand. */
 export class SpanTable implements ReadonlyMap<number, Span> {
-  readonly #starts: Int32Array;
-  readonly #ends: Int32Array;
+  readonly #starts: readonly number[];
+  readonly #ends: readonly number[];
 
-  constructor(starts: Int32Array, ends: Int32Array) {
+  constructor(starts: readonly number[], ends: readonly number[]) {
     this.#starts = starts;
     this.#ends = ends;
   }
@@ -103,9 +103,10 @@ export class AstBuilder {
   truncated = 0;
   macroCalls: Map<number, CallExpr> | undefined;
   #limits: BuilderLimits = { maxDepth: 250, maxIssues: 100 };
-  #starts = new Int32Array(256);
-  #ends = new Int32Array(256);
-  #depths = new Int32Array(256);
+  // Plain arrays of small integers: cheaper to copy into a SpanTable than typed arrays.
+  #starts: number[] = [0];
+  #ends: number[] = [0];
+  #depths: number[] = [0];
 
   reset(source: Source, limits: BuilderLimits): void {
     this.source = source;
@@ -116,10 +117,17 @@ export class AstBuilder {
     this.#limits = limits;
   }
 
+  /** Forgets the nodes and the issues found after the first `issueCount`, to parse again. */
+  rewind(issueCount: number): void {
+    this.nextId = 1;
+    if (this.issues.length !== issueCount) this.issues.length = issueCount;
+    this.truncated = 0;
+    this.macroCalls = undefined;
+  }
+
   /** Allocates the next id with its source span `[start, end)`. */
   newId(start: number, end: number): number {
     const id = this.nextId++;
-    if (id >= this.#starts.length) this.#grow();
     this.#starts[id] = start;
     this.#ends[id] = end;
     this.#depths[id] = 0;
@@ -137,19 +145,6 @@ export class AstBuilder {
   /** A snapshot of the spans allocated so far, owned by the caller. */
   spans(): SpanTable {
     return new SpanTable(this.#starts.slice(0, this.nextId), this.#ends.slice(0, this.nextId));
-  }
-
-  #grow(): void {
-    const size = this.#starts.length * 2;
-    const starts = new Int32Array(size);
-    const ends = new Int32Array(size);
-    const depths = new Int32Array(size);
-    starts.set(this.#starts);
-    ends.set(this.#ends);
-    depths.set(this.#depths);
-    this.#starts = starts;
-    this.#ends = ends;
-    this.#depths = depths;
   }
 
   /** Records the depth of a composite node from its deepest child and enforces the limit. */

@@ -2,21 +2,25 @@
  * The CEL grammar as a Chevrotain parser with embedded actions: rules build our AST directly
  * (no CST). The parser is built once; `parse` resets it with `input =` for every expression.
  *
- * Shape of the grammar (cel-spec `CEL.g4`, with left recursion turned into loops):
+ * The grammar is cel-spec's `CEL.g4` with left recursion turned into loops and the binary
+ * precedence levels folded into one rule (fewer rule invocations per operand is what makes a
+ * Chevrotain parser fast):
  *
  * ```
- * start          = expr EOF
- * expr           = conditionalOr ('?' conditionalOr ':' conditionalOr)*      right-associative
- * conditionalOr  = conditionalAnd ('||' conditionalAnd)*                     balanced like cel-go
- * conditionalAnd = relation ('&&' relation)*
- * relation       = unary (binaryOperator unary)*     precedence: * / %  >  + -  >  relations, in
- * unary          = ('!' | '-')* member
- * member         = primary ('.' IDENT '(' exprList ')' | '.' '?'? field | '[' '?'? expr ']')*
- * primary        = '.'? IDENT ( '(' exprList ')' | ('.' IDENT)* '{' fields '}' )?
- *                | '(' expr ')' | listLiteral | mapLiteral | literal
+ * start   = expr EOF
+ * expr    = binary ('?' binary ':' binary)*          a ? b : c ? d : e nests to the right
+ * binary  = operand (binaryOperator operand)*
+ *             precedence, loosest first: ||  &&  (== != < <= > >= in)  (+ -)  (* / %);
+ *             || and && chains are balanced as cel-go does, the others associate to the left
+ * operand = ('!' | '-')* primary memberSuffix*
+ * primary = IDENT ('(' exprList ')')? | messageConstruction | rootedName
+ *         | '(' expr ')' | listLiteral | mapLiteral | literal
+ * messageConstruction = IDENT ('.' IDENT)* '{' fieldInitializerList '}'
+ * rootedName = '.' (messageConstruction | IDENT ('(' exprList ')')?)
+ * memberSuffix = '.' IDENT '(' exprList ')' | '.' '?'? (IDENT | ESC_IDENTIFIER) | '[' '?'? expr ']'
  * ```
  *
- * Ternaries, binary operators, unary operators and member suffixes are loops, so only brackets
+ * Ternaries, binary operators, prefix operators and member suffixes are loops, so only brackets
  * make the parser recurse; `parse` bounds the bracket nesting before parsing starts.
  *
  * @module
@@ -50,25 +54,31 @@ const RESERVED = new Set([
   "while",
 ]);
 
+/** Precedence levels of the binary operators, loosest first. */
+const OR_LEVEL = 1;
+const AND_LEVEL = 2;
+const TIGHTEST_LEVEL = 5;
+
 interface BinaryOperator {
   readonly fn: string;
-  /** Higher binds tighter; all three levels are left-associative. */
-  readonly precedence: number;
+  readonly level: number;
 }
 
 const BINARY_OPERATORS = new Map<TokenType, BinaryOperator>([
-  [T.Equals, { fn: "_==_", precedence: 1 }],
-  [T.NotEquals, { fn: "_!=_", precedence: 1 }],
-  [T.Less, { fn: "_<_", precedence: 1 }],
-  [T.LessEquals, { fn: "_<=_", precedence: 1 }],
-  [T.Greater, { fn: "_>_", precedence: 1 }],
-  [T.GreaterEquals, { fn: "_>=_", precedence: 1 }],
-  [T.In, { fn: "@in", precedence: 1 }],
-  [T.Plus, { fn: "_+_", precedence: 2 }],
-  [T.Minus, { fn: "_-_", precedence: 2 }],
-  [T.Star, { fn: "_*_", precedence: 3 }],
-  [T.Slash, { fn: "_/_", precedence: 3 }],
-  [T.Percent, { fn: "_%_", precedence: 3 }],
+  [T.LogicalOr, { fn: "_||_", level: OR_LEVEL }],
+  [T.LogicalAnd, { fn: "_&&_", level: AND_LEVEL }],
+  [T.Equals, { fn: "_==_", level: 3 }],
+  [T.NotEquals, { fn: "_!=_", level: 3 }],
+  [T.Less, { fn: "_<_", level: 3 }],
+  [T.LessEquals, { fn: "_<=_", level: 3 }],
+  [T.Greater, { fn: "_>_", level: 3 }],
+  [T.GreaterEquals, { fn: "_>=_", level: 3 }],
+  [T.In, { fn: "@in", level: 3 }],
+  [T.Plus, { fn: "_+_", level: 4 }],
+  [T.Minus, { fn: "_-_", level: 4 }],
+  [T.Star, { fn: "_*_", level: 5 }],
+  [T.Slash, { fn: "_/_", level: 5 }],
+  [T.Percent, { fn: "_%_", level: 5 }],
 ]);
 
 /** Per-parse switches of the grammar; see `ParseOptions`. */
@@ -81,9 +91,16 @@ function end(token: IToken): number {
   return token.startOffset + token.image.length;
 }
 
+/** A binary operator chain as parsed: `operands[i] ops[i] operands[i + 1]`. */
+interface Chain {
+  readonly operands: Expr[];
+  readonly ops: BinaryOperator[];
+  readonly ids: number[];
+}
+
 /**
  * The parser. Its fields hold the state of the parse in progress (builder, switches and a few
- * registers used instead of closures on the hot path); `parse` owns the single instance.
+ * registers used instead of closures on the hot path); `parse` owns the instances.
  */
 export class CelGrammar extends EmbeddedActionsParser {
   /** Builds nodes for the parse in progress. */
@@ -91,23 +108,29 @@ export class CelGrammar extends EmbeddedActionsParser {
   switches: GrammarSwitches = { enableOptionalSyntax: false, enableBackquotedNames: true };
   readonly messages: CelErrorMessages;
 
-  /** A lone `-` in front of the next primary, which folds into a numeric literal (`-1`). */
-  #pendingSign: IToken | undefined;
-  /** The sign offered to the primary being parsed. */
+  /** The `-` directly in front of the current operand's primary, which folds into a number. */
   #sign: IToken | undefined;
-  /** The last sign a literal absorbed, so that the unary rule knows not to negate again. */
+  /** The last sign a literal absorbed, so that the operand rule does not negate again. */
   #foldedSign: IToken | undefined;
   /** The operand a member suffix (`.f`, `.f()`, `[i]`) applies to. */
   #receiver: Expr = RECOVERED;
-  /** The identifier (and leading dot) a primary started with. */
+  /** Target, dot and field name of the member suffix being parsed. */
+  #suffixTarget: Expr = RECOVERED;
+  #suffixDot: IToken | undefined;
+  #suffixName: IToken | undefined;
+  /** The identifier a primary started with. */
   #name: IToken | undefined;
-  #leadingDot: IToken | undefined;
-  /** The `!`/`-` tokens in front of the current unary operand. */
-  #unaryOperators: IToken[] = [];
+  /** The leading dot of the message construction about to be parsed. */
+  #messageDot: IToken | undefined;
+  /** The `!`/`-` tokens in front of the current operand. */
+  #prefixOperators: IToken[] = [];
+  /** The first operand of a binary chain, or the condition of a ternary, about to be extended. */
+  #head: Expr = RECOVERED;
 
-  constructor() {
+  /** @param recovers Chevrotain error recovery: on to report several errors, off to fail fast. */
+  constructor(readonly recovers: boolean) {
     const messages = new CelErrorMessages();
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
+    super(T.parserTokens, { recoveryEnabled: recovers, maxLookahead: 3, errorMessageProvider: messages });
     this.messages = messages;
     messages.parser = this;
     this.performSelfAnalysis();
@@ -120,13 +143,16 @@ export class CelGrammar extends EmbeddedActionsParser {
 
   /** Clears the registers before a new parse. */
   resetState(): void {
-    this.#pendingSign = undefined;
     this.#sign = undefined;
     this.#foldedSign = undefined;
     this.#receiver = RECOVERED;
+    this.#suffixTarget = RECOVERED;
+    this.#suffixDot = undefined;
+    this.#suffixName = undefined;
     this.#name = undefined;
-    this.#leadingDot = undefined;
-    this.#unaryOperators.length = 0;
+    this.#messageDot = undefined;
+    this.#prefixOperators.length = 0;
+    this.#head = RECOVERED;
   }
 
   #idAt(token: IToken): number {
@@ -146,64 +172,29 @@ export class CelGrammar extends EmbeddedActionsParser {
     { recoveryValueFunc: () => RECOVERED },
   );
 
+  /** `? whenTrue : whenFalse` parts after a condition; taken only when a `?` follows. */
+  readonly #ternaryTail = (): Expr => {
+    const condition = this.#head;
+    const ids: number[] = [];
+    const branches: Expr[] = [];
+    this.AT_LEAST_ONE(() => {
+      const question = this.CONSUME(T.Question);
+      const id = this.ACTION(() => this.#idAt(question));
+      const whenTrue = this.SUBRULE2(this.binary);
+      this.CONSUME(T.Colon);
+      const next = this.SUBRULE3(this.binary);
+      ids.push(id);
+      branches.push(whenTrue, next);
+    });
+    return this.ACTION(() => this.#ternaryChain(condition, ids, branches));
+  };
+
   readonly expr = this.RULE(
     "expr",
     (): Expr => {
-      const condition = this.SUBRULE(this.conditionalOr);
-      let ids: number[] | undefined;
-      let branches: Expr[] | undefined;
-      this.MANY(() => {
-        const question = this.CONSUME(T.Question);
-        const id = this.ACTION(() => this.#idAt(question));
-        const whenTrue = this.SUBRULE2(this.conditionalOr);
-        this.CONSUME(T.Colon);
-        const next = this.SUBRULE3(this.conditionalOr);
-        this.ACTION(() => {
-          (ids ??= []).push(id);
-          (branches ??= []).push(whenTrue, next);
-        });
-      });
-      return this.ACTION(() => (ids === undefined ? condition : this.#ternaryChain(condition, ids, branches!)));
-    },
-    { recoveryValueFunc: () => RECOVERED },
-  );
-
-  readonly conditionalOr = this.RULE(
-    "conditionalOr",
-    (): Expr => {
-      const first = this.SUBRULE(this.conditionalAnd);
-      let terms: Expr[] | undefined;
-      let ids: number[] | undefined;
-      this.MANY(() => {
-        const op = this.CONSUME(T.LogicalOr);
-        const id = this.ACTION(() => this.#idAt(op));
-        const term = this.SUBRULE2(this.conditionalAnd);
-        this.ACTION(() => {
-          (terms ??= [first]).push(term);
-          (ids ??= []).push(id);
-        });
-      });
-      return this.ACTION(() => (ids === undefined ? first : this.#balance("_||_", terms!, ids, 0, ids.length - 1)));
-    },
-    { recoveryValueFunc: () => RECOVERED },
-  );
-
-  readonly conditionalAnd = this.RULE(
-    "conditionalAnd",
-    (): Expr => {
-      const first = this.SUBRULE(this.relation);
-      let terms: Expr[] | undefined;
-      let ids: number[] | undefined;
-      this.MANY(() => {
-        const op = this.CONSUME(T.LogicalAnd);
-        const id = this.ACTION(() => this.#idAt(op));
-        const term = this.SUBRULE2(this.relation);
-        this.ACTION(() => {
-          (terms ??= [first]).push(term);
-          (ids ??= []).push(id);
-        });
-      });
-      return this.ACTION(() => (ids === undefined ? first : this.#balance("_&&_", terms!, ids, 0, ids.length - 1)));
+      const condition = this.SUBRULE(this.binary);
+      this.#head = condition;
+      return this.OPTION(this.#ternaryTail) ?? condition;
     },
     { recoveryValueFunc: () => RECOVERED },
   );
@@ -212,169 +203,93 @@ export class CelGrammar extends EmbeddedActionsParser {
     ALT: () => this.CONSUME(type),
   }));
 
-  /** Relations, additions and multiplications: operands in a loop, the tree built by precedence. */
-  readonly relation = this.RULE(
-    "relation",
-    (): Expr => {
-      const first = this.SUBRULE(this.unary);
-      let operands: Expr[] | undefined;
-      let operators: IToken[] | undefined;
-      let ids: number[] | undefined;
-      this.MANY(() => {
-        const op = this.OR(this.#binaryOperatorAlts);
-        const id = this.ACTION(() => this.#idAt(op));
-        const operand = this.SUBRULE2(this.unary);
-        this.ACTION(() => {
-          (operands ??= [first]).push(operand);
-          (operators ??= []).push(op);
-          (ids ??= []).push(id);
-        });
+  /** The operators and further operands of a binary chain; taken only when an operator follows. */
+  readonly #binaryTail = (): Expr => {
+    const chain: Chain = { operands: [this.#head], ops: [], ids: [] };
+    this.AT_LEAST_ONE(() => {
+      const op = this.OR(this.#binaryOperatorAlts);
+      const id = this.ACTION(() => this.#idAt(op));
+      const operand = this.SUBRULE2(this.operand);
+      this.ACTION(() => {
+        chain.ops.push(BINARY_OPERATORS.get(op.tokenType)!);
+        chain.ids.push(id);
+        chain.operands.push(operand);
       });
-      return this.ACTION(() => (ids === undefined ? first : this.#binaryTree(operands!, operators!, ids)));
+    });
+    return this.ACTION(() => this.#binaryTree(chain, 0, chain.operands.length - 1, OR_LEVEL));
+  };
+
+  readonly binary = this.RULE(
+    "binary",
+    (): Expr => {
+      const first = this.SUBRULE(this.operand);
+      this.#head = first;
+      return this.OPTION(this.#binaryTail) ?? first;
     },
     { recoveryValueFunc: () => RECOVERED },
   );
 
-  readonly #unaryOperatorAlts: IOrAlt<IToken>[] = [
+  readonly #prefixOperatorAlts: IOrAlt<IToken>[] = [
     { ALT: () => this.CONSUME(T.Exclamation) },
     { ALT: () => this.CONSUME(T.Minus) },
   ];
 
-  readonly #collectUnaryOperator = (): void => {
-    const op = this.OR(this.#unaryOperatorAlts);
-    this.#unaryOperators.push(op);
+  readonly #collectPrefixOperator = (): void => {
+    this.#prefixOperators.push(this.OR(this.#prefixOperatorAlts));
   };
-
-  readonly unary = this.RULE(
-    "unary",
-    (): Expr => {
-      this.#unaryOperators.length = 0;
-      this.MANY(this.#collectUnaryOperator);
-      const operators = this.#unaryOperators.length === 0 ? undefined : [...this.#unaryOperators];
-      this.ACTION(() => {
-        this.#pendingSign = operators === undefined ? undefined : signToFold(operators);
-      });
-      const operand = this.SUBRULE(this.member);
-      return this.ACTION(() => (operators === undefined ? operand : this.#applyUnary(operators, operand)));
-    },
-    { recoveryValueFunc: () => RECOVERED },
-  );
-
-  readonly #memberSuffixAlts: IOrAlt<Expr>[] = [
-    {
-      // receiver call: target.name(args)
-      ALT: () => {
-        const target = this.#receiver;
-        this.CONSUME(T.Dot);
-        const name = this.CONSUME(T.Identifier);
-        const open = this.CONSUME(T.LParen);
-        const id = this.ACTION(() => this.#idAt(open));
-        const args = this.SUBRULE(this.exprList);
-        this.CONSUME(T.RParen);
-        return this.ACTION(() => this.#receiverCallOrMacro(id, open, name.image, target, args));
-      },
-    },
-    {
-      // field selection: target.name, target.`name`, target.?name
-      ALT: () => {
-        const target = this.#receiver;
-        const dot = this.CONSUME2(T.Dot);
-        const question = this.OPTION(() => this.CONSUME(T.Question));
-        const name = this.OR2(this.#selectFieldAlts);
-        return this.ACTION(() => this.#selection(target, dot, question, name));
-      },
-    },
-    {
-      // index: target[index], target[?index]
-      ALT: () => {
-        const target = this.#receiver;
-        const open = this.CONSUME(T.LBracket);
-        const question = this.OPTION2(() => this.CONSUME2(T.Question));
-        const id = this.ACTION(() => this.#idAt(open));
-        const index = this.SUBRULE(this.expr);
-        this.CONSUME(T.RBracket);
-        return this.ACTION(() => this.#index(id, open, question, target, index));
-      },
-    },
-  ];
-
-  readonly #selectFieldAlts: IOrAlt<IToken>[] = [
-    { ALT: () => this.CONSUME2(T.Identifier) },
-    { ALT: () => this.CONSUME(T.EscapedIdentifier) },
-  ];
 
   readonly #memberSuffix = (): void => {
-    this.#receiver = this.OR(this.#memberSuffixAlts);
+    this.#receiver = this.OR4(this.#memberSuffixAlts);
   };
 
-  readonly member = this.RULE(
-    "member",
+  /** Prefix operators, a primary and its member suffixes (cel-go's unary, member and primary). */
+  readonly operand = this.RULE(
+    "operand",
     (): Expr => {
-      this.#receiver = this.SUBRULE(this.primary);
-      this.MANY(this.#memberSuffix);
-      return this.#receiver;
+      if (this.#prefixOperators.length !== 0) this.#prefixOperators.length = 0;
+      this.MANY(this.#collectPrefixOperator);
+      const prefix = this.#prefixOperators.length === 0 ? undefined : [...this.#prefixOperators];
+      this.#sign = prefix === undefined ? undefined : signToFold(prefix);
+      this.#receiver = this.OR2(this.#primaryAlts);
+      this.MANY2(this.#memberSuffix);
+      const result = this.#receiver;
+      return prefix === undefined ? result : this.ACTION(() => this.#applyPrefix(prefix, result));
     },
     { recoveryValueFunc: () => RECOVERED },
   );
-
-  readonly #consumeLeadingDot = (): IToken => this.CONSUME(T.Dot);
-
-  readonly #isMessageAhead = (): boolean => {
-    let k = 1;
-    while (this.LA(k).tokenType === T.Dot && this.LA(k + 1).tokenType === T.Identifier) k += 2;
-    return this.LA(k).tokenType === T.LBrace;
-  };
 
   readonly #identifierSuffixAlts: IOrAlt<Expr>[] = [
     {
-      // global call: name(args), .name(args)
+      // global call: name(args)
       ALT: () => {
-        const dot = this.#leadingDot;
         const name = this.#name!;
         const open = this.CONSUME(T.LParen);
         const id = this.ACTION(() => this.#idAt(open));
         const args = this.SUBRULE(this.exprList);
         this.CONSUME(T.RParen);
-        return this.ACTION(() => this.#globalCallOrMacro(id, dot, name, open, args));
-      },
-    },
-    {
-      // message construction: pkg.Type{field: value}
-      GATE: this.#isMessageAhead,
-      ALT: () => {
-        const dot = this.#leadingDot;
-        const name = this.#name!;
-        const parts: IToken[] = [name];
-        this.MANY(() => {
-          this.CONSUME2(T.Dot);
-          parts.push(this.CONSUME2(T.Identifier));
-        });
-        const open = this.CONSUME(T.LBrace);
-        const id = this.ACTION(() => this.#idAt(open));
-        const fields = this.SUBRULE(this.fieldInitializerList);
-        this.CONSUME(T.RBrace);
-        return this.ACTION(() => {
-          const typeName = (dot === undefined ? "" : ".") + parts.map((p) => p.image).join(".");
-          return this.b.struct(id, typeName, fields);
-        });
+        return this.ACTION(() => this.#globalCallOrMacro(id, undefined, name, open, args));
       },
     },
     {
       // plain identifier
-      ALT: () => this.ACTION(() => this.#identifier(this.#leadingDot, this.#name!)),
+      ALT: () => this.ACTION(() => this.#identifier(undefined, this.#name!)),
     },
   ];
 
   readonly #primaryAlts: IOrAlt<Expr>[] = [
     {
       ALT: () => {
-        const dot = this.OPTION(this.#consumeLeadingDot);
-        const name = this.CONSUME(T.Identifier);
-        this.#leadingDot = dot;
-        this.#name = name;
-        return this.OR2(this.#identifierSuffixAlts);
+        this.#name = this.CONSUME(T.Identifier);
+        return this.OR3(this.#identifierSuffixAlts);
       },
     },
+    {
+      ALT: () => {
+        this.#messageDot = undefined;
+        return this.SUBRULE(this.messageConstruction);
+      },
+    },
+    { ALT: () => this.SUBRULE(this.rootedName) },
     {
       ALT: () => {
         this.CONSUME2(T.LParen);
@@ -435,12 +350,136 @@ export class CelGrammar extends EmbeddedActionsParser {
     },
   ];
 
-  readonly primary = this.RULE(
-    "primary",
+  readonly #memberSuffixAlts: IOrAlt<Expr>[] = [
+    {
+      // After `.` the decision is taken on the dot alone, as in cel-go, so `a.true` reports the
+      // token after the dot.
+      ALT: () => {
+        this.#suffixTarget = this.#receiver;
+        this.#suffixDot = this.CONSUME3(T.Dot);
+        return this.OR5(this.#afterDotAlts);
+      },
+    },
+    {
+      // index: target[index], target[?index]
+      ALT: () => {
+        const target = this.#receiver;
+        const open = this.CONSUME(T.LBracket);
+        const question = this.OPTION2(() => this.CONSUME2(T.Question));
+        const id = this.ACTION(() => this.#idAt(open));
+        const index = this.SUBRULE2(this.expr);
+        this.CONSUME(T.RBracket);
+        return this.ACTION(() => this.#index(id, open, question, target, index));
+      },
+    },
+  ];
+
+  readonly #afterDotAlts: IOrAlt<Expr>[] = [
+    {
+      // target.name or target.name(args)
+      ALT: () => {
+        this.#suffixName = this.CONSUME3(T.Identifier);
+        return this.OR6(this.#afterFieldNameAlts);
+      },
+    },
+    {
+      // target.`name`
+      ALT: () => {
+        const target = this.#suffixTarget;
+        const dot = this.#suffixDot!;
+        const name = this.CONSUME(T.EscapedIdentifier);
+        return this.ACTION(() => this.#selection(target, dot, undefined, name));
+      },
+    },
+    {
+      // target.?name, target.?`name`
+      ALT: () => {
+        const target = this.#suffixTarget;
+        const dot = this.#suffixDot!;
+        const question = this.CONSUME(T.Question);
+        const name = this.OR7(this.#optionalFieldAlts);
+        return this.ACTION(() => this.#selection(target, dot, question, name));
+      },
+    },
+  ];
+
+  readonly #optionalFieldAlts: IOrAlt<IToken>[] = [
+    { ALT: () => this.CONSUME4(T.Identifier) },
+    { ALT: () => this.CONSUME2(T.EscapedIdentifier) },
+  ];
+
+  readonly #afterFieldNameAlts: IOrAlt<Expr>[] = [
+    {
+      // receiver call: target.name(args)
+      ALT: () => {
+        const target = this.#suffixTarget;
+        const name = this.#suffixName!;
+        const open = this.CONSUME3(T.LParen);
+        const id = this.ACTION(() => this.#idAt(open));
+        const args = this.SUBRULE2(this.exprList);
+        this.CONSUME3(T.RParen);
+        return this.ACTION(() => this.#receiverCallOrMacro(id, open, name.image, target, args));
+      },
+    },
+    {
+      // field selection: target.name
+      ALT: () => this.ACTION(() => this.#selection(this.#suffixTarget, this.#suffixDot!, undefined, this.#suffixName!)),
+    },
+  ];
+
+  /** `pkg.Type{field: value, …}`; `parse` retags the first name so that one token decides. */
+  readonly messageConstruction = this.RULE(
+    "messageConstruction",
     (): Expr => {
-      this.#sign = this.#pendingSign;
-      this.#pendingSign = undefined;
-      return this.OR(this.#primaryAlts);
+      const dot = this.#messageDot;
+      const parts: IToken[] = [this.CONSUME(T.MessageName)];
+      this.MANY(() => {
+        this.CONSUME(T.Dot);
+        parts.push(this.CONSUME(T.Identifier));
+      });
+      const open = this.CONSUME(T.LBrace);
+      const id = this.ACTION(() => this.#idAt(open));
+      const fields = this.SUBRULE(this.fieldInitializerList);
+      this.CONSUME(T.RBrace);
+      return this.ACTION(() => {
+        const typeName = (dot === undefined ? "" : ".") + parts.map((p) => p.image).join(".");
+        return this.b.struct(id, typeName, fields);
+      });
+    },
+    { recoveryValueFunc: () => RECOVERED },
+  );
+
+  /** `.name`, `.name(args)` or `.pkg.Type{…}`: a name resolved from the root scope. */
+  readonly rootedName = this.RULE(
+    "rootedName",
+    (): Expr => {
+      const dot = this.CONSUME(T.Dot);
+      return this.OR([
+        {
+          ALT: () => {
+            this.#messageDot = dot;
+            return this.SUBRULE(this.messageConstruction);
+          },
+        },
+        {
+          ALT: () => {
+            const name = this.CONSUME(T.Identifier);
+            let call: { open: IToken; id: number; args: readonly Expr[] } | undefined;
+            this.OPTION(() => {
+              const open = this.CONSUME(T.LParen);
+              const id = this.ACTION(() => this.#idAt(open));
+              const args = this.SUBRULE(this.exprList);
+              this.CONSUME(T.RParen);
+              call = { open, id, args };
+            });
+            return this.ACTION(() =>
+              call === undefined
+                ? this.#identifier(dot, name)
+                : this.#globalCallOrMacro(call.id, dot, name, call.open, call.args),
+            );
+          },
+        },
+      ]);
     },
     { recoveryValueFunc: () => RECOVERED },
   );
@@ -584,43 +623,47 @@ export class CelGrammar extends EmbeddedActionsParser {
     return result;
   }
 
-  /** cel-go's balancing of `&&`/`||` chains: a tree of logarithmic depth over the terms. */
-  #balance(fn: string, terms: readonly Expr[], ids: readonly number[], lo: number, hi: number): Expr {
-    const mid = (lo + hi + 1) >> 1;
-    const left = mid === lo ? terms[mid]! : this.#balance(fn, terms, ids, lo, mid - 1);
-    const right = mid === hi ? terms[mid + 1]! : this.#balance(fn, terms, ids, mid + 1, hi);
-    return this.b.call2(ids[mid]!, fn, left, right);
-  }
-
-  /** Operator-precedence construction of a left-associative binary operator chain. */
-  #binaryTree(operands: readonly Expr[], operators: readonly IToken[], ids: readonly number[]): Expr {
-    if (operators.length === 1) {
-      return this.b.call2(ids[0]!, BINARY_OPERATORS.get(operators[0]!.tokenType)!.fn, operands[0]!, operands[1]!);
-    }
-    const values: Expr[] = [operands[0]!];
-    const pending: number[] = [];
-    const reduce = () => {
-      const k = pending.pop()!;
-      const right = values.pop()!;
-      const left = values.pop()!;
-      values.push(this.b.call2(ids[k]!, BINARY_OPERATORS.get(operators[k]!.tokenType)!.fn, left, right));
-    };
-    for (let i = 0; i < operators.length; i++) {
-      const precedence = BINARY_OPERATORS.get(operators[i]!.tokenType)!.precedence;
-      while (
-        pending.length > 0 &&
-        BINARY_OPERATORS.get(operators[pending[pending.length - 1]!]!.tokenType)!.precedence >= precedence
-      ) {
-        reduce();
+  /**
+   * Builds `operands[lo..hi]` joined by the operators between them, splitting first at the
+   * loosest operators present. `||` and `&&` chains are balanced as cel-go does; the other levels
+   * associate to the left. Recursion only goes through the five precedence levels (and the
+   * logarithmic depth of a balanced chain), never once per operator.
+   */
+  #binaryTree(chain: Chain, lo: number, hi: number, level: number): Expr {
+    if (lo === hi) return chain.operands[lo]!;
+    if (hi === lo + 1) return this.b.call2(chain.ids[lo]!, chain.ops[lo]!.fn, chain.operands[lo]!, chain.operands[hi]!);
+    for (; level <= TIGHTEST_LEVEL; level++) {
+      let splits: number[] | undefined;
+      for (let i = lo; i < hi; i++) if (chain.ops[i]!.level === level) (splits ??= []).push(i);
+      if (splits === undefined) continue;
+      const terms: Expr[] = [];
+      let from = lo;
+      for (const split of splits) {
+        terms.push(this.#binaryTree(chain, from, split, level + 1));
+        from = split + 1;
       }
-      pending.push(i);
-      values.push(operands[i + 1]!);
+      terms.push(this.#binaryTree(chain, from, hi, level + 1));
+      if (level === OR_LEVEL || level === AND_LEVEL) return this.#balance(chain, terms, splits, 0, splits.length - 1);
+      let result = terms[0]!;
+      for (let k = 0; k < splits.length; k++) {
+        const op = splits[k]!;
+        result = this.b.call2(chain.ids[op]!, chain.ops[op]!.fn, result, terms[k + 1]!);
+      }
+      return result;
     }
-    while (pending.length > 0) reduce();
-    return values[0]!;
+    throw new Error("unreachable: an operator without a precedence level");
   }
 
-  #applyUnary(operators: readonly IToken[], operand: Expr): Expr {
+  /** cel-go's balancing of `&&`/`||` chains: a tree of logarithmic depth over the terms. */
+  #balance(chain: Chain, terms: readonly Expr[], ops: readonly number[], lo: number, hi: number): Expr {
+    const mid = (lo + hi + 1) >> 1;
+    const left = mid === lo ? terms[mid]! : this.#balance(chain, terms, ops, lo, mid - 1);
+    const right = mid === hi ? terms[mid + 1]! : this.#balance(chain, terms, ops, mid + 1, hi);
+    const op = ops[mid]!;
+    return this.b.call2(chain.ids[op]!, chain.ops[op]!.fn, left, right);
+  }
+
+  #applyPrefix(operators: readonly IToken[], operand: Expr): Expr {
     let count = operators.length;
     if (this.#foldedSign !== undefined && this.#foldedSign === operators[count - 1]) count--;
     if (count === 0) return operand;

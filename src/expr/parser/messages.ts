@@ -29,6 +29,12 @@ import {
   UintLiteral,
   StringLiteral,
   BytesLiteral,
+  RBrace,
+  RBracket,
+  RParen,
+  Comma,
+  Question,
+  EscapedIdentifier,
 } from "./tokens.js";
 import { ParseAborted, type AstBuilder } from "./builder.js";
 
@@ -96,6 +102,11 @@ export class CelErrorMessages implements IParserErrorMessageProvider {
     this.#built = 0;
   }
 
+  /** Syntax errors Chevrotain reported since the last reset. */
+  get reported(): number {
+    return this.#built;
+  }
+
   #count(): void {
     this.#built++;
     const builder = this.#builder;
@@ -107,10 +118,12 @@ export class CelErrorMessages implements IParserErrorMessageProvider {
 
   buildMismatchTokenMessage(options: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
     this.#count();
-    const { expected, actual } = options;
+    const { expected, actual, previous, ruleName } = options;
+    if (expected === Identifier && previous.tokenType === Dot) return afterDot(actual);
+    const expectedSet = expectedAfterOpener(expected, previous, ruleName) ?? [expected];
     const next = this.parser?.lookahead(2);
-    const kind = next !== undefined && next.tokenType === expected ? "extraneous" : "mismatched";
-    return `Syntax error: ${kind} input ${displayToken(actual)} expecting ${displayExpected([expected])}`;
+    const kind = next !== undefined && expectedSet.includes(next.tokenType) ? "extraneous" : "mismatched";
+    return `Syntax error: ${kind} input ${displayToken(actual)} expecting ${displayExpected(expectedSet)}`;
   }
 
   buildNotAllInputParsedMessage(options: { firstRedundant: IToken; ruleName: string }): string {
@@ -127,12 +140,17 @@ export class CelErrorMessages implements IParserErrorMessageProvider {
   }): string {
     this.#count();
     const actual = options.actual[0]!;
+    if (options.previous.tokenType === Dot && (options.ruleName === "operand" || options.ruleName === "rootedName")) {
+      return afterDot(actual);
+    }
     // A missing operand: list everything an expression may start with, as cel-go does.
     const expected =
-      options.ruleName === "primary"
+      options.ruleName === "operand"
         ? EXPRESSION_START
         : options.expectedPathsPerAlt.flatMap((paths) => paths.map((path) => path[0]!).filter((t) => t !== undefined));
-    return `Syntax error: mismatched input ${displayToken(actual)} expecting ${displayExpected(expected)}`;
+    const next = options.actual[1];
+    const kind = next !== undefined && expected.includes(next.tokenType) ? "extraneous" : "mismatched";
+    return `Syntax error: ${kind} input ${displayToken(actual)} expecting ${displayExpected(expected)}`;
   }
 
   buildEarlyExitMessage(options: {
@@ -146,6 +164,33 @@ export class CelErrorMessages implements IParserErrorMessageProvider {
     const expected = options.expectedIterationPaths.map((path) => path[0]!).filter((t) => t !== undefined);
     return `Syntax error: mismatched input ${displayToken(options.actual[0]!)} expecting ${displayExpected(expected)}`;
   }
+}
+
+/** cel-go reports a bad token after a dot as ANTLR does, reworded for keywords. */
+function afterDot(actual: IToken): string {
+  if (actual.tokenType === True || actual.tokenType === False || actual.tokenType === Null) {
+    return `Syntax error: mismatched input '${actual.image}' expecting IDENTIFIER`;
+  }
+  const text = actual.tokenType === EOF ? "" : actual.image;
+  return `Syntax error: no viable alternative at input '.${escapeDisplay(text)}'`;
+}
+
+/**
+ * Right after an opening bracket cel-go lists everything the bracket may contain, not only the
+ * closing bracket Chevrotain was about to consume.
+ */
+function expectedAfterOpener(expected: TokenType, previous: IToken, ruleName: string): readonly TokenType[] | undefined {
+  const opener = previous.tokenType;
+  if (expected === RBrace && opener === LBrace) {
+    return ruleName === "mapLiteral"
+      ? [...EXPRESSION_START, RBrace, Comma, Question]
+      : [RBrace, Comma, Question, Identifier, EscapedIdentifier];
+  }
+  if (expected === RBracket && opener === LBracket && ruleName === "listLiteral") {
+    return [...EXPRESSION_START, RBracket, Comma, Question];
+  }
+  if (expected === RParen && opener === LParen) return [...EXPRESSION_START, RParen];
+  return undefined;
 }
 
 /** Where an unrecognisable stretch of input ends, as ANTLR's lexer decides it. */

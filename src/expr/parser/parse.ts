@@ -4,12 +4,12 @@
  * @module
  */
 import type { IToken, Lexer } from "chevrotain";
-import { Source, type CallExpr, type ParsedAst } from "../ast.js";
+import { Source, type CallExpr, type Expr, type ParsedAst } from "../ast.js";
 import { CompileError, makeIssue, type Issue } from "../errors.js";
-import { ParseAborted } from "./builder.js";
+import { AstBuilder, ParseAborted } from "./builder.js";
 import { CelGrammar } from "./grammar.js";
 import { escapeDisplay, scanLexicalError } from "./messages.js";
-import { createCelLexer, LBrace, LBracket, LParen, RBrace, RBracket, RParen } from "./tokens.js";
+import { createCelLexer, Dot, Identifier, LBrace, LBracket, LParen, MessageName, RBrace, RBracket, RParen } from "./tokens.js";
 
 /** Options of {@link parse}. */
 export interface ParseOptions {
@@ -74,13 +74,19 @@ function resolve(options: ParseOptions | undefined): ResolvedOptions {
 }
 
 let lexer: Lexer | undefined;
-let grammar: CelGrammar | undefined;
+let fastGrammar: CelGrammar | undefined;
+let recoveringGrammar: CelGrammar | undefined;
+const builder = new AstBuilder();
 
-/** The single lexer and parser, built on first use (building them takes milliseconds). */
-function instances(): { lexer: Lexer; grammar: CelGrammar } {
-  lexer ??= createCelLexer();
-  grammar ??= new CelGrammar();
-  return { lexer, grammar };
+/**
+ * The lexer and the two parsers, built on first use (building one takes milliseconds). Valid
+ * input goes through a parser without error recovery, which is faster; input with a syntax
+ * error is parsed again with Chevrotain's recovery to report every error, not only the first.
+ */
+function grammarFor(recovery: boolean): CelGrammar {
+  const grammar = recovery ? (recoveringGrammar ??= new CelGrammar(true)) : (fastGrammar ??= new CelGrammar(false));
+  grammar.b = builder;
+  return grammar;
 }
 
 const NO_MACRO_CALLS: ReadonlyMap<number, CallExpr> = new Map();
@@ -98,9 +104,9 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
   if (typeof source !== "string") throw new TypeError(`parse expects a string, got ${typeof source}`);
   const opts = resolve(options);
   const src = new Source(source);
-  const { lexer, grammar } = instances();
-  const b = grammar.b;
-  b.reset(src, { maxDepth: opts.maxDepth, maxIssues: opts.maxIssues });
+  lexer ??= createCelLexer();
+  const b = builder;
+  b.reset(src, opts);
 
   if (source.length > opts.maxCodePoints) {
     const size = countCodePoints(source);
@@ -112,32 +118,32 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
 
   let expr;
   try {
-    if (SURROGATE.test(source)) reportLoneSurrogates(grammar, source);
+    if (SURROGATE.test(source)) reportLoneSurrogates(b, source);
     const lexed = lexer.tokenize(source);
-    const tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(grammar, source, lexed);
-    const nesting = bracketNesting(tokens);
+    const tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, source, lexed);
+    const nesting = prepareTokens(tokens);
     if (nesting >= opts.maxDepth) {
       b.report("limit_exceeded", `expression recursion limit exceeded: ${opts.maxDepth}`, -1, -1);
       throw new ParseAborted("bracket nesting");
     }
-    grammar.switches = opts;
-    grammar.resetState();
-    grammar.messages.reset(b, opts.maxIssues);
-    grammar.input = tokens;
-    try {
-      expr = grammar.start();
-    } catch (e) {
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
-        // The bracket check bounds the recursion, but a very large `maxDepth` can still exhaust
-        // the stack; that is a limit too, not a crash.
-        b.report("limit_exceeded", `expression recursion limit exceeded: ${opts.maxDepth}`, -1, -1);
-      } else if (!(e instanceof ParseAborted)) {
-        throw e;
-      }
+    const lexicalIssues = b.issues.length;
+    // Input already known to be wrong goes straight to the parser that recovers from errors.
+    let grammar = grammarFor(lexicalIssues > 0);
+    let run = runParser(grammar, tokens, opts);
+    if (grammar.messages.reported > 0 && !grammar.recovers && !run.aborted) {
+      b.rewind(lexicalIssues);
+      grammar = grammarFor(true);
+      run = runParser(grammar, tokens, opts);
     }
-    for (const error of grammar.errors) {
-      const offset = Number.isNaN(error.token.startOffset) ? source.length : error.token.startOffset;
-      b.report("syntax", error.message, offset, offset + (error.token.image?.length ?? 0));
+    expr = run.expr;
+    if (grammar.messages.reported > 0) {
+      for (const error of grammar.errors) {
+        // After an abort Chevrotain still notes that the input was not consumed; that is not
+        // an error of the expression.
+        if (run.aborted && error.name === "NotAllInputParsedException") continue;
+        const offset = Number.isNaN(error.token.startOffset) ? source.length : error.token.startOffset;
+        b.report("syntax", error.message, offset, offset + (error.token.image?.length ?? 0));
+      }
     }
   } catch (e) {
     if (!(e instanceof ParseAborted)) throw e;
@@ -150,6 +156,40 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
     macroCalls: b.macroCalls ?? NO_MACRO_CALLS,
     nextId: b.nextId,
   };
+}
+
+interface ParserRun {
+  readonly expr: Expr | undefined;
+  /** Parsing stopped at a limit (depth, issue count, stack) rather than at the end of input. */
+  readonly aborted: boolean;
+}
+
+/** Runs one parser over the tokens. */
+function runParser(grammar: CelGrammar, tokens: IToken[], opts: ResolvedOptions): ParserRun {
+  grammar.switches = opts;
+  grammar.resetState();
+  grammar.messages.reset(builder, opts.maxIssues);
+  grammar.input = tokens;
+  try {
+    return { expr: grammar.start(), aborted: false };
+  } catch (e) {
+    if (e instanceof RangeError) {
+      // The bracket check bounds the recursion, but a very large `maxDepth` can still exhaust
+      // the stack; that is a limit too, not a crash. Chevrotain's bookkeeping does not unwind
+      // cleanly from a stack overflow (its cleanup may then fail with another RangeError, such
+      // as "Invalid array length"), so this parser instance is replaced.
+      if (grammar === fastGrammar) fastGrammar = undefined;
+      if (grammar === recoveringGrammar) recoveringGrammar = undefined;
+      try {
+        builder.report("limit_exceeded", `expression recursion limit exceeded: ${opts.maxDepth}`, -1, -1);
+      } catch (limit) {
+        if (!(limit instanceof ParseAborted)) throw limit;
+      }
+      return { expr: undefined, aborted: true };
+    }
+    if (e instanceof ParseAborted) return { expr: undefined, aborted: true };
+    throw e;
+  }
 }
 
 function compileError(issues: readonly Issue[], src: Source, truncated: number): CompileError {
@@ -178,7 +218,7 @@ function countCodePoints(text: string): number {
 }
 
 /** JS strings may hold unpaired surrogates, which are not Unicode text; each one is an issue. */
-function reportLoneSurrogates(grammar: CelGrammar, text: string): void {
+function reportLoneSurrogates(b: AstBuilder, text: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0xd800 || c > 0xdfff) continue;
@@ -190,7 +230,7 @@ function reportLoneSurrogates(grammar: CelGrammar, text: string): void {
       }
     }
     const hex = c.toString(16).toUpperCase();
-    grammar.b.report("syntax", `Syntax error: invalid character U+${hex} (unpaired surrogate)`, i, i + 1);
+    b.report("syntax", `Syntax error: invalid character U+${hex} (unpaired surrogate)`, i, i + 1);
   }
 }
 
@@ -213,7 +253,7 @@ function isLoneSurrogateAt(text: string, i: number): boolean {
  * inside that stretch are dropped too.
  */
 function recoverLexicalErrors(
-  grammar: CelGrammar,
+  b: AstBuilder,
   text: string,
   lexed: { tokens: IToken[]; errors: { offset: number; length: number }[] },
 ): IToken[] {
@@ -226,7 +266,7 @@ function recoverLexicalErrors(
       const { end, resume } = scanLexicalError(text, at);
       if (!isLoneSurrogateAt(text, at)) {
         const shown = escapeDisplay(text.slice(at, end));
-        grammar.b.report("syntax", `Syntax error: token recognition error at: '${shown}'`, at, end);
+        b.report("syntax", `Syntax error: token recognition error at: '${shown}'`, at, end);
       }
       consumed.push([at, resume]);
       at = resume;
@@ -236,17 +276,32 @@ function recoverLexicalErrors(
   return lexed.tokens.filter((t) => !consumed.some(([from, to]) => t.startOffset >= from && t.startOffset < to));
 }
 
-/** Deepest nesting of brackets of any kind (unbalanced closers are left to the parser). */
-function bracketNesting(tokens: readonly IToken[]): number {
+/**
+ * One pass over the tokens before parsing: returns the deepest nesting of brackets of any kind
+ * (unbalanced closers are left to the parser) and retags the first identifier of every
+ * `a.b.C{` message construction as {@link MessageName}.
+ */
+function prepareTokens(tokens: readonly IToken[]): number {
   let depth = 0;
   let deepest = 0;
-  for (const token of tokens) {
-    const type = token.tokenType;
+  for (let i = 0; i < tokens.length; i++) {
+    const type = tokens[i]!.tokenType;
     if (type === LParen || type === LBracket || type === LBrace) {
+      if (type === LBrace) markMessageName(tokens, i);
       if (++depth > deepest) deepest = depth;
     } else if ((type === RParen || type === RBracket || type === RBrace) && depth > 0) {
       depth--;
     }
   }
   return deepest;
+}
+
+/** `Name.Qualified{`: walks back from the brace over `IDENT (. IDENT)*` and retags the first name. */
+function markMessageName(tokens: readonly IToken[], brace: number): void {
+  let first = brace - 1;
+  if (first < 0 || tokens[first]!.tokenType !== Identifier) return;
+  while (first >= 2 && tokens[first - 1]!.tokenType === Dot && tokens[first - 2]!.tokenType === Identifier) first -= 2;
+  const token = tokens[first]!;
+  token.tokenType = MessageName;
+  token.tokenTypeIdx = MessageName.tokenTypeIdx!;
 }

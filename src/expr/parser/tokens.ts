@@ -14,6 +14,13 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
 /** `[_a-zA-Z][_a-zA-Z0-9]*`, keywords excluded through `longer_alt`. */
 export const Identifier = createToken({ name: "Identifier", label: "IDENTIFIER", pattern: /[a-zA-Z_][a-zA-Z0-9_]*/ });
 
+/**
+ * The identifier that starts the type name of a message construction (`a` in `a.b.C{…}`). The
+ * lexer never produces it: `parse` retags it before parsing, so that the parser can tell a
+ * message construction from a field selection by one token instead of scanning ahead.
+ */
+export const MessageName = createToken({ name: "MessageName", label: "IDENTIFIER", pattern: Lexer.NA });
+
 function keyword(name: string, word: string): TokenType {
   return createToken({ name, label: `'${word}'`, pattern: new RegExp(word), longer_alt: Identifier });
 }
@@ -175,6 +182,9 @@ export const antlrVocabularyOrder: readonly TokenType[] = [
   Identifier,
   EscapedIdentifier,
 ];
+
+/** Every token type the parser may see: the lexer's plus the retagged {@link MessageName}. */
+export const parserTokens: TokenType[] = [...allTokens, MessageName];
 
 /** Builds the lexer; `ensureOptimizations` turns a lost first-character optimisation into an error. */
 export function createCelLexer(): Lexer {
