@@ -26,4 +26,5 @@ export {
   DRY_RUN_SAMPLE_SIZE,
   CHECKPOINT_INTERVAL_MS,
 } from "./planner.js";
-export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress, PushdownCoverage } from "./planner.js";
+export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress } from "./planner.js";
+export type { PushdownCoverage } from "./pushdown-plan.js";

@@ -30,6 +30,7 @@ import { compile } from "../expr/program.js";
 import { CompileError } from "../expr/errors.js";
 import {
   DEFAULT_ENVIRONMENT_ID,
+  MAX_ID_LENGTH,
   StoreError,
   type CancellationRecord,
   type CancellationStatus,
@@ -44,6 +45,7 @@ import {
   type ScanQuery,
 } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "./errors.js";
+import { planPushdown, type PushdownCoverage, type PushdownPlan } from "./pushdown-plan.js";
 import { RateLimiter } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { boundCompileMessage, requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
@@ -59,9 +61,6 @@ export const DRY_RUN_SAMPLE_SIZE = 20;
 
 /** A stretch of pages without a commit is checkpointed at least this often, ms. */
 export const CHECKPOINT_INTERVAL_MS = 1000;
-
-/** How much of the `if` the store's prefilter decides: all of it, a superset, or nothing. */
-export type PushdownCoverage = "full" | "partial" | "none";
 
 /** A progress event, sent after each commit or checkpoint. */
 export interface CancellationProgress {
@@ -164,15 +163,6 @@ export interface CancellationReport {
   readonly elapsedMs: number;
 }
 
-/**
- * The store prefilter for a program. The one place the planner learns about pushdown.
- */
-function pushdownPlan(program: Program | undefined): { readonly hint?: PushdownHint; readonly coverage: PushdownCoverage } {
-  // `src/cancel/pushdown.ts` (pushdownFor) is wired in here once it exists.
-  void program;
-  return { coverage: "none" };
-}
-
 const newUlid = monotonicFactory();
 
 interface Settings {
@@ -236,7 +226,7 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
   const key = options.idempotencyKey;
   if (key !== undefined && (typeof key !== "string" || key === "")) throw new TypeError("cancelRuns: idempotencyKey must be a non-empty string");
   const request = validateCancellationRequest(body, { now });
-  const pushdown = pushdownPlan(request.program);
+  const pushdown = planPushdown(request.program);
 
   const draft: CancellationRecord = {
     id: newUlid(now),
@@ -317,7 +307,7 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
     ...(record.if !== undefined ? { if: record.if } : {}),
     ...(program !== undefined ? { program } : {}),
   };
-  const pushdown = pushdownPlan(program);
+  const pushdown = planPushdown(program);
   if (record.status === "completed") {
     return {
       cancellation: toWireCancellation(record),
@@ -332,6 +322,9 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
   }
   return runJob(store, record, request, settings, pushdown, startedAt, false);
 }
+
+/** Greatest valid id: with `startedBefore`, a cursor past every run of the window. */
+const END_OF_WINDOW_ID = "~".repeat(MAX_ID_LENGTH);
 
 const ZERO: OutcomeCounts = Object.freeze({
   scanned: 0,
@@ -356,7 +349,7 @@ async function runJob(
   record: CancellationRecord,
   request: CancellationRequest,
   settings: Settings,
-  pushdown: { readonly hint?: PushdownHint; readonly coverage: PushdownCoverage },
+  pushdown: PushdownPlan,
   startedAt: number,
   created: boolean,
 ): Promise<CancellationReport> {
@@ -600,7 +593,9 @@ async function runJob(
           stop = "stopped_max_runs";
           break;
         }
-        if (pending.length === 0) settleSegment();
+        // Settle what precedes the batch. Not inside a prefiltered page: the rows it dropped before
+        // this run are counted only at the page's end, so the settled cursor stays at its start.
+        if (pending.length === 0 && exact) settleSegment();
         pending.push(run.id);
         if (dryRun && sample.length < DRY_RUN_SAMPLE_SIZE) sample.push(run.id);
         position = run;
@@ -616,6 +611,8 @@ async function runJob(
       segNotMatched += page.prefiltered ?? 0;
       if (firstStartedAt === undefined && runs.length > 0) firstStartedAt = runs[0]!.startedAt;
       if (page.next !== undefined) position = page.next;
+      // The rows a prefilter dropped from the last page may lie after its last run.
+      else if ((page.prefiltered ?? 0) > 0) position = { startedAt: request.startedBefore, id: END_OF_WINDOW_ID };
       if (pending.length === 0) settleSegment();
       if (page.next === undefined) {
         if (pending.length > 0 || segCancelled > 0) {
