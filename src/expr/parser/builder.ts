@@ -161,11 +161,18 @@ export class AstBuilder {
     return this.#depths[e.id]!;
   }
 
-  /** Records an issue; throws {@link ParseAborted} once more than `maxIssues` were found. */
+  /**
+   * While true, an issue beyond `maxIssues` stops the parse ({@link ParseAborted}); while false
+   * (lexical errors, whose number the input length bounds) it is only counted.
+   */
+  abortOnLimit = true;
+
+  /** Records an issue, or counts it as truncated beyond `maxIssues`. */
   report(code: IssueCode, message: string, start: number, end: number): void {
     if (this.issues.length >= this.#limits.maxIssues) {
       this.truncated++;
-      throw new ParseAborted("too many issues");
+      if (this.abortOnLimit) throw new ParseAborted("too many issues");
+      return;
     }
     this.issues.push(makeIssue(this.source, code, message, { start, end }));
   }

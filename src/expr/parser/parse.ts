@@ -118,9 +118,11 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
 
   let expr;
   try {
+    b.abortOnLimit = false;
     if (SURROGATE.test(source)) reportLoneSurrogates(b, source);
     const lexed = lexer.tokenize(source);
-    const tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, source, lexed);
+    const tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, lexer, source, lexed);
+    b.abortOnLimit = true;
     const nesting = prepareTokens(tokens);
     if (nesting >= opts.maxDepth) {
       b.report("limit_exceeded", `expression recursion limit exceeded: ${opts.maxDepth}`, -1, -1);
@@ -249,11 +251,13 @@ function isLoneSurrogateAt(text: string, i: number): boolean {
 
 /**
  * Turns Chevrotain's lexing errors into cel-go's `token recognition error at: '…'` issues. ANTLR
- * consumes a bad stretch up to the character that breaks it, so the tokens Chevrotain found
- * inside that stretch are dropped too.
+ * consumes a bad stretch up to the character that breaks it and resumes after that character;
+ * tokens Chevrotain found inside the stretch are dropped, and one that runs past the resume point
+ * is lexed again from there.
  */
 function recoverLexicalErrors(
   b: AstBuilder,
+  lexer: Lexer,
   text: string,
   lexed: { tokens: IToken[]; errors: { offset: number; length: number }[] },
 ): IToken[] {
@@ -273,7 +277,24 @@ function recoverLexicalErrors(
     }
     consumedUpTo = at;
   }
-  return lexed.tokens.filter((t) => !consumed.some(([from, to]) => t.startOffset >= from && t.startOffset < to));
+  const tokens: IToken[] = [];
+  for (const token of lexed.tokens) {
+    const range = consumed.find(([from, to]) => token.startOffset >= from && token.startOffset < to);
+    if (range === undefined) {
+      tokens.push(token);
+      continue;
+    }
+    const resume = range[1];
+    const tokenEnd = token.startOffset + token.image.length;
+    if (tokenEnd <= resume) continue;
+    const rest = lexer.tokenize(text.slice(resume, tokenEnd));
+    if (rest.errors.length > 0) continue;
+    for (const t of rest.tokens) {
+      t.startOffset += resume;
+      tokens.push(t);
+    }
+  }
+  return tokens;
 }
 
 /**
