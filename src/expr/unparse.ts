@@ -169,9 +169,10 @@ class Printer {
       const operand = args[0]!;
       const sign = e.fn === "!_" ? "!" : "-";
       // `!!x` and `--x` would cancel out, and `-1` would become a negative literal.
-      const numeric = operand.kind === "const" && (operand.value.kind === "int" || operand.value.kind === "double");
-      const wrap = isUnary(operand) || (sign === "-" && numeric);
-      return sign + (wrap ? `(${this.#text(operand)})` : this.print(operand, MEMBER));
+      if (isUnary(operand)) return `${sign}(${this.#text(operand)})`;
+      const text = this.print(operand, MEMBER);
+      // A `-` directly before a number would fold into it, even when a member chain follows.
+      return sign === "-" && /^[0-9]/.test(text) ? `-(${text})` : sign + text;
     }
     if (e.fn === "_[_]" && args.length === 2) return `${this.print(args[0]!, MEMBER)}[${this.print(args[1]!, TERNARY)}]`;
     if (e.fn === "_[?_]" && args.length === 2) return `${this.print(args[0]!, MEMBER)}[?${this.print(args[1]!, TERNARY)}]`;

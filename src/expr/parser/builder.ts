@@ -231,8 +231,9 @@ export class AstBuilder {
     };
   }
 
+  /** Entries and fields are not expressions: they add no level of their own. */
   mapEntry(id: number, key: Expr, value: Expr, optional: boolean): MapEntry {
-    this.#nest(id, Math.max(this.#depths[key.id]!, this.#depths[value.id]!));
+    this.#depths[id] = Math.max(this.#depths[key.id]!, this.#depths[value.id]!);
     return { id, key, value, optional };
   }
 
@@ -244,7 +245,7 @@ export class AstBuilder {
   }
 
   structField(id: number, field: string, value: Expr, optional: boolean): StructField {
-    this.#nest(id, this.#depths[value.id]!);
+    this.#depths[id] = this.#depths[value.id]!;
     return { id, field, value, optional };
   }
 

@@ -1,0 +1,272 @@
+/**
+ * Properties of the front end, checked with fast-check:
+ * - any string parses or throws a CompileError, nothing else;
+ * - a parse has unique ids from 1, a span inside the source for every id, macro calls keyed by
+ *   their expansion;
+ * - printing a tree with `unparse` and parsing it back gives the same tree (ids aside), for trees
+ *   generated directly as well as for parsed ones.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Expr, MapEntry, ParsedAst, StructField } from "../../../src/expr/ast.js";
+import { kindAdorner, macroCallsToDebugString, toDebugString } from "../../../src/expr/debug.js";
+import { CompileError } from "../../../src/expr/errors.js";
+import { parse, type ParseOptions } from "../../../src/expr/parser/index.js";
+import { unparse } from "../../../src/expr/unparse.js";
+
+const OPTIONS: ParseOptions = { enableOptionalSyntax: true };
+
+/** Parses, or returns undefined for a CompileError; any other exception fails the property. */
+function tryParse(source: string, options: ParseOptions = OPTIONS): ParsedAst | undefined {
+  try {
+    return parse(source, options);
+  } catch (e) {
+    if (e instanceof CompileError) return undefined;
+    throw e;
+  }
+}
+
+/** The tree printed with node kinds but without ids: equal trees print equally. */
+function shape(ast: ParsedAst | Expr): string {
+  return toDebugString(ast, kindAdorner);
+}
+
+/** Macro calls in expansion order, without the ids that key them. */
+function macroShapes(ast: ParsedAst): string[] {
+  return macroCallsToDebugString(ast, kindAdorner)
+    .split(/\n(?=\d+: )/)
+    .filter((s) => s !== "")
+    .map((s) => s.replace(/^\d+: /, "").replace(/\^#\d+:macro#/g, "^#macro#"));
+}
+
+const TOKENS = [
+  "a", "b", "x", "event", "data", ".", ",", "(", ")", "[", "]", "{", "}", "?", ":", "!", "-", "+", "*", "/", "%",
+  "==", "!=", "<", "<=", ">", ">=", "&&", "||", "in", "true", "false", "null", "0", "1", "42u", "1.5", "1e3",
+  "'s'", '"t"', "b'u'", "r'\\d'", "'''m'''", "has", "all", "exists", "exists_one", "map", "filter", "size",
+  "`f-g`", "as", "if", "|", "&", "=", "@", "$", "'", '"', "\\", "\n", " ",
+];
+
+/** Strings made of CEL tokens and stray characters: most are invalid, many are valid. */
+const tokenSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 24 }).map((parts) => parts.join(" "));
+/** Expressions built to be valid, then mutated by the token soup around them. */
+const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+
+describe("any input", () => {
+  it("parses or throws a CompileError (arbitrary code points)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 60 }), (source) => {
+        tryParse(source);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("parses or throws a CompileError (UTF-16 units, lone surrogates included)", () => {
+    fc.assert(
+      fc.property(utf16, (source) => {
+        tryParse(source);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("parses or throws a CompileError (token soup), with small limits too", () => {
+    fc.assert(
+      fc.property(tokenSoup, fc.boolean(), (source, small) => {
+        tryParse(source, small ? { maxDepth: 3, maxIssues: 2, maxCodePoints: 30 } : OPTIONS);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+/** Every id in the tree, its map entries and message fields, and in the recorded macro calls. */
+function collectIds(e: Expr, out: number[]): number[] {
+  out.push(e.id);
+  const visitEntry = (entry: MapEntry | StructField) => out.push(entry.id);
+  switch (e.kind) {
+    case "select":
+      collectIds(e.operand, out);
+      break;
+    case "call":
+      if (e.target !== undefined) collectIds(e.target, out);
+      for (const arg of e.args) collectIds(arg, out);
+      break;
+    case "list":
+      for (const element of e.elements) collectIds(element, out);
+      break;
+    case "map":
+      for (const entry of e.entries) {
+        visitEntry(entry);
+        collectIds(entry.key, out);
+        collectIds(entry.value, out);
+      }
+      break;
+    case "struct":
+      for (const field of e.fields) {
+        visitEntry(field);
+        collectIds(field.value, out);
+      }
+      break;
+    case "comprehension":
+      for (const part of [e.iterRange, e.accuInit, e.loopCondition, e.loopStep, e.result]) collectIds(part, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+describe("ids and spans", () => {
+  it("gives every node a unique id from 1 and a span inside the source", () => {
+    fc.assert(
+      fc.property(tokenSoup, (source) => {
+        const ast = tryParse(source);
+        if (ast === undefined) return;
+        const ids = collectIds(ast.expr, []);
+        expect(new Set(ids).size).toBe(ids.length);
+        for (const id of ids) {
+          expect(id).toBeGreaterThanOrEqual(1);
+          expect(id).toBeLessThan(ast.nextId);
+          const span = ast.spans.get(id)!;
+          expect(span).toBeDefined();
+          expect(span.start).toBeGreaterThanOrEqual(0);
+          expect(span.start).toBeLessThanOrEqual(span.end);
+          expect(span.end).toBeLessThanOrEqual(source.length);
+        }
+        expect(ast.spans.size).toBe(ast.nextId - 1);
+        for (const [id, call] of ast.macroCalls) {
+          expect(ids).toContain(id);
+          for (const argId of collectIds(call, [])) expect(ast.spans.has(argId)).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("records spans of ids as the tokens they come from", () => {
+    const ast = parse("event.data.amount > 1000 && x.exists(t, t == 'a')");
+    const text = (id: number) => ast.source.text.slice(ast.spans.get(id)!.start, ast.spans.get(id)!.end);
+    const ids = collectIds(ast.expr, []);
+    const texts = ids.map(text);
+    // Selections are located at their dot, calls at their parenthesis, operators at the operator.
+    expect(texts).toEqual(expect.arrayContaining(["event", ".", ">", "1000", "&&", "x", "(", "t", "==", "'a'"]));
+  });
+});
+
+describe("unparse", () => {
+  const reserved = new Set([
+    "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop", "package",
+    "namespace", "return", "var", "void", "while", "true", "false", "null", "in",
+  ]);
+  const macros = new Set(["has", "all", "exists", "exists_one", "existsOne", "map", "filter"]);
+  const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,4}$/).filter((n) => !reserved.has(n) && !macros.has(n));
+  const fieldName = fc.oneof(
+    name,
+    fc.constantFrom("if", "as", "in", "true", "null", "content-type", "a.b", "/v1", "x y", "_"),
+  );
+  const id = 0;
+  const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
+  const uint64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+  const leaf: fc.Arbitrary<Expr> = fc.oneof(
+    name.map((n): Expr => ({ kind: "ident", id, name: n })),
+    name.map((n): Expr => ({ kind: "ident", id, name: `.${n}` })),
+    int64.map((value): Expr => ({ kind: "const", id, value: { kind: "int", value } })),
+    uint64.map((value): Expr => ({ kind: "const", id, value: { kind: "uint", value } })),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((value): Expr => ({ kind: "const", id, value: { kind: "double", value } })),
+    fc.string({ unit: "binary", maxLength: 8 }).map((value): Expr => ({ kind: "const", id, value: { kind: "string", value } })),
+    fc.uint8Array({ maxLength: 6 }).map((value): Expr => ({ kind: "const", id, value: { kind: "bytes", value } })),
+    fc.boolean().map((value): Expr => ({ kind: "const", id, value: { kind: "bool", value } })),
+    fc.constant<Expr>({ kind: "const", id, value: { kind: "null" } }),
+  );
+  const binaryOperators = ["_||_", "_&&_", "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "@in", "_+_", "_-_", "_*_", "_/_", "_%_", "_[_]", "_[?_]"];
+
+  const { expr } = fc.letrec<{ expr: Expr }>((tie) => {
+    const sub = tie("expr");
+    return {
+      expr: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        leaf,
+        fc.tuple(sub, sub).chain(([l, r]) => fc.constantFrom(...binaryOperators).map((fn): Expr => ({ kind: "call", id, fn, args: [l, r] }))),
+        fc.tuple(fc.constantFrom("!_", "-_"), sub).map(([fn, operand]): Expr => ({ kind: "call", id, fn, args: [operand] })),
+        fc.tuple(sub, sub, sub).map((args): Expr => ({ kind: "call", id, fn: "_?_:_", args })),
+        fc.tuple(sub, fieldName, fc.boolean()).map(([operand, field, testOnly]): Expr => ({ kind: "select", id, operand, field, testOnly })),
+        fc.tuple(sub, fieldName).map(([target, field]): Expr => ({
+          kind: "call", id, fn: "_?._", args: [target, { kind: "const", id, value: { kind: "string", value: field } }],
+        })),
+        fc.tuple(name, fc.array(sub, { maxLength: 3 }), fc.boolean()).map(([fn, args, rooted]): Expr => ({
+          kind: "call", id, fn: rooted ? `.${fn}` : fn, args,
+        })),
+        fc.tuple(sub, name, fc.array(sub, { maxLength: 3 })).map(([target, fn, args]): Expr => ({ kind: "call", id, fn, target, args })),
+        fc.array(fc.tuple(sub, fc.boolean()), { maxLength: 3 }).map((items): Expr => ({
+          kind: "list", id, elements: items.map(([e]) => e), optionalIndices: items.flatMap(([, o], i) => (o ? [i] : [])),
+        })),
+        fc.array(fc.tuple(sub, sub, fc.boolean()), { maxLength: 3 }).map((entries): Expr => ({
+          kind: "map", id, entries: entries.map(([key, value, optional]) => ({ id, key, value, optional })),
+        })),
+        fc.tuple(fc.array(name, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.array(fc.tuple(fieldName, sub, fc.boolean()), { maxLength: 3 })).map(
+          ([parts, rooted, fields]): Expr => ({
+            kind: "struct", id, typeName: (rooted ? "." : "") + parts.join("."),
+            fields: fields.map(([field, value, optional]) => ({ id, field, value, optional })),
+          }),
+        ),
+      ),
+    };
+  });
+
+  it("parses the printout of a generated tree back to the same tree", () => {
+    fc.assert(
+      fc.property(expr, (tree) => {
+        const text = unparse(tree);
+        const back = parse(text, OPTIONS);
+        expect(shape(back), text).toBe(shape(tree));
+        expect(unparse(back)).toBe(text);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("parses the printout of a parsed expression back to the same tree and macro calls", () => {
+    fc.assert(
+      fc.property(tokenSoup, (source) => {
+        const ast = tryParse(source);
+        if (ast === undefined) return;
+        const text = unparse(ast);
+        const back = parse(text, OPTIONS);
+        expect(shape(back), text).toBe(shape(ast));
+        expect(macroShapes(back)).toEqual(macroShapes(ast));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it.each([
+    ["a || b || c || d", "a || b || c || d"],
+    ["(a || b) || c || d", "(a || b || c) || d"],
+    ["-(1.5.f())", "-(1.5.f())"],
+    ["a || (b || c)", "a || (b || c)"],
+    ["(a ? b : c) ? d : e", "(a ? b : c) ? d : e"],
+    ["a - (b - c)", "a - (b - c)"],
+    ["a - -1", "a - -1"],
+    ["-(1)", "-(1)"],
+    ["-(-1)", "-(-1)"],
+    ["!(!a)", "!(!a)"],
+    ["(-1).abs()", "(-1).abs()"],
+    ["{'k': [1, 2.0, 3u]}", '{"k": [1, 2.0, 3u]}'],
+    ["has(a.b) && a.all(x, x in [b'\\x00', 'é\\n'])", 'has(a.b) && a.all(x, x in [b"\\x00", "é\\n"])'],
+    ["a.`b-c`.?d[?0]", "a.`b-c`.?d[?0]"],
+    [".pkg.Msg{f: 1, ?`g-h`: 2}", ".pkg.Msg{f: 1, ?`g-h`: 2}"],
+    ["1e100 + .5 + 2.0", "1e+100 + 0.5 + 2.0"],
+  ])("prints %s as %s", (source, printed) => {
+    expect(unparse(parse(source, OPTIONS))).toBe(printed);
+  });
+
+  it("refuses trees no CEL text produces", () => {
+    const { expr: comprehension } = parse("x.exists(y, y)");
+    expect(() => unparse(comprehension)).toThrow(/no recorded macro call/);
+    expect(() => unparse({ kind: "ident", id: 1, name: "@result" })).toThrow(/cannot be written/);
+    expect(() => unparse({ kind: "select", id: 1, operand: { kind: "ident", id: 2, name: "a" }, field: "a'b", testOnly: false })).toThrow(
+      /cannot be written/,
+    );
+  });
+});
