@@ -37,6 +37,12 @@ export interface CompileOptions {
    * Undeclared names are still compile errors. Default `true`.
    */
   readonly typeCheck?: boolean;
+  /**
+   * Generate straight-line JavaScript fast paths for boolean subtrees (field paths compared with
+   * constants, `in`, `startsWith`, `exists`, …), backed by the general closures. Results are the
+   * same either way; `false` exists for differential testing and benchmarking. Default `true`.
+   */
+  readonly fastPaths?: boolean;
   /** Reuse a cached program for the same source and options. Default `true`. */
   readonly cache?: boolean;
 }
@@ -67,6 +73,7 @@ export class Program {
     this.ctx = newCtx(slotCount, limits);
   }
 
+  /** Evaluates to a value or an error value; never throws. */
   private run(activation: Readonly<Record<string, unknown>>): unknown {
     let ctx = this.ctx;
     // Re-entrant use (from a getter in the activation, say) gets a context of its own.
@@ -76,20 +83,16 @@ export class Program {
     // `now()` reads the clock lazily, once per evaluation.
     ctx.now = 0;
     ctx.busy = true;
+    let v: unknown;
     try {
-      const v = this.fn(ctx);
-      // An unknown result (a missing attribute in the inngest dialect) is false, as in Inngest.
-      return v === UNKNOWN ? false : v;
+      v = this.fn(ctx);
     } catch (err) {
-      if (err instanceof CostLimitExceeded) return new CelError("cost_limit", err.message, err.nodeId);
-      if (err instanceof RangeError) {
-        return new CelError("internal", `evaluation failed: ${err.message}`, 0);
-      }
-      throw err;
-    } finally {
-      ctx.busy = false;
-      ctx.act = EMPTY;
+      v = thrownToError(err);
     }
+    ctx.busy = false;
+    ctx.act = EMPTY;
+    // An unknown result (a missing attribute in the inngest dialect) is false, as in Inngest.
+    return v === UNKNOWN ? false : v;
   }
 
   /**
@@ -104,11 +107,7 @@ export class Program {
 
   /** True only when the result is the boolean `true`; never throws. */
   matches(activation: Readonly<Record<string, unknown>> = EMPTY): boolean {
-    try {
-      return this.run(activation) === true;
-    } catch {
-      return false;
-    }
+    return this.run(activation) === true;
   }
 
   /**
@@ -116,12 +115,7 @@ export class Program {
    * evaluation error), `non_boolean` (any other value).
    */
   decide(activation: Readonly<Record<string, unknown>> = EMPTY): Decision {
-    let v: unknown;
-    try {
-      v = this.run(activation);
-    } catch {
-      return "error";
-    }
+    const v = this.run(activation);
     return v === true ? "match" : v === false ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
   }
 
@@ -148,6 +142,16 @@ export class Program {
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
+/**
+ * An exception escaping the closures as an error value: the cost budget, a stack overflow on a
+ * pathological value (a list nested a million deep), or a defect — never a crash of the caller.
+ */
+function thrownToError(err: unknown): CelError {
+  if (err instanceof CostLimitExceeded) return new CelError("cost_limit", err.message, err.nodeId);
+  const message = err instanceof Error ? err.message : String(err);
+  return new CelError("internal", `evaluation failed: ${message}`, 0);
+}
+
 const DIALECTS: Record<DialectName, Dialect> = { cel: CEL_DIALECT, inngest: INNGEST_DIALECT };
 
 const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TYPE_IDENTIFIERS));
@@ -163,7 +167,7 @@ function cacheKey(source: string, options: CompileOptions): string | undefined {
     for (const [k, t] of Object.entries(options.variables)) parts.push(`${k}:${typeof t === "string" ? t : formatType(t)}`);
     vars = parts.sort().join(",");
   }
-  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
+  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
 }
 
 /**
@@ -216,6 +220,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   const compiled = compileChecked(checked.ast, dialect, evalLimits, {
     atRuntime: options.typeCheck === false,
     container: options.container ?? "",
+    fastPaths: options.fastPaths !== false,
   });
   if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
 

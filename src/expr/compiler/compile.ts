@@ -24,7 +24,9 @@ import { T, type Type } from "../types.js";
 import { CelError, CelType, CelUint, TYPES } from "../values.js";
 import { indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "./access.js";
 import { charge, CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
+import { prepareFastPath } from "./codegen.js";
 import { foldConstants } from "./fold.js";
+import { generatePathAccessor, type PathAccessor, type PathRoot, SLOW } from "./paths.js";
 import { guardFor, overloadGuard, staticallySatisfies } from "./guards.js";
 import { compileRegexConstant, sizeOf, smallInt } from "./helpers.js";
 import type { Dialect } from "../dialect.js";
@@ -104,6 +106,7 @@ class Compiler {
     this.types = checked.types;
     this.refs = checked.refs;
     this.lenient = dialect.lenient;
+    this.slowPath = resolution.fastPaths === false || resolution.atRuntime;
   }
 
   compileRoot(): Fn {
@@ -157,6 +160,10 @@ class Compiler {
   compile(e: Expr): Fn {
     const k = this.constOf(e);
     if (k !== undefined) return constFn(k.value);
+    if (!this.slowPath && (e.kind === "call" ? PREDICATE_FUNCTIONS.has(e.fn) : e.kind === "comprehension")) {
+      const fast = this.generateFastPath(e);
+      if (fast !== undefined) return fast;
+    }
     switch (e.kind) {
       case "const":
         return constFn(constantValue(e.value));
@@ -177,6 +184,35 @@ class Compiler {
       case "comprehension":
         return this.compileComprehension(e);
     }
+  }
+
+  /** Set while compiling the general closures behind a generated fast path. */
+  private slowPath = false;
+
+  /**
+   * Generates the fast path of a boolean subtree (see `codegen.ts`), backed by the general
+   * closures for every case the fast path declines.
+   */
+  private generateFastPath(e: Expr): Fn | undefined {
+    const prepared = prepareFastPath(e, {
+      constOf: (x) => this.constOf(x),
+      refs: this.refs,
+      slotOf: (name) => this.lookupSlot(name),
+      macroOf: (x) => this.checked.parsed.macroCalls.get(x.id)?.fn,
+      regexOf: (pattern) => {
+        const re = compileRegexConstant(pattern);
+        return re instanceof CelError ? undefined : re;
+      },
+    });
+    if (prepared === undefined) return undefined;
+    this.slowPath = true;
+    let slow: Fn;
+    try {
+      slow = this.compile(e);
+    } finally {
+      this.slowPath = false;
+    }
+    return prepared.instantiate(slow);
   }
 
   // -- variables -------------------------------------------------------------------------------
@@ -250,7 +286,45 @@ class Compiler {
     };
   }
 
+  /**
+   * For a field path read from a variable (`event.data.userId`), a generated accessor for the
+   * fast case plus the general closure for everything else (see `paths.ts`).
+   */
+  pathAccess(e: Expr): { readonly fast: PathAccessor; readonly slow: Fn } | undefined {
+    if (this.resolution.atRuntime || e.kind !== "select") return undefined;
+    const keys: string[] = [];
+    let base: Expr = e;
+    while (base.kind === "select" && !base.testOnly && !base.optional && this.constOf(base) === undefined) {
+      keys.unshift(base.field);
+      base = base.operand;
+    }
+    if (keys.length === 0 || base.kind !== "ident" || this.constOf(base) !== undefined) return undefined;
+    let root: PathRoot;
+    const slot = this.lookupSlot(base.name);
+    if (slot !== undefined) {
+      root = { kind: "slot", index: slot };
+    } else {
+      const ref = this.refs.get(base.id);
+      if (ref?.kind === "ident" && ref.isType) return undefined;
+      keys.unshift(base.name.startsWith(".") ? base.name.slice(1) : base.name);
+      root = { kind: "activation" };
+    }
+    const fast = generatePathAccessor(root, keys);
+    if (fast === undefined) return undefined;
+    return { fast, slow: this.compileSelectGeneric(e) };
+  }
+
   private compileSelect(e: SelectExpr): Fn {
+    const pa = this.pathAccess(e);
+    if (pa === undefined) return this.compileSelectGeneric(e);
+    const { fast, slow } = pa;
+    return (c) => {
+      const v = fast(c);
+      return v !== SLOW ? v : slow(c);
+    };
+  }
+
+  private compileSelectGeneric(e: SelectExpr): Fn {
     // Collapse a chain `x.a.b.c` into one closure over the pre-split path.
     const path: { name: string; proto: boolean; id: number }[] = [];
     let base: Expr = e;
@@ -507,6 +581,16 @@ class Compiler {
       const sizeFused = this.fuseSize(varSide, k, (n, m) => (n === m) !== negate);
       if (sizeFused !== undefined) return sizeFused;
       if (typeof k === "string" || typeof k === "boolean") {
+        const pa = this.pathAccess(varSide);
+        if (pa !== undefined) {
+          const { fast, slow } = pa;
+          return (c) => {
+            let v = fast(c);
+            if (v === SLOW) v = slow(c);
+            if (typeof v === typeof k) return (v === k) !== negate;
+            return v instanceof CelError ? v : negate;
+          };
+        }
         return (c) => {
           const v = x(c);
           if (typeof v === typeof k) return (v === k) !== negate;
@@ -1011,6 +1095,25 @@ class Compiler {
   }
 }
 
+/** Calls that may root a generated boolean fast path. */
+const PREDICATE_FUNCTIONS = new Set([
+  "_&&_",
+  "_||_",
+  "!_",
+  "_==_",
+  "_!=_",
+  "_<_",
+  "_<=_",
+  "_>_",
+  "_>=_",
+  "@in",
+  "startsWith",
+  "endsWith",
+  "contains",
+  "matches",
+  "_?_:_",
+]);
+
 /** Functions whose result can be much larger than their arguments. */
 const GROWING_FUNCTIONS = new Set(["_+_", "replace", "join", "format", "split", "string", "bytes", "lowercase", "uppercase"]);
 
@@ -1053,12 +1156,14 @@ export function chargeGrowth(c: Ctx, r: unknown, id: number): unknown {
   return checkGrowth(c, r, id);
 }
 
-/** How global names are resolved. */
+/** How global names are resolved, and whether fast paths are generated. */
 export interface NameResolution {
   /** Resolve dotted names against the activation at run time (no checked AST, as cel-go unchecked). */
   readonly atRuntime: boolean;
   /** The container whose candidate names are tried. */
   readonly container: string;
+  /** Generate JS fast paths for boolean subtrees (see `codegen.ts`). Default true. */
+  readonly fastPaths?: boolean;
 }
 
 /** Compiles a checked expression to a closure. */

@@ -1,0 +1,412 @@
+/**
+ * Fast paths for boolean filters, generated as one JS function per maximal boolean subtree.
+ *
+ * Closures pay a call and a megamorphic property load per node; a cancellation filter such as
+ * `event.data.plan == 'enterprise' && event.data.region in ['us-east-1', 'eu-west-1']` becomes
+ * several nested calls. For the common subset — field paths from variables, comparisons with
+ * constants, `in` constant lists, `startsWith`/`endsWith`/`contains`, `size`, `!`, `&&`, `||`,
+ * `?:` and `exists`/`all` over a list — this module emits straight-line JavaScript instead.
+ *
+ * The generated function handles only the plain case: every value read is a plain JSON-like value
+ * (a path is present, a list is an array, a compared value has the expected type). Whenever
+ * anything else happens — a missing key, null, a Map, a bigint, an unexpected type, a spent cost
+ * budget — it returns {@link SLOW}, and the caller runs the general closures, which implement the
+ * dialect's full rules. So a generated function never changes a result; it only computes the
+ * common case faster. `test/expr/codegen.test.ts` checks that with differential property tests.
+ *
+ * Constants reach the generated code through a parameter array, field names through
+ * `JSON.stringify`: no expression text is ever spliced into the source.
+ *
+ * @module
+ */
+import type { CallExpr, ComprehensionExpr, Expr } from "../ast.js";
+import type { Reference } from "../checker/checker.js";
+import { isPrototypeName } from "./access.js";
+import type { Fn } from "./context.js";
+
+/** What the generator needs to know about the tree being compiled. */
+export interface CodegenEnv {
+  constOf(e: Expr): { readonly value: unknown } | undefined;
+  readonly refs: ReadonlyMap<number, Reference>;
+  /** The comprehension slot a local name is bound to in the enclosing closures, if any. */
+  slotOf(name: string): number | undefined;
+  /** Which macro a comprehension was expanded from. */
+  macroOf(e: ComprehensionExpr): string | undefined;
+  /** The compiled matcher of a constant regular expression, or undefined when it is invalid. */
+  regexOf(pattern: string): ((s: string) => boolean) | undefined;
+}
+
+class Unsupported extends Error {}
+
+const RELATION_OPS: Record<string, string> = { "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
+
+/**
+ * What the generated code does when the fast path does not apply: undo any cost it charged and
+ * hand the evaluation to the general closures.
+ */
+const BAIL = "{ c.cost = cost0; return fallback(c); }";
+
+let available: boolean | undefined;
+
+function codegenAvailable(): boolean {
+  if (available === undefined) {
+    try {
+      available = new Function("return 1")() === 1;
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+type Factory = (fallback: Fn, k: readonly unknown[]) => Fn;
+const factoryCache = new Map<string, Factory>();
+const FACTORY_CACHE_LIMIT = 2000;
+
+class Generator {
+  private lines: string[] = [];
+  private temp = 0;
+  readonly constants: unknown[] = [];
+  /** Comprehension variables bound to JS locals inside the generated function. */
+  private readonly locals = new Map<string, string>();
+
+  constructor(private readonly env: CodegenEnv) {}
+
+  private fresh(prefix: string): string {
+    return `${prefix}${this.temp++}`;
+  }
+
+  private emit(line: string): void {
+    this.lines.push(line);
+  }
+
+  private constant(v: unknown): string {
+    this.constants.push(v);
+    return `K[${this.constants.length - 1}]`;
+  }
+
+  private literal(e: Expr): { value: unknown } | undefined {
+    return this.env.constOf(e);
+  }
+
+  /**
+   * Reads already emitted in the enclosing blocks, by path prefix: a filter reading
+   * `event.data.plan` and `event.data.region` loads `event.data` once.
+   */
+  private readonly scopes: Map<string, string>[] = [new Map()];
+
+  private open(header: string): void {
+    this.emit(header);
+    this.scopes.push(new Map());
+  }
+
+  private close(footer = "}"): void {
+    this.scopes.pop();
+    this.emit(footer);
+  }
+
+  private remembered(key: string): string | undefined {
+    for (let k = this.scopes.length - 1; k >= 0; k--) {
+      const v = this.scopes[k]!.get(key);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  /** Emits the reads of a field path and returns the JS variable holding the value. */
+  private path(e: Expr): string {
+    const keys: string[] = [];
+    let base: Expr = e;
+    while (base.kind === "select" && !base.testOnly && !base.optional) {
+      if (this.literal(base) !== undefined) throw new Unsupported();
+      keys.unshift(base.field);
+      base = base.operand;
+    }
+    if (base.kind !== "ident") throw new Unsupported();
+    const ref = this.env.refs.get(base.id);
+    if (ref?.kind === "ident" && ref.isType) throw new Unsupported();
+    let start: string;
+    let root: string;
+    const local = this.locals.get(base.name);
+    const slot = local === undefined ? this.env.slotOf(base.name) : undefined;
+    if (local !== undefined) {
+      start = local;
+      root = `local:${local}`;
+    } else if (slot !== undefined) {
+      start = `c.slots[${slot | 0}]`;
+      root = `slot:${slot}`;
+    } else {
+      // A global variable: a property of the activation, which the caller supplies as a record.
+      keys.unshift(base.name.startsWith(".") ? base.name.slice(1) : base.name);
+      start = "c.act";
+      root = "act";
+    }
+    if (keys.some(isPrototypeName)) throw new Unsupported();
+    const prefixKey = (n: number): string => `${root}\u0000${keys.slice(0, n).join("\u0000")}`;
+    let done = keys.length;
+    let v: string | undefined;
+    for (; done >= 0; done--) {
+      v = this.remembered(prefixKey(done));
+      if (v !== undefined) break;
+    }
+    if (v === undefined) {
+      done = 0;
+      v = local ?? this.fresh("v");
+      if (local === undefined) this.emit(`const ${v} = ${start};`);
+      if (slot !== undefined && keys.length === 0) this.emit(`if (${v} === undefined) ${BAIL}`);
+      this.scopes[this.scopes.length - 1]!.set(prefixKey(0), v);
+    }
+    for (let k = done; k < keys.length; k++) {
+      const next = this.fresh("v");
+      if (!(root === "act" && k === 0)) {
+        this.emit(`if (typeof ${v} !== "object" || ${v} === null || ${v}.constructor !== Object) ${BAIL}`);
+      }
+      this.emit(`const ${next} = ${v}[${JSON.stringify(keys[k]!)}];`);
+      this.emit(`if (${next} === undefined) ${BAIL}`);
+      this.scopes[this.scopes.length - 1]!.set(prefixKey(k + 1), next);
+      v = next;
+    }
+    return v;
+  }
+
+  /** Emits code computing a boolean and returns the JS expression (a variable) holding it. */
+  bool(e: Expr): string {
+    if (e.kind === "comprehension") return this.comprehension(e);
+    if (e.kind !== "call") throw new Unsupported();
+    const t = this.fresh("t");
+    switch (e.fn) {
+      case "_&&_":
+      case "_||_": {
+        const a = this.bool(e.args[0]!);
+        this.emit(`let ${t} = ${a};`);
+        // Short-circuit exactly as the closures do: the right side runs only when needed.
+        this.open(e.fn === "_&&_" ? `if (${t}) {` : `if (!${t}) {`);
+        const b = this.bool(e.args[1]!);
+        this.emit(`${t} = ${b};`);
+        this.close();
+        return t;
+      }
+      case "!_": {
+        const a = this.bool(e.args[0]!);
+        this.emit(`const ${t} = !${a};`);
+        return t;
+      }
+      case "_?_:_": {
+        const cond = this.bool(e.args[0]!);
+        this.emit(`let ${t};`);
+        this.open(`if (${cond}) {`);
+        this.emit(`${t} = ${this.bool(e.args[1]!)};`);
+        this.close();
+        this.open("else {");
+        this.emit(`${t} = ${this.bool(e.args[2]!)};`);
+        this.close();
+        return t;
+      }
+      case "_==_":
+      case "_!=_":
+        return this.equality(e, t);
+      case "_<_":
+      case "_<=_":
+      case "_>_":
+      case "_>=_":
+        return this.relation(e, t);
+      case "@in":
+        return this.membership(e, t);
+      case "startsWith":
+      case "endsWith":
+      case "contains": {
+        if (e.target === undefined || e.args.length !== 1) throw new Unsupported();
+        const k = this.literal(e.args[0]!);
+        if (k === undefined || typeof k.value !== "string") throw new Unsupported();
+        const s = this.value(e.target);
+        const method = e.fn === "contains" ? "includes" : e.fn;
+        this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+        this.emit(`const ${t} = ${s}.${method}(${this.constant(k.value)});`);
+        return t;
+      }
+      case "matches": {
+        const subject = e.target ?? e.args[0];
+        const pattern = e.target !== undefined ? e.args[0] : e.args[1];
+        if (subject === undefined || pattern === undefined) throw new Unsupported();
+        const k = this.literal(pattern);
+        if (k === undefined || typeof k.value !== "string") throw new Unsupported();
+        const re = this.env.regexOf(k.value);
+        if (re === undefined) throw new Unsupported();
+        const s = this.value(subject);
+        this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+        this.emit(`const ${t} = ${this.constant(re)}(${s});`);
+        return t;
+      }
+      default:
+        throw new Unsupported();
+    }
+  }
+
+  /** A value that is a field path, a constant, a `size()` of a list, or a conditional of those. */
+  private value(e: Expr): string {
+    const k = this.literal(e);
+    if (k !== undefined) {
+      const v = k.value;
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return this.constant(v);
+      throw new Unsupported();
+    }
+    if (e.kind === "select" || e.kind === "ident") return this.path(e);
+    if (e.kind === "call" && e.fn === "_?_:_") {
+      const cond = this.bool(e.args[0]!);
+      const t = this.fresh("t");
+      this.emit(`let ${t};`);
+      this.open(`if (${cond}) {`);
+      this.emit(`${t} = ${this.value(e.args[1]!)};`);
+      this.close();
+      this.open("else {");
+      this.emit(`${t} = ${this.value(e.args[2]!)};`);
+      this.close();
+      return t;
+    }
+    throw new Unsupported();
+  }
+
+  /** `size(x)` of a list as a JS number (strings count code points: left to the closures). */
+  private sizeOf(e: Expr): string | undefined {
+    if (e.kind !== "call" || e.fn !== "size") return undefined;
+    const arg = e.target ?? (e.args.length === 1 ? e.args[0] : undefined);
+    if (arg === undefined || (e.target !== undefined && e.args.length > 0)) return undefined;
+    const v = this.value(arg);
+    this.emit(`if (!Array.isArray(${v})) ${BAIL}`);
+    return `${v}.length`;
+  }
+
+  private equality(e: CallExpr, t: string): string {
+    const [l, r] = e.args as [Expr, Expr];
+    const negate = e.fn === "_!=_";
+    const rk = this.literal(r);
+    const lk = this.literal(l);
+    const k = rk ?? lk;
+    const other = rk !== undefined ? l : lk !== undefined ? r : undefined;
+    if (k === undefined || other === undefined) throw new Unsupported();
+    const kv = k.value;
+    if (typeof kv === "bigint" && other.kind === "call" && other.fn === "size") {
+      if (kv < -0x1fffffffffffffn || kv > 0x1fffffffffffffn) throw new Unsupported();
+      const n = this.sizeOf(other)!;
+      this.emit(`const ${t} = (${n} === ${this.constant(Number(kv))}) !== ${negate};`);
+      return t;
+    }
+    const v = this.value(other);
+    if (typeof kv === "string" || typeof kv === "boolean") {
+      // A JSON scalar of another type is simply unequal; anything else takes the slow path.
+      this.emit(`let ${t};`);
+      this.emit(`if (${v} === ${this.constant(kv)}) ${t} = ${!negate};`);
+      this.emit(
+        `else if (typeof ${v} === "string" || typeof ${v} === "number" || typeof ${v} === "boolean" || ${v} === null) ${t} = ${negate};`,
+      );
+      this.emit(`else ${BAIL}`);
+      return t;
+    }
+    if (typeof kv === "number" || typeof kv === "bigint") {
+      // Only double-vs-number is decided here (an int constant compares as the nearest double).
+      this.emit(`if (typeof ${v} !== "number") ${BAIL}`);
+      this.emit(`const ${t} = (${v} === ${this.constant(Number(kv))}) !== ${negate};`);
+      return t;
+    }
+    throw new Unsupported();
+  }
+
+  private relation(e: CallExpr, t: string): string {
+    const op = RELATION_OPS[e.fn]!;
+    const [l, r] = e.args as [Expr, Expr];
+    const k = this.literal(r);
+    if (k === undefined || (typeof k.value !== "number" && typeof k.value !== "bigint")) throw new Unsupported();
+    const kv = typeof k.value === "bigint" ? Number(k.value) : k.value;
+    if (kv !== kv) throw new Unsupported();
+    const size = this.sizeOf(l);
+    if (size !== undefined) {
+      this.emit(`const ${t} = ${size} ${op} ${this.constant(kv)};`);
+      return t;
+    }
+    const v = this.value(l);
+    this.emit(`if (typeof ${v} !== "number" || ${v} !== ${v}) ${BAIL}`);
+    this.emit(`const ${t} = ${v} ${op} ${this.constant(kv)};`);
+    return t;
+  }
+
+  private membership(e: CallExpr, t: string): string {
+    const [l, r] = e.args as [Expr, Expr];
+    const k = this.literal(r);
+    if (k === undefined || !Array.isArray(k.value) || !k.value.every((x) => typeof x === "string")) {
+      throw new Unsupported();
+    }
+    const set = this.constant(new Set(k.value as string[]));
+    const v = this.value(l);
+    this.emit(`if (typeof ${v} !== "string") ${BAIL}`);
+    this.emit(`const ${t} = ${set}.has(${v});`);
+    return t;
+  }
+
+  /** `list.exists(x, p)` / `list.all(x, p)` over an array read from a path. */
+  private comprehension(e: ComprehensionExpr): string {
+    const macro = this.env.macroOf(e);
+    if ((macro !== "exists" && macro !== "all") || e.iterVar2 !== undefined) throw new Unsupported();
+    const step = e.loopStep;
+    if (step.kind !== "call" || step.args.length !== 2) throw new Unsupported();
+    const range = this.path(e.iterRange);
+    const t = this.fresh("t");
+    const i = this.fresh("i");
+    const item = this.fresh("x");
+    const decisive = macro === "exists";
+    this.emit(`if (!Array.isArray(${range})) ${BAIL}`);
+    // Charge the iterations up front; past the budget the closures raise the cost error.
+    this.emit(`if ((c.cost += ${range}.length) > c.maxCost) ${BAIL}`);
+    this.emit(`let ${t} = ${!decisive};`);
+    this.open(`for (let ${i} = 0; ${i} < ${range}.length; ${i}++) {`);
+    this.emit(`const ${item} = ${range}[${i}];`);
+    this.emit(`if (${item} === undefined) ${BAIL}`);
+    const shadowed = this.locals.get(e.iterVar);
+    this.locals.set(e.iterVar, item);
+    const p = this.bool(step.args[1]!);
+    if (shadowed === undefined) this.locals.delete(e.iterVar);
+    else this.locals.set(e.iterVar, shadowed);
+    this.emit(`if (${p} === ${decisive}) { ${t} = ${decisive}; break; }`);
+    this.close();
+    return t;
+  }
+
+  source(result: string): string {
+    return `"use strict";\nreturn function predicate(c) {\nconst cost0 = c.cost;\n${this.lines.join("\n")}\nreturn ${result};\n};`;
+  }
+}
+
+/** A generated fast path, ready to be bound to the general closure it falls back to. */
+export interface PreparedFastPath {
+  /** The compiled node: the fast path, falling back to `fallback` whenever it declines. */
+  instantiate(fallback: Fn): Fn;
+}
+
+/**
+ * Prepares the fast path of a boolean expression, or returns `undefined` when the expression is
+ * outside the generated subset (or code generation is unavailable).
+ */
+export function prepareFastPath(e: Expr, env: CodegenEnv): PreparedFastPath | undefined {
+  if (!codegenAvailable()) return undefined;
+  const g = new Generator(env);
+  let result: string;
+  try {
+    result = g.bool(e);
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+  const source = g.source(result);
+  let factory = factoryCache.get(source);
+  if (factory === undefined) {
+    try {
+      factory = new Function("fallback", "K", source) as Factory;
+    } catch {
+      return undefined;
+    }
+    if (factoryCache.size >= FACTORY_CACHE_LIMIT) factoryCache.delete(factoryCache.keys().next().value!);
+    factoryCache.set(source, factory);
+  }
+  const make = factory;
+  const constants = g.constants;
+  return { instantiate: (fallback) => make(fallback, constants) };
+}

@@ -1,0 +1,86 @@
+/**
+ * Generated field-path accessors.
+ *
+ * A closure that reads `v[name]` for whatever `name` it was built with shares one inline cache
+ * with every other closure from the same source line, so V8 sees a megamorphic property load and
+ * a field path costs tens of nanoseconds. For the paths an expression reads (`event.data.userId`)
+ * we therefore generate one small function per path, whose property loads are monomorphic, as in
+ * hand-written code. The generated function only takes the fast path: plain objects with the
+ * property present. Anything else returns {@link SLOW} and the caller runs the general closure,
+ * which implements the dialect's rules for missing keys, maps, errors and unknowns.
+ *
+ * Field names are embedded with `JSON.stringify`, so no source text reaches the generated code
+ * unquoted. Where code generation is unavailable (a runtime started with
+ * `--disallow-code-generation-from-strings`) no accessor is generated and the general closures
+ * run alone.
+ *
+ * @module
+ */
+import type { Ctx } from "./context.js";
+import { isPrototypeName } from "./access.js";
+
+/** Returned by a generated accessor when the fast path does not apply. */
+export const SLOW: unique symbol = Symbol("slow path");
+
+/** Where a path starts: the activation (a global variable) or a comprehension slot. */
+export type PathRoot = { readonly kind: "activation" } | { readonly kind: "slot"; readonly index: number };
+
+/** A generated accessor: the value at the path, or {@link SLOW}. */
+export type PathAccessor = (c: Ctx) => unknown;
+
+let codegenAvailable: boolean | undefined;
+
+function canGenerate(): boolean {
+  if (codegenAvailable === undefined) {
+    try {
+      codegenAvailable = new Function("return 1")() === 1;
+    } catch {
+      codegenAvailable = false;
+    }
+  }
+  return codegenAvailable;
+}
+
+/**
+ * Generates an accessor reading `keys` one after the other from the root. Returns `undefined`
+ * when a key could reach `Object.prototype` or code generation is unavailable.
+ */
+export function generatePathAccessor(root: PathRoot, keys: readonly string[]): PathAccessor | undefined {
+  if (keys.length === 0 || keys.some(isPrototypeName) || !canGenerate()) return undefined;
+  // Generated functions are pure, so one per distinct path serves every program.
+  const cacheKey = `${root.kind === "activation" ? "a" : `s${root.index}`}\u0000${keys.join("\u0000")}`;
+  const hit = cache.get(cacheKey);
+  if (hit !== undefined) return hit;
+  const made = build(root, keys);
+  if (made !== undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(cacheKey, made);
+  }
+  return made;
+}
+
+const CACHE_LIMIT = 2000;
+const cache = new Map<string, PathAccessor>();
+
+function build(root: PathRoot, keys: readonly string[]): PathAccessor | undefined {
+  const start = root.kind === "activation" ? "c.act" : `c.slots[${root.index | 0}]`;
+  // One constant per step (not one reassigned variable): V8 then keeps precise type feedback
+  // for each step, about twice as fast.
+  let body = `const v0 = ${start};\n`;
+  keys.forEach((key, k) => {
+    const v = `v${k}`;
+    body +=
+      `if (typeof ${v} !== "object" || ${v} === null || ${v}.constructor !== Object) return SLOW;\n` +
+      `const v${k + 1} = ${v}[${JSON.stringify(key)}];\n` +
+      `if (v${k + 1} === undefined) return SLOW;\n`;
+  });
+  body += `return v${keys.length};\n`;
+  try {
+    const factory = new Function("SLOW", `"use strict";\nreturn function access(c) {\n${body}};`) as (
+      slow: typeof SLOW,
+    ) => PathAccessor;
+    return factory(SLOW);
+  } catch {
+    return undefined;
+  }
+}
