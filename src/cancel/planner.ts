@@ -19,6 +19,8 @@
  *   the saved cursor, and a crash neither double counts nor skips.
  * - **Checkpoints without matches.** A stretch without matches is saved (an empty batch) at least
  *   every second, so a resume does not rescan it.
+ * - **Fairness.** The job yields to the event loop at least every 20 ms, so that an in-memory
+ *   store's job does not starve timers, I/O and abort signals.
  * - **Memory.** The planner holds one page of runs (`batchSize` runs), plus at most one batch of
  *   ids, whatever the window holds.
  *
@@ -323,6 +325,9 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
   return runJob(store, record, request, settings, pushdown, startedAt, false);
 }
 
+/** Longest stretch the job runs without yielding to the event loop, ms. */
+const YIELD_INTERVAL_MS = 20;
+
 /** Greatest valid id: with `startedBefore`, a cursor past every run of the window. */
 const END_OF_WINDOW_ID = "~".repeat(MAX_ID_LENGTH);
 
@@ -525,8 +530,15 @@ async function runJob(
     }
   };
 
+  let lastYieldAt = performance.now();
   try {
     for (;;) {
+      // A store that answers from memory never lets the event loop run: give timers, I/O and
+      // abort signals a turn now and then.
+      if (performance.now() - lastYieldAt >= YIELD_INTERVAL_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYieldAt = performance.now();
+      }
       if (signal?.aborted === true) return await finish("aborted");
       let page = await scan(true);
       // A page whose prefilter dropped rows cannot be split: where the dropped rows lie among the

@@ -544,6 +544,31 @@ describe("planner controls", () => {
     expect(resumed.outcomes.cancelled).toBe(30);
   });
 
+  it("yields to the event loop, so a timer can abort a job on an in-memory store", async () => {
+    const store = new MemoryRunStore();
+    const runs: RunRecord[] = Array.from({ length: 100_000 }, (_, i) => ({
+      id: `Y${String(i).padStart(6, "0")}`,
+      appId: "app",
+      functionId: "fn",
+      startedAt: BASE_TIME + Math.floor(i / 10),
+      status: "running" as const,
+      event: { name: "e", data: { n: i % 10 } },
+    }));
+    await store.insertRuns(runs);
+    const controller = new AbortController();
+    let ticks = 0;
+    const timer = setInterval(() => {
+      if (++ticks === 2) controller.abort();
+    }, 1);
+    const report = await cancelRuns(store, body({ before: BASE_TIME + 10_000 }, "event.data.n == 3"), { batchSize: 10, signal: controller.signal, now: NOW });
+    clearInterval(timer);
+    expect(report.status).toBe("aborted");
+    expect(report.outcomes.scanned).toBeLessThan(100_000);
+    const resumed = await resumeCancellation(store, report.cancellation.id, { batchSize: 1000 });
+    expect(resumed.outcomes.scanned).toBe(100_000);
+    expect(resumed.outcomes.cancelled).toBe(10_000);
+  });
+
   it("reports progress: monotone, matched = cancelled + skipped, ETA reaching 0", async () => {
     const store = new MemoryRunStore();
     const runs: RunRecord[] = Array.from({ length: 5000 }, (_, i) => ({

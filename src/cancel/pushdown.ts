@@ -1,0 +1,864 @@
+/**
+ * Pushdown: a SQL prefilter derived from the checked AST of an `if` expression.
+ *
+ * The prefilter selects a **superset** of the runs the compiled expression matches: SQL may keep
+ * runs the closure then rejects, never drop one it would match. Where the translation is exactly
+ * equivalent, the result says so (`coverage: 'full'`).
+ *
+ * How it works. Every boolean node is described by five SQL predicates, each a superset of the
+ * rows on which the node evaluates to
+ *   `t` — the boolean `true`;        `f` — the boolean `false`;
+ *   `n` — an error, or (inngest) an unknown (a missing attribute);
+ *   `oz` — any other falsy value (`null`, `""`, `0`);   `oy` — any other truthy value.
+ * These five cases partition the rows, so a negation never has to negate SQL: `!e` is true exactly
+ * where `e` is false, so `t(!e) = f(e)`. Negating a superset would not give a superset; this way
+ * an untranslatable subtree (TRUE, "unknown") stays sound wherever it sits. `&&`, `||` and `?:`
+ * combine the cases by the dialect's rules (the `cel` dialect's error absorption, the `inngest`
+ * dialect's truthiness: `a || b` is `a` when `a` is truthy, else `b`). The prefilter is `t` of the
+ * root, since a run matches only when the result is exactly `true`.
+ *
+ * Leaves are comparisons of a *term* (a field path `event.a.b` / `event['a']`, or `size()` of
+ * one) with a literal. A leaf is translated by cases over the JSON type the path holds in the row
+ * (missing, null, true, false, number, string, array, object): for each, the engine's outcome is a
+ * constant, a value test SQL can express exactly, or unknown. This is where the type rules live: a
+ * JSON string `"5"` never equals the number `5`; in `inngest` a missing field equals only `null`
+ * and is "less than everything" on the left of `<`, and a `null` operand of an ordering becomes
+ * the other side's zero value.
+ *
+ * Assumptions (true of events written through the stores, which validate them): strings are
+ * well-formed UTF-16 (no lone surrogates), numbers are finite, objects have no duplicate keys.
+ *
+ * @module
+ */
+import type { CallExpr, Expr } from "../expr/ast.js";
+import type { CheckedAst } from "../expr/checker/checker.js";
+import { constantValue } from "../expr/compiler/compile.js";
+import type { DialectName } from "../expr/dialect.js";
+import type { Program } from "../expr/program.js";
+import { celCompare, celEquals, compareDoubleBig } from "../expr/runtime/core.js";
+import { CelUint, INT64_MIN } from "../expr/values.js";
+import type { PushdownHint } from "../stores/types.js";
+import {
+  and,
+  atom,
+  FALSE,
+  isExactFor,
+  kindIs,
+  notAtom,
+  or,
+  renderPredicate,
+  TRUE,
+  UNKNOWN,
+  type CmpOp,
+  type ElementValue,
+  type JsonKind,
+  type JsonPath,
+  type Pred,
+  type RenderedPredicate,
+  type Target,
+} from "./pushdown-sql.js";
+
+export type { Target } from "./pushdown-sql.js";
+
+/** How much of an expression the SQL prefilter captures. */
+export type PushdownCoverage =
+  /** The SQL predicate is exactly equivalent to the expression (the closure still re-checks). */
+  | "full"
+  /** Some subtree could not be translated: the SQL predicate is a strict superset filter. */
+  | "partial"
+  /** Nothing useful could be translated: there is no hint. */
+  | "none";
+
+/** Result of {@link pushdownFor}. */
+export interface PushdownResult {
+  /** The prefilter for each SQL store; absent when there is nothing to filter on. */
+  readonly hint?: PushdownHint;
+  readonly coverage: PushdownCoverage;
+}
+
+/** One rendered predicate and whether it is exact for its database. */
+export interface TranslatedPredicate extends RenderedPredicate {
+  /** The predicate holds exactly for the runs the expression matches (not only a superset). */
+  readonly exact: boolean;
+}
+
+/**
+ * The SQL prefilter of a compiled `if` expression, for SQLite and PostgreSQL, with its coverage.
+ * With coverage `full` and no hint, the expression is true for every run (such as `true`). Never
+ * throws: an expression it cannot analyse gives `{ coverage: 'none' }`.
+ */
+export function pushdownFor(program: Program): PushdownResult {
+  let pred: Pred;
+  try {
+    pred = rootPredicate(program.ast, program.dialect);
+  } catch {
+    return { coverage: "none" };
+  }
+  if (pred.k === "unknown") return { coverage: "none" };
+  const exact = isExactFor(pred, "sqlite") && isExactFor(pred, "postgres");
+  if (pred.k === "true") return { coverage: exact ? "full" : "none" };
+  return {
+    hint: { sqlite: renderPredicate(pred, "sqlite"), postgres: renderPredicate(pred, "postgres") },
+    coverage: exact ? "full" : "partial",
+  };
+}
+
+/**
+ * Lower level: the prefilter of a checked AST for one database. `dialect` must be the one the AST
+ * was compiled for. Returns `undefined` when nothing could be translated.
+ */
+export function translate(ast: CheckedAst, target: Target, dialect: DialectName): TranslatedPredicate | undefined {
+  const pred = rootPredicate(ast, dialect);
+  if (pred.k === "unknown") return undefined;
+  return { ...renderPredicate(pred, target), exact: isExactFor(pred, target) };
+}
+
+/** The superset predicate of "the expression evaluates to `true`". */
+function rootPredicate(ast: CheckedAst, dialect: DialectName): Pred {
+  return new Translator(ast, dialect).sem(ast.expr).t;
+}
+
+// =============================================================================================
+// Values as the engine sees them
+// =============================================================================================
+
+/** A literal: the runtime value of a constant (int is bigint, uint is CelUint). */
+type Lit = null | boolean | number | bigint | string | CelUint;
+
+/** The five outcome cases of a boolean node (see the module comment). */
+interface Sem {
+  readonly t: Pred;
+  readonly f: Pred;
+  readonly n: Pred;
+  readonly oz: Pred;
+  readonly oy: Pred;
+}
+
+const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, n: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
+
+/** A field path from `event`; `indexed` when a step is an index `x['k']` rather than a select. */
+interface PathTerm {
+  readonly k: "path";
+  readonly path: JsonPath;
+  readonly indexed: boolean;
+}
+
+/** `size(path)`. */
+interface SizeTerm {
+  readonly k: "size";
+  readonly of: PathTerm;
+}
+
+type Term = PathTerm | SizeTerm;
+
+/**
+ * What a term evaluates to for rows of some JSON kinds:
+ * `U` the inngest unknown (missing attribute), `E` an error value, `UE` either (an inngest path
+ * with an index step, where a missing key is unknown but indexing a list is an error), a known
+ * constant, or a number / string / list / map whose value SQL reads at `path`.
+ */
+type Val =
+  | { readonly v: "U" | "E" | "UE" }
+  | { readonly v: "const"; readonly value: Lit }
+  /** A number: the JSON number at `path`, or with `len` the size of the string/array/object there. */
+  | { readonly v: "num"; readonly path: JsonPath; readonly len?: "string" | "array" | "object" }
+  | { readonly v: "str"; readonly path: JsonPath }
+  | { readonly v: "list"; readonly path: JsonPath }
+  | { readonly v: "map"; readonly path: JsonPath };
+
+/** The rows of some JSON kinds (at the term's path) and what the term is on them. */
+interface Entry {
+  readonly kinds: readonly JsonKind[];
+  readonly val: Val;
+}
+
+/** Outcome of a comparison-like leaf on the rows of one entry. */
+type Outcome =
+  | { readonly o: "true" | "false" | "error" | "any" }
+  /** `pos` holds exactly where the outcome is true, `neg` where it is false (both within the entry's kinds). */
+  | { readonly o: "test"; readonly pos: Pred; readonly neg: Pred };
+
+const O_TRUE: Outcome = { o: "true" };
+const O_FALSE: Outcome = { o: "false" };
+const O_ERROR: Outcome = { o: "error" };
+const O_ANY: Outcome = { o: "any" };
+
+function bool(b: boolean): Outcome {
+  return b ? O_TRUE : O_FALSE;
+}
+
+const U: Val = { v: "U" };
+const E: Val = { v: "E" };
+const UE: Val = { v: "UE" };
+
+function isNumericLit(l: Lit): l is number | bigint | CelUint {
+  return typeof l === "number" || typeof l === "bigint" || l instanceof CelUint;
+}
+
+const COMPLEMENT: Record<CmpOp, CmpOp> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
+const FLIP: Record<CmpOp, CmpOp> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+const RELATION_OPS: Record<string, CmpOp> = { "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
+
+function testCmp(op: CmpOp, c: number): boolean {
+  switch (op) {
+    case "==":
+      return c === 0;
+    case "!=":
+      return c !== 0;
+    case "<":
+      return c < 0;
+    case "<=":
+      return c <= 0;
+    case ">":
+      return c > 0;
+    case ">=":
+      return c >= 0;
+  }
+}
+
+/**
+ * `d op lit` for every finite double `d`, as a comparison with a double (SQL compares doubles).
+ * NaN compares false (and unequal). An integer literal a double cannot hold exactly is compared
+ * the way the engine compares it: cel-go (and so the engine) converts it to the nearest double,
+ * which the engine's own `compareDoubleBig` tells; were the comparison exact, the bound would move
+ * to the nearest double with an adjusted operator (no double lies strictly between an integer
+ * and its nearest double).
+ */
+function numericPlan(op: CmpOp, lit: number | bigint | CelUint): { readonly op: CmpOp; readonly value: number } | boolean {
+  if (typeof lit === "number") return lit !== lit ? op === "!=" : { op, value: lit };
+  const b = typeof lit === "bigint" ? lit : lit.value;
+  const r = Number(b);
+  if (BigInt(r) === b || compareDoubleBig(r, b) === 0) return { op, value: r };
+  if (op === "==") return false;
+  if (op === "!=") return true;
+  if (r < b) return { op: op === "<" || op === "<=" ? "<=" : ">", value: r };
+  return { op: op === "<" || op === "<=" ? "<" : ">=", value: r };
+}
+
+/** The zero value Inngest substitutes for a `null` operand of an ordering, or `undefined` (→ error). */
+function zeroLike(v: Lit): Lit | undefined {
+  if (typeof v === "bigint") return 0n;
+  if (typeof v === "number") return 0;
+  if (typeof v === "string") return "";
+  if (v instanceof CelUint) return new CelUint(0n);
+  return undefined;
+}
+
+/** Whether SQL can carry a string exactly: well-formed UTF-16 and, for PostgreSQL text, no NUL. */
+function sqlSafeString(s: string): boolean {
+  if (s.includes("\u0000")) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
+// =============================================================================================
+// The translator
+// =============================================================================================
+
+class Translator {
+  private readonly inngest: boolean;
+
+  constructor(
+    private readonly ast: CheckedAst,
+    dialect: DialectName,
+  ) {
+    this.inngest = dialect === "inngest";
+  }
+
+  /** The five cases of a node in boolean position. */
+  sem(e: Expr): Sem {
+    switch (e.kind) {
+      case "const": {
+        const l = this.lit(e);
+        return l === undefined ? UNSUPPORTED : constSem(l);
+      }
+      case "select":
+        if (e.testOnly) return this.has(e.operand, e.field);
+        break;
+      case "call":
+        return this.call(e);
+      default:
+        break;
+    }
+    const term = this.term(e);
+    return term === undefined ? UNSUPPORTED : this.truthSem(term);
+  }
+
+  private call(e: CallExpr): Sem {
+    const args = e.args;
+    if (e.target !== undefined) {
+      if ((e.fn === "startsWith" || e.fn === "endsWith" || e.fn === "contains") && args.length === 1) {
+        return this.stringFunction(e.fn, e.target, args[0]!);
+      }
+      if (e.fn === "size" && args.length === 0) return this.sizeSem(e);
+      return UNSUPPORTED;
+    }
+    switch (e.fn) {
+      case "!_":
+        return args.length === 1 ? this.not(this.sem(args[0]!)) : UNSUPPORTED;
+      case "_&&_":
+        return args.length === 2 ? this.and(this.sem(args[0]!), this.sem(args[1]!)) : UNSUPPORTED;
+      case "_||_":
+        return args.length === 2 ? this.or(this.sem(args[0]!), this.sem(args[1]!)) : UNSUPPORTED;
+      case "_?_:_":
+        return args.length === 3 ? this.conditional(this.sem(args[0]!), this.sem(args[1]!), this.sem(args[2]!)) : UNSUPPORTED;
+      case "_==_":
+      case "_!=_":
+        return args.length === 2 ? this.equality(args[0]!, args[1]!, e.fn === "_!=_") : UNSUPPORTED;
+      case "_<_":
+      case "_<=_":
+      case "_>_":
+      case "_>=_":
+        return args.length === 2 ? this.ordering(args[0]!, args[1]!, RELATION_OPS[e.fn]!) : UNSUPPORTED;
+      case "@in":
+        return args.length === 2 ? this.membership(args[0]!, args[1]!) : UNSUPPORTED;
+      case "size":
+        return args.length === 1 ? this.sizeSem(e) : UNSUPPORTED;
+      default:
+        break;
+    }
+    const term = this.term(e);
+    return term === undefined ? UNSUPPORTED : this.truthSem(term);
+  }
+
+  private sizeSem(e: CallExpr): Sem {
+    const term = this.term(e);
+    return term === undefined ? UNSUPPORTED : this.truthSem(term);
+  }
+
+  // -- terms and literals ----------------------------------------------------------------------
+
+  /** A field path from `event`, or `size()` of one; `undefined` for anything else. */
+  private term(e: Expr): Term | undefined {
+    if (e.kind === "call" && e.fn === "size") {
+      const arg = e.target !== undefined ? (e.args.length === 0 ? e.target : undefined) : e.args.length === 1 ? e.args[0] : undefined;
+      const of = arg === undefined ? undefined : this.path(arg);
+      return of === undefined ? undefined : { k: "size", of };
+    }
+    return this.path(e);
+  }
+
+  private path(e: Expr): PathTerm | undefined {
+    switch (e.kind) {
+      case "ident": {
+        const ref = this.ast.refs.get(e.id);
+        if (e.name !== "event" || ref?.kind !== "ident" || ref.name !== "event" || ref.isType === true) return undefined;
+        return { k: "path", path: [], indexed: false };
+      }
+      case "select": {
+        if (e.testOnly || e.optional === true) return undefined;
+        const base = this.path(e.operand);
+        return base === undefined || !sqlSafeString(e.field) ? undefined : { k: "path", path: [...base.path, e.field], indexed: base.indexed };
+      }
+      case "call": {
+        if (e.fn !== "_[_]" || e.target !== undefined || e.args.length !== 2) return undefined;
+        const base = this.path(e.args[0]!);
+        const key = this.lit(e.args[1]!);
+        if (base === undefined || typeof key !== "string" || !sqlSafeString(key)) return undefined;
+        return { k: "path", path: [...base.path, key], indexed: true };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** The value of a literal (or a negated numeric literal); `undefined` for anything else. */
+  private lit(e: Expr): Lit | undefined {
+    if (e.kind === "const") {
+      const v = constantValue(e.value);
+      return v instanceof Uint8Array ? undefined : (v as Lit);
+    }
+    if (e.kind === "call" && e.fn === "-_" && e.target === undefined && e.args.length === 1) {
+      const inner = this.lit(e.args[0]!);
+      if (typeof inner === "number") return -inner;
+      if (typeof inner === "bigint" && inner !== INT64_MIN) return -inner;
+    }
+    return undefined;
+  }
+
+  /** The elements of a list literal of literals; `undefined` for anything else. */
+  private list(e: Expr): Lit[] | undefined {
+    if (e.kind !== "list" || e.optionalIndices.length > 0) return undefined;
+    const out: Lit[] = [];
+    for (const x of e.elements) {
+      const l = this.lit(x);
+      if (l === undefined) return undefined;
+      out.push(l);
+    }
+    return out;
+  }
+
+  /** What a term is, by the JSON kind at its path. */
+  private entries(term: Term): Entry[] {
+    if (term.k === "path") {
+      const p = term.path;
+      return [
+        { kinds: ["missing"], val: this.inngest ? (term.indexed ? UE : U) : E },
+        { kinds: ["null"], val: { v: "const", value: null } },
+        { kinds: ["true"], val: { v: "const", value: true } },
+        { kinds: ["false"], val: { v: "const", value: false } },
+        { kinds: ["number"], val: { v: "num", path: p } },
+        { kinds: ["string"], val: { v: "str", path: p } },
+        { kinds: ["array"], val: { v: "list", path: p } },
+        { kinds: ["object"], val: { v: "map", path: p } },
+      ];
+    }
+    const p = term.of.path;
+    return [
+      // Inngest's size of a missing attribute is 0; size(null) is an error in both dialects.
+      { kinds: ["missing"], val: this.inngest ? { v: "const", value: 0n } : E },
+      { kinds: ["null", "true", "false", "number"], val: E },
+      { kinds: ["string"], val: { v: "num", path: p, len: "string" } },
+      { kinds: ["array"], val: { v: "num", path: p, len: "array" } },
+      { kinds: ["object"], val: { v: "num", path: p, len: "object" } },
+    ];
+  }
+
+  private pathOf(term: Term): JsonPath {
+    return term.k === "path" ? term.path : term.of.path;
+  }
+
+  /** Builds the cases of a leaf whose results are booleans or errors. */
+  private leaf(term: Term, outcome: (val: Val) => Outcome): Sem {
+    const path = this.pathOf(term);
+    const kinds: Record<"true" | "false" | "error", JsonKind[]> = { true: [], false: [], error: [] };
+    const t: Pred[] = [];
+    const f: Pred[] = [];
+    const n: Pred[] = [];
+    for (const entry of this.entries(term)) {
+      const out = outcome(entry.val);
+      switch (out.o) {
+        case "true":
+        case "false":
+        case "error":
+          kinds[out.o].push(...entry.kinds);
+          break;
+        case "any": {
+          const some = and(kindIs(path, entry.kinds), UNKNOWN);
+          t.push(some);
+          f.push(some);
+          n.push(some);
+          break;
+        }
+        case "test":
+          t.push(out.pos);
+          f.push(out.neg);
+          break;
+      }
+    }
+    return {
+      t: or(kindIs(path, kinds.true), ...t),
+      f: or(kindIs(path, kinds.false), ...f),
+      n: or(kindIs(path, kinds.error), ...n),
+      oz: FALSE,
+      oy: FALSE,
+    };
+  }
+
+  // -- leaves ----------------------------------------------------------------------------------
+
+  /** A term in boolean position (`event.data.flag && …`): its value's truthiness. */
+  private truthSem(term: Term): Sem {
+    const path = this.pathOf(term);
+    const t: Pred[] = [];
+    const f: Pred[] = [];
+    const n: Pred[] = [];
+    const oz: Pred[] = [];
+    const oy: Pred[] = [];
+    for (const { kinds, val } of this.entries(term)) {
+      const guard = kindIs(path, kinds);
+      switch (val.v) {
+        case "U":
+        case "E":
+        case "UE":
+          n.push(guard);
+          break;
+        case "const":
+          if (val.value === true) t.push(guard);
+          else if (val.value === false) f.push(guard);
+          else (truthy(val.value) ? oy : oz).push(guard);
+          break;
+        case "num": {
+          const zero = this.numOutcome(val, "==", 0);
+          if (zero.o === "test") {
+            oz.push(zero.pos);
+            oy.push(zero.neg);
+          } else return UNSUPPORTED;
+          break;
+        }
+        case "str":
+          oz.push(atom({ k: "str", path: val.path, op: "==", value: "" }));
+          oy.push(atom({ k: "str", path: val.path, op: "!=", value: "" }));
+          break;
+        case "list":
+        case "map":
+          oy.push(guard);
+          break;
+      }
+    }
+    return { t: or(...t), f: or(...f), n: or(...n), oz: or(...oz), oy: or(...oy) };
+  }
+
+  /** A number term `op` a double-or-integer literal, as SQL on the rows holding a number. */
+  private numOutcome(val: Val & { v: "num" }, op: CmpOp, lit: number | bigint | CelUint): Outcome {
+    const plan = numericPlan(op, lit);
+    if (typeof plan === "boolean") return bool(plan);
+    const inverse = numericPlan(COMPLEMENT[op], lit) as { op: CmpOp; value: number };
+    const make = (o: CmpOp, value: number): Pred =>
+      val.len === undefined ? atom({ k: "num", path: val.path, op: o, value }) : atom({ k: "len", path: val.path, of: val.len, op: o, value });
+    return { o: "test", pos: make(plan.op, plan.value), neg: make(inverse.op, inverse.value) };
+  }
+
+  private strOutcome(path: JsonPath, op: CmpOp, value: string): Outcome {
+    if (!sqlSafeString(value)) return O_ANY;
+    return { o: "test", pos: atom({ k: "str", path, op, value }), neg: atom({ k: "str", path, op: COMPLEMENT[op], value }) };
+  }
+
+  /** `term == lit` / `term != lit`. */
+  private equalityOutcome(val: Val, lit: Lit, negate: boolean): Outcome {
+    const op: CmpOp = negate ? "!=" : "==";
+    switch (val.v) {
+      case "U":
+      case "UE":
+      case "E":
+        // cel: the error propagates. inngest: an unknown or error operand equals only null.
+        return this.inngest ? bool((lit === null) !== negate) : O_ERROR;
+      case "const":
+        return bool(celEquals(val.value, lit) !== negate);
+      case "num":
+        return isNumericLit(lit) ? this.numOutcome(val, op, lit) : bool(negate);
+      case "str":
+        return typeof lit === "string" ? this.strOutcome(val.path, op, lit) : bool(negate);
+      case "list":
+      case "map":
+        return bool(negate);
+    }
+  }
+
+  /** `term op lit` (or `lit op term` when `termOnLeft` is false) for an ordering `op` as written. */
+  private orderingOutcome(val: Val, op: CmpOp, lit: Lit, termOnLeft: boolean): Outcome {
+    const opTerm = termOnLeft ? op : FLIP[op];
+    switch (val.v) {
+      case "U":
+      case "UE":
+      case "E": {
+        if (!this.inngest) return O_ERROR;
+        // Inngest: an unknown (or error) left operand is less than anything; on the right, more.
+        const leftUnknownResult = op === "<" || op === "<=";
+        return bool(termOnLeft ? leftUnknownResult : !leftUnknownResult);
+      }
+      case "const": {
+        let left: Lit | undefined = termOnLeft ? val.value : lit;
+        let right: Lit | undefined = termOnLeft ? lit : val.value;
+        if (this.inngest) {
+          if (left === null && right !== null) left = zeroLike(right) ?? null;
+          else if (right === null && left !== null) right = zeroLike(left) ?? null;
+        }
+        const c = left === null || right === null ? undefined : celCompare(left, right);
+        if (c === undefined) return O_ERROR;
+        return bool(c === c && testCmp(op, c));
+      }
+      case "num":
+        if (isNumericLit(lit)) return this.numOutcome(val, opTerm, lit);
+        // Inngest compares a number with null as with 0.
+        if (lit === null && this.inngest) return this.numOutcome(val, opTerm, 0);
+        return O_ERROR;
+      case "str":
+        if (typeof lit === "string") return this.strOutcome(val.path, opTerm, lit);
+        if (lit === null && this.inngest) return this.strOutcome(val.path, opTerm, "");
+        return O_ERROR;
+      case "list":
+      case "map":
+        return O_ERROR;
+    }
+  }
+
+  /** `term in [lits]`. */
+  private inListOutcome(val: Val, items: readonly Lit[]): Outcome {
+    switch (val.v) {
+      case "U":
+      case "UE":
+        return O_FALSE;
+      case "E":
+        return this.inngest ? O_FALSE : O_ERROR;
+      case "const":
+        return bool(items.some((item) => celEquals(val.value, item)));
+      case "num": {
+        const values: number[] = [];
+        for (const item of items) {
+          if (!isNumericLit(item)) continue;
+          const plan = numericPlan("==", item);
+          if (typeof plan !== "boolean" && !values.includes(plan.value)) values.push(plan.value);
+        }
+        if (values.length === 0) return O_FALSE;
+        if (val.len !== undefined) {
+          const len = val.len;
+          return {
+            o: "test",
+            pos: or(...values.map((value) => atom({ k: "len", path: val.path, of: len, op: "==", value }))),
+            neg: and(...values.map((value) => atom({ k: "len", path: val.path, of: len, op: "!=", value }))),
+          };
+        }
+        const a = { k: "numIn", path: val.path, values } as const;
+        return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["number"]), notAtom(a)) };
+      }
+      case "str": {
+        const values: string[] = [];
+        for (const item of items) {
+          if (typeof item !== "string") continue;
+          if (!sqlSafeString(item)) return O_ANY;
+          if (!values.includes(item)) values.push(item);
+        }
+        if (values.length === 0) return O_FALSE;
+        const a = { k: "strIn", path: val.path, values } as const;
+        return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["string"]), notAtom(a)) };
+      }
+      case "list":
+      case "map":
+        return O_FALSE;
+    }
+  }
+
+  /** `lit in term`: element of an array, key of an object. */
+  private containerOutcome(val: Val, lit: Lit): Outcome {
+    switch (val.v) {
+      case "U":
+      case "UE":
+        return O_FALSE;
+      case "E":
+        return this.inngest ? O_FALSE : O_ERROR;
+      case "const":
+      case "num":
+      case "str":
+        return O_ERROR;
+      case "list": {
+        let value: ElementValue;
+        if (isNumericLit(lit)) {
+          const plan = numericPlan("==", lit);
+          if (typeof plan === "boolean") return bool(plan);
+          value = plan.value;
+        } else if (typeof lit === "string") {
+          if (!sqlSafeString(lit)) return O_ANY;
+          value = lit;
+        } else value = lit;
+        const a = { k: "elem", path: val.path, value } as const;
+        return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["array"]), notAtom(a)) };
+      }
+      case "map": {
+        if (typeof lit !== "string") return O_FALSE;
+        if (!sqlSafeString(lit)) return O_ANY;
+        return this.keyOutcome(val.path, lit);
+      }
+    }
+  }
+
+  /** Whether the object at `path` has key `key` (the caller knows it is an object). */
+  private keyOutcome(path: JsonPath, key: string): Outcome {
+    const child = [...path, key];
+    return {
+      o: "test",
+      pos: kindIs(child, ["null", "true", "false", "number", "string", "array", "object"]),
+      neg: and(kindIs(path, ["object"]), kindIs(child, ["missing"])),
+    };
+  }
+
+  private equality(a: Expr, b: Expr, negate: boolean): Sem {
+    const ta = this.term(a);
+    const lb = ta === undefined ? undefined : this.lit(b);
+    if (ta !== undefined && lb !== undefined) return this.leaf(ta, (val) => this.equalityOutcome(val, lb, negate));
+    const tb = this.term(b);
+    const la = tb === undefined ? undefined : this.lit(a);
+    if (tb !== undefined && la !== undefined) return this.leaf(tb, (val) => this.equalityOutcome(val, la, negate));
+    // A boolean node compared with a boolean literal: `has(x) == false`, `(a in [..]) == true`.
+    const rb = this.lit(b);
+    if (typeof rb === "boolean" && this.lit(a) === undefined) return this.boolEquality(this.sem(a), rb, negate);
+    const ra = this.lit(a);
+    if (typeof ra === "boolean" && rb === undefined) return this.boolEquality(this.sem(b), ra, negate);
+    return UNSUPPORTED;
+  }
+
+  /**
+   * `node == k` for a boolean literal `k`. cel: an error stays an error, any other non-boolean is
+   * unequal. inngest: unknowns, errors and non-booleans are all unequal.
+   */
+  private boolEquality(s: Sem, k: boolean, negate: boolean): Sem {
+    const match = k ? s.t : s.f;
+    const mismatch = or(k ? s.f : s.t, s.oz, s.oy, this.inngest ? s.n : FALSE);
+    const n = this.inngest ? FALSE : s.n;
+    return negate ? { t: mismatch, f: match, n, oz: FALSE, oy: FALSE } : { t: match, f: mismatch, n, oz: FALSE, oy: FALSE };
+  }
+
+  private ordering(a: Expr, b: Expr, op: CmpOp): Sem {
+    const ta = this.term(a);
+    const lb = ta === undefined ? undefined : this.lit(b);
+    if (ta !== undefined && lb !== undefined) return this.leaf(ta, (val) => this.orderingOutcome(val, op, lb, true));
+    const tb = this.term(b);
+    const la = tb === undefined ? undefined : this.lit(a);
+    if (tb !== undefined && la !== undefined) return this.leaf(tb, (val) => this.orderingOutcome(val, op, la, false));
+    return UNSUPPORTED;
+  }
+
+  private membership(element: Expr, container: Expr): Sem {
+    const te = this.term(element);
+    const items = te === undefined ? undefined : this.list(container);
+    if (te !== undefined && items !== undefined) return this.leaf(te, (val) => this.inListOutcome(val, items));
+    const tc = this.path(container);
+    const le = tc === undefined ? undefined : this.lit(element);
+    if (tc !== undefined && le !== undefined) return this.leaf(tc, (val) => this.containerOutcome(val, le));
+    return UNSUPPORTED;
+  }
+
+  private stringFunction(fn: "startsWith" | "endsWith" | "contains", target: Expr, arg: Expr): Sem {
+    const term = this.path(target);
+    const value = term === undefined ? undefined : this.lit(arg);
+    if (term === undefined || typeof value !== "string") return UNSUPPORTED;
+    const k = fn === "startsWith" ? "prefix" : fn === "endsWith" ? "suffix" : "contains";
+    return this.leaf(term, (val) => {
+      switch (val.v) {
+        case "U":
+        case "UE":
+          return O_FALSE;
+        case "E":
+          return this.inngest ? O_FALSE : O_ERROR;
+        case "str": {
+          if (!sqlSafeString(value)) return O_ANY;
+          if (value === "") return O_TRUE;
+          const a = { k, path: val.path, value } as const;
+          return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["string"]), notAtom(a)) };
+        }
+        default:
+          // Both dialects: a string function on a non-string is an error.
+          return O_ERROR;
+      }
+    });
+  }
+
+  /** `has(operand.field)`. */
+  private has(operand: Expr, field: string): Sem {
+    const parent = this.path(operand);
+    if (parent === undefined || !sqlSafeString(field)) return UNSUPPORTED;
+    return this.leaf(parent, (val) => {
+      switch (val.v) {
+        case "U":
+          return O_FALSE;
+        case "UE":
+          // Unknown operand: false; error operand: the error. Which one depends on the row.
+          return O_ANY;
+        case "E":
+          return O_ERROR;
+        case "const":
+          // inngest: has() on null is false; cel: an error. On a boolean: an error in both.
+          return val.value === null && this.inngest ? O_FALSE : O_ERROR;
+        case "map":
+          return this.keyOutcome(val.path, field);
+        default:
+          return O_ERROR;
+      }
+    });
+  }
+
+  // -- logic -----------------------------------------------------------------------------------
+
+  private not(s: Sem): Sem {
+    // `!` of an unknown or error is false in inngest, the error in cel; of a non-boolean, an error.
+    if (this.inngest) return { t: s.f, f: or(s.t, s.n), n: or(s.oz, s.oy), oz: FALSE, oy: FALSE };
+    return { t: s.f, f: s.t, n: or(s.n, s.oz, s.oy), oz: FALSE, oy: FALSE };
+  }
+
+  private and(a: Sem, b: Sem): Sem {
+    if (this.inngest) {
+      // `a && b` is `b` when `a` is truthy, else `a`.
+      const ya = truthyOf(a);
+      // When `a` is always a boolean, an error or unknown, "not false" is "truthy".
+      const aIsBoolean = a.n === FALSE && a.oz === FALSE && a.oy === FALSE;
+      return {
+        t: and(ya, b.t),
+        f: aIsBoolean ? or(a.f, b.f) : or(a.f, and(ya, b.f)),
+        n: or(a.n, and(ya, b.n)),
+        oz: or(a.oz, and(ya, b.oz)),
+        oy: and(ya, b.oy),
+      };
+    }
+    // cel: false if either side is false (even an error on the other), true if both are true.
+    return {
+      t: and(a.t, b.t),
+      f: or(a.f, b.f),
+      n: and(or(a.t, nonBoolOf(a)), or(b.t, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
+      oz: FALSE,
+      oy: FALSE,
+    };
+  }
+
+  private or(a: Sem, b: Sem): Sem {
+    if (this.inngest) {
+      // `a || b` is `a` when `a` is truthy, else `b`.
+      const za = falsyOf(a);
+      // When `a` is never a truthy non-boolean, "not true" is "falsy": t(a) ∨ (¬t(a) ∧ t(b)) = t(a) ∨ t(b).
+      return {
+        t: a.oy === FALSE ? or(a.t, b.t) : or(a.t, and(za, b.t)),
+        f: and(za, b.f),
+        n: and(za, b.n),
+        oz: and(za, b.oz),
+        oy: or(a.oy, and(za, b.oy)),
+      };
+    }
+    return {
+      t: or(a.t, b.t),
+      f: and(a.f, b.f),
+      n: and(or(a.f, nonBoolOf(a)), or(b.f, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
+      oz: FALSE,
+      oy: FALSE,
+    };
+  }
+
+  private conditional(c: Sem, yes: Sem, no: Sem): Sem {
+    // inngest tests the condition for truthiness; cel wants a boolean (else an error).
+    const take = this.inngest ? truthyOf(c) : c.t;
+    const skip = this.inngest ? falsyOf(c) : c.f;
+    const pick = (p: (s: Sem) => Pred): Pred => or(and(take, p(yes)), and(skip, p(no)));
+    return {
+      t: pick((s) => s.t),
+      f: pick((s) => s.f),
+      n: this.inngest ? pick((s) => s.n) : or(nonBoolOf(c), pick((s) => s.n)),
+      oz: pick((s) => s.oz),
+      oy: pick((s) => s.oy),
+    };
+  }
+}
+
+/** The cases of a literal in boolean position. */
+function constSem(l: Lit): Sem {
+  const none = { t: FALSE, f: FALSE, n: FALSE, oz: FALSE, oy: FALSE };
+  if (l === true) return { ...none, t: TRUE };
+  if (l === false) return { ...none, f: TRUE };
+  return truthy(l) ? { ...none, oy: TRUE } : { ...none, oz: TRUE };
+}
+
+/** Inngest's truthiness of a literal. */
+function truthy(l: Lit): boolean {
+  if (l === null) return false;
+  if (typeof l === "string") return l !== "";
+  if (typeof l === "number") return l !== 0;
+  if (typeof l === "bigint") return l !== 0n;
+  if (l instanceof CelUint) return l.value !== 0n;
+  return l;
+}
+
+function truthyOf(s: Sem): Pred {
+  return or(s.t, s.oy);
+}
+
+function falsyOf(s: Sem): Pred {
+  return or(s.f, s.n, s.oz);
+}
+
+function nonBoolOf(s: Sem): Pred {
+  return or(s.n, s.oz, s.oy);
+}
