@@ -128,6 +128,14 @@ const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 class FramingError extends Error {}
 
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
+
 /**
  * Byte length of the complete MessagePack object starting at `start`, or -1 when `bytes` ends
  * before it does. Walks only type headers and skips payloads, so it costs one step per value.
@@ -138,8 +146,6 @@ class FramingError extends Error {}
 export function messagePackObjectLength(bytes: Uint8Array, start: number, end: number): number {
   let pos = start;
   let pending = 1;
-  const u16 = (at: number) => (bytes[at]! << 8) | bytes[at + 1]!;
-  const u32 = (at: number) => bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
   while (pending > 0) {
     if (pos >= end) return -1;
     const head = bytes[pos]!;
@@ -156,7 +162,6 @@ export function messagePackObjectLength(bytes: Uint8Array, start: number, end: n
       pos += 1 + (head & 0x1f);
     } else {
       // Sizes that follow the head byte need those bytes to be there.
-      const need = (n: number) => pos + n <= end;
       switch (head) {
         case 0xc0:
         case 0xc2:
@@ -167,30 +172,30 @@ export function messagePackObjectLength(bytes: Uint8Array, start: number, end: n
           throw new FramingError(`byte 0xc1 at offset ${pos} is never used in MessagePack`);
         case 0xc4: // bin 8
         case 0xd9: // str 8
-          if (!need(2)) return -1;
+          if (pos + 2 > end) return -1;
           pos += 2 + bytes[pos + 1]!;
           break;
         case 0xc5: // bin 16
         case 0xda: // str 16
-          if (!need(3)) return -1;
-          pos += 3 + u16(pos + 1);
+          if (pos + 3 > end) return -1;
+          pos += 3 + u16(bytes, pos + 1);
           break;
         case 0xc6: // bin 32
         case 0xdb: // str 32
-          if (!need(5)) return -1;
-          pos += 5 + u32(pos + 1);
+          if (pos + 5 > end) return -1;
+          pos += 5 + u32(bytes, pos + 1);
           break;
         case 0xc7: // ext 8
-          if (!need(2)) return -1;
+          if (pos + 2 > end) return -1;
           pos += 3 + bytes[pos + 1]!;
           break;
         case 0xc8: // ext 16
-          if (!need(3)) return -1;
-          pos += 4 + u16(pos + 1);
+          if (pos + 3 > end) return -1;
+          pos += 4 + u16(bytes, pos + 1);
           break;
         case 0xc9: // ext 32
-          if (!need(5)) return -1;
-          pos += 6 + u32(pos + 1);
+          if (pos + 5 > end) return -1;
+          pos += 6 + u32(bytes, pos + 1);
           break;
         case 0xca:
         case 0xce:
@@ -226,23 +231,23 @@ export function messagePackObjectLength(bytes: Uint8Array, start: number, end: n
           pos += 18;
           break;
         case 0xdc: // array 16
-          if (!need(3)) return -1;
-          pending += u16(pos + 1);
+          if (pos + 3 > end) return -1;
+          pending += u16(bytes, pos + 1);
           pos += 3;
           break;
         case 0xdd: // array 32
-          if (!need(5)) return -1;
-          pending += u32(pos + 1);
+          if (pos + 5 > end) return -1;
+          pending += u32(bytes, pos + 1);
           pos += 5;
           break;
         case 0xde: // map 16
-          if (!need(3)) return -1;
-          pending += 2 * u16(pos + 1);
+          if (pos + 3 > end) return -1;
+          pending += 2 * u16(bytes, pos + 1);
           pos += 3;
           break;
         case 0xdf: // map 32
-          if (!need(5)) return -1;
-          pending += 2 * u32(pos + 1);
+          if (pos + 5 > end) return -1;
+          pending += 2 * u32(bytes, pos + 1);
           pos += 5;
           break;
         default:
@@ -514,11 +519,17 @@ export async function importRuns(store: RunStore, path: string, options: ImportR
 // Writing
 // ---------------------------------------------------------------------------------------------
 
-/** Appends bytes to a file in `WRITE_CHUNK_BYTES` writes, each awaited (the backpressure). */
+/**
+ * Appends bytes to a file in `WRITE_CHUNK_BYTES` writes. Two chunk buffers alternate: one fills
+ * while the other is being written, and a full chunk waits for the write before it (the
+ * backpressure), so at most one write is in flight and memory stays at two chunks.
+ */
 class ChunkedFileWriter {
   readonly #handle: FileHandle;
   #buffer = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
+  #spare = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
   #used = 0;
+  #inFlight: Promise<void> = Promise.resolve();
 
   constructor(handle: FileHandle) {
     this.#handle = handle;
@@ -526,8 +537,9 @@ class ChunkedFileWriter {
 
   /** Copies `bytes` (which may be a shared encoder buffer) into the pending chunk. */
   async push(bytes: Uint8Array): Promise<void> {
-    if (this.#used + bytes.length > this.#buffer.length) await this.flush();
+    if (this.#used + bytes.length > this.#buffer.length) await this.#startWrite();
     if (bytes.length > this.#buffer.length) {
+      await this.#inFlight;
       await writeFully(this.#handle, Buffer.from(bytes));
       return;
     }
@@ -535,11 +547,41 @@ class ChunkedFileWriter {
     this.#used += bytes.length;
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Appends text as UTF-8, encoding straight into the pending chunk (a string too long for a
+   * chunk is encoded on its own).
+   */
+  async pushText(text: string): Promise<void> {
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    if (this.#used + text.length * 3 > this.#buffer.length) {
+      await this.#startWrite();
+      if (text.length * 3 > this.#buffer.length) {
+        await this.#inFlight;
+        await writeFully(this.#handle, Buffer.from(text, "utf8"));
+        return;
+      }
+    }
+    this.#used += this.#buffer.write(text, this.#used, "utf8");
+  }
+
+  /** Waits for the previous write, then starts writing the pending chunk and swaps buffers. */
+  async #startWrite(): Promise<void> {
+    await this.#inFlight;
     if (this.#used === 0) return;
     const chunk = this.#buffer.subarray(0, this.#used);
-    await writeFully(this.#handle, chunk);
+    const write = writeFully(this.#handle, chunk);
+    // Awaited by the next #startWrite or flush; marked handled now so that a failure while the
+    // next chunk fills is not reported as an unhandled rejection.
+    write.catch(() => undefined);
+    this.#inFlight = write;
+    [this.#buffer, this.#spare] = [this.#spare, this.#buffer];
     this.#used = 0;
+  }
+
+  /** Writes everything pending and waits for it. */
+  async flush(): Promise<void> {
+    await this.#startWrite();
+    await this.#inFlight;
   }
 }
 
@@ -603,7 +645,6 @@ export async function exportRuns(store: RunStore, options: ExportRunsOptions, pa
   try {
     const writer = new ChunkedFileWriter(handle);
     const encoder = newEncoder();
-    const text = new TextEncoder();
     if (format === "msgpack") await writer.push(encoder.encodeSharedRef({ format: RUN_FILE_FORMAT, version: RUN_FILE_VERSION }));
     let after: Cursor | undefined;
     for (;;) {
@@ -617,7 +658,8 @@ export async function exportRuns(store: RunStore, options: ExportRunsOptions, pa
         ...(after === undefined ? {} : { after }),
       });
       for (const run of page.runs) {
-        await writer.push(format === "msgpack" ? encoder.encodeSharedRef(runToMessagePack(run)) : text.encode(`${JSON.stringify(run)}\n`));
+        if (format === "msgpack") await writer.push(encoder.encodeSharedRef(runToMessagePack(run)));
+        else await writer.pushText(`${JSON.stringify(run)}\n`);
         exported++;
       }
       if (page.next === undefined) break;
