@@ -26,7 +26,9 @@ const CANNOT_UNESCAPE = new LiteralError("unable to unescape string");
 
 /** Decodes a `NUM_INT` token (decimal or `0x` hex), negated when a `-` sign was folded into it. */
 export function decodeInt(image: string, negative: boolean): bigint | LiteralError {
-  const magnitude = BigInt(image);
+  // Up to 15 decimal digits is exact as a double, and converting a number is cheaper than
+  // parsing a string into a bigint.
+  const magnitude = image.length <= 15 && image.charCodeAt(1) !== 0x78 /* x */ ? BigInt(Number(image)) : BigInt(image);
   const value = negative ? -magnitude : magnitude;
   return value < INT64_MIN || value > INT64_MAX ? INVALID_INT : value;
 }

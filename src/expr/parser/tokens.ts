@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, Lexer, type ILexerConfig, type TokenType } from "chevrotain";
 
 /** `[_a-zA-Z][_a-zA-Z0-9]*`, keywords excluded through `longer_alt`. */
 export const Identifier = createToken({ name: "Identifier", label: "IDENTIFIER", pattern: /[a-zA-Z_][a-zA-Z0-9_]*/ });
@@ -186,10 +186,17 @@ export const antlrVocabularyOrder: readonly TokenType[] = [
 /** Every token type the parser may see: the lexer's plus the retagged {@link MessageName}. */
 export const parserTokens: TokenType[] = [...allTokens, MessageName];
 
-/** Builds the lexer; `ensureOptimizations` turns a lost first-character optimisation into an error. */
+/**
+ * The lexer's configuration. Only offsets are tracked (lines and columns come from `Source` on
+ * demand), and `ensureOptimizations` makes construction fail if Chevrotain cannot dispatch on the
+ * first character of every token, for instance after a pattern gains the `u` flag.
+ */
+export const lexerConfig = {
+  positionTracking: "onlyOffset",
+  ensureOptimizations: true,
+} as const satisfies ILexerConfig;
+
+/** Builds the lexer. */
 export function createCelLexer(): Lexer {
-  return new Lexer(allTokens, {
-    positionTracking: "onlyOffset",
-    ensureOptimizations: true,
-  });
+  return new Lexer(allTokens, lexerConfig);
 }
