@@ -334,7 +334,8 @@ class SqliteRenderer extends Renderer {
         const guard = this.typeIs(a.path, ["string"]);
         const blob = `CAST(${this.value(a.path)} AS BLOB)`;
         const slice = a.k === "prefix" ? `substr(${blob}, 1, ${this.bind(bytes)})` : `substr(${blob}, ${this.bind(-bytes)})`;
-        return `(${guard} AND ${slice} = CAST(${this.bind(a.value)} AS BLOB))`;
+        // substr() of an empty BLOB is NULL, not X'': IS compares without yielding NULL.
+        return `(${guard} AND ${slice} IS CAST(${this.bind(a.value)} AS BLOB))`;
       }
       case "contains":
         // instr() compares bytes over the whole string, NULs included (LIKE would need escaping

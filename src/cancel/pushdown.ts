@@ -136,11 +136,14 @@ interface Sem {
 
 const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, n: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
 
-/** A field path from `event`; `indexed` when a step is an index `x['k']` rather than a select. */
+/** How each key of a path is reached: `x.k` (select) or `x['k']` (index). */
+type Step = "select" | "index";
+
+/** A field path from `event`. */
 interface PathTerm {
   readonly k: "path";
   readonly path: JsonPath;
-  readonly indexed: boolean;
+  readonly steps: readonly Step[];
 }
 
 /** `size(path)`. */
@@ -152,13 +155,11 @@ interface SizeTerm {
 type Term = PathTerm | SizeTerm;
 
 /**
- * What a term evaluates to for rows of some JSON kinds:
- * `U` the inngest unknown (missing attribute), `E` an error value, `UE` either (an inngest path
- * with an index step, where a missing key is unknown but indexing a list is an error), a known
- * constant, or a number / string / list / map whose value SQL reads at `path`.
+ * What a term evaluates to on some rows: `U` the inngest unknown (a missing attribute), `E` an
+ * error value, a known constant, or a number / string / list / map whose value SQL reads at `path`.
  */
 type Val =
-  | { readonly v: "U" | "E" | "UE" }
+  | { readonly v: "U" | "E" }
   | { readonly v: "const"; readonly value: Lit }
   /** A number: the JSON number at `path`, or with `len` the size of the string/array/object there. */
   | { readonly v: "num"; readonly path: JsonPath; readonly len?: "string" | "array" | "object" }
@@ -166,9 +167,13 @@ type Val =
   | { readonly v: "list"; readonly path: JsonPath }
   | { readonly v: "map"; readonly path: JsonPath };
 
-/** The rows of some JSON kinds (at the term's path) and what the term is on them. */
+/**
+ * Some rows and what the term is on them. `guard` selects the rows; the entries of a term
+ * partition all rows. The guard of a number, string, list or map value is the JSON kind at the
+ * value's path, which the SQL atoms testing that value check themselves.
+ */
 interface Entry {
-  readonly kinds: readonly JsonKind[];
+  readonly guard: Pred;
   readonly val: Val;
 }
 
@@ -189,7 +194,25 @@ function bool(b: boolean): Outcome {
 
 const U: Val = { v: "U" };
 const E: Val = { v: "E" };
-const UE: Val = { v: "UE" };
+const FALSE_VAL: Val = { v: "const", value: false };
+
+const PRESENT: readonly JsonKind[] = ["null", "true", "false", "number", "string", "array", "object"];
+
+/**
+ * What an `inngest` path evaluates to when it does not exist, given the step at which it stops
+ * existing and the steps after it. The engine compiles `x['k']` as an ordinary call: indexing an
+ * unknown or an error yields `false` (Inngest's default for a call with unknown arguments), a
+ * missing key or a non-map operand an error; a select of a missing key or on a non-map is
+ * unknown, and an error passes through selects.
+ */
+function missingValue(steps: readonly Step[], failedAt: number): Val {
+  let v: Val = steps[failedAt] === "select" ? U : E;
+  for (let i = failedAt + 1; i < steps.length; i++) {
+    if (steps[i] === "select") v = v === E ? E : U;
+    else v = v === FALSE_VAL ? E : FALSE_VAL;
+  }
+  return v;
+}
 
 function isNumericLit(l: Lit): l is number | bigint | CelUint {
   return typeof l === "number" || typeof l === "bigint" || l instanceof CelUint;
@@ -350,19 +373,20 @@ class Translator {
       case "ident": {
         const ref = this.ast.refs.get(e.id);
         if (e.name !== "event" || ref?.kind !== "ident" || ref.name !== "event" || ref.isType === true) return undefined;
-        return { k: "path", path: [], indexed: false };
+        return { k: "path", path: [], steps: [] };
       }
       case "select": {
         if (e.testOnly || e.optional === true) return undefined;
         const base = this.path(e.operand);
-        return base === undefined || !sqlSafeString(e.field) ? undefined : { k: "path", path: [...base.path, e.field], indexed: base.indexed };
+        if (base === undefined || !sqlSafeString(e.field)) return undefined;
+        return { k: "path", path: [...base.path, e.field], steps: [...base.steps, "select"] };
       }
       case "call": {
         if (e.fn !== "_[_]" || e.target !== undefined || e.args.length !== 2) return undefined;
         const base = this.path(e.args[0]!);
         const key = this.lit(e.args[1]!);
         if (base === undefined || typeof key !== "string" || !sqlSafeString(key)) return undefined;
-        return { k: "path", path: [...base.path, key], indexed: true };
+        return { k: "path", path: [...base.path, key], steps: [...base.steps, "index"] };
       }
       default:
         return undefined;
@@ -395,89 +419,97 @@ class Translator {
     return out;
   }
 
+  /** The rows on which a path does not exist, split by what the path then evaluates to. */
+  private missingEntries(term: PathTerm): Entry[] {
+    const { path, steps } = term;
+    if (!this.inngest) return [{ guard: kindIs(path, ["missing"]), val: E }];
+    const groups = new Map<Val, Pred[]>();
+    for (let j = 0; j < steps.length; j++) {
+      // The path stops existing at step j: its first j keys exist, its first j + 1 do not.
+      const guard = and(j === 0 ? TRUE : kindIs(path.slice(0, j), PRESENT), kindIs(path.slice(0, j + 1), ["missing"]));
+      const val = missingValue(steps, j);
+      groups.set(val, [...(groups.get(val) ?? []), guard]);
+    }
+    if (groups.size <= 1) return [{ guard: kindIs(path, ["missing"]), val: groups.keys().next().value ?? U }];
+    return [...groups].map(([val, guards]) => ({ guard: or(...guards), val }));
+  }
+
   /** What a term is, by the JSON kind at its path. */
   private entries(term: Term): Entry[] {
     if (term.k === "path") {
       const p = term.path;
       return [
-        { kinds: ["missing"], val: this.inngest ? (term.indexed ? UE : U) : E },
-        { kinds: ["null"], val: { v: "const", value: null } },
-        { kinds: ["true"], val: { v: "const", value: true } },
-        { kinds: ["false"], val: { v: "const", value: false } },
-        { kinds: ["number"], val: { v: "num", path: p } },
-        { kinds: ["string"], val: { v: "str", path: p } },
-        { kinds: ["array"], val: { v: "list", path: p } },
-        { kinds: ["object"], val: { v: "map", path: p } },
+        ...this.missingEntries(term),
+        { guard: kindIs(p, ["null"]), val: { v: "const", value: null } },
+        { guard: kindIs(p, ["true"]), val: { v: "const", value: true } },
+        { guard: kindIs(p, ["false"]), val: FALSE_VAL },
+        { guard: kindIs(p, ["number"]), val: { v: "num", path: p } },
+        { guard: kindIs(p, ["string"]), val: { v: "str", path: p } },
+        { guard: kindIs(p, ["array"]), val: { v: "list", path: p } },
+        { guard: kindIs(p, ["object"]), val: { v: "map", path: p } },
       ];
     }
     const p = term.of.path;
     return [
-      // Inngest's size of a missing attribute is 0; size(null) is an error in both dialects.
-      { kinds: ["missing"], val: this.inngest ? { v: "const", value: 0n } : E },
-      { kinds: ["null", "true", "false", "number"], val: E },
-      { kinds: ["string"], val: { v: "num", path: p, len: "string" } },
-      { kinds: ["array"], val: { v: "num", path: p, len: "array" } },
-      { kinds: ["object"], val: { v: "num", path: p, len: "object" } },
+      // size() of an unknown or an error is 0 in inngest; of null, a boolean or a number, an error.
+      ...this.missingEntries(term.of).map(({ guard, val }) => ({
+        guard,
+        val: this.inngest && (val === U || val === E) ? ({ v: "const", value: 0n } as const) : E,
+      })),
+      { guard: kindIs(p, ["null", "true", "false", "number"]), val: E },
+      { guard: kindIs(p, ["string"]), val: { v: "num", path: p, len: "string" } },
+      { guard: kindIs(p, ["array"]), val: { v: "num", path: p, len: "array" } },
+      { guard: kindIs(p, ["object"]), val: { v: "num", path: p, len: "object" } },
     ];
-  }
-
-  private pathOf(term: Term): JsonPath {
-    return term.k === "path" ? term.path : term.of.path;
   }
 
   /** Builds the cases of a leaf whose results are booleans or errors. */
   private leaf(term: Term, outcome: (val: Val) => Outcome): Sem {
-    const path = this.pathOf(term);
-    const kinds: Record<"true" | "false" | "error", JsonKind[]> = { true: [], false: [], error: [] };
     const t: Pred[] = [];
     const f: Pred[] = [];
     const n: Pred[] = [];
-    for (const entry of this.entries(term)) {
-      const out = outcome(entry.val);
+    for (const { guard, val } of this.entries(term)) {
+      const out = outcome(val);
       switch (out.o) {
         case "true":
+          t.push(guard);
+          break;
         case "false":
+          f.push(guard);
+          break;
         case "error":
-          kinds[out.o].push(...entry.kinds);
+          n.push(guard);
           break;
         case "any": {
-          const some = and(kindIs(path, entry.kinds), UNKNOWN);
+          const some = and(guard, UNKNOWN);
           t.push(some);
           f.push(some);
           n.push(some);
           break;
         }
         case "test":
+          // The atoms check the JSON kind themselves (see Entry).
           t.push(out.pos);
           f.push(out.neg);
           break;
       }
     }
-    return {
-      t: or(kindIs(path, kinds.true), ...t),
-      f: or(kindIs(path, kinds.false), ...f),
-      n: or(kindIs(path, kinds.error), ...n),
-      oz: FALSE,
-      oy: FALSE,
-    };
+    return { t: or(...t), f: or(...f), n: or(...n), oz: FALSE, oy: FALSE };
   }
 
   // -- leaves ----------------------------------------------------------------------------------
 
   /** A term in boolean position (`event.data.flag && …`): its value's truthiness. */
   private truthSem(term: Term): Sem {
-    const path = this.pathOf(term);
     const t: Pred[] = [];
     const f: Pred[] = [];
     const n: Pred[] = [];
     const oz: Pred[] = [];
     const oy: Pred[] = [];
-    for (const { kinds, val } of this.entries(term)) {
-      const guard = kindIs(path, kinds);
+    for (const { guard, val } of this.entries(term)) {
       switch (val.v) {
         case "U":
         case "E":
-        case "UE":
           n.push(guard);
           break;
         case "const":
@@ -526,7 +558,6 @@ class Translator {
     const op: CmpOp = negate ? "!=" : "==";
     switch (val.v) {
       case "U":
-      case "UE":
       case "E":
         // cel: the error propagates. inngest: an unknown or error operand equals only null.
         return this.inngest ? bool((lit === null) !== negate) : O_ERROR;
@@ -547,7 +578,6 @@ class Translator {
     const opTerm = termOnLeft ? op : FLIP[op];
     switch (val.v) {
       case "U":
-      case "UE":
       case "E": {
         if (!this.inngest) return O_ERROR;
         // Inngest: an unknown (or error) left operand is less than anything; on the right, more.
@@ -584,7 +614,6 @@ class Translator {
   private inListOutcome(val: Val, items: readonly Lit[]): Outcome {
     switch (val.v) {
       case "U":
-      case "UE":
         return O_FALSE;
       case "E":
         return this.inngest ? O_FALSE : O_ERROR;
@@ -630,7 +659,6 @@ class Translator {
   private containerOutcome(val: Val, lit: Lit): Outcome {
     switch (val.v) {
       case "U":
-      case "UE":
         return O_FALSE;
       case "E":
         return this.inngest ? O_FALSE : O_ERROR;
@@ -723,7 +751,6 @@ class Translator {
     return this.leaf(term, (val) => {
       switch (val.v) {
         case "U":
-        case "UE":
           return O_FALSE;
         case "E":
           return this.inngest ? O_FALSE : O_ERROR;
@@ -748,9 +775,6 @@ class Translator {
       switch (val.v) {
         case "U":
           return O_FALSE;
-        case "UE":
-          // Unknown operand: false; error operand: the error. Which one depends on the row.
-          return O_ANY;
         case "E":
           return O_ERROR;
         case "const":
