@@ -242,15 +242,19 @@ export function parseType(text: string): Type {
 // Unification. The algorithm follows CEL's reference checker: a substitution map from type
 // parameters to types, `isAssignable(t1, t2)` that extends it, and `mostGeneral` to join.
 
-/** A substitution of type parameters, copied on write so a failed attempt leaves no trace. */
+/**
+ * A substitution of type parameters. Bindings are recorded on a trail so that a failed
+ * assignment attempt can be undone cheaply (no copy of the map per attempt).
+ */
 export class Substitution {
   private readonly map: Map<string, Type>;
+  private readonly trail: { readonly name: string; readonly previous: Type | undefined }[] = [];
 
   constructor(entries?: Map<string, Type>) {
     this.map = entries ?? new Map();
   }
 
-  /** A copy to try an assignment on. */
+  /** An independent copy. */
   copy(): Substitution {
     return new Substitution(new Map(this.map));
   }
@@ -262,7 +266,23 @@ export class Substitution {
 
   /** Binds a parameter. */
   bind(param: Type, to: Type): void {
-    if (param.kind === "param") this.map.set(param.name, to);
+    if (param.kind !== "param") return;
+    this.trail.push({ name: param.name, previous: this.map.get(param.name) });
+    this.map.set(param.name, to);
+  }
+
+  /** A point to {@link rollback} to. */
+  mark(): number {
+    return this.trail.length;
+  }
+
+  /** Undoes every binding made since `mark`. */
+  rollback(mark: number): void {
+    while (this.trail.length > mark) {
+      const { name, previous } = this.trail.pop()!;
+      if (previous === undefined) this.map.delete(name);
+      else this.map.set(name, previous);
+    }
   }
 }
 
@@ -386,22 +406,27 @@ function assignable(s: Substitution, t1: Type, t2: Type): boolean {
 }
 
 /**
- * Tries to assign `t1` to `t2` under substitution `s`. Returns the extended substitution, or
- * `undefined` (and `s` unchanged) when the types do not unify.
+ * Tries to assign `t1` to `t2` under substitution `s`. Returns `s`, extended, or `undefined` (and
+ * `s` unchanged) when the types do not unify.
  */
 export function isAssignable(s: Substitution, t1: Type, t2: Type): Substitution | undefined {
-  const c = s.copy();
-  return assignable(c, t1, t2) ? c : undefined;
+  const mark = s.mark();
+  if (assignable(s, t1, t2)) return s;
+  s.rollback(mark);
+  return undefined;
 }
 
 /** {@link isAssignable} for argument lists of equal length. */
 export function isAssignableList(s: Substitution, l1: readonly Type[], l2: readonly Type[]): Substitution | undefined {
   if (l1.length !== l2.length) return undefined;
-  const c = s.copy();
+  const mark = s.mark();
   for (let i = 0; i < l1.length; i++) {
-    if (!assignable(c, l1[i]!, l2[i]!)) return undefined;
+    if (!assignable(s, l1[i]!, l2[i]!)) {
+      s.rollback(mark);
+      return undefined;
+    }
   }
-  return c;
+  return s;
 }
 
 /** Replaces bound parameters by their bindings; with `paramToDyn`, unbound ones become `dyn`. */

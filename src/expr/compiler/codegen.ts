@@ -142,7 +142,9 @@ class Generator {
       root = "act";
     }
     if (keys.some(isPrototypeName)) throw new Unsupported();
-    const prefixKey = (n: number): string => `${root}\u0000${keys.slice(0, n).join("\u0000")}`;
+    const prefixKeys = [root];
+    for (const key of keys) prefixKeys.push(`${prefixKeys[prefixKeys.length - 1]}\u0000${key}`);
+    const prefixKey = (n: number): string => prefixKeys[n]!;
     let done = keys.length;
     let v: string | undefined;
     for (; done >= 0; done--) {
