@@ -44,8 +44,21 @@ describe("SqliteRunStore specifics", () => {
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.prepare("SELECT version FROM schema_version").get()).toEqual({ version: SQLITE_SCHEMA_VERSION });
-    const index = db.prepare("SELECT name FROM pragma_index_info('runs_window') ORDER BY seqno").all().map((r) => (r as { name: string }).name);
-    expect(index).toEqual(["environment_id", "app_id", "function_id", "started_at", "id"]);
+    // The runs table is clustered on the window key (WITHOUT ROWID primary key).
+    const key = db
+      .prepare("SELECT name FROM pragma_table_info('runs') WHERE pk > 0 ORDER BY pk")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(key).toEqual(["environment_id", "app_id", "function_id", "started_at", "id"]);
+    expect(db.prepare("SELECT \"unique\" AS u FROM pragma_index_list('runs') WHERE name = 'runs_id'").get()).toEqual({ u: 1 });
+    const cancelPlan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN UPDATE runs SET status = 'cancelled' WHERE id IN (?, ?) AND status IN ('running') AND +environment_id = ? AND +app_id = ? AND +function_id = ?",
+      )
+      .all("a", "b", "e", "a", "f")
+      .map((r) => (r as { detail: string }).detail)
+      .join("\n");
+    expect(cancelPlan).toMatch(/USING INDEX runs_id \(id=\?\)/);
     const plan = db
       .prepare(
         "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ? ORDER BY started_at, id LIMIT ?",
@@ -53,7 +66,7 @@ describe("SqliteRunStore specifics", () => {
       .all("e", "a", "f", 1, "x", 2, 3)
       .map((r) => (r as { detail: string }).detail)
       .join("\n");
-    expect(plan).toMatch(/SEARCH runs USING (COVERING )?INDEX runs_window \(environment_id=\? AND app_id=\? AND function_id=\? AND \(started_at,id\)>\(\?,\?\) AND started_at<\?\)/);
+    expect(plan).toMatch(/SEARCH runs USING PRIMARY KEY \(environment_id=\? AND app_id=\? AND function_id=\? AND \(started_at,id\)>\(\?,\?\) AND started_at<\?\)/);
     expect(plan).not.toMatch(/TEMP B-TREE/);
     db.close();
   });
