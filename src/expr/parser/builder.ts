@@ -157,10 +157,6 @@ export class AstBuilder {
     this.#depths[id] = depth;
   }
 
-  depthOf(e: Expr): number {
-    return this.#depths[e.id]!;
-  }
-
   /**
    * While true, an issue beyond `maxIssues` stops the parse ({@link ParseAborted}); while false
    * (lexical errors, whose number the input length bounds) it is only counted.

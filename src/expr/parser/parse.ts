@@ -18,9 +18,10 @@ export interface ParseOptions {
   /**
    * Deepest accepted nesting. Two measures are limited: brackets (`(`, `[`, `{`) nested inside
    * each other, checked before parsing (cel-go's "expression recursion limit exceeded"), and
-   * the depth of the resulting tree counting every operator, call, selection, index, literal
-   * aggregate and macro expansion (cel-go's "max recursion depth exceeded"), so a chain such as
-   * `1 + 2 + … + 300` is rejected while `a || b || …` (balanced) is not. Default 250.
+   * the depth of the resulting tree, where every call (operators included), selection, list,
+   * map, message construction and macro expansion adds a level and identifiers and literals add
+   * none (cel-go's "max recursion depth exceeded"). So `1 + 2 + … + 300` is rejected while the
+   * balanced `a || b || …` is not. Default 250 (as cel-go).
    */
   readonly maxDepth?: number;
   /** Most issues reported; further ones are counted as truncated. Default 100. */
@@ -95,6 +96,14 @@ const SURROGATE = /[\ud800-\udfff]/;
 /**
  * Parses a CEL expression into a macro-expanded AST with node ids, a span per id and the original
  * macro calls.
+ *
+ * Ids start at 1 and follow the source: each node gets its id when the token that introduces it
+ * is read (an identifier or literal, an operator, the `.` of a selection, the `(` of a call, the
+ * `[` of an index or list, the `{` of a map or message, the `:` of an entry). A `!` or `-`
+ * prefix is numbered after its operand (an even run of them makes no node); nodes made by a
+ * macro come after its arguments, and the expansion takes the id of the call it replaces, which
+ * is also the key (and the id) of the call recorded in `macroCalls`. As in cel-go, a node's span
+ * is that introducing token, so errors point at the operator or call they concern.
  *
  * @throws {@link CompileError} listing every issue found (syntax errors, invalid literals,
  * reserved identifiers, malformed macro calls, exceeded limits). No other exception escapes for
