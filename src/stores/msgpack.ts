@@ -486,7 +486,7 @@ export interface ImportRunsOptions extends ReadRunFileOptions {
  */
 export async function importRuns(store: RunStore, path: string, options: ImportRunsOptions = {}): Promise<{ readonly imported: number }> {
   const batchSize = options.batchSize ?? 1000;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new StoreError("invalid_query", "batchSize must be a positive integer");
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new StoreError("invalid_option", "batchSize must be a positive integer");
   let imported = 0;
   let batch: RunRecord[] = [];
   try {
@@ -585,6 +585,15 @@ class ChunkedFileWriter {
   }
 }
 
+/** Opens a file for writing; failures become `storage` {@link StoreError}s naming `shownPath`. */
+async function openForWriting(path: string, flags: string, shownPath: string): Promise<FileHandle> {
+  try {
+    return await open(path, flags);
+  } catch (error) {
+    throw new StoreError("storage", `cannot write ${shownPath}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 async function writeFully(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
@@ -637,10 +646,10 @@ export interface ExportRunsOptions {
  */
 export async function exportRuns(store: RunStore, options: ExportRunsOptions, path: string): Promise<{ readonly exported: number }> {
   const pageSize = options.pageSize ?? 1000;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new StoreError("invalid_query", "pageSize must be a positive integer");
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new StoreError("invalid_option", "pageSize must be a positive integer");
   const format = options.format ?? runFileFormatOf(path);
   const temporary = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const handle = await open(temporary, "wx");
+  const handle = await openForWriting(temporary, "wx", path);
   let exported = 0;
   try {
     const writer = new ChunkedFileWriter(handle);
@@ -745,7 +754,7 @@ export class CancellationBatchWriter {
       }
       checkHeader(path, header, CANCELLATION_BATCH_FORMAT, CANCELLATION_BATCH_VERSION);
     }
-    const handle = await open(path, "a");
+    const handle = await openForWriting(path, "a", path);
     const writer = new CancellationBatchWriter(handle, options.sync ?? false);
     if (size === 0) {
       await writeFully(handle, writer.#encoder.encode({ format: CANCELLATION_BATCH_FORMAT, version: CANCELLATION_BATCH_VERSION }));

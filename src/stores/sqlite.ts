@@ -189,16 +189,16 @@ export class SqliteRunStore implements RunStore {
    * Opens (creating when missing) the database and brings its schema up to date.
    *
    * @throws {@link StoreError} `storage` when the file is not a database, is locked past the busy
-   * timeout, or was written by a newer schema version; `invalid_query` for bad options.
+   * timeout, or was written by a newer schema version; `invalid_option` for bad options.
    */
   constructor(options: SqliteRunStoreOptions) {
     if (typeof options !== "object" || options === null || typeof options.path !== "string" || options.path === "") {
-      throw new StoreError("invalid_query", "SqliteRunStore needs { path: string } (a file path or \":memory:\")");
+      throw new StoreError("invalid_option", "SqliteRunStore needs { path: string } (a file path or \":memory:\")");
     }
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const cacheSizeKiB = options.cacheSizeKiB ?? 65536;
-    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new StoreError("invalid_query", "busyTimeoutMs must be a non-negative integer");
-    if (!Number.isSafeInteger(cacheSizeKiB) || cacheSizeKiB < 1) throw new StoreError("invalid_query", "cacheSizeKiB must be a positive integer");
+    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new StoreError("invalid_option", "busyTimeoutMs must be a non-negative integer");
+    if (!Number.isSafeInteger(cacheSizeKiB) || cacheSizeKiB < 1) throw new StoreError("invalid_option", "cacheSizeKiB must be a positive integer");
     this.#now = options.now ?? Date.now;
     let db: SqliteDatabase | undefined;
     try {

@@ -286,9 +286,11 @@ export type StoreErrorCode =
   | "invalid_cancellation"
   /** A cancellation with the same id already exists. */
   | "duplicate_cancellation"
+  /** A constructor or function option is invalid (a path, a size, a timeout). */
+  | "invalid_option"
   /** The store was closed. */
   | "closed"
-  /** The underlying database failed (busy, I/O error, not a database, newer schema). */
+  /** The underlying database or file failed (busy, I/O error, not a database, newer schema). */
   | "storage"
   /** An import file is corrupt, truncated or of an unknown format. */
   | "invalid_file";

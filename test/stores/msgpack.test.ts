@@ -243,6 +243,18 @@ describe("MessagePack run files", () => {
     expect((await catchError(importRuns(new MemoryRunStore(), missing))).message).toMatch(/cannot read the file/);
   });
 
+  it("rejects bad options and unwritable paths with typed errors", async () => {
+    const store = new MemoryRunStore();
+    await expect(importRuns(store, file("msgpack"), { batchSize: 0 })).rejects.toMatchObject({ code: "invalid_option" });
+    await expect(exportRuns(store, { appId: "app", functionId: "fn", pageSize: -1 }, file("msgpack"))).rejects.toMatchObject({ code: "invalid_option" });
+    const nowhere = join(dir, "missing-dir", "runs.msgpack");
+    await expect(exportRuns(store, { appId: "app", functionId: "fn" }, nowhere)).rejects.toMatchObject({
+      code: "storage",
+      message: expect.stringMatching(/cannot write .*missing-dir\/runs\.msgpack/) as unknown,
+    });
+    await expect(CancellationBatchWriter.open(nowhere)).rejects.toMatchObject({ code: "storage" });
+  });
+
   it("accepts extra header keys for forward compatibility", async () => {
     const path = file("msgpack");
     writeRunFile(path, [short(makeRun({ id: "H1" }))], { format: "cancelkit.runs", version: 1, producer: "other-tool" });

@@ -95,7 +95,8 @@ describe("SqliteRunStore specifics", () => {
     const garbage = freshPath();
     writeFileSync(garbage, Buffer.alloc(8192, 0x5a));
     await expectStoreError(() => new SqliteRunStore({ path: garbage }), "storage", /not a database|SQLITE_NOTADB/);
-    await expectStoreError(() => new SqliteRunStore({ path: "" }), "invalid_query");
+    await expectStoreError(() => new SqliteRunStore({ path: "" }), "invalid_option");
+    await expectStoreError(() => new SqliteRunStore({ path: ":memory:", busyTimeoutMs: -1 }), "invalid_option", /busyTimeoutMs/);
     await expectStoreError(() => new SqliteRunStore({ path: join(dir, "no", "such", "dir.db") }), "storage");
   });
 
