@@ -6,9 +6,9 @@
  */
 import type { Program } from "../expr/program.js";
 import type { PushdownHint } from "../stores/types.js";
+import { pushdownFor, type PushdownCoverage } from "./pushdown.js";
 
-/** How much of the `if` the store's prefilter decides: all of it, a superset, or nothing. */
-export type PushdownCoverage = "full" | "partial" | "none";
+export type { PushdownCoverage };
 
 /** A prefilter for the store and its coverage. */
 export interface PushdownPlan {
@@ -17,9 +17,17 @@ export interface PushdownPlan {
   readonly coverage: PushdownCoverage;
 }
 
-/** The store prefilter for a program; without an `if` there is nothing to push down. */
+/**
+ * The store prefilter for a program; without an `if` there is nothing to push down.
+ *
+ * The planner counts the rows a prefilter drops as `not_matched`, so a prefilter may drop only
+ * rows on which the expression is `false`. `pushdownFor` gives a superset of the rows where it is
+ * `true`: the rows it drops may also be rows where the expression yields a non-boolean (a
+ * `dyn`-typed expression such as `event.data.flag`) or an error (`x.startsWith('a')` with `x` a
+ * number). Expressions not typed `bool` are therefore not pushed down, which rules out the
+ * non-booleans; the error case remains until the translator offers a "not false" predicate.
+ */
 export function planPushdown(program: Program | undefined): PushdownPlan {
-  // Wired to `pushdownFor` of ./pushdown.js once that translator exists.
-  void program;
-  return { coverage: "none" };
+  if (program === undefined || program.type !== "bool") return { coverage: "none" };
+  return pushdownFor(program);
 }

@@ -106,8 +106,10 @@ for (const { name, make } of STORE_FACTORIES) {
       for (const batchSize of [1, 2, 3, 7]) {
         const store = await seeded(make, runs);
         const seen = new Set<string>();
+        let dropped = 0;
         const hooked = new HookedStore(store, {
           afterScan: (_q, page) => {
+            dropped += page.prefiltered ?? 0;
             for (const run of page.runs) {
               expect(seen.has(run.id)).toBe(false);
               seen.add(run.id);
@@ -116,7 +118,8 @@ for (const { name, make } of STORE_FACTORIES) {
         });
         const report = await cancelRuns(hooked, body({ after: BASE_TIME, before: BASE_TIME + 1 }, "event.data.k == 'a'"), { batchSize, now: NOW });
         const expected = oracle(runs, { after: BASE_TIME, before: BASE_TIME + 1, expression: "event.data.k == 'a'" });
-        expect(seen.size).toBe(2990);
+        // Runs a SQL prefilter dropped are read but not handed out.
+        expect(seen.size + dropped).toBe(2990);
         expect(report.outcomes).toEqual(oracleCounts(expected));
         expect(await cancelledBy(store, runs, report.cancellation.id)).toEqual(sortedIds(expected.filter((e) => e.expected === "cancel")));
         await store.close();
@@ -496,6 +499,53 @@ for (const { name, make } of STORE_FACTORIES) {
     });
   });
 }
+
+describe("planner with SQLite pushdown", () => {
+  const runs = runsFromSpecs(
+    Array.from({ length: 60 }, (_, i) => ({
+      t: i % 4,
+      k: ["a", "b", "c"][i % 3]!,
+      s: "1",
+      r: "^a",
+      v: [true, 1, "x", false][i % 4],
+      status: "running" as const,
+      fn: "fn",
+      env: "default",
+      salt: "Q",
+    })),
+  );
+
+  it("pushes a boolean filter down and keeps the ledger exact; a dyn-typed one is not pushed", async () => {
+    const store = await seeded(STORE_FACTORIES[1]!.make, runs);
+    const hooked = new HookedStore(store);
+    const report = await cancelRuns(hooked, body({ before: BASE_TIME + 10 }, "event.data.k == 'a'"), { batchSize: 7, now: NOW });
+    expect(report.pushdown).toBe("full");
+    expect(hooked.commits.length).toBeGreaterThan(0);
+    expect(report.outcomes).toEqual(oracleCounts(oracle(runs, { before: BASE_TIME + 10, expression: "event.data.k == 'a'" })));
+    const dyn = await cancelRuns(store, body({ before: BASE_TIME + 10 }, "event.data.v"), { batchSize: 7, now: NOW });
+    expect(dyn.pushdown).toBe("none");
+    expect(dyn.outcomes.non_boolean).toBe(30);
+    await store.close();
+  });
+
+  // Known gap: the translator's prefilter drops rows on which the expression errors (here
+  // `startsWith` on a number), which the planner then counts as not_matched. Passes once the
+  // translator offers a prefilter that keeps every row not known to be false.
+  it.fails("counts an evaluation error on a row the prefilter dropped as expression_error", async () => {
+    const mixed: RunRecord[] = Array.from({ length: 10 }, (_, i) => ({
+      id: `W${i}`,
+      appId: "app",
+      functionId: "fn",
+      startedAt: BASE_TIME,
+      status: "running" as const,
+      event: { name: "e", data: { k: i % 2 === 0 ? "abc" : 5 } },
+    }));
+    const store = await seeded(STORE_FACTORIES[1]!.make, mixed);
+    const report = await cancelRuns(store, body({ before: BASE_TIME }, "event.data.k.startsWith('a')"), { now: NOW });
+    await store.close();
+    expect(report.outcomes).toEqual({ scanned: 10, cancelled: 5, skipped_terminal: 0, not_matched: 0, expression_error: 5, non_boolean: 0 });
+  });
+});
 
 describe("planner controls", () => {
   const makeRuns = (n: number): RunRecord[] =>

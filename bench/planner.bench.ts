@@ -1,0 +1,353 @@
+/**
+ * Planner throughput: a cancellation over 1,000,000 generated runs (plus 150,000 runs of three
+ * other functions), realistic ~400-byte events, 10% matching, on the memory and SQLite stores, with
+ * an equality filter and a `matches` filter; side by side with the single SQL `UPDATE … WHERE …`
+ * that does the same for the equality filter on the same SQLite file (the floor). Also peak RSS of
+ * the SQLite job at two run counts, to show the planner's memory does not grow with the window.
+ *
+ * Run: `npx tsx bench/planner.bench.ts`. Environment:
+ * - `BENCH_RUNS` runs of the target function (default 1,000,000);
+ * - `BENCH_SCALE_RUNS` a second, larger SQLite file for the RSS comparison (default 0: skipped;
+ *   e.g. 5000000);
+ * - `BENCH_STORES` which stores to run (default `memory,sqlite`);
+ * - `BENCH_DIR` where the SQLite files go (default a temporary directory, removed afterwards;
+ *   files already there with the right run count are reused);
+ * - `BENCH_CPU_PROFILE` a file to write a CPU profile of the memory-store jobs to (default none).
+ *
+ * SQLite jobs run in child processes, so each one's RSS is its own.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { cancelRuns, type CancellationReport } from "../src/cancel/index.js";
+import { MemoryRunStore } from "../src/stores/memory.js";
+import { SqliteRunStore } from "../src/stores/sqlite.js";
+import type { RunRecord, RunStatus, RunStore } from "../src/stores/types.js";
+
+const SELF = fileURLToPath(import.meta.url);
+const BASE_TIME = 1_705_000_000_000;
+/** Three runs share each millisecond. */
+const RUNS_PER_MS = 3;
+const TARGET_USER = "user_o9235hf84hf";
+const OTHER_FUNCTIONS = ["send-digest", "sync-crm", "bill-usage"];
+const OTHER_RUNS_EACH = 50_000;
+const CHUNK = 50_000;
+const BATCH_SIZE = 1000;
+
+const FILTERS = {
+  equality: `event.data.userId == '${TARGET_USER}'`,
+  matches: "event.data.email.matches('^vip[0-9]+@acme[.]com$')",
+} as const;
+type FilterName = keyof typeof FILTERS;
+
+// ---------------------------------------------------------------------------------------------
+// Data
+// ---------------------------------------------------------------------------------------------
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const PLANS = ["free", "pro", "team", "enterprise"];
+const REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1"];
+const TAGS = ["new", "beta", "mobile", "web", "promo", "legacy"];
+const NON_TERMINAL: RunStatus[] = ["running", "running", "queued", "sleeping", "waiting"];
+const TERMINAL: RunStatus[] = ["completed", "completed", "failed", "cancelled"];
+
+function ulidAt(ms: number, random: () => number): string {
+  let time = "";
+  let t = ms;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32]! + time;
+    t = Math.floor(t / 32);
+  }
+  let rest = "";
+  for (let i = 0; i < 16; i++) rest += CROCKFORD[Math.floor(random() * 32)]!;
+  return time + rest;
+}
+
+/** One run; about 10% match each filter (independently), 75% are not finished. */
+function makeRun(functionId: string, index: number, startedAt: number, random: () => number): RunRecord {
+  const vip = random() < 0.1;
+  return {
+    id: ulidAt(startedAt, random),
+    appId: "acme-app",
+    functionId,
+    startedAt,
+    status: random() < 0.75 ? NON_TERMINAL[Math.floor(random() * NON_TERMINAL.length)]! : TERMINAL[Math.floor(random() * TERMINAL.length)]!,
+    event: {
+      name: "app/reminder.scheduled",
+      id: `01HM${index.toString(36).toUpperCase().padStart(22, "0")}`,
+      ts: startedAt - 25,
+      user: { id: `u_${Math.floor(random() * 1e6)}`, locale: random() < 0.5 ? "en-GB" : "de-CH" },
+      data: {
+        userId: random() < 0.1 ? TARGET_USER : `user_${Math.floor(random() * 1e12).toString(36)}`,
+        email: vip ? `vip${index}@acme.com` : `person${index}@example.org`,
+        plan: PLANS[Math.floor(random() * PLANS.length)]!,
+        region: REGIONS[Math.floor(random() * REGIONS.length)]!,
+        amount: Math.round(random() * 200_000) / 100,
+        tags: Array.from({ length: 1 + Math.floor(random() * 3) }, () => TAGS[Math.floor(random() * TAGS.length)]!),
+        items: Array.from({ length: 1 + Math.floor(random() * 3) }, (_, j) => ({ sku: `sku-${1000 + Math.floor(random() * 9000)}`, qty: 1 + j })),
+        reminder: { at: new Date(startedAt + 86_400_000).toISOString(), channel: random() < 0.5 ? "email" : "sms" },
+      },
+    },
+  };
+}
+
+/** The runs of the target function, then of the others, in chunks in `(startedAt, id)` order. */
+function* runChunks(targetRuns: number): Generator<RunRecord[]> {
+  const random = rng(20240122);
+  for (let from = 0; from < targetRuns; from += CHUNK) {
+    const chunk: RunRecord[] = [];
+    for (let i = from; i < Math.min(targetRuns, from + CHUNK); i++) chunk.push(makeRun("schedule-reminder", i, BASE_TIME + Math.floor(i / RUNS_PER_MS), random));
+    yield chunk;
+  }
+  for (const fn of OTHER_FUNCTIONS) {
+    const chunk: RunRecord[] = [];
+    for (let i = 0; i < OTHER_RUNS_EACH; i++) chunk.push(makeRun(fn, i, BASE_TIME + i * 7, random));
+    yield chunk;
+  }
+}
+
+function windowOf(targetRuns: number): { after: number; before: number } {
+  return { after: BASE_TIME, before: BASE_TIME + Math.ceil(targetRuns / RUNS_PER_MS) };
+}
+
+function requestBody(targetRuns: number, filter: FilterName): Record<string, unknown> {
+  const w = windowOf(targetRuns);
+  return {
+    app_id: "acme-app",
+    function_id: "schedule-reminder",
+    started_after: new Date(w.after).toISOString(),
+    started_before: new Date(w.before).toISOString(),
+    if: FILTERS[filter],
+  };
+}
+
+const NOW = BASE_TIME + 365 * 86_400_000;
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+// ---------------------------------------------------------------------------------------------
+
+interface JobResult {
+  readonly label: string;
+  readonly elapsedMs: number;
+  readonly scanned: number;
+  readonly cancelled: number;
+  readonly baselineRssMb: number;
+  readonly peakRssMb: number;
+  readonly pushdown?: string;
+}
+
+const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+
+/** Samples RSS every 5 ms (the planner yields to the event loop every 20 ms) until stopped. */
+function rssSampler(): { sample: () => void; stop: () => number } {
+  let peak = process.memoryUsage().rss;
+  const sample = (): void => {
+    const rss = process.memoryUsage().rss;
+    if (rss > peak) peak = rss;
+  };
+  const timer = setInterval(sample, 5);
+  return {
+    sample,
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
+
+async function timedJob(label: string, store: RunStore, targetRuns: number, filter: FilterName, dryRun: boolean): Promise<JobResult> {
+  if (global.gc !== undefined) global.gc();
+  const baseline = process.memoryUsage().rss;
+  const sampler = rssSampler();
+  const t0 = performance.now();
+  const report: CancellationReport = await cancelRuns(store, requestBody(targetRuns, filter), {
+    batchSize: BATCH_SIZE,
+    now: NOW,
+    dryRun,
+    onProgress: sampler.sample,
+  });
+  const elapsedMs = performance.now() - t0;
+  const peak = sampler.stop();
+  return {
+    label,
+    elapsedMs,
+    scanned: report.outcomes.scanned,
+    cancelled: report.outcomes.cancelled,
+    baselineRssMb: mb(baseline),
+    peakRssMb: mb(peak),
+    pushdown: report.pushdown,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes (SQLite jobs)
+// ---------------------------------------------------------------------------------------------
+
+async function childMain(args: readonly string[]): Promise<void> {
+  const [kind, path, runsText, filter] = args;
+  const targetRuns = Number(runsText);
+  let result: JobResult;
+  if (kind === "planner") {
+    const store = new SqliteRunStore({ path: path! });
+    result = await timedJob(`SQLite planner, ${filter}`, store, targetRuns, filter as FilterName, false);
+    await store.close();
+  } else if (kind === "raw") {
+    const baseline = process.memoryUsage().rss;
+    const db = new Database(path!);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("cache_size = -65536");
+    const w = windowOf(targetRuns);
+    const update = db.prepare(
+      `UPDATE runs SET status = 'cancelled', cancellation_id = ?
+       WHERE environment_id = 'default' AND app_id = ? AND function_id = ? AND started_at BETWEEN ? AND ?
+         AND status IN ('queued', 'running', 'sleeping', 'waiting')
+         AND json_extract(event, '$.data.userId') = ?`,
+    );
+    const scanned = (db.prepare("SELECT count(*) FROM runs WHERE environment_id = 'default' AND app_id = ? AND function_id = ? AND started_at BETWEEN ? AND ?").pluck().get(
+      "acme-app",
+      "schedule-reminder",
+      w.after,
+      w.before,
+    ) as number);
+    const t0 = performance.now();
+    const changes = db.transaction(() => update.run("01RAWUPDATE000000000000000", "acme-app", "schedule-reminder", w.after, w.before, TARGET_USER).changes).immediate();
+    const elapsedMs = performance.now() - t0;
+    const peak = process.memoryUsage().rss;
+    db.close();
+    result = { label: "SQLite raw UPDATE (floor)", elapsedMs, scanned, cancelled: changes, baselineRssMb: mb(baseline), peakRssMb: mb(peak) };
+  } else {
+    throw new Error(`unknown child job ${String(kind)}`);
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function inChild(args: readonly string[]): JobResult {
+  const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", SELF, "--child", ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (out.status !== 0) throw new Error(`child ${args.join(" ")} failed: ${out.stderr}`);
+  const line = out.stdout.trim().split("\n").pop()!;
+  return JSON.parse(line) as JobResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+async function buildSqlite(path: string, targetRuns: number): Promise<void> {
+  if (existsSync(path)) {
+    const db = new Database(path, { readonly: true });
+    const count = db.prepare("SELECT count(*) FROM runs WHERE function_id = 'schedule-reminder'").pluck().get() as number;
+    db.close();
+    if (count === targetRuns) return;
+    rmSync(path, { force: true });
+  }
+  const t0 = performance.now();
+  const store = new SqliteRunStore({ path });
+  for (const chunk of runChunks(targetRuns)) await store.insertRuns(chunk);
+  await store.close();
+  console.error(`built ${path}: ${targetRuns + OTHER_FUNCTIONS.length * OTHER_RUNS_EACH} runs, ${mb(statSync(path).size)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+function resetSqlite(path: string): void {
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.prepare("UPDATE runs SET status = 'running', cancellation_id = NULL WHERE cancellation_id IS NOT NULL").run();
+  db.prepare("DELETE FROM cancellations").run();
+  // Warm the OS page cache, so that every timed job reads the same warm file.
+  db.prepare("SELECT sum(length(event)) FROM runs").get();
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.close();
+}
+
+function row(r: JobResult, floorMs?: number): string {
+  const perSecond = (n: number) => (r.elapsedMs > 0 ? Math.round((n * 1000) / r.elapsedMs).toLocaleString("en-US") : "–");
+  const ratio = floorMs === undefined ? "" : `${(r.elapsedMs / floorMs).toFixed(2)}×`;
+  return `| ${r.label} | ${r.scanned.toLocaleString("en-US")} | ${r.cancelled.toLocaleString("en-US")} | ${(r.elapsedMs / 1000).toFixed(2)} s | ${perSecond(r.scanned)} | ${perSecond(r.cancelled)} | ${r.baselineRssMb} → ${r.peakRssMb} MB | ${r.pushdown ?? ""} | ${ratio} |`;
+}
+
+async function main(): Promise<void> {
+  const targetRuns = Number(process.env["BENCH_RUNS"] ?? 1_000_000);
+  const scaleRuns = Number(process.env["BENCH_SCALE_RUNS"] ?? 0);
+  const stores = (process.env["BENCH_STORES"] ?? "memory,sqlite").split(",");
+  const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "cancelkit-bench-"));
+  const ownDir = process.env["BENCH_DIR"] === undefined;
+  mkdirSync(dir, { recursive: true });
+  const results: JobResult[] = [];
+  let floor: JobResult | undefined;
+  console.error(`node ${process.version}, ${targetRuns.toLocaleString("en-US")} runs in the window`);
+
+  if (stores.includes("memory")) {
+    const store = new MemoryRunStore();
+    const t0 = performance.now();
+    for (const chunk of runChunks(targetRuns)) await store.insertRuns(chunk);
+    if (global.gc !== undefined) global.gc();
+    console.error(`memory store loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s, RSS ${mb(process.memoryUsage().rss)} MB`);
+    // Warm-up on a small window, so that the timed jobs run optimised code.
+    await cancelRuns(store, { ...requestBody(30_000, "equality") }, { now: NOW, dryRun: true });
+    await cancelRuns(store, { ...requestBody(30_000, "matches") }, { now: NOW, dryRun: true });
+    const profilePath = process.env["BENCH_CPU_PROFILE"];
+    const session = profilePath === undefined ? undefined : new Session();
+    if (session !== undefined) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
+    results.push(await timedJob("memory, equality, dry run (scan + decide)", store, targetRuns, "equality", true));
+    results.push(await timedJob("memory, matches, dry run (scan + decide)", store, targetRuns, "matches", true));
+    results.push(await timedJob("memory planner, equality", store, targetRuns, "equality", false));
+    results.push(await timedJob("memory planner, matches", store, targetRuns, "matches", false));
+    if (session !== undefined && profilePath !== undefined) {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(profilePath, JSON.stringify(profile));
+      session.disconnect();
+    }
+    await store.close();
+  }
+
+  if (stores.includes("sqlite")) {
+    const path = join(dir, `runs-${targetRuns}.db`);
+    await buildSqlite(path, targetRuns);
+    resetSqlite(path);
+    floor = inChild(["raw", path, String(targetRuns)]);
+    resetSqlite(path);
+    results.push(inChild(["planner", path, String(targetRuns), "equality"]));
+    resetSqlite(path);
+    results.push(inChild(["planner", path, String(targetRuns), "matches"]));
+    resetSqlite(path);
+    if (scaleRuns > 0) {
+      const big = join(dir, `runs-${scaleRuns}.db`);
+      await buildSqlite(big, scaleRuns);
+      resetSqlite(big);
+      const scaled = inChild(["planner", big, String(scaleRuns), "equality"]);
+      results.push({ ...scaled, label: `SQLite planner, equality, ${scaleRuns.toLocaleString("en-US")} runs` });
+      resetSqlite(big);
+    }
+  }
+
+  console.log("\n| Job | Scanned | Cancelled | Time | Scanned/s | Cancelled/s | RSS before → peak | Pushdown | vs raw UPDATE |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---|---:|");
+  if (floor !== undefined) console.log(row(floor));
+  for (const r of results) console.log(row(r, r.label.startsWith("SQLite") ? floor?.elapsedMs : undefined));
+  if (ownDir) rmSync(dir, { recursive: true, force: true });
+}
+
+const childAt = process.argv.indexOf("--child");
+if (childAt >= 0) await childMain(process.argv.slice(childAt + 1));
+else await main();
