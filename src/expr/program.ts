@@ -190,7 +190,9 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   const dialect = DIALECTS[dialectName];
   if (dialect === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
   const limits = options.limits ?? {};
-  const parseOptions: ParseOptions = limits;
+  // Inngest lifts quoted literals out of the text (no escape decoding) unless it mentions `vars.`.
+  const parseOptions: ParseOptions =
+    dialectName === "inngest" && !source.includes("vars.") ? { ...limits, liftedStrings: true } : limits;
   const parsed = parse(source, parseOptions);
 
   let variables = dialect.defaultVariables;

@@ -274,3 +274,20 @@ describe("inngest dialect: declarations", () => {
     expectEval("1 == 'a'", false, {}, inngest);
   });
 });
+
+describe("inngest dialect: lifted string literals", () => {
+  it("takes quoted strings verbatim, as Inngest's literal lifting does", () => {
+    // The CEL source text is event.data.title.matches('\w'): an invalid escape in CEL.
+    expectEval("event.data.title.matches('\\w')", true, E({ title: "nope" }), inngest);
+    expectCompileError("'nope'.matches('\\w')", "Syntax error");
+    // '^[a-z\\d]{0,10}$' keeps both backslashes: the class is a-z, backslash and d.
+    expectEval("'^[a-z\\\\d]{0,10}$'.size()", 16n, {}, inngest);
+    expectEval("event.data.s == 'a\\\"b'", true, E({ s: 'a\\"b' }), inngest);
+    expectEval("event.data.s == 'a\\nb'", true, E({ s: "a\\nb" }), inngest);
+  });
+  it("decodes escapes in triple-quoted and raw strings, and everywhere when the text mentions vars.", () => {
+    expectEval("'''a\\nb''' == event.data.s", true, E({ s: "a\nb" }), inngest);
+    expectEval("r'a\\nb'.size()", 4n, {}, inngest);
+    expectEval("vars.x == null && event.data.s == 'a\\nb'", true, { ...E({ s: "a\nb" }), vars: {} }, inngest);
+  });
+});

@@ -102,6 +102,8 @@ export class AstBuilder {
   /** Issues found beyond `maxIssues`, counted but not kept. */
   truncated = 0;
   macroCalls: Map<number, CallExpr> | undefined;
+  /** Single- and double-quoted strings are taken verbatim (Inngest's lifted literals). */
+  liftedStrings = false;
   #limits: BuilderLimits = { maxDepth: 250, maxIssues: 100 };
   // Plain arrays of small integers: cheaper to copy into a SpanTable than typed arrays.
   #starts: number[] = [0];

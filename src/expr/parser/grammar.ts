@@ -763,7 +763,7 @@ export class CelGrammar extends EmbeddedActionsParser {
   }
 
   #string(token: IToken): Expr {
-    const v = decodeString(token.image);
+    const v = decodeString(token.image, this.b.liftedStrings);
     return this.#literal(v instanceof LiteralError ? v : { kind: "string", value: v }, token.startOffset, end(token));
   }
 

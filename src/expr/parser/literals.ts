@@ -71,9 +71,15 @@ function unquote(image: string, start: number): QuotedBody {
   return { body, raw };
 }
 
-/** Decodes a `STRING` token: quotes, raw prefix, escapes and line-ending normalisation. */
-export function decodeString(image: string): string | LiteralError {
+/**
+ * Decodes a `STRING` token: quotes, raw prefix, escapes and line-ending normalisation. With
+ * `lifted` (Inngest's literal lifting), a single- or double-quoted string is taken verbatim.
+ */
+export function decodeString(image: string, lifted = false): string | LiteralError {
   const { body, raw } = unquote(image, 0);
+  if (lifted && !raw && !(image.length >= 6 && image.charCodeAt(1) === image.charCodeAt(0) && image.charCodeAt(2) === image.charCodeAt(0))) {
+    return body;
+  }
   if (raw || body.indexOf("\\") < 0) return body;
   let out = "";
   let copiedUpTo = 0;

@@ -9,7 +9,7 @@ import { CompileError, makeIssue, type Issue } from "../errors.js";
 import { AstBuilder, ParseAborted } from "./builder.js";
 import { CelGrammar } from "./grammar.js";
 import { escapeDisplay, scanLexicalError } from "./messages.js";
-import { createCelLexer, Dot, Identifier, LBrace, LBracket, LParen, MessageName, RBrace, RBracket, RParen } from "./tokens.js";
+import { createCelLexer, setLiftedStrings, Dot, Identifier, LBrace, LBracket, LParen, MessageName, RBrace, RBracket, RParen } from "./tokens.js";
 
 /** Options of {@link parse}. */
 export interface ParseOptions {
@@ -32,6 +32,13 @@ export interface ParseOptions {
    */
   readonly enableOptionalSyntax?: boolean;
   /**
+   * Inngest's literal lifting: Inngest cuts single- and double-quoted strings out of an
+   * expression before parsing it and uses their text verbatim, so escapes are not decoded
+   * (`'\w'` is the two characters `\` and `w`, `'\\d'` is three). The `inngest` dialect turns
+   * this on, except for sources that mention `vars.`, where Inngest does not lift. Default false.
+   */
+  readonly liftedStrings?: boolean;
+  /**
    * Accept backquoted field names in selections and message fields (``a.`b-c` ``,
    * ``Msg{`in`: 1}``), as the current CEL specification does. When false they are rejected
    * with cel-go's ``unsupported syntax: '`'``. Default true.
@@ -45,6 +52,7 @@ interface ResolvedOptions {
   readonly maxIssues: number;
   readonly enableOptionalSyntax: boolean;
   readonly enableBackquotedNames: boolean;
+  readonly liftedStrings: boolean;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -53,6 +61,7 @@ const DEFAULTS: ResolvedOptions = {
   maxIssues: 100,
   enableOptionalSyntax: false,
   enableBackquotedNames: true,
+  liftedStrings: false,
 };
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -71,6 +80,7 @@ function resolve(options: ParseOptions | undefined): ResolvedOptions {
     maxIssues: positiveInteger("maxIssues", options.maxIssues, DEFAULTS.maxIssues),
     enableOptionalSyntax: options.enableOptionalSyntax ?? DEFAULTS.enableOptionalSyntax,
     enableBackquotedNames: options.enableBackquotedNames ?? DEFAULTS.enableBackquotedNames,
+    liftedStrings: options.liftedStrings ?? DEFAULTS.liftedStrings,
   };
 }
 
@@ -129,8 +139,15 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
   try {
     b.abortOnLimit = false;
     if (SURROGATE.test(source)) reportLoneSurrogates(b, source);
-    const lexed = lexer.tokenize(source);
-    const tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, lexer, source, lexed);
+    b.liftedStrings = opts.liftedStrings;
+    setLiftedStrings(opts.liftedStrings);
+    let tokens: IToken[];
+    try {
+      const lexed = lexer.tokenize(source);
+      tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, lexer, source, lexed);
+    } finally {
+      setLiftedStrings(false);
+    }
     b.abortOnLimit = true;
     const nesting = prepareTokens(tokens);
     if (nesting >= opts.maxDepth) {

@@ -82,8 +82,44 @@ const QUOTED =
   String.raw`|"(?:${ESCAPE}|[^\\"\n\r])*"` +
   String.raw`|'(?:${ESCAPE}|[^\\'\n\r])*')`;
 
+const QUOTED_AT = new RegExp(QUOTED, "y");
+// Inngest's literal lifting: a single- or double-quoted string whose backslashes only protect the
+// next character (nothing is decoded). Triple-quoted and raw strings keep CEL's rules.
+const LIFTED_AT = /"(?:\\[\s\S]|[^\\"\n\r])*"|'(?:\\[\s\S]|[^\\'\n\r])*'/y;
+
+let liftedStrings = false;
+
+/**
+ * Switches string lexing to Inngest's lifted-literal rules (see `ParseOptions.liftedStrings`) for
+ * the duration of one synchronous tokenize call.
+ */
+export function setLiftedStrings(on: boolean): void {
+  liftedStrings = on;
+}
+
+function matchString(text: string, offset: number): RegExpExecArray | null {
+  if (liftedStrings) {
+    const q = text.charCodeAt(offset);
+    const triple = text.charCodeAt(offset + 1) === q && text.charCodeAt(offset + 2) === q;
+    if ((q === 0x22 || q === 0x27) && !triple) {
+      LIFTED_AT.lastIndex = offset;
+      const m = LIFTED_AT.exec(text);
+      if (m !== null) return m;
+    }
+  }
+  QUOTED_AT.lastIndex = offset;
+  return QUOTED_AT.exec(text);
+}
+
 /** Quoted, triple-quoted and raw strings. */
-export const StringLiteral = createToken({ name: "StringLiteral", label: "STRING", pattern: new RegExp(QUOTED) });
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  label: "STRING",
+  pattern: { exec: matchString },
+  // Keeps the lexer's first-character dispatch for a custom pattern.
+  start_chars_hint: ['"', "'", "r", "R"],
+  line_breaks: true,
+});
 /** `b` or `B` followed by any string form. */
 export const BytesLiteral = createToken({ name: "BytesLiteral", label: "BYTES", pattern: new RegExp(`[bB]${QUOTED}`) });
 /** A backquoted field name such as `` `content-type` ``. */
