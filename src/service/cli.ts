@@ -1,0 +1,647 @@
+#!/usr/bin/env node
+/**
+ * The `cancelkit` command line: the service (`serve`), cancellations from the shell (`cancel`,
+ * `resume`, `list`, `show`), run files (`import`, `export`, `generate`) and expressions (`check`).
+ *
+ * Exit codes: 0 success; 1 the job did not complete (failed, aborted, stopped by `--max-runs`) or
+ * the store failed; 2 a usage or validation error. Messages go to stderr.
+ *
+ * @module
+ */
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
+import { cancelRuns, resumeCancellation, type CancellationProgress, type CancellationReport } from "../cancel/planner.js";
+import { formatTimestamp, toWireCancellation } from "../cancel/record.js";
+import { parseTimestamp } from "../cancel/request.js";
+import { CompileError } from "../expr/errors.js";
+import { compile } from "../expr/program.js";
+import { exportRuns, importRuns, RunFileError } from "../stores/msgpack.js";
+import { DEFAULT_ENVIRONMENT_ID, StoreError, type RunStore } from "../stores/types.js";
+import { DEV_ENVIRONMENT_ID, loadSigningKeys, SigningKeyError } from "./auth.js";
+import { demoInstructions, demoRequestBody, loadDemoData, previewDemoRequest, DEMO_APP_ID, DEMO_FUNCTION_ID } from "./demo.js";
+import { generateRuns, GENERATED_FUNCTIONS, writeRunFile } from "./generate.js";
+import { ProgressReporter, formatCount, type ProgressStream } from "./progress.js";
+import { createServer, DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from "./server.js";
+import { openStore, DEFAULT_SQLITE_PATH, type OpenedStore } from "./store.js";
+
+/** Where the CLI reads and writes; the process's streams by default. */
+export interface CliIo {
+  readonly stdout: ProgressStream;
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+  /**
+   * Registers a handler for SIGINT and SIGTERM; returns a function that removes it. Default: the
+   * process's signals.
+   */
+  readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/** A usage error found by the CLI itself (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** A failure whose message was already written; ends the command with `exitCode`. */
+class Reported extends Error {
+  override readonly name = "Reported";
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    onSignal: (handler) => {
+      process.on("SIGINT", handler);
+      process.on("SIGTERM", handler);
+      return () => {
+        process.off("SIGINT", handler);
+        process.off("SIGTERM", handler);
+      };
+    },
+  };
+}
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "cancelkit" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // Not here: look one folder up.
+    }
+    dir = dirname(dir);
+  }
+  return "0.0.0";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Option parsers
+// ---------------------------------------------------------------------------------------------
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `expected an integer of at least ${min}` : `expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  return n;
+}
+
+/** `now` or an RFC 3339 timestamp, passed on as text (the planner validates it with Inngest's rules). */
+function timestampText(value: string): string {
+  return value === "now" ? formatTimestamp(Date.now()) : value;
+}
+
+/** An RFC 3339 timestamp (or `now`) as epoch ms, for `export`. */
+function timestampMs(value: string): number {
+  if (value === "now") return Date.now();
+  const parsed = parseTimestamp(value);
+  if (!parsed.ok) throw new InvalidArgumentError(`not an RFC 3339 timestamp (${parsed.reason})`);
+  return parsed.instant.ms;
+}
+
+interface StoreFlags {
+  readonly db?: string;
+  readonly postgres?: string;
+}
+
+function withStoreOptions(command: Command): Command {
+  return command
+    .option("--db <path>", `SQLite file (default ${DEFAULT_SQLITE_PATH})`)
+    .option("--postgres <url>", "PostgreSQL URL (default: $DATABASE_URL; wins over the SQLite default)");
+}
+
+async function withStore<T>(flags: StoreFlags, io: CliIo, work: (opened: OpenedStore) => Promise<T>): Promise<T> {
+  if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
+  const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
+  try {
+    return await work(opened);
+  } finally {
+    await opened.store.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+function countsLine(counts: CancellationReport["outcomes"]): string {
+  return (
+    `scanned ${counts.scanned}, cancelled ${counts.cancelled}, skipped_terminal ${counts.skipped_terminal}, ` +
+    `not_matched ${counts.not_matched}, expression_error ${counts.expression_error}, non_boolean ${counts.non_boolean}`
+  );
+}
+
+/** Prints a job's report; throws {@link Reported} (exit code 1) when it did not complete. */
+function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns: number | undefined): void {
+  const id = report.cancellation.id;
+  if (report.dryRun) {
+    if (json) io.stdout.write(`${JSON.stringify({ dry_run: true, counts: report.outcomes, sample: report.sample ?? [] })}\n`);
+    else {
+      io.stdout.write(`dry run: would cancel ${report.outcomes.cancelled} runs (nothing was written)\n`);
+      io.stdout.write(`${countsLine(report.outcomes)}\n`);
+      if ((report.sample ?? []).length > 0) io.stdout.write(`sample: ${(report.sample ?? []).join(" ")}\n`);
+    }
+    return;
+  }
+  if (json) io.stdout.write(`${JSON.stringify(report.cancellation)}\n`);
+  else {
+    io.stdout.write(`cancellation ${id} ${report.status} in ${(report.elapsedMs / 1000).toFixed(1)} s\n`);
+    io.stdout.write(`${countsLine(report.outcomes)}\n`);
+  }
+  switch (report.status) {
+    case "completed":
+      return;
+    case "stopped_max_runs":
+      io.stderr.write(
+        `cancelkit: cancellation ${id} stopped after cancelling ${report.outcomes.cancelled} runs (--max-runs ${maxRuns ?? "?"}); ` +
+          `continue with: cancelkit resume ${id} --max-runs <higher>\n`,
+      );
+      break;
+    case "aborted":
+      io.stderr.write(`cancelkit: cancellation ${id} was interrupted; continue with: cancelkit resume ${id}\n`);
+      break;
+    case "deleted":
+      io.stderr.write(`cancelkit: cancellation ${id} was deleted while it ran\n`);
+      break;
+    default:
+      io.stderr.write(`cancelkit: cancellation ${id} ended with status ${report.status}\n`);
+  }
+  throw new Reported(1);
+}
+
+interface JobFlags extends StoreFlags {
+  readonly env: string;
+  readonly batchSize?: number;
+  readonly rate?: number;
+  readonly maxRuns?: number;
+  readonly json?: boolean;
+  readonly progressInterval?: number;
+}
+
+/** Runs a planner call with a progress reporter and Ctrl-C turning into an abort. */
+async function runJob(
+  io: CliIo,
+  flags: JobFlags,
+  start: (options: { signal: AbortSignal; onProgress: (progress: CancellationProgress) => void }) => Promise<CancellationReport>,
+): Promise<void> {
+  const controller = new AbortController();
+  const removeSignal = io.onSignal(() => {
+    if (controller.signal.aborted) return;
+    io.stderr.write("\ncancelkit: stopping at the next batch (the checkpoint is saved)…\n");
+    controller.abort();
+  });
+  const reporter = flags.json === true ? undefined : new ProgressReporter({ stream: io.stdout, ...(flags.progressInterval !== undefined ? { intervalMs: flags.progressInterval } : {}) });
+  try {
+    const report = await start({ signal: controller.signal, onProgress: (progress) => reporter?.update(progress) });
+    reporter?.finish();
+    reportJob(report, io, flags.json === true, flags.maxRuns);
+  } finally {
+    reporter?.finish();
+    removeSignal();
+  }
+}
+
+function jobOptions(flags: JobFlags): { batchSize?: number; ratePerSecond?: number; maxRuns?: number } {
+  return {
+    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.rate !== undefined ? { ratePerSecond: flags.rate } : {}),
+    ...(flags.maxRuns !== undefined ? { maxRuns: flags.maxRuns } : {}),
+  };
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + " ".repeat(width - text.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------
+
+function addJobOptions(command: Command): Command {
+  return command
+    .option("--env <id>", "environment", DEFAULT_ENVIRONMENT_ID)
+    .option("--batch-size <n>", "runs per page and per cancelled batch (default 1000)", integer(1, 100_000))
+    .option("--rate <n>", "most runs cancelled per second (default: no limit)", positiveNumber)
+    .option("--max-runs <n>", "stop before cancelling more than this many runs", integer(0))
+    .option("--progress-interval <ms>", "least time between two progress outputs (default 100 on a terminal, 1000 otherwise)", integer(0))
+    .option("--json", "print the final record as JSON (no progress output)");
+}
+
+async function serveCommand(
+  io: CliIo,
+  flags: StoreFlags & {
+    host: string;
+    port: number;
+    demo?: boolean;
+    keysFile?: string;
+    bodyLimit: number;
+    batchSize?: number;
+    rate?: number;
+    verbose?: boolean;
+  },
+): Promise<void> {
+  if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
+  const loaded = await loadSigningKeys({ ...(flags.keysFile !== undefined ? { keysFile: flags.keysFile } : {}), env: io.env });
+  const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
+  const log = (line: string): void => {
+    io.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  };
+  const server = createServer({
+    store: opened.store,
+    closeStore: true,
+    keys: loaded.keys,
+    bodyLimit: flags.bodyLimit,
+    log,
+    logger: flags.verbose === true,
+    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.rate !== undefined ? { ratePerSecond: flags.rate } : {}),
+  });
+  let demoText: string | undefined;
+  try {
+    if (flags.demo === true) {
+      const load = await loadDemoData(opened.store, { environmentId: DEV_ENVIRONMENT_ID });
+      demoText = load.loaded
+        ? `Demo: loaded ${formatCount(load.inserted)} runs into environment "${DEV_ENVIRONMENT_ID}" (app ${DEMO_APP_ID}, function ${DEMO_FUNCTION_ID} and a few others, over the last 3 days).`
+        : `Demo: environment "${DEV_ENVIRONMENT_ID}" already holds the demo runs (runs cancelled earlier stay cancelled; delete ${DEFAULT_SQLITE_PATH} to start over).`;
+    }
+  } catch (error) {
+    await server.close();
+    await opened.store.close();
+    throw error;
+  }
+  let url: string;
+  try {
+    url = await server.listen({ host: flags.host, port: flags.port });
+  } catch (error) {
+    await server.close();
+    await opened.store.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new UsageError(`port ${flags.port} on ${flags.host} is already in use (choose another with --port)`);
+    throw error;
+  }
+  const out = (text = ""): void => void io.stdout.write(`${text}\n`);
+  out(`cancelkit ${packageVersion()} listening on ${url}`);
+  out(`Store: ${opened.kind === "sqlite" ? "SQLite" : "PostgreSQL"} ${opened.location}`);
+  if (loaded.devKey !== undefined) {
+    out(`No signing keys configured: generated a development key for environment "${DEV_ENVIRONMENT_ID}":`);
+    out(`  ${loaded.devKey}`);
+  } else {
+    out(`Signing keys: ${loaded.keys.size} from ${loaded.source}, environments ${loaded.keys.environments.map((e) => JSON.stringify(e)).join(", ")}`);
+  }
+  if (demoText !== undefined) {
+    out();
+    out(demoText);
+    const body = demoRequestBody();
+    const expected = await previewDemoRequest(opened.store, DEV_ENVIRONMENT_ID, body);
+    const key = loaded.devKey ?? (loaded.keys.environments.includes(DEV_ENVIRONMENT_ID) ? "<your signing key of environment dev>" : "<a signing key of environment dev>");
+    out();
+    out(demoInstructions({ url, key, body, expected }));
+  }
+  out();
+  out("Press Ctrl-C to stop.");
+
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const remove = io.onSignal((signal) => {
+      if (stopping) {
+        io.stderr.write("cancelkit: second signal, exiting at once\n");
+        process.exit(1);
+      }
+      stopping = true;
+      out(`${signal}: shutting down (running jobs stop at a batch boundary and resume at the next start)…`);
+      server.close().then(
+        () => {
+          remove();
+          out("stopped");
+          resolve();
+        },
+        (error: unknown) => {
+          remove();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  });
+}
+
+async function cancelCommand(
+  io: CliIo,
+  flags: JobFlags & { app?: string; function?: string; after?: string; before?: string; if?: string; dryRun?: boolean; idempotencyKey?: string },
+): Promise<void> {
+  const body: Record<string, string> = {};
+  if (flags.app !== undefined) body["app_id"] = flags.app;
+  if (flags.function !== undefined) body["function_id"] = flags.function;
+  if (flags.after !== undefined) body["started_after"] = flags.after;
+  if (flags.before !== undefined) body["started_before"] = flags.before;
+  if (flags.if !== undefined) body["if"] = flags.if;
+  await withStore(flags, io, (opened) =>
+    runJob(io, flags, ({ signal, onProgress }) =>
+      cancelRuns(opened.store, body, {
+        environmentId: flags.env,
+        signal,
+        onProgress,
+        dryRun: flags.dryRun === true,
+        ...(flags.idempotencyKey !== undefined ? { idempotencyKey: flags.idempotencyKey } : {}),
+        ...jobOptions(flags),
+      }),
+    ),
+  );
+}
+
+async function findRecordEnvironment(store: RunStore, id: string): Promise<string> {
+  const record = await store.getCancellation(id);
+  if (record === undefined) throw new CancellationNotFoundError(id);
+  return record.environmentId;
+}
+
+async function resumeCommand(io: CliIo, id: string, flags: Omit<JobFlags, "env">): Promise<void> {
+  await withStore(flags, io, async (opened) => {
+    const environmentId = await findRecordEnvironment(opened.store, id);
+    await runJob(io, { ...flags, env: environmentId }, ({ signal, onProgress }) =>
+      resumeCancellation(opened.store, id, { environmentId, signal, onProgress, ...jobOptions({ ...flags, env: environmentId }) }),
+    );
+  });
+}
+
+async function listCommand(io: CliIo, flags: StoreFlags & { env?: string; limit: number; cursor?: string; json?: boolean }): Promise<void> {
+  await withStore(flags, io, async (opened) => {
+    const page = await opened.store.listCancellations({
+      limit: flags.limit,
+      ...(flags.env !== undefined ? { environmentId: flags.env } : {}),
+      ...(flags.cursor !== undefined ? { after: flags.cursor } : {}),
+    });
+    if (flags.json === true) {
+      for (const record of page.records) io.stdout.write(`${JSON.stringify(toWireCancellation(record))}\n`);
+    } else if (page.records.length === 0) {
+      io.stdout.write("no cancellations\n");
+    } else {
+      const rows = [["ID", "ENVIRONMENT", "APP", "FUNCTION", "STATUS", "SCANNED", "CANCELLED", "CREATED"]];
+      for (const record of page.records) {
+        rows.push([
+          record.id,
+          record.environmentId,
+          record.appId,
+          record.functionId,
+          record.status,
+          String(record.counts.scanned),
+          String(record.counts.cancelled),
+          formatTimestamp(record.createdAt),
+        ]);
+      }
+      const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+      for (const row of rows) io.stdout.write(`${row.map((cell, column) => pad(cell, widths[column]!)).join("  ").trimEnd()}\n`);
+    }
+    if (page.next !== undefined && flags.json !== true) io.stdout.write(`more: cancelkit list --cursor ${page.next}\n`);
+  });
+}
+
+async function showCommand(io: CliIo, id: string, flags: StoreFlags): Promise<void> {
+  await withStore(flags, io, async (opened) => {
+    const record = await opened.store.getCancellation(id);
+    if (record === undefined) throw new CancellationNotFoundError(id);
+    io.stdout.write(`${JSON.stringify(toWireCancellation(record), null, 2)}\n`);
+  });
+}
+
+async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batchSize?: number }): Promise<void> {
+  await withStore(flags, io, async (opened) => {
+    const started = performance.now();
+    const { imported } = await importRuns(opened.store, file, { ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}) });
+    io.stdout.write(`imported ${imported} runs from ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  });
+}
+
+async function exportCommand(
+  io: CliIo,
+  file: string,
+  flags: StoreFlags & { app: string; function: string; after?: number; before?: number; env: string },
+): Promise<void> {
+  await withStore(flags, io, async (opened) => {
+    const { exported } = await exportRuns(
+      opened.store,
+      {
+        environmentId: flags.env,
+        appId: flags.app,
+        functionId: flags.function,
+        ...(flags.after !== undefined ? { startedAfter: flags.after } : {}),
+        ...(flags.before !== undefined ? { startedBefore: flags.before } : {}),
+      },
+      file,
+    );
+    io.stdout.write(`exported ${exported} runs to ${file}\n`);
+  });
+}
+
+async function generateCommand(
+  io: CliIo,
+  flags: { runs: number; out: string; seed: number; days: number; env: string; end?: number; function?: string[] },
+): Promise<void> {
+  const started = performance.now();
+  const runs = generateRuns({
+    count: flags.runs,
+    seed: flags.seed,
+    spanMs: flags.days * 86_400_000,
+    environmentId: flags.env,
+    ...(flags.end !== undefined ? { end: flags.end } : {}),
+    ...(flags.function !== undefined ? { functions: flags.function } : {}),
+  });
+  const { written } = await writeRunFile(flags.out, runs);
+  const bytes = statSync(flags.out).size;
+  io.stdout.write(
+    `generated ${written} runs into ${flags.out} (${(bytes / 1_048_576).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+function checkCommand(io: CliIo, expression: string, flags: { dialect: "cel" | "inngest" }): void {
+  let type: string;
+  try {
+    type = compile(expression, { dialect: flags.dialect, cache: false }).type;
+  } catch (error) {
+    if (!(error instanceof CompileError)) throw error;
+    // cel-go's format as is: `ERROR: <input>:line:column: message`, the source line, the caret.
+    io.stderr.write(`${error.message}\n`);
+    throw new Reported(2);
+  }
+  io.stdout.write(`${type}\n`);
+}
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command();
+  program
+    .name("cancelkit")
+    .description("Bulk cancellation of workflow runs filtered by CEL expressions (Inngest's /v1/cancellations)")
+    .version(packageVersion())
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
+    .showHelpAfterError("(run with --help for usage)");
+
+  withStoreOptions(
+    program
+      .command("serve")
+      .description("run the HTTP service (Inngest's POST/GET/DELETE /v1/cancellations)")
+      .option("--host <host>", "address to listen on", DEFAULT_HOST)
+      .option("--port <port>", "port to listen on", integer(0, 65_535), DEFAULT_PORT)
+      .option("--demo", "load the demo runs into environment dev when it has none, and print a ready-to-paste curl")
+      .option("--keys-file <path>", 'signing keys, JSON { "<key>": "<environment>" } (default: $CANCELKIT_SIGNING_KEYS, else a generated dev key)')
+      .option("--body-limit <bytes>", "largest request body", integer(1), DEFAULT_BODY_LIMIT)
+      .option("--batch-size <n>", "runs per page and per cancelled batch of each job (default 1000)", integer(1, 100_000))
+      .option("--rate <n>", "most runs each job cancels per second (default: no limit)", positiveNumber)
+      .option("--verbose", "log every request"),
+  ).action(async (flags) => serveCommand(io, flags));
+
+  withStoreOptions(
+    addJobOptions(
+      program
+        .command("cancel")
+        .description("cancel the runs of a function in a window, optionally filtered by an `if` expression")
+        .option("--app <id>", "app_id")
+        .option("--function <id>", "function_id")
+        .option("--after <time>", "started_after, RFC 3339 (or now); inclusive", timestampText)
+        .option("--before <time>", "started_before, RFC 3339 (or now); inclusive", timestampText)
+        .option("--if <expression>", "CEL expression over `event` (Inngest dialect)")
+        .option("--dry-run", "count what would be cancelled and show a sample; write nothing")
+        .option("--idempotency-key <key>", "same key and request: the same cancellation"),
+    ),
+  ).action(async (flags) => cancelCommand(io, flags));
+
+  withStoreOptions(
+    addJobOptions(program.command("resume").description("continue an interrupted cancellation from its checkpoint").argument("<id>", "cancellation id")),
+  ).action(async (id: string, flags) => resumeCommand(io, id, flags));
+
+  withStoreOptions(
+    program
+      .command("list")
+      .description("list cancellations, newest first")
+      .option("--env <id>", "only this environment (default: all)")
+      .option("--limit <n>", "most records", integer(1, 1000), 50)
+      .option("--cursor <id>", "continue after this id (from a previous page)")
+      .option("--json", "one JSON record per line"),
+  ).action(async (flags) => listCommand(io, flags));
+
+  withStoreOptions(program.command("show").description("print a cancellation as JSON").argument("<id>", "cancellation id")).action(
+    async (id: string, flags) => showCommand(io, id, flags),
+  );
+
+  withStoreOptions(
+    program
+      .command("import")
+      .description("import runs from a MessagePack run file (JSON Lines for .jsonl/.ndjson)")
+      .argument("<file>", "run file")
+      .option("--batch-size <n>", "runs per insert (default 1000)", integer(1, 100_000)),
+  ).action(async (file: string, flags) => importCommand(io, file, flags));
+
+  withStoreOptions(
+    program
+      .command("export")
+      .description("export one function's runs to a MessagePack run file (JSON Lines for .jsonl/.ndjson)")
+      .argument("<file>", "output file")
+      .requiredOption("--app <id>", "app_id")
+      .requiredOption("--function <id>", "function_id")
+      .option("--after <time>", "runs started at or after (RFC 3339)", timestampMs)
+      .option("--before <time>", "runs started at or before (RFC 3339)", timestampMs)
+      .option("--env <id>", "environment", DEFAULT_ENVIRONMENT_ID),
+  ).action(async (file: string, flags) => exportCommand(io, file, flags));
+
+  program
+    .command("generate")
+    .description(`write realistic synthetic runs (${GENERATED_FUNCTIONS.length} functions of 3 apps) to a run file`)
+    .requiredOption("--runs <n>", "number of runs", integer(0))
+    .requiredOption("--out <file>", "output file (.jsonl/.ndjson: JSON Lines, else MessagePack)")
+    .option("--seed <n>", "seed of the pseudo-random data", integer(0, 2 ** 32 - 1), 1)
+    .option("--days <n>", "start times spread over this many days before --end", positiveNumber, 7)
+    .option("--end <time>", "latest start time, RFC 3339 (default now)", timestampMs)
+    .option("--env <id>", "environment of the runs", DEFAULT_ENVIRONMENT_ID)
+    .addOption(
+      new Option("--function <id...>", "only these functions").choices(GENERATED_FUNCTIONS.map((f) => f.functionId)),
+    )
+    .action(async (flags) => generateCommand(io, flags));
+
+  program
+    .command("check")
+    .description("compile an expression: print its result type, or the compile errors")
+    .argument("<expression>", "CEL expression")
+    .addOption(new Option("--dialect <dialect>", "cel (the specification) or inngest (Inngest's if)").choices(["cel", "inngest"]).default("inngest"))
+    .action((expression: string, flags: { dialect: "cel" | "inngest" }) => checkCommand(io, expression, flags));
+
+  return program;
+}
+
+/** Exit code and message lines for an error that ended a command. */
+function describeFailure(error: unknown): { readonly code: number; readonly message: string } {
+  if (error instanceof UsageError || error instanceof SigningKeyError) return { code: 2, message: error.message };
+  if (error instanceof ValidationError) return { code: 2, message: error.message };
+  if (error instanceof ConflictError) return { code: 2, message: error.message };
+  if (error instanceof CancellationNotFoundError) return { code: 2, message: `cancellation ${error.cancellationId} not found` };
+  if (error instanceof CompileError) return { code: 2, message: error.message };
+  if (error instanceof RunFileError) return { code: 2, message: `${error.message} (${error.imported} runs before it were imported)` };
+  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" ? 1 : 2, message: error.message };
+  if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "EEXIST" || code === "ENOTDIR") {
+    return { code: 2, message: (error as Error).message };
+  }
+  return { code: 1, message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Runs the CLI with arguments (without `node` and the script).
+ *
+ * @param argv - The arguments, e.g. `['cancel', '--app', 'acme-app', …]`.
+ * @param io - Streams, environment and signals. Default: the process's.
+ * @returns The exit code: 0 success, 1 job or store failure, 2 usage or validation error.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message.
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : 2;
+    }
+    if (error instanceof Reported) return error.exitCode;
+    const failure = describeFailure(error);
+    // Only the first line is prefixed: later lines may be a source line and its caret.
+    io.stderr.write(`cancelkit: ${failure.message}\n`);
+    return failure.code;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`cancelkit: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * Store selection for the CLI and the service: PostgreSQL when a URL is given (`--postgres URL`
+ * or `DATABASE_URL`), else SQLite at `--db PATH` (default `./.cancelkit/cancelkit.db`).
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { PostgresRunStore } from "../stores/postgres.js";
+import { SqliteRunStore } from "../stores/sqlite.js";
+import type { RunStore } from "../stores/types.js";
+
+/** Default SQLite file, relative to the working directory. */
+export const DEFAULT_SQLITE_PATH = "./.cancelkit/cancelkit.db";
+
+/** Which store to open. */
+export interface StoreSelection {
+  /** SQLite file; its folder is created when missing. Default {@link DEFAULT_SQLITE_PATH}. */
+  readonly db?: string;
+  /** PostgreSQL URL; wins over `db`. Default: `DATABASE_URL` from `env`. */
+  readonly postgres?: string;
+  /** Environment variables to read `DATABASE_URL` from. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Base for a relative `db` path. Default `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+/** An open store and how to describe it. */
+export interface OpenedStore {
+  readonly store: RunStore;
+  readonly kind: "sqlite" | "postgres";
+  /** The SQLite path, or the PostgreSQL URL without its password. */
+  readonly location: string;
+}
+
+/** A PostgreSQL URL with its password replaced by `***`, for printing. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<unparseable URL>";
+  }
+}
+
+/**
+ * Opens the selected store. PostgreSQL is migrated to the current schema; a SQLite file and its
+ * folder are created when missing.
+ *
+ * @throws {@link StoreError} when the database cannot be opened or migrated.
+ */
+export async function openStore(selection: StoreSelection = {}): Promise<OpenedStore> {
+  const env = selection.env ?? process.env;
+  const url = selection.postgres ?? (selection.db === undefined ? nonEmpty(env["DATABASE_URL"]) : undefined);
+  if (url !== undefined) {
+    const store = new PostgresRunStore({ connectionString: url });
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    return { store, kind: "postgres", location: redactUrl(url) };
+  }
+  const path = selection.db ?? DEFAULT_SQLITE_PATH;
+  if (path !== ":memory:") mkdirSync(dirname(resolve(selection.cwd ?? process.cwd(), path)), { recursive: true });
+  const absolute = path === ":memory:" ? path : resolve(selection.cwd ?? process.cwd(), path);
+  return { store: new SqliteRunStore({ path: absolute }), kind: "sqlite", location: path };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
