@@ -288,6 +288,9 @@ class SqliteRenderer extends Renderer {
   private typeIs(path: JsonPath, kinds: readonly JsonKind[]): string {
     const names = kinds.flatMap((kind) => SQLITE_TYPES[kind]);
     if (names.length === 1 && names[0] === "") return `json_type(event, ${this.bind(sqliteJsonPath(path))}) IS NULL`;
+    if (!kinds.includes("missing") && kinds.length === JSON_KINDS.length - 1) {
+      return `json_type(event, ${this.bind(sqliteJsonPath(path))}) IS NOT NULL`;
+    }
     const all = JSON_KINDS.flatMap((kind) => SQLITE_TYPES[kind]);
     const others = all.filter((name) => !names.includes(name));
     if (others.length < names.length) {
@@ -416,6 +419,7 @@ class PostgresRenderer extends Renderer {
   private typeIs(path: JsonPath, kinds: readonly JsonKind[]): string {
     const v = this.value(path);
     if (kinds.length === 1 && kinds[0] === "missing") return `${v} IS NULL`;
+    if (!kinds.includes("missing") && kinds.length === JSON_KINDS.length - 1) return `${v} IS NOT NULL`;
     const splitsBooleans = kinds.includes("true") !== kinds.includes("false");
     const names = [
       ...new Set(kinds.map((kind) => (!splitsBooleans && (kind === "true" || kind === "false") ? "boolean" : POSTGRES_TYPES[kind]))),
