@@ -10,6 +10,7 @@
  * - `BENCH_SCALE_RUNS` a second, larger SQLite file for the RSS comparison (default 0: skipped;
  *   e.g. 5000000);
  * - `BENCH_STORES` which stores to run (default `memory,sqlite`);
+ * - `BENCH_BATCH` the planner's batch size (default 1000);
  * - `BENCH_DIR` where the SQLite files go (default a temporary directory, removed afterwards;
  *   files already there with the right run count are reused);
  * - `BENCH_CPU_PROFILE` a file to write a CPU profile of the memory-store jobs to (default none).
@@ -36,9 +37,10 @@ const TARGET_USER = "user_o9235hf84hf";
 const OTHER_FUNCTIONS = ["send-digest", "sync-crm", "bill-usage"];
 const OTHER_RUNS_EACH = 50_000;
 const CHUNK = 50_000;
-const BATCH_SIZE = 1000;
+/** Planner batch size (`BENCH_BATCH`, default the planner's 1000). */
+const BATCH_SIZE = Number(process.env["BENCH_BATCH"] ?? 1000);
 
-const FILTERS = {
+export const FILTERS = {
   equality: `event.data.userId == '${TARGET_USER}'`,
   matches: "event.data.email.matches('^vip[0-9]+@acme[.]com$')",
 } as const;
@@ -107,7 +109,7 @@ function makeRun(functionId: string, index: number, startedAt: number, random: (
 }
 
 /** The runs of the target function, then of the others, in chunks in `(startedAt, id)` order. */
-function* runChunks(targetRuns: number): Generator<RunRecord[]> {
+export function* runChunks(targetRuns: number): Generator<RunRecord[]> {
   const random = rng(20240122);
   for (let from = 0; from < targetRuns; from += CHUNK) {
     const chunk: RunRecord[] = [];
@@ -125,7 +127,7 @@ function windowOf(targetRuns: number): { after: number; before: number } {
   return { after: BASE_TIME, before: BASE_TIME + Math.ceil(targetRuns / RUNS_PER_MS) };
 }
 
-function requestBody(targetRuns: number, filter: FilterName): Record<string, unknown> {
+export function requestBody(targetRuns: number, filter: FilterName): Record<string, unknown> {
   const w = windowOf(targetRuns);
   return {
     app_id: "acme-app",
@@ -136,7 +138,7 @@ function requestBody(targetRuns: number, filter: FilterName): Record<string, unk
   };
 }
 
-const NOW = BASE_TIME + 365 * 86_400_000;
+export const NOW = BASE_TIME + 365 * 86_400_000;
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
@@ -348,6 +350,9 @@ async function main(): Promise<void> {
   if (ownDir) rmSync(dir, { recursive: true, force: true });
 }
 
-const childAt = process.argv.indexOf("--child");
-if (childAt >= 0) await childMain(process.argv.slice(childAt + 1));
-else await main();
+// Run only as a script, so that profiling tools can import the generators.
+if (process.argv[1] !== undefined && fileURLToPath(new URL(`file://${process.argv[1]}`)) === SELF) {
+  const childAt = process.argv.indexOf("--child");
+  if (childAt >= 0) await childMain(process.argv.slice(childAt + 1));
+  else await main();
+}

@@ -635,7 +635,11 @@ async function runJob(
         return await finish("completed");
       }
       scanAfter = page.next;
-      if (pending.length >= chunkSize() || performance.now() - lastSaveAt >= CHECKPOINT_INTERVAL_MS) {
+      // A prefiltered page commits only at its end: commit now if the next page, matching like
+      // this one, would overflow the batch (which would then need a second, small transaction).
+      const chunk = chunkSize();
+      const added = exact ? 0 : pending.length - pendingAtStart;
+      if (pending.length >= chunk || (added > 0 && pending.length + added > chunk) || performance.now() - lastSaveAt >= CHECKPOINT_INTERVAL_MS) {
         const reason = await commit();
         if (reason !== undefined) return await finish(reason);
       }
