@@ -417,14 +417,14 @@ async function runJob(
     return result;
   };
 
-  const report = (): void => {
+  const report = (done = false): void => {
     if (settings.onProgress === undefined) return;
     const elapsedMs = performance.now() - startedAt;
     const seconds = elapsedMs / 1000;
-    let etaSeconds: number | undefined;
+    let etaSeconds: number | undefined = done ? 0 : undefined;
     const from = sessionFrom ?? firstStartedAt;
     const at = knownCursor?.startedAt;
-    if (from !== undefined && at !== undefined && request.startedBefore > from) {
+    if (!done && from !== undefined && at !== undefined && request.startedBefore > from) {
       const fraction = Math.min(1, Math.max(0, (at - from) / (request.startedBefore - from)));
       if (fraction > 0) etaSeconds = (seconds * (1 - fraction)) / fraction;
     }
@@ -480,7 +480,7 @@ async function runJob(
       if (!result.ok) status = "deleted";
       else {
         sessionSettled = known.scanned - settledAtStart;
-        report();
+        report(ending === "completed");
       }
     }
     const final: CancellationRecord = {
