@@ -95,9 +95,18 @@ export function kindIs(path: JsonPath, kinds: readonly JsonKind[]): Pred {
   return atom({ k: "kind", path, kinds });
 }
 
-/** The complement of an atom (exact: atoms are never NULL). */
+const COMPLEMENT_OP: Record<CmpOp, CmpOp> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
+
+/**
+ * The complement of an atom. Atoms are never NULL, so `NOT atom` is exact, except for the superset
+ * atom `len` (SQLite strings), which is complemented through the opposite operator instead.
+ */
 export function notAtom(a: Atom): Pred {
   if (a.k === "kind") return kindIs(a.path, JSON_KINDS.filter((kind) => !a.kinds.includes(kind)));
+  if (a.k === "len") {
+    const others = JSON_KINDS.filter((kind) => kind !== a.of);
+    return or(kindIs(a.path, others), atom({ ...a, op: COMPLEMENT_OP[a.op] }));
+  }
   return { k: "not", atom: a, size: 1 };
 }
 

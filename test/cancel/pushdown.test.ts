@@ -22,6 +22,8 @@ import {
   UNKNOWN,
   type Pred,
 } from "../../src/cancel/pushdown-sql.js";
+import type { CallExpr, Expr } from "../../src/expr/ast.js";
+import type { CheckedAst } from "../../src/expr/checker/checker.js";
 import type { DialectName } from "../../src/expr/dialect.js";
 import { compile } from "../../src/expr/program.js";
 import { PostgresRunStore } from "../../src/stores/postgres.js";
@@ -160,6 +162,24 @@ describe("golden SQL", () => {
     const r = pushdown("!(event.data.a == 1 && event.data.b.matches('x'))", "cel");
     // !(A && X) is true where A is false (whatever X is) or where X is false: X unknown → TRUE.
     expect(r).toEqual({ coverage: "none" });
+  });
+
+  it("NaN and Infinity literals (a folded constant can hold them): NaN compares false and unequal, never bound", () => {
+    const withLiteral = (source: string, dialect: DialectName, value: number): CheckedAst => {
+      const ast = compile(source, { dialect }).ast;
+      const call = ast.expr as CallExpr;
+      const replaced: Expr = { kind: "const", id: call.args[1]!.id, value: { kind: "double", value } };
+      return { ...ast, expr: { ...call, args: [call.args[0]!, replaced] } };
+    };
+    const sql = (ast: CheckedAst, dialect: DialectName, target: Target) => translate(ast, target, dialect);
+    expect(sql(withLiteral("event.data.x < 1.5", "cel", NaN), "cel", "sqlite")).toEqual({ sql: "0", params: [], exact: true });
+    expect(sql(withLiteral("event.data.x == 1.5", "cel", NaN), "cel", "postgres")).toEqual({ sql: "FALSE", params: [], exact: true });
+    // Unequal to everything present (cel: a missing field is an error).
+    expect(sql(withLiteral("event.data.x != 1.5", "cel", NaN), "cel", "sqlite")).toEqual({ sql: "json_type(event, ?) IS NOT NULL", params: ['$."data"."x"'], exact: true });
+    // inngest: only the missing field (unknown on the left of <) is kept.
+    expect(sql(withLiteral("event.data.x < 1.5", "inngest", NaN), "inngest", "sqlite")).toEqual({ sql: "json_type(event, ?) IS NULL", params: ['$."data"."x"'], exact: true });
+    const infinite = sql(withLiteral("event.data.x < 1.5", "cel", Infinity), "cel", "postgres");
+    expect(infinite?.params).toEqual(["data", "x", Infinity]);
   });
 
   it("user text never reaches the SQL text", () => {
@@ -405,12 +425,15 @@ const CASES: readonly BehaviourCase[] = [
   {
     name: "odd keys are found, and a dotted key is not a path",
     dialect: "cel",
-    if: "event.data['a.b'] == 1 && event.data['q\"x'] == 2 && event.data['[0]'] == 3 && event.data['é😀'] == 4 && event.data[''] == 5 && event.data['\\\\'] == 6",
+    if:
+      "event.data['a.b'] == 1 && event.data['q\"x'] == 2 && event.data['[0]'] == 3 && event.data['é😀'] == 4 && event.data[''] == 5 && " +
+      "event.data['\\\\'] == 6 && event.data['t\tab\x01'] == 7 && event.data.__proto__ == 8 && event.data['constructor'] == 9 && event.data['$'] == 10",
     coverage: "full",
     rows: [
-      [{ "a.b": 1, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5, "\\": 6 }, true],
-      [{ a: { b: 1 }, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5, "\\": 6 }, false],
-      [{ "a.b": 1, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5 }, false],
+      [{ "a.b": 1, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5, "\\": 6, "t\tab\u0001": 7, ["__proto__"]: 8, constructor: 9, $: 10 }, true],
+      [{ a: { b: 1 }, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5, "\\": 6, "t\tab\u0001": 7, ["__proto__"]: 8, constructor: 9, $: 10 }, false],
+      [{ "a.b": 1, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5, "t\tab\u0001": 7, ["__proto__"]: 8, constructor: 9, $: 10 }, false],
+      [{ "a.b": 1, 'q"x': 2, "[0]": 3, "é😀": 4, "": 5, "\\": 6, "t\tab\u0001": 7, constructor: 9, $: 10 }, false],
     ],
   },
   {
