@@ -95,7 +95,8 @@ export function kindIs(path: JsonPath, kinds: readonly JsonKind[]): Pred {
   return atom({ k: "kind", path, kinds });
 }
 
-const COMPLEMENT_OP: Record<CmpOp, CmpOp> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
+/** The operator testing the opposite: `!(a < b)` is `a >= b` (for values that are not NaN). */
+export const COMPLEMENT_OP: Readonly<Record<CmpOp, CmpOp>> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
 
 /**
  * The complement of an atom. Atoms are never NULL, so `NOT atom` is exact, except for the superset

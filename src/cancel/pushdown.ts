@@ -41,6 +41,7 @@ import type { PushdownHint } from "../stores/types.js";
 import {
   and,
   atom,
+  COMPLEMENT_OP,
   FALSE,
   isExactFor,
   kindIs,
@@ -64,7 +65,10 @@ export type { Target } from "./pushdown-sql.js";
 export type PushdownCoverage =
   /** The SQL predicate is exactly equivalent to the expression (the closure still re-checks). */
   | "full"
-  /** Some subtree could not be translated: the SQL predicate is a strict superset filter. */
+  /**
+   * The SQL predicate is a superset filter: some subtree could not be translated (it became TRUE),
+   * or a database function is only approximate (SQLite's `length()` stops at a NUL character).
+   */
   | "partial"
   /** Nothing useful could be translated: there is no hint. */
   | "none";
@@ -105,10 +109,15 @@ export function pushdownFor(program: Program): PushdownResult {
 
 /**
  * Lower level: the prefilter of a checked AST for one database. `dialect` must be the one the AST
- * was compiled for. Returns `undefined` when nothing could be translated.
+ * was compiled for. Returns `undefined` when nothing could be translated; never throws.
  */
 export function translate(ast: CheckedAst, target: Target, dialect: DialectName): TranslatedPredicate | undefined {
-  const pred = rootPredicate(ast, dialect);
+  let pred: Pred;
+  try {
+    pred = rootPredicate(ast, dialect);
+  } catch {
+    return undefined;
+  }
   if (pred.k === "unknown") return undefined;
   return { ...renderPredicate(pred, target), exact: isExactFor(pred, target) };
 }
@@ -218,7 +227,6 @@ function isNumericLit(l: Lit): l is number | bigint | CelUint {
   return typeof l === "number" || typeof l === "bigint" || l instanceof CelUint;
 }
 
-const COMPLEMENT: Record<CmpOp, CmpOp> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
 const FLIP: Record<CmpOp, CmpOp> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
 const RELATION_OPS: Record<string, CmpOp> = { "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
 
@@ -542,7 +550,7 @@ class Translator {
   private numOutcome(val: Val & { v: "num" }, op: CmpOp, lit: number | bigint | CelUint): Outcome {
     const plan = numericPlan(op, lit);
     if (typeof plan === "boolean") return bool(plan);
-    const inverse = numericPlan(COMPLEMENT[op], lit) as { op: CmpOp; value: number };
+    const inverse = numericPlan(COMPLEMENT_OP[op], lit) as { op: CmpOp; value: number };
     const make = (o: CmpOp, value: number): Pred =>
       val.len === undefined ? atom({ k: "num", path: val.path, op: o, value }) : atom({ k: "len", path: val.path, of: val.len, op: o, value });
     return { o: "test", pos: make(plan.op, plan.value), neg: make(inverse.op, inverse.value) };
@@ -550,7 +558,7 @@ class Translator {
 
   private strOutcome(path: JsonPath, op: CmpOp, value: string): Outcome {
     if (!sqlSafeString(value)) return O_ANY;
-    return { o: "test", pos: atom({ k: "str", path, op, value }), neg: atom({ k: "str", path, op: COMPLEMENT[op], value }) };
+    return { o: "test", pos: atom({ k: "str", path, op, value }), neg: atom({ k: "str", path, op: COMPLEMENT_OP[op], value }) };
   }
 
   /** `term == lit` / `term != lit`. */
