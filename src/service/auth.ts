@@ -98,7 +98,7 @@ export class SigningKeys {
    */
   static parse(text: string, source: string): SigningKeys {
     const trimmed = text.trim();
-    if (trimmed.startsWith("{")) {
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(trimmed);

@@ -13,19 +13,25 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
-import { cancelRuns, resumeCancellation, type CancellationProgress, type CancellationReport } from "../cancel/planner.js";
-import { formatTimestamp, toWireCancellation } from "../cancel/record.js";
-import { parseTimestamp } from "../cancel/request.js";
+import type { CancellationProgress, CancellationReport } from "../cancel/planner.js";
+import { formatTimestamp } from "../cancel/record.js";
 import { CompileError } from "../expr/errors.js";
-import { compile } from "../expr/program.js";
-import { exportRuns, importRuns, RunFileError } from "../stores/msgpack.js";
 import { DEFAULT_ENVIRONMENT_ID, StoreError, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, loadSigningKeys, SigningKeyError } from "./auth.js";
-import { demoInstructions, demoRequestBody, loadDemoData, previewDemoRequest, DEMO_APP_ID, DEMO_FUNCTION_ID } from "./demo.js";
-import { generateRuns, GENERATED_FUNCTIONS, writeRunFile } from "./generate.js";
 import { ProgressReporter, formatCount, type ProgressStream } from "./progress.js";
-import { createServer, DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from "./server.js";
-import { openStore, DEFAULT_SQLITE_PATH, type OpenedStore } from "./store.js";
+import type { OpenedStore } from "./store.js";
+
+// The heavy modules (fastify, the database drivers, the expression engine, MessagePack) are
+// imported by the commands that need them, so that `--help` or `check` start quickly.
+
+/** Default SQLite file (as `store.ts`, without loading it). */
+const DEFAULT_SQLITE_PATH = "./.cancelkit/cancelkit.db";
+/** Defaults of `serve` (as `server.ts`, without loading fastify). */
+const DEFAULT_HOST = "127.0.0.1";
+const DEFAULT_PORT = 8288;
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** The functions `generate` knows (as `generate.ts`). */
+const GENERATED_FUNCTION_IDS = ["schedule-reminder", "send-digest", "sync-crm", "charge-invoice", "retry-payment", "send-push"];
 
 /** Where the CLI reads and writes; the process's streams by default. */
 export interface CliIo {
@@ -107,11 +113,13 @@ function timestampText(value: string): string {
   return value === "now" ? formatTimestamp(Date.now()) : value;
 }
 
-/** An RFC 3339 timestamp (or `now`) as epoch ms, for `export`. */
-function timestampMs(value: string): number {
+/** An RFC 3339 timestamp (or `now`) as epoch ms; `undefined` stays `undefined`. */
+async function timestampMs(value: string | undefined, option: string): Promise<number | undefined> {
+  if (value === undefined) return undefined;
   if (value === "now") return Date.now();
+  const { parseTimestamp } = await import("../cancel/request.js");
   const parsed = parseTimestamp(value);
-  if (!parsed.ok) throw new InvalidArgumentError(`not an RFC 3339 timestamp (${parsed.reason})`);
+  if (!parsed.ok) throw new UsageError(`${option}: not an RFC 3339 timestamp: ${JSON.stringify(value)} (${parsed.reason})`);
   return parsed.instant.ms;
 }
 
@@ -128,6 +136,7 @@ function withStoreOptions(command: Command): Command {
 
 async function withStore<T>(flags: StoreFlags, io: CliIo, work: (opened: OpenedStore) => Promise<T>): Promise<T> {
   if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
+  const { openStore } = await import("./store.js");
   const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
   try {
     return await work(opened);
@@ -258,6 +267,11 @@ async function serveCommand(
 ): Promise<void> {
   if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
   const loaded = await loadSigningKeys({ ...(flags.keysFile !== undefined ? { keysFile: flags.keysFile } : {}), env: io.env });
+  const [{ openStore }, { createServer }, { demoInstructions, demoRequestBody, loadDemoData, previewDemoRequest, DEMO_APP_ID, DEMO_FUNCTION_ID }] = await Promise.all([
+    import("./store.js"),
+    import("./server.js"),
+    import("./demo.js"),
+  ]);
   const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
   const log = (line: string): void => {
     io.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -350,6 +364,7 @@ async function cancelCommand(
   if (flags.after !== undefined) body["started_after"] = flags.after;
   if (flags.before !== undefined) body["started_before"] = flags.before;
   if (flags.if !== undefined) body["if"] = flags.if;
+  const { cancelRuns } = await import("../cancel/planner.js");
   await withStore(flags, io, (opened) =>
     runJob(io, flags, ({ signal, onProgress }) =>
       cancelRuns(opened.store, body, {
@@ -371,6 +386,7 @@ async function findRecordEnvironment(store: RunStore, id: string): Promise<strin
 }
 
 async function resumeCommand(io: CliIo, id: string, flags: Omit<JobFlags, "env">): Promise<void> {
+  const { resumeCancellation } = await import("../cancel/planner.js");
   await withStore(flags, io, async (opened) => {
     const environmentId = await findRecordEnvironment(opened.store, id);
     await runJob(io, { ...flags, env: environmentId }, ({ signal, onProgress }) =>
@@ -380,6 +396,7 @@ async function resumeCommand(io: CliIo, id: string, flags: Omit<JobFlags, "env">
 }
 
 async function listCommand(io: CliIo, flags: StoreFlags & { env?: string; limit: number; cursor?: string; json?: boolean }): Promise<void> {
+  const { toWireCancellation } = await import("../cancel/record.js");
   await withStore(flags, io, async (opened) => {
     const page = await opened.store.listCancellations({
       limit: flags.limit,
@@ -412,6 +429,7 @@ async function listCommand(io: CliIo, flags: StoreFlags & { env?: string; limit:
 }
 
 async function showCommand(io: CliIo, id: string, flags: StoreFlags): Promise<void> {
+  const { toWireCancellation } = await import("../cancel/record.js");
   await withStore(flags, io, async (opened) => {
     const record = await opened.store.getCancellation(id);
     if (record === undefined) throw new CancellationNotFoundError(id);
@@ -420,6 +438,7 @@ async function showCommand(io: CliIo, id: string, flags: StoreFlags): Promise<vo
 }
 
 async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batchSize?: number }): Promise<void> {
+  const { importRuns } = await import("../stores/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const started = performance.now();
     const { imported } = await importRuns(opened.store, file, { ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}) });
@@ -430,8 +449,11 @@ async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batc
 async function exportCommand(
   io: CliIo,
   file: string,
-  flags: StoreFlags & { app: string; function: string; after?: number; before?: number; env: string },
+  flags: StoreFlags & { app: string; function: string; after?: string; before?: string; env: string },
 ): Promise<void> {
+  const after = await timestampMs(flags.after, "--after");
+  const before = await timestampMs(flags.before, "--before");
+  const { exportRuns } = await import("../stores/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const { exported } = await exportRuns(
       opened.store,
@@ -439,8 +461,8 @@ async function exportCommand(
         environmentId: flags.env,
         appId: flags.app,
         functionId: flags.function,
-        ...(flags.after !== undefined ? { startedAfter: flags.after } : {}),
-        ...(flags.before !== undefined ? { startedBefore: flags.before } : {}),
+        ...(after !== undefined ? { startedAfter: after } : {}),
+        ...(before !== undefined ? { startedBefore: before } : {}),
       },
       file,
     );
@@ -450,15 +472,17 @@ async function exportCommand(
 
 async function generateCommand(
   io: CliIo,
-  flags: { runs: number; out: string; seed: number; days: number; env: string; end?: number; function?: string[] },
+  flags: { runs: number; out: string; seed: number; days: number; env: string; end?: string; function?: string[] },
 ): Promise<void> {
   const started = performance.now();
+  const end = await timestampMs(flags.end, "--end");
+  const { generateRuns, writeRunFile } = await import("./generate.js");
   const runs = generateRuns({
     count: flags.runs,
     seed: flags.seed,
     spanMs: flags.days * 86_400_000,
     environmentId: flags.env,
-    ...(flags.end !== undefined ? { end: flags.end } : {}),
+    ...(end !== undefined ? { end } : {}),
     ...(flags.function !== undefined ? { functions: flags.function } : {}),
   });
   const { written } = await writeRunFile(flags.out, runs);
@@ -468,7 +492,8 @@ async function generateCommand(
   );
 }
 
-function checkCommand(io: CliIo, expression: string, flags: { dialect: "cel" | "inngest" }): void {
+async function checkCommand(io: CliIo, expression: string, flags: { dialect: "cel" | "inngest" }): Promise<void> {
+  const { compile } = await import("../expr/program.js");
   let type: string;
   try {
     type = compile(expression, { dialect: flags.dialect, cache: false }).type;
@@ -553,22 +578,22 @@ function buildProgram(io: CliIo): Command {
       .argument("<file>", "output file")
       .requiredOption("--app <id>", "app_id")
       .requiredOption("--function <id>", "function_id")
-      .option("--after <time>", "runs started at or after (RFC 3339)", timestampMs)
-      .option("--before <time>", "runs started at or before (RFC 3339)", timestampMs)
+      .option("--after <time>", "runs started at or after (RFC 3339 or now)")
+      .option("--before <time>", "runs started at or before (RFC 3339 or now)")
       .option("--env <id>", "environment", DEFAULT_ENVIRONMENT_ID),
   ).action(async (file: string, flags) => exportCommand(io, file, flags));
 
   program
     .command("generate")
-    .description(`write realistic synthetic runs (${GENERATED_FUNCTIONS.length} functions of 3 apps) to a run file`)
+    .description(`write realistic synthetic runs (${GENERATED_FUNCTION_IDS.length} functions of 3 apps) to a run file`)
     .requiredOption("--runs <n>", "number of runs", integer(0))
     .requiredOption("--out <file>", "output file (.jsonl/.ndjson: JSON Lines, else MessagePack)")
     .option("--seed <n>", "seed of the pseudo-random data", integer(0, 2 ** 32 - 1), 1)
     .option("--days <n>", "start times spread over this many days before --end", positiveNumber, 7)
-    .option("--end <time>", "latest start time, RFC 3339 (default now)", timestampMs)
+    .option("--end <time>", "latest start time, RFC 3339 (default now)")
     .option("--env <id>", "environment of the runs", DEFAULT_ENVIRONMENT_ID)
     .addOption(
-      new Option("--function <id...>", "only these functions").choices(GENERATED_FUNCTIONS.map((f) => f.functionId)),
+      new Option("--function <id...>", "only these functions").choices(GENERATED_FUNCTION_IDS),
     )
     .action(async (flags) => generateCommand(io, flags));
 
@@ -577,7 +602,7 @@ function buildProgram(io: CliIo): Command {
     .description("compile an expression: print its result type, or the compile errors")
     .argument("<expression>", "CEL expression")
     .addOption(new Option("--dialect <dialect>", "cel (the specification) or inngest (Inngest's if)").choices(["cel", "inngest"]).default("inngest"))
-    .action((expression: string, flags: { dialect: "cel" | "inngest" }) => checkCommand(io, expression, flags));
+    .action(async (expression: string, flags: { dialect: "cel" | "inngest" }) => checkCommand(io, expression, flags));
 
   return program;
 }
@@ -589,7 +614,10 @@ function describeFailure(error: unknown): { readonly code: number; readonly mess
   if (error instanceof ConflictError) return { code: 2, message: error.message };
   if (error instanceof CancellationNotFoundError) return { code: 2, message: `cancellation ${error.cancellationId} not found` };
   if (error instanceof CompileError) return { code: 2, message: error.message };
-  if (error instanceof RunFileError) return { code: 2, message: `${error.message} (${error.imported} runs before it were imported)` };
+  // RunFileError, by name: its module (MessagePack) is loaded only by the file commands.
+  if (error instanceof StoreError && error.name === "RunFileError") {
+    return { code: 2, message: `${error.message} (${(error as StoreError & { imported: number }).imported} runs before it were imported)` };
+  }
   if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" ? 1 : 2, message: error.message };
   if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -10,8 +10,7 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
-import { Encoder } from "@msgpack/msgpack";
-import { RUN_FILE_FORMAT, RUN_FILE_VERSION, runFileFormatOf, type RunFileFormat } from "../stores/msgpack.js";
+import type { RunFileFormat } from "../stores/msgpack.js";
 import { DEFAULT_ENVIRONMENT_ID, type RunRecord, type RunStatus } from "../stores/types.js";
 
 /** The user id of Inngest's bulk-cancellation example, given to a share of the generated runs. */
@@ -285,6 +284,8 @@ export async function writeRunFile(
   runs: Iterable<RunRecord> | AsyncIterable<RunRecord>,
   options: { readonly format?: RunFileFormat } = {},
 ): Promise<{ readonly written: number }> {
+  // Loaded here: generating runs alone needs no MessagePack.
+  const [{ Encoder }, { RUN_FILE_FORMAT, RUN_FILE_VERSION, runFileFormatOf }] = await Promise.all([import("@msgpack/msgpack"), import("../stores/msgpack.js")]);
   const format = options.format ?? runFileFormatOf(path);
   const temporary = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const out = createWriteStream(temporary, { flags: "wx" });

@@ -405,9 +405,14 @@ export function createServer(options: ServerOptions): CancelkitServer {
     const id = cancellationId(request.params);
     const record = await store.getCancellation(id, environmentId);
     if (record === undefined) throw new CancellationNotFoundError(id);
+    const active = jobs.isActive(id);
+    const progress = active ? jobs.progress(id) : undefined;
+    // The stored counts trail a running job by one batch (each checkpoint is saved with the next
+    // batch); the job's own counts are just as exact and current.
+    const counts = progress !== undefined && progress.counts.scanned >= record.counts.scanned ? progress.counts : record.counts;
     const wire: WireCancellation & { progress: Record<string, unknown> | null } = {
-      ...toWireCancellation(record),
-      progress: jobs.isActive(id) ? progressBody(jobs.progress(id), record) : null,
+      ...toWireCancellation({ ...record, counts }),
+      progress: active ? progressBody(progress, record) : null,
     };
     return wire;
   });

@@ -6,8 +6,6 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { PostgresRunStore } from "../stores/postgres.js";
-import { SqliteRunStore } from "../stores/sqlite.js";
 import type { RunStore } from "../stores/types.js";
 
 /** Default SQLite file, relative to the working directory. */
@@ -53,7 +51,9 @@ export function redactUrl(url: string): string {
 export async function openStore(selection: StoreSelection = {}): Promise<OpenedStore> {
   const env = selection.env ?? process.env;
   const url = selection.postgres ?? (selection.db === undefined ? nonEmpty(env["DATABASE_URL"]) : undefined);
+  // Each driver is loaded only when its store is chosen.
   if (url !== undefined) {
+    const { PostgresRunStore } = await import("../stores/postgres.js");
     const store = new PostgresRunStore({ connectionString: url });
     try {
       await store.migrate();
@@ -66,6 +66,7 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
   const path = selection.db ?? DEFAULT_SQLITE_PATH;
   if (path !== ":memory:") mkdirSync(dirname(resolve(selection.cwd ?? process.cwd(), path)), { recursive: true });
   const absolute = path === ":memory:" ? path : resolve(selection.cwd ?? process.cwd(), path);
+  const { SqliteRunStore } = await import("../stores/sqlite.js");
   return { store: new SqliteRunStore({ path: absolute }), kind: "sqlite", location: path };
 }
 
