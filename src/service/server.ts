@@ -270,6 +270,8 @@ export function createServer(options: ServerOptions): CancelkitServer {
     if (error instanceof ConflictError) return sendError(reply, 409, error.message, { cancellation_id: error.cancellationId });
     if (error instanceof CancellationNotFoundError) return sendError(reply, 404, error.message);
     if (error instanceof StoreError && error.code === "closed") return sendError(reply, 503, "Service is shutting down");
+    // The store refused a value the request carried (an id or a string it cannot hold).
+    if (error instanceof StoreError && error.code.startsWith("invalid_")) return sendError(reply, 400, error.message);
     const code = (error as FastifyError).code;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, 413, `Request body is too large (limit ${bodyLimit} bytes)`);
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {

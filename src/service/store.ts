@@ -17,6 +17,8 @@ export interface StoreSelection {
   readonly db?: string;
   /** PostgreSQL URL; wins over `db`. Default: `DATABASE_URL` from `env`. */
   readonly postgres?: string;
+  /** PostgreSQL schema of the store's tables (created by the migration). Default `public`. */
+  readonly postgresSchema?: string;
   /** Environment variables to read `DATABASE_URL` from. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** Base for a relative `db` path. Default `process.cwd()`. */
@@ -54,7 +56,7 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
   // Each driver is loaded only when its store is chosen.
   if (url !== undefined) {
     const { PostgresRunStore } = await import("../stores/postgres.js");
-    const store = new PostgresRunStore({ connectionString: url });
+    const store = new PostgresRunStore({ connectionString: url, ...(selection.postgresSchema !== undefined ? { schema: selection.postgresSchema } : {}) });
     try {
       await store.migrate();
     } catch (error) {

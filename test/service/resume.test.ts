@@ -3,11 +3,14 @@
  * the same SQLite file resumes it from its checkpoint and finishes with exact counts, as an
  * uninterrupted job would.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { openStore, redactUrl } from "../../src/service/store.js";
 import { SqliteRunStore } from "../../src/stores/sqlite.js";
+import type { RunStore } from "../../src/stores/types.js";
+import { describePostgres } from "../support/postgres.js";
 import { call, cancelledBy, expectedOutcome, makeRuns, pollCancellation, readEvents, startServer, USER } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-service-"));
@@ -17,61 +20,69 @@ const KEY = "signkey-test-resume";
 const KEYS = { [KEY]: "env-r" };
 const BASE = Date.parse("2024-05-01T00:00:00.000Z");
 
+/** Opens the same database again, each call a new connection (as a restarted process would). */
+type Reopen = () => Promise<RunStore>;
+
+/** Shuts a server down in the middle of a slow job, starts another on the same database, checks the end state. */
+async function restartAndResume(open: Reopen): Promise<void> {
+  const runs = makeRuns(
+    Array.from({ length: 2400 }, (_, i) => ({
+      environmentId: "env-r",
+      // Groups of three runs share a millisecond, so that page boundaries fall inside ties.
+      startedAt: BASE + Math.floor(i / 3),
+      userId: i % 4 === 0 ? "user_other" : USER,
+      status: i % 9 === 0 ? ("completed" as const) : ("running" as const),
+    })),
+  );
+  const seeding = await open();
+  await seeding.insertRuns(runs);
+  await seeding.close();
+  const body = { app_id: "acme-app", function_id: "schedule-reminder", started_before: "2024-05-02T00:00:00.000Z", if: `event.data.userId == '${USER}'` };
+  const expected = expectedOutcome(runs, { environmentId: "env-r", appId: "acme-app", functionId: "schedule-reminder", before: Date.parse(body.started_before), userId: USER });
+
+  // First server: slow (300 runs a second, batches of 50).
+  const first = await startServer({ store: await open(), closeStore: true, keys: KEYS, ratePerSecond: 300, batchSize: 50, eventIntervalMs: 0 });
+  const created = (await call(`${first.url}/v1/cancellations`, KEY, { body })).json;
+  const streamed = readEvents(`${first.url}/v1/cancellations/${created.id}/events`, KEY);
+  await pollCancellation(first.url, KEY, created.id, (record) => record.counts.cancelled >= 400);
+  await first.server.close();
+  // The open event stream was told, and ended.
+  const events = (await streamed).events;
+  expect(events[events.length - 1]!.event).toBe("interrupted");
+  expect(events[events.length - 1]!.data.status).toBe("running");
+
+  // Between the two servers: saved as running (resumable) with a partial checkpoint.
+  const between = await open();
+  const saved = (await between.getCancellation(created.id))!;
+  expect(saved.status).toBe("running");
+  expect(saved.counts.cancelled).toBeGreaterThanOrEqual(300);
+  expect(saved.counts.cancelled).toBeLessThan(expected.counts.cancelled);
+  expect(saved.cursor).toBeDefined();
+  const partial = await cancelledBy(between, runs, created.id);
+  expect(partial.size).toBeGreaterThanOrEqual(saved.counts.cancelled);
+  expect(partial.size).toBeLessThan(expected.cancel.size);
+  await between.close();
+
+  // Second server on the same file, no rate limit: resumes at listen and completes.
+  const lines: string[] = [];
+  const second = await startServer({ store: await open(), closeStore: true, keys: KEYS, log: (line) => lines.push(line) });
+  try {
+    expect(lines.some((line) => line.includes(`job ${created.id} resumed`))).toBe(true);
+    const done = await pollCancellation(second.url, KEY, created.id, (record) => record.status === "completed");
+    expect(done.counts).toEqual(expected.counts);
+  } finally {
+    await second.server.close();
+  }
+  const after = await open();
+  expect(await cancelledBy(after, runs, created.id)).toEqual(expected.cancel);
+  for (const run of runs) if (!expected.cancel.has(run.id)) expect((await after.getRun(run.id))!.status).toBe(run.status);
+  await after.close();
+}
+
 describe("restart and resume", () => {
-  it("a job stopped by a shutdown resumes on the next start and ends with exact counts", async () => {
+  it("SQLite: a job stopped by a shutdown resumes on the next start and ends with exact counts", async () => {
     const path = join(dir, "resume.db");
-    const runs = makeRuns(
-      Array.from({ length: 2400 }, (_, i) => ({
-        environmentId: "env-r",
-        // Groups of three runs share a millisecond, so that page boundaries fall inside ties.
-        startedAt: BASE + Math.floor(i / 3),
-        userId: i % 4 === 0 ? "user_other" : USER,
-        status: i % 9 === 0 ? ("completed" as const) : ("running" as const),
-      })),
-    );
-    const seeding = new SqliteRunStore({ path });
-    await seeding.insertRuns(runs);
-    await seeding.close();
-    const body = { app_id: "acme-app", function_id: "schedule-reminder", started_before: "2024-05-02T00:00:00.000Z", if: `event.data.userId == '${USER}'` };
-    const expected = expectedOutcome(runs, { environmentId: "env-r", appId: "acme-app", functionId: "schedule-reminder", before: Date.parse(body.started_before), userId: USER });
-
-    // First server: slow (300 runs a second, batches of 50).
-    const first = await startServer({ store: new SqliteRunStore({ path }), closeStore: true, keys: KEYS, ratePerSecond: 300, batchSize: 50, eventIntervalMs: 0 });
-    const created = (await call(`${first.url}/v1/cancellations`, KEY, { body })).json;
-    const streamed = readEvents(`${first.url}/v1/cancellations/${created.id}/events`, KEY);
-    await pollCancellation(first.url, KEY, created.id, (record) => record.counts.cancelled >= 400);
-    await first.server.close();
-    // The open event stream was told, and ended.
-    const events = (await streamed).events;
-    expect(events[events.length - 1]!.event).toBe("interrupted");
-    expect(events[events.length - 1]!.data.status).toBe("running");
-
-    // Between the two servers: saved as running (resumable) with a partial checkpoint.
-    const between = new SqliteRunStore({ path });
-    const saved = (await between.getCancellation(created.id))!;
-    expect(saved.status).toBe("running");
-    expect(saved.counts.cancelled).toBeGreaterThanOrEqual(300);
-    expect(saved.counts.cancelled).toBeLessThan(expected.counts.cancelled);
-    expect(saved.cursor).toBeDefined();
-    const partial = await cancelledBy(between, runs, created.id);
-    expect(partial.size).toBeGreaterThanOrEqual(saved.counts.cancelled);
-    expect(partial.size).toBeLessThan(expected.cancel.size);
-    await between.close();
-
-    // Second server on the same file, no rate limit: resumes at listen and completes.
-    const lines: string[] = [];
-    const second = await startServer({ store: new SqliteRunStore({ path }), closeStore: true, keys: KEYS, log: (line) => lines.push(line) });
-    try {
-      expect(lines.some((line) => line.includes(`job ${created.id} resumed`))).toBe(true);
-      const done = await pollCancellation(second.url, KEY, created.id, (record) => record.status === "completed");
-      expect(done.counts).toEqual(expected.counts);
-    } finally {
-      await second.server.close();
-    }
-    const after = new SqliteRunStore({ path });
-    expect(await cancelledBy(after, runs, created.id)).toEqual(expected.cancel);
-    for (const run of runs) if (!expected.cancel.has(run.id)) expect((await after.getRun(run.id))!.status).toBe(run.status);
-    await after.close();
+    await restartAndResume(async () => (await openStore({ db: path })).store);
   });
 
   it("does not resume finished cancellations, and a closed server refuses requests", async () => {
@@ -93,5 +104,29 @@ describe("restart and resume", () => {
     } finally {
       await second.server.close();
     }
+  });
+});
+
+await describePostgres("restart and resume on PostgreSQL", ({ url, newSchema }) => {
+  it("PostgreSQL (migrated on open): the same restart ends with exact counts", async () => {
+    const schema = newSchema();
+    await restartAndResume(async () => (await openStore({ postgres: url, postgresSchema: schema })).store);
+  });
+});
+
+describe("store selection", () => {
+  it("SQLite by default under ./.cancelkit, --db wins over DATABASE_URL, DATABASE_URL selects PostgreSQL", async () => {
+    const cwd = join(dir, "selection");
+    const opened = await openStore({ cwd, env: {} });
+    expect(opened.kind).toBe("sqlite");
+    expect(opened.location).toBe("./.cancelkit/cancelkit.db");
+    await opened.store.close();
+    expect(existsSync(join(cwd, ".cancelkit", "cancelkit.db"))).toBe(true);
+    const nested = await openStore({ db: join(dir, "a", "b", "c.db"), env: { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" } });
+    expect(nested.kind).toBe("sqlite");
+    await nested.store.close();
+    // An unreachable server: PostgreSQL was chosen (the migration fails), and nothing is left open.
+    await expect(openStore({ env: { DATABASE_URL: "postgres://nobody:secret@127.0.0.1:1/none" } })).rejects.toThrow();
+    expect(redactUrl("postgres://user:secret@host:5432/db")).toBe("postgres://user:***@host:5432/db");
   });
 });
