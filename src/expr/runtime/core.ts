@@ -211,7 +211,13 @@ export function mapKeys(m: Map<unknown, unknown> | Record<string, unknown>): unk
  * map equality, `false` for values of different kinds.
  */
 export function celEquals(a: unknown, b: unknown): boolean {
-  if (a === b) return typeof a !== "number" || a === a;
+  // Identity decides only for scalars: a list or map compared with itself can still hold a NaN,
+  // which makes it unequal to itself.
+  if (a === b) {
+    if (typeof a !== "object" || a === null) return typeof a !== "number" || a === a;
+    const kind = kindOf(a);
+    if (kind !== "list" && kind !== "map") return true;
+  }
   switch (typeof a) {
     case "string":
     case "boolean":
