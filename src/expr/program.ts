@@ -40,9 +40,11 @@ export interface CompileOptions {
   /**
    * Generate straight-line JavaScript fast paths for boolean subtrees (field paths compared with
    * constants, `in`, `startsWith`, `exists`, …), backed by the general closures. Results are the
-   * same either way; `false` exists for differential testing and benchmarking. Default `true`.
+   * same either way. `true` generates a subtree's fast path after it has been evaluated 16 times
+   * (so one-off evaluations never pay for code generation); `{ after: n }` after n evaluations
+   * (0: at compile time); `false` never. Default `true`.
    */
-  readonly fastPaths?: boolean;
+  readonly fastPaths?: boolean | { readonly after: number };
   /** Reuse a cached program for the same source and options. Default `true`. */
   readonly cache?: boolean;
 }
@@ -64,7 +66,7 @@ export class Program {
     readonly dialect: DialectName,
     /** The checked result type. */
     readonly resultType: Type,
-    private readonly fn: Fn,
+    private readonly root: { readonly fn: Fn },
     private readonly slotCount: number,
     private readonly limits: Required<EvalLimits>,
     private readonly checked: CheckedAst,
@@ -85,7 +87,7 @@ export class Program {
     ctx.busy = true;
     let v: unknown;
     try {
-      v = this.fn(ctx);
+      v = this.root.fn(ctx);
     } catch (err) {
       v = thrownToError(err);
     }
@@ -167,7 +169,7 @@ function cacheKey(source: string, options: CompileOptions): string | undefined {
     for (const [k, t] of Object.entries(options.variables)) parts.push(`${k}:${typeof t === "string" ? t : formatType(t)}`);
     vars = parts.sort().join(",");
   }
-  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
+  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : typeof options.fastPaths === "object" ? `fast${options.fastPaths.after}` : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
 }
 
 /**
@@ -223,6 +225,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     atRuntime: options.typeCheck === false,
     container: options.container ?? "",
     fastPaths: options.fastPaths !== false,
+    ...(typeof options.fastPaths === "object" ? { fastPathsAfter: Math.max(0, Math.floor(options.fastPaths.after)) } : {}),
   });
   if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
 
@@ -230,7 +233,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     source,
     dialectName,
     checked.ast.resultType,
-    compiled.fn,
+    compiled.root,
     compiled.slotCount,
     evalLimits,
     checked.ast,

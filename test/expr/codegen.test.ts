@@ -62,8 +62,9 @@ const event = fc.record({
   ),
 }, { requiredKeys: [] });
 
-function outcome(source: string, dialect: "cel" | "inngest", fastPaths: boolean, activation: Record<string, unknown>): unknown {
-  const p = compile(source, { dialect, fastPaths });
+function outcome(source: string, dialect: "cel" | "inngest", fast: boolean, activation: Record<string, unknown>): unknown {
+  // Fast paths generated at compile time, so that every evaluation exercises them.
+  const p = compile(source, { dialect, fastPaths: fast ? { after: 0 } : false });
   const r = p.evaluateResult(activation);
   return r.ok ? { value: r.value } : { error: r.error.code };
 }
@@ -100,8 +101,8 @@ describe("generated fast paths", () => {
   }
 
   it("are generated for typical filters and not for other expressions", () => {
-    const root = (source: string, fastPaths = true): string =>
-      (compile(source, { fastPaths, cache: false }) as unknown as { fn: { name: string } }).fn.name;
+    const root = (source: string, fastPaths: false | { after: number } = { after: 0 }): string =>
+      (compile(source, { fastPaths, cache: false }) as unknown as { root: { fn: { name: string } } }).root.fn.name;
     for (const source of [
       "event.data.userId == 'user_o9235hf84hf'",
       "event.data.plan == 'enterprise' && event.data.region in ['us-east-1', 'eu-west-1']",
@@ -113,5 +114,21 @@ describe("generated fast paths", () => {
       expect(root(source, false)).not.toBe("predicate");
     }
     expect(root("event.data.amount + 1")).not.toBe("predicate");
+  });
+
+  it("tier up after a number of evaluations, with the same results", () => {
+    const p = compile("event.data.n > 1.0 && event.data.s.startsWith('a')", { fastPaths: { after: 3 }, cache: false });
+    const name = (): string => (p as unknown as { root: { fn: { name: string } } }).root.fn.name;
+    const events = [
+      { data: { n: 2, s: "abc" } },
+      { data: { n: 0, s: "abc" } },
+      { data: { n: 2, s: "xyz" } },
+      { data: { n: 2 } },
+      { data: { n: 5, s: "a" } },
+    ];
+    const results: boolean[] = [];
+    for (const event of events) results.push(p.matches({ event }));
+    expect(name()).toBe("predicate");
+    expect(results).toEqual([true, false, false, false, true]);
   });
 });

@@ -24,7 +24,7 @@ import { T, type Type } from "../types.js";
 import { CelError, CelType, CelUint, TYPES } from "../values.js";
 import { indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "./access.js";
 import { charge, CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
-import { prepareFastPath } from "./codegen.js";
+import { type CodegenEnv, prepareFastPath } from "./codegen.js";
 import { foldConstants } from "./fold.js";
 import { generatePathAccessor, type PathAccessor, type PathRoot, SLOW } from "./paths.js";
 import { guardFor, overloadGuard, staticallySatisfies } from "./guards.js";
@@ -33,8 +33,8 @@ import type { Dialect } from "../dialect.js";
 
 /** Result of compiling a checked tree. */
 export interface CompiledExpr {
-  /** The root closure. */
-  readonly fn: Fn;
+  /** The root closure; read `root.fn` at each evaluation, since a tiered root swaps it. */
+  readonly root: { readonly fn: Fn };
   /** Number of comprehension variable slots the context needs. */
   readonly slotCount: number;
   /** Issues found while compiling (such as an invalid constant regular expression). */
@@ -107,7 +107,11 @@ class Compiler {
     this.refs = checked.refs;
     this.lenient = dialect.lenient;
     this.slowPath = resolution.fastPaths === false || resolution.atRuntime;
+    this.fastPathsAfter = resolution.fastPathsAfter ?? DEFAULT_FAST_PATHS_AFTER;
   }
+
+  /** Evaluations of a boolean subtree before its fast path is generated; 0 means at once. */
+  private readonly fastPathsAfter: number;
 
   compileRoot(): Fn {
     const probe = newCtx(0, this.limits);
@@ -118,6 +122,9 @@ class Compiler {
         if (e.kind === "const") return undefined;
         const before = this.issues.length;
         const saved = this.slotCount;
+        const savedSlowPath = this.slowPath;
+        // A constant is evaluated once: no fast path for it.
+        this.slowPath = true;
         try {
           const f = this.compile(e);
           const ctx = newCtx(this.slotCount, this.limits);
@@ -129,6 +136,7 @@ class Compiler {
           throw err;
         } finally {
           // A subtree folded here is compiled again as part of its parent; drop duplicates.
+          this.slowPath = savedSlowPath;
           this.issues.length = before;
           this.slotCount = Math.max(saved, this.slotCount);
         }
@@ -161,9 +169,13 @@ class Compiler {
     const k = this.constOf(e);
     if (k !== undefined) return constFn(k.value);
     if (!this.slowPath && (e.kind === "call" ? PREDICATE_FUNCTIONS.has(e.fn) : e.kind === "comprehension")) {
-      const fast = this.generateFastPath(e);
-      if (fast !== undefined) return fast;
+      return this.fastPathsAfter === 0 ? (this.generateFastPath(e) ?? this.compileNode(e)) : this.tiered(e);
     }
+    return this.compileNode(e);
+  }
+
+  /** The closure of a node by its kind (no fast path at this node). */
+  private compileNode(e: Expr): Fn {
     switch (e.kind) {
       case "const":
         return constFn(constantValue(e.value));
@@ -189,21 +201,61 @@ class Compiler {
   /** Set while compiling the general closures behind a generated fast path. */
   private slowPath = false;
 
-  /**
-   * Generates the fast path of a boolean subtree (see `codegen.ts`), backed by the general
-   * closures for every case the fast path declines.
-   */
-  private generateFastPath(e: Expr): Fn | undefined {
-    const prepared = prepareFastPath(e, {
+  /** The holder of the root's closure when the root tiers up (see {@link tiered}). */
+  rootTier: { fn: Fn } | undefined;
+
+  /** What the fast-path generator needs, with the comprehension scopes visible now. */
+  private codegenEnv(): CodegenEnv {
+    const scopes = [...this.scopes];
+    return {
       constOf: (x) => this.constOf(x),
       refs: this.refs,
-      slotOf: (name) => this.lookupSlot(name),
+      slotOf: (name) => {
+        for (let k = scopes.length - 1; k >= 0; k--) {
+          const slot = scopes[k]!.get(name);
+          if (slot !== undefined) return slot;
+        }
+        return undefined;
+      },
       macroOf: (x) => this.checked.parsed.macroCalls.get(x.id)?.fn,
       regexOf: (pattern) => {
         const re = compileRegexConstant(pattern);
         return re instanceof CelError ? undefined : re;
       },
-    });
+    };
+  }
+
+  /**
+   * Tiered compilation: a boolean subtree starts as closures and, after `fastPathsAfter`
+   * evaluations, generates its fast path (see `codegen.ts`) and switches to it. A program used a
+   * few times (validating a request, say) never pays for code generation; a filter run over
+   * millions of runs gets straight-line code.
+   */
+  private tiered(e: Expr): Fn {
+    const slow = this.compileNode(e);
+    const env = this.codegenEnv();
+    const threshold = this.fastPathsAfter;
+    const node = { fn: slow };
+    let count = 0;
+    node.fn = (c) => {
+      if (++count < threshold) return slow(c);
+      const prepared = prepareFastPath(e, env);
+      node.fn = prepared === undefined ? slow : prepared.instantiate(slow);
+      return node.fn(c);
+    };
+    if (e === this.checked.expr) {
+      this.rootTier = node;
+      return node.fn;
+    }
+    return (c) => node.fn(c);
+  }
+
+  /**
+   * Generates the fast path of a boolean subtree now (see `codegen.ts`), backed by the general
+   * closures for every case the fast path declines.
+   */
+  private generateFastPath(e: Expr): Fn | undefined {
+    const prepared = prepareFastPath(e, this.codegenEnv());
     if (prepared === undefined) return undefined;
     this.slowPath = true;
     let slow: Fn;
@@ -1164,7 +1216,12 @@ export interface NameResolution {
   readonly container: string;
   /** Generate JS fast paths for boolean subtrees (see `codegen.ts`). Default true. */
   readonly fastPaths?: boolean;
+  /** Evaluations before a subtree generates its fast path; 0 generates at compile time. Default 16. */
+  readonly fastPathsAfter?: number;
 }
+
+/** Default number of evaluations before a boolean subtree generates its fast path. */
+export const DEFAULT_FAST_PATHS_AFTER = 16;
 
 /** Compiles a checked expression to a closure. */
 export function compileChecked(
@@ -1175,7 +1232,7 @@ export function compileChecked(
 ): CompiledExpr {
   const c = new Compiler(checked, dialect, limits, resolution);
   const fn = c.compileRoot();
-  return { fn, slotCount: c.slots, issues: c.issues };
+  return { root: c.rootTier ?? { fn }, slotCount: c.slots, issues: c.issues };
 }
 
 export { guardFor };
