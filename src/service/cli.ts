@@ -286,27 +286,23 @@ async function serveCommand(
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
     ...(flags.rate !== undefined ? { ratePerSecond: flags.rate } : {}),
   });
+  // The demo goes to the generated key's environment, else to the first configured key's.
+  const demoEnvironment = loaded.devKey !== undefined ? DEV_ENVIRONMENT_ID : (loaded.keys.environments[0] ?? DEV_ENVIRONMENT_ID);
   let demoText: string | undefined;
-  try {
-    if (flags.demo === true) {
-      const load = await loadDemoData(opened.store, { environmentId: DEV_ENVIRONMENT_ID });
-      demoText = load.loaded
-        ? `Demo: loaded ${formatCount(load.inserted)} runs into environment "${DEV_ENVIRONMENT_ID}" (app ${DEMO_APP_ID}, function ${DEMO_FUNCTION_ID} and a few others, over the last 3 days).`
-        : `Demo: environment "${DEV_ENVIRONMENT_ID}" already holds the demo runs (runs cancelled earlier stay cancelled; delete ${DEFAULT_SQLITE_PATH} to start over).`;
-    }
-  } catch (error) {
-    await server.close();
-    await opened.store.close();
-    throw error;
-  }
   let url: string;
   try {
+    if (flags.demo === true) {
+      const load = await loadDemoData(opened.store, { environmentId: demoEnvironment });
+      demoText = load.loaded
+        ? `Demo: loaded ${formatCount(load.inserted)} runs into environment "${demoEnvironment}" (app ${DEMO_APP_ID}, function ${DEMO_FUNCTION_ID} and a few others, over the last 3 days).`
+        : `Demo: environment "${demoEnvironment}" already holds the demo runs (runs cancelled earlier stay cancelled; ` +
+          `${opened.kind === "sqlite" ? `delete ${opened.location}` : "use a fresh database"} to start over).`;
+    }
     url = await server.listen({ host: flags.host, port: flags.port });
   } catch (error) {
+    // Closes the store too.
     await server.close();
-    await opened.store.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new UsageError(`port ${flags.port} on ${flags.host} is already in use (choose another with --port)`);
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new Error(`port ${flags.port} on ${flags.host} is already in use (choose another with --port)`);
     throw error;
   }
   const out = (text = ""): void => void io.stdout.write(`${text}\n`);
@@ -322,8 +318,9 @@ async function serveCommand(
     out();
     out(demoText);
     const body = demoRequestBody();
-    const expected = await previewDemoRequest(opened.store, DEV_ENVIRONMENT_ID, body);
-    const key = loaded.devKey ?? (loaded.keys.environments.includes(DEV_ENVIRONMENT_ID) ? "<your signing key of environment dev>" : "<a signing key of environment dev>");
+    const expected = await previewDemoRequest(opened.store, demoEnvironment, body);
+    // A configured key is a secret: show a placeholder rather than print it.
+    const key = loaded.devKey ?? `<a signing key of environment ${demoEnvironment}>`;
     out();
     out(demoInstructions({ url, key, body, expected }));
   }
@@ -522,7 +519,7 @@ function buildProgram(io: CliIo): Command {
       .description("run the HTTP service (Inngest's POST/GET/DELETE /v1/cancellations)")
       .option("--host <host>", "address to listen on", DEFAULT_HOST)
       .option("--port <port>", "port to listen on", integer(0, 65_535), DEFAULT_PORT)
-      .option("--demo", "load the demo runs into environment dev when it has none, and print a ready-to-paste curl")
+      .option("--demo", "load the demo runs (into environment dev, or the first configured key's) when absent, and print a ready-to-paste curl")
       .option("--keys-file <path>", 'signing keys, JSON { "<key>": "<environment>" } (default: $CANCELKIT_SIGNING_KEYS, else a generated dev key)')
       .option("--body-limit <bytes>", "largest request body", integer(1), DEFAULT_BODY_LIMIT)
       .option("--batch-size <n>", "runs per page and per cancelled batch of each job (default 1000)", integer(1, 100_000))

@@ -81,6 +81,12 @@ describe("cancelkit CLI", () => {
     const badNumber = await cli(["generate", "--runs", "many", "--out", "x.msgpack"]);
     expect(badNumber.code).toBe(2);
     expect(badNumber.stderr).toContain("--runs");
+    const keysMissing = await cli(["serve", "--keys-file", "missing.json", "--db", "k.db"]);
+    expect(keysMissing.code).toBe(2);
+    expect(keysMissing.stderr).toMatch(/^cancelkit: cannot read keys file missing\.json/);
+    writeFileSync(join(dir, "bad-keys.json"), '{ "k": 5 }');
+    expect((await cli(["serve", "--keys-file", "bad-keys.json", "--db", "k.db"])).stderr).toBe("cancelkit: bad-keys.json: the environment of each key must be a string\n");
+    expect((await cli(["serve", "--port", "99999"])).code).toBe(2);
     const both = await cli(["list", "--db", "a.db", "--postgres", "postgres://localhost/x"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toBe("cancelkit: give either --db or --postgres, not both\n");
