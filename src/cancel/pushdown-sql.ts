@@ -156,7 +156,7 @@ export function or(...operands: readonly Pred[]): Pred {
     else xs.push(p);
   }
   if (unknown) return UNKNOWN;
-  const merged = mergeKinds(xs, (a, b) => [...a, ...b]);
+  const merged = mergeKinds(mergeComplements(xs), (a, b) => [...a, ...b]);
   if (merged === TRUE) return TRUE;
   return build("or", merged);
 }
@@ -177,6 +177,35 @@ function mergeKinds(xs: Pred[], combine: (a: readonly JsonKind[], b: readonly Js
       }
     }
     if (!out.some((q) => q === p)) out.push(p);
+  }
+  return out;
+}
+
+/** The JSON kind a comparison atom is confined to, for merging `x op v` with `x !op v`. */
+function comparedKind(a: Atom): JsonKind | undefined {
+  if (a.k === "num") return "number";
+  if (a.k === "str") return "string";
+  if (a.k === "len") return a.of;
+  return undefined;
+}
+
+/** In a disjunction, `x op v` and `x !op v` together are "x holds that JSON kind". */
+function mergeComplements(xs: Pred[]): Pred[] {
+  const out = [...xs];
+  for (let i = 0; i < out.length; i++) {
+    const p = out[i]!;
+    if (p.k !== "atom") continue;
+    const a = p.atom;
+    const kind = comparedKind(a);
+    if (kind === undefined || !("op" in a)) continue;
+    const j = out.findIndex(
+      (q, at) =>
+        at > i && q.k === "atom" && q.atom.k === a.k && "op" in q.atom && q.atom.op === COMPLEMENT_OP[a.op] &&
+        q.atom.value === a.value && samePath(q.atom.path, a.path) && (q.atom.k !== "len" || (a.k === "len" && q.atom.of === a.of)),
+    );
+    if (j < 0) continue;
+    out.splice(j, 1);
+    out[i] = kindIs(a.path, [kind]);
   }
   return out;
 }

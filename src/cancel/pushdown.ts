@@ -5,17 +5,19 @@
  * runs the closure then rejects, never drop one it would match. Where the translation is exactly
  * equivalent, the result says so (`coverage: 'full'`).
  *
- * How it works. Every boolean node is described by five SQL predicates, each a superset of the
+ * How it works. Every boolean node is described by six SQL predicates, each a superset of the
  * rows on which the node evaluates to
  *   `t` — the boolean `true`;        `f` — the boolean `false`;
- *   `n` — an error, or (inngest) an unknown (a missing attribute);
+ *   `u` — (inngest) the unknown of a missing attribute, `false` at the top;   `e` — an error;
  *   `oz` — any other falsy value (`null`, `""`, `0`);   `oy` — any other truthy value.
- * These five cases partition the rows, so a negation never has to negate SQL: `!e` is true exactly
+ * These six cases partition the rows, so a negation never has to negate SQL: `!e` is true exactly
  * where `e` is false, so `t(!e) = f(e)`. Negating a superset would not give a superset; this way
  * an untranslatable subtree (TRUE, "unknown") stays sound wherever it sits. `&&`, `||` and `?:`
  * combine the cases by the dialect's rules (the `cel` dialect's error absorption, the `inngest`
  * dialect's truthiness: `a || b` is `a` when `a` is truthy, else `b`). The prefilter is `t` of the
- * root, since a run matches only when the result is exactly `true`.
+ * root, since a run matches only when the result is exactly `true` — or, for a caller that counts
+ * the rows SQL drops as "not matched" and must still see errors and non-booleans, `t ∨ e ∨ oz ∨ oy`
+ * (option `keep: 'notFalse'`).
  *
  * Leaves are comparisons of a *term* (a field path `event.a.b` / `event['a']`, or `size()` of
  * one) with a literal. A leaf is translated by cases over the JSON type the path holds in the row
@@ -73,6 +75,18 @@ export type PushdownCoverage =
   /** Nothing useful could be translated: there is no hint. */
   | "none";
 
+/** Options of {@link pushdownFor} and {@link translate}. */
+export interface PushdownOptions {
+  /**
+   * Which rows the SQL predicate must keep. `matching` (default): every row on which the
+   * expression is `true`. `notFalse`: every row on which it is not `false` — matches, evaluation
+   * errors and non-boolean results — so that every row SQL drops is one the expression rejects
+   * with `false` (for a planner that counts dropped rows as `not_matched`). Coverage `full` then
+   * means SQL keeps exactly the rows where the expression is not `false`.
+   */
+  readonly keep?: "matching" | "notFalse";
+}
+
 /** Result of {@link pushdownFor}. */
 export interface PushdownResult {
   /** The prefilter for each SQL store; absent when there is nothing to filter on. */
@@ -91,10 +105,10 @@ export interface TranslatedPredicate extends RenderedPredicate {
  * With coverage `full` and no hint, the expression is true for every run (such as `true`). Never
  * throws: an expression it cannot analyse gives `{ coverage: 'none' }`.
  */
-export function pushdownFor(program: Program): PushdownResult {
+export function pushdownFor(program: Program, options: PushdownOptions = {}): PushdownResult {
   let pred: Pred;
   try {
-    pred = rootPredicate(program.ast, program.dialect);
+    pred = rootPredicate(program.ast, program.dialect, options);
   } catch {
     return { coverage: "none" };
   }
@@ -111,10 +125,10 @@ export function pushdownFor(program: Program): PushdownResult {
  * Lower level: the prefilter of a checked AST for one database. `dialect` must be the one the AST
  * was compiled for. Returns `undefined` when nothing could be translated; never throws.
  */
-export function translate(ast: CheckedAst, target: Target, dialect: DialectName): TranslatedPredicate | undefined {
+export function translate(ast: CheckedAst, target: Target, dialect: DialectName, options: PushdownOptions = {}): TranslatedPredicate | undefined {
   let pred: Pred;
   try {
-    pred = rootPredicate(ast, dialect);
+    pred = rootPredicate(ast, dialect, options);
   } catch {
     return undefined;
   }
@@ -122,9 +136,11 @@ export function translate(ast: CheckedAst, target: Target, dialect: DialectName)
   return { ...renderPredicate(pred, target), exact: isExactFor(pred, target) };
 }
 
-/** The superset predicate of "the expression evaluates to `true`". */
-function rootPredicate(ast: CheckedAst, dialect: DialectName): Pred {
-  return new Translator(ast, dialect).sem(ast.expr).t;
+/** The superset predicate of the rows to keep: "the expression evaluates to `true`" (or "not to `false`"). */
+function rootPredicate(ast: CheckedAst, dialect: DialectName, options: PushdownOptions): Pred {
+  const root = new Translator(ast, dialect).sem(ast.expr);
+  // At the top, an unknown is `false` (as in Inngest); an error or a non-boolean is not.
+  return options.keep === "notFalse" ? or(root.t, root.e, root.oz, root.oy) : root.t;
 }
 
 // =============================================================================================
@@ -134,16 +150,17 @@ function rootPredicate(ast: CheckedAst, dialect: DialectName): Pred {
 /** A literal: the runtime value of a constant (int is bigint, uint is CelUint). */
 type Lit = null | boolean | number | bigint | string | CelUint;
 
-/** The five outcome cases of a boolean node (see the module comment). */
+/** The six outcome cases of a boolean node (see the module comment). */
 interface Sem {
   readonly t: Pred;
   readonly f: Pred;
-  readonly n: Pred;
+  readonly u: Pred;
+  readonly e: Pred;
   readonly oz: Pred;
   readonly oy: Pred;
 }
 
-const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, n: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
+const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, u: UNKNOWN, e: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
 
 /** How each key of a path is reached: `x.k` (select) or `x['k']` (index). */
 type Step = "select" | "index";
@@ -475,7 +492,7 @@ class Translator {
   private leaf(term: Term, outcome: (val: Val) => Outcome): Sem {
     const t: Pred[] = [];
     const f: Pred[] = [];
-    const n: Pred[] = [];
+    const e: Pred[] = [];
     for (const { guard, val } of this.entries(term)) {
       const out = outcome(val);
       switch (out.o) {
@@ -486,13 +503,13 @@ class Translator {
           f.push(guard);
           break;
         case "error":
-          n.push(guard);
+          e.push(guard);
           break;
         case "any": {
           const some = and(guard, UNKNOWN);
           t.push(some);
           f.push(some);
-          n.push(some);
+          e.push(some);
           break;
         }
         case "test":
@@ -502,7 +519,8 @@ class Translator {
           break;
       }
     }
-    return { t: or(...t), f: or(...f), n: or(...n), oz: FALSE, oy: FALSE };
+    // Comparisons, has(), `in` and string tests give booleans or errors, never an unknown.
+    return { t: or(...t), f: or(...f), u: FALSE, e: or(...e), oz: FALSE, oy: FALSE };
   }
 
   // -- leaves ----------------------------------------------------------------------------------
@@ -511,14 +529,17 @@ class Translator {
   private truthSem(term: Term): Sem {
     const t: Pred[] = [];
     const f: Pred[] = [];
-    const n: Pred[] = [];
+    const u: Pred[] = [];
+    const e: Pred[] = [];
     const oz: Pred[] = [];
     const oy: Pred[] = [];
     for (const { guard, val } of this.entries(term)) {
       switch (val.v) {
         case "U":
+          u.push(guard);
+          break;
         case "E":
-          n.push(guard);
+          e.push(guard);
           break;
         case "const":
           if (val.value === true) t.push(guard);
@@ -543,7 +564,7 @@ class Translator {
           break;
       }
     }
-    return { t: or(...t), f: or(...f), n: or(...n), oz: or(...oz), oy: or(...oy) };
+    return { t: or(...t), f: or(...f), u: or(...u), e: or(...e), oz: or(...oz), oy: or(...oy) };
   }
 
   /** A number term `op` a double-or-integer literal, as SQL on the rows holding a number. */
@@ -726,9 +747,9 @@ class Translator {
    */
   private boolEquality(s: Sem, k: boolean, negate: boolean): Sem {
     const match = k ? s.t : s.f;
-    const mismatch = or(k ? s.f : s.t, s.oz, s.oy, this.inngest ? s.n : FALSE);
-    const n = this.inngest ? FALSE : s.n;
-    return negate ? { t: mismatch, f: match, n, oz: FALSE, oy: FALSE } : { t: match, f: mismatch, n, oz: FALSE, oy: FALSE };
+    const mismatch = or(k ? s.f : s.t, s.oz, s.oy, this.inngest ? or(s.u, s.e) : FALSE);
+    const e = this.inngest ? FALSE : or(s.u, s.e);
+    return negate ? { t: mismatch, f: match, u: FALSE, e, oz: FALSE, oy: FALSE } : { t: match, f: mismatch, u: FALSE, e, oz: FALSE, oy: FALSE };
   }
 
   private ordering(a: Expr, b: Expr, op: CmpOp): Sem {
@@ -800,8 +821,8 @@ class Translator {
 
   private not(s: Sem): Sem {
     // `!` of an unknown or error is false in inngest, the error in cel; of a non-boolean, an error.
-    if (this.inngest) return { t: s.f, f: or(s.t, s.n), n: or(s.oz, s.oy), oz: FALSE, oy: FALSE };
-    return { t: s.f, f: s.t, n: or(s.n, s.oz, s.oy), oz: FALSE, oy: FALSE };
+    if (this.inngest) return { t: s.f, f: or(s.t, s.u, s.e), u: FALSE, e: or(s.oz, s.oy), oz: FALSE, oy: FALSE };
+    return { t: s.f, f: s.t, u: FALSE, e: nonBoolOf(s), oz: FALSE, oy: FALSE };
   }
 
   private and(a: Sem, b: Sem): Sem {
@@ -809,11 +830,12 @@ class Translator {
       // `a && b` is `b` when `a` is truthy, else `a`.
       const ya = truthyOf(a);
       // When `a` is always a boolean, an error or unknown, "not false" is "truthy".
-      const aIsBoolean = a.n === FALSE && a.oz === FALSE && a.oy === FALSE;
+      const aIsBoolean = a.u === FALSE && a.e === FALSE && a.oz === FALSE && a.oy === FALSE;
       return {
         t: and(ya, b.t),
         f: aIsBoolean ? or(a.f, b.f) : or(a.f, and(ya, b.f)),
-        n: or(a.n, and(ya, b.n)),
+        u: or(a.u, and(ya, b.u)),
+        e: or(a.e, and(ya, b.e)),
         oz: or(a.oz, and(ya, b.oz)),
         oy: and(ya, b.oy),
       };
@@ -822,7 +844,8 @@ class Translator {
     return {
       t: and(a.t, b.t),
       f: or(a.f, b.f),
-      n: and(or(a.t, nonBoolOf(a)), or(b.t, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
+      u: FALSE,
+      e: and(or(a.t, nonBoolOf(a)), or(b.t, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
       oz: FALSE,
       oy: FALSE,
     };
@@ -836,7 +859,8 @@ class Translator {
       return {
         t: a.oy === FALSE ? or(a.t, b.t) : or(a.t, and(za, b.t)),
         f: and(za, b.f),
-        n: and(za, b.n),
+        u: and(za, b.u),
+        e: and(za, b.e),
         oz: and(za, b.oz),
         oy: or(a.oy, and(za, b.oy)),
       };
@@ -844,7 +868,8 @@ class Translator {
     return {
       t: or(a.t, b.t),
       f: and(a.f, b.f),
-      n: and(or(a.f, nonBoolOf(a)), or(b.f, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
+      u: FALSE,
+      e: and(or(a.f, nonBoolOf(a)), or(b.f, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
       oz: FALSE,
       oy: FALSE,
     };
@@ -858,7 +883,8 @@ class Translator {
     return {
       t: pick((s) => s.t),
       f: pick((s) => s.f),
-      n: this.inngest ? pick((s) => s.n) : or(nonBoolOf(c), pick((s) => s.n)),
+      u: pick((s) => s.u),
+      e: this.inngest ? pick((s) => s.e) : or(nonBoolOf(c), pick((s) => s.e)),
       oz: pick((s) => s.oz),
       oy: pick((s) => s.oy),
     };
@@ -867,7 +893,7 @@ class Translator {
 
 /** The cases of a literal in boolean position. */
 function constSem(l: Lit): Sem {
-  const none = { t: FALSE, f: FALSE, n: FALSE, oz: FALSE, oy: FALSE };
+  const none = { t: FALSE, f: FALSE, u: FALSE, e: FALSE, oz: FALSE, oy: FALSE };
   if (l === true) return { ...none, t: TRUE };
   if (l === false) return { ...none, f: TRUE };
   return truthy(l) ? { ...none, oy: TRUE } : { ...none, oz: TRUE };
@@ -888,9 +914,9 @@ function truthyOf(s: Sem): Pred {
 }
 
 function falsyOf(s: Sem): Pred {
-  return or(s.f, s.n, s.oz);
+  return or(s.f, s.u, s.e, s.oz);
 }
 
 function nonBoolOf(s: Sem): Pred {
-  return or(s.n, s.oz, s.oy);
+  return or(s.u, s.e, s.oz, s.oy);
 }

@@ -182,6 +182,21 @@ describe("golden SQL", () => {
     expect(infinite?.params).toEqual(["data", "x", Infinity]);
   });
 
+  it("keep: 'notFalse' also keeps errors and non-booleans (for a planner that counts dropped rows as not matched)", () => {
+    const notFalse = (source: string, dialect: DialectName) => pushdownFor(compile(source, { dialect }), { keep: "notFalse" });
+    // cel: a missing field is an error, which must reach the closure to be counted.
+    expect(notFalse("event.data.userId == 'x'", "cel").hint?.sqlite?.sql).toBe(
+      "((IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) = ?) OR json_type(event, ?) IS NULL)",
+    );
+    // inngest: the comparison is never an error, so nothing more is kept.
+    expect(notFalse("event.data.userId == 'x'", "inngest")).toEqual(pushdown("event.data.userId == 'x'", "inngest"));
+    // A bare field: non-booleans are kept; a missing field (unknown, false at the top) and false are not.
+    const flag = notFalse("event.data.flag", "inngest");
+    expect(flag.coverage).toBe("full");
+    expect(flag.hint?.sqlite?.sql).toBe("IFNULL(json_type(event, ?), '') NOT IN ('', 'false')");
+    expect(notFalse("event.data.b.matches('x')", "cel")).toEqual({ coverage: "none" });
+  });
+
   it("user text never reaches the SQL text", () => {
     const hostile = "'; DROP TABLE runs; -- $1 ? \\";
     const r = pushdown(`event.data["${hostile.replace(/\\/g, "\\\\")}"] == "${hostile.replace(/\\/g, "\\\\")}"`, "cel");
@@ -264,6 +279,8 @@ interface BehaviourCase {
   readonly dialect: DialectName;
   readonly if: string;
   readonly coverage: PushdownResult["coverage"];
+  /** Which rows the predicate keeps (default: matching). */
+  readonly keep?: "notFalse";
   /** Each row: an event's `data` (or the whole event with `name`), and whether the SQL keeps it (`undefined`: only the superset check). */
   readonly rows: readonly (readonly [Record<string, unknown>, boolean | undefined])[];
 }
@@ -479,6 +496,30 @@ const CASES: readonly BehaviourCase[] = [
     rows: [[{ x: 1, y: "abc" }, true], [{ x: 1, y: "bcd" }, true], [{ x: 2, y: "abc" }, false]],
   },
   {
+    name: "notFalse: string functions on non-strings are errors, kept for the closure to count",
+    dialect: "inngest",
+    keep: "notFalse",
+    if: "event.data.s.startsWith('a')",
+    coverage: "full",
+    rows: [[{ s: "abc" }, true], [{ s: "b" }, false], [MISSING, false], [{ s: 5 }, true], [{ s: null }, true], [{ s: [] }, true]],
+  },
+  {
+    name: "notFalse: `||` may return a non-boolean operand",
+    dialect: "inngest",
+    keep: "notFalse",
+    if: "event.data.x || event.data.y == 1",
+    coverage: "full",
+    rows: [[{ x: true }, true], [{ x: "str" }, true], [{ x: "", y: 2 }, false], [{ y: 2 }, false], [{ x: [] }, true], [{ x: 0, y: 1 }, true]],
+  },
+  {
+    name: "notFalse: cel errors on missing fields and type mismatches",
+    dialect: "cel",
+    keep: "notFalse",
+    if: "!(event.data.x < 5) && event.name == 'test/event'",
+    coverage: "full",
+    rows: [[{ x: 5 }, true], [{ x: 4 }, false], [MISSING, true], [{ x: "a" }, true], [{ x: null }, true]],
+  },
+  {
     name: "a boolean node compared with a boolean literal",
     dialect: "inngest",
     if: "(event.data.issue in ['Bug', 'Epic']) == true && has(event.data.x) == false",
@@ -525,14 +566,16 @@ function behaviourTests(target: Target, cases: readonly BehaviourCase[], keep: (
   for (const c of cases) {
     it(`${c.dialect}: ${c.name}`, async () => {
       const program = compile(c.if, { dialect: c.dialect });
-      const result = pushdownFor(program);
+      const options = { keep: c.keep ?? "matching" } as const;
+      const result = pushdownFor(program, options);
       expect(result.coverage).toBe(c.coverage);
-      const translated = translate(program.ast, target, c.dialect);
+      const translated = translate(program.ast, target, c.dialect, options);
       const predicate = translated ?? { sql: target === "sqlite" ? "1" : "TRUE", params: [], exact: true };
       const rows = await keep()(predicate, c.rows.map(([data]) => eventOf(data)));
       rows.forEach(({ event, kept }, i) => {
         const expected = c.rows[i]![1];
-        const matches = program.matches({ event });
+        const decision = program.decide({ event });
+        const matches = c.keep === "notFalse" ? decision !== "no_match" : decision === "match";
         const label = JSON.stringify(event.data);
         if (expected !== undefined) expect(kept, `kept ${label}`).toBe(expected);
         if (matches) expect(kept, `superset: ${label} matches`).toBe(true);
