@@ -292,6 +292,7 @@ async function main(): Promise<void> {
   const ownDir = process.env["BENCH_DIR"] === undefined;
   mkdirSync(dir, { recursive: true });
   const results: JobResult[] = [];
+  const scaleRows: string[] = [];
   let floor: JobResult | undefined;
   console.error(`node ${process.version}, ${targetRuns.toLocaleString("en-US")} runs in the window`);
 
@@ -337,9 +338,13 @@ async function main(): Promise<void> {
       const big = join(dir, `runs-${scaleRuns}.db`);
       await buildSqlite(big, scaleRuns);
       resetSqlite(big);
-      const scaled = inChild(["planner", big, String(scaleRuns), "equality"]);
-      results.push({ ...scaled, label: `SQLite planner, equality, ${scaleRuns.toLocaleString("en-US")} runs` });
+      const bigFloor = inChild(["raw", big, String(scaleRuns)]);
       resetSqlite(big);
+      const scaled = inChild(["planner", big, String(scaleRuns), "equality"]);
+      resetSqlite(big);
+      const label = `${scaleRuns.toLocaleString("en-US")} runs`;
+      scaleRows.push(row({ ...bigFloor, label: `SQLite raw UPDATE (floor), ${label}` }));
+      scaleRows.push(row({ ...scaled, label: `SQLite planner, equality, ${label}` }, bigFloor.elapsedMs));
     }
   }
 
@@ -347,6 +352,7 @@ async function main(): Promise<void> {
   console.log("|---|---:|---:|---:|---:|---:|---:|---|---:|");
   if (floor !== undefined) console.log(row(floor));
   for (const r of results) console.log(row(r, r.label.startsWith("SQLite") ? floor?.elapsedMs : undefined));
+  for (const line of scaleRows) console.log(line);
   if (ownDir) rmSync(dir, { recursive: true, force: true });
 }
 
