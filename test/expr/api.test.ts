@@ -107,6 +107,13 @@ describe("Program.evaluate", () => {
     expect(compile("1/0 == 1").matches()).toBe(false);
   });
 
+  it("tests argument kinds at run time even where the checker inferred a type", () => {
+    // `x['a']` is dyn, but unification with `_+_(int, int)` infers int for it.
+    const p = compile("x['a'] + 1 == 2 || true", { cache: false });
+    expect(p.evaluate({ x: { a: false } })).toBe(true);
+    expect(() => compile("x['a'] + 1", { cache: false }).evaluate({ x: { a: false } })).toThrow(/no such overload/);
+  });
+
   it("evaluateResult returns errors as values", () => {
     const r = compile("1/0").evaluateResult();
     expect(r.ok).toBe(false);

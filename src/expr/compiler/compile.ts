@@ -27,7 +27,7 @@ import { charge, CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx }
 import { type CodegenEnv, prepareFastPath } from "./codegen.js";
 import { foldConstants } from "./fold.js";
 import { generatePathAccessor, type PathAccessor, type PathRoot, SLOW } from "./paths.js";
-import { guardFor, overloadGuard, staticallySatisfies } from "./guards.js";
+import { guardFor, overloadGuard } from "./guards.js";
 import { compileRegexConstant, sizeOf, smallInt } from "./helpers.js";
 import type { Dialect } from "../dialect.js";
 
@@ -905,41 +905,36 @@ class Compiler {
       const err = new CelError("no_such_overload", `no such overload: ${fn}`, id);
       return constFn(err);
     }
-    const staticTypes = argExprs.map((a) => this.typeOf(a));
+    // One overload: call it directly, still testing argument kinds at run time. Checked types
+    // cannot be trusted for this: a type variable bound by unification (`x['a'] + 1` types
+    // `x['a']` as int when `x` is dyn) says what the checker assumed, not what the data holds.
     const only = overloads.length === 1 ? overloads[0]! : undefined;
-    const direct =
-      only !== undefined && only.params.every((p, k) => staticallySatisfies(staticTypes[k] ?? T.dyn, p)) ? only : undefined;
-    if (direct !== undefined) {
-      const impl = direct.impl as (...a: unknown[]) => unknown;
+    if (only !== undefined && args.length <= 2) {
+      const impl = only.impl as (...a: unknown[]) => unknown;
+      const g0 = only.params[0] === undefined ? undefined : guardFor(only.params[0]);
+      const g1 = only.params[1] === undefined ? undefined : guardFor(only.params[1]);
+      const mismatch = (...vals: unknown[]): unknown => attachNode(noSuchOverload(fn, ...vals), id);
       switch (args.length) {
         case 0:
-          return (c) => attachNode(impl(), id);
+          return () => attachNode(impl(), id);
         case 1: {
           const a0 = args[0]!;
           return (c) => {
             const a = a0(c);
-            return a instanceof CelError ? a : attachNode(impl(a), id);
+            if (a instanceof CelError) return a;
+            return g0 === undefined || g0(a) ? attachNode(impl(a), id) : mismatch(a);
           };
         }
-        case 2: {
+        default: {
           const [a0, a1] = args as [Fn, Fn];
           return (c) => {
             const a = a0(c);
             if (a instanceof CelError) return a;
             const b = a1(c);
-            return b instanceof CelError ? b : attachNode(impl(a, b), id);
+            if (b instanceof CelError) return b;
+            return (g0 === undefined || g0(a)) && (g1 === undefined || g1(b)) ? attachNode(impl(a, b), id) : mismatch(a, b);
           };
         }
-        default:
-          return (c) => {
-            const vals = new Array<unknown>(args.length);
-            for (let k = 0; k < args.length; k++) {
-              const v = args[k]!(c);
-              if (v instanceof CelError) return v;
-              vals[k] = v;
-            }
-            return attachNode(impl(...vals), id);
-          };
       }
     }
     const dispatch = this.dispatcher(e);

@@ -31,12 +31,6 @@ export function guardFor(t: Type): Guard | undefined {
   return GUARDS[t.kind];
 }
 
-/** Whether a static argument type already guarantees the parameter's runtime kind. */
-export function staticallySatisfies(arg: Type, param: Type): boolean {
-  if (guardFor(param) === undefined) return true;
-  return arg.kind === param.kind;
-}
-
 /** Builds a test of a whole argument list for one overload; `undefined` when it always matches. */
 export function overloadGuard(o: OverloadDecl): ((args: readonly unknown[]) => boolean) | undefined {
   const guards = o.params.map(guardFor);
