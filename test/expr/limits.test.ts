@@ -93,7 +93,9 @@ describe("hostile values", () => {
     const b: Record<string, unknown> = {};
     b.self = b;
     const p = compile("x == y", { cache: false });
-    expect(p.evaluate({ x: a, y: a })).toBe(true);
+    // (A container equals itself only if it holds no NaN, so even `x == x` must look inside.)
+    expect(() => p.evaluate({ x: a, y: a })).toThrow(EvalError);
     expect(() => p.evaluate({ x: a, y: b })).toThrow(EvalError);
+    expect(p.matches({ x: a, y: b })).toBe(false);
   });
 });
