@@ -19,6 +19,11 @@
  *   the saved cursor, and a crash neither double counts nor skips.
  * - **Checkpoints without matches.** A stretch without matches is saved (an empty batch) at least
  *   every second, so a resume does not rescan it.
+ * - **Pushdown.** For a `bool`-typed `if`, a SQL store gets the translator's prefilter and returns
+ *   only the rows it keeps, saying how many it dropped; those count as `not_matched`. Where the
+ *   dropped rows lie among the kept ones is unknown, so such a page is never split: its batch is
+ *   committed at its end, and a `maxRuns` stop inside it re-reads the page without the prefilter.
+ *   A prefiltered last page ends at an end-of-window cursor (`startedBefore`, `"~"` × 128).
  * - **Fairness.** The job yields to the event loop at least every 20 ms, so that an in-memory
  *   store's job does not starve timers, I/O and abort signals.
  * - **Memory.** The planner holds one page of runs (`batchSize` runs), plus at most one batch of
@@ -552,6 +557,32 @@ async function runJob(
       let runs = page.runs;
       let stop: Ending | undefined;
       for (let i = 0; i < runs.length; i++) {
+        if (program !== undefined) {
+          // The hot path: runs the expression does not match need nothing but a count. Counted in
+          // locals (the job's own variables live in a closure context), it stops at the first run
+          // that needs attention: a match, or a run this job cancelled before a crash.
+          const from = i;
+          let notMatched = 0;
+          let errors = 0;
+          let nonBoolean = 0;
+          for (; i < runs.length; i++) {
+            const candidate = runs[i]!;
+            if (candidate.cancellationId === jobId) break;
+            activation.event = candidate.event;
+            const decision: Decision = program.decide(activation);
+            if (decision === "match") break;
+            if (decision === "no_match") notMatched++;
+            else if (decision === "error") errors++;
+            else nonBoolean++;
+          }
+          if (i > from) {
+            segNotMatched += notMatched;
+            segError += errors;
+            segNonBoolean += nonBoolean;
+            position = runs[i - 1]!;
+          }
+          if (i === runs.length) break;
+        }
         const run: RunRecord = runs[i]!;
         if (run.cancellationId === jobId) {
           // Cancelled by this job before a crash, past the saved cursor.
@@ -559,17 +590,7 @@ async function runJob(
           position = run;
           continue;
         }
-        if (program !== undefined) {
-          activation.event = run.event;
-          const decision: Decision = program.decide(activation);
-          if (decision !== "match") {
-            if (decision === "no_match") segNotMatched++;
-            else if (decision === "error") segError++;
-            else segNonBoolean++;
-            position = run;
-            continue;
-          }
-        }
+        // The expression matched (or there is none).
         const status = run.status;
         if (status === "completed" || status === "failed" || status === "cancelled") {
           segSkipped++;
