@@ -40,9 +40,9 @@ export interface CompileOptions {
   /**
    * Generate straight-line JavaScript fast paths for boolean subtrees (field paths compared with
    * constants, `in`, `startsWith`, `exists`, …), backed by the general closures. Results are the
-   * same either way. `true` generates a subtree's fast path after it has been evaluated 16 times
-   * (so one-off evaluations never pay for code generation); `{ after: n }` after n evaluations
-   * (0: at compile time); `false` never. Default `true`.
+   * same either way. `true` generates them at compile time (a few microseconds); `{ after: n }`
+   * generates a subtree's fast path once it has been evaluated n times (cheaper to compile, a
+   * little slower to evaluate afterwards); `false` never. Default `true`.
    */
   readonly fastPaths?: boolean | { readonly after: number };
   /** Reuse a cached program for the same source and options. Default `true`. */

@@ -104,6 +104,24 @@ export function qualifiedName(e: Expr): string | undefined {
   return undefined;
 }
 
+const dottedRootsCache = new WeakMap<object, WeakMap<object, ReadonlySet<string>>>();
+
+/** First segments of the dotted names an environment declares (`google` for `google.protobuf.Timestamp`). */
+function dottedRoots(env: CheckerEnv): ReadonlySet<string> {
+  const vars = env.variables ?? EMPTY_VARIABLES;
+  let byTypes = dottedRootsCache.get(vars);
+  if (byTypes === undefined) dottedRootsCache.set(vars, (byTypes = new WeakMap()));
+  let roots = byTypes.get(env.typeIdentifiers);
+  if (roots === undefined) {
+    const names = [...vars.keys(), ...env.typeIdentifiers.keys()];
+    roots = new Set(names.filter((n) => n.includes(".")).map((n) => n.replace(/^\./, "").split(".")[0]!));
+    byTypes.set(env.typeIdentifiers, roots);
+  }
+  return roots;
+}
+
+const EMPTY_VARIABLES: ReadonlyMap<string, Type> = new Map();
+
 class Checker {
   private subst = new Substitution();
   private readonly types = new Map<number, Type>();
@@ -113,10 +131,22 @@ class Checker {
   private scope: Scope | undefined;
   private freeVars = 0;
 
+  /** First segments of dotted declared names; a selection from anything else is not a qualified name. */
+  private readonly dottedRoots: ReadonlySet<string>;
+
   constructor(
     private readonly ast: ParsedAst,
     private readonly env: CheckerEnv,
-  ) {}
+  ) {
+    this.dottedRoots = dottedRoots(env);
+  }
+
+  private mayBeQualified(e: SelectExpr): boolean {
+    if (this.env.container !== "") return true;
+    let base: Expr = e;
+    while (base.kind === "select") base = base.operand;
+    return base.kind === "ident" && (base.name.startsWith(".") || this.dottedRoots.has(base.name));
+  }
 
   run(): CheckedAst {
     const expr = this.check(this.ast.expr);
@@ -253,8 +283,9 @@ class Checker {
   }
 
   private checkSelect(e: SelectExpr): Expr {
-    // A dotted name may be a qualified variable (`a.b.c` declared as such).
-    const q = qualifiedName(e);
+    // A dotted name may be a qualified variable (`a.b.c` declared as such, or `b.c` in container
+    // `a`); most environments have none, and the lookup is skipped.
+    const q = this.mayBeQualified(e) ? qualifiedName(e) : undefined;
     if (q !== undefined) {
       const r = this.resolveName(q, false);
       if (r !== undefined) {

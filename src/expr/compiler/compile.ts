@@ -226,10 +226,9 @@ class Compiler {
   }
 
   /**
-   * Tiered compilation: a boolean subtree starts as closures and, after `fastPathsAfter`
-   * evaluations, generates its fast path (see `codegen.ts`) and switches to it. A program used a
-   * few times (validating a request, say) never pays for code generation; a filter run over
-   * millions of runs gets straight-line code.
+   * Tiered compilation (with `fastPathsAfter` > 0): a boolean subtree starts as closures and, after
+   * that many evaluations, generates its fast path (see `codegen.ts`) and switches to it, so a
+   * program used a few times never pays for code generation.
    */
   private tiered(e: Expr): Fn {
     const slow = this.compileNode(e);
@@ -629,11 +628,11 @@ class Compiler {
     const varSide = rc !== undefined ? le : lc !== undefined ? re : undefined;
     if (constSide !== undefined && varSide !== undefined) {
       const k = constSide.value;
-      const x = this.compile(varSide);
       const sizeFused = this.fuseSize(varSide, k, (n, m) => (n === m) !== negate);
       if (sizeFused !== undefined) return sizeFused;
+      const pa = typeof k === "string" || typeof k === "boolean" ? this.pathAccess(varSide) : undefined;
+      const x = pa === undefined ? this.compile(varSide) : pa.slow;
       if (typeof k === "string" || typeof k === "boolean") {
-        const pa = this.pathAccess(varSide);
         if (pa !== undefined) {
           const { fast, slow } = pa;
           return (c) => {
@@ -1211,12 +1210,17 @@ export interface NameResolution {
   readonly container: string;
   /** Generate JS fast paths for boolean subtrees (see `codegen.ts`). Default true. */
   readonly fastPaths?: boolean;
-  /** Evaluations before a subtree generates its fast path; 0 generates at compile time. Default 16. */
+  /** Evaluations before a subtree generates its fast path; 0 generates at compile time. Default 0. */
   readonly fastPathsAfter?: number;
 }
 
-/** Default number of evaluations before a boolean subtree generates its fast path. */
-export const DEFAULT_FAST_PATHS_AFTER = 16;
+/**
+ * Default number of evaluations before a boolean subtree generates its fast path: 0, at compile
+ * time. Generating later saves a few microseconds of compile time for programs evaluated only a
+ * few times, but a call site that first saw the closures and then the generated function stays
+ * polymorphic in V8 and evaluates measurably slower, and filters run hot.
+ */
+export const DEFAULT_FAST_PATHS_AFTER = 0;
 
 /** Compiles a checked expression to a closure. */
 export function compileChecked(
