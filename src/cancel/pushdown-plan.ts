@@ -20,14 +20,12 @@ export interface PushdownPlan {
 /**
  * The store prefilter for a program; without an `if` there is nothing to push down.
  *
- * The planner counts the rows a prefilter drops as `not_matched`, so a prefilter may drop only
- * rows on which the expression is `false`. `pushdownFor` gives a superset of the rows where it is
- * `true`: the rows it drops may also be rows where the expression yields a non-boolean (a
- * `dyn`-typed expression such as `event.data.flag`) or an error (`x.startsWith('a')` with `x` a
- * number). Expressions not typed `bool` are therefore not pushed down, which rules out the
- * non-booleans; the error case remains until the translator offers a "not false" predicate.
+ * The planner counts the rows a prefilter drops as `not_matched`, so the prefilter may drop only
+ * rows on which the expression is exactly `false`: not rows where it errs (counted
+ * `expression_error`) or yields a non-boolean (`non_boolean`). That is `pushdownFor`'s
+ * `notFalse` predicate.
  */
 export function planPushdown(program: Program | undefined): PushdownPlan {
-  if (program === undefined || program.type !== "bool") return { coverage: "none" };
-  return pushdownFor(program);
+  if (program === undefined) return { coverage: "none" };
+  return pushdownFor(program, { keep: "notFalse" });
 }
