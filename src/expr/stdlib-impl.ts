@@ -25,17 +25,17 @@ import type { CelDuration, CelError, CelTimestamp } from "./values.js";
 type Ts = CelTimestamp | Date;
 
 /** Any value unchanged (`dyn(x)`, `int(1)`, …). */
-export const identity = (v: unknown): unknown => v;
+const identity = (v: unknown): unknown => v;
 
 /** `!b`. */
-export const logicalNot = (v: boolean): boolean => !v;
+const logicalNot = (v: boolean): boolean => !v;
 /** `a == b`. */
-export const equals = (a: unknown, b: unknown): boolean => celEquals(a, b);
+const equals = (a: unknown, b: unknown): boolean => celEquals(a, b);
 /** `a != b`. */
-export const notEquals = (a: unknown, b: unknown): boolean => !celEquals(a, b);
+const notEquals = (a: unknown, b: unknown): boolean => !celEquals(a, b);
 
 /** Builds the implementation of a relation from a test on the comparison result. */
-export function relationImpl(op: string, test: (c: number) => boolean): (a: unknown, b: unknown) => unknown {
+function relationImpl(op: string, test: (c: number) => boolean): (a: unknown, b: unknown) => unknown {
   return (a, b) => {
     const c = celCompare(a, b);
     if (c === undefined) return noSuchOverload(op, a, b);
@@ -44,92 +44,92 @@ export function relationImpl(op: string, test: (c: number) => boolean): (a: unkn
 }
 
 // Arithmetic.
-export const addInt = conv.addInt;
-export const subtractInt = conv.subInt;
-export const multiplyInt = conv.mulInt;
-export const divideInt = conv.divInt;
-export const moduloInt = conv.modInt;
-export const negateInt = conv.negInt;
-export const addUint = conv.addUint;
-export const subtractUint = conv.subUint;
-export const multiplyUint = conv.mulUint;
-export const divideUint = conv.divUint;
-export const moduloUint = conv.modUint;
-export const addDouble = (a: number, b: number): number => a + b;
-export const subtractDouble = (a: number, b: number): number => a - b;
-export const multiplyDouble = (a: number, b: number): number => a * b;
-export const divideDouble = (a: number, b: number): number => a / b;
-export const negateDouble = (a: number): number => -a;
-export const addString = (a: string, b: string): string => a + b;
-export const addList = (a: readonly unknown[], b: readonly unknown[]): unknown[] => [...a, ...b];
-export const addBytes = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+const addInt = conv.addInt;
+const subtractInt = conv.subInt;
+const multiplyInt = conv.mulInt;
+const divideInt = conv.divInt;
+const moduloInt = conv.modInt;
+const negateInt = conv.negInt;
+const addUint = conv.addUint;
+const subtractUint = conv.subUint;
+const multiplyUint = conv.mulUint;
+const divideUint = conv.divUint;
+const moduloUint = conv.modUint;
+const addDouble = (a: number, b: number): number => a + b;
+const subtractDouble = (a: number, b: number): number => a - b;
+const multiplyDouble = (a: number, b: number): number => a * b;
+const divideDouble = (a: number, b: number): number => a / b;
+const negateDouble = (a: number): number => -a;
+const addString = (a: string, b: string): string => a + b;
+const addList = (a: readonly unknown[], b: readonly unknown[]): unknown[] => [...a, ...b];
+const addBytes = (a: Uint8Array, b: Uint8Array): Uint8Array => {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
   return out;
 };
-export const addTimestampDuration = (t: Ts, d: CelDuration): unknown => time.addTimestampDuration(asTimestamp(t), d);
-export const addDurationTimestamp = (d: CelDuration, t: Ts): unknown => time.addTimestampDuration(asTimestamp(t), d);
-export const addDurationDuration = time.addDurations;
-export const subtractTimestampDuration = (t: Ts, d: CelDuration): unknown => time.subtractTimestampDuration(asTimestamp(t), d);
-export const subtractTimestampTimestamp = (a: Ts, b: Ts): unknown => time.subtractTimestamps(asTimestamp(a), asTimestamp(b));
-export const subtractDurationDuration = time.subtractDurations;
+const addTimestampDuration = (t: Ts, d: CelDuration): unknown => time.addTimestampDuration(asTimestamp(t), d);
+const addDurationTimestamp = (d: CelDuration, t: Ts): unknown => time.addTimestampDuration(asTimestamp(t), d);
+const addDurationDuration = time.addDurations;
+const subtractTimestampDuration = (t: Ts, d: CelDuration): unknown => time.subtractTimestampDuration(asTimestamp(t), d);
+const subtractTimestampTimestamp = (a: Ts, b: Ts): unknown => time.subtractTimestamps(asTimestamp(a), asTimestamp(b));
+const subtractDurationDuration = time.subtractDurations;
 
 // Containers.
-export const indexList = (l: readonly unknown[], i: unknown): unknown => indexCel(l, i, 0);
-export const indexMap = (m: unknown, k: unknown): unknown => indexCel(m, k, 0);
-export const inList = (v: unknown, l: readonly unknown[]): boolean => l.some((x) => celEquals(v, x));
-export const inMap = (v: unknown, m: Map<unknown, unknown>): boolean => mapGet(m, v) !== MISSING;
+const indexList = (l: readonly unknown[], i: unknown): unknown => indexCel(l, i, 0);
+const indexMap = (m: unknown, k: unknown): unknown => indexCel(m, k, 0);
+const inList = (v: unknown, l: readonly unknown[]): boolean => l.some((x) => celEquals(v, x));
+const inMap = (v: unknown, m: Map<unknown, unknown>): boolean => mapGet(m, v) !== MISSING;
 /** `size(x)` for strings (code points), bytes, lists and maps. */
-export const size = (v: unknown): unknown => {
+const size = (v: unknown): unknown => {
   const n = sizeOf(v, false);
   return n < 0 ? noSuchOverload("size", v) : smallInt(n);
 };
-export const typeOf = typeOfValue;
+const typeOf = typeOfValue;
 
 // Conversions.
-export const stringToBool = conv.stringToBool;
-export const stringToBytes = conv.stringToBytes;
-export const intToDouble = conv.intToDouble;
-export const uintToDouble = conv.uintToDouble;
-export const stringToDouble = conv.stringToDouble;
-export const doubleToInt = conv.doubleToInt;
-export const stringToInt = conv.stringToInt;
-export const uintToInt = conv.uintToInt;
-export const durationToInt = (d: CelDuration): bigint => time.durationToNanos(d);
-export const timestampToInt = (t: Ts): bigint => time.timestampToSeconds(asTimestamp(t));
-export const doubleToUint = conv.doubleToUint;
-export const intToUint = conv.intToUint;
-export const stringToUint = conv.stringToUint;
-export const boolToString = conv.boolToString;
-export const bytesToString = conv.bytesToString;
-export const doubleToString = conv.doubleToString;
-export const intToString = conv.intToString;
-export const uintToString = conv.uintToString;
-export const durationToString = time.formatDuration;
-export const timestampToString = (t: Ts): string => time.formatTimestamp(asTimestamp(t));
-export const intToTimestamp = time.timestampFromSeconds;
-export const stringToTimestamp = time.parseTimestamp;
-export const stringToDuration = time.parseDuration;
+const stringToBool = conv.stringToBool;
+const stringToBytes = conv.stringToBytes;
+const intToDouble = conv.intToDouble;
+const uintToDouble = conv.uintToDouble;
+const stringToDouble = conv.stringToDouble;
+const doubleToInt = conv.doubleToInt;
+const stringToInt = conv.stringToInt;
+const uintToInt = conv.uintToInt;
+const durationToInt = (d: CelDuration): bigint => time.durationToNanos(d);
+const timestampToInt = (t: Ts): bigint => time.timestampToSeconds(asTimestamp(t));
+const doubleToUint = conv.doubleToUint;
+const intToUint = conv.intToUint;
+const stringToUint = conv.stringToUint;
+const boolToString = conv.boolToString;
+const bytesToString = conv.bytesToString;
+const doubleToString = conv.doubleToString;
+const intToString = conv.intToString;
+const uintToString = conv.uintToString;
+const durationToString = time.formatDuration;
+const timestampToString = (t: Ts): string => time.formatTimestamp(asTimestamp(t));
+const intToTimestamp = time.timestampFromSeconds;
+const stringToTimestamp = time.parseTimestamp;
+const stringToDuration = time.parseDuration;
 
 // Strings.
-export const contains = str.contains;
-export const startsWith = str.startsWith;
-export const endsWith = str.endsWith;
-export const matches = (s: string, pattern: string): unknown => regexMatches(s, pattern);
-export const charAt = str.charAt;
-export const indexOf = (s: string, sub: string, offset?: bigint): unknown => str.indexOf(s, sub, offset);
-export const lastIndexOf = (s: string, sub: string, offset?: bigint): unknown => str.lastIndexOf(s, sub, offset);
-export const lowerAscii = str.lowerAscii;
-export const upperAscii = str.upperAscii;
-export const replace = (s: string, a: string, b: string, n?: bigint): string => str.replace(s, a, b, n);
-export const split = (s: string, sep: string, n?: bigint): string[] => str.split(s, sep, n);
-export const substring = (s: string, start: bigint, end?: bigint): unknown => str.substring(s, start, end);
-export const trim = str.trim;
-export const join = (list: readonly unknown[], sep?: string): unknown => str.join(list, sep);
-export const quote = str.quote;
-export const reverse = str.reverse;
-export const format = (f: string, args: readonly unknown[]): unknown => formatString(f, args);
+const contains = str.contains;
+const startsWith = str.startsWith;
+const endsWith = str.endsWith;
+const matches = (s: string, pattern: string): unknown => regexMatches(s, pattern);
+const charAt = str.charAt;
+const indexOf = (s: string, sub: string, offset?: bigint): unknown => str.indexOf(s, sub, offset);
+const lastIndexOf = (s: string, sub: string, offset?: bigint): unknown => str.lastIndexOf(s, sub, offset);
+const lowerAscii = str.lowerAscii;
+const upperAscii = str.upperAscii;
+const replace = (s: string, a: string, b: string, n?: bigint): string => str.replace(s, a, b, n);
+const split = (s: string, sep: string, n?: bigint): string[] => str.split(s, sep, n);
+const substring = (s: string, start: bigint, end?: bigint): unknown => str.substring(s, start, end);
+const trim = str.trim;
+const join = (list: readonly unknown[], sep?: string): unknown => str.join(list, sep);
+const quote = str.quote;
+const reverse = str.reverse;
+const format = (f: string, args: readonly unknown[]): unknown => formatString(f, args);
 
 const TIMESTAMP_ACCESSORS: Record<string, (t: CelTimestamp, zone?: string) => bigint | CelError> = {
   getFullYear: time.getFullYear,
@@ -152,13 +152,97 @@ const DURATION_ACCESSORS: Record<string, (d: CelDuration) => bigint> = {
 };
 
 /** A timestamp accessor (`getFullYear`, …) with an optional zone argument. */
-export function timestampAccessor(name: string): (t: Ts, zone?: string) => unknown {
+function timestampAccessor(name: string): (t: Ts, zone?: string) => unknown {
   const f = TIMESTAMP_ACCESSORS[name]!;
   return (t, zone) => (zone === undefined ? f(asTimestamp(t)) : f(asTimestamp(t), zone));
 }
 
 /** A duration accessor (`getHours`, …). */
-export function durationAccessor(name: string): (d: CelDuration) => unknown {
+function durationAccessor(name: string): (d: CelDuration) => unknown {
   return DURATION_ACCESSORS[name]!;
 }
 
+/**
+ * Every implementation the overload table (`stdlib.ts`) refers to, by name. Each receives argument
+ * values that are not errors (the receiver first) and returns a value or a `CelError`.
+ */
+export const IMPLEMENTATIONS = {
+  identity,
+  logicalNot,
+  equals,
+  notEquals,
+  relationImpl,
+  addInt,
+  subtractInt,
+  multiplyInt,
+  divideInt,
+  moduloInt,
+  negateInt,
+  addUint,
+  subtractUint,
+  multiplyUint,
+  divideUint,
+  moduloUint,
+  addDouble,
+  subtractDouble,
+  multiplyDouble,
+  divideDouble,
+  negateDouble,
+  addString,
+  addList,
+  addBytes,
+  addTimestampDuration,
+  addDurationTimestamp,
+  addDurationDuration,
+  subtractTimestampDuration,
+  subtractTimestampTimestamp,
+  subtractDurationDuration,
+  indexList,
+  indexMap,
+  inList,
+  inMap,
+  size,
+  typeOf,
+  stringToBool,
+  stringToBytes,
+  intToDouble,
+  uintToDouble,
+  stringToDouble,
+  doubleToInt,
+  stringToInt,
+  uintToInt,
+  durationToInt,
+  timestampToInt,
+  doubleToUint,
+  intToUint,
+  stringToUint,
+  boolToString,
+  bytesToString,
+  doubleToString,
+  intToString,
+  uintToString,
+  durationToString,
+  timestampToString,
+  intToTimestamp,
+  stringToTimestamp,
+  stringToDuration,
+  contains,
+  startsWith,
+  endsWith,
+  matches,
+  charAt,
+  indexOf,
+  lastIndexOf,
+  lowerAscii,
+  upperAscii,
+  replace,
+  split,
+  substring,
+  trim,
+  join,
+  quote,
+  reverse,
+  format,
+  timestampAccessor,
+  durationAccessor,
+} as const;

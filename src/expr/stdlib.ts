@@ -6,7 +6,7 @@
  */
 import { A, B, fn, LIST_A, MAP_AB, member, overload, T, type FunctionDecl, type OverloadImpl } from "./decls.js";
 import { listType, mapType, type Type, typeType } from "./types.js";
-import * as rt from "./stdlib-impl.js";
+import { IMPLEMENTATIONS as rt } from "./stdlib-impl.js";
 
 const b = T.bool;
 const i = T.int;

@@ -44,6 +44,7 @@ export function displayToken(token: IToken): string {
   return `'${escapeDisplay(token.image)}'`;
 }
 
+/** Text with line breaks and tabs escaped, as ANTLR shows it in messages. */
 export function escapeDisplay(text: string): string {
   return text.replaceAll("\n", "\\n").replaceAll("\r", "\\r").replaceAll("\t", "\\t");
 }

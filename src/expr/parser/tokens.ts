@@ -25,37 +25,64 @@ function keyword(name: string, word: string): TokenType {
   return createToken({ name, label: `'${word}'`, pattern: new RegExp(word), longer_alt: Identifier });
 }
 
+/** The keyword `true`. */
 export const True = keyword("True", "true");
+/** The keyword `false`. */
 export const False = keyword("False", "false");
+/** The keyword `null`. */
 export const Null = keyword("Null", "null");
+/** The keyword `in`. */
 export const In = keyword("In", "in");
 
 function punctuation(name: string, text: string): TokenType {
   return createToken({ name, label: `'${text}'`, pattern: text });
 }
 
+/** `==` */
 export const Equals = punctuation("Equals", "==");
+/** `!=` */
 export const NotEquals = punctuation("NotEquals", "!=");
+/** `<=` */
 export const LessEquals = punctuation("LessEquals", "<=");
+/** `>=` */
 export const GreaterEquals = punctuation("GreaterEquals", ">=");
+/** `<` */
 export const Less = punctuation("Less", "<");
+/** `>` */
 export const Greater = punctuation("Greater", ">");
+/** `&&` */
 export const LogicalAnd = punctuation("LogicalAnd", "&&");
+/** `||` */
 export const LogicalOr = punctuation("LogicalOr", "||");
+/** `[` */
 export const LBracket = punctuation("LBracket", "[");
+/** `]` */
 export const RBracket = punctuation("RBracket", "]");
+/** `{` */
 export const LBrace = punctuation("LBrace", "{");
+/** `}` */
 export const RBrace = punctuation("RBrace", "}");
+/** `(` */
 export const LParen = punctuation("LParen", "(");
+/** `)` */
 export const RParen = punctuation("RParen", ")");
+/** `,` */
 export const Comma = punctuation("Comma", ",");
+/** `-` */
 export const Minus = punctuation("Minus", "-");
+/** `!` */
 export const Exclamation = punctuation("Exclamation", "!");
+/** `?` */
 export const Question = punctuation("Question", "?");
+/** `:` */
 export const Colon = punctuation("Colon", ":");
+/** `+` */
 export const Plus = punctuation("Plus", "+");
+/** `*` */
 export const Star = punctuation("Star", "*");
+/** `/` */
 export const Slash = punctuation("Slash", "/");
+/** `%` */
 export const Percent = punctuation("Percent", "%");
 
 /** `DIGIT+ '.' DIGIT+ EXPONENT? | DIGIT+ EXPONENT | '.' DIGIT+ EXPONENT?`; must precede `Dot` and `Int`. */
@@ -64,12 +91,15 @@ export const FloatLiteral = createToken({
   label: "NUM_FLOAT",
   pattern: /[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|\.[0-9]+(?:[eE][+-]?[0-9]+)?/,
 });
+/** `.` */
 export const Dot = punctuation("Dot", ".");
+/** `123u`, `0xFFu`: an unsigned integer literal. */
 export const UintLiteral = createToken({
   name: "UintLiteral",
   label: "NUM_UINT",
   pattern: /0x[0-9a-fA-F]+[uU]|[0-9]+[uU]/,
 });
+/** `123`, `0xFF`: an integer literal (a leading minus is an operator). */
 export const IntLiteral = createToken({ name: "IntLiteral", label: "NUM_INT", pattern: /0x[0-9a-fA-F]+|[0-9]+/ });
 
 // The escape sequences the grammar accepts; anything else after a backslash is a lexical error
@@ -129,7 +159,9 @@ export const EscapedIdentifier = createToken({
   pattern: /`[a-zA-Z0-9_.\- /]+`/,
 });
 
+/** Spaces, tabs and line breaks, skipped. */
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f]+/, group: Lexer.SKIPPED });
+/** A `//` comment to the end of the line, skipped. */
 export const Comment = createToken({ name: "Comment", pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
 
 /**
