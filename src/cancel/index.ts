@@ -1,6 +1,6 @@
 /**
- * Bulk cancellation: request validation (Inngest's contract), the planner, its rate limiter and
- * the wire form of a cancellation record.
+ * Bulk cancellation: request validation (Inngest's contract), the planner, its rate limiter, the
+ * wire form of a cancellation record, and sharded jobs run by several workers.
  *
  * @module
  */
@@ -27,4 +27,14 @@ export {
   CHECKPOINT_INTERVAL_MS,
 } from "./planner.js";
 export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress } from "./planner.js";
+export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS, MAX_SHARD_COUNT } from "./workers.js";
+export type {
+  ShardedCancelOptions,
+  ShardedCancellation,
+  WorkerOptions,
+  WorkerProgress,
+  WorkerReport,
+  ShardSession,
+  ShardSessionEnd,
+} from "./workers.js";
 export type { PushdownCoverage } from "./pushdown-plan.js";

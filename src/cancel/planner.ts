@@ -28,6 +28,10 @@
  *   store's job does not starve timers, I/O and abort signals.
  * - **Memory.** The planner holds one page of runs (`batchSize` runs), plus at most one batch of
  *   ids, whatever the window holds.
+ * - **Ranges.** The scan loop ({@link processRange}) works through a *range*: the whole window of a
+ *   job, or one shard of it (a keyset slice, see `workers.ts`). A range says where it starts
+ *   (counts and cursor), where it ends (`until`) and how a batch commits (the job's
+ *   `commitBatch`, or a shard commit under a worker's lease); the loop is the same for both.
  *
  * @module
  */
@@ -39,9 +43,11 @@ import {
   DEFAULT_ENVIRONMENT_ID,
   MAX_ID_LENGTH,
   StoreError,
+  isShardedRunStore,
   type CancellationRecord,
   type CancellationStatus,
   type Checkpoint,
+  type BoundedScanQuery,
   type CommitResult,
   type Cursor,
   type OutcomeCounts,
@@ -49,7 +55,6 @@ import {
   type RunRecord,
   type RunStore,
   type ScanPage,
-  type ScanQuery,
 } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "./errors.js";
 import { planPushdown, type PushdownCoverage, type PushdownPlan } from "./pushdown-plan.js";
@@ -122,6 +127,12 @@ export interface ResumeOptions {
    */
   readonly dryRun?: boolean;
   /**
+   * Hand the store the SQL prefilter translated from the `if` (a superset of the matching runs;
+   * the compiled expression still decides every run). `false` scans every run of the window, e.g.
+   * to measure what the pushdown saves; the report's `pushdown` is then `none`. Default `true`.
+   */
+  readonly pushdown?: boolean;
+  /**
    * Cap on the job's total `cancelled` count (earlier sessions included). The job cancels up to
    * exactly this many runs; on meeting one more run to cancel it stops with status
    * `stopped_max_runs` and its cursor just before that run (so a resume with a higher cap goes on
@@ -172,7 +183,8 @@ export interface CancellationReport {
 
 const newUlid = monotonicFactory();
 
-interface Settings {
+/** Checked options of a job or worker. @internal */
+export interface Settings {
   readonly environmentId: string;
   readonly batchSize: number;
   readonly limiter: RateLimiter | undefined;
@@ -180,9 +192,11 @@ interface Settings {
   readonly onProgress: ((progress: CancellationProgress) => void) | undefined;
   readonly dryRun: boolean;
   readonly maxRuns: number | undefined;
+  readonly pushdown: boolean;
 }
 
-function readSettings(options: ResumeOptions, caller: string): Settings {
+/** Checks the options shared by every job entry point. @internal */
+export function readSettings(options: ResumeOptions, caller: string): Settings {
   if (typeof options !== "object" || options === null) throw new TypeError(`${caller}: options must be an object`);
   const environmentId = options.environmentId ?? DEFAULT_ENVIRONMENT_ID;
   if (typeof environmentId !== "string" || environmentId === "") throw new TypeError(`${caller}: environmentId must be a non-empty string`);
@@ -204,6 +218,7 @@ function readSettings(options: ResumeOptions, caller: string): Settings {
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${caller}: signal must be an AbortSignal`);
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new TypeError(`${caller}: onProgress must be a function`);
   if (options.dryRun !== undefined && typeof options.dryRun !== "boolean") throw new TypeError(`${caller}: dryRun must be a boolean`);
+  if (options.pushdown !== undefined && typeof options.pushdown !== "boolean") throw new TypeError(`${caller}: pushdown must be a boolean`);
   return {
     environmentId,
     batchSize,
@@ -212,7 +227,13 @@ function readSettings(options: ResumeOptions, caller: string): Settings {
     onProgress: options.onProgress,
     dryRun: options.dryRun ?? false,
     maxRuns,
+    pushdown: options.pushdown ?? true,
   };
+}
+
+/** The prefilter a job hands its store: none when the caller turned pushdown off. @internal */
+export function pushdownPlanFor(program: Program | undefined, settings: Settings): PushdownPlan {
+  return settings.pushdown ? planPushdown(program) : { coverage: "none" };
 }
 
 /**
@@ -233,21 +254,9 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
   const key = options.idempotencyKey;
   if (key !== undefined && (typeof key !== "string" || key === "")) throw new TypeError("cancelRuns: idempotencyKey must be a non-empty string");
   const request = validateCancellationRequest(body, { now });
-  const pushdown = planPushdown(request.program);
+  const pushdown = pushdownPlanFor(request.program, settings);
 
-  const draft: CancellationRecord = {
-    id: newUlid(now),
-    environmentId: settings.environmentId,
-    appId: request.appId,
-    functionId: request.functionId,
-    ...(request.startedAfter !== undefined ? { startedAfter: request.startedAfter } : {}),
-    startedBefore: request.startedBefore,
-    ...(request.if !== undefined ? { if: request.if } : {}),
-    createdAt: now,
-    updatedAt: now,
-    status: "running",
-    counts: ZERO,
-  };
+  const draft = draftRecord(request, settings.environmentId, now);
   if (settings.dryRun) {
     return runJob(store, draft, request, settings, pushdown, startedAt, true);
   }
@@ -279,17 +288,41 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
   return runJob(store, record, request, settings, pushdown, startedAt, true);
 }
 
+/** A new record for a validated request: a fresh ULID, status `running`, zero counts. @internal */
+export function draftRecord(request: CancellationRequest, environmentId: string, now: number): CancellationRecord {
+  return {
+    id: newUlid(now),
+    environmentId,
+    appId: request.appId,
+    functionId: request.functionId,
+    ...(request.startedAfter !== undefined ? { startedAfter: request.startedAfter } : {}),
+    startedBefore: request.startedBefore,
+    ...(request.if !== undefined ? { if: request.if } : {}),
+    createdAt: now,
+    updatedAt: now,
+    status: "running",
+    counts: ZERO,
+  };
+}
+
 /**
  * Continues a cancellation from its checkpoint: after a crash, an abort, a failure or a
  * `maxRuns` stop. A completed job is returned as it stands. Do not resume a job another worker
  * is still running: both would save checkpoints over each other.
+ *
+ * A sharded job (see `createShardedCancellation`) is resumed by joining it as one more worker
+ * (`runWorker` with its `cancellationId`): the call returns when every shard is done (other
+ * workers may be doing some of them), when the signal aborts it (status `aborted`; the record
+ * stays `running` and the shards it held are released), or when the record is deleted. Its
+ * progress events carry the job's counts as they stood when this worker took its current shard,
+ * plus that shard's progress since. `dryRun` and `maxRuns` are not available on a sharded job.
  *
  * @param store - The store holding the record.
  * @param id - The cancellation's id.
  * @param options - See {@link ResumeOptions}.
  * @throws {@link CancellationNotFoundError} (404) when the environment has no such cancellation;
  * {@link ValidationError} when its stored `if` no longer compiles; {@link StoreError} when the
- * store fails.
+ * store fails; `TypeError` for `dryRun` or `maxRuns` on a sharded job.
  */
 export async function resumeCancellation(store: RunStore, id: string, options: ResumeOptions = {}): Promise<CancellationReport> {
   const startedAt = performance.now();
@@ -297,24 +330,8 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
   if (typeof id !== "string" || id === "") throw new TypeError("resumeCancellation: id must be a non-empty string");
   const record = await store.getCancellation(id, settings.environmentId);
   if (record === undefined) throw new CancellationNotFoundError(id);
-  let program: Program | undefined;
-  if (record.if !== undefined) {
-    try {
-      program = compile(record.if, { dialect: "inngest" });
-    } catch (error) {
-      if (error instanceof CompileError) throw new ValidationError([`invalid expression: ${boundCompileMessage(error)}`]);
-      throw error;
-    }
-  }
-  const request: CancellationRequest = {
-    appId: record.appId,
-    functionId: record.functionId,
-    ...(record.startedAfter !== undefined ? { startedAfter: record.startedAfter } : {}),
-    startedBefore: record.startedBefore,
-    ...(record.if !== undefined ? { if: record.if } : {}),
-    ...(program !== undefined ? { program } : {}),
-  };
-  const pushdown = planPushdown(program);
+  const request = requestOfRecord(record);
+  const pushdown = pushdownPlanFor(request.program, settings);
   if (record.status === "completed") {
     return {
       cancellation: toWireCancellation(record),
@@ -327,7 +344,39 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
       elapsedMs: performance.now() - startedAt,
     };
   }
+  if (isShardedRunStore(store) && (await store.listShards(id)).length > 0) {
+    if (settings.dryRun) throw new TypeError("resumeCancellation: dryRun is not available on a sharded cancellation");
+    if (settings.maxRuns !== undefined) throw new TypeError("resumeCancellation: maxRuns is not available on a sharded cancellation");
+    // Loaded on demand: workers.ts builds on this module.
+    const { resumeShardedCancellation } = await import("./workers.js");
+    return resumeShardedCancellation(store, record, settings, pushdown.coverage, startedAt);
+  }
   return runJob(store, record, request, settings, pushdown, startedAt, false);
+}
+
+/**
+ * The request a stored record stands for, its `if` compiled again. @internal
+ *
+ * @throws {@link ValidationError} when the stored `if` no longer compiles.
+ */
+export function requestOfRecord(record: CancellationRecord): CancellationRequest {
+  let program: Program | undefined;
+  if (record.if !== undefined) {
+    try {
+      program = compile(record.if, { dialect: "inngest" });
+    } catch (error) {
+      if (error instanceof CompileError) throw new ValidationError([`invalid expression: ${boundCompileMessage(error)}`]);
+      throw error;
+    }
+  }
+  return {
+    appId: record.appId,
+    functionId: record.functionId,
+    ...(record.startedAfter !== undefined ? { startedAfter: record.startedAfter } : {}),
+    startedBefore: record.startedBefore,
+    ...(record.if !== undefined ? { if: record.if } : {}),
+    ...(program !== undefined ? { program } : {}),
+  };
 }
 
 /** Longest stretch the job runs without yielding to the event loop, ms. */
@@ -351,8 +400,40 @@ function cursorOf(position: Cursor | undefined): Cursor | undefined {
   return position === undefined ? undefined : { startedAt: position.startedAt, id: position.id };
 }
 
-/** Why the scan loop stopped. */
-type Ending = "completed" | "aborted" | "stopped_max_runs" | "deleted";
+/** Why the scan loop stopped. @internal */
+export type Ending = "completed" | "aborted" | "stopped_max_runs" | "deleted" | "lease_lost";
+
+/** What committing one batch of a range answered. @internal */
+export type RangeCommitResult = CommitResult | { readonly ok: false; readonly reason: "lease_lost" };
+
+/**
+ * A slice of a job the scan loop works through: the whole window, or one shard. @internal
+ */
+export interface JobRange {
+  /** Outcome counts of the runs at or before `cursor` (earlier sessions). */
+  readonly counts: OutcomeCounts;
+  /** Position the range resumes after; absent: the window's start. */
+  readonly cursor?: Cursor;
+  /** Inclusive upper keyset bound (a shard's end); absent: the window's end. */
+  readonly until?: Cursor;
+  /**
+   * Cancels `runIds` (compare-and-set) with the job's id and saves `checkpoint` (the state settled
+   * before the batch) in one transaction. Not called in a dry run.
+   */
+  commit(runIds: readonly string[], checkpoint: Checkpoint): Promise<RangeCommitResult>;
+}
+
+/** How {@link processRange} ended. @internal */
+export interface RangeOutcome {
+  readonly ending: Ending;
+  /** Counts of exactly the runs at or before `cursor`. */
+  readonly counts: OutcomeCounts;
+  readonly cursor?: Cursor;
+  /** Dry runs: up to 20 ids of runs that would be cancelled. */
+  readonly sample: readonly string[];
+  /** Epoch ms of the last saved checkpoint, if any. */
+  readonly lastSavedAt: number | undefined;
+}
 
 async function runJob(
   store: RunStore,
@@ -364,6 +445,47 @@ async function runJob(
   created: boolean,
 ): Promise<CancellationReport> {
   const jobId = record.id;
+  const range: JobRange = {
+    counts: record.counts,
+    ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
+    commit: (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint }),
+  };
+  const outcome = await processRange(store, jobId, request, settings, pushdown, range, startedAt);
+  const status: CancellationStatus | "deleted" = outcome.ending === "lease_lost" ? "deleted" : outcome.ending;
+  const final: CancellationRecord = {
+    ...record,
+    status: status === "deleted" ? record.status : status,
+    counts: { ...outcome.counts },
+    updatedAt: settings.dryRun ? record.updatedAt : Math.max(record.updatedAt, outcome.lastSavedAt ?? record.updatedAt),
+    ...(outcome.cursor !== undefined ? { cursor: outcome.cursor } : {}),
+  };
+  return {
+    cancellation: toWireCancellation(final),
+    outcomes: { ...outcome.counts },
+    status,
+    pushdown: pushdown.coverage,
+    dryRun: settings.dryRun,
+    ...(settings.dryRun ? { sample: outcome.sample } : {}),
+    created,
+    elapsedMs: performance.now() - startedAt,
+  };
+}
+
+/**
+ * The scan loop: reads the range's runs page by page, decides each, cancels the matching ones in
+ * batches through `range.commit` and ends with a closing checkpoint (`completed`, `aborted`,
+ * `stopped_max_runs`), or without one when the job was deleted or the range's lease lost.
+ * A thrown error is passed on after a best-effort `failed` checkpoint. @internal
+ */
+export async function processRange(
+  store: RunStore,
+  jobId: string,
+  request: CancellationRequest,
+  settings: Settings,
+  pushdown: PushdownPlan,
+  range: JobRange,
+  startedAt: number,
+): Promise<RangeOutcome> {
   const program = request.program;
   const dryRun = settings.dryRun;
   const limiter = dryRun ? undefined : settings.limiter;
@@ -371,10 +493,13 @@ async function runJob(
   const maxRuns = settings.maxRuns;
   const batchSize = settings.batchSize;
   const sample: string[] = [];
+  const until = range.until;
+  /** Time of the range's last possible run, for the ETA. */
+  const rangeEnd = until?.startedAt ?? request.startedBefore;
 
   // Settled state: `known` holds the outcomes of exactly the runs at or before `knownCursor`.
-  const known: MutableCounts = { ...record.counts };
-  let knownCursor: Cursor | undefined = record.cursor;
+  const known: MutableCounts = { ...range.counts };
+  let knownCursor: Cursor | undefined = range.cursor;
   // Runs to cancel, not yet committed; and outcomes of runs processed since the last settle point.
   let pending: string[] = [];
   let segNotMatched = 0;
@@ -383,15 +508,15 @@ async function runJob(
   let segSkipped = 0;
   let segCancelled = 0;
   /** Last run processed (or the position a page ended at). */
-  let position: Cursor | undefined = record.cursor;
+  let position: Cursor | undefined = range.cursor;
   let hint = pushdown.hint;
   let sessionCancelled = 0;
   let sessionSettled = 0;
   let lastSaveAt = performance.now();
-  let lastSavedUpdatedAt = record.updatedAt;
-  let firstStartedAt: number | undefined = record.cursor?.startedAt ?? request.startedAfter;
+  let lastSavedAt: number | undefined;
+  let firstStartedAt: number | undefined = range.cursor?.startedAt ?? request.startedAfter;
   const sessionFrom = firstStartedAt;
-  const settledAtStart = record.counts.scanned;
+  const settledAtStart = range.counts.scanned;
 
   const settleSegment = (): void => {
     known.not_matched += segNotMatched;
@@ -415,10 +540,10 @@ async function runJob(
     return cursor === undefined ? { counts: { ...known }, status } : { cursor, counts: { ...known }, status };
   };
 
-  const send = async (runIds: readonly string[], status: CancellationStatus): Promise<CommitResult> => {
+  const send = async (runIds: readonly string[], status: CancellationStatus): Promise<RangeCommitResult> => {
     if (dryRun) return { ok: true, cancelled: runIds };
-    const result = await store.commitBatch({ cancellationId: jobId, runIds, checkpoint: checkpoint(status) });
-    lastSavedUpdatedAt = Date.now();
+    const result = await range.commit(runIds, checkpoint(status));
+    lastSavedAt = Date.now();
     return result;
   };
 
@@ -429,8 +554,8 @@ async function runJob(
     let etaSeconds: number | undefined = done ? 0 : undefined;
     const from = sessionFrom ?? firstStartedAt;
     const at = knownCursor?.startedAt;
-    if (!done && from !== undefined && at !== undefined && request.startedBefore > from) {
-      const fraction = Math.min(1, Math.max(0, (at - from) / (request.startedBefore - from)));
+    if (!done && from !== undefined && at !== undefined && rangeEnd > from) {
+      const fraction = Math.min(1, Math.max(0, (at - from) / (rangeEnd - from)));
       if (fraction > 0) etaSeconds = (seconds * (1 - fraction)) / fraction;
     }
     settings.onProgress({
@@ -451,12 +576,13 @@ async function runJob(
    * checkpoint settled before the batch, then settles everything processed so far. With nothing
    * pending it saves a checkpoint. Returns the reason to stop, if any.
    */
-  const commit = async (): Promise<"aborted" | "deleted" | undefined> => {
+  const commit = async (): Promise<"aborted" | "deleted" | "lease_lost" | undefined> => {
     const ids = pending;
     pending = [];
     if (ids.length === 0) {
       settleSegment();
-      if ((await send(ids, "running")).ok === false) return "deleted";
+      const result = await send(ids, "running");
+      if (!result.ok) return stopReason(result);
     } else {
       let cancelled = 0;
       for (let from = 0; from < ids.length; ) {
@@ -464,7 +590,7 @@ async function runJob(
         const chunk = from === 0 && size >= ids.length ? ids : ids.slice(from, from + size);
         if (limiter !== undefined && !(await limiter.take(chunk.length, signal))) return "aborted";
         const result = await send(chunk, "running");
-        if (!result.ok) return "deleted";
+        if (!result.ok) return stopReason(result);
         cancelled += result.cancelled.length;
         from += chunk.length;
       }
@@ -478,33 +604,18 @@ async function runJob(
     return undefined;
   };
 
-  const finish = async (ending: Ending): Promise<CancellationReport> => {
-    let status: CancellationStatus | "deleted" = ending;
-    if (ending !== "deleted") {
+  const finish = async (ending: Ending): Promise<RangeOutcome> => {
+    let final: Ending = ending;
+    if (ending !== "deleted" && ending !== "lease_lost") {
       const result = await send([], ending);
-      if (!result.ok) status = "deleted";
+      if (!result.ok) final = stopReason(result);
       else {
         sessionSettled = known.scanned - settledAtStart;
         report(ending === "completed");
       }
     }
-    const final: CancellationRecord = {
-      ...record,
-      status: status === "deleted" ? record.status : status,
-      counts: { ...known },
-      updatedAt: dryRun ? record.updatedAt : Math.max(record.updatedAt, lastSavedUpdatedAt),
-      ...(knownCursor !== undefined ? { cursor: cursorOf(knownCursor)! } : {}),
-    };
-    return {
-      cancellation: toWireCancellation(final),
-      outcomes: { ...known },
-      status,
-      pushdown: pushdown.coverage,
-      dryRun,
-      ...(dryRun ? { sample } : {}),
-      created,
-      elapsedMs: performance.now() - startedAt,
-    };
+    const cursor = cursorOf(knownCursor);
+    return { ending: final, counts: { ...known }, ...(cursor !== undefined ? { cursor } : {}), sample, lastSavedAt };
   };
 
   const activation: { event: unknown } = { event: undefined };
@@ -515,11 +626,12 @@ async function runJob(
     ...(request.startedAfter !== undefined ? { startedAfter: request.startedAfter } : {}),
     startedBefore: request.startedBefore,
     limit: batchSize,
+    ...(until !== undefined ? { until } : {}),
   };
-  let scanAfter: Cursor | undefined = record.cursor;
+  let scanAfter: Cursor | undefined = range.cursor;
 
   const scan = async (usePushdown: boolean): Promise<ScanPage> => {
-    const query = (withHint: PushdownHint | undefined): ScanQuery => ({
+    const query = (withHint: PushdownHint | undefined): BoundedScanQuery => ({
       ...baseQuery,
       ...(scanAfter !== undefined ? { after: scanAfter } : {}),
       ...(withHint !== undefined ? { pushdown: withHint } : {}),
@@ -645,7 +757,7 @@ async function runJob(
       if (firstStartedAt === undefined && runs.length > 0) firstStartedAt = runs[0]!.startedAt;
       if (page.next !== undefined) position = page.next;
       // The rows a prefilter dropped from the last page may lie after its last run.
-      else if ((page.prefiltered ?? 0) > 0) position = { startedAt: request.startedBefore, id: END_OF_WINDOW_ID };
+      else if ((page.prefiltered ?? 0) > 0) position = until ?? { startedAt: request.startedBefore, id: END_OF_WINDOW_ID };
       if (pending.length === 0) settleSegment();
       if (page.next === undefined) {
         if (pending.length > 0 || segCancelled > 0) {
@@ -668,11 +780,15 @@ async function runJob(
   } catch (error) {
     if (!dryRun) {
       try {
-        await store.commitBatch({ cancellationId: jobId, runIds: [], checkpoint: checkpoint("failed") });
+        await range.commit([], checkpoint("failed"));
       } catch {
         // The store is failing: the original error is what the caller needs.
       }
     }
     throw error;
   }
+}
+
+function stopReason(result: { readonly ok: false; readonly reason: "gone" | "lease_lost" }): "deleted" | "lease_lost" {
+  return result.reason === "gone" ? "deleted" : "lease_lost";
 }

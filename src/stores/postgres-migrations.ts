@@ -94,12 +94,62 @@ const INITIAL_SCHEMA: PostgresMigration = {
        PRIMARY KEY (environment_id, key)
      )`,
     `CREATE INDEX idempotency_keys_cancellation_idx ON {schema}.idempotency_keys (cancellation_id)`,
-    // Version 2 (several workers, issue 5) will add the job-shard lease table here.
+  ],
+};
+
+/*
+ * Version 2: the shards of a cancellation that several workers execute (issue 5).
+ *
+ * A shard is the slice of its job's window strictly after `(after_started_at, after_id)` and at or
+ * before `(until_started_at, until_id)` (NULL: open at that end), so the shards of a job partition
+ * the window's keyset range exactly. Bounds are run positions (integers); the cursor is a planner
+ * checkpoint, which may be the end-of-window position, so it is `double precision` like the
+ * cancellation's own cursor.
+ *
+ * A shard row holds its own checkpoint (cursor and the six counts): a worker's batch commit
+ * touches only its shard's row, never the job's, so workers do not queue on one hot row. The job's
+ * counts are the sum of its shards' and are computed when the record is read.
+ *
+ * Leases: `lease_owner` and `lease_expires_at` (the database's clock, so that workers on different
+ * machines agree). Deleting the cancellation deletes its shards (ON DELETE CASCADE), which waits
+ * for a shard commit in flight and makes the next one find the shard gone.
+ */
+const SHARDS: PostgresMigration = {
+  version: 2,
+  name: "cancellation shards for several workers",
+  statements: [
+    `CREATE TABLE {schema}.cancellation_shards (
+       cancellation_id text COLLATE "C" NOT NULL REFERENCES {schema}.cancellations (id) ON DELETE CASCADE,
+       shard_no integer NOT NULL CHECK (shard_no >= 0),
+       after_started_at bigint,
+       after_id text COLLATE "C",
+       until_started_at bigint,
+       until_id text COLLATE "C",
+       cursor_started_at double precision,
+       cursor_id text COLLATE "C",
+       scanned bigint NOT NULL DEFAULT 0,
+       cancelled bigint NOT NULL DEFAULT 0,
+       skipped_terminal bigint NOT NULL DEFAULT 0,
+       not_matched bigint NOT NULL DEFAULT 0,
+       expression_error bigint NOT NULL DEFAULT 0,
+       non_boolean bigint NOT NULL DEFAULT 0,
+       status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done')),
+       lease_owner text,
+       lease_expires_at timestamptz,
+       updated_at double precision NOT NULL,
+       PRIMARY KEY (cancellation_id, shard_no),
+       CONSTRAINT cancellation_shards_after_whole CHECK ((after_started_at IS NULL) = (after_id IS NULL)),
+       CONSTRAINT cancellation_shards_until_whole CHECK ((until_started_at IS NULL) = (until_id IS NULL)),
+       CONSTRAINT cancellation_shards_cursor_whole CHECK ((cursor_started_at IS NULL) = (cursor_id IS NULL)),
+       CONSTRAINT cancellation_shards_leased CHECK (status <> 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+     )`,
+    // Workers look for shards not done; done ones (nearly all, over time) stay out of the index.
+    `CREATE INDEX cancellation_shards_open_idx ON {schema}.cancellation_shards (cancellation_id, shard_no) WHERE status <> 'done'`,
   ],
 };
 
 /** Every migration, in version order. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS];
 
 /** The schema version this code expects after `migrate()`. */
 export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;

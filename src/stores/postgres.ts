@@ -11,6 +11,10 @@
  * pushdown predicate, which the planner generates from the checked AST (user values inside it are
  * parameters too) and which this store renumbers, never interpolates into.
  *
+ * Several workers can share one cancellation ({@link ShardedRunStore}): its window is split into
+ * shards (`cancellation_shards`, migration 2) of about equal run counts, each with its own
+ * checkpoint and lease; see {@link PostgresRunStore.createShardedCancellation}.
+ *
  * JSON fidelity: an event is stored as `jsonb`, which keeps every JSON value exactly (numbers
  * are `numeric`, so every double round-trips) except that object key order is not kept (jsonb
  * sorts keys); `-0` is already `0` after validation. Events with a NUL character in a string,
@@ -42,12 +46,21 @@ import {
   type CommitBatch,
   type CommitResult,
   type CreateResult,
+  type Cursor,
+  type BoundedScanQuery,
   type RunEvent,
   type RunRecord,
   type RunStatus,
   type RunStore,
   type ScanPage,
-  type ScanQuery,
+  type ShardBounds,
+  type ShardCommit,
+  type ShardCommitResult,
+  type ShardLeaseResult,
+  type ShardRecord,
+  type ShardStatus,
+  type ShardWindow,
+  type ShardedRunStore,
   type StoreErrorCode,
 } from "./types.js";
 
@@ -116,6 +129,31 @@ const CANCELLATION_COLUMN_LIST = [
   "cursor_id",
 ] as const;
 const CANCELLATION_COLUMNS = CANCELLATION_COLUMN_LIST.join(", ");
+const COUNT_COLUMNS = ["scanned", "cancelled", "skipped_terminal", "not_matched", "expression_error", "non_boolean"] as const;
+/** Most shards one cancellation can be split into. */
+export const MAX_SHARDS = 1000;
+/** Longest lease a worker may ask for, ms (one day). */
+export const MAX_LEASE_MS = 86_400_000;
+/** Longest worker id, characters. */
+export const MAX_WORKER_ID_LENGTH = 200;
+/** Select list of a shard read, columns qualified by `prefix` (e.g. `"s."`). */
+function shardColumns(prefix = ""): string {
+  const plain = [
+    "cancellation_id",
+    "shard_no",
+    "after_started_at",
+    "after_id",
+    "until_started_at",
+    "until_id",
+    "cursor_started_at",
+    "cursor_id",
+    ...COUNT_COLUMNS,
+    "status",
+    "lease_owner",
+    "updated_at",
+  ];
+  return `${plain.map((column) => prefix + column).join(", ")}, (extract(epoch FROM ${prefix}lease_expires_at) * 1000)::double precision AS lease_expires_at`;
+}
 
 interface RunRow extends QueryResultRow {
   id: string;
@@ -157,6 +195,36 @@ interface CancellationRow extends QueryResultRow {
   non_boolean: number;
   cursor_started_at: number | null;
   cursor_id: string | null;
+  /** Shards of the job (0: not sharded) and the sums of their counts (NULL without shards). */
+  shard_count: number;
+  shard_scanned: number | null;
+  shard_cancelled: number | null;
+  shard_skipped_terminal: number | null;
+  shard_not_matched: number | null;
+  shard_expression_error: number | null;
+  shard_non_boolean: number | null;
+  shard_updated_at: number | null;
+}
+
+interface ShardRow extends QueryResultRow {
+  cancellation_id: string;
+  shard_no: number;
+  after_started_at: number | null;
+  after_id: string | null;
+  until_started_at: number | null;
+  until_id: string | null;
+  cursor_started_at: number | null;
+  cursor_id: string | null;
+  scanned: number;
+  cancelled: number;
+  skipped_terminal: number;
+  not_matched: number;
+  expression_error: number;
+  non_boolean: number;
+  status: ShardStatus;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  updated_at: number;
 }
 
 /** The statements of one scan page. */
@@ -201,6 +269,7 @@ function rowToRun(row: RunRow): RunRecord {
 }
 
 function rowToCancellation(row: CancellationRow): CancellationRecord {
+  const sharded = row.shard_count > 0;
   const record: { -readonly [K in keyof CancellationRecord]: CancellationRecord[K] } = {
     id: row.id,
     environmentId: row.environment_id,
@@ -209,6 +278,39 @@ function rowToCancellation(row: CancellationRow): CancellationRecord {
     startedBefore: row.started_before,
     createdAt: row.created_at,
     status: row.status,
+    // A sharded job's counts are its shards' (each shard commit saves only its own row).
+    counts: sharded
+      ? {
+          scanned: row.shard_scanned ?? 0,
+          cancelled: row.shard_cancelled ?? 0,
+          skipped_terminal: row.shard_skipped_terminal ?? 0,
+          not_matched: row.shard_not_matched ?? 0,
+          expression_error: row.shard_expression_error ?? 0,
+          non_boolean: row.shard_non_boolean ?? 0,
+        }
+      : {
+          scanned: row.scanned,
+          cancelled: row.cancelled,
+          skipped_terminal: row.skipped_terminal,
+          not_matched: row.not_matched,
+          expression_error: row.expression_error,
+          non_boolean: row.non_boolean,
+        },
+    updatedAt: sharded ? Math.max(row.updated_at, row.shard_updated_at ?? row.updated_at) : row.updated_at,
+  };
+  if (row.started_after !== null) record.startedAfter = row.started_after;
+  if (row.if_expr !== null) record.if = row.if_expr;
+  // A sharded job has no single cursor: each shard keeps its own.
+  if (!sharded && row.cursor_started_at !== null && row.cursor_id !== null) {
+    record.cursor = { startedAt: row.cursor_started_at, id: row.cursor_id };
+  }
+  return record;
+}
+
+function rowToShard(row: ShardRow): ShardRecord {
+  const shard: { -readonly [K in keyof ShardRecord]: ShardRecord[K] } = {
+    cancellationId: row.cancellation_id,
+    shardNo: row.shard_no,
     counts: {
       scanned: row.scanned,
       cancelled: row.cancelled,
@@ -217,14 +319,69 @@ function rowToCancellation(row: CancellationRow): CancellationRecord {
       expression_error: row.expression_error,
       non_boolean: row.non_boolean,
     },
+    status: row.status,
     updatedAt: row.updated_at,
   };
-  if (row.started_after !== null) record.startedAfter = row.started_after;
-  if (row.if_expr !== null) record.if = row.if_expr;
-  if (row.cursor_started_at !== null && row.cursor_id !== null) {
-    record.cursor = { startedAt: row.cursor_started_at, id: row.cursor_id };
+  if (row.after_started_at !== null && row.after_id !== null) shard.after = { startedAt: row.after_started_at, id: row.after_id };
+  if (row.until_started_at !== null && row.until_id !== null) shard.until = { startedAt: row.until_started_at, id: row.until_id };
+  if (row.cursor_started_at !== null && row.cursor_id !== null) shard.cursor = { startedAt: row.cursor_started_at, id: row.cursor_id };
+  if (row.lease_owner !== null) shard.leaseOwner = row.lease_owner;
+  if (row.lease_expires_at !== null) shard.leaseExpiresAt = row.lease_expires_at;
+  return shard;
+}
+
+/**
+ * Shard bounds from the ordered cut positions: shard j holds the runs after cut j-1 and at or
+ * before cut j; the first is open below, the last above.
+ */
+function boundsFromCuts(cuts: readonly Cursor[]): ShardBounds[] {
+  const bounds: ShardBounds[] = [];
+  for (let j = 0; j <= cuts.length; j++) {
+    const after = cuts[j - 1];
+    const until = cuts[j];
+    bounds.push({ ...(after !== undefined ? { after } : {}), ...(until !== undefined ? { until } : {}) });
   }
-  return record;
+  return bounds;
+}
+
+function checkShardCount(count: unknown): number {
+  if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1 || count > MAX_SHARDS) {
+    throw new StoreError("invalid_option", `shard count must be an integer from 1 to ${MAX_SHARDS}, got ${String(count)}`);
+  }
+  return count;
+}
+
+function checkWorkerId(workerId: unknown, code: StoreErrorCode): string {
+  if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > MAX_WORKER_ID_LENGTH || !fitsText(workerId)) {
+    throw new StoreError(code, `workerId must be a string of 1 to ${MAX_WORKER_ID_LENGTH} characters without NUL, got ${typeof workerId === "string" ? JSON.stringify(workerId.slice(0, 40)) : typeof workerId}`);
+  }
+  return workerId;
+}
+
+function checkLeaseMs(leaseMs: unknown, code: StoreErrorCode): number {
+  if (typeof leaseMs !== "number" || !Number.isSafeInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_LEASE_MS) {
+    throw new StoreError(code, `leaseMs must be an integer from 1 to ${MAX_LEASE_MS}, got ${String(leaseMs)}`);
+  }
+  return leaseMs;
+}
+
+function checkShardNo(shardNo: unknown, code: StoreErrorCode): number {
+  if (typeof shardNo !== "number" || !Number.isSafeInteger(shardNo) || shardNo < 0 || shardNo >= MAX_SHARDS) {
+    throw new StoreError(code, `shardNo must be an integer from 0 to ${MAX_SHARDS - 1}, got ${String(shardNo)}`);
+  }
+  return shardNo;
+}
+
+const SHARD_STATUSES: ReadonlySet<string> = new Set<ShardStatus>(["pending", "running", "done"]);
+
+/** Checks a scan's optional `until` bound. */
+function checkUntil(value: unknown): Cursor | undefined {
+  if (value === undefined) return undefined;
+  const cursor = value as { startedAt?: unknown; id?: unknown } | null;
+  if (typeof cursor !== "object" || cursor === null || typeof cursor.startedAt !== "number" || !Number.isFinite(cursor.startedAt) || !isValidId(cursor.id)) {
+    throw new StoreError("invalid_query", "scan query: until must be a cursor { startedAt: finite number, id: valid id }");
+  }
+  return { startedAt: cursor.startedAt, id: cursor.id };
 }
 
 /** Quotes an SQL identifier (doubling embedded quotes), so any schema name is safe. */
@@ -379,14 +536,24 @@ const ROLL_BACK: unique symbol = Symbol("roll back");
  * await store.migrate();
  * ```
  */
-export class PostgresRunStore implements RunStore {
+export class PostgresRunStore implements ShardedRunStore {
   /** The schema the tables live in. */
   readonly schema: string;
   /** Most connections the pool holds. */
   readonly poolSize: number;
   readonly #pool: pg.Pool;
   readonly #now: () => number;
-  readonly #table: { readonly runs: string; readonly cancellations: string; readonly keys: string; readonly migrations: string };
+  readonly #table: {
+    readonly runs: string;
+    readonly cancellations: string;
+    readonly keys: string;
+    readonly shards: string;
+    readonly migrations: string;
+  };
+  /** `FROM` clause of a cancellation read: the record (alias `c`) with the sums of its shards. */
+  readonly #cancellationSource: string;
+  /** Select list of a cancellation read over {@link #cancellationSource}. */
+  readonly #cancellationSelect: string;
   #migrated = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -421,8 +588,18 @@ export class PostgresRunStore implements RunStore {
       runs: `${quoted}.runs`,
       cancellations: `${quoted}.cancellations`,
       keys: `${quoted}.idempotency_keys`,
+      shards: `${quoted}.cancellation_shards`,
       migrations: `${quoted}.cancelkit_migrations`,
     };
+    this.#cancellationSource =
+      `${this.#table.cancellations} AS c LEFT JOIN LATERAL (SELECT count(*)::integer AS shard_count, ` +
+      COUNT_COLUMNS.map((column) => `sum(sh.${column})::bigint AS shard_${column}`).join(", ") +
+      `, max(sh.updated_at) AS shard_updated_at FROM ${this.#table.shards} AS sh WHERE sh.cancellation_id = c.id) AS s ON true`;
+    this.#cancellationSelect =
+      CANCELLATION_COLUMN_LIST.map((column) => `c.${column}`).join(", ") +
+      ", s.shard_count, " +
+      COUNT_COLUMNS.map((column) => `s.shard_${column}`).join(", ") +
+      ", s.shard_updated_at";
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: poolSize,
@@ -602,8 +779,10 @@ export class PostgresRunStore implements RunStore {
    * do rows whose event only the `json` fallback column holds). `next` is then the last row read,
    * which may lie past the last returned run, and `prefiltered` counts the dropped rows. If the
    * predicate raises a data error (e.g. a failed cast) the page is read again without it.
+   *
+   * With `query.until` (a shard's upper bound), only runs at or before that position are read.
    */
-  async scanRuns(query: ScanQuery): Promise<ScanPage> {
+  async scanRuns(query: BoundedScanQuery): Promise<ScanPage> {
     return this.#call(async () => {
       const plan = this.#planScan(query);
       if (plan === undefined) return { runs: [] };
@@ -631,7 +810,7 @@ export class PostgresRunStore implements RunStore {
    * `query`, e.g. to check that a scan uses the window index. `analyze` executes the statement.
    * Returns an empty list when the query cannot match anything (no statement is run).
    */
-  async explainScan(query: ScanQuery, options?: { readonly analyze?: boolean }): Promise<string[]> {
+  async explainScan(query: BoundedScanQuery, options?: { readonly analyze?: boolean }): Promise<string[]> {
     return this.#call(async () => {
       const plan = this.#planScan(query);
       if (plan === undefined) return [];
@@ -642,13 +821,16 @@ export class PostgresRunStore implements RunStore {
     });
   }
 
-  /** Validates a scan query and builds its statements; `undefined` when no stored run can match. */
-  #planScan(query: ScanQuery): ScanPlan | undefined {
-    const q = normalizeScanQuery(query);
-    const pushdown = q.pushdown?.postgres;
-    if (pushdown !== undefined && (typeof pushdown.sql !== "string" || !Array.isArray(pushdown.params))) {
-      throw new StoreError("invalid_query", "scan query: pushdown.postgres must be { sql: string, params: unknown[] }");
-    }
+  /**
+   * The `WHERE` conditions (and their parameters, numbered from `$1`) selecting a function's runs
+   * of a window, strictly after `after` and at or before `until`; `undefined` when no stored run
+   * can match.
+   */
+  #windowConditions(
+    q: { readonly environmentId: string; readonly appId: string; readonly functionId: string; readonly startedAfter?: number; readonly startedBefore: number },
+    after?: Cursor,
+    until?: Cursor,
+  ): { where: string; params: unknown[] } | undefined {
     // Text PostgreSQL cannot hold was never stored, so no run matches it.
     if (!fitsText(q.environmentId) || !fitsText(q.appId) || !fitsText(q.functionId)) return undefined;
     // Bounds may be fractional: the window holds the integer times inside them.
@@ -664,13 +846,36 @@ export class PostgresRunStore implements RunStore {
       `environment_id = ${bind(q.environmentId)} AND app_id = ${bind(q.appId)} AND function_id = ${bind(q.functionId)}`;
     if (Number.isSafeInteger(startedBefore)) where += ` AND started_at <= ${bind(startedBefore)}`;
     if (startedAfter !== undefined && Number.isSafeInteger(startedAfter)) where += ` AND started_at >= ${bind(startedAfter)}`;
-    if (q.after !== undefined) {
+    if (after !== undefined) {
       // A cursor time between integers sits just after the run times below it.
-      const afterTime = Math.floor(q.after.startedAt);
-      const afterId = afterTime === q.after.startedAt ? q.after.id : "\u007f";
+      const afterTime = Math.floor(after.startedAt);
+      const afterId = afterTime === after.startedAt ? after.id : "\u007f";
       if (afterTime > Number.MAX_SAFE_INTEGER) return undefined;
       if (afterTime >= Number.MIN_SAFE_INTEGER) where += ` AND (started_at, id) > (${bind(afterTime)}, ${bind(afterId)})`;
     }
+    if (until !== undefined) {
+      // Likewise an upper bound between integers holds every run of the time below it ("\u007f"
+      // sorts after every valid id).
+      const untilTime = Math.floor(until.startedAt);
+      const untilId = untilTime === until.startedAt ? until.id : "\u007f";
+      if (untilTime < Number.MIN_SAFE_INTEGER) return undefined;
+      if (untilTime <= Number.MAX_SAFE_INTEGER) where += ` AND (started_at, id) <= (${bind(untilTime)}, ${bind(untilId)})`;
+    }
+    return { where, params };
+  }
+
+  /** Validates a scan query and builds its statements; `undefined` when no stored run can match. */
+  #planScan(query: BoundedScanQuery): ScanPlan | undefined {
+    const q = normalizeScanQuery(query);
+    const pushdown = q.pushdown?.postgres;
+    if (pushdown !== undefined && (typeof pushdown.sql !== "string" || !Array.isArray(pushdown.params))) {
+      throw new StoreError("invalid_query", "scan query: pushdown.postgres must be { sql: string, params: unknown[] }");
+    }
+    const until = checkUntil((query as { until?: unknown }).until);
+    const conditions = this.#windowConditions(q, q.after, until);
+    if (conditions === undefined) return undefined;
+    const { where, params } = conditions;
+    const bind = (value: unknown): string => `$${params.push(value)}`;
     const window = `SELECT ${RUN_COLUMNS} FROM ${this.#table.runs} WHERE ${where} ORDER BY started_at, id`;
     const windowParams = params.length;
     const limit = q.limit;
@@ -712,24 +917,36 @@ export class PostgresRunStore implements RunStore {
           );
           const scope = locked.rows[0];
           if (scope === undefined) return { ok: false, reason: "gone" };
-          let cancelled: string[] = [];
-          if (b.runIds.length > 0) {
-            const { rows } = await client.query<{ id: string }>(
-              `WITH locked AS (SELECT id FROM ${this.#table.runs} WHERE id = ANY($2::text[]) ` +
-                `AND status IN ${NON_TERMINAL_SQL} AND environment_id = $3 AND app_id = $4 AND function_id = $5 ` +
-                "ORDER BY id FOR UPDATE) " +
-                `UPDATE ${this.#table.runs} AS r SET status = 'cancelled', cancellation_id = $1 ` +
-                `FROM locked WHERE r.id = locked.id AND r.id = ANY($2::text[]) AND r.status IN ${NON_TERMINAL_SQL} ` +
-                "RETURNING r.id",
-              [b.cancellationId, b.runIds, scope.environment_id, scope.app_id, scope.function_id],
-            );
-            cancelled = rows.map((row) => row.id);
-          }
+          const cancelled = await this.#cancelRuns(client, b.cancellationId, b.runIds, scope);
           await this.#saveCheckpoint(client, b.cancellationId, b.checkpoint);
           return { ok: true, cancelled };
         }),
       );
     });
+  }
+
+  /**
+   * Inside a transaction: cancels the still non-terminal runs among `runIds` of the job's scope,
+   * marking them with `cancellationId`; locks them in id order first (no deadlock between
+   * concurrent batches); returns the ids that changed.
+   */
+  async #cancelRuns(
+    client: PoolClient,
+    cancellationId: string,
+    runIds: readonly string[],
+    scope: { readonly environment_id: string; readonly app_id: string; readonly function_id: string },
+  ): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const { rows } = await client.query<{ id: string }>(
+      `WITH locked AS (SELECT id FROM ${this.#table.runs} WHERE id = ANY($2::text[]) ` +
+        `AND status IN ${NON_TERMINAL_SQL} AND environment_id = $3 AND app_id = $4 AND function_id = $5 ` +
+        "ORDER BY id FOR UPDATE) " +
+        `UPDATE ${this.#table.runs} AS r SET status = 'cancelled', cancellation_id = $1 ` +
+        `FROM locked WHERE r.id = locked.id AND r.id = ANY($2::text[]) AND r.status IN ${NON_TERMINAL_SQL} ` +
+        "RETURNING r.id",
+      [cancellationId, runIds, scope.environment_id, scope.app_id, scope.function_id],
+    );
+    return rows.map((row) => row.id);
   }
 
   async #saveCheckpoint(client: pg.ClientBase | pg.Pool, id: string, checkpoint: Checkpoint): Promise<boolean> {
@@ -768,7 +985,32 @@ export class PostgresRunStore implements RunStore {
     record: CancellationRecord,
     idempotency?: { readonly key: string; readonly requestHash: string },
   ): Promise<CreateResult> {
-    return this.#call(async () => {
+    return this.#call(() => this.#create(record, idempotency, undefined));
+  }
+
+  /**
+   * Stores a new cancellation whose window is split into at most `count` shards, all `pending`,
+   * for workers to lease (see {@link planShards} for the split). The record, its shards and the
+   * idempotency key commit in one transaction; a repeated key answers as
+   * {@link createCancellation} does (and computes no split).
+   *
+   * @throws {@link StoreError} `invalid_option` for a count outside 1..{@link MAX_SHARDS};
+   * `duplicate_cancellation` when the id is taken.
+   */
+  async createShardedCancellation(
+    record: CancellationRecord,
+    count: number,
+    idempotency?: { readonly key: string; readonly requestHash: string },
+  ): Promise<CreateResult> {
+    return this.#call(() => this.#create(record, idempotency, checkShardCount(count)));
+  }
+
+  async #create(
+    record: CancellationRecord,
+    idempotency: { readonly key: string; readonly requestHash: string } | undefined,
+    shardCount: number | undefined,
+  ): Promise<CreateResult> {
+    {
       const valid = normalizeCancellationRecord(record);
       for (const [value, what] of [
         [valid.environmentId, "environmentId"],
@@ -796,6 +1038,7 @@ export class PostgresRunStore implements RunStore {
             if (key.rowCount !== 1) throw ROLL_BACK;
           }
           await this.#insertCancellation(client, valid);
+          if (shardCount !== undefined) await this.#insertShards(client, valid, shardCount);
           return true;
         }).catch((error: unknown) => {
           if (error === ROLL_BACK) return false;
@@ -809,7 +1052,24 @@ export class PostgresRunStore implements RunStore {
         if (existing !== undefined) return { created: false, ...existing };
       }
       throw new StoreError("storage", `idempotency key ${JSON.stringify(idempotency!.key)} kept changing while creating ${valid.id}`);
-    });
+    }
+  }
+
+  async #insertShards(client: PoolClient, record: CancellationRecord, count: number): Promise<void> {
+    const bounds = await this.#planShards(client, record, count);
+    await client.query(
+      `INSERT INTO ${this.#table.shards} (cancellation_id, shard_no, after_started_at, after_id, until_started_at, until_id, updated_at) ` +
+        "SELECT $1, n - 1, a_t, a_id, u_t, u_id, $2 " +
+        "FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS b(a_t, a_id, u_t, u_id, n)",
+      [
+        record.id,
+        record.createdAt,
+        bounds.map((b) => b.after?.startedAt ?? null),
+        bounds.map((b) => b.after?.id ?? null),
+        bounds.map((b) => b.until?.startedAt ?? null),
+        bounds.map((b) => b.until?.id ?? null),
+      ],
+    );
   }
 
   async #insertCancellation(client: PoolClient, record: CancellationRecord): Promise<void> {
@@ -847,8 +1107,8 @@ export class PostgresRunStore implements RunStore {
       if (!isValidId(id)) return undefined;
       if (environmentId !== undefined && (typeof environmentId !== "string" || !fitsText(environmentId))) return undefined;
       const params: unknown[] = [id];
-      let sql = `SELECT ${CANCELLATION_COLUMNS} FROM ${this.#table.cancellations} WHERE id = $1`;
-      if (environmentId !== undefined) sql += ` AND environment_id = $${params.push(environmentId)}`;
+      let sql = `SELECT ${this.#cancellationSelect} FROM ${this.#cancellationSource} WHERE c.id = $1`;
+      if (environmentId !== undefined) sql += ` AND c.environment_id = $${params.push(environmentId)}`;
       const { rows } = await this.#pool.query<CancellationRow>(sql, params);
       return rows[0] === undefined ? undefined : rowToCancellation(rows[0]);
     });
@@ -866,12 +1126,12 @@ export class PostgresRunStore implements RunStore {
       const conditions: string[] = [];
       if (options?.environmentId !== undefined) {
         if (!fitsText(options.environmentId)) return { records: [] };
-        conditions.push(`environment_id = $${params.push(options.environmentId)}`);
+        conditions.push(`c.environment_id = $${params.push(options.environmentId)}`);
       }
-      if (options?.after !== undefined) conditions.push(`id < $${params.push(options.after)}`);
+      if (options?.after !== undefined) conditions.push(`c.id < $${params.push(options.after)}`);
       const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
       const { rows } = await this.#pool.query<CancellationRow>(
-        `SELECT ${CANCELLATION_COLUMNS} FROM ${this.#table.cancellations}${where} ORDER BY id DESC LIMIT $${params.push(limit + 1)}`,
+        `SELECT ${this.#cancellationSelect} FROM ${this.#cancellationSource}${where} ORDER BY c.id DESC LIMIT $${params.push(limit + 1)}`,
         params,
       );
       const records = rows.slice(0, limit).map(rowToCancellation);
@@ -916,15 +1176,229 @@ export class PostgresRunStore implements RunStore {
   ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
     if (typeof environmentId !== "string" || typeof key !== "string") return undefined;
     if (!fitsText(environmentId) || !fitsText(key)) return undefined;
-    const columns = CANCELLATION_COLUMN_LIST.map((column) => `c.${column}`).join(", ");
     const { rows } = await this.#pool.query<CancellationRow & { request_hash: string }>(
-      `SELECT ${columns}, k.request_hash FROM ${this.#table.keys} AS k ` +
-        `JOIN ${this.#table.cancellations} AS c ON c.id = k.cancellation_id ` +
+      `SELECT ${this.#cancellationSelect}, k.request_hash FROM ${this.#table.keys} AS k ` +
+        `JOIN (${this.#cancellationSource}) ON c.id = k.cancellation_id ` +
         "WHERE k.environment_id = $1 AND k.key = $2",
       [environmentId, key],
     );
     const row = rows[0];
     return row === undefined ? undefined : { record: rowToCancellation(row), requestHash: row.request_hash };
+  }
+
+  /**
+   * Splits a window into at most `count` shards holding equal numbers (±1) of the runs it holds
+   * now: it counts the window's runs n, then reads the positions of ranks ⌊j·n/k⌋ (j = 1…k−1,
+   * k = min(count, n)) in one pass over the window index (`row_number()` over the index order, no
+   * sort) and cuts after each. Cuts are run positions `(startedAt, id)`, so a cut may fall inside a
+   * millisecond many runs share; the first shard is open below, the last above, so the shards
+   * partition the window's whole keyset range (runs inserted later belong to exactly one too).
+   *
+   * Why ranks and not time: run start times are rarely uniform (bursts, a backlog), and equal
+   * counts are what makes shards of equal work. The price is two index-only passes over the
+   * window at creation (about a second per few million runs), paid once per job.
+   *
+   * @throws {@link StoreError} `invalid_option` for a count outside 1..{@link MAX_SHARDS};
+   * `invalid_query` for a malformed window.
+   */
+  async planShards(window: ShardWindow, count: number): Promise<ShardBounds[]> {
+    return this.#call(async () => {
+      const k = checkShardCount(count);
+      return this.#planShards(this.#pool, window, k);
+    });
+  }
+
+  async #planShards(client: pg.ClientBase | pg.Pool, window: ShardWindow, count: number): Promise<ShardBounds[]> {
+    const q = normalizeScanQuery({
+      ...(window.environmentId !== undefined ? { environmentId: window.environmentId } : {}),
+      appId: window.appId,
+      functionId: window.functionId,
+      ...(window.startedAfter !== undefined ? { startedAfter: window.startedAfter } : {}),
+      startedBefore: window.startedBefore,
+      limit: 1,
+    });
+    const conditions = this.#windowConditions(q);
+    if (conditions === undefined || count === 1) return [{}];
+    const { where, params } = conditions;
+    const counted = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${this.#table.runs} WHERE ${where}`, params);
+    const n = counted.rows[0]?.n ?? 0;
+    const k = Math.min(count, n);
+    if (k <= 1) return [{}];
+    const ranks: number[] = [];
+    for (let j = 1; j < k; j++) ranks.push(Math.floor((j * n) / k));
+    const { rows } = await client.query<{ started_at: number; id: string }>(
+      `SELECT started_at, id FROM (SELECT started_at, id, row_number() OVER (ORDER BY started_at, id) AS rn ` +
+        `FROM ${this.#table.runs} WHERE ${where}) AS ranked WHERE rn = ANY($${params.length + 1}::bigint[]) ORDER BY rn`,
+      [...params, ranks],
+    );
+    return boundsFromCuts(rows.map((row) => ({ startedAt: row.started_at, id: row.id })));
+  }
+
+  /**
+   * Leases one shard to a worker: in one statement, `SELECT … FOR UPDATE SKIP LOCKED` picks the
+   * first shard (oldest job first, in window order) that is `pending` or `running` under an
+   * expired lease, and sets it `running` with `lease_owner = workerId` and
+   * `lease_expires_at = now + leaseMs` (the database's clock). Concurrent callers skip each other's
+   * candidate rows, so no shard is handed to two workers; a row whose lease a commit is renewing
+   * at that moment is skipped too. Also answers how many other shards in scope are not done.
+   *
+   * @throws {@link StoreError} `invalid_option` for a bad worker id or lease.
+   */
+  async leaseShard(request: {
+    readonly workerId: string;
+    readonly leaseMs: number;
+    readonly cancellationId?: string;
+    readonly environmentId?: string;
+  }): Promise<ShardLeaseResult> {
+    return this.#call(async () => {
+      if (typeof request !== "object" || request === null) throw new StoreError("invalid_option", "leaseShard: request must be an object");
+      const workerId = checkWorkerId(request.workerId, "invalid_option");
+      const leaseMs = checkLeaseMs(request.leaseMs, "invalid_option");
+      const { cancellationId, environmentId } = request;
+      if (cancellationId !== undefined && !isValidId(cancellationId)) return { unfinished: 0 };
+      if (environmentId !== undefined && (typeof environmentId !== "string" || environmentId === "" || !fitsText(environmentId))) {
+        return { unfinished: 0 };
+      }
+      const scopeParams: unknown[] = [];
+      let scope = "";
+      if (cancellationId !== undefined) scope += ` AND s.cancellation_id = $${scopeParams.push(cancellationId)}`;
+      if (environmentId !== undefined) {
+        scope += ` AND EXISTS (SELECT 1 FROM ${this.#table.cancellations} AS c WHERE c.id = s.cancellation_id AND c.environment_id = $${scopeParams.push(environmentId)})`;
+      }
+      const base = scopeParams.length;
+      const { rows } = await this.#retrying(() =>
+        this.#pool.query<ShardRow>(
+          `WITH candidate AS (SELECT s.cancellation_id, s.shard_no FROM ${this.#table.shards} AS s ` +
+            `WHERE s.status <> 'done' AND (s.status = 'pending' OR s.lease_expires_at < clock_timestamp())${scope} ` +
+            "ORDER BY s.cancellation_id, s.shard_no LIMIT 1 FOR UPDATE OF s SKIP LOCKED) " +
+            `UPDATE ${this.#table.shards} AS s SET status = 'running', lease_owner = $${base + 1}, ` +
+            `lease_expires_at = clock_timestamp() + $${base + 2} * interval '1 millisecond', updated_at = GREATEST(s.updated_at, $${base + 3}) ` +
+            `FROM candidate WHERE s.cancellation_id = candidate.cancellation_id AND s.shard_no = candidate.shard_no ` +
+            `RETURNING ${shardColumns("s.")}`,
+          [...scopeParams, workerId, leaseMs, this.#now()],
+        ),
+      );
+      const leased = rows[0] === undefined ? undefined : rowToShard(rows[0]);
+      const open = await this.#pool.query<{ n: number }>(
+        `SELECT count(*)::integer AS n FROM ${this.#table.shards} AS s WHERE s.status <> 'done'${scope}`,
+        scopeParams,
+      );
+      const unfinished = Math.max(0, (open.rows[0]?.n ?? 0) - (leased === undefined ? 0 : 1));
+      if (leased === undefined) return { unfinished };
+      const record = await this.getCancellation(leased.cancellationId);
+      // Deleted between the lease and this read: its shards are gone with it.
+      if (record === undefined) return { unfinished };
+      return { lease: { record, shard: leased }, unfinished };
+    });
+  }
+
+  /** Extends a lease the worker still holds (status `running`, owner `workerId`) to `leaseMs` from now. */
+  async renewShardLease(cancellationId: string, shardNo: number, workerId: string, leaseMs: number): Promise<boolean> {
+    return this.#call(async () => {
+      checkShardNo(shardNo, "invalid_option");
+      checkWorkerId(workerId, "invalid_option");
+      checkLeaseMs(leaseMs, "invalid_option");
+      if (!isValidId(cancellationId)) return false;
+      const result = await this.#pool.query(
+        `UPDATE ${this.#table.shards} SET lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond' ` +
+          "WHERE cancellation_id = $1 AND shard_no = $2 AND lease_owner = $3 AND status = 'running'",
+        [cancellationId, shardNo, workerId, leaseMs],
+      );
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  /**
+   * Commits one batch of a shard in one transaction: (1) locks the shard row and checks the
+   * worker still holds its lease (else nothing changes: `lease_lost`; no shard row: `gone`),
+   * (2) cancels the batch's still non-terminal runs of the job's scope with the job's id,
+   * (3) saves the shard's cursor and counts and its status (`running` renews the lease, `pending`
+   * releases it, `done` closes it), and (4) when this closes the last open shard, sets the job
+   * `completed`. A closing commit locks the job's row before the shard's, the order a deletion
+   * takes, so the two never deadlock; other commits never touch the job's row.
+   */
+  async commitShardBatch(commit: ShardCommit): Promise<ShardCommitResult> {
+    return this.#call(async () => {
+      if (typeof commit !== "object" || commit === null) throw new StoreError("invalid_batch", "shard commit must be an object");
+      const { cancellationId, shardNo, workerId, leaseMs } = commit;
+      if (!isValidId(cancellationId)) throw new StoreError("invalid_batch", "shard commit: cancellationId must be a valid id");
+      checkShardNo(shardNo, "invalid_batch");
+      checkWorkerId(workerId, "invalid_batch");
+      checkLeaseMs(leaseMs, "invalid_batch");
+      const status: unknown = (commit.checkpoint as { status?: unknown } | undefined)?.status;
+      if (typeof status !== "string" || !SHARD_STATUSES.has(status)) {
+        throw new StoreError("invalid_batch", `shard commit: checkpoint.status must be pending, running or done, got ${JSON.stringify(status)}`);
+      }
+      // Reuses the batch checks for ids, cursor and counts (the status is checked above).
+      const b = normalizeCommitBatch({ cancellationId, runIds: commit.runIds, checkpoint: { ...commit.checkpoint, status: "running" } });
+      const { cursor, counts } = b.checkpoint;
+      const closing = status === "done";
+      return this.#retrying(() =>
+        this.#transaction(async (client): Promise<ShardCommitResult> => {
+          if (closing) {
+            const job = await client.query(`SELECT 1 FROM ${this.#table.cancellations} WHERE id = $1 FOR NO KEY UPDATE`, [cancellationId]);
+            if (job.rowCount === 0) return { ok: false, reason: "gone" };
+          }
+          const locked = await client.query<{ status: ShardStatus; lease_owner: string | null; environment_id: string; app_id: string; function_id: string }>(
+            `SELECT s.status, s.lease_owner, c.environment_id, c.app_id, c.function_id FROM ${this.#table.shards} AS s ` +
+              `JOIN ${this.#table.cancellations} AS c ON c.id = s.cancellation_id ` +
+              "WHERE s.cancellation_id = $1 AND s.shard_no = $2 FOR UPDATE OF s",
+            [cancellationId, shardNo],
+          );
+          const shard = locked.rows[0];
+          if (shard === undefined) return { ok: false, reason: "gone" };
+          if (shard.status !== "running" || shard.lease_owner !== workerId) return { ok: false, reason: "lease_lost" };
+          const cancelled = await this.#cancelRuns(client, cancellationId, b.runIds, shard);
+          const now = this.#now();
+          await client.query(
+            `UPDATE ${this.#table.shards} SET status = $3, ` +
+              "cursor_started_at = COALESCE($4, cursor_started_at), cursor_id = COALESCE($5, cursor_id), " +
+              "scanned = $6, cancelled = $7, skipped_terminal = $8, not_matched = $9, expression_error = $10, non_boolean = $11, " +
+              "lease_owner = CASE WHEN $3 = 'pending' THEN NULL ELSE lease_owner END, " +
+              "lease_expires_at = CASE WHEN $3 = 'running' THEN clock_timestamp() + $12 * interval '1 millisecond' END, " +
+              "updated_at = GREATEST(updated_at, $13) WHERE cancellation_id = $1 AND shard_no = $2",
+            [
+              cancellationId,
+              shardNo,
+              status,
+              cursor?.startedAt ?? null,
+              cursor?.id ?? null,
+              counts.scanned,
+              counts.cancelled,
+              counts.skipped_terminal,
+              counts.not_matched,
+              counts.expression_error,
+              counts.non_boolean,
+              leaseMs,
+              now,
+            ],
+          );
+          if (closing) {
+            // The job's row is locked: of two workers closing the last two shards, the second sees
+            // the first's shard done (a new statement, a new snapshot) and completes the job.
+            await client.query(
+              `UPDATE ${this.#table.cancellations} SET status = 'completed', updated_at = GREATEST(updated_at, $2) ` +
+                `WHERE id = $1 AND status <> 'completed' AND NOT EXISTS ` +
+                `(SELECT 1 FROM ${this.#table.shards} WHERE cancellation_id = $1 AND status <> 'done')`,
+              [cancellationId, now],
+            );
+          }
+          return { ok: true, cancelled };
+        }),
+      );
+    });
+  }
+
+  /** The shards of a cancellation in window order; empty for an unsharded or unknown one. */
+  async listShards(cancellationId: string): Promise<ShardRecord[]> {
+    return this.#call(async () => {
+      if (!isValidId(cancellationId)) return [];
+      const { rows } = await this.#pool.query<ShardRow>(
+        `SELECT ${shardColumns()} FROM ${this.#table.shards} WHERE cancellation_id = $1 ORDER BY shard_no`,
+        [cancellationId],
+      );
+      return rows.map(rowToShard);
+    });
   }
 
   /** Ends the pool once in-flight queries finish. Idempotent; later calls reject with `closed`. */

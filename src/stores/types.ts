@@ -261,6 +261,164 @@ export interface RunStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sharded cancellations: one job split into shards that several worker processes lease. Optional:
+// only stores that several processes can share (PostgreSQL) implement it.
+// ---------------------------------------------------------------------------------------------
+
+/** Where one shard of a sharded cancellation stands. */
+export type ShardStatus =
+  /** Not started, or released by a worker that stopped (its checkpoint is kept). */
+  | "pending"
+  /** Leased by a worker; when the lease has expired, another worker may take it over. */
+  | "running"
+  /** Every run of the shard was scanned. */
+  | "done";
+
+/**
+ * A contiguous slice of a job's window in `(startedAt, id)` order: the runs of the window strictly
+ * after `after` and at or before `until`. The shards of one job partition the whole keyset range
+ * of the window (the first has no `after`, the last no `until`), so every run of the window, also
+ * one inserted later, belongs to exactly one shard, also when many runs share one millisecond.
+ */
+export interface ShardBounds {
+  /** Exclusive lower bound; absent: from the window's start. */
+  readonly after?: Cursor;
+  /** Inclusive upper bound; absent: to the window's end. */
+  readonly until?: Cursor;
+}
+
+/** One shard as stored. */
+export interface ShardRecord extends ShardBounds {
+  readonly cancellationId: string;
+  /** Position of the shard in the window, from 0. */
+  readonly shardNo: number;
+  /** Last settled position (see the planner's checkpoint); absent before the first checkpoint. */
+  readonly cursor?: Cursor;
+  /** Outcome counts of the runs at or before `cursor` (all sessions of the shard). */
+  readonly counts: OutcomeCounts;
+  readonly status: ShardStatus;
+  /** Worker holding (or last holding) the lease while `running`. */
+  readonly leaseOwner?: string;
+  /** When the lease ends unless renewed, epoch ms by the database's clock. */
+  readonly leaseExpiresAt?: number;
+  /** Last time the shard changed, epoch ms. */
+  readonly updatedAt: number;
+}
+
+/** A scan query that may also stop at an inclusive upper keyset bound (a shard's `until`). */
+export interface BoundedScanQuery extends ScanQuery {
+  /** Return only runs at or before this position. */
+  readonly until?: Cursor;
+}
+
+/** A shard a worker leased, with its job's record. */
+export interface ShardLease {
+  readonly record: CancellationRecord;
+  readonly shard: ShardRecord;
+}
+
+/** What {@link ShardedRunStore.leaseShard} answers. */
+export interface ShardLeaseResult {
+  /** The shard now leased to the worker; absent when none was free. */
+  readonly lease?: ShardLease;
+  /**
+   * Shards in scope not `done`, other than the one leased: held under live leases by other
+   * workers (they may still expire and become free). 0 means nothing is left to wait for.
+   */
+  readonly unfinished: number;
+}
+
+/** One batch of a shard plus the shard's checkpoint, committed under the worker's lease. */
+export interface ShardCommit {
+  readonly cancellationId: string;
+  readonly shardNo: number;
+  /** The worker that must still hold the lease. */
+  readonly workerId: string;
+  /** With status `running`, the lease is renewed to this many ms from now. */
+  readonly leaseMs: number;
+  /** Runs to cancel (compare-and-set on non-terminal status); they get the job's id. */
+  readonly runIds: readonly string[];
+  /**
+   * Saved in the same transaction. Status `running` keeps (and renews) the lease, `pending`
+   * releases it, `done` closes the shard (and the job, once every shard is done).
+   */
+  readonly checkpoint: { readonly cursor?: Cursor; readonly counts: OutcomeCounts; readonly status: ShardStatus };
+}
+
+/** Outcome of {@link ShardedRunStore.commitShardBatch}. */
+export type ShardCommitResult =
+  | CommitResult
+  /** Another worker holds the shard now (or it is no longer running): nothing was changed. */
+  | { readonly ok: false; readonly reason: "lease_lost" };
+
+/** The window a job's shards split; see {@link ShardedRunStore.planShards}. */
+export interface ShardWindow {
+  readonly environmentId?: string;
+  readonly appId: string;
+  readonly functionId: string;
+  readonly startedAfter?: number;
+  readonly startedBefore: number;
+}
+
+/**
+ * A {@link RunStore} on which several processes can share one cancellation job: the job's window is
+ * split into shards that workers lease, each with its own checkpoint. A sharded job's record
+ * reports the sum of its shards' counts, and `completed` once every shard is done.
+ */
+export interface ShardedRunStore extends RunStore {
+  /** As {@link RunStore.scanRuns}, also honouring `until`. */
+  scanRuns(query: BoundedScanQuery): Promise<ScanPage>;
+  /**
+   * Splits a window into at most `count` shards holding about equal numbers of the runs it holds
+   * now (fewer when it holds fewer runs; one when it holds none).
+   */
+  planShards(window: ShardWindow, count: number): Promise<ShardBounds[]>;
+  /**
+   * Stores a new cancellation split into at most `count` shards (see {@link planShards}), all
+   * `pending`, in one transaction; idempotency as {@link RunStore.createCancellation}.
+   */
+  createShardedCancellation(
+    record: CancellationRecord,
+    count: number,
+    idempotency?: { readonly key: string; readonly requestHash: string },
+  ): Promise<CreateResult>;
+  /**
+   * Leases one shard to `workerId` for `leaseMs`: a `pending` one, or a `running` one whose lease
+   * expired (its checkpoint is where the new owner resumes). Never hands one shard to two workers
+   * at once. Optionally only shards of one cancellation or one environment.
+   */
+  leaseShard(request: {
+    readonly workerId: string;
+    readonly leaseMs: number;
+    readonly cancellationId?: string;
+    readonly environmentId?: string;
+  }): Promise<ShardLeaseResult>;
+  /** Extends a lease the worker still holds to `leaseMs` from now; false when it lost it. */
+  renewShardLease(cancellationId: string, shardNo: number, workerId: string, leaseMs: number): Promise<boolean>;
+  /**
+   * In one transaction: checks the worker still holds the shard's lease (else changes nothing and
+   * answers `lease_lost`), cancels the batch's still non-terminal runs of the job's scope with the
+   * job's id, and saves the shard's checkpoint. Answers `gone` when the job was deleted.
+   */
+  commitShardBatch(commit: ShardCommit): Promise<ShardCommitResult>;
+  /** The shards of a cancellation in window order; empty for an unsharded or unknown one. */
+  listShards(cancellationId: string): Promise<ShardRecord[]>;
+}
+
+/** Whether a store can run sharded cancellations ({@link ShardedRunStore}). */
+export function isShardedRunStore(store: RunStore): store is ShardedRunStore {
+  const candidate = store as Partial<ShardedRunStore>;
+  return (
+    typeof candidate.planShards === "function" &&
+    typeof candidate.createShardedCancellation === "function" &&
+    typeof candidate.leaseShard === "function" &&
+    typeof candidate.renewShardLease === "function" &&
+    typeof candidate.commitShardBatch === "function" &&
+    typeof candidate.listShards === "function"
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors and input validation shared by every store. A store validates everything it is handed
 // before it writes anything, so bad input never leaves a half-written batch behind.
 // ---------------------------------------------------------------------------------------------
