@@ -305,6 +305,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     tag: TAGS.replace,
   },
   {
+    id: "replace-empty-search-limit",
+    bufbuild: "with a limit, replacing '' inserts the replacement `limit` times at the start; a limit of 10^7 runs for minutes",
+    reference: `${STRINGS_EXT}, "Replace": the limit caps the number of replacements; '' matches before every character and at the end`,
+    expr: "'ab'.replace('', 'x', 5)",
+    expected: { value: "xaxbx" },
+    tag: TAGS.replace,
+  },
+  {
     id: "split-empty-separator-limit",
     bufbuild: "with an empty separator and a limit, the last piece loses the rest of the string",
     reference: `${STRINGS_EXT}, "Split": with limit n the result has at most n pieces, the last holding the remainder ('hello hello hello'.split(' ', 2) is ['hello', 'hello hello'])`,

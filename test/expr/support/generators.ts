@@ -553,7 +553,8 @@ export function grammar(options: GrammarOptions = {}): Grammar {
         add(1, call((a, k) => `${a}.charAt(${k})`, e("string"), smallInt("0", "1", "3")));
         add(1, call((a, f) => `${a}.${f}()`, e("string"), words("lowerAscii", "upperAscii", "trim")));
         add(1, tagged(TAGS.replace, call((a, b, c) => `${a}.replace(${b}, ${c})`, e("string"), e("string"), e("string"))));
-        add(1, tagged(TAGS.replace, call((a, b, c, n) => `${a}.replace(${b}, ${c}, ${n})`, e("string"), e("string"), e("string"), smallInt("0", "1", "-1"))));
+        // Constant limits only: @bufbuild/cel loops `limit` times on an empty search string.
+        add(1, tagged(TAGS.replace, call((a, b, c, n) => `${a}.replace(${b}, ${c}, ${n})`, e("string"), e("string"), e("string"), words("0", "1", "2", "-1", "5"))));
         add(1, call((a, k) => `${a}.substring(${k})`, e("string"), smallInt("0", "1", "2")));
         add(1, call((a, k, l) => `${a}.substring(${k}, ${l})`, e("string"), smallInt("0", "1"), smallInt("1", "2", "3")));
         add(1, call((l) => `${l}.join()`, e("list(string)")));
