@@ -429,6 +429,8 @@ export interface RangeOutcome {
   /** Counts of exactly the runs at or before `cursor`. */
   readonly counts: OutcomeCounts;
   readonly cursor?: Cursor;
+  /** Counts of the last checkpoint the range saved (its starting counts if none). */
+  readonly saved: OutcomeCounts;
   /** Dry runs: up to 20 ids of runs that would be cancelled. */
   readonly sample: readonly string[];
   /** Epoch ms of the last saved checkpoint, if any. */
@@ -514,6 +516,7 @@ export async function processRange(
   let sessionSettled = 0;
   let lastSaveAt = performance.now();
   let lastSavedAt: number | undefined;
+  let saved: OutcomeCounts = range.counts;
   let firstStartedAt: number | undefined = range.cursor?.startedAt ?? request.startedAfter;
   const sessionFrom = firstStartedAt;
   const settledAtStart = range.counts.scanned;
@@ -542,8 +545,10 @@ export async function processRange(
 
   const send = async (runIds: readonly string[], status: CancellationStatus): Promise<RangeCommitResult> => {
     if (dryRun) return { ok: true, cancelled: runIds };
-    const result = await range.commit(runIds, checkpoint(status));
+    const state = checkpoint(status);
+    const result = await range.commit(runIds, state);
     lastSavedAt = Date.now();
+    if (result.ok) saved = state.counts;
     return result;
   };
 
@@ -615,7 +620,7 @@ export async function processRange(
       }
     }
     const cursor = cursorOf(knownCursor);
-    return { ending: final, counts: { ...known }, ...(cursor !== undefined ? { cursor } : {}), sample, lastSavedAt };
+    return { ending: final, counts: { ...known }, ...(cursor !== undefined ? { cursor } : {}), saved, sample, lastSavedAt };
   };
 
   const activation: { event: unknown } = { event: undefined };

@@ -217,9 +217,13 @@ export interface ShardSession {
   readonly cancellationId: string;
   readonly shardNo: number;
   readonly end: ShardSessionEnd;
-  /** The shard's counts when the session ended (all sessions; as last saved). */
+  /** The shard's counts as this session last saved them (all sessions of the shard). */
   readonly counts: OutcomeCounts;
-  /** Runs this session settled and cancelled. */
+  /**
+   * Runs this session's saved checkpoints settled and cancelled. Runs of a last batch whose
+   * checkpoint never got saved (lease lost, job deleted) are counted by the shard's next owner, so
+   * the sessions of all workers add up to the job's counts.
+   */
   readonly scanned: number;
   readonly cancelled: number;
 }
@@ -293,7 +297,7 @@ export async function runWorker(store: RunStore, options: WorkerOptions = {}): P
   if (cancellationId !== undefined) {
     const record = await sharded.getCancellation(cancellationId, environmentId);
     if (record === undefined) throw new CancellationNotFoundError(cancellationId);
-    if (record.status !== "completed" && (await sharded.listShards(cancellationId)).length === 0) {
+    if ((await sharded.listShards(cancellationId)).length === 0) {
       throw new TypeError(`runWorker: cancellation ${cancellationId} is not sharded (run it with cancelRuns or resumeCancellation)`);
     }
   }
@@ -405,9 +409,9 @@ async function workShard(
       cancellationId: shard.cancellationId,
       shardNo: shard.shardNo,
       end: sessionEnd(outcome.ending),
-      counts: outcome.counts,
-      scanned: outcome.counts.scanned - shard.counts.scanned,
-      cancelled: outcome.counts.cancelled - shard.counts.cancelled,
+      counts: outcome.saved,
+      scanned: outcome.saved.scanned - shard.counts.scanned,
+      cancelled: outcome.saved.cancelled - shard.counts.cancelled,
     };
   } finally {
     clearInterval(heartbeat);
