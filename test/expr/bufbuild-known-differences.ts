@@ -355,6 +355,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     tag: TAGS.format,
   },
   {
+    id: "format-timestamp-padding",
+    bufbuild: "`%s` of a timestamp prints protobuf JSON ('2020-01-01T00:00:00.500Z')",
+    reference: "cel-spec doc/extensions/strings.md, %s of timestamp: RFC 3339 in UTC; cel-go formats it as string(timestamp), RFC3339Nano without trailing zeros",
+    expr: "'%s'.format([timestamp('2020-01-01T00:00:00.5Z')])",
+    expected: { value: "2020-01-01T00:00:00.5Z" },
+    tag: TAGS.format,
+  },
+  {
     id: "format-invalid-utf8-run",
     bufbuild: "each invalid UTF-8 sequence of bytes becomes its own U+FFFD",
     reference: 'cel-spec doc/extensions/strings.md, %s of bytes: "Multiple adjacent invalid UTF-8 sequences must be replaced with a single \\ufffd"',

@@ -272,10 +272,11 @@ export const TAGS = {
   /** `uint / uint` with a result above 2^63-1: reported as an int overflow. */
   uintDivide: "uint / uint",
   /**
-   * `format` of doubles, durations, bytes and maps: `%d` rejects doubles, durations print 3/6/9
-   * fraction digits, each invalid UTF-8 sequence becomes its own U+FFFD, map keys sort by locale.
+   * `format` of doubles, durations, timestamps, bytes and maps: `%d` rejects doubles, durations
+   * and timestamps print 3/6/9 fraction digits, each invalid UTF-8 sequence becomes its own
+   * U+FFFD, map keys sort by locale.
    */
-  format: "format(double|duration|bytes|map)",
+  format: "format(double|duration|timestamp|bytes|map)",
 } as const;
 
 const NO_TAGS: readonly string[] = [];
@@ -564,7 +565,7 @@ export function grammar(options: GrammarOptions = {}): Grammar {
           2,
           fc.constantFrom(...ALL_TYPES).chain((x) => {
             const formatted = call((a) => `'%s'.format([${a}])`, e(x));
-            return /double|duration|bytes|map/.test(x) ? tagged(TAGS.format, formatted) : formatted;
+            return /double|duration|timestamp|bytes|map/.test(x) ? tagged(TAGS.format, formatted) : formatted;
           }),
         );
         add(1, fc.constantFrom("int", "uint").chain((x) => call((f, a, b) => `'${f}'.format([${a}, ${b}])`, words("%d and %s", "%x%X", "%o-%b", "%s %% %d"), e(x), e(x))));
