@@ -560,11 +560,25 @@ class Compiler {
   };
 
   /** Overload dispatch over already evaluated, non-error arguments (receiver first). */
+  /**
+   * The overloads a call may dispatch to at run time: those the checker resolved, then the
+   * function's other overloads of the same shape. The checker's choice is an assumption where a
+   * type variable stood for a `dyn` value (`int(m['a'])` with `m` dyn resolves to `int(int)`), so,
+   * like cel-go, dispatch goes by the runtime kinds of the arguments.
+   */
+  private runtimeOverloads(e: CallExpr): readonly OverloadDecl[] {
+    const resolved = this.overloadsOf(e);
+    const all = this.dialect.functions.get(e.fn)?.overloads ?? [];
+    const member = e.target !== undefined;
+    const arity = e.args.length + (member ? 1 : 0);
+    const rest = all.filter((o) => !resolved.includes(o) && o.member === member && o.params.length === arity);
+    return [...resolved, ...rest].filter((o) => o.impl !== undefined);
+  }
+
   dispatcher(e: CallExpr): (vals: readonly unknown[]) => unknown {
     const id = e.id;
     const fn = e.fn;
-    const candidates = this.overloadsOf(e)
-      .filter((o) => o.impl !== undefined)
+    const candidates = this.runtimeOverloads(e)
       .map((o) => ({ guard: overloadGuard(o), arity: o.params.length, impl: o.impl as (...a: unknown[]) => unknown }));
     return (vals) => {
       for (const cand of candidates) {
@@ -895,7 +909,7 @@ class Compiler {
   }
 
   private compileDispatch(e: CallExpr): Fn {
-    const overloads = this.overloadsOf(e).filter((o) => o.impl !== undefined);
+    const overloads = this.runtimeOverloads(e);
     const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
     const args = argExprs.map((a) => this.compile(a));
     const id = e.id;
