@@ -104,7 +104,8 @@ const encoder = new TextEncoder();
 
 /**
  * Decodes a `BYTES` token: the UTF-8 encoding of the text, except that `\x` and octal escapes
- * denote single octets. `\u` and `\U` are rejected in bytes, as cel-go does.
+ * denote single octets. `\u` gives the UTF-8 encoding of its code point; `\U` is rejected in
+ * bytes, as the language definition says.
  */
 export function decodeBytes(image: string): Uint8Array | LiteralError {
   const { body, raw } = unquote(image, 1);
@@ -120,7 +121,12 @@ export function decodeBytes(image: string): Uint8Array | LiteralError {
       continue;
     }
     const escape = readEscape(body, i);
-    if (escape === undefined || escape.kind === "unicode") return CANNOT_UNESCAPE;
+    // The language definition allows `\u` in bytes (its UTF-8 encoding) and reserves `\U` for
+    // strings; cel-go rejects both, the spec is followed here.
+    if (escape === undefined || (escape.kind === "unicode" && body.charCodeAt(i + 1) === 0x55 /* U */)) {
+      return CANNOT_UNESCAPE;
+    }
+    if (escape.kind === "unicode" && !isValidCodePoint(escape.value)) return INVALID_CODE_POINT;
     if (escape.kind === "octet") out.push(escape.value);
     else pushUtf8(out, escape.value);
     i = escape.end;

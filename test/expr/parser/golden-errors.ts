@@ -364,13 +364,6 @@ ERROR: <input>:1:38: Syntax error: mismatched input '<EOF>' expecting {'[', '{',
  | ^`,
   },
   {
-    input: "b'\\u0041'",
-    note: "\\u in bytes",
-    error: `ERROR: <input>:1:1: unable to unescape string
- | b'\\u0041'
- | ^`,
-  },
-  {
     input: "b'\\U00000041'",
     note: "\\U in bytes",
     error: `ERROR: <input>:1:1: unable to unescape string

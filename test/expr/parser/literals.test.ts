@@ -142,7 +142,15 @@ describe("bytes literals", () => {
     expect(constant(source)).toEqual(value);
   });
 
-  it.each(["b'\\u0041'", "b'\\U00000041'"])("rejects %s like cel-go", (source) => {
+  it("decodes \\u in bytes as the UTF-8 of its code point, as the language definition allows (cel-go rejects it)", () => {
+    expect(constant("b'\\u0041\\u00ff'")).toEqual(bytes(0x41, 0xc3, 0xbf));
+  });
+
+  it("rejects a surrogate escape in bytes as in strings", () => {
+    expect(() => parse("b'\\ud800'")).toThrow(/invalid unicode code point/);
+  });
+
+  it.each(["b'\\U00000041'"])("rejects %s", (source) => {
     try {
       parse(source);
       expect.unreachable();
