@@ -28,7 +28,7 @@ import { type CodegenEnv, prepareFastPath } from "./codegen.js";
 import { foldConstants } from "./fold.js";
 import { generatePathAccessor, type PathAccessor, type PathRoot, SLOW } from "./paths.js";
 import { guardFor, overloadGuard } from "./guards.js";
-import { compileRegexConstant, sizeOf, smallInt } from "./helpers.js";
+import { compileRegexConstant, constantOperand, sizeOf, smallInt, stringTest } from "./helpers.js";
 import type { Dialect } from "../dialect.js";
 
 /** Result of compiling a checked tree. */
@@ -635,13 +635,11 @@ class Compiler {
 
   private compileEquality(e: CallExpr, negate: boolean): Fn {
     const [le, re] = e.args as [Expr, Expr];
-    const lc = this.constOf(le);
-    const rc = this.constOf(re);
     // `x == 'lit'` / `'lit' == x`: compare without boxing.
-    const constSide = rc ?? lc;
-    const varSide = rc !== undefined ? le : lc !== undefined ? re : undefined;
-    if (constSide !== undefined && varSide !== undefined) {
-      const k = constSide.value;
+    const split = constantOperand(le, re, (x) => this.constOf(x));
+    if (split !== undefined) {
+      const k = split.constant.value;
+      const varSide = split.other;
       const sizeFused = this.fuseSize(varSide, k, (n, m) => (n === m) !== negate);
       if (sizeFused !== undefined) return sizeFused;
       const pa = typeof k === "string" || typeof k === "boolean" ? this.pathAccess(varSide) : undefined;
@@ -850,12 +848,7 @@ class Compiler {
     const ac = this.constOf(argExpr);
     const id = e.id;
     const fn = e.fn;
-    const op =
-      fn === "contains"
-        ? (s: string, t: string) => s.includes(t)
-        : fn === "startsWith"
-          ? (s: string, t: string) => s.startsWith(t)
-          : (s: string, t: string) => s.endsWith(t);
+    const op = stringTest(fn);
     if (ac !== undefined && typeof ac.value === "string") {
       const k = ac.value;
       return (c) => {

@@ -46,3 +46,27 @@ export function compileRegexConstant(pattern: string): ((s: string) => boolean) 
   if (re instanceof CelError) return re;
   return (s) => re.matches(s);
 }
+
+/** `contains`, `startsWith` and `endsWith` on two strings, by function name. */
+export function stringTest(fn: string): (s: string, t: string) => boolean {
+  return fn === "contains"
+    ? (s, t) => s.includes(t)
+    : fn === "startsWith"
+      ? (s, t) => s.startsWith(t)
+      : (s, t) => s.endsWith(t);
+}
+
+/**
+ * For `a OP b` where one side is a constant: the constant and the other side (the right side's
+ * constant wins when both are); `undefined` when neither is.
+ */
+export function constantOperand<E>(
+  left: E,
+  right: E,
+  constOf: (e: E) => { readonly value: unknown } | undefined,
+): { readonly constant: { readonly value: unknown }; readonly other: E } | undefined {
+  const rc = constOf(right);
+  if (rc !== undefined) return { constant: rc, other: left };
+  const lc = constOf(left);
+  return lc === undefined ? undefined : { constant: lc, other: right };
+}

@@ -19,7 +19,7 @@ import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroV
 import { CelError } from "../values.js";
 import { chargeGrowth, type CompilerHooks } from "./compile.js";
 import type { Fn } from "./context.js";
-import { sizeOf, smallInt } from "./helpers.js";
+import { constantOperand, sizeOf, smallInt, stringTest } from "./helpers.js";
 
 const ORDERINGS: Record<string, (c: number) => boolean> = {
   "_<_": (c) => c < 0,
@@ -193,12 +193,10 @@ function compileStrict(e: CallExpr, h: CompilerHooks): Fn {
 
 function compileEquality(e: CallExpr, h: CompilerHooks, negate: boolean): Fn {
   const [le, re] = e.args as [Expr, Expr];
-  const lc = h.constOf(le);
-  const rc = h.constOf(re);
-  const constSide = rc ?? lc;
-  const varSide = rc !== undefined ? le : lc !== undefined ? re : undefined;
-  if (constSide !== undefined && varSide !== undefined) {
-    const k = constSide.value;
+  const split = constantOperand(le, re, h.constOf);
+  if (split !== undefined) {
+    const k = split.constant.value;
+    const varSide = split.other;
     const x = h.compile(varSide);
     // An unknown or error operand is equal only to null.
     const onUnknown = (k === null) !== negate;
@@ -298,12 +296,7 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn {
   const target = h.compile(e.target!);
   const fn = e.fn;
   const id = e.id;
-  const op =
-    fn === "contains"
-      ? (s: string, t: string) => s.includes(t)
-      : fn === "startsWith"
-        ? (s: string, t: string) => s.startsWith(t)
-        : (s: string, t: string) => s.endsWith(t);
+  const op = stringTest(fn);
   const ac = h.constOf(e.args[0]!);
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
