@@ -27,6 +27,7 @@ import Database from "better-sqlite3";
 import { cancelRuns, type CancellationReport } from "../src/cancel/index.js";
 import { MemoryRunStore } from "../src/stores/memory.js";
 import { SqliteRunStore } from "../src/stores/sqlite.js";
+import { seededRandom as rng, ulidAt } from "../src/service/generate.js";
 import type { RunRecord, RunStatus, RunStore } from "../src/stores/types.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -50,35 +51,13 @@ type FilterName = keyof typeof FILTERS;
 // Data
 // ---------------------------------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const PLANS = ["free", "pro", "team", "enterprise"];
 const REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1"];
 const TAGS = ["new", "beta", "mobile", "web", "promo", "legacy"];
 const NON_TERMINAL: RunStatus[] = ["running", "running", "queued", "sleeping", "waiting"];
 const TERMINAL: RunStatus[] = ["completed", "completed", "failed", "cancelled"];
 
-function ulidAt(ms: number, random: () => number): string {
-  let time = "";
-  let t = ms;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32]! + time;
-    t = Math.floor(t / 32);
-  }
-  let rest = "";
-  for (let i = 0; i < 16; i++) rest += CROCKFORD[Math.floor(random() * 32)]!;
-  return time + rest;
-}
 
 /** One run; about 10% match each filter (independently), 75% are not finished. */
 function makeRun(functionId: string, index: number, startedAt: number, random: () => number): RunRecord {

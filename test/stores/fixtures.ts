@@ -18,37 +18,20 @@ import {
   type RunStore,
 } from "../../src/stores/types.js";
 
+import { seededRandom, ulidAt } from "../../src/service/generate.js";
+
 /** A 1,700,000,000,000 ms epoch (Nov 2023): realistic start times without magic numbers in tests. */
 export const BASE_TIME = 1_700_000_000_000;
 
-/** Small, fast, seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/** Small, fast, seeded PRNG (mulberry32) returning floats in [0, 1): the generator's own. */
+export { seededRandom };
 
 /**
  * A ULID-shaped id for time `ms` whose random part comes from `random`: ids of runs sharing a
  * millisecond sort in no relation to their insertion order, as real ULIDs from many workers do.
  */
 export function fixtureUlid(ms: number, random: () => number): string {
-  let time = "";
-  let t = Math.max(0, Math.floor(ms));
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32]! + time;
-    t = Math.floor(t / 32);
-  }
-  let rest = "";
-  for (let i = 0; i < 16; i++) rest += CROCKFORD[Math.floor(random() * 32)]!;
-  return time + rest;
+  return ulidAt(Math.max(0, Math.floor(ms)), random);
 }
 
 /** Options of {@link generateRuns}. */
