@@ -26,8 +26,11 @@
  *   A prefiltered last page ends at an end-of-window cursor (`startedBefore`, `"~"` × 128).
  * - **Fairness.** The job yields to the event loop at least every 20 ms, so that an in-memory
  *   store's job does not starve timers, I/O and abort signals.
- * - **Memory.** The planner holds one page of runs (`batchSize` runs), plus at most one batch of
- *   ids, whatever the window holds.
+ * - **Read-ahead.** While a page is decided and its batch committed, the next page is already
+ *   being read (the pages are disjoint, so no commit touches a page read ahead), so a SQL store's
+ *   scan overlaps the planner's work and its commits.
+ * - **Memory.** The planner holds two pages of runs (`batchSize` runs each: the current one and
+ *   the one read ahead), plus at most one batch of ids, whatever the window holds.
  * - **Ranges.** The scan loop ({@link processRange}) works through a *range*: the whole window of a
  *   job, or one shard of it (a keyset slice, see `workers.ts`). A range says where it starts
  *   (counts and cursor), where it ends (`until`) and how a batch commits (the job's
@@ -543,9 +546,8 @@ export async function processRange(
     return cursor === undefined ? { counts: { ...known }, status } : { cursor, counts: { ...known }, status };
   };
 
-  const send = async (runIds: readonly string[], status: CancellationStatus): Promise<RangeCommitResult> => {
+  const send = async (runIds: readonly string[], status: CancellationStatus, state: Checkpoint = checkpoint(status)): Promise<RangeCommitResult> => {
     if (dryRun) return { ok: true, cancelled: runIds };
-    const state = checkpoint(status);
     const result = await range.commit(runIds, state);
     lastSavedAt = Date.now();
     if (result.ok) saved = state.counts;
@@ -577,11 +579,104 @@ export async function processRange(
   };
 
   /**
+   * Pipelined commits: without a rate limit or a `maxRuns` cap (which need each batch's result
+   * before going on), a batch commits while the loop reads and decides the next runs. At most one
+   * batch is in flight; its segment (the outcomes of the runs processed since the previous batch,
+   * up to its last run) settles when its result lands, before the next batch is sent, so each
+   * batch still carries the checkpoint of exactly the runs settled before it. Runs processed while
+   * a batch is in flight are settled with the next batch (or when the flight lands at the end).
+   */
+  const pipelined = !dryRun && limiter === undefined && maxRuns === undefined;
+  interface Flight {
+    readonly ids: readonly string[];
+    readonly notMatched: number;
+    readonly errors: number;
+    readonly nonBoolean: number;
+    readonly skipped: number;
+    readonly rescued: number;
+    readonly position: Cursor | undefined;
+    /** Runs of `ids` the store cancelled, or why the job must stop. */
+    readonly result: Promise<number | "deleted" | "lease_lost">;
+  }
+  let flight: Flight | undefined;
+
+  /** Waits for the batch in flight and settles its segment; returns the reason to stop, if any. */
+  const land = async (): Promise<"deleted" | "lease_lost" | undefined> => {
+    const current = flight;
+    if (current === undefined) return undefined;
+    flight = undefined;
+    const cancelled = await current.result;
+    if (typeof cancelled !== "number") return cancelled;
+    known.not_matched += current.notMatched;
+    known.expression_error += current.errors;
+    known.non_boolean += current.nonBoolean;
+    known.skipped_terminal += current.skipped + current.ids.length - cancelled;
+    known.cancelled += current.rescued + cancelled;
+    sessionCancelled += current.rescued + cancelled;
+    known.scanned = known.cancelled + known.skipped_terminal + known.not_matched + known.expression_error + known.non_boolean;
+    knownCursor = current.position;
+    sessionSettled = known.scanned - settledAtStart;
+    report();
+    return undefined;
+  };
+
+  /** Sends the pending ids (with the runs processed since the last batch) as the batch in flight. */
+  const launch = async (): Promise<"deleted" | "lease_lost" | undefined> => {
+    const reason = await land();
+    if (reason !== undefined) return reason;
+    const ids = pending;
+    pending = [];
+    lastSaveAt = performance.now();
+    if (ids.length === 0 && segCancelled === 0) {
+      // Nothing to cancel: everything processed is settled now, and only a checkpoint is sent.
+      settleSegment();
+      const state = checkpoint("running");
+      const result = send([], "running", state).then((r) => (r.ok ? 0 : stopReason(r)));
+      result.catch(() => undefined);
+      flight = { ids, notMatched: 0, errors: 0, nonBoolean: 0, skipped: 0, rescued: 0, position: knownCursor, result };
+      return undefined;
+    }
+    const state = checkpoint("running");
+    const result = (async (): Promise<number | "deleted" | "lease_lost"> => {
+      let cancelled = 0;
+      for (let from = 0; from < ids.length; from += batchSize) {
+        const chunk = from === 0 && batchSize >= ids.length ? ids : ids.slice(from, from + batchSize);
+        const sent = await send(chunk, "running", state);
+        if (!sent.ok) return stopReason(sent);
+        cancelled += sent.cancelled.length;
+      }
+      return cancelled;
+    })();
+    // Read at the next landing; a failure meanwhile must not surface as an unhandled rejection.
+    result.catch(() => undefined);
+    flight = {
+      ids,
+      notMatched: segNotMatched,
+      errors: segError,
+      nonBoolean: segNonBoolean,
+      skipped: segSkipped,
+      rescued: segCancelled,
+      position,
+      result,
+    };
+    segNotMatched = segError = segNonBoolean = segSkipped = segCancelled = 0;
+    return undefined;
+  };
+
+  /** Settles everything processed (nothing may be pending): lands the batch in flight first. */
+  const settleAll = async (): Promise<"deleted" | "lease_lost" | undefined> => {
+    const reason = await land();
+    if (reason === undefined) settleSegment();
+    return reason;
+  };
+
+  /**
    * Commits the pending ids (in chunks no larger than the rate allows), each chunk with the
    * checkpoint settled before the batch, then settles everything processed so far. With nothing
-   * pending it saves a checkpoint. Returns the reason to stop, if any.
+   * pending it saves a checkpoint. Returns the reason to stop, if any. Pipelined: see `launch`.
    */
   const commit = async (): Promise<"aborted" | "deleted" | "lease_lost" | undefined> => {
+    if (pipelined) return launch();
     const ids = pending;
     pending = [];
     if (ids.length === 0) {
@@ -611,7 +706,13 @@ export async function processRange(
 
   const finish = async (ending: Ending): Promise<RangeOutcome> => {
     let final: Ending = ending;
-    if (ending !== "deleted" && ending !== "lease_lost") {
+    if (flight !== undefined && ending !== "deleted" && ending !== "lease_lost") {
+      const reason = await land();
+      if (reason !== undefined) final = reason;
+      // Stopped between pages with no batch pending: what was processed since is settled too.
+      else if (ending === "aborted" && pending.length === 0) settleSegment();
+    }
+    if (final === ending && ending !== "deleted" && ending !== "lease_lost") {
       const result = await send([], ending);
       if (!result.ok) final = stopReason(result);
       else {
@@ -635,10 +736,10 @@ export async function processRange(
   };
   let scanAfter: Cursor | undefined = range.cursor;
 
-  const scan = async (usePushdown: boolean): Promise<ScanPage> => {
+  const scan = async (after: Cursor | undefined, usePushdown: boolean): Promise<ScanPage> => {
     const query = (withHint: PushdownHint | undefined): BoundedScanQuery => ({
       ...baseQuery,
-      ...(scanAfter !== undefined ? { after: scanAfter } : {}),
+      ...(after !== undefined ? { after } : {}),
       ...(withHint !== undefined ? { pushdown: withHint } : {}),
     });
     if (!usePushdown || hint === undefined) return store.scanRuns(query(undefined));
@@ -652,6 +753,16 @@ export async function processRange(
     }
   };
 
+  /** The next page, being read while the current one is processed. */
+  let prefetched: { readonly after: Cursor; readonly page: Promise<ScanPage> } | undefined;
+  const prefetch = (after: Cursor): { readonly after: Cursor; readonly page: Promise<ScanPage> } => {
+    const page = scan(after, true);
+    // Left unread when the job stops first: its failure must not surface as an unhandled
+    // rejection (when it is read, awaiting it still throws).
+    page.catch(() => undefined);
+    return { after, page };
+  };
+
   let lastYieldAt = performance.now();
   try {
     for (;;) {
@@ -662,7 +773,14 @@ export async function processRange(
         lastYieldAt = performance.now();
       }
       if (signal?.aborted === true) return await finish("aborted");
-      let page = await scan(true);
+      let page: ScanPage;
+      if (prefetched !== undefined && sameCursor(prefetched.after, scanAfter)) page = await prefetched.page;
+      else page = await scan(scanAfter, true);
+      // Read the next page while this one is decided and committed: the database works on the
+      // next page while this process works on this one. The pages are disjoint, so what this
+      // page's commit changes is never in the next page; a run of the next page that finishes
+      // meanwhile is caught by the compare-and-set as always.
+      prefetched = page.next === undefined ? undefined : prefetch(page.next);
       // A page whose prefilter dropped rows cannot be split: where the dropped rows lie among the
       // returned ones is unknown. Such pages commit only at their end; a maxRuns stop inside one
       // re-reads it without the prefilter.
@@ -721,7 +839,7 @@ export async function processRange(
             sample.length = sampleAtStart;
             [segNotMatched, segError, segNonBoolean, segSkipped, segCancelled] = segAtStart;
             position = pageStart;
-            page = await scan(false);
+            page = await scan(scanAfter, false);
             runs = page.runs;
             exact = true;
             i = -1;
@@ -745,7 +863,7 @@ export async function processRange(
         }
         // Settle what precedes the batch. Not inside a prefiltered page: the rows it dropped before
         // this run are counted only at the page's end, so the settled cursor stays at its start.
-        if (pending.length === 0 && exact) settleSegment();
+        if (pending.length === 0 && exact && flight === undefined) settleSegment();
         pending.push(run.id);
         if (dryRun && sample.length < DRY_RUN_SAMPLE_SIZE) sample.push(run.id);
         position = run;
@@ -763,13 +881,14 @@ export async function processRange(
       if (page.next !== undefined) position = page.next;
       // The rows a prefilter dropped from the last page may lie after its last run.
       else if ((page.prefiltered ?? 0) > 0) position = until ?? { startedAt: request.startedBefore, id: END_OF_WINDOW_ID };
-      if (pending.length === 0) settleSegment();
+      if (pending.length === 0 && flight === undefined) settleSegment();
       if (page.next === undefined) {
         if (pending.length > 0 || segCancelled > 0) {
           const reason = await commit();
           if (reason !== undefined) return await finish(reason);
         }
-        settleSegment();
+        const reason = await settleAll();
+        if (reason !== undefined) return await finish(reason);
         return await finish("completed");
       }
       scanAfter = page.next;
@@ -785,6 +904,8 @@ export async function processRange(
   } catch (error) {
     if (!dryRun) {
       try {
+        // A batch in flight lands first, so that the failed checkpoint is the last one saved.
+        if (flight !== undefined) await land().catch(() => undefined);
         await range.commit([], checkpoint("failed"));
       } catch {
         // The store is failing: the original error is what the caller needs.
@@ -792,6 +913,10 @@ export async function processRange(
     }
     throw error;
   }
+}
+
+function sameCursor(a: Cursor, b: Cursor | undefined): boolean {
+  return b !== undefined && a.startedAt === b.startedAt && a.id === b.id;
 }
 
 function stopReason(result: { readonly ok: false; readonly reason: "gone" | "lease_lost" }): "deleted" | "lease_lost" {

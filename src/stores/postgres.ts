@@ -108,6 +108,14 @@ const INT8_OID = 20;
 const NON_TERMINAL_SQL = "('queued', 'running', 'sleeping', 'waiting')";
 
 const RUN_COLUMNS = "id, environment_id, app_id, function_id, started_at, status, event, event_json, cancellation_id";
+/** Columns a window scan reads: environment, app and function are the query's, so not read back. */
+const SCAN_COLUMNS = "id, started_at, status, event, event_json, cancellation_id";
+
+interface ScanScope {
+  readonly environmentId: string;
+  readonly appId: string;
+  readonly functionId: string;
+}
 const CANCELLATION_COLUMN_LIST = [
   "id",
   "environment_id",
@@ -167,13 +175,14 @@ interface RunRow extends QueryResultRow {
   cancellation_id: string | null;
 }
 
-interface PushdownRunRow extends RunRow {
+/** A row of a window scan: the run columns that vary (the scope is the query's). */
+type ScanRow = Pick<RunRow, "id" | "started_at" | "status" | "event" | "event_json" | "cancellation_id">;
+
+interface PushdownRunRow extends ScanRow, QueryResultRow {
   /** Position of the row in the slice, from 1. */
   rn: number;
   /** Whether the pushdown predicate kept the row. */
   hit: boolean;
-  /** Whether the row is the slice's last. */
-  last: boolean;
 }
 
 interface CancellationRow extends QueryResultRow {
@@ -230,6 +239,8 @@ interface ShardRow extends QueryResultRow {
 /** The statements of one scan page. */
 interface ScanPlan {
   readonly limit: number;
+  /** Environment, app and function of every run the scan returns. */
+  readonly scope: ScanScope;
   /** The window without the pushdown predicate. */
   readonly plain: { readonly sql: string; readonly params: unknown[] };
   /** The window filtered by the pushdown predicate, when there is one. */
@@ -266,6 +277,22 @@ function rowToRun(row: RunRow): RunRecord {
     event,
   };
   return row.cancellation_id === null ? run : { ...run, cancellationId: row.cancellation_id };
+}
+
+function scanRowToRun(row: ScanRow, scope: ScanScope): RunRecord {
+  const event = row.event ?? row.event_json;
+  if (event === null) throw new StoreError("storage", `run ${row.id} has no event`);
+  const run: { -readonly [K in keyof RunRecord]: RunRecord[K] } = {
+    id: row.id,
+    environmentId: scope.environmentId,
+    appId: scope.appId,
+    functionId: scope.functionId,
+    startedAt: row.started_at,
+    status: row.status,
+    event,
+  };
+  if (row.cancellation_id !== null) run.cancellationId = row.cancellation_id;
+  return run;
 }
 
 function rowToCancellation(row: CancellationRow): CancellationRecord {
@@ -789,15 +816,15 @@ export class PostgresRunStore implements ShardedRunStore {
       if (plan.pushdown !== undefined) {
         try {
           const { rows } = await this.#pool.query<PushdownRunRow>(plan.pushdown.sql, plan.pushdown.params);
-          return pushdownPage(rows, plan.limit);
+          return pushdownPage(rows, plan.limit, plan.scope);
         } catch (error) {
           // Class 22 is a data exception raised by a row's value (a cast, a division): the
           // predicate cannot judge this page, so read it unfiltered.
           if (!sqlState(error)?.startsWith("22")) throw error;
         }
       }
-      const { rows } = await this.#pool.query<RunRow>(plan.plain.sql, plan.plain.params);
-      const runs = rows.slice(0, plan.limit).map(rowToRun);
+      const { rows } = await this.#pool.query<ScanRow & QueryResultRow>(plan.plain.sql, plan.plain.params);
+      const runs = rows.slice(0, plan.limit).map((row) => scanRowToRun(row, plan.scope));
       const last = runs[runs.length - 1];
       return rows.length > plan.limit && last !== undefined
         ? { runs, next: { startedAt: last.startedAt, id: last.id } }
@@ -876,26 +903,31 @@ export class PostgresRunStore implements ShardedRunStore {
     if (conditions === undefined) return undefined;
     const { where, params } = conditions;
     const bind = (value: unknown): string => `$${params.push(value)}`;
-    const window = `SELECT ${RUN_COLUMNS} FROM ${this.#table.runs} WHERE ${where} ORDER BY started_at, id`;
+    const window = `SELECT ${SCAN_COLUMNS} FROM ${this.#table.runs} WHERE ${where} ORDER BY started_at, id`;
     const windowParams = params.length;
     const limit = q.limit;
+    const scope: ScanScope = { environmentId: q.environmentId, appId: q.appId, functionId: q.functionId };
     const plain = { sql: `${window} LIMIT $${windowParams + 1}`, params: [...params, limit + 1] };
-    if (pushdown === undefined) return { limit, plain };
+    if (pushdown === undefined) return { limit, scope, plain };
 
     const predicate = renumberPlaceholders(pushdown.sql, windowParams, pushdown.params.length);
     params.push(...pushdown.params);
     // The slice is the next `limit + 1` rows of the window (an index range scan with a LIMIT);
     // the predicate only filters it. Rows 1..limit are the page; row limit + 1, when present,
-    // only proves that the window goes on. Row `limit` and the slice's last row always come back
-    // (kept or not), for the cursor and the count of dropped rows.
+    // only proves that the window goes on. Rows `limit` and `limit + 1` always come back (kept or
+    // not), for the cursor; so does the slice's last row when the slice is short (then it is the
+    // window's last row, found by one backward index probe, in the same snapshot), for the count
+    // of dropped rows. Only `row_number()` runs over the slice: a window function that looks
+    // ahead (`lead`) would make PostgreSQL buffer the whole slice, events included.
     const sql =
-      `SELECT ${RUN_COLUMNS}, rn, hit, last FROM (` +
-      "SELECT w.*, row_number() OVER win AS rn, lead(w.id) OVER win IS NULL AS last, " +
+      `SELECT ${SCAN_COLUMNS}, rn, hit FROM (` +
+      "SELECT w.*, row_number() OVER (ORDER BY w.started_at, w.id) AS rn, " +
       // The newline ends a trailing `--` comment of the hint inside its parentheses.
       `(w.event IS NULL OR (${predicate}\n) IS NOT FALSE) AS hit ` +
-      `FROM (${window} LIMIT ${bind(limit + 1)}) AS w WINDOW win AS (ORDER BY w.started_at, w.id)` +
-      `) AS slice WHERE hit OR last OR rn = ${bind(limit)} ORDER BY rn`;
-    return { limit, plain, pushdown: { sql, params } };
+      `FROM (${window} LIMIT ${bind(limit + 1)}) AS w` +
+      `) AS slice WHERE hit OR rn >= ${bind(limit)} OR (started_at, id) = ` +
+      `(SELECT started_at, id FROM ${this.#table.runs} WHERE ${where} ORDER BY started_at DESC, id DESC LIMIT 1) ORDER BY rn`;
+    return { limit, scope, plain, pushdown: { sql, params } };
   }
 
   /**
@@ -1460,7 +1492,7 @@ export class PostgresRunStore implements ShardedRunStore {
 }
 
 /** Builds a page from the rows of a pushdown slice (see `#planScan`). */
-function pushdownPage(rows: readonly PushdownRunRow[], limit: number): ScanPage {
+function pushdownPage(rows: readonly PushdownRunRow[], limit: number, scope: ScanScope): ScanPage {
   const runs: RunRecord[] = [];
   let read = 0;
   let boundary: PushdownRunRow | undefined;
@@ -1472,7 +1504,7 @@ function pushdownPage(rows: readonly PushdownRunRow[], limit: number): ScanPage 
     }
     read = Math.max(read, row.rn);
     if (row.rn === limit) boundary = row;
-    if (row.hit) runs.push(rowToRun(row));
+    if (row.hit) runs.push(scanRowToRun(row, scope));
   }
   const prefiltered = read - runs.length;
   return more && boundary !== undefined
