@@ -6,8 +6,10 @@ import {
   compileRegexUncached,
   matches,
   regexCacheSize,
+  requiredLiteral,
   type RegexMatcher,
 } from "../../../src/expr/runtime/regex.js";
+import { RE2JS } from "re2js";
 import { CelError } from "../../../src/expr/values.js";
 import { specCase } from "./spec-cases.js";
 
@@ -104,5 +106,33 @@ describe("the pattern cache", () => {
     const first = compiled("p0");
     expect(first.matches("p0")).toBe(true);
     expect(regexCacheSize()).toBe(REGEX_CACHE_SIZE);
+  });
+});
+
+describe("required-literal prefilter", () => {
+  it("finds the literal every match must contain, conservatively", () => {
+    expect(requiredLiteral("^[a-z0-9._]+@acme\\.com$")).toBe("@acme.com");
+    expect(requiredLiteral("foo\\d+bar")).toBe("foo");
+    expect(requiredLiteral("a{2}bc")).toBe("bc");
+    expect(requiredLiteral("ab?cd")).toBe("cd");
+    for (const none of ["ab*c", "x|yz", "(?i)abc", "(abc)", "[abc]", "a\\Qbc\\E", "\\p{Han}+", "\\x{263a}b"]) {
+      expect(requiredLiteral(none), none).toBeUndefined();
+    }
+  });
+
+  it("never changes a result: prefiltered matching equals the automaton alone", () => {
+    const atom = fc.constantFrom("a", "b", "c", "ab", "\\.", ".", "[ab]", "[^a]", "\\d", "(ab)", "(a|b)", "x", "é", "😀", "^", "$", "\\pL", "\\p{Ll}", "\\x{61}", "\\x61", "\\141", "{", "}", "(?m)", "(?s:.)");
+    const quant = fc.constantFrom("", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,3}", "+?");
+    const pattern = fc.array(fc.tuple(atom, quant), { minLength: 1, maxLength: 6 }).map((parts) => parts.map(([a, q]) => a + q).join(""));
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "c", ".", "x", "1", "é", "😀", "\n"), maxLength: 12 });
+    fc.assert(
+      fc.property(pattern, fc.array(text, { maxLength: 10 }), (p, texts) => {
+        const filtered = compileRegexUncached(p);
+        if (filtered instanceof CelError) return;
+        const plain = RE2JS.compile(p);
+        for (const t of texts) expect(filtered.matches(t), `${p} on ${JSON.stringify(t)}`).toBe(plain.test(t));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
