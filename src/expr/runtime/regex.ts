@@ -47,6 +47,36 @@ class LiteralFilteredMatcher implements RegexMatcher {
   }
 }
 
+/** A `^body$` pattern run as a whole-string match of `body`, after the literal prefilter. */
+class WholeStringMatcher implements RegexMatcher {
+  constructor(
+    readonly pattern: string,
+    private readonly body: RE2JS,
+    private readonly literal: string,
+  ) {}
+
+  matches(s: string): boolean {
+    return s.includes(this.literal) && this.body.matches(s);
+  }
+}
+
+/**
+ * The body of a pattern anchored at both ends (`^body$`), when dropping the anchors and asking
+ * for a whole-string match means the same: no alternation (which the anchors would not span),
+ * no flag groups (`(?m)` changes what `^` and `$` mean), and a `$` that is not escaped.
+ */
+export function anchoredBody(pattern: string): string | undefined {
+  if (pattern.length < 2 || pattern[0] !== "^" || pattern[pattern.length - 1] !== "$") return undefined;
+  if (pattern.includes("|") || pattern.includes("(?")) return undefined;
+  let backslashes = 0;
+  for (let i = pattern.length - 2; i >= 0 && pattern[i] === "\\"; i--) backslashes++;
+  if (backslashes % 2 === 1) return undefined;
+  const body = pattern.slice(1, -1);
+  // A body that itself starts with a quantifier (`^*$`) is not a valid pattern without the anchor.
+  if (/^[*+?{]/.test(body)) return undefined;
+  return body;
+}
+
 const SIMPLE_QUANTIFIER = /^[*+?]|^\{(\d+)(,\d*)?\}/;
 
 /**
@@ -161,6 +191,13 @@ export function compileRegexUncached(pattern: string): RegexMatcher | CelError {
   try {
     const re = RE2JS.compile(pattern);
     const literal = requiredLiteral(pattern);
+    const inner = anchoredBody(pattern);
+    if (inner !== undefined) {
+      // `^body$` matches exactly when `body` matches the whole string, which re2js decides several
+      // times faster than a search for the anchored pattern.
+      const whole = RE2JS.compile(inner);
+      return new WholeStringMatcher(pattern, whole, literal ?? "");
+    }
     return literal === undefined ? new Re2Matcher(pattern, re) : new LiteralFilteredMatcher(pattern, re, literal);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

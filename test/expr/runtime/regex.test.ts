@@ -6,6 +6,7 @@ import {
   compileRegexUncached,
   matches,
   regexCacheSize,
+  anchoredBody,
   requiredLiteral,
   type RegexMatcher,
 } from "../../../src/expr/runtime/regex.js";
@@ -109,6 +110,17 @@ describe("the pattern cache", () => {
   });
 });
 
+describe("anchored patterns", () => {
+  it("run as whole-string matches of their body", () => {
+    expect(anchoredBody("^[a-z]+@acme\\.com$")).toBe("[a-z]+@acme\\.com");
+    for (const none of ["^a|b$", "^a\\$", "(?m)^a$", "^a", "a$"]) expect(anchoredBody(none), none).toBeUndefined();
+    expect(anchoredBody("^$")).toBe("");
+    expect(compiled("^ab+c$").matches("abbc")).toBe(true);
+    expect(compiled("^ab+c$").matches("xabbc")).toBe(false);
+    expect(compiled("^ab+c$").matches("abbc\n")).toBe(false);
+  });
+});
+
 describe("required-literal prefilter", () => {
   it("finds the literal every match must contain, conservatively", () => {
     expect(requiredLiteral("^[a-z0-9._]+@acme\\.com$")).toBe("@acme.com");
@@ -123,7 +135,12 @@ describe("required-literal prefilter", () => {
   it("never changes a result: prefiltered matching equals the automaton alone", () => {
     const atom = fc.constantFrom("a", "b", "c", "ab", "\\.", ".", "[ab]", "[^a]", "\\d", "(ab)", "(a|b)", "x", "é", "😀", "^", "$", "\\pL", "\\p{Ll}", "\\x{61}", "\\x61", "\\141", "{", "}", "(?m)", "(?s:.)");
     const quant = fc.constantFrom("", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,3}", "+?");
-    const pattern = fc.array(fc.tuple(atom, quant), { minLength: 1, maxLength: 6 }).map((parts) => parts.map(([a, q]) => a + q).join(""));
+    const pattern = fc
+      .tuple(fc.array(fc.tuple(atom, quant), { minLength: 1, maxLength: 6 }), fc.boolean())
+      .map(([parts, anchored]) => {
+        const body = parts.map(([a, q]) => a + q).join("");
+        return anchored ? `^${body}$` : body;
+      });
     const text = fc.string({ unit: fc.constantFrom("a", "b", "c", ".", "x", "1", "é", "😀", "\n"), maxLength: 12 });
     fc.assert(
       fc.property(pattern, fc.array(text, { maxLength: 10 }), (p, texts) => {
