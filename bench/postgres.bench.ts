@@ -19,7 +19,8 @@
  *   reused when it holds the right runs; `BENCH_DROP=1` drops it at the end);
  * - `BENCH_BATCHES` planner batch sizes with pushdown (default `1000,5000,20000`);
  * - `BENCH_BATCH` batch size of the run without pushdown and of the workers (default 5000);
- * - `BENCH_WORKERS` worker counts (default `1,2,4`), `BENCH_SHARDS` shards per job (default 8);
+ * - `BENCH_WORKERS` worker counts (default `1,2,4`), `BENCH_SHARDS` shards per job (default twice
+ *   the worker count: a worker that finishes early takes another's second shard);
  * - `BENCH_JOBS` which jobs (default `raw,pushdown,nopushdown,workers`);
  * - `BENCH_REPEAT` rounds (default 3): every round runs every job once, in the same order; the
  *   table shows each job's median time and the median of its per-round ratio to that round's raw
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
   const batches = (process.env["BENCH_BATCHES"] ?? "1000,5000,20000").split(",").map(Number);
   const batch = Number(process.env["BENCH_BATCH"] ?? 5000);
   const workerCounts = (process.env["BENCH_WORKERS"] ?? "1,2,4").split(",").map(Number);
-  const shards = Number(process.env["BENCH_SHARDS"] ?? 8);
+  const shardsFor = (workers: number): number => Number(process.env["BENCH_SHARDS"] ?? 2 * workers);
   const jobs = (process.env["BENCH_JOBS"] ?? "raw,pushdown,nopushdown,workers").split(",");
   const rounds = Number(process.env["BENCH_REPEAT"] ?? 3);
   const version = await withClient(async (client) => (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version);
@@ -297,7 +298,7 @@ async function main(): Promise<void> {
     if (jobs.includes("workers")) {
       for (const workers of workerCounts) {
         await reset();
-        record(await workersJob(targetRuns, workers, shards, batch));
+        record(await workersJob(targetRuns, workers, shardsFor(workers), batch));
       }
     }
   }

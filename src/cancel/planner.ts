@@ -26,11 +26,13 @@
  *   A prefiltered last page ends at an end-of-window cursor (`startedBefore`, `"~"` × 128).
  * - **Fairness.** The job yields to the event loop at least every 20 ms, so that an in-memory
  *   store's job does not starve timers, I/O and abort signals.
- * - **Read-ahead.** While a page is decided and its batch committed, the next page is already
- *   being read (the pages are disjoint, so no commit touches a page read ahead), so a SQL store's
- *   scan overlaps the planner's work and its commits.
- * - **Memory.** The planner holds two pages of runs (`batchSize` runs each: the current one and
- *   the one read ahead), plus at most one batch of ids, whatever the window holds.
+ * - **Read-ahead and pipelined commits.** While a page is decided and its batch committed, the
+ *   next two pages are being read (one scan at a time; the pages are disjoint, so no commit
+ *   touches a page read ahead), and without a rate limit or `maxRuns` a batch commits while the
+ *   loop goes on (one batch in flight; see `launch` in {@link processRange}), so a SQL store's
+ *   scans, the commits and the decisions overlap.
+ * - **Memory.** The planner holds three pages of runs (`batchSize` runs each: the current one and
+ *   two read ahead), plus at most two batches of ids (one in flight), whatever the window holds.
  * - **Ranges.** The scan loop ({@link processRange}) works through a *range*: the whole window of a
  *   job, or one shard of it (a keyset slice, see `workers.ts`). A range says where it starts
  *   (counts and cursor), where it ends (`until`) and how a batch commits (the job's
@@ -382,6 +384,9 @@ export function requestOfRecord(record: CancellationRecord): CancellationRequest
   };
 }
 
+/** Pages the scan loop reads ahead of the one it processes. */
+const READ_AHEAD_PAGES = 2;
+
 /** Longest stretch the job runs without yielding to the event loop, ms. */
 const YIELD_INTERVAL_MS = 20;
 
@@ -705,6 +710,7 @@ export async function processRange(
   };
 
   const finish = async (ending: Ending): Promise<RangeOutcome> => {
+    stopped = true;
     let final: Ending = ending;
     if (flight !== undefined && ending !== "deleted" && ending !== "lease_lost") {
       const reason = await land();
@@ -753,14 +759,38 @@ export async function processRange(
     }
   };
 
-  /** The next page, being read while the current one is processed. */
-  let prefetched: { readonly after: Cursor; readonly page: Promise<ScanPage> } | undefined;
-  const prefetch = (after: Cursor): { readonly after: Cursor; readonly page: Promise<ScanPage> } => {
+  /**
+   * Pages read ahead, in order, while the current one is processed: each is requested when the
+   * one before it arrives (its `next` says where it starts), so one scan runs at a time, and at
+   * most {@link READ_AHEAD_PAGES} wait.
+   */
+  interface Ahead {
+    readonly after: Cursor;
+    readonly page: Promise<ScanPage>;
+    arrived?: ScanPage;
+    chained: boolean;
+  }
+  const ahead: Ahead[] = [];
+  let stopped = false;
+  const chain = (entry: Ahead): void => {
+    const next = entry.arrived?.next;
+    if (stopped || entry.chained || next === undefined || ahead[ahead.length - 1] !== entry || ahead.length >= READ_AHEAD_PAGES) return;
+    entry.chained = true;
+    readAhead(next);
+  };
+  const readAhead = (after: Cursor): void => {
     const page = scan(after, true);
-    // Left unread when the job stops first: its failure must not surface as an unhandled
-    // rejection (when it is read, awaiting it still throws).
-    page.catch(() => undefined);
-    return { after, page };
+    const entry: Ahead = { after, page, chained: false };
+    ahead.push(entry);
+    page.then(
+      (arrived) => {
+        entry.arrived = arrived;
+        chain(entry);
+      },
+      // Left unread when the job stops first: a failure must not surface as an unhandled
+      // rejection (when the page is read, awaiting it still throws).
+      () => undefined,
+    );
   };
 
   let lastYieldAt = performance.now();
@@ -774,13 +804,22 @@ export async function processRange(
       }
       if (signal?.aborted === true) return await finish("aborted");
       let page: ScanPage;
-      if (prefetched !== undefined && sameCursor(prefetched.after, scanAfter)) page = await prefetched.page;
-      else page = await scan(scanAfter, true);
-      // Read the next page while this one is decided and committed: the database works on the
-      // next page while this process works on this one. The pages are disjoint, so what this
-      // page's commit changes is never in the next page; a run of the next page that finishes
-      // meanwhile is caught by the compare-and-set as always.
-      prefetched = page.next === undefined ? undefined : prefetch(page.next);
+      const head = ahead[0];
+      if (head !== undefined && sameCursor(head.after, scanAfter)) {
+        ahead.shift();
+        page = await head.page;
+      } else {
+        ahead.length = 0;
+        page = await scan(scanAfter, true);
+      }
+      // Read the next pages while this one is decided and committed: the database works on them
+      // while this process works on this one, also while it waits for a commit. The pages are
+      // disjoint, so what a commit changes is never in a page read ahead; a run of a page read
+      // ahead that finishes meanwhile is caught by the compare-and-set as always.
+      const tail = ahead[ahead.length - 1];
+      if (tail === undefined) {
+        if (page.next !== undefined) readAhead(page.next);
+      } else chain(tail);
       // A page whose prefilter dropped rows cannot be split: where the dropped rows lie among the
       // returned ones is unknown. Such pages commit only at their end; a maxRuns stop inside one
       // re-reads it without the prefilter.

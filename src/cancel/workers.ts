@@ -369,8 +369,12 @@ async function workShard(
       () => undefined,
     );
   }, Math.max(1, Math.floor(leaseMs / 3)));
+  // The shard stops when the caller aborts or the lease is lost (AbortSignal.any needs Node 20.3).
   const userSignal = base.signal;
-  const signal = userSignal === undefined ? lost.signal : AbortSignal.any([userSignal, lost.signal]);
+  const onUserAbort = (): void => lost.abort();
+  if (userSignal?.aborted === true) lost.abort();
+  else userSignal?.addEventListener("abort", onUserAbort, { once: true });
+  const signal = lost.signal;
   // The job's counts without this shard's, so progress can show the job as a whole.
   const others = subtract(record.counts, shard.counts);
   const settings: Settings = {
@@ -415,6 +419,7 @@ async function workShard(
     };
   } finally {
     clearInterval(heartbeat);
+    userSignal?.removeEventListener("abort", onUserAbort);
   }
 }
 
