@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PostgresRunStore, POSTGRES_SCHEMA_VERSION, renumberPlaceholders } from "../../src/stores/postgres.js";
+import { PostgresRunStore, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, renumberPlaceholders } from "../../src/stores/postgres.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunRecord, type RunStore, type ScanQuery } from "../../src/stores/types.js";
 import { describePostgres, dropSchemas, withClient } from "../support/postgres.js";
 import { describeRunStoreConformance } from "./conformance.js";
@@ -120,16 +120,24 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
   const query = (sql: string, params: unknown[] = []) => withClient((client) => client.query(sql, params), url);
 
   describe("migrations", () => {
-    it("applies version 1 once; a second migrate is a no-op", async () => {
+    const ALL_VERSIONS = POSTGRES_MIGRATIONS.map((m) => m.version);
+
+    it("applies every version once; a second migrate is a no-op", async () => {
       const schema = newSchema();
       const store = new PostgresRunStore({ connectionString: url, schema });
       try {
-        expect(await store.migrate()).toEqual({ applied: [1], version: POSTGRES_SCHEMA_VERSION });
+        expect(await store.migrate()).toEqual({ applied: ALL_VERSIONS, version: POSTGRES_SCHEMA_VERSION });
         expect(await store.migrate()).toEqual({ applied: [], version: POSTGRES_SCHEMA_VERSION });
-        const versions = await query(`SELECT version, name FROM "${schema}".cancelkit_migrations`);
-        expect(versions.rows.map((r) => r.version)).toEqual([1]);
+        const versions = await query(`SELECT version, name FROM "${schema}".cancelkit_migrations ORDER BY version`);
+        expect(versions.rows.map((r) => r.version)).toEqual(ALL_VERSIONS);
         const tables = await query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", [schema]);
-        expect(tables.rows.map((r) => r.table_name).sort()).toEqual(["cancelkit_migrations", "cancellations", "idempotency_keys", "runs"]);
+        expect(tables.rows.map((r) => r.table_name).sort()).toEqual([
+          "cancelkit_migrations",
+          "cancellation_shards",
+          "cancellations",
+          "idempotency_keys",
+          "runs",
+        ]);
         const index = await query("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'runs_window_idx'", [schema]);
         expect(index.rows[0].indexdef).toMatch(/\(environment_id, app_id, function_id, started_at, id\)/);
         // A second store on the same schema sees it current and works.
@@ -149,10 +157,10 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
         const stores = Array.from({ length: 4 }, () => new PostgresRunStore({ connectionString: url, schema, poolSize: 2 }));
         try {
           const results = await Promise.all(stores.map((s) => s.migrate()));
-          expect(results.filter((r) => r.applied.length > 0).map((r) => r.applied)).toEqual([[1]]);
+          expect(results.filter((r) => r.applied.length > 0).map((r) => r.applied)).toEqual([ALL_VERSIONS]);
           for (const result of results) expect(result.version).toBe(POSTGRES_SCHEMA_VERSION);
           const versions = await query(`SELECT count(*)::int AS n FROM "${schema}".cancelkit_migrations`);
-          expect(versions.rows[0].n).toBe(1);
+          expect(versions.rows[0].n).toBe(ALL_VERSIONS.length);
           await stores[1]!.insertRuns([makeRun({ id: "C1" })]);
           expect((await stores[3]!.getRun("C1"))!.id).toBe("C1");
         } finally {
@@ -176,7 +184,7 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
         await expectStoreError(store.getRun("X"), "storage", /migrate/);
         // The advisory lock was released: after the obstacle goes, migrate succeeds.
         await query(`DROP TABLE "${schema}".cancellations`);
-        expect((await store.migrate()).applied).toEqual([1]);
+        expect((await store.migrate()).applied).toEqual(ALL_VERSIONS);
       } finally {
         await store.close();
       }
@@ -186,7 +194,7 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
       const store = await freshStore();
       try {
         await query(`INSERT INTO "${store.schema}".cancelkit_migrations (version, name) VALUES (999, 'future')`);
-        await expectStoreError(store.migrate(), "storage", /version 999, newer than this cancelkit knows \(1\)/);
+        await expectStoreError(store.migrate(), "storage", new RegExp(`version 999, newer than this cancelkit knows \\(${POSTGRES_SCHEMA_VERSION}\\)`));
       } finally {
         await store.close();
       }
