@@ -125,6 +125,13 @@ export interface ResumeOptions {
   /** Called after each commit or checkpoint; an exception it throws fails the job. Default: none. */
   readonly onProgress?: (progress: CancellationProgress) => void;
   /**
+   * Called after each committed batch that cancelled runs, with the ids it actually cancelled (a
+   * downstream consumer's feed; `CancellationBatchWriter` from `cancelkit/stores/msgpack` writes
+   * these as a MessagePack stream). The job waits for a returned promise; an exception fails the
+   * job. Not called in a dry run. Default: none.
+   */
+  readonly onBatch?: (batch: CancelledBatch) => void | Promise<void>;
+  /**
    * Scan and decide every run but write nothing: the counts are what a real run would produce if
    * nothing changed meanwhile (`cancelled` = matching runs still non-terminal), and the report
    * carries a sample of up to 20 of their ids. No record is stored (`cancelRuns`) or updated
@@ -188,6 +195,16 @@ export interface CancellationReport {
 
 const newUlid = monotonicFactory();
 
+/** One committed batch of cancellations, as {@link ResumeOptions.onBatch} receives it. */
+export interface CancelledBatch {
+  /** The cancellation that cancelled the runs. */
+  readonly cancellationId: string;
+  /** The runs this batch changed to `cancelled` (runs found already finished are not listed). */
+  readonly runIds: readonly string[];
+  /** When the batch was committed, epoch ms. */
+  readonly at: number;
+}
+
 /** Checked options of a job or worker. @internal */
 export interface Settings {
   readonly environmentId: string;
@@ -195,6 +212,7 @@ export interface Settings {
   readonly limiter: RateLimiter | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ((progress: CancellationProgress) => void) | undefined;
+  readonly onBatch: ((batch: CancelledBatch) => void | Promise<void>) | undefined;
   readonly dryRun: boolean;
   readonly maxRuns: number | undefined;
   readonly pushdown: boolean;
@@ -222,6 +240,7 @@ export function readSettings(options: ResumeOptions, caller: string): Settings {
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${caller}: signal must be an AbortSignal`);
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new TypeError(`${caller}: onProgress must be a function`);
+  if (options.onBatch !== undefined && typeof options.onBatch !== "function") throw new TypeError(`${caller}: onBatch must be a function`);
   if (options.dryRun !== undefined && typeof options.dryRun !== "boolean") throw new TypeError(`${caller}: dryRun must be a boolean`);
   if (options.pushdown !== undefined && typeof options.pushdown !== "boolean") throw new TypeError(`${caller}: pushdown must be a boolean`);
   return {
@@ -230,6 +249,7 @@ export function readSettings(options: ResumeOptions, caller: string): Settings {
     limiter,
     signal: options.signal,
     onProgress: options.onProgress,
+    onBatch: options.onBatch,
     dryRun: options.dryRun ?? false,
     maxRuns,
     pushdown: options.pushdown ?? true,
@@ -555,7 +575,12 @@ export async function processRange(
     if (dryRun) return { ok: true, cancelled: runIds };
     const result = await range.commit(runIds, state);
     lastSavedAt = Date.now();
-    if (result.ok) saved = state.counts;
+    if (result.ok) {
+      saved = state.counts;
+      if (settings.onBatch !== undefined && result.cancelled.length > 0) {
+        await settings.onBatch({ cancellationId: jobId, runIds: result.cancelled, at: lastSavedAt });
+      }
+    }
     return result;
   };
 

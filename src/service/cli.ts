@@ -13,7 +13,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
-import type { CancellationProgress, CancellationReport } from "../cancel/planner.js";
+import type { CancellationProgress, CancellationReport, CancelledBatch } from "../cancel/planner.js";
+import type { CancellationBatchWriter } from "../stores/msgpack.js";
 import { formatTimestamp } from "../cancel/record.js";
 import { CompileError } from "../expr/errors.js";
 import { DEFAULT_ENVIRONMENT_ID, StoreError, type RunStore } from "../stores/types.js";
@@ -196,6 +197,7 @@ function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns
 
 interface JobFlags extends StoreFlags {
   readonly env: string;
+  readonly batchesOut?: string;
   readonly batchSize?: number;
   readonly rate?: number;
   readonly maxRuns?: number;
@@ -207,8 +209,19 @@ interface JobFlags extends StoreFlags {
 async function runJob(
   io: CliIo,
   flags: JobFlags,
-  start: (options: { signal: AbortSignal; onProgress: (progress: CancellationProgress) => void }) => Promise<CancellationReport>,
+  start: (options: {
+    signal: AbortSignal;
+    onProgress: (progress: CancellationProgress) => void;
+    onBatch?: (batch: CancelledBatch) => Promise<void>;
+  }) => Promise<CancellationReport>,
 ): Promise<void> {
+  // --batches-out: every committed batch is appended to a MessagePack stream for a downstream consumer.
+  let writer: CancellationBatchWriter | undefined;
+  if (flags.batchesOut !== undefined) {
+    const { CancellationBatchWriter: Writer } = await import("../stores/msgpack.js");
+    writer = await Writer.open(flags.batchesOut);
+  }
+  const batchWriter = writer;
   const controller = new AbortController();
   const removeSignal = io.onSignal(() => {
     if (controller.signal.aborted) return;
@@ -217,12 +230,17 @@ async function runJob(
   });
   const reporter = flags.json === true ? undefined : new ProgressReporter({ stream: io.stdout, ...(flags.progressInterval !== undefined ? { intervalMs: flags.progressInterval } : {}) });
   try {
-    const report = await start({ signal: controller.signal, onProgress: (progress) => reporter?.update(progress) });
+    const report = await start({
+      signal: controller.signal,
+      onProgress: (progress) => reporter?.update(progress),
+      ...(batchWriter !== undefined ? { onBatch: (batch: CancelledBatch) => batchWriter.write({ cancellationId: batch.cancellationId, runIds: batch.runIds, at: batch.at }) } : {}),
+    });
     reporter?.finish();
     reportJob(report, io, flags.json === true, flags.maxRuns);
   } finally {
     reporter?.finish();
     removeSignal();
+    await batchWriter?.close();
   }
 }
 
@@ -249,6 +267,7 @@ function addJobOptions(command: Command): Command {
     .option("--rate <n>", "most runs cancelled per second (default: no limit)", positiveNumber)
     .option("--max-runs <n>", "stop before cancelling more than this many runs", integer(0))
     .option("--progress-interval <ms>", "least time between two progress outputs (default 100 on a terminal, 1000 otherwise)", integer(0))
+    .option("--batches-out <file>", "append each committed batch of cancelled run ids to this MessagePack stream (cancelkit.cancellation-batches)")
     .option("--json", "print the final record as JSON (no progress output)");
 }
 
@@ -363,11 +382,12 @@ async function cancelCommand(
   if (flags.if !== undefined) body["if"] = flags.if;
   const { cancelRuns } = await import("../cancel/planner.js");
   await withStore(flags, io, (opened) =>
-    runJob(io, flags, ({ signal, onProgress }) =>
+    runJob(io, flags, ({ signal, onProgress, onBatch }) =>
       cancelRuns(opened.store, body, {
         environmentId: flags.env,
         signal,
         onProgress,
+        ...(onBatch !== undefined ? { onBatch } : {}),
         dryRun: flags.dryRun === true,
         ...(flags.idempotencyKey !== undefined ? { idempotencyKey: flags.idempotencyKey } : {}),
         ...jobOptions(flags),
@@ -386,8 +406,14 @@ async function resumeCommand(io: CliIo, id: string, flags: Omit<JobFlags, "env">
   const { resumeCancellation } = await import("../cancel/planner.js");
   await withStore(flags, io, async (opened) => {
     const environmentId = await findRecordEnvironment(opened.store, id);
-    await runJob(io, { ...flags, env: environmentId }, ({ signal, onProgress }) =>
-      resumeCancellation(opened.store, id, { environmentId, signal, onProgress, ...jobOptions({ ...flags, env: environmentId }) }),
+    await runJob(io, { ...flags, env: environmentId }, ({ signal, onProgress, onBatch }) =>
+      resumeCancellation(opened.store, id, {
+        environmentId,
+        signal,
+        onProgress,
+        ...(onBatch !== undefined ? { onBatch } : {}),
+        ...jobOptions({ ...flags, env: environmentId }),
+      }),
     );
   });
 }

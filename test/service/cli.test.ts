@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_USER_ID, GENERATED_FUNCTIONS, generateRuns } from "../../src/service/generate.js";
-import { readRunFile } from "../../src/stores/msgpack.js";
+import { readCancellationBatches, readRunFile } from "../../src/stores/msgpack.js";
 import type { RunRecord } from "../../src/stores/types.js";
 import { ensureBuild } from "../../scripts/ensure-build.mjs";
 import { expectedOutcome } from "./helpers.js";
@@ -166,7 +166,7 @@ describe("cancelkit CLI", () => {
     const id = /cancellation (\w{26}) stopped_max_runs/.exec(capped.stdout)![1]!;
     expect(capped.stderr).toContain(`cancellation ${id} stopped after cancelling 10 runs (--max-runs 10)`);
 
-    const resumed = await cli(["resume", id, "--db", "cancel.db", "--rate", "60", "--batch-size", "10", "--progress-interval", "100"]);
+    const resumed = await cli(["resume", id, "--db", "cancel.db", "--rate", "60", "--batch-size", "10", "--progress-interval", "100", "--batches-out", "batches.msgpack"]);
     expect(resumed.stderr).toBe("");
     expect(resumed.code).toBe(0);
     const lines = resumed.stdout.trim().split("\n");
@@ -180,6 +180,15 @@ describe("cancelkit CLI", () => {
     expect(lines[lines.length - 1]).toBe(
       `scanned ${c.scanned}, cancelled ${c.cancelled}, skipped_terminal ${c.skipped_terminal}, not_matched ${c.not_matched}, expression_error 0, non_boolean 0`,
     );
+
+    // --batches-out: every batch the resumed job committed, each run once (10 were cancelled before).
+    const batched: string[] = [];
+    for await (const batch of readCancellationBatches(join(dir, "batches.msgpack"))) {
+      expect(batch.cancellationId).toBe(id);
+      batched.push(...batch.runIds);
+    }
+    expect(batched).toHaveLength(c.cancelled - 10);
+    expect(new Set(batched).size).toBe(batched.length);
 
     const shown = await cli(["show", id, "--db", "cancel.db"]);
     expect(shown.code).toBe(0);
