@@ -178,6 +178,9 @@ function parseEvent(text: string, id: string): RunEvent {
  * or empty while `next` still advances past the dropped rows, and `prefiltered` says how many were
  * dropped.
  */
+/** A run record while it is assembled from a row (the optional field set last). */
+type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environmentId: string };
+
 export class SqliteRunStore implements RunStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
@@ -293,16 +296,7 @@ export class SqliteRunStore implements RunStore {
       if (typeof id !== "string") return undefined;
       const row = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).raw(true).get(id) as RunRow | undefined;
       if (row === undefined) return undefined;
-      const run: {
-        id: string;
-        environmentId: string;
-        appId: string;
-        functionId: string;
-        startedAt: number;
-        status: RunStatus;
-        event: RunEvent;
-        cancellationId?: string;
-      } = {
+      const run: BuiltRun = {
         id: row[0],
         environmentId: row[1],
         appId: row[2],
@@ -388,16 +382,7 @@ export class SqliteRunStore implements RunStore {
       const row = rows[i]!;
       const eventText = row[4];
       if (eventText === null) continue;
-      const run: {
-        id: string;
-        environmentId: string;
-        appId: string;
-        functionId: string;
-        startedAt: number;
-        status: RunStatus;
-        event: RunEvent;
-        cancellationId?: string;
-      } = {
+      const run: BuiltRun = {
         id: row[0],
         environmentId: q.environmentId,
         appId: q.appId,
