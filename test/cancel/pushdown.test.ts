@@ -47,11 +47,10 @@ describe("golden SQL", () => {
       sql: "(IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) = ?)",
       params: ['$."data"."userId"', '$."data"."userId"', "x"],
     });
+    // PostgreSQL: one jsonb equality (a missing field or another JSON type is simply unequal).
     expect(r.hint?.postgres).toEqual({
-      sql:
-        "CASE WHEN jsonb_typeof((event -> $1::text -> $2::text)) = 'string' " +
-        "THEN ((event -> $1::text -> $2::text) #>> '{}') COLLATE \"C\" = $3::text ELSE FALSE END",
-      params: ["data", "userId", "x"],
+      sql: "COALESCE((event -> $1::text -> $2::text) = $3::jsonb, FALSE)",
+      params: ["data", "userId", '"x"'],
     });
   });
 
@@ -86,11 +85,8 @@ describe("golden SQL", () => {
       sql: "(IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) IN (?, ?))",
       params: ['$."data"."status"', '$."data"."status"', "a", "b"],
     });
-    expect(r.hint?.postgres?.sql).toBe(
-      "CASE WHEN jsonb_typeof((event -> $1::text -> $2::text)) = 'string' " +
-        "THEN ((event -> $1::text -> $2::text) #>> '{}') = ANY($3::text[]) ELSE FALSE END",
-    );
-    expect(r.hint?.postgres?.params).toEqual(["data", "status", ["a", "b"]]);
+    expect(r.hint?.postgres?.sql).toBe("COALESCE((event -> $1::text -> $2::text) = ANY($3::jsonb[]), FALSE)");
+    expect(r.hint?.postgres?.params).toEqual(["data", "status", ['"a"', '"b"']]);
   });
 
   it("a long list is one JSON parameter in SQLite", () => {
