@@ -14,6 +14,13 @@ import { TYPE_IDENTIFIERS } from "./stdlib.js";
 import { formatType, parseType, type Type } from "./types.js";
 import { UNKNOWN } from "./runtime/core.js";
 import { CelError } from "./values.js";
+import { specialiseEntries } from "./entry.js";
+
+/**
+ * Evaluations through the shared prototype methods after which a program generates entry points
+ * of its own (see `entry.ts`): enough that a program used a few times never pays for it.
+ */
+const SPECIALISE_AFTER = 256;
 
 /** Variable declarations: name → type, the type as a {@link Type} or as CEL prints it (`'map(string, dyn)'`). */
 export type VariableDeclarations = Readonly<Record<string, Type | string>>;
@@ -57,6 +64,8 @@ export class Program {
   /** The checked result type, as CEL prints it (`bool`, `dyn`, `list(int)`). */
   readonly type: string;
   private readonly ctx: Ctx;
+  /** Evaluations through the prototype's `matches`/`decide`, counted up to {@link SPECIALISE_AFTER}. */
+  private sharedEvaluations = 0;
 
   /** @internal */
   constructor(
@@ -109,6 +118,7 @@ export class Program {
 
   /** True only when the result is the boolean `true`; never throws. */
   matches(activation: Readonly<Record<string, unknown>> = EMPTY): boolean {
+    if (++this.sharedEvaluations === SPECIALISE_AFTER) this.specialise();
     return this.run(activation) === true;
   }
 
@@ -117,8 +127,26 @@ export class Program {
    * evaluation error), `non_boolean` (any other value).
    */
   decide(activation: Readonly<Record<string, unknown>> = EMPTY): Decision {
+    if (++this.sharedEvaluations === SPECIALISE_AFTER) this.specialise();
     const v = this.run(activation);
     return v === true ? "match" : v === false ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
+  }
+
+  /** Swaps in entry points of this program's own for `matches` and `decide` (see `entry.ts`). */
+  private specialise(): void {
+    const entries = specialiseEntries({
+      root: this.root,
+      ctx: this.ctx,
+      reentrant: (activation) => this.run(activation),
+      thrownToError,
+      unknown: UNKNOWN,
+      errorClass: CelError,
+      empty: EMPTY,
+    });
+    if (entries === undefined) return;
+    const self = this as { matches: Program["matches"]; decide: Program["decide"] };
+    self.matches = entries.matches;
+    self.decide = entries.decide;
   }
 
   /** Evaluates and returns either the value or the error, without throwing. */

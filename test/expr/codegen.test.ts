@@ -19,7 +19,7 @@ const path = fc.constantFrom(...paths);
 const leaf: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(path, fc.constantFrom("==", "!="), scalarLit).map(([p, op, k]) => `${p} ${op} ${k}`),
   fc.tuple(path, fc.constantFrom("<", "<=", ">", ">="), numberLit).map(([p, op, k]) => `${p} ${op} ${k}`),
-  fc.tuple(path, fc.constantFrom("['a', 'b']", "['x', 'user_1', '']")).map(([p, l]) => `${p} in ${l}`),
+  fc.tuple(path, fc.constantFrom("['a', 'b']", "['x', 'user_1', '']", "[]", "['a', 'a']", "['a', 'b', 'c', 'd', 'e', 'f', 'g', '1']")).map(([p, l]) => `${p} in ${l}`),
   fc.tuple(path, fc.constantFrom("startsWith", "endsWith", "contains"), stringLit).map(([p, f, k]) => `${p}.${f}(${k})`),
   fc.tuple(path, fc.constantFrom("==", ">", "<"), fc.constantFrom("0", "1", "2")).map(([p, op, k]) => `size(${p}) ${op} ${k}`),
   fc.tuple(path, fc.constantFrom("'^a'", "'b$'", "'[0-9]+'")).map(([p, r]) => `${p}.matches(${r})`),
@@ -28,6 +28,10 @@ const leaf: fc.Arbitrary<string> = fc.oneof(
     "event.data.tags.all(t, t.startsWith('a'))",
     "event.data.tags.exists(t, t.size() > 1)",
     "(event.data.n > 1.0 ? 'hi' : 'lo') == 'hi'",
+    "(event.data.n > 1.0 ? 'hi' : 'lo') != 'lo'",
+    "'hi' == (event.data.s == 'a' ? 'hi' : 'lo')",
+    "(event.data.b ? true : 'x') == true",
+    "(event.data.b ? false : true) != false",
   ),
 );
 

@@ -63,6 +63,19 @@ type Factory = (fallback: Fn, k: readonly unknown[]) => Fn;
 const factoryCache = new Map<string, Factory>();
 const FACTORY_CACHE_LIMIT = 2000;
 
+/** Largest constant `in` list compared string by string rather than through a `Set`. */
+const SMALL_IN_LIST = 6;
+
+/**
+ * The internalised copy of a string (V8 internalises property keys), so that `===` against an
+ * internalised string compares pointers.
+ */
+function internalize(s: string): string {
+  if (s.length > 256) return s;
+  const key = Object.keys({ [s]: 0 })[0];
+  return key === s ? key : s;
+}
+
 class Generator {
   private lines: string[] = [];
   private temp = 0;
@@ -80,9 +93,14 @@ class Generator {
     this.lines.push(line);
   }
 
+  /**
+   * A constant of the generated function: bound once per program to a local of the factory (a
+   * context slot, cheaper than an array element). Strings are internalised, so comparing one with
+   * an internalised string of the data (property-like values, literals) is a pointer comparison.
+   */
   private constant(v: unknown): string {
-    this.constants.push(v);
-    return `K[${this.constants.length - 1}]`;
+    this.constants.push(typeof v === "string" ? internalize(v) : v);
+    return `k${this.constants.length - 1}`;
   }
 
   private literal(e: Expr): { value: unknown } | undefined {
@@ -94,15 +112,26 @@ class Generator {
    * `event.data.plan` and `event.data.region` loads `event.data` once.
    */
   private readonly scopes: Map<string, string>[] = [new Map()];
+  /** Variables already checked to hold a plain object, per enclosing block (as `scopes`). */
+  private readonly plainChecked: Set<string>[] = [new Set()];
 
   private open(header: string): void {
     this.emit(header);
     this.scopes.push(new Map());
+    this.plainChecked.push(new Set());
   }
 
   private close(footer = "}"): void {
     this.scopes.pop();
+    this.plainChecked.pop();
     this.emit(footer);
+  }
+
+  /** Emits the plain-object check of `v` unless an enclosing block already made it. */
+  private checkPlainObject(v: string): void {
+    if (this.plainChecked.some((checked) => checked.has(v))) return;
+    this.emit(`if (typeof ${v} !== "object" || ${v} === null || ${v}.constructor !== Object) ${BAIL}`);
+    this.plainChecked[this.plainChecked.length - 1]!.add(v);
   }
 
   private remembered(key: string): string | undefined {
@@ -160,9 +189,7 @@ class Generator {
     }
     for (let k = done; k < keys.length; k++) {
       const next = this.fresh("v");
-      if (!(root === "act" && k === 0)) {
-        this.emit(`if (typeof ${v} !== "object" || ${v} === null || ${v}.constructor !== Object) ${BAIL}`);
-      }
+      if (!(root === "act" && k === 0)) this.checkPlainObject(v);
       this.emit(`const ${next} = ${v}[${JSON.stringify(keys[k]!)}];`);
       this.emit(`if (${next} === undefined) ${BAIL}`);
       this.scopes[this.scopes.length - 1]!.set(prefixKey(k + 1), next);
@@ -293,6 +320,13 @@ class Generator {
       this.emit(`const ${t} = (${n} === ${this.constant(Number(kv))}) !== ${negate};`);
       return t;
     }
+    const folded = this.constantBranches(other);
+    if (folded !== undefined && (typeof kv === "string" || typeof kv === "boolean")) {
+      // `(c ? 'high' : 'low') == 'high'`: each branch compares two constants, decided here.
+      const [cond, a, b] = folded;
+      this.emit(`const ${t} = ${cond} ? ${(a === kv) !== negate} : ${(b === kv) !== negate};`);
+      return t;
+    }
     const v = this.value(other);
     if (typeof kv === "string" || typeof kv === "boolean") {
       // A JSON scalar of another type is simply unequal; anything else takes the slow path.
@@ -311,6 +345,18 @@ class Generator {
       return t;
     }
     throw new Unsupported();
+  }
+
+  /**
+   * For a conditional whose branches are both string or boolean constants, emits its condition
+   * and returns it with the two constants; otherwise emits nothing.
+   */
+  private constantBranches(e: Expr): [string, string | boolean, string | boolean] | undefined {
+    if (e.kind !== "call" || e.fn !== "_?_:_") return undefined;
+    const a = this.literal(e.args[1]!)?.value;
+    const b = this.literal(e.args[2]!)?.value;
+    if ((typeof a !== "string" && typeof a !== "boolean") || (typeof b !== "string" && typeof b !== "boolean")) return undefined;
+    return [this.bool(e.args[0]!), a, b];
   }
 
   private relation(e: CallExpr, t: string): string {
@@ -337,10 +383,13 @@ class Generator {
     if (k === undefined || !Array.isArray(k.value) || !k.value.every((x) => typeof x === "string")) {
       throw new Unsupported();
     }
-    const set = this.constant(new Set(k.value as string[]));
+    const items = [...new Set(k.value as string[])];
+    // A few strings compare faster one by one (internalised: by pointer) than through a hash.
+    const test = items.length <= SMALL_IN_LIST ? undefined : this.constant(new Set(items));
     const v = this.value(l);
     this.emit(`if (typeof ${v} !== "string") ${BAIL}`);
-    this.emit(`const ${t} = ${set}.has(${v});`);
+    if (test !== undefined) this.emit(`const ${t} = ${test}.has(${v});`);
+    else this.emit(`const ${t} = ${items.length === 0 ? "false" : items.map((x) => `${v} === ${this.constant(x)}`).join(" || ")};`);
     return t;
   }
 
@@ -373,7 +422,8 @@ class Generator {
   }
 
   source(result: string): string {
-    return `"use strict";\nreturn function predicate(c) {\nconst cost0 = c.cost;\n${this.lines.join("\n")}\nreturn ${result};\n};`;
+    const bindings = this.constants.map((_, i) => `k${i} = K[${i}]`).join(", ");
+    return `"use strict";\n${bindings === "" ? "" : `const ${bindings};\n`}return function predicate(c) {\nconst cost0 = c.cost;\n${this.lines.join("\n")}\nreturn ${result};\n};`;
   }
 }
 

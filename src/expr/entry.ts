@@ -1,0 +1,95 @@
+/**
+ * Entry points of their own for a program that is evaluated often.
+ *
+ * `Program.matches` and `Program.decide` live on the prototype: every program of the process runs
+ * through the same call of its root closure, and once a process has evaluated a handful of
+ * different programs that call site is megamorphic — V8 stops inlining the root and pays a generic
+ * dispatch on every evaluation (a third of the time of a simple filter). A program evaluated many
+ * times therefore gets entry points generated from a source text of its own: V8 shares type
+ * feedback between functions compiled from identical text, so the text carries the program's serial
+ * number, and each program's call of its root stays monomorphic.
+ *
+ * No expression text reaches the generated source: it is fixed apart from the serial number.
+ *
+ * @module
+ */
+import type { Ctx, Fn } from "./compiler/context.js";
+
+/** The entry points a program swaps in for its prototype methods. */
+export interface SpecialisedEntries {
+  matches(activation?: Readonly<Record<string, unknown>>): boolean;
+  decide(activation?: Readonly<Record<string, unknown>>): "match" | "no_match" | "error" | "non_boolean";
+}
+
+/** What the generated entry points need from their program. */
+export interface EntryParts {
+  /** Holder of the root closure; read at each evaluation, since a tiered root swaps it. */
+  readonly root: { readonly fn: Fn };
+  /** The program's reusable context. */
+  readonly ctx: Ctx;
+  /** The program's general evaluation, for re-entrant calls (a getter in the activation). */
+  readonly reentrant: (activation: Readonly<Record<string, unknown>>) => unknown;
+  /** Converts an exception escaping the closures into an error value. */
+  readonly thrownToError: (err: unknown) => unknown;
+  /** The inngest dialect's missing value, which decides as `no_match`. */
+  readonly unknown: unknown;
+  /** The error value class. */
+  readonly errorClass: abstract new (...args: never[]) => unknown;
+  /** The empty activation. */
+  readonly empty: Readonly<Record<string, unknown>>;
+}
+
+type EntryFactory = (parts: EntryParts) => SpecialisedEntries;
+
+let serial = 0;
+let available: boolean | undefined;
+
+/**
+ * Generates a program's own `matches` and `decide`, with the same results as the prototype's.
+ * Returns `undefined` where code generation is unavailable (a Content-Security-Policy, say).
+ */
+export function specialiseEntries(parts: EntryParts): SpecialisedEntries | undefined {
+  if (available === false) return undefined;
+  serial++;
+  let factory: EntryFactory;
+  try {
+    factory = new Function(
+      `"use strict";
+// cancelkit program ${serial}
+return function entries(parts) {
+  const root = parts.root, ctx = parts.ctx, reentrant = parts.reentrant, thrownToError = parts.thrownToError;
+  const UNKNOWN = parts.unknown, CelError = parts.errorClass, EMPTY = parts.empty;
+  function value(act) {
+    if (ctx.busy) return reentrant(act);
+    ctx.act = act;
+    ctx.cost = 0;
+    ctx.now = 0;
+    ctx.busy = true;
+    let v;
+    try {
+      v = root.fn(ctx);
+    } catch (err) {
+      v = thrownToError(err);
+    }
+    ctx.busy = false;
+    ctx.act = EMPTY;
+    return v;
+  }
+  return {
+    matches(act = EMPTY) {
+      return value(act) === true;
+    },
+    decide(act = EMPTY) {
+      const v = value(act);
+      return v === true ? "match" : v === false || v === UNKNOWN ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
+    },
+  };
+};`,
+    )() as EntryFactory;
+    available = true;
+  } catch {
+    available = false;
+    return undefined;
+  }
+  return factory(parts);
+}
