@@ -501,6 +501,47 @@ async function runJob(
   };
 }
 
+/** Outcomes counted by {@link decideUntilAttention}. */
+interface Tally {
+  notMatched: number;
+  errors: number;
+  nonBoolean: number;
+}
+
+/**
+ * The hot path of the scan: decides `runs` from index `from` on and counts the runs that need
+ * nothing but a count into `tally` (reset first), stopping at the first run that needs attention —
+ * a match, or a run this job cancelled before a crash. Returns that run's index, or `runs.length`.
+ * A function of its own, small, so that V8 optimises it as a unit and inlines the program's entry.
+ */
+function decideUntilAttention(
+  program: Program,
+  activation: { event: unknown },
+  runs: readonly RunRecord[],
+  from: number,
+  jobId: string,
+  tally: Tally,
+): number {
+  let notMatched = 0;
+  let errors = 0;
+  let nonBoolean = 0;
+  let i = from;
+  for (; i < runs.length; i++) {
+    const candidate = runs[i]!;
+    if (candidate.cancellationId === jobId) break;
+    activation.event = candidate.event;
+    const decision: Decision = program.decide(activation);
+    if (decision === "match") break;
+    if (decision === "no_match") notMatched++;
+    else if (decision === "error") errors++;
+    else nonBoolean++;
+  }
+  tally.notMatched = notMatched;
+  tally.errors = errors;
+  tally.nonBoolean = nonBoolean;
+  return i;
+}
+
 /**
  * The scan loop: reads the range's runs page by page, decides each, cancels the matching ones in
  * batches through `range.commit` and ends with a closing checkpoint (`completed`, `aborted`,
@@ -756,6 +797,7 @@ export async function processRange(
   };
 
   const activation: { event: unknown } = { event: undefined };
+  const tally: Tally = { notMatched: 0, errors: 0, nonBoolean: 0 };
   const baseQuery = {
     environmentId: settings.environmentId,
     appId: request.appId,
@@ -861,23 +903,11 @@ export async function processRange(
           // locals (the job's own variables live in a closure context), it stops at the first run
           // that needs attention: a match, or a run this job cancelled before a crash.
           const from = i;
-          let notMatched = 0;
-          let errors = 0;
-          let nonBoolean = 0;
-          for (; i < runs.length; i++) {
-            const candidate = runs[i]!;
-            if (candidate.cancellationId === jobId) break;
-            activation.event = candidate.event;
-            const decision: Decision = program.decide(activation);
-            if (decision === "match") break;
-            if (decision === "no_match") notMatched++;
-            else if (decision === "error") errors++;
-            else nonBoolean++;
-          }
+          i = decideUntilAttention(program, activation, runs, i, jobId, tally);
           if (i > from) {
-            segNotMatched += notMatched;
-            segError += errors;
-            segNonBoolean += nonBoolean;
+            segNotMatched += tally.notMatched;
+            segError += tally.errors;
+            segNonBoolean += tally.nonBoolean;
             position = runs[i - 1]!;
           }
           if (i === runs.length) break;

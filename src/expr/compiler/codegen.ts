@@ -130,7 +130,9 @@ class Generator {
   /** Emits the plain-object check of `v` unless an enclosing block already made it. */
   private checkPlainObject(v: string): void {
     if (this.plainChecked.some((checked) => checked.has(v))) return;
-    this.emit(`if (typeof ${v} !== "object" || ${v} === null || ${v}.constructor !== Object) ${BAIL}`);
+    // `== null` takes undefined (a missing key) and null; any primitive's constructor is its
+    // wrapper's, never Object: one test covers what typeof would.
+    this.emit(`if (${v} == null || ${v}.constructor !== Object) ${BAIL}`);
     this.plainChecked[this.plainChecked.length - 1]!.add(v);
   }
 
@@ -142,7 +144,10 @@ class Generator {
     return undefined;
   }
 
-  /** Emits the reads of a field path and returns the JS variable holding the value. */
+  /**
+   * Emits the reads of a field path and returns the JS variable holding the value: undefined when
+   * the last key is missing, so every caller tests the value's type before it uses it.
+   */
   private path(e: Expr): string {
     const keys: string[] = [];
     let base: Expr = e;
@@ -190,8 +195,9 @@ class Generator {
     for (let k = done; k < keys.length; k++) {
       const next = this.fresh("v");
       if (!(root === "act" && k === 0)) this.checkPlainObject(v);
+      // No test for a missing key here: every use of the value tests its type (the next step of a
+      // path tests for a plain object), and undefined fails each such test.
       this.emit(`const ${next} = ${v}[${JSON.stringify(keys[k]!)}];`);
-      this.emit(`if (${next} === undefined) ${BAIL}`);
       this.scopes[this.scopes.length - 1]!.set(prefixKey(k + 1), next);
       v = next;
     }
