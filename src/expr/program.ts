@@ -47,9 +47,10 @@ export interface CompileOptions {
   /**
    * Generate straight-line JavaScript fast paths for boolean subtrees (field paths compared with
    * constants, `in`, `startsWith`, `exists`, …), backed by the general closures. Results are the
-   * same either way. `true` generates them at compile time (a few microseconds); `{ after: n }`
-   * generates a subtree's fast path once it has been evaluated n times (cheaper to compile, a
-   * little slower to evaluate afterwards); `false` never. Default `true`.
+   * same either way. `{ after: n }` generates a subtree's fast path once it has been evaluated n
+   * times, so a program evaluated only a few times never pays for code generation; `true` generates
+   * them at compile time (about as long again as the rest of compiling); `false` never. Default
+   * `{ after: 64 }`.
    */
   readonly fastPaths?: boolean | { readonly after: number };
   /** Reuse a cached program for the same source and options. Default `true`. */
@@ -197,7 +198,7 @@ function cacheKey(source: string, options: CompileOptions): string | undefined {
     for (const [k, t] of Object.entries(options.variables)) parts.push(`${k}:${typeof t === "string" ? t : formatType(t)}`);
     vars = parts.sort().join(",");
   }
-  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : typeof options.fastPaths === "object" ? `fast${options.fastPaths.after}` : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
+  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : options.fastPaths === true ? "fast0" : typeof options.fastPaths === "object" ? `fast${options.fastPaths.after}` : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
 }
 
 /**
@@ -253,7 +254,11 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     atRuntime: options.typeCheck === false,
     container: options.container ?? "",
     fastPaths: options.fastPaths !== false,
-    ...(typeof options.fastPaths === "object" ? { fastPathsAfter: Math.max(0, Math.floor(options.fastPaths.after)) } : {}),
+    ...(typeof options.fastPaths === "object"
+      ? { fastPathsAfter: Math.max(0, Math.floor(options.fastPaths.after)) }
+      : options.fastPaths === true
+        ? { fastPathsAfter: 0 }
+        : {}),
   });
   if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
 

@@ -1217,17 +1217,18 @@ export interface NameResolution {
   readonly container: string;
   /** Generate JS fast paths for boolean subtrees (see `codegen.ts`). Default true. */
   readonly fastPaths?: boolean;
-  /** Evaluations before a subtree generates its fast path; 0 generates at compile time. Default 0. */
+  /** Evaluations before a subtree generates its fast path; 0 generates at compile time. Default {@link DEFAULT_FAST_PATHS_AFTER}. */
   readonly fastPathsAfter?: number;
 }
 
 /**
- * Default number of evaluations before a boolean subtree generates its fast path: 0, at compile
- * time. Generating later saves a few microseconds of compile time for programs evaluated only a
- * few times, but a call site that first saw the closures and then the generated function stays
- * polymorphic in V8 and evaluates measurably slower, and filters run hot.
+ * Default number of evaluations before a boolean subtree generates its fast path. Generating code
+ * costs about as much as the rest of compiling together, and a program evaluated a few times never
+ * earns it back; a filter run over many events generates it on its 64th evaluation. This is below
+ * the evaluations after which a program gets entry points of its own (`entry.ts`), so those
+ * entries only ever see the generated function and their call of it stays monomorphic.
  */
-export const DEFAULT_FAST_PATHS_AFTER = 0;
+export const DEFAULT_FAST_PATHS_AFTER = 64;
 
 /** Compiles a checked expression to a closure. */
 export function compileChecked(
