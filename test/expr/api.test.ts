@@ -63,6 +63,20 @@ describe("compile", () => {
     expect(err.issues[0]!.code).toBe("invalid_argument");
   });
 
+  it("types an index into a dyn map as dyn, so dyn variables are never stricter than declared ones", () => {
+    // Found by the differential property test: the free value type of `md['a']` used to be bound
+    // to the first `_+_` overload tried (bytes), and the outer `+` then failed to check.
+    const source = "(d + md['a']) + ((0.0 + 0.0) + d)";
+    const declared = compile(source, { variables: { d: "double", md: "map(string, double)" }, cache: false });
+    const dyn = compile(source, { cache: false });
+    expect(declared.type).toBe("double");
+    expect(dyn.type).toBe("double");
+    const activation = { d: 1.5, md: { a: 2 } };
+    expect(dyn.evaluate(activation)).toBe(declared.evaluate(activation));
+    expect(compile("md['a']", { cache: false }).type).toBe("dyn");
+    expect(compile("md['a'] + 1", { cache: false }).type).toBe("int");
+  });
+
   it("type-checks only when asked: typeCheck false defers errors to evaluation", () => {
     expectCompileError("1 + 'a'", "found no matching overload");
     const p = compile("1 + 'a' == 2 || true", { typeCheck: false, cache: false });

@@ -412,6 +412,12 @@ class Checker {
       this.setType(call, T.error);
       return;
     }
+    // A result that is still a free type variable (`m['k']` of a `dyn` map: the map's value type)
+    // is `dyn`. Left free, the next call would bind it to the type of whichever of its overloads
+    // is tried first (`m['k'] + d` to int), and checking an expression over `dyn` variables could
+    // then fail where the same expression over declared types passes. cel-go binds it; its final
+    // pass prints a free variable as `dyn` either way.
+    if (result.kind === "param" && this.subst.find(result) === undefined) result = T.dyn;
     this.setType(call, result);
     this.refs.set(call.id, { kind: "function", overloads: matched });
   }

@@ -88,6 +88,46 @@ const RELATIONS: Record<string, (c: number) => boolean> = {
 /** The macro a comprehension was expanded from, recognised from the original call. */
 type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
 
+/** The holder of a tiered subtree's current closure (a class: see `newCtx` on allocation sites). */
+class TierNode {
+  constructor(public fn: Fn) {}
+}
+
+const NO_SCOPES: readonly ReadonlyMap<string, number>[] = Object.freeze([]);
+
+/** What the fast-path generator sees of a compiler, with the comprehension scopes of one point. */
+class CompilerCodegenEnv implements CodegenEnv {
+  constructor(
+    private readonly compiler: Compiler,
+    private readonly scopes: readonly ReadonlyMap<string, number>[],
+  ) {}
+
+  constOf(e: Expr): { readonly value: unknown } | undefined {
+    return this.compiler.constantOf(e);
+  }
+
+  get refs(): ReadonlyMap<number, Reference> {
+    return this.compiler.references;
+  }
+
+  slotOf(name: string): number | undefined {
+    for (let k = this.scopes.length - 1; k >= 0; k--) {
+      const slot = this.scopes[k]!.get(name);
+      if (slot !== undefined) return slot;
+    }
+    return undefined;
+  }
+
+  macroOf(e: ComprehensionExpr): string | undefined {
+    return this.compiler.macroNameOf(e);
+  }
+
+  regexOf(pattern: string): ((s: string) => boolean) | undefined {
+    const re = compileRegexConstant(pattern);
+    return re instanceof CelError ? undefined : re;
+  }
+}
+
 class Compiler {
   private readonly constants = new Map<number, unknown>();
   private readonly scopes: Map<string, number>[] = [];
@@ -206,39 +246,39 @@ class Compiler {
 
   /** What the fast-path generator needs, with the comprehension scopes visible now. */
   private codegenEnv(): CodegenEnv {
-    const scopes = [...this.scopes];
-    return {
-      constOf: (x) => this.constOf(x),
-      refs: this.refs,
-      slotOf: (name) => {
-        for (let k = scopes.length - 1; k >= 0; k--) {
-          const slot = scopes[k]!.get(name);
-          if (slot !== undefined) return slot;
-        }
-        return undefined;
-      },
-      macroOf: (x) => this.checked.parsed.macroCalls.get(x.id)?.fn,
-      regexOf: (pattern) => {
-        const re = compileRegexConstant(pattern);
-        return re instanceof CelError ? undefined : re;
-      },
-    };
+    return new CompilerCodegenEnv(this, this.scopes.length === 0 ? NO_SCOPES : this.scopes.slice());
+  }
+
+  /** {@link constOf} for {@link CompilerCodegenEnv}. @internal */
+  constantOf(e: Expr): { value: unknown } | undefined {
+    return this.constOf(e);
+  }
+
+  /** The references of the checked tree. @internal */
+  get references(): ReadonlyMap<number, Reference> {
+    return this.refs;
+  }
+
+  /** The macro a comprehension was expanded from. @internal */
+  macroNameOf(e: ComprehensionExpr): string | undefined {
+    return this.checked.parsed.macroCalls.get(e.id)?.fn;
   }
 
   /**
    * Tiered compilation (with `fastPathsAfter` > 0): a boolean subtree starts as closures and, after
    * that many evaluations, generates its fast path (see `codegen.ts`) and switches to it, so a
-   * program used a few times never pays for code generation.
+   * program used a few times never pays for code generation. Nothing of the generator is built
+   * before then but a copy of the comprehension scopes in view (usually none, shared).
    */
   private tiered(e: Expr): Fn {
     const slow = this.compileNode(e);
-    const env = this.codegenEnv();
+    const scopes = this.scopes.length === 0 ? NO_SCOPES : this.scopes.slice();
     const threshold = this.fastPathsAfter;
-    const node = { fn: slow };
+    const node = new TierNode(slow);
     let count = 0;
     node.fn = (c) => {
       if (++count < threshold) return slow(c);
-      const prepared = prepareFastPath(e, env);
+      const prepared = prepareFastPath(e, new CompilerCodegenEnv(this, scopes));
       node.fn = prepared === undefined ? slow : prepared.instantiate(slow);
       return node.fn(c);
     };

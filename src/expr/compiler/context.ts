@@ -60,16 +60,35 @@ export function charge(c: Ctx, units: number, nodeId: number): void {
   }
 }
 
+/**
+ * The context object. A class rather than an object literal: V8 tracks object literals by
+ * allocation site and, once contexts of long-lived programs survive garbage collections, allocates
+ * every later object of the site in the old generation — including the short-lived contexts the
+ * compiler makes for constant folding, which then cost full collections.
+ */
+class EvalContext implements Ctx {
+  act: Readonly<Record<string, unknown>> = EMPTY_ACTIVATION;
+  readonly slots: unknown[];
+  cost = 0;
+  readonly maxCost: number;
+  readonly maxStringLength: number;
+  readonly maxListLength: number;
+  now = 0;
+  busy = false;
+
+  constructor(slotCount: number, limits: Required<EvalLimits>) {
+    const slots = new Array<unknown>(slotCount);
+    for (let i = 0; i < slotCount; i++) slots[i] = undefined;
+    this.slots = slots;
+    this.maxCost = limits.maxCost;
+    this.maxStringLength = limits.maxStringLength;
+    this.maxListLength = limits.maxListLength;
+  }
+}
+
+const EMPTY_ACTIVATION: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** Creates a context for a program needing `slotCount` comprehension slots. */
 export function newCtx(slotCount: number, limits: Required<EvalLimits>): Ctx {
-  return {
-    act: {},
-    slots: new Array<unknown>(slotCount).fill(undefined),
-    cost: 0,
-    maxCost: limits.maxCost,
-    maxStringLength: limits.maxStringLength,
-    maxListLength: limits.maxListLength,
-    now: 0,
-    busy: false,
-  };
+  return new EvalContext(slotCount, limits);
 }

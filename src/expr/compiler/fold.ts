@@ -13,6 +13,8 @@ import type { Reference } from "../checker/checker.js";
 /** Functions whose result depends on more than their arguments. */
 export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus", "now_minus"]);
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
 export type ClosedEvaluator = (e: Expr) => { readonly value: unknown } | undefined;
 
@@ -46,20 +48,33 @@ export function foldConstants(
   evaluate: ClosedEvaluator,
   constants: Map<number, unknown>,
 ): void {
-  // Returns the free variable names of `e`, or null when `e` is impure (never constant).
-  function visit(e: Expr): Set<string> | null {
-    let free: Set<string> | null = new Set();
-    const merge = (s: Set<string> | null): void => {
+  // Returns the free variable names of `e`, or null when `e` is impure (never constant). Sets are
+  // never changed once returned, so a node shares its child's set when it adds nothing to it, and
+  // closed nodes share one empty set: a typical filter folds without allocating a set per node.
+  function visit(e: Expr): ReadonlySet<string> | null {
+    let free: ReadonlySet<string> | null = NO_NAMES;
+    let owned = false;
+    const merge = (s: ReadonlySet<string> | null): void => {
       if (s === null) free = null;
-      else if (free !== null) for (const v of s) free.add(v);
+      else if (free === null || s.size === 0 || s === free) return;
+      else if (free.size === 0) free = s;
+      else {
+        let target: Set<string>;
+        if (owned) target = free as Set<string>;
+        else {
+          target = new Set(free);
+          owned = true;
+        }
+        for (const v of s) target.add(v);
+        free = target;
+      }
     };
     switch (e.kind) {
       case "const":
         return free;
       case "ident": {
         const r = refs.get(e.id);
-        if (!(r?.kind === "ident" && r.isType)) free.add(e.name);
-        return free;
+        return r?.kind === "ident" && r.isType ? NO_NAMES : new Set([e.name]);
       }
       case "comprehension": {
         merge(visit(e.iterRange));
@@ -79,7 +94,8 @@ export function foldConstants(
         break;
       }
       case "call":
-        for (const c of childrenOf(e)) merge(visit(c));
+        if (e.target !== undefined) merge(visit(e.target));
+        for (const c of e.args) merge(visit(c));
         if (IMPURE_FUNCTIONS.has(e.fn)) free = null;
         break;
       default:
