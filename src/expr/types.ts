@@ -341,24 +341,36 @@ function notReferencedIn(s: Substitution, t: Type, within: Type): boolean {
   }
 }
 
-/** Whether `t2` (or its binding) can stand for `t1`, binding it when free. */
-function validSubstitution(s: Substitution, t1: Type, t2: Type): { valid: boolean; hasSub: boolean } {
-  if (t1.kind === t2.kind && typeEquals(t1, t2)) return { valid: true, hasSub: true };
+/** Outcomes of {@link validSubstitution}: whether it holds, and whether `t2` was already bound. */
+const VALID = 1;
+const BOUND = 2;
+const VALID_BOUND = VALID | BOUND;
+const VALID_FREE = VALID;
+const INVALID_BOUND = BOUND;
+const INVALID_FREE = 0;
+
+/**
+ * Whether `t2` (or its binding) can stand for `t1`, binding it when free. Returns a code (bit 1:
+ * valid; bit 2: `t2` had a binding) rather than an object: the checker calls it for every
+ * parameter of every overload it tries.
+ */
+function validSubstitution(s: Substitution, t1: Type, t2: Type): number {
+  if (t1.kind === t2.kind && typeEquals(t1, t2)) return VALID_BOUND;
   const t2Sub = s.find(t2);
   if (t2Sub !== undefined) {
-    if (t1.kind === t2Sub.kind && typeEquals(t1, t2Sub)) return { valid: true, hasSub: true };
+    if (t1.kind === t2Sub.kind && typeEquals(t1, t2Sub)) return VALID_BOUND;
     if (assignable(s, t1, t2Sub)) {
       const joined = mostGeneral(t1, t2Sub);
       if (notReferencedIn(s, t2, joined)) s.bind(t2, joined);
-      return { valid: true, hasSub: true };
+      return VALID_BOUND;
     }
-    return { valid: false, hasSub: true };
+    return INVALID_BOUND;
   }
   if (notReferencedIn(s, t2, t1)) {
     s.bind(t2, t1);
-    return { valid: true, hasSub: false };
+    return VALID_FREE;
   }
-  return { valid: false, hasSub: false };
+  return INVALID_FREE;
 }
 
 function isNullable(t: Type): boolean {
@@ -379,11 +391,11 @@ function isNullable(t: Type): boolean {
 function assignable(s: Substitution, t1: Type, t2: Type): boolean {
   if (t2.kind === "param") {
     const r = validSubstitution(s, t1, t2);
-    if (r.valid) return true;
-    if (r.hasSub) return false;
+    if ((r & VALID) !== 0) return true;
+    if (r === INVALID_BOUND) return false;
   }
   if (t1.kind === "param") {
-    return validSubstitution(s, t2, t1).valid;
+    return (validSubstitution(s, t2, t1) & VALID) !== 0;
   }
   if (isDynOrError(t1) || isDynOrError(t2)) return true;
   if (t1.kind === "null") return isNullable(t2);

@@ -93,6 +93,8 @@ class TierNode {
   constructor(public fn: Fn) {}
 }
 
+const ACTIVATION_ROOT: PathRoot = Object.freeze({ kind: "activation" });
+
 const NO_SCOPES: readonly ReadonlyMap<string, number>[] = Object.freeze([]);
 
 /** What the fast-path generator sees of a compiler, with the comprehension scopes of one point. */
@@ -194,6 +196,11 @@ class Compiler {
     return this.types.get(e.id) ?? T.dyn;
   }
 
+  /** Whether `e` is a literal or a folded constant. */
+  private isConstant(e: Expr): boolean {
+    return e.kind === "const" || this.constants.has(e.id);
+  }
+
   private constOf(e: Expr): { value: unknown } | undefined {
     if (this.constants.has(e.id)) return { value: this.constants.get(e.id) };
     if (e.kind === "const") return { value: constantValue(e.value) };
@@ -206,8 +213,8 @@ class Compiler {
   }
 
   compile(e: Expr): Fn {
-    const k = this.constOf(e);
-    if (k !== undefined) return constFn(k.value);
+    if (this.constants.has(e.id)) return constFn(this.constants.get(e.id));
+    if (e.kind === "const") return constFn(constantValue(e.value));
     if (!this.slowPath && (e.kind === "call" ? PREDICATE_FUNCTIONS.has(e.fn) : e.kind === "comprehension")) {
       return this.fastPathsAfter === 0 ? (this.generateFastPath(e) ?? this.compileNode(e)) : this.tiered(e);
     }
@@ -385,11 +392,11 @@ class Compiler {
     if (this.resolution.atRuntime || e.kind !== "select") return undefined;
     const keys: string[] = [];
     let base: Expr = e;
-    while (base.kind === "select" && !base.testOnly && !base.optional && this.constOf(base) === undefined) {
+    while (base.kind === "select" && !base.testOnly && !base.optional && !this.isConstant(base)) {
       keys.unshift(base.field);
       base = base.operand;
     }
-    if (keys.length === 0 || base.kind !== "ident" || this.constOf(base) !== undefined) return undefined;
+    if (keys.length === 0 || base.kind !== "ident" || this.isConstant(base)) return undefined;
     let root: PathRoot;
     const slot = this.lookupSlot(base.name);
     if (slot !== undefined) {
@@ -398,7 +405,7 @@ class Compiler {
       const ref = this.refs.get(base.id);
       if (ref?.kind === "ident" && ref.isType) return undefined;
       keys.unshift(base.name.startsWith(".") ? base.name.slice(1) : base.name);
-      root = { kind: "activation" };
+      root = ACTIVATION_ROOT;
     }
     const fast = generatePathAccessor(root, keys);
     if (fast === undefined) return undefined;
@@ -419,7 +426,7 @@ class Compiler {
     // Collapse a chain `x.a.b.c` into one closure over the pre-split path.
     const path: { name: string; proto: boolean; id: number }[] = [];
     let base: Expr = e;
-    while (base.kind === "select" && !base.testOnly && this.constOf(base) === undefined) {
+    while (base.kind === "select" && !base.testOnly && !this.isConstant(base)) {
       path.unshift({ name: base.field, proto: isPrototypeName(base.field), id: base.id });
       base = base.operand;
     }

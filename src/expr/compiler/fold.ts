@@ -15,6 +15,16 @@ export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus",
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
+/** The union of two free-name sets (null: impure), reusing either when it holds the other. */
+function union(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): ReadonlySet<string> | null {
+  if (a === null || b === null) return null;
+  if (b.size === 0 || a === b) return a;
+  if (a.size === 0) return b;
+  const out = new Set(a);
+  for (const v of b) out.add(v);
+  return out;
+}
+
 /** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
 export type ClosedEvaluator = (e: Expr) => { readonly value: unknown } | undefined;
 
@@ -51,34 +61,21 @@ export function foldConstants(
   // Returns the free variable names of `e`, or null when `e` is impure (never constant). Sets are
   // never changed once returned, so a node shares its child's set when it adds nothing to it, and
   // closed nodes share one empty set: a typical filter folds without allocating a set per node.
+  const identSets = new Map<string, ReadonlySet<string>>();
   function visit(e: Expr): ReadonlySet<string> | null {
     let free: ReadonlySet<string> | null = NO_NAMES;
-    let owned = false;
-    const merge = (s: ReadonlySet<string> | null): void => {
-      if (s === null) free = null;
-      else if (free === null || s.size === 0 || s === free) return;
-      else if (free.size === 0) free = s;
-      else {
-        let target: Set<string>;
-        if (owned) target = free as Set<string>;
-        else {
-          target = new Set(free);
-          owned = true;
-        }
-        for (const v of s) target.add(v);
-        free = target;
-      }
-    };
     switch (e.kind) {
       case "const":
         return free;
       case "ident": {
         const r = refs.get(e.id);
-        return r?.kind === "ident" && r.isType ? NO_NAMES : new Set([e.name]);
+        if (r?.kind === "ident" && r.isType) return NO_NAMES;
+        let names = identSets.get(e.name);
+        if (names === undefined) identSets.set(e.name, (names = new Set([e.name])));
+        return names;
       }
       case "comprehension": {
-        merge(visit(e.iterRange));
-        merge(visit(e.accuInit));
+        free = union(visit(e.iterRange), visit(e.accuInit));
         const inner = new Set<string>();
         let impure = false;
         for (const part of [e.loopCondition, e.loopStep]) {
@@ -89,17 +86,16 @@ export function foldConstants(
         const rs = visit(e.result);
         if (rs === null) impure = true;
         else for (const v of rs) if (v !== e.accuVar) inner.add(v);
-        if (impure) free = null;
-        else merge(inner);
+        free = impure ? null : union(free, inner);
         break;
       }
       case "call":
-        if (e.target !== undefined) merge(visit(e.target));
-        for (const c of e.args) merge(visit(c));
+        if (e.target !== undefined) free = visit(e.target);
+        for (const c of e.args) free = union(free, visit(c));
         if (IMPURE_FUNCTIONS.has(e.fn)) free = null;
         break;
       default:
-        for (const c of childrenOf(e)) merge(visit(c));
+        for (const c of childrenOf(e)) free = union(free, visit(c));
     }
     if (free !== null && free.size === 0) {
       const r = evaluate(e);
