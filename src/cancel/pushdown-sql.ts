@@ -359,15 +359,26 @@ class SqliteRenderer extends Renderer {
     switch (a.k) {
       case "kind":
         return this.typeIs(a.path, a.kinds);
-      case "num":
-        return `(${this.typeIs(a.path, ["number"])} AND ${this.number(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)})`;
-      case "numIn":
-        return `(${this.typeIs(a.path, ["number"])} AND ${this.number(a.path)} IN ${this.inList(a.values, true)})`;
-      case "str":
+      // The comparison comes before the type test: SQLite stops an AND at its first false operand,
+      // and the comparison (an equality above all) is false for most rows, so most rows parse their
+      // event once rather than twice. (AND is commutative, NULLs included: the result is the same.)
+      case "num": {
+        const test = `${this.number(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`;
+        return `(${test} AND ${this.typeIs(a.path, ["number"])})`;
+      }
+      case "numIn": {
+        const test = `${this.number(a.path)} IN ${this.inList(a.values, true)}`;
+        return `(${test} AND ${this.typeIs(a.path, ["number"])})`;
+      }
+      case "str": {
         // BINARY collation compares UTF-8 bytes: code-point order, embedded NULs included.
-        return `(${this.typeIs(a.path, ["string"])} AND ${this.value(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)})`;
-      case "strIn":
-        return `(${this.typeIs(a.path, ["string"])} AND ${this.value(a.path)} IN ${this.inList(a.values, false)})`;
+        const test = `${this.value(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`;
+        return `(${test} AND ${this.typeIs(a.path, ["string"])})`;
+      }
+      case "strIn": {
+        const test = `${this.value(a.path)} IN ${this.inList(a.values, false)}`;
+        return `(${test} AND ${this.typeIs(a.path, ["string"])})`;
+      }
       case "prefix":
       case "suffix": {
         // substr() on TEXT stops at a NUL character; on a BLOB it counts bytes and does not. A

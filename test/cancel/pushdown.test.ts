@@ -40,12 +40,12 @@ function pushdown(source: string, dialect: DialectName): PushdownResult {
 // =============================================================================================
 
 describe("golden SQL", () => {
-  it("string equality: a type guard, then the value; every value and path is a parameter", () => {
+  it("string equality: the value, then a type guard (most rows stop at the value); every value and path is a parameter", () => {
     const r = pushdown("event.data.userId == 'x'", "inngest");
     expect(r.coverage).toBe("full");
     expect(r.hint?.sqlite).toEqual({
-      sql: "(IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) = ?)",
-      params: ['$."data"."userId"', '$."data"."userId"', "x"],
+      sql: "(json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text')",
+      params: ['$."data"."userId"', "x", '$."data"."userId"'],
     });
     // PostgreSQL: one jsonb equality (a missing field or another JSON type is simply unequal).
     expect(r.hint?.postgres).toEqual({
@@ -58,8 +58,8 @@ describe("golden SQL", () => {
     const r = pushdown("event.data.n >= 10", "cel");
     expect(r.coverage).toBe("full");
     expect(r.hint?.sqlite).toEqual({
-      sql: "(IFNULL(json_type(event, ?), '') IN ('integer', 'real') AND CAST(json_extract(event, ?) AS REAL) >= ?)",
-      params: ['$."data"."n"', '$."data"."n"', 10],
+      sql: "(CAST(json_extract(event, ?) AS REAL) >= ? AND IFNULL(json_type(event, ?), '') IN ('integer', 'real'))",
+      params: ['$."data"."n"', 10, '$."data"."n"'],
     });
     expect(r.hint?.postgres).toEqual({
       sql:
@@ -74,7 +74,7 @@ describe("golden SQL", () => {
     expect(r.coverage).toBe("full");
     expect(r.hint?.sqlite?.sql).toBe(
       "(IFNULL(json_type(event, ?), '') IN ('', 'null') OR " +
-        "(IFNULL(json_type(event, ?), '') IN ('integer', 'real') AND CAST(json_extract(event, ?) AS REAL) < ?))",
+        "(CAST(json_extract(event, ?) AS REAL) < ? AND IFNULL(json_type(event, ?), '') IN ('integer', 'real')))",
     );
   });
 
@@ -82,8 +82,8 @@ describe("golden SQL", () => {
     const r = pushdown("event.data.status in ['a', 'b']", "inngest");
     expect(r.coverage).toBe("full");
     expect(r.hint?.sqlite).toEqual({
-      sql: "(IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) IN (?, ?))",
-      params: ['$."data"."status"', '$."data"."status"', "a", "b"],
+      sql: "(json_extract(event, ?) IN (?, ?) AND IFNULL(json_type(event, ?), '') = 'text')",
+      params: ['$."data"."status"', "a", "b", '$."data"."status"'],
     });
     expect(r.hint?.postgres?.sql).toBe("COALESCE((event -> $1::text -> $2::text) = ANY($3::jsonb[]), FALSE)");
     expect(r.hint?.postgres?.params).toEqual(["data", "status", ['"a"', '"b"']]);
@@ -92,8 +92,8 @@ describe("golden SQL", () => {
   it("a long list is one JSON parameter in SQLite", () => {
     const values = Array.from({ length: 100 }, (_, i) => `'v${i}'`).join(", ");
     const r = pushdown(`event.name in [${values}]`, "cel");
-    expect(r.hint?.sqlite?.sql).toBe("(IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) IN (SELECT value FROM json_each(?)))");
-    expect(JSON.parse(r.hint?.sqlite?.params[2] as string)).toHaveLength(100);
+    expect(r.hint?.sqlite?.sql).toBe("(json_extract(event, ?) IN (SELECT value FROM json_each(?)) AND IFNULL(json_type(event, ?), '') = 'text')");
+    expect(JSON.parse(r.hint?.sqlite?.params[1] as string)).toHaveLength(100);
   });
 
   it("startsWith: byte prefix of the BLOB in SQLite (no escaping needed), escaped LIKE prefix in PostgreSQL", () => {
@@ -143,7 +143,7 @@ describe("golden SQL", () => {
   it("coverage: partial when a subtree is untranslatable, none when nothing is, full without a hint for `true`", () => {
     const partial = pushdown("event.data.a == 1 && event.data.b.matches('x')", "cel");
     expect(partial.coverage).toBe("partial");
-    expect(partial.hint?.sqlite?.sql).toBe("(IFNULL(json_type(event, ?), '') IN ('integer', 'real') AND CAST(json_extract(event, ?) AS REAL) = ?)");
+    expect(partial.hint?.sqlite?.sql).toBe("(CAST(json_extract(event, ?) AS REAL) = ? AND IFNULL(json_type(event, ?), '') IN ('integer', 'real'))");
     expect(pushdown("event.data.b.matches('x')", "cel")).toEqual({ coverage: "none" });
     expect(pushdown("event.data.a == 1 || event.data.b.matches('x')", "cel")).toEqual({ coverage: "none" });
     expect(pushdown("true", "inngest")).toEqual({ coverage: "full" });
@@ -182,7 +182,7 @@ describe("golden SQL", () => {
     const notFalse = (source: string, dialect: DialectName) => pushdownFor(compile(source, { dialect }), { keep: "notFalse" });
     // cel: a missing field is an error, which must reach the closure to be counted.
     expect(notFalse("event.data.userId == 'x'", "cel").hint?.sqlite?.sql).toBe(
-      "((IFNULL(json_type(event, ?), '') = 'text' AND json_extract(event, ?) = ?) OR json_type(event, ?) IS NULL)",
+      "((json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text') OR json_type(event, ?) IS NULL)",
     );
     // inngest: the comparison is never an error, so nothing more is kept.
     expect(notFalse("event.data.userId == 'x'", "inngest")).toEqual(pushdown("event.data.userId == 'x'", "inngest"));
