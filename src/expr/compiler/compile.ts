@@ -88,6 +88,15 @@ const RELATIONS: Record<string, (c: number) => boolean> = {
 /** The macro a comprehension was expanded from, recognised from the original call. */
 type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
 
+/** One field of a select chain (a class: see `newCtx` on allocation sites). */
+class PathStep {
+  constructor(
+    readonly name: string,
+    readonly proto: boolean,
+    readonly id: number,
+  ) {}
+}
+
 /** The holder of a tiered subtree's current closure (a class: see `newCtx` on allocation sites). */
 class TierNode {
   constructor(public fn: Fn) {}
@@ -424,10 +433,10 @@ class Compiler {
 
   private compileSelectGeneric(e: SelectExpr): Fn {
     // Collapse a chain `x.a.b.c` into one closure over the pre-split path.
-    const path: { name: string; proto: boolean; id: number }[] = [];
+    const path: PathStep[] = [];
     let base: Expr = e;
     while (base.kind === "select" && !base.testOnly && !this.isConstant(base)) {
-      path.unshift({ name: base.field, proto: isPrototypeName(base.field), id: base.id });
+      path.unshift(new PathStep(base.field, isPrototypeName(base.field), base.id));
       base = base.operand;
     }
     if (this.resolution.atRuntime && base.kind === "ident") {
@@ -444,7 +453,7 @@ class Compiler {
     const lenient = this.lenient;
     // In the inngest dialect a path that does not exist (a missing key, or a step through null,
     // a scalar or a list) is unknown, as Inngest's partial evaluation makes it.
-    const step = (v: unknown, p: { name: string; proto: boolean; id: number }): unknown => {
+    const step = (v: unknown, p: PathStep): unknown => {
       if (lenient && v === UNKNOWN) return UNKNOWN;
       const r = readField(v, p.name, p.proto);
       if (r === MISSING) return lenient ? UNKNOWN : noSuchKey(p.name, p.id);
