@@ -11,6 +11,9 @@
  *   e.g. 5000000);
  * - `BENCH_STORES` which stores to run (default `memory,sqlite`);
  * - `BENCH_BATCH` the planner's batch size (default 1000);
+ * - `BENCH_REPEAT` rounds of the SQLite floor and equality job (default 1): each round runs the
+ *   floor, then the planner, on the reset file; the table shows the median times and the median of
+ *   the per-round ratios (the floor's time varies by tens of percent between runs on a shared VM);
  * - `BENCH_DIR` where the SQLite files go (default a temporary directory, removed afterwards;
  *   files already there with the right run count are reused);
  * - `BENCH_CPU_PROFILE` a file to write a CPU profile of the memory-store jobs to (default none).
@@ -257,9 +260,22 @@ function resetSqlite(path: string): void {
   db.close();
 }
 
-function row(r: JobResult, floorMs?: number): string {
+/** The median of some numbers (the lower middle one for an even count). */
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1]!;
+}
+
+/** The job whose time is the median of `jobs`. */
+function medianJob(jobs: readonly JobResult[]): JobResult {
+  const sorted = [...jobs].sort((a, b) => a.elapsedMs - b.elapsedMs);
+  return sorted[(sorted.length - 1) >> 1]!;
+}
+
+/** `ratio`: the ratio to show (a median of per-round ratios) instead of the time ÷ the floor's. */
+function row(r: JobResult, floorMs?: number, ratioValue?: number): string {
   const perSecond = (n: number) => (r.elapsedMs > 0 ? Math.round((n * 1000) / r.elapsedMs).toLocaleString("en-US") : "–");
-  const ratio = floorMs === undefined ? "" : `${(r.elapsedMs / floorMs).toFixed(2)}×`;
+  const ratio = ratioValue !== undefined ? `${ratioValue.toFixed(2)}×` : floorMs === undefined ? "" : `${(r.elapsedMs / floorMs).toFixed(2)}×`;
   return `| ${r.label} | ${r.scanned.toLocaleString("en-US")} | ${r.cancelled.toLocaleString("en-US")} | ${(r.elapsedMs / 1000).toFixed(2)} s | ${perSecond(r.scanned)} | ${perSecond(r.cancelled)} | ${r.baselineRssMb} → ${r.peakRssMb} MB | ${r.pushdown ?? ""} | ${ratio} |`;
 }
 
@@ -273,6 +289,7 @@ async function main(): Promise<void> {
   const results: JobResult[] = [];
   const scaleRows: string[] = [];
   let floor: JobResult | undefined;
+  let ratioOverride: number | undefined;
   console.error(`node ${process.version}, ${targetRuns.toLocaleString("en-US")} runs in the window`);
 
   if (stores.includes("memory")) {
@@ -306,10 +323,25 @@ async function main(): Promise<void> {
   if (stores.includes("sqlite")) {
     const path = join(dir, `runs-${targetRuns}.db`);
     await buildSqlite(path, targetRuns);
-    resetSqlite(path);
-    floor = inChild(["raw", path, String(targetRuns)]);
-    resetSqlite(path);
-    results.push(inChild(["planner", path, String(targetRuns), "equality"]));
+    const rounds = Math.max(1, Number(process.env["BENCH_REPEAT"] ?? 1));
+    const floors: JobResult[] = [];
+    const jobs: JobResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      resetSqlite(path);
+      floors.push(inChild(["raw", path, String(targetRuns)]));
+      resetSqlite(path);
+      jobs.push(inChild(["planner", path, String(targetRuns), "equality"]));
+      if (rounds > 1) {
+        const f = floors[round]!.elapsedMs;
+        const j = jobs[round]!.elapsedMs;
+        console.error(`round ${round + 1}: floor ${(f / 1000).toFixed(2)} s, planner ${(j / 1000).toFixed(2)} s, ${(j / f).toFixed(2)}×`);
+      }
+    }
+    floor = medianJob(floors);
+    const job = medianJob(jobs);
+    ratioOverride = median(jobs.map((j, k) => j.elapsedMs / floors[k]!.elapsedMs));
+    results.push(rounds > 1 ? { ...job, label: `${job.label} (median of ${rounds} rounds)` } : job);
+    if (rounds > 1) floor = { ...floor, label: `${floor.label} (median of ${rounds} rounds)` };
     resetSqlite(path);
     results.push(inChild(["planner", path, String(targetRuns), "matches"]));
     resetSqlite(path);
@@ -330,7 +362,10 @@ async function main(): Promise<void> {
   console.log("\n| Job | Scanned | Cancelled | Time | Scanned/s | Cancelled/s | RSS before → peak | Pushdown | vs raw UPDATE |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---|---:|");
   if (floor !== undefined) console.log(row(floor));
-  for (const r of results) console.log(row(r, r.label.startsWith("SQLite") ? floor?.elapsedMs : undefined));
+  for (const r of results) {
+    const ratio = r.label.startsWith("SQLite planner, equality") && ratioOverride !== undefined ? ratioOverride : undefined;
+    console.log(row(r, r.label.startsWith("SQLite") ? floor?.elapsedMs : undefined, ratio));
+  }
   for (const line of scaleRows) console.log(line);
   if (ownDir) rmSync(dir, { recursive: true, force: true });
 }

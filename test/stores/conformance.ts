@@ -492,12 +492,15 @@ export function describeRunStoreConformance(
           const window = windowOracle(runs, query);
           const expected = window.filter((r) => (r.event.data as { n: number }).n === 3).map((r) => r.id);
           expect(expected.length).toBeGreaterThan(20);
-          for (const limit of [1, 13, 100, 1000]) {
+          expect(window.length).toBe(501);
+          // 167 and 501 divide the window: the last page is full and no page follows it.
+          for (const limit of [1, 13, 100, 167, 501, 1000]) {
             const { runs: got, pages } = await scanAllPages(store, { ...query, limit }, 10_000);
             expect(got.map((r) => r.id), `limit ${limit}`).toEqual(expected);
             const dropped = pages.reduce((sum, page) => sum + (page.prefiltered ?? 0), 0);
             expect(dropped + got.length).toBe(window.length);
             for (const page of pages) expect(page.runs.length + (page.prefiltered ?? 0)).toBeLessThanOrEqual(limit);
+            if (limit === 167 || limit === 501) expect(pages.length, `limit ${limit}`).toBe(501 / limit);
           }
           // A pushdown nothing matches still pages to the end.
           const none = await scanAllPages(store, { ...query, pushdown: pushdownNumberEquals("n", 12345), limit: 50 }, 10_000);
