@@ -26,7 +26,7 @@ export {
   DRY_RUN_SAMPLE_SIZE,
   CHECKPOINT_INTERVAL_MS,
 } from "./planner.js";
-export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress, CancelledBatch } from "./planner.js";
+export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress } from "./planner.js";
 export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS, MAX_SHARD_COUNT } from "./workers.js";
 export type {
   ShardedCancelOptions,

@@ -48,11 +48,13 @@ import {
   DEFAULT_ENVIRONMENT_ID,
   MAX_ID_LENGTH,
   StoreError,
+  compareCursor,
   isShardedRunStore,
   type CancellationRecord,
   type CancellationStatus,
   type Checkpoint,
   type BoundedScanQuery,
+  type CancellationBatch,
   type CommitResult,
   type Cursor,
   type OutcomeCounts,
@@ -130,7 +132,7 @@ export interface ResumeOptions {
    * these as a MessagePack stream). The job waits for a returned promise; an exception fails the
    * job. Not called in a dry run. Default: none.
    */
-  readonly onBatch?: (batch: CancelledBatch) => void | Promise<void>;
+  readonly onBatch?: (batch: CancellationBatch) => void | Promise<void>;
   /**
    * Scan and decide every run but write nothing: the counts are what a real run would produce if
    * nothing changed meanwhile (`cancelled` = matching runs still non-terminal), and the report
@@ -195,16 +197,6 @@ export interface CancellationReport {
 
 const newUlid = monotonicFactory();
 
-/** One committed batch of cancellations, as {@link ResumeOptions.onBatch} receives it. */
-export interface CancelledBatch {
-  /** The cancellation that cancelled the runs. */
-  readonly cancellationId: string;
-  /** The runs this batch changed to `cancelled` (runs found already finished are not listed). */
-  readonly runIds: readonly string[];
-  /** When the batch was committed, epoch ms. */
-  readonly at: number;
-}
-
 /** Checked options of a job or worker. @internal */
 export interface Settings {
   readonly environmentId: string;
@@ -212,7 +204,7 @@ export interface Settings {
   readonly limiter: RateLimiter | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ((progress: CancellationProgress) => void) | undefined;
-  readonly onBatch: ((batch: CancelledBatch) => void | Promise<void>) | undefined;
+  readonly onBatch: ((batch: CancellationBatch) => void | Promise<void>) | undefined;
   readonly dryRun: boolean;
   readonly maxRuns: number | undefined;
   readonly pushdown: boolean;
@@ -512,7 +504,7 @@ interface Tally {
  * The hot path of the scan: decides `runs` from index `from` on and counts the runs that need
  * nothing but a count into `tally` (reset first), stopping at the first run that needs attention —
  * a match, or a run this job cancelled before a crash. Returns that run's index, or `runs.length`.
- * A function of its own, small, so that V8 optimises it as a unit and inlines the program's entry.
+ * A function of its own, so that the scan loop around it reads at the level of pages and batches.
  */
 function decideUntilAttention(
   program: Program,
@@ -707,17 +699,8 @@ export async function processRange(
       flight = { ids, notMatched: 0, errors: 0, nonBoolean: 0, skipped: 0, rescued: 0, position: knownCursor, result };
       return undefined;
     }
-    const state = checkpoint("running");
-    const result = (async (): Promise<number | "deleted" | "lease_lost"> => {
-      let cancelled = 0;
-      for (let from = 0; from < ids.length; from += batchSize) {
-        const chunk = from === 0 && batchSize >= ids.length ? ids : ids.slice(from, from + batchSize);
-        const sent = await send(chunk, "running", state);
-        if (!sent.ok) return stopReason(sent);
-        cancelled += sent.cancelled.length;
-      }
-      return cancelled;
-    })();
+    // Without a rate limit (pipelined), `sendChunks` never answers "aborted".
+    const result = sendChunks(ids, checkpoint("running")) as Promise<number | "deleted" | "lease_lost">;
     // Read at the next landing; a failure meanwhile must not surface as an unhandled rejection.
     result.catch(() => undefined);
     flight = {
@@ -742,6 +725,24 @@ export async function processRange(
   };
 
   /**
+   * Sends `ids` in chunks no larger than the rate allows (taking the rate limit before each), every
+   * chunk with `state`; returns how many runs the store cancelled, or why the job must stop.
+   */
+  const sendChunks = async (ids: readonly string[], state: Checkpoint): Promise<number | "aborted" | "deleted" | "lease_lost"> => {
+    let cancelled = 0;
+    for (let from = 0; from < ids.length; ) {
+      const size = chunkSize();
+      const chunk = from === 0 && size >= ids.length ? ids : ids.slice(from, from + size);
+      if (limiter !== undefined && !(await limiter.take(chunk.length, signal))) return "aborted";
+      const result = await send(chunk, "running", state);
+      if (!result.ok) return stopReason(result);
+      cancelled += result.cancelled.length;
+      from += chunk.length;
+    }
+    return cancelled;
+  };
+
+  /**
    * Commits the pending ids (in chunks no larger than the rate allows), each chunk with the
    * checkpoint settled before the batch, then settles everything processed so far. With nothing
    * pending it saves a checkpoint. Returns the reason to stop, if any. Pipelined: see `launch`.
@@ -755,16 +756,8 @@ export async function processRange(
       const result = await send(ids, "running");
       if (!result.ok) return stopReason(result);
     } else {
-      let cancelled = 0;
-      for (let from = 0; from < ids.length; ) {
-        const size = chunkSize();
-        const chunk = from === 0 && size >= ids.length ? ids : ids.slice(from, from + size);
-        if (limiter !== undefined && !(await limiter.take(chunk.length, signal))) return "aborted";
-        const result = await send(chunk, "running");
-        if (!result.ok) return stopReason(result);
-        cancelled += result.cancelled.length;
-        from += chunk.length;
-      }
+      const cancelled = await sendChunks(ids, checkpoint("running"));
+      if (typeof cancelled !== "number") return cancelled;
       segCancelled += cancelled;
       segSkipped += ids.length - cancelled;
     }
@@ -872,7 +865,7 @@ export async function processRange(
       if (signal?.aborted === true) return await finish("aborted");
       let page: ScanPage;
       const head = ahead[0];
-      if (head !== undefined && sameCursor(head.after, scanAfter)) {
+      if (head !== undefined && scanAfter !== undefined && compareCursor(head.after, scanAfter) === 0) {
         ahead.shift();
         page = await head.page;
       } else {
@@ -899,9 +892,8 @@ export async function processRange(
       let stop: Ending | undefined;
       for (let i = 0; i < runs.length; i++) {
         if (program !== undefined) {
-          // The hot path: runs the expression does not match need nothing but a count. Counted in
-          // locals (the job's own variables live in a closure context), it stops at the first run
-          // that needs attention: a match, or a run this job cancelled before a crash.
+          // The hot path: runs the expression does not match need nothing but a count; it stops at
+          // the first run that needs attention: a match, or a run this job cancelled before a crash.
           const from = i;
           i = decideUntilAttention(program, activation, runs, i, jobId, tally);
           if (i > from) {
@@ -1007,10 +999,6 @@ export async function processRange(
     }
     throw error;
   }
-}
-
-function sameCursor(a: Cursor, b: Cursor | undefined): boolean {
-  return b !== undefined && a.startedAt === b.startedAt && a.id === b.id;
 }
 
 function stopReason(result: { readonly ok: false; readonly reason: "gone" | "lease_lost" }): "deleted" | "lease_lost" {

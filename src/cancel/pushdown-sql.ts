@@ -342,6 +342,16 @@ class SqliteRenderer extends Renderer {
     return `json_extract(event, ${this.bind(sqliteJsonPath(path))})`;
   }
 
+  /**
+   * `test` (already rendered, its parameters bound) and a test that the path holds a `kind`. The
+   * comparison comes first: SQLite stops an AND at its first false operand, and a comparison (an
+   * equality above all) is false for most rows, so most rows parse their event once rather than
+   * twice. (AND is commutative, NULLs included: the result is the same.)
+   */
+  private guarded(test: string, path: JsonPath, kind: JsonKind): string {
+    return `(${test} AND ${this.typeIs(path, [kind])})`;
+  }
+
   /** A JSON number as a REAL: `json_extract` returns integer-looking JSON as INTEGER, keeping digits JSON.parse rounds away. */
   private number(path: JsonPath): string {
     return `CAST(${this.value(path)} AS REAL)`;
@@ -359,26 +369,16 @@ class SqliteRenderer extends Renderer {
     switch (a.k) {
       case "kind":
         return this.typeIs(a.path, a.kinds);
-      // The comparison comes before the type test: SQLite stops an AND at its first false operand,
-      // and the comparison (an equality above all) is false for most rows, so most rows parse their
-      // event once rather than twice. (AND is commutative, NULLs included: the result is the same.)
-      case "num": {
-        const test = `${this.number(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`;
-        return `(${test} AND ${this.typeIs(a.path, ["number"])})`;
-      }
-      case "numIn": {
-        const test = `${this.number(a.path)} IN ${this.inList(a.values, true)}`;
-        return `(${test} AND ${this.typeIs(a.path, ["number"])})`;
-      }
-      case "str": {
+      // The comparison comes before the type test (see `guarded`).
+      case "num":
+        return this.guarded(`${this.number(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`, a.path, "number");
+      case "numIn":
+        return this.guarded(`${this.number(a.path)} IN ${this.inList(a.values, true)}`, a.path, "number");
+      case "str":
         // BINARY collation compares UTF-8 bytes: code-point order, embedded NULs included.
-        const test = `${this.value(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`;
-        return `(${test} AND ${this.typeIs(a.path, ["string"])})`;
-      }
-      case "strIn": {
-        const test = `${this.value(a.path)} IN ${this.inList(a.values, false)}`;
-        return `(${test} AND ${this.typeIs(a.path, ["string"])})`;
-      }
+        return this.guarded(`${this.value(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`, a.path, "string");
+      case "strIn":
+        return this.guarded(`${this.value(a.path)} IN ${this.inList(a.values, false)}`, a.path, "string");
       case "prefix":
       case "suffix": {
         // substr() on TEXT stops at a NUL character; on a BLOB it counts bytes and does not. A

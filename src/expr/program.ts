@@ -5,7 +5,7 @@
  */
 import { check, type CheckedAst } from "./checker/checker.js";
 import { compileChecked } from "./compiler/compile.js";
-import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
+import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, EMPTY_ACTIVATION as EMPTY, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
 import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
 import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
 import { INNGEST_DIALECT } from "./inngest.js";
@@ -170,8 +170,6 @@ export class Program {
     return new EvalError(code, e.message, span, this.checked.parsed.source.locate(span.start));
   }
 }
-
-const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * An exception escaping the closures as an error value: the cost budget, a stack overflow on a

@@ -341,13 +341,9 @@ function notReferencedIn(s: Substitution, t: Type, within: Type): boolean {
   }
 }
 
-/** Outcomes of {@link validSubstitution}: whether it holds, and whether `t2` was already bound. */
+/** Bits of {@link validSubstitution}'s result: the substitution holds; `t2` was already bound. */
 const VALID = 1;
 const BOUND = 2;
-const VALID_BOUND = VALID | BOUND;
-const VALID_FREE = VALID;
-const INVALID_BOUND = BOUND;
-const INVALID_FREE = 0;
 
 /**
  * Whether `t2` (or its binding) can stand for `t1`, binding it when free. Returns a code (bit 1:
@@ -355,22 +351,22 @@ const INVALID_FREE = 0;
  * parameter of every overload it tries.
  */
 function validSubstitution(s: Substitution, t1: Type, t2: Type): number {
-  if (t1.kind === t2.kind && typeEquals(t1, t2)) return VALID_BOUND;
+  if (t1.kind === t2.kind && typeEquals(t1, t2)) return VALID | BOUND;
   const t2Sub = s.find(t2);
   if (t2Sub !== undefined) {
-    if (t1.kind === t2Sub.kind && typeEquals(t1, t2Sub)) return VALID_BOUND;
+    if (t1.kind === t2Sub.kind && typeEquals(t1, t2Sub)) return VALID | BOUND;
     if (assignable(s, t1, t2Sub)) {
       const joined = mostGeneral(t1, t2Sub);
       if (notReferencedIn(s, t2, joined)) s.bind(t2, joined);
-      return VALID_BOUND;
+      return VALID | BOUND;
     }
-    return INVALID_BOUND;
+    return BOUND;
   }
   if (notReferencedIn(s, t2, t1)) {
     s.bind(t2, t1);
-    return VALID_FREE;
+    return VALID;
   }
-  return INVALID_FREE;
+  return 0;
 }
 
 function isNullable(t: Type): boolean {
@@ -392,7 +388,7 @@ function assignable(s: Substitution, t1: Type, t2: Type): boolean {
   if (t2.kind === "param") {
     const r = validSubstitution(s, t1, t2);
     if ((r & VALID) !== 0) return true;
-    if (r === INVALID_BOUND) return false;
+    if (r === BOUND) return false;
   }
   if (t1.kind === "param") {
     return (validSubstitution(s, t2, t1) & VALID) !== 0;

@@ -13,11 +13,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
-import type { CancellationProgress, CancellationReport, CancelledBatch } from "../cancel/planner.js";
-import type { CancellationBatchWriter } from "../stores/msgpack.js";
+import type { CancellationProgress, CancellationReport } from "../cancel/planner.js";
 import { formatTimestamp } from "../cancel/record.js";
 import { CompileError } from "../expr/errors.js";
-import { DEFAULT_ENVIRONMENT_ID, StoreError, type RunStore } from "../stores/types.js";
+import { DEFAULT_ENVIRONMENT_ID, StoreError, type CancellationBatch, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, loadSigningKeys, SigningKeyError } from "./auth.js";
 import { ProgressReporter, formatCount, type ProgressStream } from "./progress.js";
 import type { OpenedStore } from "./store.js";
@@ -212,16 +211,12 @@ async function runJob(
   start: (options: {
     signal: AbortSignal;
     onProgress: (progress: CancellationProgress) => void;
-    onBatch?: (batch: CancelledBatch) => Promise<void>;
+    onBatch?: (batch: CancellationBatch) => Promise<void>;
   }) => Promise<CancellationReport>,
 ): Promise<void> {
   // --batches-out: every committed batch is appended to a MessagePack stream for a downstream consumer.
-  let writer: CancellationBatchWriter | undefined;
-  if (flags.batchesOut !== undefined) {
-    const { CancellationBatchWriter: Writer } = await import("../stores/msgpack.js");
-    writer = await Writer.open(flags.batchesOut);
-  }
-  const batchWriter = writer;
+  const batchWriter =
+    flags.batchesOut === undefined ? undefined : await (await import("../stores/msgpack.js")).CancellationBatchWriter.open(flags.batchesOut);
   const controller = new AbortController();
   const removeSignal = io.onSignal(() => {
     if (controller.signal.aborted) return;
@@ -233,7 +228,7 @@ async function runJob(
     const report = await start({
       signal: controller.signal,
       onProgress: (progress) => reporter?.update(progress),
-      ...(batchWriter !== undefined ? { onBatch: (batch: CancelledBatch) => batchWriter.write({ cancellationId: batch.cancellationId, runIds: batch.runIds, at: batch.at }) } : {}),
+      ...(batchWriter !== undefined ? { onBatch: (batch: CancellationBatch) => batchWriter.write(batch) } : {}),
     });
     reporter?.finish();
     reportJob(report, io, flags.json === true, flags.maxRuns);

@@ -70,6 +70,7 @@ import {
   StoreError,
   isValidId,
   normalizeRunRecord,
+  type CancellationBatch,
   type Cursor,
   type RunRecord,
   type RunStore,
@@ -690,14 +691,7 @@ export async function exportRuns(store: RunStore, options: ExportRunsOptions, pa
 // Cancellation batch streams
 // ---------------------------------------------------------------------------------------------
 
-/** One committed batch of a cancellation, as a downstream consumer sees it. */
-export interface CancellationBatch {
-  readonly cancellationId: string;
-  /** The runs the batch cancelled. */
-  readonly runIds: readonly string[];
-  /** When the batch was committed, epoch ms. */
-  readonly at: number;
-}
+export type { CancellationBatch };
 
 /** Options of {@link CancellationBatchWriter.open}. */
 export interface CancellationBatchWriterOptions {

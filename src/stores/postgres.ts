@@ -265,18 +265,7 @@ function requireFitsText(value: string, code: StoreErrorCode, what: string): voi
 }
 
 function rowToRun(row: RunRow): RunRecord {
-  const event = row.event ?? row.event_json;
-  if (event === null) throw new StoreError("storage", `run ${row.id} has no event`);
-  const run: RunRecord = {
-    id: row.id,
-    environmentId: row.environment_id,
-    appId: row.app_id,
-    functionId: row.function_id,
-    startedAt: row.started_at,
-    status: row.status,
-    event,
-  };
-  return row.cancellation_id === null ? run : { ...run, cancellationId: row.cancellation_id };
+  return scanRowToRun(row, { environmentId: row.environment_id, appId: row.app_id, functionId: row.function_id });
 }
 
 function scanRowToRun(row: ScanRow, scope: ScanScope): RunRecord {

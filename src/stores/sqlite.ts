@@ -139,12 +139,14 @@ const PUSHDOWN_CACHE_SIZE = 32;
 const NO_LOWER_BOUND: Cursor = { startedAt: -(2 ** 53), id: "" };
 
 const RUN_COLUMNS = "id, environment_id, app_id, function_id, started_at, status, event, cancellation_id";
+/** A function's runs of a window after a cursor: environment, app, function, cursor time and id, end. */
+const SCAN_WINDOW = "environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ?";
 const CANCELLATION_SELECT = `SELECT ${CANCELLATION_COLUMNS.join(", ")} FROM cancellations`;
 
 type SqlValue = string | number | bigint | null | Buffer;
 
-/** Raw row of a scan: id, started_at, status, cancellation_id, event (NULL when the pushdown dropped the row). */
-type ScanRow = [string, number, RunStatus, string | null, string | null];
+/** Raw row of a scan: id, started_at, status, cancellation_id, event. */
+type ScanRow = [string, number, RunStatus, string | null, string];
 
 /** Raw row of `RUN_COLUMNS`. */
 type RunRow = [string, string, string, string, number, RunStatus, string, string | null];
@@ -168,6 +170,17 @@ function parseEvent(text: string, id: string): RunEvent {
   }
 }
 
+/** The statements of a prefiltered scan page that involve its predicate (see `#scanPrefiltered`). */
+interface PrefilterStatements {
+  /** The kept runs up to the page's last run. */
+  readonly page: Statement;
+  /** The kept runs of a window's short last page. */
+  readonly rest: Statement;
+}
+
+/** A run record while it is assembled from a row (the optional field set last). */
+type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environmentId: string };
+
 /**
  * A {@link RunStore} in one SQLite file.
  *
@@ -178,21 +191,6 @@ function parseEvent(text: string, id: string): RunEvent {
  * or empty while `next` still advances past the dropped rows, and `prefiltered` says how many were
  * dropped.
  */
-/** A run record while it is assembled from a row (the optional field set last). */
-/** The statements of a prefiltered scan page for one predicate (see `#scanPrefiltered`). */
-interface PrefilterStatements {
-  /** The page's last run and the one after it: `LIMIT 2 OFFSET limit - 1`. */
-  readonly bound: Statement;
-  /** The kept runs up to the page's last run. */
-  readonly page: Statement;
-  /** The kept runs of a window's short last page. */
-  readonly rest: Statement;
-  /** The runs of a short last page. */
-  readonly count: Statement;
-}
-
-type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environmentId: string };
-
 export class SqliteRunStore implements RunStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
@@ -363,10 +361,7 @@ export class SqliteRunStore implements RunStore {
     }
     const statement = this.#use("preparing a scan", () =>
       this.#statement(
-        `SELECT id, started_at, status, cancellation_id, event FROM runs
-         WHERE environment_id = ? AND app_id = ? AND function_id = ?
-           AND (started_at, id) > (?, ?) AND started_at <= ?
-         ORDER BY started_at, id LIMIT ?`,
+`SELECT id, started_at, status, cancellation_id, event FROM runs WHERE ${SCAN_WINDOW} ORDER BY started_at, id LIMIT ?`,
       ),
     );
     // One row more than the page tells whether the window goes on.
@@ -386,7 +381,7 @@ export class SqliteRunStore implements RunStore {
     return { runs, next: { startedAt: last[1], id: last[0] } };
   }
 
-  /** A run of a scan page from its row (`event` present). */
+  /** A run of a scan page from its row. */
   #scannedRun(row: ScanRow, q: { readonly environmentId: string; readonly appId: string; readonly functionId: string }): RunRecord {
     const run: BuiltRun = {
       id: row[0],
@@ -395,7 +390,7 @@ export class SqliteRunStore implements RunStore {
       functionId: q.functionId,
       startedAt: row[1],
       status: row[2],
-      event: parseEvent(row[4]!, row[0]),
+      event: parseEvent(row[4], row[0]),
     };
     if (row[3] !== null) run.cancellationId = row[3];
     return run;
@@ -418,12 +413,13 @@ export class SqliteRunStore implements RunStore {
     const window = [q.environmentId, q.appId, q.functionId, lower.startedAt, lower.id, q.startedBefore] as const;
     return this.#use("scanning runs", (db) =>
       db.transaction((): ScanPage => {
+        // The page's last run, and whether one follows it.
+        const bound = this.#statement(`SELECT started_at, id FROM runs WHERE ${SCAN_WINDOW} ORDER BY started_at, id LIMIT 2 OFFSET ?`)
+          .raw(true)
+          .all(...window, q.limit - 1) as [number, string][];
+        const end = bound[0];
         let rows: ScanRow[];
-        let bound: [number, string][];
         try {
-          // The page's last run, and whether one follows it.
-          bound = statements.bound.raw(true).all(...window, q.limit - 1) as [number, string][];
-          const end = bound[0];
           rows = (
             end === undefined
               ? statements.rest.raw(true).all(...window, ...predicateParams)
@@ -437,9 +433,9 @@ export class SqliteRunStore implements RunStore {
         }
         const runs: RunRecord[] = [];
         for (const row of rows) runs.push(this.#scannedRun(row, q));
-        const read = bound.length > 0 ? q.limit : (statements.count.pluck().get(...window) as number);
+        const read = end !== undefined ? q.limit : (this.#statement(`SELECT count(*) FROM runs WHERE ${SCAN_WINDOW}`).pluck().get(...window) as number);
         const page: { runs: RunRecord[]; next?: Cursor; prefiltered: number } = { runs, prefiltered: read - runs.length };
-        if (bound.length === 2) page.next = { startedAt: bound[0]![0], id: bound[0]![1] };
+        if (bound.length === 2) page.next = { startedAt: end![0], id: end![1] };
         return page;
       })(),
     );
@@ -448,26 +444,20 @@ export class SqliteRunStore implements RunStore {
   #prefilterStatements(predicate: string): PrefilterStatements {
     if (this.#closed) throw new StoreError("closed", "the run store is closed");
     try {
-      return this.#pushdownStatements.getOrCreate(predicate, () => {
-        const window = `environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ?`;
-        return {
-          bound: this.#db.prepare(`SELECT started_at, id FROM runs WHERE ${window} ORDER BY started_at, id LIMIT 2 OFFSET ?`),
-          // The predicate's `?`s come last in the text, so its parameters bind last. The newline
-          // ends a trailing `--` comment of the predicate inside its parentheses.
-          // Bounded by the page's last run alone: with `started_at <= ?` beside it, SQLite would end
-          // the index range there, at the window's end, and read the rest of the window every page.
-          page: this.#db.prepare(
-            `SELECT id, started_at, status, cancellation_id, event FROM runs
-             WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?)
-               AND (${predicate}\n) ORDER BY started_at, id`,
-          ),
-          rest: this.#db.prepare(
-            `SELECT id, started_at, status, cancellation_id, event FROM runs
-             WHERE ${window} AND (${predicate}\n) ORDER BY started_at, id`,
-          ),
-          count: this.#db.prepare(`SELECT count(*) FROM runs WHERE ${window}`),
-        };
-      });
+      return this.#pushdownStatements.getOrCreate(predicate, () => ({
+        // The predicate's `?`s come last in the text, so its parameters bind last. The newline
+        // ends a trailing `--` comment of the predicate inside its parentheses. A page is bounded
+        // by its last run alone: with `started_at <= ?` beside it, SQLite would end the index
+        // range there, at the window's end, and read the rest of the window every page.
+        page: this.#db.prepare(
+          `SELECT id, started_at, status, cancellation_id, event FROM runs
+           WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?)
+             AND (${predicate}\n) ORDER BY started_at, id`,
+        ),
+        rest: this.#db.prepare(
+          `SELECT id, started_at, status, cancellation_id, event FROM runs WHERE ${SCAN_WINDOW} AND (${predicate}\n) ORDER BY started_at, id`,
+        ),
+      }));
     } catch (error) {
       throw new StoreError("invalid_query", `scan query: SQLite rejected the pushdown predicate: ${(error as Error).message}`, { cause: error });
     }

@@ -184,6 +184,18 @@ export type CommitResult =
   /** The cancellation record no longer exists (deleted): nothing was changed, the job must stop. */
   | { readonly ok: false; readonly reason: "gone" };
 
+/**
+ * One committed batch of a cancellation, as a downstream consumer sees it: what the planner's
+ * `onBatch` receives and what a cancellation batch stream (`cancelkit/stores/msgpack`) holds.
+ */
+export interface CancellationBatch {
+  readonly cancellationId: string;
+  /** The runs the batch changed to `cancelled` (runs found already finished are not listed). */
+  readonly runIds: readonly string[];
+  /** When the batch was committed, epoch ms. */
+  readonly at: number;
+}
+
 /** One batch of cancellations plus the checkpoint that follows it. */
 export interface CommitBatch {
   readonly cancellationId: string;

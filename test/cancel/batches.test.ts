@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cancelRuns, resumeCancellation, type CancelledBatch } from "../../src/cancel/planner.js";
+import { cancelRuns, resumeCancellation } from "../../src/cancel/planner.js";
+import type { CancellationBatch } from "../../src/stores/types.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import { CancellationBatchWriter, readCancellationBatches } from "../../src/stores/msgpack.js";
 import type { RunRecord } from "../../src/stores/types.js";
@@ -68,7 +69,7 @@ describe("onBatch", () => {
   it("is not called in a dry run, and an exception it throws fails the job", async () => {
     const store = new MemoryRunStore();
     await store.insertRuns(runs(60));
-    const seen: CancelledBatch[] = [];
+    const seen: CancellationBatch[] = [];
     const dry = await cancelRuns(store, body({ before: BASE_TIME + 10 }, "event.data.k == 'a'"), { now: NOW, dryRun: true, onBatch: (b) => void seen.push(b) });
     expect(dry.outcomes.cancelled).toBeGreaterThan(0);
     expect(seen).toEqual([]);

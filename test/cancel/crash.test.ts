@@ -2,7 +2,6 @@
  * Crash test: a child process running a SQLite cancellation is killed with SIGKILL mid-job; a
  * fresh process resumes it; the result must equal an uninterrupted run over a copy of the data.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,14 +11,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { cancelRuns, type CancellationReport } from "../../src/cancel/index.js";
 import { SqliteRunStore } from "../../src/stores/sqlite.js";
 import type { OutcomeCounts } from "../../src/stores/types.js";
+import { runningChildren, startJsonLineChild, type ChildExit } from "../support/child.js";
 import { CRASH_BATCH_SIZE, CRASH_BODY, CRASH_NOW, crashRuns } from "./crash-fixture.js";
 
 const CHILD = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-crash-"));
-const children = new Set<ReturnType<typeof spawn>>();
 afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
+  for (const child of runningChildren) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -30,36 +28,8 @@ interface ChildLine {
 }
 
 /** Runs the child; `onLine` may return true to kill it with SIGKILL. */
-function runChild(args: readonly string[], onLine: (line: ChildLine) => boolean = () => false): Promise<{ lines: ChildLine[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    const lines: ChildLine[] = [];
-    let buffer = "";
-    let stderr = "";
-    let killed = false;
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as ChildLine;
-        buffer = buffer.slice(newline + 1);
-        lines.push(line);
-        if (!killed && onLine(line)) {
-          killed = true;
-          child.kill("SIGKILL");
-        }
-      }
-    });
-    child.stderr.on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      resolve({ lines, code, signal, stderr });
-    });
-  });
+function runChild(args: readonly string[], onLine?: (line: ChildLine) => boolean): Promise<ChildExit<ChildLine>> {
+  return startJsonLineChild<ChildLine>(CHILD, args, onLine).done;
 }
 
 function cancelledIds(path: string, id: string): string[] {

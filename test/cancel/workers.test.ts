@@ -7,7 +7,6 @@
  *
  * Needs the server at DATABASE_URL (see test/support/postgres.ts).
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,17 +38,16 @@ import {
   type ShardBounds,
   type ShardedRunStore,
 } from "../../src/stores/types.js";
+import { runningChildren, startJsonLineChild } from "../support/child.js";
 import { describePostgres, withClient } from "../support/postgres.js";
 import { fixtureUlid, seededRandom, windowOracle } from "../stores/fixtures.js";
 import { BASE_TIME, body, oracle, oracleCounts, type OracleEntry } from "./helpers.js";
 
 const CHILD = fileURLToPath(new URL("./workers-child.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUN_STATUSES_MIX: readonly RunStatus[] = ["queued", "running", "running", "sleeping", "waiting", "completed", "failed", "cancelled"];
 
-const children = new Set<ReturnType<typeof spawn>>();
 afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
+  for (const child of runningChildren) child.kill("SIGKILL");
 });
 
 /** Every run of a shard, page by page (`limit` small to cross many page boundaries). */
@@ -648,41 +646,7 @@ await describePostgres("sharded cancellations and workers (PostgreSQL)", ({ url,
       readonly report?: WorkerReport;
     }
 
-    function startChild(args: readonly string[], onLine: (line: ChildLine) => boolean): { done: Promise<{ lines: ChildLine[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }>; kill: () => void } {
-      const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-      children.add(child);
-      const lines: ChildLine[] = [];
-      let buffer = "";
-      let stderr = "";
-      let killed = false;
-      const kill = (): void => {
-        if (!killed) {
-          killed = true;
-          child.kill("SIGKILL");
-        }
-      };
-      child.stdout.setEncoding("utf8");
-      child.stderr.setEncoding("utf8");
-      child.stdout.on("data", (chunk: string) => {
-        buffer += chunk;
-        let newline: number;
-        while ((newline = buffer.indexOf("\n")) >= 0) {
-          const line = JSON.parse(buffer.slice(0, newline)) as ChildLine;
-          buffer = buffer.slice(newline + 1);
-          lines.push(line);
-          if (onLine(line)) kill();
-        }
-      });
-      child.stderr.on("data", (chunk: string) => (stderr += chunk));
-      const done = new Promise<{ lines: ChildLine[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-        child.on("error", reject);
-        child.on("exit", (code, signal) => {
-          children.delete(child);
-          resolve({ lines, code, signal, stderr });
-        });
-      });
-      return { done, kill };
-    }
+    const startChild = (args: readonly string[], onLine: (line: ChildLine) => boolean) => startJsonLineChild<ChildLine>(CHILD, args, onLine);
 
     it("cancels every matching run exactly once, changes no other run, and ends with exact counts", async () => {
       const schema = newSchema();
@@ -817,7 +781,7 @@ await describePostgres("sharded cancellations and workers (PostgreSQL)", ({ url,
             `job ${JSON.stringify(job.counts)}; workers ${elapsedMs.toFixed(0)} ms (setup ${setupMs.toFixed(0)} ms)`,
         );
       } finally {
-        for (const child of children) child.kill("SIGKILL");
+        for (const child of runningChildren) child.kill("SIGKILL");
         await store.close();
       }
     }, 120_000);

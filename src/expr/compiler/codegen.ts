@@ -68,12 +68,10 @@ const SMALL_IN_LIST = 6;
 
 /**
  * The internalised copy of a string (V8 internalises property keys), so that `===` against an
- * internalised string compares pointers.
+ * internalised string compares pointers. Long strings are left as they are.
  */
 function internalize(s: string): string {
-  if (s.length > 256) return s;
-  const key = Object.keys({ [s]: 0 })[0];
-  return key === s ? key : s;
+  return s.length > 256 ? s : Object.keys({ [s]: 0 })[0]!;
 }
 
 class Generator {

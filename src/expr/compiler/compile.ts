@@ -114,11 +114,11 @@ class CompilerCodegenEnv implements CodegenEnv {
   ) {}
 
   constOf(e: Expr): { readonly value: unknown } | undefined {
-    return this.compiler.constantOf(e);
+    return this.compiler.constOf(e);
   }
 
   get refs(): ReadonlyMap<number, Reference> {
-    return this.compiler.references;
+    return this.compiler.refs;
   }
 
   slotOf(name: string): number | undefined {
@@ -145,7 +145,7 @@ class Compiler {
   private slotCount = 0;
   readonly issues: Issue[] = [];
   private readonly types: ReadonlyMap<number, Type>;
-  private readonly refs: ReadonlyMap<number, Reference>;
+  readonly refs: ReadonlyMap<number, Reference>;
   private readonly lenient: boolean;
 
   constructor(
@@ -210,7 +210,8 @@ class Compiler {
     return e.kind === "const" || this.constants.has(e.id);
   }
 
-  private constOf(e: Expr): { value: unknown } | undefined {
+  /** The value of a literal or a folded constant; `undefined` for any other node. */
+  constOf(e: Expr): { value: unknown } | undefined {
     if (this.constants.has(e.id)) return { value: this.constants.get(e.id) };
     if (e.kind === "const") return { value: constantValue(e.value) };
     return undefined;
@@ -262,17 +263,12 @@ class Compiler {
 
   /** What the fast-path generator needs, with the comprehension scopes visible now. */
   private codegenEnv(): CodegenEnv {
-    return new CompilerCodegenEnv(this, this.scopes.length === 0 ? NO_SCOPES : this.scopes.slice());
+    return new CompilerCodegenEnv(this, this.scopesInView());
   }
 
-  /** {@link constOf} for {@link CompilerCodegenEnv}. @internal */
-  constantOf(e: Expr): { value: unknown } | undefined {
-    return this.constOf(e);
-  }
-
-  /** The references of the checked tree. @internal */
-  get references(): ReadonlyMap<number, Reference> {
-    return this.refs;
+  /** The comprehension scopes visible now, as they are (the compiler's own list keeps changing). */
+  private scopesInView(): readonly ReadonlyMap<string, number>[] {
+    return this.scopes.length === 0 ? NO_SCOPES : this.scopes.slice();
   }
 
   /** The macro a comprehension was expanded from. @internal */
@@ -288,7 +284,7 @@ class Compiler {
    */
   private tiered(e: Expr): Fn {
     const slow = this.compileNode(e);
-    const scopes = this.scopes.length === 0 ? NO_SCOPES : this.scopes.slice();
+    const scopes = this.scopesInView();
     const threshold = this.fastPathsAfter;
     const node = new TierNode(slow);
     let count = 0;
@@ -615,7 +611,6 @@ class Compiler {
     },
   };
 
-  /** Overload dispatch over already evaluated, non-error arguments (receiver first). */
   /**
    * The overloads a call may dispatch to at run time: those the checker resolved, then the
    * function's other overloads of the same shape. The checker's choice is an assumption where a
@@ -631,6 +626,7 @@ class Compiler {
     return [...resolved, ...rest].filter((o) => o.impl !== undefined);
   }
 
+  /** Overload dispatch over already evaluated, non-error arguments (receiver first). */
   dispatcher(e: CallExpr): (vals: readonly unknown[]) => unknown {
     const id = e.id;
     const fn = e.fn;

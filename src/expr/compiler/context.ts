@@ -62,9 +62,9 @@ export function charge(c: Ctx, units: number, nodeId: number): void {
 
 /**
  * The context object. A class rather than an object literal: V8 tracks object literals by
- * allocation site and, once contexts of long-lived programs survive garbage collections, allocates
- * every later object of the site in the old generation — including the short-lived contexts the
- * compiler makes for constant folding, which then cost full collections.
+ * allocation site and may allocate every later object of a site in the old generation once many
+ * of its objects (here, contexts of long-lived programs) survive collections; the short-lived
+ * contexts the compiler makes for constant folding would then cost full collections.
  */
 class EvalContext implements Ctx {
   act: Readonly<Record<string, unknown>> = EMPTY_ACTIVATION;
@@ -77,16 +77,15 @@ class EvalContext implements Ctx {
   busy = false;
 
   constructor(slotCount: number, limits: Required<EvalLimits>) {
-    const slots = new Array<unknown>(slotCount);
-    for (let i = 0; i < slotCount; i++) slots[i] = undefined;
-    this.slots = slots;
+    this.slots = new Array<unknown>(slotCount).fill(undefined);
     this.maxCost = limits.maxCost;
     this.maxStringLength = limits.maxStringLength;
     this.maxListLength = limits.maxListLength;
   }
 }
 
-const EMPTY_ACTIVATION: Readonly<Record<string, unknown>> = Object.freeze({});
+/** The empty activation, shared (frozen). */
+export const EMPTY_ACTIVATION: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Creates a context for a program needing `slotCount` comprehension slots. */
 export function newCtx(slotCount: number, limits: Required<EvalLimits>): Ctx {
