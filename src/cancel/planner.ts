@@ -41,7 +41,7 @@
  * @module
  */
 import { monotonicFactory } from "ulid";
-import type { Decision, Program } from "../expr/program.js";
+import type { DecisionCounts, ItemBinding, Program } from "../expr/program.js";
 import { compile } from "../expr/program.js";
 import { CompileError } from "../expr/errors.js";
 import {
@@ -493,47 +493,6 @@ async function runJob(
   };
 }
 
-/** Outcomes counted by {@link decideUntilAttention}. */
-interface Tally {
-  notMatched: number;
-  errors: number;
-  nonBoolean: number;
-}
-
-/**
- * The hot path of the scan: decides `runs` from index `from` on and counts the runs that need
- * nothing but a count into `tally` (reset first), stopping at the first run that needs attention —
- * a match, or a run this job cancelled before a crash. Returns that run's index, or `runs.length`.
- * A function of its own, so that the scan loop around it reads at the level of pages and batches.
- */
-function decideUntilAttention(
-  program: Program,
-  activation: { event: unknown },
-  runs: readonly RunRecord[],
-  from: number,
-  jobId: string,
-  tally: Tally,
-): number {
-  let notMatched = 0;
-  let errors = 0;
-  let nonBoolean = 0;
-  let i = from;
-  for (; i < runs.length; i++) {
-    const candidate = runs[i]!;
-    if (candidate.cancellationId === jobId) break;
-    activation.event = candidate.event;
-    const decision: Decision = program.decide(activation);
-    if (decision === "match") break;
-    if (decision === "no_match") notMatched++;
-    else if (decision === "error") errors++;
-    else nonBoolean++;
-  }
-  tally.notMatched = notMatched;
-  tally.errors = errors;
-  tally.nonBoolean = nonBoolean;
-  return i;
-}
-
 /**
  * The scan loop: reads the range's runs page by page, decides each, cancels the matching ones in
  * batches through `range.commit` and ends with a closing checkpoint (`completed`, `aborted`,
@@ -789,8 +748,10 @@ export async function processRange(
     return { ending: final, counts: { ...known }, ...(cursor !== undefined ? { cursor } : {}), saved, sample, lastSavedAt };
   };
 
-  const activation: { event: unknown } = { event: undefined };
-  const tally: Tally = { notMatched: 0, errors: 0, nonBoolean: 0 };
+  // A run's activation is `{ event }`; a run this job cancelled before a crash stops the decisions
+  // undecided (it is counted as cancelled, whatever the expression says now).
+  const binding: ItemBinding = { variable: "event", property: "event", stopProperty: "cancellationId", stopValue: jobId };
+  const tally: DecisionCounts = { noMatch: 0, error: 0, nonBoolean: 0 };
   const baseQuery = {
     environmentId: settings.environmentId,
     appId: request.appId,
@@ -895,10 +856,10 @@ export async function processRange(
           // The hot path: runs the expression does not match need nothing but a count; it stops at
           // the first run that needs attention: a match, or a run this job cancelled before a crash.
           const from = i;
-          i = decideUntilAttention(program, activation, runs, i, jobId, tally);
+          i = program.decideUntilMatch(runs, i, binding, tally);
           if (i > from) {
-            segNotMatched += tally.notMatched;
-            segError += tally.errors;
+            segNotMatched += tally.noMatch;
+            segError += tally.error;
             segNonBoolean += tally.nonBoolean;
             position = runs[i - 1]!;
           }

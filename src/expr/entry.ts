@@ -9,16 +9,49 @@
  * feedback between functions compiled from identical text, so the text carries the program's serial
  * number, and each program's call of its root stays monomorphic.
  *
+ * `decideUntilMatch` decides many activations in one call, for callers that scan (the planner): the
+ * loop runs inside the program's own code, so the root closure is inlined into it and the
+ * evaluation's setup (the context's activation, the re-entrancy flag) happens once per call rather
+ * than once per item. Measured on the planner's memory-store dry run: 104–122 ms per million runs
+ * against 166–233 ms with one `decide` per run, and far less variance between processes.
+ *
  * No expression text reaches the generated source: it is fixed apart from the serial number.
  *
  * @module
  */
 import type { Ctx, Fn } from "./compiler/context.js";
 
+/**
+ * How {@link SpecialisedEntries.decideUntilMatch} turns each item into an activation: the
+ * activation is `{ [variable]: item[property] }`; an item whose `stopProperty` holds `stopValue`
+ * (compared with `===`) stops the loop undecided.
+ */
+export interface ItemBinding {
+  /** The variable the expression reads, e.g. `event`. */
+  readonly variable: string;
+  /** The item's property bound to it, e.g. `event`. */
+  readonly property: string;
+  /** An item property that stops the loop when it holds `stopValue`. Default: none. */
+  readonly stopProperty?: string;
+  /** See `stopProperty`. */
+  readonly stopValue?: unknown;
+}
+
+/** Outcomes counted by {@link SpecialisedEntries.decideUntilMatch}, reset at each call. */
+export interface DecisionCounts {
+  /** Items whose result was `false` (or, in the inngest dialect, a missing value). */
+  noMatch: number;
+  /** Items whose evaluation ended in an error. */
+  error: number;
+  /** Items whose result was neither a boolean nor an error. */
+  nonBoolean: number;
+}
+
 /** The entry points a program swaps in for its prototype methods. */
 export interface SpecialisedEntries {
   matches(activation?: Readonly<Record<string, unknown>>): boolean;
   decide(activation?: Readonly<Record<string, unknown>>): "match" | "no_match" | "error" | "non_boolean";
+  decideUntilMatch(items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number;
 }
 
 /** What the generated entry points need from their program. */
@@ -37,6 +70,8 @@ export interface EntryParts {
   readonly errorClass: abstract new (...args: never[]) => unknown;
   /** The empty activation. */
   readonly empty: Readonly<Record<string, unknown>>;
+  /** The item loop one evaluation at a time, for re-entrant calls. */
+  readonly reentrantUntilMatch: SpecialisedEntries["decideUntilMatch"];
 }
 
 type EntryFactory = (parts: EntryParts) => SpecialisedEntries;
@@ -45,7 +80,8 @@ let serial = 0;
 let available: boolean | undefined;
 
 /**
- * Generates a program's own `matches` and `decide`, with the same results as the prototype's.
+ * Generates a program's own `matches`, `decide` and `decideUntilMatch`, with the same results as
+ * the prototype's.
  * Returns `undefined` where code generation is unavailable (a Content-Security-Policy, say).
  */
 export function specialiseEntries(parts: EntryParts): SpecialisedEntries | undefined {
@@ -58,7 +94,7 @@ export function specialiseEntries(parts: EntryParts): SpecialisedEntries | undef
 // cancelkit program ${serial}
 return function entries(parts) {
   const root = parts.root, ctx = parts.ctx, reentrant = parts.reentrant, thrownToError = parts.thrownToError;
-  const UNKNOWN = parts.unknown, CelError = parts.errorClass, EMPTY = parts.empty;
+  const UNKNOWN = parts.unknown, CelError = parts.errorClass, EMPTY = parts.empty, reentrantUntilMatch = parts.reentrantUntilMatch;
   function value(act) {
     if (ctx.busy) return reentrant(act);
     ctx.act = act;
@@ -82,6 +118,42 @@ return function entries(parts) {
     decide(act = EMPTY) {
       const v = value(act);
       return v === true ? "match" : v === false || v === UNKNOWN ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
+    },
+    decideUntilMatch(items, from, binding, counts) {
+      if (ctx.busy) return reentrantUntilMatch(items, from, binding, counts);
+      const variable = binding.variable, property = binding.property;
+      const stopProperty = binding.stopProperty, stopValue = binding.stopValue;
+      const act = {};
+      act[variable] = undefined;
+      let noMatch = 0, error = 0, nonBoolean = 0, i = from;
+      ctx.act = act;
+      ctx.busy = true;
+      try {
+        for (; i < items.length; i++) {
+          const item = items[i];
+          if (stopProperty !== undefined && item[stopProperty] === stopValue) break;
+          act[variable] = item[property];
+          ctx.cost = 0;
+          ctx.now = 0;
+          let v;
+          try {
+            v = root.fn(ctx);
+          } catch (err) {
+            v = thrownToError(err);
+          }
+          if (v === true) break;
+          if (v === false || v === UNKNOWN) noMatch++;
+          else if (v instanceof CelError) error++;
+          else nonBoolean++;
+        }
+      } finally {
+        ctx.busy = false;
+        ctx.act = EMPTY;
+      }
+      counts.noMatch = noMatch;
+      counts.error = error;
+      counts.nonBoolean = nonBoolean;
+      return i;
     },
   };
 };`,

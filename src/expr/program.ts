@@ -14,7 +14,9 @@ import { TYPE_IDENTIFIERS } from "./stdlib.js";
 import { formatType, parseType, type Type } from "./types.js";
 import { UNKNOWN } from "./runtime/core.js";
 import { CelError } from "./values.js";
-import { specialiseEntries } from "./entry.js";
+import { specialiseEntries, type DecisionCounts, type ItemBinding } from "./entry.js";
+
+export type { DecisionCounts, ItemBinding } from "./entry.js";
 
 /**
  * Evaluations through the shared prototype methods after which a program generates entry points
@@ -133,21 +135,34 @@ export class Program {
     return v === true ? "match" : v === false ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
   }
 
-  /** Swaps in entry points of this program's own for `matches` and `decide` (see `entry.ts`). */
+  /**
+   * Decides the activation `{ [binding.variable]: item[binding.property] }` for each item of
+   * `items` from index `from` on, and returns the index of the first item that matches or that
+   * `binding.stopProperty` stops (that item is left undecided), or `items.length`. The outcomes of
+   * the items before it go into `counts` (reset first). Same results as one {@link decide} per
+   * item, faster for a program evaluated often: the loop then runs inside the program's own code.
+   */
+  decideUntilMatch(items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number {
+    return decideOneByOne(this, items, from, binding, counts);
+  }
+
+  /** Swaps in entry points of this program's own for `matches`, `decide` and `decideUntilMatch` (see `entry.ts`). */
   private specialise(): void {
     const entries = specialiseEntries({
       root: this.root,
       ctx: this.ctx,
       reentrant: (activation) => this.run(activation),
+      reentrantUntilMatch: (items, from, binding, counts) => decideOneByOne(this, items, from, binding, counts),
       thrownToError,
       unknown: UNKNOWN,
       errorClass: CelError,
       empty: EMPTY,
     });
     if (entries === undefined) return;
-    const self = this as { matches: Program["matches"]; decide: Program["decide"] };
+    const self = this as { matches: Program["matches"]; decide: Program["decide"]; decideUntilMatch: Program["decideUntilMatch"] };
     self.matches = entries.matches;
     self.decide = entries.decide;
+    self.decideUntilMatch = entries.decideUntilMatch;
   }
 
   /** Evaluates and returns either the value or the error, without throwing. */
@@ -197,6 +212,33 @@ function cacheKey(source: string, options: CompileOptions): string | undefined {
     vars = parts.sort().join(",");
   }
   return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : options.fastPaths === true ? "fast0" : typeof options.fastPaths === "object" ? `fast${options.fastPaths.after}` : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
+}
+
+/**
+ * {@link Program.decideUntilMatch} one `decide` at a time: before a program has entry points of its
+ * own (each `decide` counts towards them), and for re-entrant calls.
+ */
+function decideOneByOne(program: Program, items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number {
+  const { variable, property, stopProperty, stopValue } = binding;
+  const activation: Record<string, unknown> = {};
+  let noMatch = 0;
+  let error = 0;
+  let nonBoolean = 0;
+  let i = from;
+  for (; i < items.length; i++) {
+    const item = items[i] as Record<string, unknown>;
+    if (stopProperty !== undefined && item[stopProperty] === stopValue) break;
+    activation[variable] = item[property];
+    const decision = program.decide(activation);
+    if (decision === "match") break;
+    if (decision === "no_match") noMatch++;
+    else if (decision === "error") error++;
+    else nonBoolean++;
+  }
+  counts.noMatch = noMatch;
+  counts.error = error;
+  counts.nonBoolean = nonBoolean;
+  return i;
 }
 
 /**

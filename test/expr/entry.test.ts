@@ -1,12 +1,13 @@
 /**
- * A program evaluated often swaps its prototype's `matches` and `decide` for entry points of its
- * own (src/expr/entry.ts). They must give exactly the prototype's answers: matches, no match,
- * evaluation errors, non-boolean results, the inngest dialect's missing values, and re-entrant
- * use from a getter in the activation.
+ * A program evaluated often swaps its prototype's `matches`, `decide` and `decideUntilMatch` for
+ * entry points of its own (src/expr/entry.ts). They must give exactly the prototype's answers:
+ * matches, no match, evaluation errors, non-boolean results, the inngest dialect's missing values,
+ * and re-entrant use from a getter in the activation. `decideUntilMatch` must equal a loop of
+ * `decide` calls, before and after the swap.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compile, type Decision, type Program } from "../../src/expr/program.js";
+import { compile, type Decision, type DecisionCounts, type ItemBinding, type Program } from "../../src/expr/program.js";
 
 /** What the prototype methods (the general path) answer, whatever the program has swapped in. */
 function reference(p: Program, activation: Record<string, unknown>): Decision {
@@ -20,7 +21,24 @@ function specialised(source: string, dialect: "cel" | "inngest"): Program {
   for (let i = 0; i < 300; i++) p.decide({});
   expect(Object.prototype.hasOwnProperty.call(p, "decide"), "specialised").toBe(true);
   expect(Object.prototype.hasOwnProperty.call(p, "matches"), "specialised").toBe(true);
+  expect(Object.prototype.hasOwnProperty.call(p, "decideUntilMatch"), "specialised").toBe(true);
   return p;
+}
+
+/** What `decideUntilMatch` must answer: the index it stops at and the counts, by `reference`. */
+function referenceUntilMatch(p: Program, items: readonly Record<string, unknown>[], from: number, binding: ItemBinding): { index: number; counts: DecisionCounts } {
+  const counts: DecisionCounts = { noMatch: 0, error: 0, nonBoolean: 0 };
+  let i = from;
+  for (; i < items.length; i++) {
+    const item = items[i]!;
+    if (binding.stopProperty !== undefined && item[binding.stopProperty] === binding.stopValue) break;
+    const d = reference(p, { [binding.variable]: item[binding.property] });
+    if (d === "match") break;
+    if (d === "no_match") counts.noMatch++;
+    else if (d === "error") counts.error++;
+    else counts.nonBoolean++;
+  }
+  return { index: i, counts };
 }
 
 const value = fc.oneof(
@@ -63,6 +81,76 @@ describe("specialised entry points", () => {
       );
     });
   }
+
+  for (const dialect of ["cel", "inngest"] as const) {
+    it(`decide runs of items as one decide per item does in the ${dialect} dialect, before and after the swap`, () => {
+      const binding: ItemBinding = { variable: "event", property: "ev", stopProperty: "owner", stopValue: "me" };
+      const item = fc.record({ ev: event, owner: fc.constantFrom(undefined, "me", "other") }, { requiredKeys: ["ev"] });
+      for (const source of sources) {
+        let fresh: Program;
+        let hot: Program;
+        try {
+          fresh = compile(source, { dialect, cache: false });
+          hot = specialised(source, dialect);
+        } catch {
+          continue; // Ill-typed in this dialect.
+        }
+        fc.assert(
+          fc.property(fc.array(item, { maxLength: 12 }), fc.nat(12), (items, start) => {
+            const from = Math.min(start, items.length);
+            const expected = referenceUntilMatch(hot, items, from, binding);
+            for (const p of [fresh, hot]) {
+              // Counts are reset by each call: start from garbage.
+              const counts: DecisionCounts = { noMatch: 99, error: 99, nonBoolean: 99 };
+              expect(p.decideUntilMatch(items, from, binding, counts), source).toBe(expected.index);
+              expect(counts, source).toEqual(expected.counts);
+            }
+          }),
+          { numRuns: 100 },
+        );
+      }
+    });
+  }
+
+  it("decide runs of items from the prototype until a program has its own entry points", () => {
+    const p = compile("event.n > 2", { cache: false });
+    const items = Array.from({ length: 100 }, (_, n) => ({ event: { n: BigInt(n % 3) } }));
+    const binding: ItemBinding = { variable: "event", property: "event" };
+    const counts: DecisionCounts = { noMatch: 0, error: 0, nonBoolean: 0 };
+    expect(p.decideUntilMatch(items, 0, binding, counts)).toBe(100);
+    expect(counts).toEqual({ noMatch: 100, error: 0, nonBoolean: 0 });
+    expect(Object.prototype.hasOwnProperty.call(p, "decideUntilMatch")).toBe(false);
+    // Every item decided counts towards the program's own entry points.
+    for (let i = 0; i < 3; i++) p.decideUntilMatch(items, 0, binding, counts);
+    expect(Object.prototype.hasOwnProperty.call(p, "decideUntilMatch")).toBe(true);
+    items[57] = { event: { n: 7n } };
+    expect(p.decideUntilMatch(items, 10, binding, counts)).toBe(57);
+    expect(counts).toEqual({ noMatch: 47, error: 0, nonBoolean: 0 });
+  });
+
+  it("decide runs of items re-entrantly from a getter in an item", () => {
+    const p = specialised("event.data.s == 'a'", "cel");
+    const binding: ItemBinding = { variable: "event", property: "event" };
+    const innerCounts: DecisionCounts = { noMatch: 0, error: 0, nonBoolean: 0 };
+    let inner: number | undefined;
+    const items = [
+      { event: { data: { s: "b" } } },
+      {
+        get event() {
+          inner = p.decideUntilMatch([{ event: { data: { s: "c" } } }, { event: { data: { s: "a" } } }], 0, binding, innerCounts);
+          return { data: { s: "x" } };
+        },
+      },
+      { event: { data: { s: "a" } } },
+    ];
+    const counts: DecisionCounts = { noMatch: 0, error: 0, nonBoolean: 0 };
+    expect(p.decideUntilMatch(items, 0, binding, counts)).toBe(2);
+    expect(counts).toEqual({ noMatch: 2, error: 0, nonBoolean: 0 });
+    expect(inner).toBe(1);
+    expect(innerCounts).toEqual({ noMatch: 1, error: 0, nonBoolean: 0 });
+    // The program's context is free again afterwards.
+    expect(p.decide({ event: { data: { s: "a" } } })).toBe("match");
+  });
 
   it("treat an inngest missing value as no match", () => {
     const p = specialised("event.data.missing", "inngest");
