@@ -9,6 +9,7 @@ import { CompileError, makeIssue, type Issue } from "../errors.js";
 import { AstBuilder, ParseAborted } from "./builder.js";
 import { CelGrammar } from "./grammar.js";
 import { escapeDisplay, scanLexicalError } from "./messages.js";
+import { scanTokens } from "./scan.js";
 import { createCelLexer, setLiftedStrings, Dot, Identifier, LBrace, LBracket, LParen, MessageName, RBrace, RBracket, RParen } from "./tokens.js";
 
 /** Options of {@link parse}. */
@@ -140,13 +141,16 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
     b.abortOnLimit = false;
     if (SURROGATE.test(source)) reportLoneSurrogates(b, source);
     b.liftedStrings = opts.liftedStrings;
-    setLiftedStrings(opts.liftedStrings);
-    let tokens: IToken[];
-    try {
-      const lexed = lexer.tokenize(source);
-      tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, lexer, source, lexed);
-    } finally {
-      setLiftedStrings(false);
+    // The hand-written scanner reads common filters; whatever it leaves goes to the lexer.
+    let tokens = scanTokens(source);
+    if (tokens === undefined) {
+      setLiftedStrings(opts.liftedStrings);
+      try {
+        const lexed = lexer.tokenize(source);
+        tokens = lexed.errors.length === 0 ? lexed.tokens : recoverLexicalErrors(b, lexer, source, lexed);
+      } finally {
+        setLiftedStrings(false);
+      }
     }
     b.abortOnLimit = true;
     const nesting = prepareTokens(tokens);

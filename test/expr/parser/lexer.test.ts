@@ -1,9 +1,12 @@
 /**
  * The lexer keeps Chevrotain's first-character optimisation, and every token is matched the way
- * cel-spec's lexer rules define it.
+ * cel-spec's lexer rules define it. The hand-written scanner (`scan.ts`) produces exactly the
+ * lexer's tokens or leaves the input to it.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allTokens, createCelLexer, lexerConfig } from "../../../src/expr/parser/tokens.js";
+import { scanTokens } from "../../../src/expr/parser/scan.js";
+import { allTokens, createCelLexer, lexerConfig, setLiftedStrings } from "../../../src/expr/parser/tokens.js";
 
 describe("lexer", () => {
   it("is built with ensureOptimizations, so losing the first-character optimisation fails", () => {
@@ -44,4 +47,72 @@ describe("lexer", () => {
   ])("%j", (text, tokens) => {
     expect(lex(text)).toEqual(tokens);
   });
+});
+
+describe("hand-written scanner", () => {
+  const lexer = createCelLexer();
+  /** The lexer's tokens, or undefined when it reports an error. */
+  const lexed = (text: string, lifted: boolean) => {
+    setLiftedStrings(lifted);
+    try {
+      const result = lexer.tokenize(text);
+      return result.errors.length === 0 ? result.tokens : undefined;
+    } finally {
+      setLiftedStrings(false);
+    }
+  };
+
+  it("reads typical filters itself", () => {
+    for (const text of [
+      "event.data.userId == 'user_o9235hf84hf'",
+      "event.data.plan == 'enterprise' && event.data.region in ['us-east-1', 'eu-west-1', 'ap-south-1']",
+      "event.data.tags.exists(t, t.startsWith('vip'))",
+      'size(event.data.items) > 3 || event.data.email.endsWith("@acme.com")',
+      "(event.data.amount > 1800.0 ? 'high' : 'low') == 'high'",
+      "!(a.b >= -1) && c != null && d <= 2 && e < 3.25 && f % 2 == 1 && g / h * i - j + k > 0 ? true : false",
+      "{'a': [1, 2]}\t\n\r\f",
+    ]) {
+      const tokens = scanTokens(text);
+      expect(tokens, text).toBeDefined();
+      expect(tokens).toEqual(lexed(text, false));
+      // Same object shape as the lexer's tokens: the parser's reads see one hidden class.
+      expect(tokens!.map((t) => Object.keys(t).join())).toEqual(lexed(text, false)!.map((t) => Object.keys(t).join()));
+    }
+  });
+
+  it.each(["a\\'", "b'x'", "r'x'", "'''a'''", "'\\n'", "1e3", "0x1F", "1u", ".5", "a // c", "`a-b`", "a = b", "a & b", "'open", "é", "1.5e3", "12ab", "'a\nb'", "'a\rb'"])(
+    "leaves %j to the lexer",
+    (text) => {
+      expect(scanTokens(text)).toBeUndefined();
+    },
+  );
+
+  const fragment = fc.constantFrom(
+    ..."abc_ xyz in inx true falsey null b r B R 0 12 3.5 1. .5 1e3 0x1F 7u ' \" '' \\ == = != ! <= < >= > && & || | [ ] { } ( ) . , - ? : + * / // % ` é".split(" "),
+    " ",
+    "\n",
+    "\r",
+    "\t",
+    "'abc'",
+    '"d e"',
+    "'''t'''",
+    "\u{1F600}",
+  );
+  for (const lifted of [false, true]) {
+    it(`agrees with the lexer wherever it reads the input${lifted ? " (lifted strings)" : ""}`, () => {
+      let read = 0;
+      fc.assert(
+        fc.property(fc.array(fragment, { maxLength: 12 }), (parts) => {
+          const text = parts.join("");
+          const tokens = scanTokens(text);
+          if (tokens === undefined) return;
+          read++;
+          expect(tokens, JSON.stringify(text)).toEqual(lexed(text, lifted));
+        }),
+        { numRuns: 3000 },
+      );
+      // The comparison must not be vacuous.
+      expect(read).toBeGreaterThan(300);
+    });
+  }
 });

@@ -1,0 +1,160 @@
+/**
+ * A hand-written scanner for the common case of the lexer's work.
+ *
+ * Chevrotain's lexer takes about a fifth of a parse (a regular-expression attempt per token, with
+ * its bookkeeping). Filters are mostly identifiers, operators, decimal numbers and plain quoted
+ * strings, and those this scanner reads with one pass over the character codes. It produces
+ * exactly the tokens Chevrotain's lexer would (same types, images and offsets, and the same object
+ * shape, so the parser's property reads see one hidden class) — or gives up on the first thing it
+ * does not handle with certainty: escapes, triple-quoted, raw and bytes literals, hexadecimal,
+ * unsigned and exponent numbers, backquoted names, comments, and anything that would be a lexical
+ * error. Then the caller runs Chevrotain's lexer on the whole input, so the token rules and every
+ * lexical error message live in one place (`tokens.ts`); a property test checks that both agree.
+ *
+ * @module
+ */
+import type { IToken, TokenType } from "chevrotain";
+import * as T from "./tokens.js";
+
+const KEYWORDS: ReadonlyMap<string, TokenType> = new Map([
+  ["true", T.True],
+  ["false", T.False],
+  ["null", T.Null],
+  ["in", T.In],
+]);
+
+/** Single-character operators and brackets, by character code. */
+const SINGLE: (TokenType | undefined)[] = [];
+for (const [text, type] of [
+  ["<", T.Less],
+  [">", T.Greater],
+  ["[", T.LBracket],
+  ["]", T.RBracket],
+  ["{", T.LBrace],
+  ["}", T.RBrace],
+  ["(", T.LParen],
+  [")", T.RParen],
+  [".", T.Dot],
+  [",", T.Comma],
+  ["-", T.Minus],
+  ["!", T.Exclamation],
+  ["?", T.Question],
+  [":", T.Colon],
+  ["+", T.Plus],
+  ["*", T.Star],
+  ["/", T.Slash],
+  ["%", T.Percent],
+] as const) {
+  SINGLE[text.charCodeAt(0)] = type;
+}
+
+/** Two-character operators, by their first character code; the second is always `=` or repeats the first. */
+const DOUBLE: (TokenType | undefined)[] = [];
+DOUBLE["=".charCodeAt(0)] = T.Equals;
+DOUBLE["!".charCodeAt(0)] = T.NotEquals;
+DOUBLE["<".charCodeAt(0)] = T.LessEquals;
+DOUBLE[">".charCodeAt(0)] = T.GreaterEquals;
+DOUBLE["&".charCodeAt(0)] = T.LogicalAnd;
+DOUBLE["|".charCodeAt(0)] = T.LogicalOr;
+
+const EQ = 0x3d;
+const AMP = 0x26;
+const BAR = 0x7c;
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const QUOTE = 0x27;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || isDigit(c);
+}
+
+/** The token object Chevrotain's lexer makes with `positionTracking: "onlyOffset"`, property for property. */
+function token(image: string, startOffset: number, tokenType: TokenType): IToken {
+  return { image, startOffset, tokenTypeIdx: tokenType.tokenTypeIdx!, tokenType } as IToken;
+}
+
+/**
+ * The tokens of `source` as Chevrotain's lexer (`tokens.ts`) would produce them, or `undefined`
+ * when the source holds something this scanner leaves to that lexer. `liftedStrings` needs no
+ * handling: for the strings scanned here (no backslash, one line) both string rules agree.
+ */
+export function scanTokens(source: string): IToken[] | undefined {
+  const tokens: IToken[] = [];
+  const n = source.length;
+  let i = 0;
+  while (i < n) {
+    const c = source.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (isIdentStart(c)) {
+      i++;
+      while (i < n && isIdentPart(source.charCodeAt(i))) i++;
+      const next = source.charCodeAt(i);
+      // `b'…'`, `r"…"`, `br'…'`: literals with a letter prefix.
+      if (next === QUOTE || next === DQUOTE) return undefined;
+      const image = source.slice(start, i);
+      tokens.push(token(image, start, KEYWORDS.get(image) ?? T.Identifier));
+      continue;
+    }
+    if (isDigit(c)) {
+      i++;
+      while (i < n && isDigit(source.charCodeAt(i))) i++;
+      let next = source.charCodeAt(i);
+      let type = T.IntLiteral;
+      if (next === DOT && isDigit(source.charCodeAt(i + 1))) {
+        i += 2;
+        while (i < n && isDigit(source.charCodeAt(i))) i++;
+        next = source.charCodeAt(i);
+        type = T.FloatLiteral;
+      }
+      // Exponents, `0x…`, `…u`, and digits running into a name or a dot.
+      if (isIdentStart(next) || next === DOT) {
+        if (next !== DOT || type === T.FloatLiteral) return undefined;
+      }
+      tokens.push(token(source.slice(start, i), start, type));
+      continue;
+    }
+    if (c === QUOTE || c === DQUOTE) {
+      // Triple-quoted strings, and `''` followed by a quote, are left to the lexer.
+      if (source.charCodeAt(i + 1) === c && source.charCodeAt(i + 2) === c) return undefined;
+      i++;
+      for (;;) {
+        if (i >= n) return undefined;
+        const d = source.charCodeAt(i);
+        if (d === c) break;
+        if (d === BACKSLASH || d === 0x0a || d === 0x0d) return undefined;
+        i++;
+      }
+      i++;
+      tokens.push(token(source.slice(start, i), start, T.StringLiteral));
+      continue;
+    }
+    const second = source.charCodeAt(i + 1);
+    const double = DOUBLE[c];
+    if (double !== undefined && (second === EQ ? c !== AMP && c !== BAR : (c === AMP || c === BAR) && second === c)) {
+      i += 2;
+      tokens.push(token(source.slice(start, i), start, double));
+      continue;
+    }
+    // `.5` (a float), `//` (a comment).
+    if ((c === DOT && isDigit(second)) || (c === SLASH && second === SLASH)) return undefined;
+    const single = SINGLE[c];
+    if (single === undefined) return undefined;
+    i++;
+    tokens.push(token(source[start]!, start, single));
+  }
+  return tokens;
+}
