@@ -286,14 +286,16 @@ class Compiler {
     const slow = this.compileNode(e);
     const scopes = this.scopesInView();
     const threshold = this.fastPathsAfter;
-    const node = new TierNode(slow);
     let count = 0;
-    node.fn = (c) => {
+    // The node is built around its first closure rather than given it afterwards: storing a fresh
+    // closure into an existing object at every compile made V8 pretenure allocation sites of the
+    // whole compiler (measured: uncached compiles 1.5–2.3× slower, scavenges 3–4× longer).
+    const node: TierNode = new TierNode((c) => {
       if (++count < threshold) return slow(c);
       const prepared = prepareFastPath(e, new CompilerCodegenEnv(this, scopes));
       node.fn = prepared === undefined ? slow : prepared.instantiate(slow);
       return node.fn(c);
-    };
+    });
     if (e === this.checked.expr) {
       this.rootTier = node;
       return node.fn;
