@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { NodeTable } from "./node-table.js";
 import type { CallExpr, ComprehensionExpr, Expr, ListExpr, MapExpr, ParsedAst, SelectExpr, StructExpr } from "../ast.js";
 import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { makeIssue, type Issue, type IssueCode } from "../errors.js";
@@ -124,8 +125,8 @@ const EMPTY_VARIABLES: ReadonlyMap<string, Type> = new Map();
 
 class Checker {
   private subst = new Substitution();
-  private readonly types = new Map<number, Type>();
-  private readonly refs = new Map<number, Reference>();
+  private readonly types: NodeTable<Type>;
+  private readonly refs: NodeTable<Reference>;
   readonly issues: Issue[] = [];
   truncated = 0;
   private scope: Scope | undefined;
@@ -139,6 +140,8 @@ class Checker {
     private readonly env: CheckerEnv,
   ) {
     this.dottedRoots = dottedRoots(env);
+    this.types = new NodeTable(ast.nextId);
+    this.refs = new NodeTable(ast.nextId);
   }
 
   private mayBeQualified(e: SelectExpr): boolean {
@@ -150,8 +153,10 @@ class Checker {
 
   run(): CheckedAst {
     const expr = this.check(this.ast.expr);
-    const types = new Map<number, Type>();
-    for (const [id, t] of this.types) types.set(id, substitute(this.subst, t, true));
+    const types = this.types;
+    // The final types, in place: the checker is done with the inferred ones.
+    const subst = this.subst;
+    types.replaceAll((t) => substitute(subst, t, true));
     return { parsed: this.ast, expr, types, refs: this.refs, resultType: types.get(expr.id) ?? T.dyn };
   }
 
@@ -223,14 +228,21 @@ class Checker {
 
   /** Resolves a simple or dotted name: locals shadow globals, then the container's candidates. */
   private resolveName(name: string, simple: boolean): { name: string; type: Type; isType: boolean } | undefined {
-    const head = name.split(".")[0]!;
-    const local = this.lookupLocal(head);
-    if (local !== undefined && !name.startsWith(".")) {
+    const dot = name.indexOf(".");
+    const local = this.lookupLocal(dot < 0 ? name : name.slice(0, dot));
+    if (local !== undefined && dot !== 0) {
       return simple ? { name, type: local, isType: false } : undefined;
     }
-    for (const candidate of candidateNames(this.env.container, name)) {
+    if (this.env.container === "") {
+      // The usual case, without the candidate list: the name itself (a leading dot dropped).
+      const candidate = dot === 0 ? name.slice(1) : name;
       const g = this.lookupGlobal(candidate);
-      if (g !== undefined) return { name: local !== undefined ? `.${candidate}` : candidate, ...g };
+      if (g !== undefined) return { name: local !== undefined ? `.${candidate}` : candidate, type: g.type, isType: g.isType };
+    } else {
+      for (const candidate of candidateNames(this.env.container, name)) {
+        const g = this.lookupGlobal(candidate);
+        if (g !== undefined) return { name: local !== undefined ? `.${candidate}` : candidate, type: g.type, isType: g.isType };
+      }
     }
     // Without declarations every simple name is a dyn variable (the `cel` dialect default).
     if (simple && this.env.variables === undefined && !name.startsWith(".")) {
@@ -240,6 +252,7 @@ class Checker {
   }
 
   private lookupFunction(name: string): FunctionDecl | undefined {
+    if (this.env.container === "") return this.env.functions.get(name.startsWith(".") ? name.slice(1) : name);
     for (const candidate of candidateNames(this.env.container, name)) {
       const f = this.env.functions.get(candidate);
       if (f !== undefined) return f;

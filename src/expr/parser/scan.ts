@@ -106,7 +106,9 @@ export function scanTokens(source: string): IToken[] | undefined {
       // `b'…'`, `r"…"`, `br'…'`: literals with a letter prefix.
       if (next === QUOTE || next === DQUOTE) return undefined;
       const image = source.slice(start, i);
-      tokens.push(token(image, start, KEYWORDS.get(image) ?? T.Identifier));
+      // Keywords are 2 to 5 letters long; most identifiers skip the lookup.
+      const length = i - start;
+      tokens.push(token(image, start, length > 5 || length < 2 ? T.Identifier : (KEYWORDS.get(image) ?? T.Identifier)));
       continue;
     }
     if (isDigit(c)) {
