@@ -46,21 +46,48 @@ function canGenerate(): boolean {
  * when a key could reach `Object.prototype` or code generation is unavailable.
  */
 export function generatePathAccessor(root: PathRoot, keys: readonly string[]): PathAccessor | undefined {
-  if (keys.length === 0 || keys.some(isPrototypeName) || !canGenerate()) return undefined;
-  // Generated functions are pure, so one per distinct path serves every program.
-  const cacheKey = `${root.kind === "activation" ? "a" : `s${root.index}`}\u0000${keys.join("\u0000")}`;
-  const hit = cache.get(cacheKey);
-  if (hit !== undefined) return hit;
-  const made = build(root, keys);
-  if (made !== undefined) {
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(cacheKey, made);
+  if (keys.length === 0) return undefined;
+  // Generated functions are pure, so one per distinct path serves every program. The cache is a
+  // tree of field names (no key string to build and hash per lookup); it is dropped whole when
+  // it holds too many paths.
+  let node = root.kind === "activation" ? activationPaths : slotPaths(root.index);
+  for (const key of keys) {
+    let next = node.next?.get(key);
+    if (next === undefined) {
+      next = { accessor: undefined, next: undefined };
+      (node.next ??= new Map()).set(key, next);
+    }
+    node = next;
   }
+  if (node.accessor !== undefined) return node.accessor === REFUSED ? undefined : node.accessor;
+  const made = keys.some(isPrototypeName) || !canGenerate() ? undefined : build(root, keys);
+  if (++cachedPaths > CACHE_LIMIT) {
+    cachedPaths = 1;
+    activationPaths.next = undefined;
+    slotRoots.clear();
+  }
+  node.accessor = made ?? REFUSED;
   return made;
 }
 
+/** A path of the cache: the accessor of the path that ends here, and the longer paths. */
+interface PathNode {
+  accessor: PathAccessor | typeof REFUSED | undefined;
+  next: Map<string, PathNode> | undefined;
+}
+
+/** Cached for a path that gets no accessor. */
+const REFUSED: unique symbol = Symbol("no accessor");
 const CACHE_LIMIT = 2000;
-const cache = new Map<string, PathAccessor>();
+let cachedPaths = 0;
+const activationPaths: PathNode = { accessor: undefined, next: undefined };
+const slotRoots = new Map<number, PathNode>();
+
+function slotPaths(index: number): PathNode {
+  let node = slotRoots.get(index);
+  if (node === undefined) slotRoots.set(index, (node = { accessor: undefined, next: undefined }));
+  return node;
+}
 
 function build(root: PathRoot, keys: readonly string[]): PathAccessor | undefined {
   const start = root.kind === "activation" ? "c.act" : `c.slots[${root.index | 0}]`;
