@@ -248,7 +248,9 @@ export function parseType(text: string): Type {
  */
 export class Substitution {
   private readonly map: Map<string, Type>;
-  private readonly trail: { readonly name: string; readonly previous: Type | undefined }[] = [];
+  // The trail as two parallel arrays: no object per binding.
+  private readonly trailNames: string[] = [];
+  private readonly trailPrevious: (Type | undefined)[] = [];
 
   constructor(entries?: Map<string, Type>) {
     this.map = entries ?? new Map();
@@ -267,19 +269,21 @@ export class Substitution {
   /** Binds a parameter. */
   bind(param: Type, to: Type): void {
     if (param.kind !== "param") return;
-    this.trail.push({ name: param.name, previous: this.map.get(param.name) });
+    this.trailNames.push(param.name);
+    this.trailPrevious.push(this.map.get(param.name));
     this.map.set(param.name, to);
   }
 
   /** A point to {@link rollback} to. */
   mark(): number {
-    return this.trail.length;
+    return this.trailNames.length;
   }
 
   /** Undoes every binding made since `mark`. */
   rollback(mark: number): void {
-    while (this.trail.length > mark) {
-      const { name, previous } = this.trail.pop()!;
+    while (this.trailNames.length > mark) {
+      const name = this.trailNames.pop()!;
+      const previous = this.trailPrevious.pop();
       if (previous === undefined) this.map.delete(name);
       else this.map.set(name, previous);
     }
@@ -439,19 +443,65 @@ export function isAssignableList(s: Substitution, l1: readonly Type[], l2: reado
 
 /** Replaces bound parameters by their bindings; with `paramToDyn`, unbound ones become `dyn`. */
 export function substitute(s: Substitution, t: Type, paramToDyn: boolean): Type {
-  const sub = s.find(t);
-  if (sub !== undefined) return substitute(s, sub, paramToDyn);
+  // An unchanged part is returned as it is: most types have no parameter to replace.
   switch (t.kind) {
-    case "param":
+    case "param": {
+      const sub = s.find(t);
+      if (sub !== undefined) return substitute(s, sub, paramToDyn);
       return paramToDyn ? T.dyn : t;
-    case "list":
-      return listType(substitute(s, t.elem, paramToDyn));
-    case "map":
-      return mapType(substitute(s, t.key, paramToDyn), substitute(s, t.value, paramToDyn));
-    case "type":
-      return t.param === undefined ? t : typeType(substitute(s, t.param, paramToDyn));
-    case "opaque":
-      return opaqueType(t.name, ...t.params.map((p) => substitute(s, p, paramToDyn)));
+    }
+    case "list": {
+      const elem = substitute(s, t.elem, paramToDyn);
+      return elem === t.elem ? t : listType(elem);
+    }
+    case "map": {
+      const key = substitute(s, t.key, paramToDyn);
+      const value = substitute(s, t.value, paramToDyn);
+      return key === t.key && value === t.value ? t : mapType(key, value);
+    }
+    case "type": {
+      if (t.param === undefined) return t;
+      const param = substitute(s, t.param, paramToDyn);
+      return param === t.param ? t : typeType(param);
+    }
+    case "opaque": {
+      const params = t.params.map((p) => substitute(s, p, paramToDyn));
+      return params.every((p, i) => p === t.params[i]) ? t : opaqueType(t.name, ...params);
+    }
+    default:
+      return t;
+  }
+}
+
+/**
+ * `t` with the type parameters `names[i]` replaced by `vars[i]`: an overload's signature
+ * instantiated with fresh type variables (the same result as substituting them, without building
+ * a substitution).
+ */
+export function renameParams(t: Type, names: readonly string[], vars: readonly Type[]): Type {
+  switch (t.kind) {
+    case "param": {
+      const i = names.indexOf(t.name);
+      return i < 0 ? t : vars[i]!;
+    }
+    case "list": {
+      const elem = renameParams(t.elem, names, vars);
+      return elem === t.elem ? t : listType(elem);
+    }
+    case "map": {
+      const key = renameParams(t.key, names, vars);
+      const value = renameParams(t.value, names, vars);
+      return key === t.key && value === t.value ? t : mapType(key, value);
+    }
+    case "type": {
+      if (t.param === undefined) return t;
+      const param = renameParams(t.param, names, vars);
+      return param === t.param ? t : typeType(param);
+    }
+    case "opaque": {
+      const params = t.params.map((p) => renameParams(p, names, vars));
+      return params.every((p, i) => p === t.params[i]) ? t : opaqueType(t.name, ...params);
+    }
     default:
       return t;
   }

@@ -19,6 +19,7 @@ import {
   mapType,
   mostGeneral,
   paramType,
+  renameParams,
   substitute,
   Substitution,
   T,
@@ -393,10 +394,9 @@ class Checker {
       let ret = o.result;
       if (o.typeParams.length > 0) {
         // Instantiate the signature with fresh type variables.
-        const fresh = new Substitution();
-        for (const p of o.typeParams) fresh.bind(paramType(p), this.newTypeVar());
-        params = params.map((p) => substitute(fresh, p, false));
-        ret = substitute(fresh, ret, false);
+        const vars = o.typeParams.map(() => this.newTypeVar());
+        params = params.map((p) => renameParams(p, o.typeParams, vars));
+        ret = renameParams(ret, o.typeParams, vars);
       }
       const s = isAssignableList(this.subst, argTypes, params);
       if (s === undefined) continue;
