@@ -143,20 +143,29 @@ export interface Location {
  * demand without keeping positions on every node.
  */
 export class Source {
-  /** UTF-16 offset at which each line starts; `lineStarts[0]` is 0. */
-  readonly lineStarts: readonly number[];
+  #lineStarts: readonly number[] | undefined;
 
   constructor(
     /** The expression text. */
     readonly text: string,
     /** The name printed in error messages; cel-go prints `<input>`. */
     readonly description = "<input>",
-  ) {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  ) {}
+
+  /**
+   * UTF-16 offset at which each line starts; `lineStarts[0]` is 0. Computed on first use: only
+   * error messages need lines, and a valid expression's compile need not read its text again.
+   */
+  get lineStarts(): readonly number[] {
+    if (this.#lineStarts === undefined) {
+      const text = this.text;
+      const starts = [0];
+      for (let i = 0; i < text.length; i++) {
+        if (text.charCodeAt(i) === 10) starts.push(i + 1);
+      }
+      this.#lineStarts = starts;
     }
-    this.lineStarts = starts;
+    return this.#lineStarts;
   }
 
   /** Line and code-point column of a UTF-16 offset (clamped to the text). */

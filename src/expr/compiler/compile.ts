@@ -165,7 +165,6 @@ class Compiler {
   private readonly fastPathsAfter: number;
 
   compileRoot(): Fn {
-    const probe = newCtx(0, this.limits);
     foldConstants(
       this.checked.expr,
       this.refs,
@@ -178,9 +177,7 @@ class Compiler {
         this.slowPath = true;
         try {
           const f = this.compile(e);
-          const ctx = newCtx(this.slotCount, this.limits);
-          ctx.now = probe.now;
-          const v = f(ctx);
+          const v = f(newCtx(this.slotCount, this.limits));
           return v instanceof CelError ? undefined : { value: v };
         } catch (err) {
           if (err instanceof CostLimitExceeded) return undefined;

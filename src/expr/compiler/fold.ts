@@ -94,6 +94,13 @@ export function foldConstants(
         for (const c of e.args) free = union(free, visit(c));
         if (IMPURE_FUNCTIONS.has(e.fn)) free = null;
         break;
+      // The common kinds without a list of children.
+      case "select":
+        free = visit(e.operand);
+        break;
+      case "list":
+        for (const c of e.elements) free = union(free, visit(c));
+        break;
       default:
         for (const c of childrenOf(e)) free = union(free, visit(c));
     }

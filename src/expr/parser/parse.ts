@@ -139,11 +139,12 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
   let expr;
   try {
     b.abortOnLimit = false;
-    if (SURROGATE.test(source)) reportLoneSurrogates(b, source);
     b.liftedStrings = opts.liftedStrings;
-    // The hand-written scanner reads common filters; whatever it leaves goes to the lexer.
+    // The hand-written scanner reads common filters; whatever it leaves goes to the lexer. It
+    // leaves any text with a surrogate, so only that text needs the search for lone ones.
     let tokens = scanTokens(source);
     if (tokens === undefined) {
+      if (SURROGATE.test(source)) reportLoneSurrogates(b, source);
       setLiftedStrings(opts.liftedStrings);
       try {
         const lexed = lexer.tokenize(source);

@@ -7,55 +7,88 @@
  * exactly the tokens Chevrotain's lexer would (same types, images and offsets, and the same object
  * shape, so the parser's property reads see one hidden class) — or gives up on the first thing it
  * does not handle with certainty: escapes, triple-quoted, raw and bytes literals, hexadecimal,
- * unsigned and exponent numbers, backquoted names, comments, and anything that would be a lexical
- * error. Then the caller runs Chevrotain's lexer on the whole input, so the token rules and every
+ * unsigned and exponent numbers, backquoted names, comments, surrogates (paired or not), and
+ * anything that would be a lexical error. Then the caller runs Chevrotain's lexer on the whole input, so the token rules and every
  * lexical error message live in one place (`tokens.ts`); a property test checks that both agree.
  *
  * @module
  */
 import type { IToken, TokenType } from "chevrotain";
-import * as T from "./tokens.js";
+import {
+  Colon,
+  Comma,
+  Dot,
+  Equals,
+  Exclamation,
+  False,
+  FloatLiteral,
+  Greater,
+  GreaterEquals,
+  Identifier,
+  In,
+  IntLiteral,
+  LBrace,
+  LBracket,
+  Less,
+  LessEquals,
+  LogicalAnd,
+  LogicalOr,
+  LParen,
+  Minus,
+  NotEquals,
+  Null,
+  Percent,
+  Plus,
+  Question,
+  RBrace,
+  RBracket,
+  RParen,
+  Slash,
+  Star,
+  StringLiteral,
+  True,
+} from "./tokens.js";
 
 const KEYWORDS: ReadonlyMap<string, TokenType> = new Map([
-  ["true", T.True],
-  ["false", T.False],
-  ["null", T.Null],
-  ["in", T.In],
+  ["true", True],
+  ["false", False],
+  ["null", Null],
+  ["in", In],
 ]);
 
 /** Single-character operators and brackets, by character code. */
 const SINGLE: (TokenType | undefined)[] = [];
 for (const [text, type] of [
-  ["<", T.Less],
-  [">", T.Greater],
-  ["[", T.LBracket],
-  ["]", T.RBracket],
-  ["{", T.LBrace],
-  ["}", T.RBrace],
-  ["(", T.LParen],
-  [")", T.RParen],
-  [".", T.Dot],
-  [",", T.Comma],
-  ["-", T.Minus],
-  ["!", T.Exclamation],
-  ["?", T.Question],
-  [":", T.Colon],
-  ["+", T.Plus],
-  ["*", T.Star],
-  ["/", T.Slash],
-  ["%", T.Percent],
+  ["<", Less],
+  [">", Greater],
+  ["[", LBracket],
+  ["]", RBracket],
+  ["{", LBrace],
+  ["}", RBrace],
+  ["(", LParen],
+  [")", RParen],
+  [".", Dot],
+  [",", Comma],
+  ["-", Minus],
+  ["!", Exclamation],
+  ["?", Question],
+  [":", Colon],
+  ["+", Plus],
+  ["*", Star],
+  ["/", Slash],
+  ["%", Percent],
 ] as const) {
   SINGLE[text.charCodeAt(0)] = type;
 }
 
 /** Two-character operators, by their first character code; the second is always `=` or repeats the first. */
 const DOUBLE: (TokenType | undefined)[] = [];
-DOUBLE["=".charCodeAt(0)] = T.Equals;
-DOUBLE["!".charCodeAt(0)] = T.NotEquals;
-DOUBLE["<".charCodeAt(0)] = T.LessEquals;
-DOUBLE[">".charCodeAt(0)] = T.GreaterEquals;
-DOUBLE["&".charCodeAt(0)] = T.LogicalAnd;
-DOUBLE["|".charCodeAt(0)] = T.LogicalOr;
+DOUBLE["=".charCodeAt(0)] = Equals;
+DOUBLE["!".charCodeAt(0)] = NotEquals;
+DOUBLE["<".charCodeAt(0)] = LessEquals;
+DOUBLE[">".charCodeAt(0)] = GreaterEquals;
+DOUBLE["&".charCodeAt(0)] = LogicalAnd;
+DOUBLE["|".charCodeAt(0)] = LogicalOr;
 
 const EQ = 0x3d;
 const AMP = 0x26;
@@ -108,23 +141,23 @@ export function scanTokens(source: string): IToken[] | undefined {
       const image = source.slice(start, i);
       // Keywords are 2 to 5 letters long; most identifiers skip the lookup.
       const length = i - start;
-      tokens.push(token(image, start, length > 5 || length < 2 ? T.Identifier : (KEYWORDS.get(image) ?? T.Identifier)));
+      tokens.push(token(image, start, length > 5 || length < 2 ? Identifier : (KEYWORDS.get(image) ?? Identifier)));
       continue;
     }
     if (isDigit(c)) {
       i++;
       while (i < n && isDigit(source.charCodeAt(i))) i++;
       let next = source.charCodeAt(i);
-      let type = T.IntLiteral;
+      let type = IntLiteral;
       if (next === DOT && isDigit(source.charCodeAt(i + 1))) {
         i += 2;
         while (i < n && isDigit(source.charCodeAt(i))) i++;
         next = source.charCodeAt(i);
-        type = T.FloatLiteral;
+        type = FloatLiteral;
       }
       // Exponents, `0x…`, `…u`, and digits running into a name or a dot.
       if (isIdentStart(next) || next === DOT) {
-        if (next !== DOT || type === T.FloatLiteral) return undefined;
+        if (next !== DOT || type === FloatLiteral) return undefined;
       }
       tokens.push(token(source.slice(start, i), start, type));
       continue;
@@ -137,11 +170,12 @@ export function scanTokens(source: string): IToken[] | undefined {
         if (i >= n) return undefined;
         const d = source.charCodeAt(i);
         if (d === c) break;
-        if (d === BACKSLASH || d === 0x0a || d === 0x0d) return undefined;
+        // Surrogates too: the caller then looks for lone ones (which are issues) in the text.
+        if (d === BACKSLASH || d === 0x0a || d === 0x0d || (d >= 0xd800 && d <= 0xdfff)) return undefined;
         i++;
       }
       i++;
-      tokens.push(token(source.slice(start, i), start, T.StringLiteral));
+      tokens.push(token(source.slice(start, i), start, StringLiteral));
       continue;
     }
     const second = source.charCodeAt(i + 1);

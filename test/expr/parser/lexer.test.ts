@@ -80,7 +80,7 @@ describe("hand-written scanner", () => {
     }
   });
 
-  it.each(["a\\'", "b'x'", "r'x'", "'''a'''", "'\\n'", "1e3", "0x1F", "1u", ".5", "a // c", "`a-b`", "a = b", "a & b", "'open", "é", "1.5e3", "12ab", "'a\nb'", "'a\rb'"])(
+  it.each(["a\\'", "b'x'", "r'x'", "'''a'''", "'\\n'", "1e3", "0x1F", "1u", ".5", "a // c", "`a-b`", "a = b", "a & b", "'open", "é", "1.5e3", "12ab", "'a\nb'", "'a\rb'", "'a\ud800'", "'\u{1F600}'"])(
     "leaves %j to the lexer",
     (text) => {
       expect(scanTokens(text)).toBeUndefined();
