@@ -256,6 +256,22 @@ export class Substitution {
     this.map = entries ?? new Map();
   }
 
+  /** For {@link substitute}: bound parameters by their bindings, free ones kept. */
+  readonly keepFree: ParamReplacer = {
+    param: (t) => {
+      const sub = this.find(t);
+      return sub === undefined ? t : substitute(this, sub, false);
+    },
+  };
+
+  /** For {@link substitute}: bound parameters by their bindings, free ones `dyn`. */
+  readonly toDyn: ParamReplacer = {
+    param: (t) => {
+      const sub = this.find(t);
+      return sub === undefined ? T.dyn : substitute(this, sub, true);
+    },
+  };
+
   /** An independent copy. */
   copy(): Substitution {
     return new Substitution(new Map(this.map));
@@ -441,31 +457,32 @@ export function isAssignableList(s: Substitution, l1: readonly Type[], l2: reado
   return s;
 }
 
-/** Replaces bound parameters by their bindings; with `paramToDyn`, unbound ones become `dyn`. */
-export function substitute(s: Substitution, t: Type, paramToDyn: boolean): Type {
-  // An unchanged part is returned as it is: most types have no parameter to replace.
+/** What {@link mapParams} puts in place of each type parameter. */
+interface ParamReplacer {
+  param(t: Type & { readonly kind: "param" }): Type;
+}
+
+/** `t` with every type parameter replaced as `r` says; unchanged parts are returned as they are. */
+function mapParams(t: Type, r: ParamReplacer): Type {
   switch (t.kind) {
-    case "param": {
-      const sub = s.find(t);
-      if (sub !== undefined) return substitute(s, sub, paramToDyn);
-      return paramToDyn ? T.dyn : t;
-    }
+    case "param":
+      return r.param(t);
     case "list": {
-      const elem = substitute(s, t.elem, paramToDyn);
+      const elem = mapParams(t.elem, r);
       return elem === t.elem ? t : listType(elem);
     }
     case "map": {
-      const key = substitute(s, t.key, paramToDyn);
-      const value = substitute(s, t.value, paramToDyn);
+      const key = mapParams(t.key, r);
+      const value = mapParams(t.value, r);
       return key === t.key && value === t.value ? t : mapType(key, value);
     }
     case "type": {
       if (t.param === undefined) return t;
-      const param = substitute(s, t.param, paramToDyn);
+      const param = mapParams(t.param, r);
       return param === t.param ? t : typeType(param);
     }
     case "opaque": {
-      const params = t.params.map((p) => substitute(s, p, paramToDyn));
+      const params = t.params.map((p) => mapParams(p, r));
       return params.every((p, i) => p === t.params[i]) ? t : opaqueType(t.name, ...params);
     }
     default:
@@ -473,38 +490,28 @@ export function substitute(s: Substitution, t: Type, paramToDyn: boolean): Type 
   }
 }
 
+/** Replaces bound parameters by their bindings; with `paramToDyn`, unbound ones become `dyn`. */
+export function substitute(s: Substitution, t: Type, paramToDyn: boolean): Type {
+  return mapParams(t, paramToDyn ? s.toDyn : s.keepFree);
+}
+
 /**
- * `t` with the type parameters `names[i]` replaced by `vars[i]`: an overload's signature
- * instantiated with fresh type variables (the same result as substituting them, without building
- * a substitution).
+ * A replacer of the type parameters `names[i]` by `vars[i]`, for {@link renameParams}: an
+ * overload's signature instantiated with fresh type variables (the same result as substituting
+ * them, without building a substitution).
  */
-export function renameParams(t: Type, names: readonly string[], vars: readonly Type[]): Type {
-  switch (t.kind) {
-    case "param": {
+export function paramRenamer(names: readonly string[], vars: readonly Type[]): ParamReplacer {
+  return {
+    param(t) {
       const i = names.indexOf(t.name);
       return i < 0 ? t : vars[i]!;
-    }
-    case "list": {
-      const elem = renameParams(t.elem, names, vars);
-      return elem === t.elem ? t : listType(elem);
-    }
-    case "map": {
-      const key = renameParams(t.key, names, vars);
-      const value = renameParams(t.value, names, vars);
-      return key === t.key && value === t.value ? t : mapType(key, value);
-    }
-    case "type": {
-      if (t.param === undefined) return t;
-      const param = renameParams(t.param, names, vars);
-      return param === t.param ? t : typeType(param);
-    }
-    case "opaque": {
-      const params = t.params.map((p) => renameParams(p, names, vars));
-      return params.every((p, i) => p === t.params[i]) ? t : opaqueType(t.name, ...params);
-    }
-    default:
-      return t;
-  }
+    },
+  };
+}
+
+/** `t` with its type parameters renamed by `renamer` (see {@link paramRenamer}). */
+export function renameParams(t: Type, renamer: ParamReplacer): Type {
+  return mapParams(t, renamer);
 }
 
 /** Whether a type is `dyn` (or `any`). */

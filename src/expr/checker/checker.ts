@@ -19,6 +19,7 @@ import {
   mapType,
   mostGeneral,
   paramType,
+  paramRenamer,
   renameParams,
   substitute,
   Substitution,
@@ -395,8 +396,9 @@ class Checker {
       if (o.typeParams.length > 0) {
         // Instantiate the signature with fresh type variables.
         const vars = o.typeParams.map(() => this.newTypeVar());
-        params = params.map((p) => renameParams(p, o.typeParams, vars));
-        ret = renameParams(ret, o.typeParams, vars);
+        const renamer = paramRenamer(o.typeParams, vars);
+        params = params.map((p) => renameParams(p, renamer));
+        ret = renameParams(ret, renamer);
       }
       const s = isAssignableList(this.subst, argTypes, params);
       if (s === undefined) continue;
