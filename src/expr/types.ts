@@ -458,7 +458,7 @@ export function isAssignableList(s: Substitution, l1: readonly Type[], l2: reado
 }
 
 /** What {@link mapParams} puts in place of each type parameter. */
-interface ParamReplacer {
+export interface ParamReplacer {
   param(t: Type & { readonly kind: "param" }): Type;
 }
 
