@@ -247,14 +247,10 @@ export function parseType(text: string): Type {
  * assignment attempt can be undone cheaply (no copy of the map per attempt).
  */
 export class Substitution {
-  private readonly map: Map<string, Type>;
+  private readonly map = new Map<string, Type>();
   // The trail as two parallel arrays: no object per binding.
   private readonly trailNames: string[] = [];
   private readonly trailPrevious: (Type | undefined)[] = [];
-
-  constructor(entries?: Map<string, Type>) {
-    this.map = entries ?? new Map();
-  }
 
   /** For {@link substitute}: bound parameters by their bindings, free ones kept. */
   readonly keepFree: ParamReplacer = {
@@ -271,11 +267,6 @@ export class Substitution {
       return sub === undefined ? T.dyn : substitute(this, sub, true);
     },
   };
-
-  /** An independent copy. */
-  copy(): Substitution {
-    return new Substitution(new Map(this.map));
-  }
 
   /** The type bound to a parameter, if any. */
   find(t: Type): Type | undefined {
