@@ -161,12 +161,12 @@ function rssSampler(): { sample: () => void; stop: () => number } {
 
 /**
  * How an in-process job starts: `gc` forces a full GC first (default true, for a clean RSS
- * baseline). V8 sweeps the old generation concurrently
- * after a full GC: with 1.8 GB of stored runs that takes the second core and memory bandwidth for
- * a few hundred milliseconds, and a memory-store scan started at once ran at 2.1–2.9 M runs/s
- * instead of 5–7 M (measured 2026-11-29). A full GC also moves objects: scans after forced GCs ran
- * slower than scans of the store as loaded. The scan-goal rounds therefore run on the store as
- * loaded (one GC after loading, then a pause), as a long-running service holds it.
+ * baseline). V8 sweeps the old generation concurrently after a full GC: with 1.8 GB of stored runs
+ * that takes the second core and memory bandwidth for a few hundred milliseconds, and a
+ * memory-store scan started at once ran at 2.1–2.9 M runs/s instead of 5–7 M (measured
+ * 2026-11-29). Scans after a forced GC ran slower even after a pause than scans of the store as
+ * loaded (why was not established), so the scan-goal rounds run on the store as loaded (one GC
+ * after loading, then a pause), as a long-running service holds it.
  */
 interface JobStart {
   readonly gc?: boolean;

@@ -454,7 +454,7 @@ export interface ParamReplacer {
 }
 
 /** `t` with every type parameter replaced as `r` says; unchanged parts are returned as they are. */
-function mapParams(t: Type, r: ParamReplacer): Type {
+export function mapParams(t: Type, r: ParamReplacer): Type {
   switch (t.kind) {
     case "param":
       return r.param(t);
@@ -487,9 +487,9 @@ export function substitute(s: Substitution, t: Type, paramToDyn: boolean): Type 
 }
 
 /**
- * A replacer of the type parameters `names[i]` by `vars[i]`, for {@link renameParams}: an
- * overload's signature instantiated with fresh type variables (the same result as substituting
- * them, without building a substitution).
+ * A replacer of the type parameters `names[i]` by `vars[i]`, for {@link mapParams}: an overload's
+ * signature instantiated with fresh type variables (the same result as substituting them, without
+ * building a substitution).
  */
 export function paramRenamer(names: readonly string[], vars: readonly Type[]): ParamReplacer {
   return {
@@ -498,11 +498,6 @@ export function paramRenamer(names: readonly string[], vars: readonly Type[]): P
       return i < 0 ? t : vars[i]!;
     },
   };
-}
-
-/** `t` with its type parameters renamed by `renamer` (see {@link paramRenamer}). */
-export function renameParams(t: Type, renamer: ParamReplacer): Type {
-  return mapParams(t, renamer);
 }
 
 /** Whether a type is `dyn` (or `any`). */

@@ -16,11 +16,11 @@ import {
   isAssignableList,
   isDyn,
   listType,
+  mapParams,
   mapType,
   mostGeneral,
   paramType,
   paramRenamer,
-  renameParams,
   substitute,
   Substitution,
   T,
@@ -228,6 +228,12 @@ class Checker {
     return undefined;
   }
 
+  /** A global named `candidate`, spelled with a leading dot when a local of the same name shadows it. */
+  private resolveGlobal(candidate: string, shadowed: boolean): { name: string; type: Type; isType: boolean } | undefined {
+    const g = this.lookupGlobal(candidate);
+    return g === undefined ? undefined : { name: shadowed ? `.${candidate}` : candidate, type: g.type, isType: g.isType };
+  }
+
   /** Resolves a simple or dotted name: locals shadow globals, then the container's candidates. */
   private resolveName(name: string, simple: boolean): { name: string; type: Type; isType: boolean } | undefined {
     const dot = name.indexOf(".");
@@ -235,15 +241,15 @@ class Checker {
     if (local !== undefined && dot !== 0) {
       return simple ? { name, type: local, isType: false } : undefined;
     }
+    const shadowed = local !== undefined;
     if (this.env.container === "") {
       // The usual case, without the candidate list: the name itself (a leading dot dropped).
-      const candidate = dot === 0 ? name.slice(1) : name;
-      const g = this.lookupGlobal(candidate);
-      if (g !== undefined) return { name: local !== undefined ? `.${candidate}` : candidate, type: g.type, isType: g.isType };
+      const r = this.resolveGlobal(dot === 0 ? name.slice(1) : name, shadowed);
+      if (r !== undefined) return r;
     } else {
       for (const candidate of candidateNames(this.env.container, name)) {
-        const g = this.lookupGlobal(candidate);
-        if (g !== undefined) return { name: local !== undefined ? `.${candidate}` : candidate, type: g.type, isType: g.isType };
+        const r = this.resolveGlobal(candidate, shadowed);
+        if (r !== undefined) return r;
       }
     }
     // Without declarations every simple name is a dyn variable (the `cel` dialect default).
@@ -397,8 +403,8 @@ class Checker {
         // Instantiate the signature with fresh type variables.
         const vars = o.typeParams.map(() => this.newTypeVar());
         const renamer = paramRenamer(o.typeParams, vars);
-        params = params.map((p) => renameParams(p, renamer));
-        ret = renameParams(ret, renamer);
+        params = params.map((p) => mapParams(p, renamer));
+        ret = mapParams(ret, renamer);
       }
       const s = isAssignableList(this.subst, argTypes, params);
       if (s === undefined) continue;

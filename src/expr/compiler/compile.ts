@@ -286,7 +286,7 @@ class Compiler {
     let count = 0;
     // The node is built around its first closure rather than given it afterwards: storing a fresh
     // closure into an existing object at every compile made V8 pretenure allocation sites of the
-    // whole compiler (measured: uncached compiles 1.5–2.3× slower, scavenges 3–4× longer).
+    // whole compiler (measured: uncached compiles about 2× slower, scavenges 3–4× longer).
     const node: TierNode = new TierNode((c) => {
       if (++count < threshold) return slow(c);
       const prepared = prepareFastPath(e, new CompilerCodegenEnv(this, scopes));
