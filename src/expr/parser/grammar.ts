@@ -25,61 +25,23 @@
  *
  * @module
  */
-import { EmbeddedActionsParser, EOF, type IOrAlt, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IOrAlt, type IToken } from "chevrotain";
 import type { Constant, Expr, MapEntry, StructField } from "../ast.js";
 import { AstBuilder, RECOVERED } from "./builder.js";
+import {
+  BINARY_OPERATORS,
+  chainTree,
+  FALSE_CONSTANT,
+  NULL_CONSTANT,
+  RESERVED,
+  ternaryChain,
+  TRUE_CONSTANT,
+  type Chain,
+} from "./chains.js";
 import { decodeBytes, decodeDouble, decodeInt, decodeString, decodeUint, LiteralError } from "./literals.js";
 import { expandMacro } from "./macros.js";
 import { CelErrorMessages, displayExpected, displayToken, EXPRESSION_START } from "./messages.js";
 import * as T from "./tokens.js";
-
-/** Words the grammar lexes as identifiers but CEL reserves; cel-go rejects them after parsing. */
-const RESERVED = new Set([
-  "as",
-  "break",
-  "const",
-  "continue",
-  "else",
-  "for",
-  "function",
-  "if",
-  "import",
-  "let",
-  "loop",
-  "package",
-  "namespace",
-  "return",
-  "var",
-  "void",
-  "while",
-]);
-
-/** Precedence levels of the binary operators, loosest first. */
-const OR_LEVEL = 1;
-const AND_LEVEL = 2;
-const TIGHTEST_LEVEL = 5;
-
-interface BinaryOperator {
-  readonly fn: string;
-  readonly level: number;
-}
-
-const BINARY_OPERATORS = new Map<TokenType, BinaryOperator>([
-  [T.LogicalOr, { fn: "_||_", level: OR_LEVEL }],
-  [T.LogicalAnd, { fn: "_&&_", level: AND_LEVEL }],
-  [T.Equals, { fn: "_==_", level: 3 }],
-  [T.NotEquals, { fn: "_!=_", level: 3 }],
-  [T.Less, { fn: "_<_", level: 3 }],
-  [T.LessEquals, { fn: "_<=_", level: 3 }],
-  [T.Greater, { fn: "_>_", level: 3 }],
-  [T.GreaterEquals, { fn: "_>=_", level: 3 }],
-  [T.In, { fn: "@in", level: 3 }],
-  [T.Plus, { fn: "_+_", level: 4 }],
-  [T.Minus, { fn: "_-_", level: 4 }],
-  [T.Star, { fn: "_*_", level: 5 }],
-  [T.Slash, { fn: "_/_", level: 5 }],
-  [T.Percent, { fn: "_%_", level: 5 }],
-]);
 
 /** Per-parse switches of the grammar; see `ParseOptions`. */
 export interface GrammarSwitches {
@@ -89,13 +51,6 @@ export interface GrammarSwitches {
 
 function end(token: IToken): number {
   return token.startOffset + token.image.length;
-}
-
-/** A binary operator chain as parsed: `operands[i] ops[i] operands[i + 1]`. */
-interface Chain {
-  readonly operands: Expr[];
-  readonly ops: BinaryOperator[];
-  readonly ids: number[];
 }
 
 /**
@@ -186,7 +141,7 @@ export class CelGrammar extends EmbeddedActionsParser {
       ids.push(id);
       branches.push(whenTrue, next);
     });
-    return this.ACTION(() => this.#ternaryChain(condition, ids, branches));
+    return this.ACTION(() => ternaryChain(this.b, condition, ids, branches));
   };
 
   readonly expr = this.RULE(
@@ -216,7 +171,7 @@ export class CelGrammar extends EmbeddedActionsParser {
         chain.operands.push(operand);
       });
     });
-    return this.ACTION(() => this.#binaryTree(chain, 0, chain.operands.length - 1, OR_LEVEL));
+    return this.ACTION(() => chainTree(this.b, chain));
   };
 
   readonly binary = this.RULE(
@@ -333,19 +288,19 @@ export class CelGrammar extends EmbeddedActionsParser {
     {
       ALT: () => {
         const token = this.CONSUME(T.True);
-        return this.ACTION(() => this.b.constant(TRUE, token.startOffset, end(token)));
+        return this.ACTION(() => this.b.constant(TRUE_CONSTANT, token.startOffset, end(token)));
       },
     },
     {
       ALT: () => {
         const token = this.CONSUME(T.False);
-        return this.ACTION(() => this.b.constant(FALSE, token.startOffset, end(token)));
+        return this.ACTION(() => this.b.constant(FALSE_CONSTANT, token.startOffset, end(token)));
       },
     },
     {
       ALT: () => {
         const token = this.CONSUME(T.Null);
-        return this.ACTION(() => this.b.constant(NULL, token.startOffset, end(token)));
+        return this.ACTION(() => this.b.constant(NULL_CONSTANT, token.startOffset, end(token)));
       },
     },
   ];
@@ -613,56 +568,6 @@ export class CelGrammar extends EmbeddedActionsParser {
   // ---------------------------------------------------------------------------------------------
   // Actions
 
-  #ternaryChain(first: Expr, ids: readonly number[], branches: readonly Expr[]): Expr {
-    // `a ? b : c ? d : e` arrives as conditions a, c and branches b, d, e; it nests to the right.
-    let result = branches[branches.length - 1]!;
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const condition = i === 0 ? first : branches[2 * i - 1]!;
-      result = this.b.call(ids[i]!, "_?_:_", [condition, branches[2 * i]!, result]);
-    }
-    return result;
-  }
-
-  /**
-   * Builds `operands[lo..hi]` joined by the operators between them, splitting first at the
-   * loosest operators present. `||` and `&&` chains are balanced as cel-go does; the other levels
-   * associate to the left. Recursion only goes through the five precedence levels (and the
-   * logarithmic depth of a balanced chain), never once per operator.
-   */
-  #binaryTree(chain: Chain, lo: number, hi: number, level: number): Expr {
-    if (lo === hi) return chain.operands[lo]!;
-    if (hi === lo + 1) return this.b.call2(chain.ids[lo]!, chain.ops[lo]!.fn, chain.operands[lo]!, chain.operands[hi]!);
-    for (; level <= TIGHTEST_LEVEL; level++) {
-      let splits: number[] | undefined;
-      for (let i = lo; i < hi; i++) if (chain.ops[i]!.level === level) (splits ??= []).push(i);
-      if (splits === undefined) continue;
-      const terms: Expr[] = [];
-      let from = lo;
-      for (const split of splits) {
-        terms.push(this.#binaryTree(chain, from, split, level + 1));
-        from = split + 1;
-      }
-      terms.push(this.#binaryTree(chain, from, hi, level + 1));
-      if (level === OR_LEVEL || level === AND_LEVEL) return this.#balance(chain, terms, splits, 0, splits.length - 1);
-      let result = terms[0]!;
-      for (let k = 0; k < splits.length; k++) {
-        const op = splits[k]!;
-        result = this.b.call2(chain.ids[op]!, chain.ops[op]!.fn, result, terms[k + 1]!);
-      }
-      return result;
-    }
-    throw new Error("unreachable: an operator without a precedence level");
-  }
-
-  /** cel-go's balancing of `&&`/`||` chains: a tree of logarithmic depth over the terms. */
-  #balance(chain: Chain, terms: readonly Expr[], ops: readonly number[], lo: number, hi: number): Expr {
-    const mid = (lo + hi + 1) >> 1;
-    const left = mid === lo ? terms[mid]! : this.#balance(chain, terms, ops, lo, mid - 1);
-    const right = mid === hi ? terms[mid + 1]! : this.#balance(chain, terms, ops, mid + 1, hi);
-    const op = ops[mid]!;
-    return this.b.call2(chain.ids[op]!, chain.ops[op]!.fn, left, right);
-  }
-
   #applyPrefix(operators: readonly IToken[], operand: Expr): Expr {
     let count = operators.length;
     if (this.#foldedSign !== undefined && this.#foldedSign === operators[count - 1]) count--;
@@ -782,9 +687,6 @@ export class CelGrammar extends EmbeddedActionsParser {
 }
 
 const NO_ARGS: readonly Expr[] = Object.freeze([]);
-const TRUE: Constant = Object.freeze({ kind: "bool", value: true });
-const FALSE: Constant = Object.freeze({ kind: "bool", value: false });
-const NULL: Constant = Object.freeze({ kind: "null" });
 
 /** The `-` that may fold into a numeric literal: a single `-`, possibly after `!`s (`!-1`). */
 function signToFold(operators: readonly IToken[]): IToken | undefined {

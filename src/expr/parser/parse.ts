@@ -7,6 +7,7 @@ import type { IToken, Lexer } from "chevrotain";
 import { Source, type CallExpr, type Expr, type ParsedAst } from "../ast.js";
 import { CompileError, makeIssue, type Issue } from "../errors.js";
 import { AstBuilder, ParseAborted } from "./builder.js";
+import { FastParser } from "./fast.js";
 import { CelGrammar } from "./grammar.js";
 import { escapeDisplay, scanLexicalError } from "./messages.js";
 import { scanTokens } from "./scan.js";
@@ -89,6 +90,7 @@ let lexer: Lexer | undefined;
 let fastGrammar: CelGrammar | undefined;
 let recoveringGrammar: CelGrammar | undefined;
 const builder = new AstBuilder();
+const fastParser = new FastParser();
 
 /**
  * The lexer and the two parsers, built on first use (building one takes milliseconds). Valid
@@ -121,6 +123,18 @@ const SURROGATE = /[\ud800-\udfff]/;
  * any string input; a non-string `source` or an invalid option is a `TypeError`/`RangeError`.
  */
 export function parse(source: string, options?: ParseOptions): ParsedAst {
+  return parseText(source, options, true);
+}
+
+/**
+ * {@link parse} without the fast path: the Chevrotain grammar parses every input. Internal (not
+ * exported by the package); for tests that compare the two parsers.
+ */
+export function parseWithGrammar(source: string, options?: ParseOptions): ParsedAst {
+  return parseText(source, options, false);
+}
+
+function parseText(source: string, options: ParseOptions | undefined, fastPath: boolean): ParsedAst {
   if (typeof source !== "string") throw new TypeError(`parse expects a string, got ${typeof source}`);
   const opts = resolve(options);
   const src = new Source(source);
@@ -136,10 +150,17 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
     }
   }
 
+  b.liftedStrings = opts.liftedStrings;
+  if (fastPath) {
+    b.abortOnLimit = true;
+    const expr = fastParser.parse(source, b, opts.maxDepth);
+    if (expr !== undefined) return parsed(expr, src);
+    b.rewind(0);
+  }
+
   let expr;
   try {
     b.abortOnLimit = false;
-    b.liftedStrings = opts.liftedStrings;
     // The hand-written scanner reads common filters; whatever it leaves goes to the lexer. It
     // leaves any text with a surrogate, so only that text needs the search for lone ones.
     let tokens = scanTokens(source);
@@ -182,6 +203,12 @@ export function parse(source: string, options?: ParseOptions): ParsedAst {
     if (!(e instanceof ParseAborted)) throw e;
   }
   if (b.issues.length > 0 || expr === undefined) throw compileError(b.issues, src, b.truncated);
+  return parsed(expr, src);
+}
+
+/** The result of a successful parse from the builder's state. */
+function parsed(expr: Expr, src: Source): ParsedAst {
+  const b = builder;
   return {
     expr,
     source: src,

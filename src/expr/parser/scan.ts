@@ -7,7 +7,8 @@
  * this scanner reads with one pass over the character codes. It produces exactly the tokens
  * Chevrotain's lexer would (same types, images and offsets, and the same object shape, so the
  * parser's property reads see one hidden class) — or gives up on the first thing it does not
- * handle with certainty: escapes, triple-quoted, raw and bytes literals, hexadecimal, unsigned and
+ * handle with certainty: escapes other than the one-character ones, triple-quoted, raw and bytes
+ * literals, hexadecimal, unsigned and
  * exponent numbers, backquoted names, comments, surrogates (paired or not), and anything that
  * would be a lexical error. Then the caller runs Chevrotain's lexer on the whole input, so the
  * token rules and every lexical error message live in one place (`tokens.ts`); a property test
@@ -15,7 +16,7 @@
  *
  * @module
  */
-import type { IToken, TokenType } from "chevrotain";
+import { EOF, type IToken, type TokenType } from "chevrotain";
 import {
   Colon,
   Comma,
@@ -96,6 +97,10 @@ for (const [text, type] of [
   DOUBLE[text.charCodeAt(0)] = { second: text.charCodeAt(1), type };
 }
 
+/** The characters of CEL's one-character escapes (`\n`, `\'`, …), by character code. */
+const SIMPLE_ESCAPE: boolean[] = [];
+for (const c of "abfnrtv\"'\\?`") SIMPLE_ESCAPE[c.charCodeAt(0)] = true;
+
 const SLASH = 0x2f;
 const DOT = 0x2e;
 const QUOTE = 0x27;
@@ -120,38 +125,60 @@ function token(image: string, startOffset: number, tokenType: TokenType): IToken
 }
 
 /**
- * The tokens of `source` as Chevrotain's lexer (`tokens.ts`) would produce them, or `undefined`
- * when the source holds something this scanner leaves to that lexer. `liftedStrings` needs no
- * handling: for the strings scanned here (no backslash, one line) both string rules agree.
+ * A cursor over the tokens of one source: {@link Scanner.next} reads the next token and leaves its
+ * type and range in the fields, so that a parser can read tokens without token objects being
+ * made. Both {@link scanTokens} and the fast-path parser (`fast.ts`) read the text through it.
  */
-export function scanTokens(source: string): IToken[] | undefined {
-  const tokens: IToken[] = [];
-  const n = source.length;
-  let i = 0;
-  while (i < n) {
-    const c = source.charCodeAt(i);
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) {
+export class Scanner {
+  /** The text being read. */
+  source = "";
+  /** Type of the token read last: {@link EOF} at the end of the input. */
+  type: TokenType = EOF;
+  /** Offset of the first code unit of the token read last. */
+  start = 0;
+  /** Offset just after the token read last. */
+  end = 0;
+
+  /** Starts reading `source` from its beginning; the first {@link Scanner.next} reads its first token. */
+  reset(source: string): void {
+    this.source = source;
+    this.type = EOF;
+    this.start = 0;
+    this.end = 0;
+  }
+
+  /**
+   * Reads the next token into `type`, `start` and `end`, and returns its type; returns
+   * `undefined` (and leaves the fields as they were) on text this scanner leaves to the lexer.
+   */
+  next(): TokenType | undefined {
+    const source = this.source;
+    const n = source.length;
+    let i = this.end;
+    let c = 0;
+    while (i < n) {
+      c = source.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) break;
       i++;
-      continue;
     }
     const start = i;
-    if (isIdentStart(c)) {
+    let type: TokenType | undefined;
+    if (i >= n) {
+      type = EOF;
+    } else if (isIdentStart(c)) {
       i++;
       while (i < n && isIdentPart(source.charCodeAt(i))) i++;
       const next = source.charCodeAt(i);
       // `b'…'`, `r"…"`, `br'…'`: literals with a letter prefix.
       if (next === QUOTE || next === DQUOTE) return undefined;
-      const image = source.slice(start, i);
       // Keywords are 2 to 5 letters long; most identifiers skip the lookup.
       const length = i - start;
-      tokens.push(token(image, start, length > 5 || length < 2 ? Identifier : (KEYWORDS.get(image) ?? Identifier)));
-      continue;
-    }
-    if (isDigit(c)) {
+      type = length > 5 || length < 2 ? Identifier : (KEYWORDS.get(source.slice(start, i)) ?? Identifier);
+    } else if (isDigit(c)) {
       i++;
       while (i < n && isDigit(source.charCodeAt(i))) i++;
       let next = source.charCodeAt(i);
-      let type = IntLiteral;
+      type = IntLiteral;
       if (next === DOT && isDigit(source.charCodeAt(i + 1))) {
         i += 2;
         while (i < n && isDigit(source.charCodeAt(i))) i++;
@@ -160,10 +187,7 @@ export function scanTokens(source: string): IToken[] | undefined {
       }
       // Exponents, `0x…`, `…u`, digits running into a name, a float running into a dot.
       if (isIdentStart(next) || (next === DOT && type === FloatLiteral)) return undefined;
-      tokens.push(token(source.slice(start, i), start, type));
-      continue;
-    }
-    if (c === QUOTE || c === DQUOTE) {
+    } else if (c === QUOTE || c === DQUOTE) {
       // Triple-quoted strings, and `''` followed by a quote, are left to the lexer.
       if (source.charCodeAt(i + 1) === c && source.charCodeAt(i + 2) === c) return undefined;
       i++;
@@ -171,27 +195,55 @@ export function scanTokens(source: string): IToken[] | undefined {
         if (i >= n) return undefined;
         const d = source.charCodeAt(i);
         if (d === c) break;
+        if (d === BACKSLASH) {
+          // The one-character escapes end in the same place under both string rules (CEL's and
+          // Inngest's lifted one); octal, hexadecimal and Unicode escapes are left to the lexer.
+          if (!SIMPLE_ESCAPE[source.charCodeAt(i + 1)]) return undefined;
+          i += 2;
+          continue;
+        }
         // Surrogates too: the caller then looks for lone ones (which are issues) in the text.
-        if (d === BACKSLASH || d === 0x0a || d === 0x0d || (d >= 0xd800 && d <= 0xdfff)) return undefined;
+        if (d === 0x0a || d === 0x0d || (d >= 0xd800 && d <= 0xdfff)) return undefined;
         i++;
       }
       i++;
-      tokens.push(token(source.slice(start, i), start, StringLiteral));
-      continue;
+      type = StringLiteral;
+    } else {
+      const second = source.charCodeAt(i + 1);
+      const double = DOUBLE[c];
+      if (double !== undefined && second === double.second) {
+        i += 2;
+        type = double.type;
+      } else {
+        // `.5` (a float), `//` (a comment).
+        if ((c === DOT && isDigit(second)) || (c === SLASH && second === SLASH)) return undefined;
+        type = SINGLE[c];
+        if (type === undefined) return undefined;
+        i++;
+      }
     }
-    const second = source.charCodeAt(i + 1);
-    const double = DOUBLE[c];
-    if (double !== undefined && second === double.second) {
-      i += 2;
-      tokens.push(token(source.slice(start, i), start, double.type));
-      continue;
-    }
-    // `.5` (a float), `//` (a comment).
-    if ((c === DOT && isDigit(second)) || (c === SLASH && second === SLASH)) return undefined;
-    const single = SINGLE[c];
-    if (single === undefined) return undefined;
-    i++;
-    tokens.push(token(source[start]!, start, single));
+    this.type = type;
+    this.start = start;
+    this.end = i;
+    return type;
   }
-  return tokens;
+}
+
+const scanner = new Scanner();
+
+/**
+ * The tokens of `source` as Chevrotain's lexer (`tokens.ts`) would produce them, or `undefined`
+ * when the source holds something this scanner leaves to that lexer. `liftedStrings` needs no
+ * handling: for the strings scanned here (one line, only one-character escapes) both string rules
+ * make the same token.
+ */
+export function scanTokens(source: string): IToken[] | undefined {
+  const tokens: IToken[] = [];
+  scanner.reset(source);
+  for (;;) {
+    const type = scanner.next();
+    if (type === undefined) return undefined;
+    if (type === EOF) return tokens;
+    tokens.push(token(source.slice(scanner.start, scanner.end), scanner.start, type));
+  }
 }

@@ -71,6 +71,7 @@ describe("hand-written scanner", () => {
       "(event.data.amount > 1800.0 ? 'high' : 'low') == 'high'",
       "!(a.b >= -1) && c != null && d <= 2 && e < 3.25 && f % 2 == 1 && g / h * i - j + k > 0 ? true : false",
       "{'a': [1, 2]}\t\n\r\f",
+      String.raw`event.data.email.matches('^[a-z0-9._]+@acme\\.com$') && x != 'it\'s \"ok\"' + "\?\a\b\f\n\r\t\v\`"`,
     ]) {
       const tokens = scanTokens(text);
       expect(tokens, text).toBeDefined();
@@ -80,7 +81,7 @@ describe("hand-written scanner", () => {
     }
   });
 
-  it.each(["a\\'", "b'x'", "r'x'", "'''a'''", "'\\n'", "1e3", "0x1F", "1u", ".5", "a // c", "`a-b`", "a = b", "a & b", "'open", "é", "1.5e3", "12ab", "'a\nb'", "'a\rb'", "'a\ud800'", "'\u{1F600}'"])(
+  it.each(["a\\'", "b'x'", "r'x'", "'''a'''", "'\\x41'", "'\\101'", "'\\u00e9'", "'\\q'", "'a\\", "1e3", "0x1F", "1u", ".5", "a // c", "`a-b`", "a = b", "a & b", "'open", "é", "1.5e3", "12ab", "'a\nb'", "'a\rb'", "'a\ud800'", "'\u{1F600}'"])(
     "leaves %j to the lexer",
     (text) => {
       expect(scanTokens(text)).toBeUndefined();
@@ -94,6 +95,11 @@ describe("hand-written scanner", () => {
     "\r",
     "\t",
     "'abc'",
+    String.raw`'\.'`,
+    String.raw`'\''`,
+    String.raw`"\""`,
+    String.raw`'a\nb'`,
+    String.raw`\x41`,
     '"d e"',
     "'''t'''",
     "\u{1F600}",
