@@ -125,6 +125,80 @@ function dottedRoots(env: CheckerEnv): ReadonlySet<string> {
 
 const EMPTY_VARIABLES: ReadonlyMap<string, Type> = new Map();
 
+/** A remembered overload resolution: the call's type and its reference (shared, never mutated). */
+interface Resolution {
+  readonly result: Type;
+  readonly ref: Reference;
+}
+
+/**
+ * Resolutions of calls whose argument types hold no type variable, per function declaration and
+ * by {@link resolutionKey}. Declarations live as long as their dialect; the entries per
+ * declaration are bounded, since argument types may nest without bound.
+ */
+let resolutions = new WeakMap<FunctionDecl, Map<string, Resolution>>();
+const MAX_MEMO_ENTRIES = 256;
+
+/** Forgets every remembered resolution. Internal; for tests comparing resolution with and without them. */
+export function resetResolutionMemo(): void {
+  resolutions = new WeakMap();
+}
+
+function resolutionMemo(f: FunctionDecl): Map<string, Resolution> {
+  let memo = resolutions.get(f);
+  if (memo === undefined) resolutions.set(f, (memo = new Map()));
+  return memo;
+}
+
+/**
+ * The argument types as a memo key (`g` or `m` for a global or member call, then each type), or
+ * undefined when one holds a type variable: then the result depends on the variable's binding.
+ */
+function resolutionKey(member: boolean, argTypes: readonly Type[]): string | undefined {
+  let key = member ? "m" : "g";
+  for (const t of argTypes) {
+    const k = groundKey(t);
+    if (k === undefined) return undefined;
+    key += `,${k}`;
+  }
+  return key;
+}
+
+/** An unambiguous text of a type without type variables, or undefined for one with them. */
+function groundKey(t: Type): string | undefined {
+  switch (t.kind) {
+    case "param":
+      return undefined;
+    case "list": {
+      const elem = groundKey(t.elem);
+      return elem === undefined ? undefined : `list(${elem})`;
+    }
+    case "map": {
+      const key = groundKey(t.key);
+      const value = key === undefined ? undefined : groundKey(t.value);
+      return value === undefined ? undefined : `map(${key},${value})`;
+    }
+    case "type": {
+      if (t.param === undefined) return "type";
+      const param = groundKey(t.param);
+      return param === undefined ? undefined : `type(${param})`;
+    }
+    case "opaque": {
+      const params: string[] = [];
+      for (const p of t.params) {
+        const k = groundKey(p);
+        if (k === undefined) return undefined;
+        params.push(k);
+      }
+      return `opaque:${t.name}(${params.join(",")})`;
+    }
+    case "struct":
+      return `struct:${t.name}`;
+    default:
+      return t.kind;
+  }
+}
+
 class Checker {
   private subst = new Substitution();
   private readonly types: NodeTable<Type>;
@@ -392,6 +466,17 @@ class Checker {
       return;
     }
 
+    // Most calls have argument types without type variables (`dyn`, `string`, `list(string)`);
+    // their resolution depends on nothing else, so it is remembered per function.
+    const key = resolutionKey(target !== undefined, argTypes);
+    const memo = key === undefined ? undefined : resolutionMemo(f);
+    const known = key === undefined ? undefined : memo!.get(key);
+    if (known !== undefined) {
+      this.setType(call, known.result);
+      this.refs.set(call.id, known.ref);
+      return;
+    }
+
     let result: Type | undefined;
     const matched: OverloadDecl[] = [];
     for (const o of f.overloads) {
@@ -439,8 +524,10 @@ class Checker {
     // then fail where the same expression over declared types passes. cel-go binds it; its final
     // pass prints a free variable as `dyn` either way.
     if (result.kind === "param" && this.subst.find(result) === undefined) result = T.dyn;
+    const ref: Reference = { kind: "function", overloads: matched };
     this.setType(call, result);
-    this.refs.set(call.id, { kind: "function", overloads: matched });
+    this.refs.set(call.id, ref);
+    if (key !== undefined && memo!.size < MAX_MEMO_ENTRIES && groundKey(result) !== undefined) memo!.set(key, { result, ref });
   }
 
   private resolveLogical(call: CallExpr, f: FunctionDecl, args: readonly Expr[], argTypes: readonly Type[]): void {
