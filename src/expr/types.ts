@@ -50,14 +50,25 @@ export const T = {
   type: { kind: "type" },
 } as const satisfies Record<string, Type>;
 
-/** `list(elem)`. */
+// List and map types are interned: one instance per element (key and value) type instance, so
+// that the checker can remember overload resolutions by type identity.
+const listTypes = new WeakMap<Type, Type>();
+const mapTypes = new WeakMap<Type, WeakMap<Type, Type>>();
+
+/** `list(elem)`; the same instance for the same `elem` instance. */
 export function listType(elem: Type): Type {
-  return { kind: "list", elem };
+  let t = listTypes.get(elem);
+  if (t === undefined) listTypes.set(elem, (t = { kind: "list", elem }));
+  return t;
 }
 
-/** `map(key, value)`. */
+/** `map(key, value)`; the same instance for the same `key` and `value` instances. */
 export function mapType(key: Type, value: Type): Type {
-  return { kind: "map", key, value };
+  let byValue = mapTypes.get(key);
+  if (byValue === undefined) mapTypes.set(key, (byValue = new WeakMap()));
+  let t = byValue.get(value);
+  if (t === undefined) byValue.set(value, (t = { kind: "map", key, value }));
+  return t;
 }
 
 /** `type(param)`: the type of the type value that denotes `param`. */

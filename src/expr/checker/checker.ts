@@ -131,12 +131,27 @@ interface Resolution {
   readonly ref: Reference;
 }
 
+/** A node of a function's resolution memo: the resolution for the argument types on the way here. */
+interface MemoNode {
+  resolution: Resolution | undefined;
+  next: Map<Type, MemoNode> | undefined;
+}
+
+/** The memo of one function: global and member calls apart, and the number of resolutions kept. */
+interface FunctionMemo {
+  readonly global: MemoNode;
+  readonly member: MemoNode;
+  size: number;
+}
+
 /**
- * Resolutions of calls whose argument types hold no type variable, per function declaration and
- * by {@link resolutionKey}. Declarations live as long as their dialect; the entries per
+ * Resolutions of calls whose argument types hold no type variable, per function declaration, in
+ * a tree keyed by the argument type objects one after the other. Types are compared by identity
+ * (the primitive types are shared instances and `listType`/`mapType` intern theirs), so a lookup
+ * builds no key. Declarations live as long as their dialect; the resolutions kept per
  * declaration are bounded, since argument types may nest without bound.
  */
-let resolutions = new WeakMap<FunctionDecl, Map<string, Resolution>>();
+let resolutions = new WeakMap<FunctionDecl, FunctionMemo>();
 const MAX_MEMO_ENTRIES = 256;
 
 /** Forgets every remembered resolution. Internal; for tests comparing resolution with and without them. */
@@ -144,58 +159,49 @@ export function resetResolutionMemo(): void {
   resolutions = new WeakMap();
 }
 
-function resolutionMemo(f: FunctionDecl): Map<string, Resolution> {
-  let memo = resolutions.get(f);
-  if (memo === undefined) resolutions.set(f, (memo = new Map()));
-  return memo;
-}
-
 /**
- * The argument types as a memo key (`g` or `m` for a global or member call, then each type), or
- * undefined when one holds a type variable: then the result depends on the variable's binding.
+ * The memo node for these argument types, created on the way when `create`; undefined when an
+ * argument type holds a type variable (its result depends on the variable's binding).
  */
-function resolutionKey(member: boolean, argTypes: readonly Type[]): string | undefined {
-  let key = member ? "m" : "g";
-  for (const t of argTypes) {
-    const k = groundKey(t);
-    if (k === undefined) return undefined;
-    key += `,${k}`;
+function memoNode(f: FunctionDecl, member: boolean, argTypes: readonly Type[], create: boolean): MemoNode | undefined {
+  let memo = resolutions.get(f);
+  if (memo === undefined) {
+    if (!create) return undefined;
+    const root = (): MemoNode => ({ resolution: undefined, next: undefined });
+    memo = { global: root(), member: root(), size: 0 };
+    resolutions.set(f, memo);
   }
-  return key;
+  let node: MemoNode | undefined = member ? memo.member : memo.global;
+  for (const t of argTypes) {
+    if (!isGround(t)) return undefined;
+    let next: MemoNode | undefined = node.next?.get(t);
+    if (next === undefined) {
+      if (!create) return undefined;
+      if (memo.size >= MAX_MEMO_ENTRIES) return undefined;
+      next = { resolution: undefined, next: undefined };
+      (node.next ??= new Map()).set(t, next);
+    }
+    node = next;
+  }
+  if (create) memo.size++;
+  return node;
 }
 
-/** An unambiguous text of a type without type variables, or undefined for one with them. */
-function groundKey(t: Type): string | undefined {
+/** Whether a type holds no type parameter or variable. */
+function isGround(t: Type): boolean {
   switch (t.kind) {
     case "param":
-      return undefined;
-    case "list": {
-      const elem = groundKey(t.elem);
-      return elem === undefined ? undefined : `list(${elem})`;
-    }
-    case "map": {
-      const key = groundKey(t.key);
-      const value = key === undefined ? undefined : groundKey(t.value);
-      return value === undefined ? undefined : `map(${key},${value})`;
-    }
-    case "type": {
-      if (t.param === undefined) return "type";
-      const param = groundKey(t.param);
-      return param === undefined ? undefined : `type(${param})`;
-    }
-    case "opaque": {
-      const params: string[] = [];
-      for (const p of t.params) {
-        const k = groundKey(p);
-        if (k === undefined) return undefined;
-        params.push(k);
-      }
-      return `opaque:${t.name}(${params.join(",")})`;
-    }
-    case "struct":
-      return `struct:${t.name}`;
+      return false;
+    case "list":
+      return isGround(t.elem);
+    case "map":
+      return isGround(t.key) && isGround(t.value);
+    case "type":
+      return t.param === undefined || isGround(t.param);
+    case "opaque":
+      return t.params.every(isGround);
     default:
-      return t.kind;
+      return true;
   }
 }
 
@@ -468,9 +474,7 @@ class Checker {
 
     // Most calls have argument types without type variables (`dyn`, `string`, `list(string)`);
     // their resolution depends on nothing else, so it is remembered per function.
-    const key = resolutionKey(target !== undefined, argTypes);
-    const memo = key === undefined ? undefined : resolutionMemo(f);
-    const known = key === undefined ? undefined : memo!.get(key);
+    const known = memoNode(f, target !== undefined, argTypes, false)?.resolution;
     if (known !== undefined) {
       this.setType(call, known.result);
       this.refs.set(call.id, known.ref);
@@ -527,7 +531,10 @@ class Checker {
     const ref: Reference = { kind: "function", overloads: matched };
     this.setType(call, result);
     this.refs.set(call.id, ref);
-    if (key !== undefined && memo!.size < MAX_MEMO_ENTRIES && groundKey(result) !== undefined) memo!.set(key, { result, ref });
+    if (isGround(result)) {
+      const node = memoNode(f, target !== undefined, argTypes, true);
+      if (node !== undefined) node.resolution = { result, ref };
+    }
   }
 
   private resolveLogical(call: CallExpr, f: FunctionDecl, args: readonly Expr[], argTypes: readonly Type[]): void {
