@@ -52,12 +52,23 @@ import {
   True,
 } from "./tokens.js";
 
-const KEYWORDS: ReadonlyMap<string, TokenType> = new Map([
-  ["true", True],
-  ["false", False],
-  ["null", Null],
-  ["in", In],
-]);
+/**
+ * The keyword an identifier-shaped word of `length` code units at `start` spells, or
+ * `Identifier`. Compared in place: no word is cut out of the source to look it up.
+ */
+function wordType(source: string, start: number, length: number): TokenType {
+  switch (length) {
+    case 2:
+      return source.startsWith("in", start) ? In : Identifier;
+    case 4:
+      if (source.startsWith("true", start)) return True;
+      return source.startsWith("null", start) ? Null : Identifier;
+    case 5:
+      return source.startsWith("false", start) ? False : Identifier;
+    default:
+      return Identifier;
+  }
+}
 
 /** Single-character operators and brackets, by character code. */
 const SINGLE: (TokenType | undefined)[] = [];
@@ -171,9 +182,7 @@ export class Scanner {
       const next = source.charCodeAt(i);
       // `b'…'`, `r"…"`, `br'…'`: literals with a letter prefix.
       if (next === QUOTE || next === DQUOTE) return undefined;
-      // Keywords are 2 to 5 letters long; most identifiers skip the lookup.
-      const length = i - start;
-      type = length > 5 || length < 2 ? Identifier : (KEYWORDS.get(source.slice(start, i)) ?? Identifier);
+      type = wordType(source, start, i - start);
     } else if (isDigit(c)) {
       i++;
       while (i < n && isDigit(source.charCodeAt(i))) i++;
