@@ -54,6 +54,16 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     tag: TAGS.uintDivide,
   },
   {
+    id: "int-modulo-min-by-minus-one",
+    bufbuild: "`-9223372036854775808 % -1` is 0",
+    reference:
+      `${LANGDEF}, "Overflow" leaves this remainder open; cel-go (common/types/overflow.go, moduloInt64Checked) ` +
+      "reports an int overflow, as for the quotient of the same operands",
+    expr: "-9223372036854775808 % -1",
+    expected: { error: true },
+    tag: TAGS.intModulo,
+  },
+  {
     id: "heterogeneous-equality-exact",
     bufbuild: "int/uint vs double equality is exact while its ordering is lossy, so a pair can be <=, >= and !=",
     reference:

@@ -125,6 +125,11 @@ function dottedRoots(env: CheckerEnv): ReadonlySet<string> {
 
 const EMPTY_VARIABLES: ReadonlyMap<string, Type> = new Map();
 
+/** The reference of a name resolved to a variable or (with `isType`) a type identifier. */
+function identReference(name: string, isType: boolean): Reference {
+  return isType ? { kind: "ident", name, isType: true } : { kind: "ident", name };
+}
+
 /** A remembered overload resolution: the call's type and its reference (shared, never mutated). */
 interface Resolution {
   readonly result: Type;
@@ -365,7 +370,7 @@ class Checker {
           return e;
         }
         this.setType(e, r.type);
-        this.refs.set(e.id, { kind: "ident", name: r.name, ...(r.isType ? { isType: true } : {}) });
+        this.refs.set(e.id, identReference(r.name, r.isType));
         return r.name === e.name ? e : { kind: "ident", id: e.id, name: r.name };
       }
       case "select":
@@ -391,7 +396,7 @@ class Checker {
       const r = this.resolveName(q, false);
       if (r !== undefined) {
         this.setType(e, r.type);
-        this.refs.set(e.id, { kind: "ident", name: r.name, ...(r.isType ? { isType: true } : {}) });
+        this.refs.set(e.id, identReference(r.name, r.isType));
         return { kind: "ident", id: e.id, name: r.name };
       }
     }

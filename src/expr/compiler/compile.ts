@@ -413,7 +413,12 @@ class Compiler {
     }
     const fast = generatePathAccessor(root, keys);
     if (fast === undefined) return undefined;
-    return { fast, slow: this.compileSelectGeneric(e) };
+    if (root !== ACTIVATION_ROOT) return { fast, slow: this.compileSelectGeneric(e) };
+    // Well-formed data never leaves the generated accessor, so the general closures of a path
+    // from a global variable are built when first needed. Nothing they depend on changes after
+    // compiling: folding is done, and a name that is no comprehension variable now is none later.
+    let slow: Fn | undefined;
+    return { fast, slow: (c) => (slow ??= this.compileSelectGeneric(e))(c) };
   }
 
   private compileSelect(e: SelectExpr): Fn {
@@ -595,20 +600,28 @@ class Compiler {
     return this.compileGeneric(e);
   }
 
-  /** Hooks a dialect uses to compile its own calls with the compiler's machinery. */
-  readonly hooks: CompilerHooks = {
-    compile: (x) => this.compile(x),
-    constOf: (x) => this.constOf(x),
-    typeOf: (x) => this.typeOf(x),
-    generic: (x) => this.compileGeneric(x),
-    dispatcher: (x) => this.dispatcher(x),
-    issue: (id, message) => this.issue(id, message),
-    regex: (id, pattern) => {
-      const re = compileRegexConstant(pattern);
-      if (re instanceof CelError) this.issue(id, re.message);
-      return re;
-    },
-  };
+  #hooks: CompilerHooks | undefined;
+
+  /** Hooks a dialect uses to compile its own calls with the compiler's machinery (made on first use). */
+  get hooks(): CompilerHooks {
+    return (this.#hooks ??= this.makeHooks());
+  }
+
+  private makeHooks(): CompilerHooks {
+    return {
+      compile: (x) => this.compile(x),
+      constOf: (x) => this.constOf(x),
+      typeOf: (x) => this.typeOf(x),
+      generic: (x) => this.compileGeneric(x),
+      dispatcher: (x) => this.dispatcher(x),
+      issue: (id, message) => this.issue(id, message),
+      regex: (id, pattern) => {
+        const re = compileRegexConstant(pattern);
+        if (re instanceof CelError) this.issue(id, re.message);
+        return re;
+      },
+    };
+  }
 
   /**
    * The overloads a call may dispatch to at run time: those the checker resolved, then the

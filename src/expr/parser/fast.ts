@@ -181,7 +181,9 @@ export class FastParser {
         return expandMacro(b, site, name, undefined, args) ?? b.call(site.id, name, args);
       }
       case T.StringLiteral: {
-        const value = decodeString(s.source.slice(start, end), b.liftedStrings);
+        // Without escapes the value is the text between the quotes (the scanner reads no raw,
+        // triple-quoted or multi-line strings).
+        const value = s.escaped ? decodeString(s.source.slice(start, end), b.liftedStrings) : s.source.slice(start + 1, end - 1);
         if (value instanceof LiteralError) throw GIVE_UP;
         this.#advance();
         return b.constant({ kind: "string", value }, start, end);

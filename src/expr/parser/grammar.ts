@@ -1,6 +1,9 @@
 /**
  * The CEL grammar as a Chevrotain parser with embedded actions: rules build our AST directly
  * (no CST). The parser is built once; `parse` resets it with `input =` for every expression.
+ * Valid filters are usually parsed by the hand-written fast path (`fast.ts`) instead, which builds
+ * the same tree; this grammar parses whatever the fast path gives up on and so is the reference
+ * for every syntax error and its message.
  *
  * The grammar is cel-spec's `CEL.g4` with left recursion turned into loops and the binary
  * precedence levels folded into one rule (fewer rule invocations per operand is what makes a

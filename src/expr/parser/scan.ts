@@ -149,6 +149,8 @@ export class Scanner {
   start = 0;
   /** Offset just after the token read last. */
   end = 0;
+  /** Whether the string literal read last holds an escape. */
+  escaped = false;
 
   /** Starts reading `source` from its beginning; the first {@link Scanner.next} reads its first token. */
   reset(source: string): void {
@@ -199,6 +201,7 @@ export class Scanner {
     } else if (c === QUOTE || c === DQUOTE) {
       // Triple-quoted strings, and `''` followed by a quote, are left to the lexer.
       if (source.charCodeAt(i + 1) === c && source.charCodeAt(i + 2) === c) return undefined;
+      this.escaped = false;
       i++;
       for (;;) {
         if (i >= n) return undefined;
@@ -208,6 +211,7 @@ export class Scanner {
           // The one-character escapes end in the same place under both string rules (CEL's and
           // Inngest's lifted one); octal, hexadecimal and Unicode escapes are left to the lexer.
           if (!SIMPLE_ESCAPE[source.charCodeAt(i + 1)]) return undefined;
+          this.escaped = true;
           i += 2;
           continue;
         }

@@ -271,6 +271,8 @@ export const TAGS = {
   lossyEquality: "int|uint == double",
   /** `uint / uint` with a result above 2^63-1: reported as an int overflow. */
   uintDivide: "uint / uint",
+  /** `int % int` of -2^63 by -1: 0 where cel-go reports an overflow. */
+  intModulo: "int % int",
   /**
    * `format` of doubles, durations, timestamps, bytes and maps: `%d` rejects doubles, durations
    * and timestamps print 3/6/9 fraction digits, each invalid UTF-8 sequence becomes its own
@@ -504,7 +506,8 @@ export function grammar(options: GrammarOptions = {}): Grammar {
         }
         break;
       case "int":
-        add(5, call((a, op, b) => `(${a} ${op} ${b})`, e("int"), words("+", "-", "*", "/", "%"), e("int")));
+        add(4, call((a, op, b) => `(${a} ${op} ${b})`, e("int"), words("+", "-", "*", "/"), e("int")));
+        add(1, tagged(TAGS.intModulo, call((a, b) => `(${a} % ${b})`, e("int"), e("int"))));
         add(1, call((a) => `-(${a})`, e("int")));
         add(2, fc.constantFrom("string", "bytes", ...ALL_TYPES.filter((x) => x.startsWith("list") || x.startsWith("map"))).chain((x) => call((a) => `size(${a})`, e(x))));
         add(1, fc.constantFrom("string", "bytes", "list(int)", "map(string, int)").chain((x) => call((a) => `${a}.size()`, e(x))));
