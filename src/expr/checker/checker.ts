@@ -125,6 +125,18 @@ function dottedRoots(env: CheckerEnv): ReadonlySet<string> {
 
 const EMPTY_VARIABLES: ReadonlyMap<string, Type> = new Map();
 
+const namespaceRootsCache = new WeakMap<ReadonlyMap<string, FunctionDecl>, ReadonlySet<string>>();
+
+/** First segments of the dotted function names (`strings` for `strings.quote`). */
+function namespaceRoots(functions: ReadonlyMap<string, FunctionDecl>): ReadonlySet<string> {
+  let roots = namespaceRootsCache.get(functions);
+  if (roots === undefined) {
+    roots = new Set([...functions.keys()].filter((n) => n.includes(".")).map((n) => n.split(".")[0]!));
+    namespaceRootsCache.set(functions, roots);
+  }
+  return roots;
+}
+
 /** The reference of a name resolved to a variable or (with `isType`) a type identifier. */
 function identReference(name: string, isType: boolean): Reference {
   return isType ? { kind: "ident", name, isType: true } : { kind: "ident", name };
@@ -229,6 +241,16 @@ class Checker {
     this.dottedRoots = dottedRoots(env);
     this.types = new NodeTable(ast.nextId);
     this.refs = new NodeTable(ast.nextId);
+  }
+
+  /** Whether `target` may spell a namespace of functions (see {@link namespaceRoots}). */
+  private mayBeNamespace(target: Expr): boolean {
+    if (this.env.container !== "") return true;
+    let base: Expr = target;
+    while (base.kind === "select") base = base.operand;
+    if (base.kind !== "ident") return false;
+    const name = base.name.startsWith(".") ? base.name.slice(1) : base.name;
+    return namespaceRoots(this.env.functions).has(name);
   }
 
   private mayBeQualified(e: SelectExpr): boolean {
@@ -441,8 +463,9 @@ class Checker {
       this.resolve(call, f, undefined, args);
       return call;
     }
-    // `a.b.f(x)` may be the namespaced global function `a.b.f`.
-    const prefix = qualifiedName(e.target);
+    // `a.b.f(x)` may be the namespaced global function `a.b.f`; not when no function name starts
+    // with `a.` (and no container makes up other candidates), as with `event.data.f(x)`.
+    const prefix = this.mayBeNamespace(e.target) ? qualifiedName(e.target) : undefined;
     if (prefix !== undefined) {
       const f = this.lookupFunction(`${prefix}.${e.fn}`);
       if (f !== undefined) {

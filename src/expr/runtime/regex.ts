@@ -160,7 +160,15 @@ export function requiredLiteral(pattern: string): string | undefined {
 /** Default number of compiled patterns kept for dynamic (non-constant) patterns. */
 export const REGEX_CACHE_SIZE = 256;
 
-const cache = new Map<string, RegexMatcher | CelError>();
+/** A cached pattern, with the move count at which it was last put at the newest end of the cache. */
+interface CacheEntry {
+  readonly compiled: RegexMatcher | CelError;
+  movedAt: number;
+}
+
+const cache = new Map<string, CacheEntry>();
+/** How many times an entry was put at the newest end of the cache (inserted or refreshed). */
+let moves = 0;
 
 /**
  * Compiles an RE2 pattern without caching. Use this for constant patterns at compile time (the
@@ -181,23 +189,31 @@ export function compileRegexUncached(pattern: string): RegexMatcher | CelError {
 }
 
 /**
- * Compiles an RE2 pattern through a bounded LRU cache of {@link REGEX_CACHE_SIZE} entries, for
- * patterns only known at evaluation time. Invalid patterns are cached too (as their error).
+ * Compiles an RE2 pattern through a bounded cache of {@link REGEX_CACHE_SIZE} entries that evicts
+ * the least recently used, for patterns only known at evaluation time (and constant patterns of
+ * programs compiled again). Invalid patterns are cached too (as their error).
  */
 export function compileRegex(pattern: string): RegexMatcher | CelError {
   const hit = cache.get(pattern);
   if (hit !== undefined) {
-    // Refresh recency: Map iteration order is insertion order.
-    cache.delete(pattern);
-    cache.set(pattern, hit);
-    return hit;
+    // Map iteration order is insertion order, so refreshing an entry means deleting and inserting
+    // it again. An entry put at the newest end survives at least REGEX_CACHE_SIZE more moves
+    // (insertions and refreshes), so within half of that a refresh is not needed yet: an entry
+    // used at least once every REGEX_CACHE_SIZE / 2 moves is never evicted, and a hot pattern
+    // costs one lookup.
+    if (moves - hit.movedAt >= REGEX_CACHE_SIZE / 2) {
+      cache.delete(pattern);
+      hit.movedAt = ++moves;
+      cache.set(pattern, hit);
+    }
+    return hit.compiled;
   }
   const compiled = compileRegexUncached(pattern);
   if (cache.size >= REGEX_CACHE_SIZE) {
     const oldest = cache.keys().next();
     if (oldest.done !== true) cache.delete(oldest.value);
   }
-  cache.set(pattern, compiled);
+  cache.set(pattern, { compiled, movedAt: ++moves });
   return compiled;
 }
 

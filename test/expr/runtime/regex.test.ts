@@ -98,12 +98,14 @@ describe("the pattern cache", () => {
 
   it("keeps at most REGEX_CACHE_SIZE patterns, evicting the least recently used", () => {
     const keep = compiled("keep-me");
+    const untouched = compiled("untouched");
     for (let i = 0; i < REGEX_CACHE_SIZE * 2; i++) {
       compiled(`p${i}`);
       if (i % 10 === 0) expect(compileRegex("keep-me")).toBe(keep); // touching keeps it fresh
       expect(regexCacheSize()).toBeLessThanOrEqual(REGEX_CACHE_SIZE);
     }
     expect(compileRegex("keep-me")).toBe(keep);
+    expect(compileRegex("untouched")).not.toBe(untouched);
     const first = compiled("p0");
     expect(first.matches("p0")).toBe(true);
     expect(regexCacheSize()).toBe(REGEX_CACHE_SIZE);
