@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { check, type CheckedAst } from "./checker/checker.js";
+import { check, type CheckedAst, type CheckerEnv } from "./checker/checker.js";
 import { compileChecked } from "./compiler/compile.js";
 import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, EMPTY_ACTIVATION as EMPTY, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
 import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
@@ -200,6 +200,36 @@ const DIALECTS: Record<DialectName, Dialect> = { cel: CEL_DIALECT, inngest: INNG
 
 const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TYPE_IDENTIFIERS));
 
+/** The checker environment of each dialect with default options, made once. */
+const defaultCheckerEnvs = new Map<DialectName, CheckerEnv>();
+
+function checkerEnv(dialectName: DialectName, dialect: Dialect, options: CompileOptions, limits: ParseOptions & EvalLimits): CheckerEnv {
+  const defaults =
+    options.variables === undefined && options.container === undefined && options.typeCheck !== false && limits.maxIssues === undefined;
+  if (defaults) {
+    const env = defaultCheckerEnvs.get(dialectName);
+    if (env !== undefined) return env;
+  }
+  let variables = dialect.defaultVariables;
+  if (options.variables !== undefined) {
+    const m = new Map<string, Type>();
+    for (const [name, t] of Object.entries(options.variables)) m.set(name, typeof t === "string" ? parseType(t) : t);
+    variables = m;
+  }
+  const env: CheckerEnv = {
+    dialect: dialectName,
+    container: options.container ?? "",
+    variables,
+    functions: dialect.functions,
+    typeIdentifiers: TYPE_IDENTIFIER_MAP,
+    maxIssues: limits.maxIssues ?? 100,
+    permissive: options.typeCheck === false,
+    ...(dialect.looseOperators !== undefined ? { looseOperators: dialect.looseOperators } : {}),
+  };
+  if (defaults) defaultCheckerEnvs.set(dialectName, env);
+  return env;
+}
+
 const CACHE_LIMIT = 1000;
 const cache = new Map<string, Program>();
 
@@ -266,23 +296,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     dialectName === "inngest" && !source.includes("vars.") ? { ...limits, liftedStrings: true } : limits;
   const parsed = parse(source, parseOptions);
 
-  let variables = dialect.defaultVariables;
-  if (options.variables !== undefined) {
-    const m = new Map<string, Type>();
-    for (const [name, t] of Object.entries(options.variables)) m.set(name, typeof t === "string" ? parseType(t) : t);
-    variables = m;
-  }
-  const maxIssues = limits.maxIssues ?? 100;
-  const checked = check(parsed, {
-    dialect: dialectName,
-    container: options.container ?? "",
-    variables,
-    functions: dialect.functions,
-    typeIdentifiers: TYPE_IDENTIFIER_MAP,
-    maxIssues,
-    permissive: options.typeCheck === false,
-    ...(dialect.looseOperators !== undefined ? { looseOperators: dialect.looseOperators } : {}),
-  });
+  const checked = check(parsed, checkerEnv(dialectName, dialect, options, limits));
   if (!checked.ok) throw new CompileError(checked.issues, parsed.source, checked.truncated);
 
   const evalLimits: Required<EvalLimits> = {
