@@ -587,11 +587,11 @@ class Checker {
 
   private checkList(e: ListExpr): Expr {
     let elemType: Type | undefined;
-    const optional = new Set(e.optionalIndices);
+    const optional = e.optionalIndices.length === 0 ? undefined : new Set(e.optionalIndices);
     const elements = e.elements.map((el, k) => {
       const c = this.check(el);
       let t = this.typeOf(c);
-      if (optional.has(k)) {
+      if (optional?.has(k) === true) {
         if (t.kind === "opaque" && t.name === "optional_type") t = t.params[0]!;
         else if (!isDyn(t)) this.typeMismatch(c.id, { kind: "opaque", name: "optional_type", params: [t] }, t);
       }
