@@ -142,16 +142,18 @@ export class FastParser {
     const firstEnd = s.end;
     let count = 0;
     let bangs = 0;
+    let lastType = type;
     let lastStart = 0;
     do {
       if (type === T.Exclamation) bangs++;
+      lastType = type;
       lastStart = s.start;
       count++;
       this.#advance();
       type = s.type;
     } while (type === T.Exclamation || type === T.Minus);
     // A single `-` after any `!`s folds into a numeric literal right behind it (`!-1`).
-    const folds = bangs === count - 1 && (type === T.IntLiteral || type === T.FloatLiteral);
+    const folds = lastType === T.Minus && bangs === count - 1 && (type === T.IntLiteral || type === T.FloatLiteral);
     const operand = this.#suffixes(this.#primary(folds ? lastStart : -1));
     const remaining = folds ? count - 1 : count;
     // `!-a` and `-!a`: one kind of prefix operator per operand, or the grammar's error.

@@ -93,6 +93,8 @@ describe("fast path", () => {
     ["Msg{f: 1}", "message construction"],
     [".a", "leading dot"],
     ["!-a", "mixed prefix operators"],
+    ["!-!1", "mixed prefix operators before a number"],
+    ["-!-1", "mixed prefix operators before a number, a sign last"],
     ["if", "reserved word"],
     ["a.all(1, x)", "malformed macro"],
     ["9223372036854775808", "int out of range"],
@@ -160,6 +162,22 @@ describe("fast path", () => {
   ];
   /** Token soup: mostly invalid, often valid, with every way the fast path may give up. */
   const soup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 20 }).map((parts) => parts.join(" "));
+
+  it("agrees with the grammar on prefix operators before any operand", () => {
+    const prefixed = fc.tuple(
+      fc.array(fc.constantFrom("!", "-", " "), { maxLength: 5 }),
+      fc.constantFrom("1", "1.5", "0", "9223372036854775808", "42u", "a", "a.b", "(1)", "'s'", "true", "[1]"),
+      fc.constantFrom("", ".size()", "[0]", " + 1", " == -1"),
+    );
+    let built = 0;
+    fc.assert(
+      fc.property(prefixed, ([ops, operand, rest]) => {
+        if (agree(ops.join("") + operand + rest)) built++;
+      }),
+      { numRuns: 2000 },
+    );
+    expect(built).toBeGreaterThan(300);
+  });
 
   it("agrees with the grammar on token soup, with small limits too", () => {
     let built = 0;
