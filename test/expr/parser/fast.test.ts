@@ -13,6 +13,8 @@ import { CompileError } from "../../../src/expr/errors.js";
 import { AstBuilder } from "../../../src/expr/parser/builder.js";
 import { FastParser } from "../../../src/expr/parser/fast.js";
 import { parse, parseWithGrammar, type ParseOptions } from "../../../src/expr/parser/parse.js";
+import { unparse } from "../../../src/expr/unparse.js";
+import { astExpr } from "../support/ast-generators.js";
 import { grammar } from "../support/generators.js";
 import { AST_GOLDEN } from "./golden-ast.js";
 import { ERROR_GOLDEN } from "./golden-errors.js";
@@ -162,6 +164,17 @@ describe("fast path", () => {
   ];
   /** Token soup: mostly invalid, often valid, with every way the fast path may give up. */
   const soup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 20 }).map((parts) => parts.join(" "));
+
+  it("agrees with the grammar on the printout of generated syntax trees (every node kind)", () => {
+    let built = 0;
+    fc.assert(
+      fc.property(astExpr, fc.boolean(), (tree, optional) => {
+        if (agree(unparse(tree), { enableOptionalSyntax: optional })) built++;
+      }),
+      { numRuns: 2000 },
+    );
+    expect(built).toBeGreaterThan(200);
+  });
 
   it("agrees with the grammar on prefix operators before any operand", () => {
     const prefixed = fc.tuple(
