@@ -142,6 +142,15 @@ function identReference(name: string, isType: boolean): Reference {
   return isType ? { kind: "ident", name, isType: true } : { kind: "ident", name };
 }
 
+const singleOverloadReferences = new WeakMap<OverloadDecl, Reference>();
+
+/** The reference of a call resolved to exactly overload `o`, one shared (immutable) instance per overload. */
+function singleOverloadReference(o: OverloadDecl): Reference {
+  let ref = singleOverloadReferences.get(o);
+  if (ref === undefined) singleOverloadReferences.set(o, (ref = { kind: "function", overloads: [o] }));
+  return ref;
+}
+
 /** A remembered overload resolution: the call's type and its reference (shared, never mutated). */
 interface Resolution {
   readonly result: Type;
@@ -327,18 +336,13 @@ class Checker {
     return undefined;
   }
 
-  private lookupGlobal(name: string): { type: Type; isType: boolean } | undefined {
-    const v = this.env.variables?.get(name);
-    if (v !== undefined) return { type: v, isType: false };
-    const t = this.env.typeIdentifiers.get(name);
-    if (t !== undefined) return { type: typeType(t), isType: true };
-    return undefined;
-  }
-
   /** A global named `candidate`, spelled with a leading dot when a local of the same name shadows it. */
   private resolveGlobal(candidate: string, shadowed: boolean): { name: string; type: Type; isType: boolean } | undefined {
-    const g = this.lookupGlobal(candidate);
-    return g === undefined ? undefined : { name: shadowed ? `.${candidate}` : candidate, type: g.type, isType: g.isType };
+    const v = this.env.variables?.get(candidate);
+    if (v !== undefined) return { name: shadowed ? `.${candidate}` : candidate, type: v, isType: false };
+    const t = this.env.typeIdentifiers.get(candidate);
+    if (t !== undefined) return { name: shadowed ? `.${candidate}` : candidate, type: typeType(t), isType: true };
+    return undefined;
   }
 
   /** Resolves a simple or dotted name: locals shadow globals, then the container's candidates. */
@@ -449,8 +453,8 @@ class Checker {
   }
 
   private checkCall(e: CallExpr): Expr {
-    const args = e.args.map((a) => this.check(a));
-    const argsChanged = args.some((a, k) => a !== e.args[k]);
+    const args = this.checkAll(e.args);
+    const argsChanged = args !== e.args;
     if (e.target === undefined) {
       const f = this.lookupFunction(e.fn);
       if (f === undefined) {
@@ -486,8 +490,22 @@ class Checker {
     return call;
   }
 
+  /** Checks each expression; returns `exprs` itself when none was rewritten. */
+  private checkAll(exprs: readonly Expr[]): readonly Expr[] {
+    let out: Expr[] | undefined;
+    for (let k = 0; k < exprs.length; k++) {
+      const e = exprs[k]!;
+      const c = this.check(e);
+      if (c !== e) out ??= exprs.slice(0, k);
+      if (out !== undefined) out.push(c);
+    }
+    return out ?? exprs;
+  }
+
   private resolve(call: CallExpr, f: FunctionDecl, target: Expr | undefined, args: readonly Expr[]): void {
-    const argTypes = (target === undefined ? args : [target, ...args]).map((a) => this.typeOf(a));
+    const argTypes: Type[] = [];
+    if (target !== undefined) argTypes.push(this.typeOf(target));
+    for (const a of args) argTypes.push(this.typeOf(a));
 
     if ((f.name === "_&&_" || f.name === "_||_") && target === undefined) {
       this.resolveLogical(call, f, args, argTypes);
@@ -571,17 +589,18 @@ class Checker {
       // Inngest: `a || b` on non-booleans yields an operand by truthiness.
       const allBool = argTypes.every((t) => t.kind === "bool");
       this.setType(call, allBool ? T.bool : T.dyn);
-      this.refs.set(call.id, { kind: "function", overloads: [o] });
+      this.refs.set(call.id, singleOverloadReference(o));
       return;
     }
     let ok = true;
-    argTypes.forEach((t, k) => {
+    for (let k = 0; k < argTypes.length; k++) {
+      const t = argTypes[k]!;
       if (!this.assignable(t, T.bool)) {
         this.typeMismatch(args[k]!.id, T.bool, t);
         ok = false;
       }
-    });
-    this.refs.set(call.id, { kind: "function", overloads: [o] });
+    }
+    this.refs.set(call.id, singleOverloadReference(o));
     this.setType(call, ok ? T.bool : T.error);
   }
 

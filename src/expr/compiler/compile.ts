@@ -394,10 +394,12 @@ class Compiler {
    */
   pathAccess(e: Expr): { readonly fast: PathAccessor; readonly slow: Fn } | undefined {
     if (this.resolution.atRuntime || e.kind !== "select") return undefined;
+    // The fields from the last to the first, then the variable's name when the path starts at
+    // the activation; reversed below.
     const keys: string[] = [];
     let base: Expr = e;
     while (base.kind === "select" && !base.testOnly && !base.optional && !this.isConstant(base)) {
-      keys.unshift(base.field);
+      keys.push(base.field);
       base = base.operand;
     }
     if (keys.length === 0 || base.kind !== "ident" || this.isConstant(base)) return undefined;
@@ -408,9 +410,10 @@ class Compiler {
     } else {
       const ref = this.refs.get(base.id);
       if (ref?.kind === "ident" && ref.isType) return undefined;
-      keys.unshift(base.name.startsWith(".") ? base.name.slice(1) : base.name);
+      keys.push(base.name.startsWith(".") ? base.name.slice(1) : base.name);
       root = ACTIVATION_ROOT;
     }
+    keys.reverse();
     const fast = generatePathAccessor(root, keys);
     if (fast === undefined) return undefined;
     if (root !== ACTIVATION_ROOT) return { fast, slow: this.compileSelectGeneric(e) };

@@ -26,6 +26,7 @@ import {
   RESERVED,
   ternaryChain,
   TRUE_CONSTANT,
+  type BinaryOperator,
   type Chain,
 } from "./chains.js";
 import { decodeDouble, decodeInt, decodeString, LiteralError } from "./literals.js";
@@ -37,6 +38,14 @@ import * as T from "./tokens.js";
 const GIVE_UP = Object.freeze({ reason: "the fast path leaves this input to the grammar" });
 
 const NO_ARGS: readonly Expr[] = Object.freeze([]);
+
+/** The binary operators by token type index: read after every operand, so an array, not a map. */
+const BINARY_BY_INDEX: (BinaryOperator | undefined)[] = [];
+for (const [type, op] of BINARY_OPERATORS) BINARY_BY_INDEX[type.tokenTypeIdx!] = op;
+
+function binaryOperator(type: TokenType): BinaryOperator | undefined {
+  return BINARY_BY_INDEX[type.tokenTypeIdx!];
+}
 const NO_INDICES: readonly number[] = Object.freeze([]);
 
 /** One instance serves every parse (`parse` owns it); its fields are the state of the parse in progress. */
@@ -119,7 +128,7 @@ export class FastParser {
   #binary(): Expr {
     const first = this.#operand();
     const s = this.#scanner;
-    let op = BINARY_OPERATORS.get(s.type);
+    let op = binaryOperator(s.type);
     if (op === undefined) return first;
     const chain: Chain = { operands: [first], ops: [], ids: [] };
     do {
@@ -127,7 +136,7 @@ export class FastParser {
       chain.ops.push(op);
       this.#advance();
       chain.operands.push(this.#operand());
-      op = BINARY_OPERATORS.get(s.type);
+      op = binaryOperator(s.type);
     } while (op !== undefined);
     return chainTree(this.#b!, chain);
   }
