@@ -14,10 +14,17 @@ import type { Reference } from "../checker/checker.js";
 export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus", "now_minus"]);
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+/**
+ * Stands for a set holding a variable no enclosing comprehension binds (a global, such as
+ * `event`): no node above it can be closed, so its name need not be tracked. Typical filters
+ * read only globals, and fold without making a single set.
+ */
+const GLOBAL: ReadonlySet<string> = new Set(["(a global variable)"]);
 
 /** The union of two free-name sets (null: impure), reusing either when it holds the other. */
 function union(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): ReadonlySet<string> | null {
   if (a === null || b === null) return null;
+  if (a === GLOBAL || b === GLOBAL) return GLOBAL;
   if (b.size === 0 || a === b) return a;
   if (a.size === 0) return b;
   const out = new Set(a);
@@ -61,7 +68,9 @@ export function foldConstants(
   // Returns the free variable names of `e`, or null when `e` is impure (never constant). Sets are
   // never changed once returned, so a node shares its child's set when it adds nothing to it, and
   // closed nodes share one empty set: a typical filter folds without allocating a set per node.
-  const identSets = new Map<string, ReadonlySet<string>>();
+  let identSets: Map<string, ReadonlySet<string>> | undefined;
+  // Names bound by the comprehensions around the node being visited, innermost last.
+  const bound: string[] = [];
   function visit(e: Expr): ReadonlySet<string> | null {
     let free: ReadonlySet<string> | null = NO_NAMES;
     switch (e.kind) {
@@ -70,23 +79,31 @@ export function foldConstants(
       case "ident": {
         const r = refs.get(e.id);
         if (r?.kind === "ident" && r.isType) return NO_NAMES;
-        let names = identSets.get(e.name);
+        if (!bound.includes(e.name)) return GLOBAL;
+        let names = (identSets ??= new Map()).get(e.name);
         if (names === undefined) identSets.set(e.name, (names = new Set([e.name])));
         return names;
       }
       case "comprehension": {
         free = union(visit(e.iterRange), visit(e.accuInit));
-        const inner = new Set<string>();
-        let impure = false;
-        for (const part of [e.loopCondition, e.loopStep]) {
-          const s = visit(part);
-          if (s === null) impure = true;
-          else for (const v of s) if (v !== e.iterVar && v !== e.iterVar2 && v !== e.accuVar) inner.add(v);
+        const outer = bound.length;
+        bound.push(e.accuVar, e.iterVar);
+        if (e.iterVar2 !== undefined) bound.push(e.iterVar2);
+        const condition = visit(e.loopCondition);
+        const step = visit(e.loopStep);
+        bound.length = outer;
+        bound.push(e.accuVar);
+        const result = visit(e.result);
+        bound.length = outer;
+        if (condition === null || step === null || result === null) {
+          free = null;
+          break;
         }
-        const rs = visit(e.result);
-        if (rs === null) impure = true;
-        else for (const v of rs) if (v !== e.accuVar) inner.add(v);
-        free = impure ? null : union(free, inner);
+        const inner = new Set<string>();
+        for (const v of condition) if (v !== e.iterVar && v !== e.iterVar2 && v !== e.accuVar) inner.add(v);
+        for (const v of step) if (v !== e.iterVar && v !== e.iterVar2 && v !== e.accuVar) inner.add(v);
+        for (const v of result) if (v !== e.accuVar) inner.add(v);
+        free = condition === GLOBAL || step === GLOBAL || result === GLOBAL ? GLOBAL : union(free, inner);
         break;
       }
       case "call":

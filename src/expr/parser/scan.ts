@@ -57,14 +57,15 @@ import {
  * `Identifier`. Compared in place: no word is cut out of the source to look it up.
  */
 function wordType(source: string, start: number, length: number): TokenType {
+  const c = source.charCodeAt(start);
   switch (length) {
     case 2:
-      return source.startsWith("in", start) ? In : Identifier;
+      return c === 0x69 /* i */ && source.charCodeAt(start + 1) === 0x6e /* n */ ? In : Identifier;
     case 4:
-      if (source.startsWith("true", start)) return True;
-      return source.startsWith("null", start) ? Null : Identifier;
+      if (c === 0x74 /* t */) return source.startsWith("rue", start + 1) ? True : Identifier;
+      return c === 0x6e /* n */ && source.startsWith("ull", start + 1) ? Null : Identifier;
     case 5:
-      return source.startsWith("false", start) ? False : Identifier;
+      return c === 0x66 /* f */ && source.startsWith("alse", start + 1) ? False : Identifier;
     default:
       return Identifier;
   }
@@ -122,12 +123,19 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/** Character classes of ASCII: 1 starts an identifier, 2 continues one only (a digit). */
+const WORD = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+  WORD[c] = letter ? 1 : isDigit(c) ? 2 : 0;
+}
+
 function isIdentStart(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+  return c < 128 && WORD[c] === 1;
 }
 
 function isIdentPart(c: number): boolean {
-  return isIdentStart(c) || isDigit(c);
+  return c < 128 && WORD[c] !== 0;
 }
 
 /** The token object Chevrotain's lexer makes with `positionTracking: "onlyOffset"`, property for property. */
