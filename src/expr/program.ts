@@ -4,7 +4,7 @@
  * @module
  */
 import { check, type CheckedAst, type CheckerEnv } from "./checker/checker.js";
-import { compileChecked } from "./compiler/compile.js";
+import { compileChecked, type NameResolution } from "./compiler/compile.js";
 import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, EMPTY_ACTIVATION as EMPTY, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
 import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
 import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
@@ -200,6 +200,9 @@ const DIALECTS: Record<DialectName, Dialect> = { cel: CEL_DIALECT, inngest: INNG
 
 const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TYPE_IDENTIFIERS));
 
+/** How the compiler resolves names with default options. */
+const DEFAULT_RESOLUTION: NameResolution = Object.freeze({ atRuntime: false, container: "", fastPaths: true });
+
 /** The checker environment of each dialect with default options, made once. */
 const defaultCheckerEnvs = new Map<DialectName, CheckerEnv>();
 
@@ -299,21 +302,28 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   const checked = check(parsed, checkerEnv(dialectName, dialect, options, limits));
   if (!checked.ok) throw new CompileError(checked.issues, parsed.source, checked.truncated);
 
-  const evalLimits: Required<EvalLimits> = {
-    maxCost: limits.maxCost ?? DEFAULT_EVAL_LIMITS.maxCost,
-    maxStringLength: limits.maxStringLength ?? DEFAULT_EVAL_LIMITS.maxStringLength,
-    maxListLength: limits.maxListLength ?? DEFAULT_EVAL_LIMITS.maxListLength,
-  };
-  const compiled = compileChecked(checked.ast, dialect, evalLimits, {
-    atRuntime: options.typeCheck === false,
-    container: options.container ?? "",
-    fastPaths: options.fastPaths !== false,
-    ...(typeof options.fastPaths === "object"
-      ? { fastPathsAfter: Math.max(0, Math.floor(options.fastPaths.after)) }
-      : options.fastPaths === true
-        ? { fastPathsAfter: 0 }
-        : {}),
-  });
+  const evalLimits: Required<EvalLimits> =
+    limits.maxCost === undefined && limits.maxStringLength === undefined && limits.maxListLength === undefined
+      ? DEFAULT_EVAL_LIMITS
+      : {
+          maxCost: limits.maxCost ?? DEFAULT_EVAL_LIMITS.maxCost,
+          maxStringLength: limits.maxStringLength ?? DEFAULT_EVAL_LIMITS.maxStringLength,
+          maxListLength: limits.maxListLength ?? DEFAULT_EVAL_LIMITS.maxListLength,
+        };
+  const resolution: NameResolution =
+    options.typeCheck !== false && options.container === undefined && options.fastPaths === undefined
+      ? DEFAULT_RESOLUTION
+      : {
+          atRuntime: options.typeCheck === false,
+          container: options.container ?? "",
+          fastPaths: options.fastPaths !== false,
+          ...(typeof options.fastPaths === "object"
+            ? { fastPathsAfter: Math.max(0, Math.floor(options.fastPaths.after)) }
+            : options.fastPaths === true
+              ? { fastPathsAfter: 0 }
+              : {}),
+        };
+  const compiled = compileChecked(checked.ast, dialect, evalLimits, resolution);
   if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
 
   const program = new Program(
