@@ -13,23 +13,26 @@ import type { Reference } from "../checker/checker.js";
 /** Functions whose result depends on more than their arguments. */
 export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus", "now_minus"]);
 
-const NO_NAMES: ReadonlySet<string> = new Set();
 /**
- * Stands for a set holding a variable no enclosing comprehension binds (a global, such as
- * `event`): no node above it can be closed, so its name need not be tracked. Typical filters
- * read only globals, and fold without making a single set.
+ * What a subtree reads from outside itself, as bits: bit `d` for a variable bound by the
+ * enclosing comprehension at nesting depth `d` (0 the outermost), {@link DEEP} for one bound at
+ * depth {@link DEPTH_BITS} or more, {@link GLOBAL} for a variable no enclosing comprehension binds
+ * (such as `event`: nothing above it can be closed). A subtree is closed when no bit is set. No
+ * set of names is made.
  */
-const GLOBAL: ReadonlySet<string> = new Set(["(a global variable)"]);
+const DEPTH_BITS = 29;
+/**
+ * Variables of comprehensions at depth {@link DEPTH_BITS} and deeper share this bit, which only
+ * the comprehension at depth {@link DEPTH_BITS} (the one enclosing all of them) clears: deeper
+ * ones are folded only as part of it.
+ */
+const DEEP = 1 << 29;
+const GLOBAL = 1 << 30;
+/** A subtree that calls an impure function: never constant (absorbs everything). */
+const IMPURE = -1;
 
-/** The union of two free-name sets (null: impure), reusing either when it holds the other. */
-function union(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): ReadonlySet<string> | null {
-  if (a === null || b === null) return null;
-  if (a === GLOBAL || b === GLOBAL) return GLOBAL;
-  if (b.size === 0 || a === b) return a;
-  if (a.size === 0) return b;
-  const out = new Set(a);
-  for (const v of b) out.add(v);
-  return out;
+function union(a: number, b: number): number {
+  return a === IMPURE || b === IMPURE ? IMPURE : a | b;
 }
 
 /** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
@@ -65,51 +68,52 @@ export function foldConstants(
   evaluate: ClosedEvaluator,
   constants: Map<number, unknown>,
 ): void {
-  // Returns the free variable names of `e`, or null when `e` is impure (never constant). Sets are
-  // never changed once returned, so a node shares its child's set when it adds nothing to it, and
-  // closed nodes share one empty set: a typical filter folds without allocating a set per node.
-  let identSets: Map<string, ReadonlySet<string>> | undefined;
-  // Names bound by the comprehensions around the node being visited, innermost last.
-  const bound: string[] = [];
-  function visit(e: Expr): ReadonlySet<string> | null {
-    let free: ReadonlySet<string> | null = NO_NAMES;
+  // Names bound by the comprehensions around the node being visited, innermost last, each with
+  // the nesting depth of the comprehension that binds it.
+  const boundNames: string[] = [];
+  const boundDepths: number[] = [];
+  let depth = 0;
+  function bind(name: string): void {
+    boundNames.push(name);
+    boundDepths.push(depth);
+  }
+  function visit(e: Expr): number {
+    let free = 0;
     switch (e.kind) {
       case "const":
-        return free;
+        return 0;
       case "ident": {
         const r = refs.get(e.id);
-        if (r?.kind === "ident" && r.isType) return NO_NAMES;
-        if (!bound.includes(e.name)) return GLOBAL;
-        let names = (identSets ??= new Map()).get(e.name);
-        if (names === undefined) identSets.set(e.name, (names = new Set([e.name])));
-        return names;
+        if (r?.kind === "ident" && r.isType) return 0;
+        const k = boundNames.lastIndexOf(e.name);
+        if (k < 0) return GLOBAL;
+        const d = boundDepths[k]!;
+        return d < DEPTH_BITS ? 1 << d : DEEP;
       }
       case "comprehension": {
         free = union(visit(e.iterRange), visit(e.accuInit));
-        const outer = bound.length;
-        bound.push(e.accuVar, e.iterVar);
-        if (e.iterVar2 !== undefined) bound.push(e.iterVar2);
-        const condition = visit(e.loopCondition);
-        const step = visit(e.loopStep);
-        bound.length = outer;
-        bound.push(e.accuVar);
-        const result = visit(e.result);
-        bound.length = outer;
-        if (condition === null || step === null || result === null) {
-          free = null;
-          break;
-        }
-        const inner = new Set<string>();
-        for (const v of condition) if (v !== e.iterVar && v !== e.iterVar2 && v !== e.accuVar) inner.add(v);
-        for (const v of step) if (v !== e.iterVar && v !== e.iterVar2 && v !== e.accuVar) inner.add(v);
-        for (const v of result) if (v !== e.accuVar) inner.add(v);
-        free = condition === GLOBAL || step === GLOBAL || result === GLOBAL ? GLOBAL : union(free, inner);
+        const outer = boundNames.length;
+        bind(e.accuVar);
+        bind(e.iterVar);
+        if (e.iterVar2 !== undefined) bind(e.iterVar2);
+        depth++;
+        let inner = union(visit(e.loopCondition), visit(e.loopStep));
+        depth--;
+        boundNames.length = boundDepths.length = outer;
+        bind(e.accuVar);
+        depth++;
+        inner = union(inner, visit(e.result));
+        depth--;
+        boundNames.length = boundDepths.length = outer;
+        // Names this comprehension binds are closed here.
+        if (inner !== IMPURE && depth <= DEPTH_BITS) inner &= ~(depth < DEPTH_BITS ? 1 << depth : DEEP);
+        free = union(free, inner);
         break;
       }
       case "call":
         if (e.target !== undefined) free = visit(e.target);
         for (const c of e.args) free = union(free, visit(c));
-        if (IMPURE_FUNCTIONS.has(e.fn)) free = null;
+        if (IMPURE_FUNCTIONS.has(e.fn)) free = IMPURE;
         break;
       // The common kinds without a list of children.
       case "select":
@@ -121,7 +125,7 @@ export function foldConstants(
       default:
         for (const c of childrenOf(e)) free = union(free, visit(c));
     }
-    if (free !== null && free.size === 0) {
+    if (free === 0) {
       const r = evaluate(e);
       if (r !== undefined) constants.set(e.id, r.value);
     }
