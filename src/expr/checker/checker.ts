@@ -125,6 +125,20 @@ function dottedRoots(env: CheckerEnv): ReadonlySet<string> {
 
 const EMPTY_VARIABLES: ReadonlyMap<string, Type> = new Map();
 
+const typeParameterDeclarations = new WeakMap<ReadonlyMap<string, Type>, boolean>();
+
+/** Whether a declared variable's type holds a type parameter. */
+function declaresTypeParameters(env: CheckerEnv): boolean {
+  const vars = env.variables;
+  if (vars === undefined) return false;
+  let declares = typeParameterDeclarations.get(vars);
+  if (declares === undefined) {
+    declares = [...vars.values()].some((t) => !isGround(t));
+    typeParameterDeclarations.set(vars, declares);
+  }
+  return declares;
+}
+
 const namespaceRootsCache = new WeakMap<ReadonlyMap<string, FunctionDecl>, ReadonlySet<string>>();
 
 /** First segments of the dotted function names (`strings` for `strings.quote`). */
@@ -272,9 +286,12 @@ class Checker {
   run(): CheckedAst {
     const expr = this.check(this.ast.expr);
     const types = this.types;
-    // The final types, in place: the checker is done with the inferred ones.
-    const subst = this.subst;
-    types.replaceAll((t) => substitute(subst, t, true));
+    // The final types, in place: the checker is done with the inferred ones. Without a type
+    // variable made during this check or declared, every type is final already.
+    if (this.freeVars > 0 || declaresTypeParameters(this.env)) {
+      const subst = this.subst;
+      types.replaceAll((t) => substitute(subst, t, true));
+    }
     return { parsed: this.ast, expr, types, refs: this.refs, resultType: types.get(expr.id) ?? T.dyn };
   }
 
