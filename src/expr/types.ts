@@ -258,38 +258,51 @@ export function parseType(text: string): Type {
  * assignment attempt can be undone cheaply (no copy of the map per attempt).
  */
 export class Substitution {
-  private readonly map = new Map<string, Type>();
+  // Made on the first binding: most checks of a filter bind nothing.
+  private map: Map<string, Type> | undefined;
   // The trail as two parallel arrays: no object per binding.
   private readonly trailNames: string[] = [];
   private readonly trailPrevious: (Type | undefined)[] = [];
+  #keepFree: ParamReplacer | undefined;
+  #toDyn: ParamReplacer | undefined;
+
+  /** Whether no parameter was ever bound (so substituting only turns free ones into `dyn`, if asked). */
+  get neverBound(): boolean {
+    return this.map === undefined;
+  }
 
   /** For {@link substitute}: bound parameters by their bindings, free ones kept. */
-  readonly keepFree: ParamReplacer = {
-    param: (t) => {
-      const sub = this.find(t);
-      return sub === undefined ? t : substitute(this, sub, false);
-    },
-  };
+  get keepFree(): ParamReplacer {
+    return (this.#keepFree ??= {
+      param: (t) => {
+        const sub = this.find(t);
+        return sub === undefined ? t : substitute(this, sub, false);
+      },
+    });
+  }
 
   /** For {@link substitute}: bound parameters by their bindings, free ones `dyn`. */
-  readonly toDyn: ParamReplacer = {
-    param: (t) => {
-      const sub = this.find(t);
-      return sub === undefined ? T.dyn : substitute(this, sub, true);
-    },
-  };
+  get toDyn(): ParamReplacer {
+    return (this.#toDyn ??= {
+      param: (t) => {
+        const sub = this.find(t);
+        return sub === undefined ? T.dyn : substitute(this, sub, true);
+      },
+    });
+  }
 
   /** The type bound to a parameter, if any. */
   find(t: Type): Type | undefined {
-    return t.kind === "param" ? this.map.get(t.name) : undefined;
+    return t.kind === "param" && this.map !== undefined ? this.map.get(t.name) : undefined;
   }
 
   /** Binds a parameter. */
   bind(param: Type, to: Type): void {
     if (param.kind !== "param") return;
+    const map = (this.map ??= new Map());
     this.trailNames.push(param.name);
-    this.trailPrevious.push(this.map.get(param.name));
-    this.map.set(param.name, to);
+    this.trailPrevious.push(map.get(param.name));
+    map.set(param.name, to);
   }
 
   /** A point to {@link rollback} to. */
@@ -302,8 +315,8 @@ export class Substitution {
     while (this.trailNames.length > mark) {
       const name = this.trailNames.pop()!;
       const previous = this.trailPrevious.pop();
-      if (previous === undefined) this.map.delete(name);
-      else this.map.set(name, previous);
+      if (previous === undefined) this.map!.delete(name);
+      else this.map!.set(name, previous);
     }
   }
 }
@@ -494,6 +507,7 @@ export function mapParams(t: Type, r: ParamReplacer): Type {
 
 /** Replaces bound parameters by their bindings; with `paramToDyn`, unbound ones become `dyn`. */
 export function substitute(s: Substitution, t: Type, paramToDyn: boolean): Type {
+  if (!paramToDyn && s.neverBound) return t;
   return mapParams(t, paramToDyn ? s.toDyn : s.keepFree);
 }
 

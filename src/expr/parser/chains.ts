@@ -90,9 +90,22 @@ function subtree(b: AstBuilder, chain: Chain, lo: number, hi: number, level: num
   if (lo === hi) return chain.operands[lo]!;
   if (hi === lo + 1) return b.call2(chain.ids[lo]!, chain.ops[lo]!.fn, chain.operands[lo]!, chain.operands[hi]!);
   for (; level <= TIGHTEST_LEVEL; level++) {
-    let splits: number[] | undefined;
-    for (let i = lo; i < hi; i++) if (chain.ops[i]!.level === level) (splits ??= []).push(i);
-    if (splits === undefined) continue;
+    // The first operator at this level, and whether there are more (usually not).
+    let first = -1;
+    let more = false;
+    for (let i = lo; i < hi; i++) {
+      if (chain.ops[i]!.level !== level) continue;
+      if (first < 0) first = i;
+      else more = true;
+    }
+    if (first < 0) continue;
+    if (!more) {
+      const left = subtree(b, chain, lo, first, level + 1);
+      const right = subtree(b, chain, first + 1, hi, level + 1);
+      return b.call2(chain.ids[first]!, chain.ops[first]!.fn, left, right);
+    }
+    const splits: number[] = [];
+    for (let i = first; i < hi; i++) if (chain.ops[i]!.level === level) splits.push(i);
     const terms: Expr[] = [];
     let from = lo;
     for (const split of splits) {
