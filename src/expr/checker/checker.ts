@@ -520,9 +520,11 @@ class Checker {
   }
 
   private resolve(call: CallExpr, f: FunctionDecl, target: Expr | undefined, args: readonly Expr[]): void {
-    const argTypes: Type[] = [];
-    if (target !== undefined) argTypes.push(this.typeOf(target));
-    for (const a of args) argTypes.push(this.typeOf(a));
+    // Sized up front: an array grown by `push` reserves room for 17 elements.
+    const shift = target === undefined ? 0 : 1;
+    const argTypes = new Array<Type>(args.length + shift);
+    if (target !== undefined) argTypes[0] = this.typeOf(target);
+    for (let k = 0; k < args.length; k++) argTypes[k + shift] = this.typeOf(args[k]!);
 
     if ((f.name === "_&&_" || f.name === "_||_") && target === undefined) {
       this.resolveLogical(call, f, args, argTypes);
