@@ -200,6 +200,10 @@ const DIALECTS: Record<DialectName, Dialect> = { cel: CEL_DIALECT, inngest: INNG
 
 const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TYPE_IDENTIFIERS));
 
+/** No limits given: parse with the defaults (and without resolving an options object). */
+const NO_LIMITS: ParseOptions & EvalLimits = Object.freeze({});
+const LIFTED_STRINGS: ParseOptions = Object.freeze({ liftedStrings: true });
+
 /** How the compiler resolves names with default options. */
 const DEFAULT_RESOLUTION: NameResolution = Object.freeze({ atRuntime: false, container: "", fastPaths: true });
 
@@ -293,10 +297,11 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   const dialectName = options.dialect ?? "cel";
   const dialect = DIALECTS[dialectName];
   if (dialect === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
-  const limits = options.limits ?? {};
+  const limits = options.limits ?? NO_LIMITS;
   // Inngest lifts quoted literals out of the text (no escape decoding) unless it mentions `vars.`.
-  const parseOptions: ParseOptions =
-    dialectName === "inngest" && !source.includes("vars.") ? { ...limits, liftedStrings: true } : limits;
+  const lifted = dialectName === "inngest" && !source.includes("vars.");
+  const parseOptions: ParseOptions | undefined =
+    limits === NO_LIMITS ? (lifted ? LIFTED_STRINGS : undefined) : lifted ? { ...limits, liftedStrings: true } : limits;
   const parsed = parse(source, parseOptions);
 
   const checked = check(parsed, checkerEnv(dialectName, dialect, options, limits));
