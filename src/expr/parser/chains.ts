@@ -86,6 +86,11 @@ export function chainTree(b: AstBuilder, chain: Chain): Expr {
   return subtree(b, chain, 0, chain.operands.length - 1, OR_LEVEL);
 }
 
+/** {@link chainTree} of the operands `lo..hi` of `chain` and the operators between them. */
+export function chainRangeTree(b: AstBuilder, chain: Chain, lo: number, hi: number): Expr {
+  return subtree(b, chain, lo, hi, OR_LEVEL);
+}
+
 function subtree(b: AstBuilder, chain: Chain, lo: number, hi: number, level: number): Expr {
   if (lo === hi) return chain.operands[lo]!;
   if (hi === lo + 1) return b.call2(chain.ids[lo]!, chain.ops[lo]!.fn, chain.operands[lo]!, chain.operands[hi]!);

@@ -17,10 +17,10 @@
  */
 import { EOF, type TokenType } from "chevrotain";
 import type { Expr, MapEntry } from "../ast.js";
-import { ParseAborted, type AstBuilder } from "./builder.js";
+import { ParseAborted, RECOVERED, type AstBuilder } from "./builder.js";
 import {
   BINARY_OPERATORS,
-  chainTree,
+  chainRangeTree,
   FALSE_CONSTANT,
   NULL_CONSTANT,
   RESERVED,
@@ -54,6 +54,9 @@ export class FastParser {
   #b: AstBuilder | undefined;
   #depth = 0;
   #maxDepth = 0;
+  /** The stack of binary operator chains being parsed (see `#binary`), and its first free index. */
+  readonly #chain: Chain = { operands: [], ops: [], ids: [] };
+  #chainTop = 0;
 
   /**
    * The tree of `source`, built with `b` (already reset for this source), or `undefined` when
@@ -66,6 +69,7 @@ export class FastParser {
     this.#b = b;
     this.#depth = 0;
     this.#maxDepth = maxDepth;
+    this.#chainTop = 0;
     this.#scanner.reset(source);
     try {
       this.#advance();
@@ -130,15 +134,28 @@ export class FastParser {
     const s = this.#scanner;
     let op = binaryOperator(s.type);
     if (op === undefined) return first;
-    const chain: Chain = { operands: [first], ops: [], ids: [] };
+    // The chain goes on a stack shared by every chain of every parse: operand k at index k, and
+    // the operator after it at the same index. A chain nested in an operand is complete (and
+    // popped) before the operand is pushed, so each chain's entries are contiguous. Arrays made
+    // per chain would each reserve room for 17 entries at the first push.
+    const chain = this.#chain;
+    const start = this.#chainTop;
+    let top = start;
+    chain.operands[top] = first;
     do {
-      chain.ids.push(this.#idHere());
-      chain.ops.push(op);
+      chain.ids[top] = this.#idHere();
+      chain.ops[top] = op;
       this.#advance();
-      chain.operands.push(this.#operand());
+      this.#chainTop = top + 1;
+      const operand = this.#operand();
+      chain.operands[++top] = operand;
       op = binaryOperator(s.type);
     } while (op !== undefined);
-    return chainTree(this.#b!, chain);
+    this.#chainTop = start;
+    const tree = chainRangeTree(this.#b!, chain, start, top);
+    // The stack must not keep this parse's nodes alive.
+    chain.operands.fill(RECOVERED, start, top + 1);
+    return tree;
   }
 
   /** `('!' | '-')* primary memberSuffix*`. */
