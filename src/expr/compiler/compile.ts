@@ -394,26 +394,33 @@ class Compiler {
    */
   pathAccess(e: Expr): { readonly fast: PathAccessor; readonly slow: Fn } | undefined {
     if (this.resolution.atRuntime || e.kind !== "select") return undefined;
-    // The fields from the last to the first, then the variable's name when the path starts at
-    // the activation; reversed below.
-    const keys: string[] = [];
+    let fields = 0;
     let base: Expr = e;
     while (base.kind === "select" && !base.testOnly && !base.optional && !this.isConstant(base)) {
-      keys.push(base.field);
+      fields++;
       base = base.operand;
     }
-    if (keys.length === 0 || base.kind !== "ident" || this.isConstant(base)) return undefined;
+    if (fields === 0 || base.kind !== "ident" || this.isConstant(base)) return undefined;
     let root: PathRoot;
     const slot = this.lookupSlot(base.name);
-    if (slot !== undefined) {
-      root = { kind: "slot", index: slot };
-    } else {
+    if (slot === undefined) {
       const ref = this.refs.get(base.id);
       if (ref?.kind === "ident" && ref.isType) return undefined;
-      keys.push(base.name.startsWith(".") ? base.name.slice(1) : base.name);
       root = ACTIVATION_ROOT;
+    } else {
+      root = { kind: "slot", index: slot };
     }
-    keys.reverse();
+    // The variable's name (when the path starts at the activation), then the fields; sized up
+    // front rather than grown.
+    const first = root === ACTIVATION_ROOT ? 1 : 0;
+    const keys = new Array<string>(first + fields);
+    if (first === 1) keys[0] = base.name.startsWith(".") ? base.name.slice(1) : base.name;
+    let step: Expr = e;
+    for (let k = first + fields - 1; k >= first; k--) {
+      const select = step as SelectExpr;
+      keys[k] = select.field;
+      step = select.operand;
+    }
     const fast = generatePathAccessor(root, keys);
     if (fast === undefined) return undefined;
     if (root !== ACTIVATION_ROOT) return { fast, slow: this.compileSelectGeneric(e) };

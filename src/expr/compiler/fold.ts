@@ -68,68 +68,82 @@ export function foldConstants(
   evaluate: ClosedEvaluator,
   constants: Map<number, unknown>,
 ): void {
+  new Folder(refs, evaluate, constants).visit(root);
+}
+
+/** One folding pass (an object, not closures: a compile makes one allocation for it). */
+class Folder {
   // Names bound by the comprehensions around the node being visited, innermost last, each with
-  // the nesting depth of the comprehension that binds it.
-  const boundNames: string[] = [];
-  const boundDepths: number[] = [];
-  let depth = 0;
-  function bind(name: string): void {
-    boundNames.push(name);
-    boundDepths.push(depth);
+  // the nesting depth of the comprehension that binds it (made at the first comprehension).
+  private boundNames: string[] | undefined;
+  private boundDepths: number[] | undefined;
+  private depth = 0;
+
+  constructor(
+    private readonly refs: ReadonlyMap<number, Reference>,
+    private readonly evaluate: ClosedEvaluator,
+    private readonly constants: Map<number, unknown>,
+  ) {}
+
+  private bind(name: string): void {
+    (this.boundNames ??= []).push(name);
+    (this.boundDepths ??= []).push(this.depth);
   }
-  function visit(e: Expr): number {
+
+  /** What `e` reads from outside itself (see {@link GLOBAL}); folds its closed subtrees. */
+  visit(e: Expr): number {
     let free = 0;
     switch (e.kind) {
       case "const":
         return 0;
       case "ident": {
-        const r = refs.get(e.id);
+        const r = this.refs.get(e.id);
         if (r?.kind === "ident" && r.isType) return 0;
-        const k = boundNames.lastIndexOf(e.name);
+        const k = this.boundNames === undefined ? -1 : this.boundNames.lastIndexOf(e.name);
         if (k < 0) return GLOBAL;
-        const d = boundDepths[k]!;
+        const d = this.boundDepths![k]!;
         return d < DEPTH_BITS ? 1 << d : DEEP;
       }
       case "comprehension": {
-        free = union(visit(e.iterRange), visit(e.accuInit));
-        const outer = boundNames.length;
-        bind(e.accuVar);
-        bind(e.iterVar);
-        if (e.iterVar2 !== undefined) bind(e.iterVar2);
-        depth++;
-        let inner = union(visit(e.loopCondition), visit(e.loopStep));
-        depth--;
-        boundNames.length = boundDepths.length = outer;
-        bind(e.accuVar);
-        depth++;
-        inner = union(inner, visit(e.result));
-        depth--;
-        boundNames.length = boundDepths.length = outer;
+        free = union(this.visit(e.iterRange), this.visit(e.accuInit));
+        const outer = this.boundNames?.length ?? 0;
+        this.bind(e.accuVar);
+        this.bind(e.iterVar);
+        if (e.iterVar2 !== undefined) this.bind(e.iterVar2);
+        this.depth++;
+        let inner = union(this.visit(e.loopCondition), this.visit(e.loopStep));
+        this.depth--;
+        this.boundNames!.length = this.boundDepths!.length = outer;
+        this.bind(e.accuVar);
+        this.depth++;
+        inner = union(inner, this.visit(e.result));
+        this.depth--;
+        this.boundNames!.length = this.boundDepths!.length = outer;
         // Names this comprehension binds are closed here.
+        const depth = this.depth;
         if (inner !== IMPURE && depth <= DEPTH_BITS) inner &= ~(depth < DEPTH_BITS ? 1 << depth : DEEP);
         free = union(free, inner);
         break;
       }
       case "call":
-        if (e.target !== undefined) free = visit(e.target);
-        for (const c of e.args) free = union(free, visit(c));
+        if (e.target !== undefined) free = this.visit(e.target);
+        for (const c of e.args) free = union(free, this.visit(c));
         if (IMPURE_FUNCTIONS.has(e.fn)) free = IMPURE;
         break;
       // The common kinds without a list of children.
       case "select":
-        free = visit(e.operand);
+        free = this.visit(e.operand);
         break;
       case "list":
-        for (const c of e.elements) free = union(free, visit(c));
+        for (const c of e.elements) free = union(free, this.visit(c));
         break;
       default:
-        for (const c of childrenOf(e)) free = union(free, visit(c));
+        for (const c of childrenOf(e)) free = union(free, this.visit(c));
     }
     if (free === 0) {
-      const r = evaluate(e);
-      if (r !== undefined) constants.set(e.id, r.value);
+      const r = this.evaluate(e);
+      if (r !== undefined) this.constants.set(e.id, r.value);
     }
     return free;
   }
-  visit(root);
 }
