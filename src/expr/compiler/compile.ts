@@ -164,6 +164,9 @@ class Compiler {
   /** Evaluations of a boolean subtree before its fast path is generated; 0 means at once. */
   private readonly fastPathsAfter: number;
 
+  /** The context constant folding evaluates in (made at the first folded subtree). */
+  private foldCtx: Ctx | undefined;
+
   compileRoot(): Fn {
     foldConstants(
       this.checked.expr,
@@ -177,7 +180,12 @@ class Compiler {
         this.slowPath = true;
         try {
           const f = this.compile(e);
-          const v = f(newCtx(this.slotCount, this.limits));
+          // One context serves every folded subtree (each evaluation starts from no cost).
+          let ctx = this.foldCtx;
+          if (ctx === undefined || ctx.slots.length < this.slotCount) ctx = this.foldCtx = newCtx(this.slotCount, this.limits);
+          ctx.cost = 0;
+          ctx.now = 0;
+          const v = f(ctx);
           return v instanceof CelError ? undefined : { value: v };
         } catch (err) {
           if (err instanceof CostLimitExceeded) return undefined;
@@ -523,9 +531,17 @@ class Compiler {
   // -- aggregates ------------------------------------------------------------------------------
 
   private compileList(e: ListExpr): Fn {
-    const items = e.elements.map((x) => this.compile(x));
-    const n = items.length;
+    const n = e.elements.length;
     const id = e.id;
+    if (e.elements.every((x) => this.isConstant(x))) {
+      // Usually evaluated just once, by constant folding: no closure per element.
+      const values = e.elements.map((x) => this.constOf(x)!.value);
+      return (c) => {
+        if (n > 0) charge(c, n, id);
+        return values.slice();
+      };
+    }
+    const items = e.elements.map((x) => this.compile(x));
     return (c) => {
       const out = new Array<unknown>(n);
       for (let k = 0; k < n; k++) {
