@@ -32,9 +32,11 @@ export const RESERVED: ReadonlySet<string> = new Set([
   "while",
 ]);
 
-/** The constants of the keyword literals, shared by every node that holds one. */
+/** The constant of `true`, shared by every node that holds it. */
 export const TRUE_CONSTANT: Constant = Object.freeze({ kind: "bool", value: true });
+/** The constant of `false`, shared by every node that holds it. */
 export const FALSE_CONSTANT: Constant = Object.freeze({ kind: "bool", value: false });
+/** The constant of `null`, shared by every node that holds it. */
 export const NULL_CONSTANT: Constant = Object.freeze({ kind: "null" });
 
 /** Precedence levels of the binary operators, loosest first. */
