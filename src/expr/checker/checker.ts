@@ -682,7 +682,7 @@ class Checker {
     const accuInit = this.check(e.accuInit);
     const rangeType = substitute(this.subst, this.typeOf(iterRange), false);
     const accuType = this.typeOf(accuInit);
-    this.scope = { parent: this.scope, vars: new Map([[e.accuVar, accuType]]) };
+    this.scope = { parent: this.scope, vars: new Map<string, Type>().set(e.accuVar, accuType) };
 
     let varType: Type;
     let var2Type: Type | undefined;
@@ -715,7 +715,7 @@ class Checker {
         varType = T.error;
         if (e.iterVar2 !== undefined) var2Type = T.error;
     }
-    const loopVars = new Map([[e.iterVar, varType]]);
+    const loopVars = new Map<string, Type>().set(e.iterVar, varType);
     if (e.iterVar2 !== undefined) loopVars.set(e.iterVar2, var2Type ?? T.error);
     this.scope = { parent: this.scope, vars: loopVars };
     const loopCondition = this.check(e.loopCondition);

@@ -193,7 +193,7 @@ class Compiler {
         } finally {
           // A subtree folded here is compiled again as part of its parent; drop duplicates.
           this.slowPath = savedSlowPath;
-          this.issues.length = before;
+          if (this.issues.length !== before) this.issues.length = before;
           this.slotCount = Math.max(saved, this.slotCount);
         }
       },
@@ -1088,7 +1088,7 @@ class Compiler {
     const kind = e.iterVar2 === undefined ? this.macroKind(e) : undefined;
     const accuInit = this.compile(e.accuInit);
 
-    const loopScope = new Map<string, number>([[e.accuVar, accuSlot]]);
+    const loopScope = new Map<string, number>().set(e.accuVar, accuSlot);
     loopScope.set(e.iterVar, iterSlot);
     if (e.iterVar2 !== undefined) loopScope.set(e.iterVar2, iter2Slot);
     this.scopes.push(loopScope);
@@ -1117,7 +1117,7 @@ class Compiler {
         body = this.compile(e.loopStep);
     }
     this.scopes.pop();
-    this.scopes.push(new Map([[e.accuVar, accuSlot]]));
+    this.scopes.push(new Map<string, number>().set(e.accuVar, accuSlot));
     const result = this.compile(e.result);
     this.scopes.pop();
 

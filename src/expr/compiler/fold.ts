@@ -74,9 +74,11 @@ export function foldConstants(
 /** One folding pass (an object, not closures: a compile makes one allocation for it). */
 class Folder {
   // Names bound by the comprehensions around the node being visited, innermost last, each with
-  // the nesting depth of the comprehension that binds it (made at the first comprehension).
+  // the nesting depth of the comprehension that binds it: the first `bound` entries of the arrays
+  // (made at the first comprehension; truncating an array's length is a runtime call).
   private boundNames: string[] | undefined;
   private boundDepths: number[] | undefined;
+  private bound = 0;
   private depth = 0;
 
   constructor(
@@ -86,8 +88,16 @@ class Folder {
   ) {}
 
   private bind(name: string): void {
-    (this.boundNames ??= []).push(name);
-    (this.boundDepths ??= []).push(this.depth);
+    (this.boundNames ??= [])[this.bound] = name;
+    (this.boundDepths ??= [])[this.bound] = this.depth;
+    this.bound++;
+  }
+
+  /** Index of the innermost binding of `name`, or -1. */
+  private binding(name: string): number {
+    const names = this.boundNames;
+    for (let k = this.bound - 1; k >= 0; k--) if (names![k] === name) return k;
+    return -1;
   }
 
   /** What `e` reads from outside itself (see {@link GLOBAL}); folds its closed subtrees. */
@@ -99,26 +109,26 @@ class Folder {
       case "ident": {
         const r = this.refs.get(e.id);
         if (r?.kind === "ident" && r.isType) return 0;
-        const k = this.boundNames === undefined ? -1 : this.boundNames.lastIndexOf(e.name);
+        const k = this.binding(e.name);
         if (k < 0) return GLOBAL;
         const d = this.boundDepths![k]!;
         return d < DEPTH_BITS ? 1 << d : DEEP;
       }
       case "comprehension": {
         free = union(this.visit(e.iterRange), this.visit(e.accuInit));
-        const outer = this.boundNames?.length ?? 0;
+        const outer = this.bound;
         this.bind(e.accuVar);
         this.bind(e.iterVar);
         if (e.iterVar2 !== undefined) this.bind(e.iterVar2);
         this.depth++;
         let inner = union(this.visit(e.loopCondition), this.visit(e.loopStep));
         this.depth--;
-        this.boundNames!.length = this.boundDepths!.length = outer;
+        this.bound = outer;
         this.bind(e.accuVar);
         this.depth++;
         inner = union(inner, this.visit(e.result));
         this.depth--;
-        this.boundNames!.length = this.boundDepths!.length = outer;
+        this.bound = outer;
         // Names this comprehension binds are closed here.
         const depth = this.depth;
         if (inner !== IMPURE && depth <= DEPTH_BITS) inner &= ~(depth < DEPTH_BITS ? 1 << depth : DEEP);
