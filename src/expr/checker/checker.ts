@@ -29,6 +29,9 @@ import {
   typeType,
 } from "../types.js";
 
+/** `.`, which starts a name resolved from the root scope (`.x`); compared as a code, not with `startsWith`. */
+const DOT_CODE = 0x2e;
+
 /** What a name or a call was resolved to. */
 export type Reference =
   /** A variable or a type identifier, by its fully qualified name. */
@@ -83,7 +86,7 @@ interface Scope {
 
 /** The container's candidate names for `name`, most qualified first (cel-go's ResolveCandidateNames). */
 export function candidateNames(container: string, name: string): string[] {
-  if (name.startsWith(".")) return [name.slice(1)];
+  if (name.charCodeAt(0) === DOT_CODE) return [name.slice(1)];
   if (container === "") return [name];
   const out: string[] = [];
   let prefix = container;
@@ -272,7 +275,7 @@ class Checker {
     let base: Expr = target;
     while (base.kind === "select") base = base.operand;
     if (base.kind !== "ident") return false;
-    const name = base.name.startsWith(".") ? base.name.slice(1) : base.name;
+    const name = base.name.charCodeAt(0) === DOT_CODE ? base.name.slice(1) : base.name;
     return namespaceRoots(this.env.functions).has(name);
   }
 
@@ -280,7 +283,7 @@ class Checker {
     if (this.env.container !== "") return true;
     let base: Expr = e;
     while (base.kind === "select") base = base.operand;
-    return base.kind === "ident" && (base.name.startsWith(".") || this.dottedRoots.has(base.name));
+    return base.kind === "ident" && (base.name.charCodeAt(0) === DOT_CODE || this.dottedRoots.has(base.name));
   }
 
   run(): CheckedAst {
@@ -381,14 +384,14 @@ class Checker {
       }
     }
     // Without declarations every simple name is a dyn variable (the `cel` dialect default).
-    if (simple && this.env.variables === undefined && !name.startsWith(".")) {
+    if (simple && this.env.variables === undefined && name.charCodeAt(0) !== DOT_CODE) {
       return { name, type: T.dyn, isType: false };
     }
     return undefined;
   }
 
   private lookupFunction(name: string): FunctionDecl | undefined {
-    if (this.env.container === "") return this.env.functions.get(name.startsWith(".") ? name.slice(1) : name);
+    if (this.env.container === "") return this.env.functions.get(name.charCodeAt(0) === DOT_CODE ? name.slice(1) : name);
     for (const candidate of candidateNames(this.env.container, name)) {
       const f = this.env.functions.get(candidate);
       if (f !== undefined) return f;

@@ -31,6 +31,9 @@ import { guardFor, overloadGuard } from "./guards.js";
 import { compileRegexConstant, constantOperand, sizeOf, smallInt, stringTest } from "./helpers.js";
 import type { Dialect } from "../dialect.js";
 
+/** `.`, which starts a name resolved from the root scope (`.x`); compared as a code, not with `startsWith`. */
+const DOT_CODE = 0x2e;
+
 /** Result of compiling a checked tree. */
 export interface CompiledExpr {
   /** The root closure; read `root.fn` at each evaluation, since a tiered root swaps it. */
@@ -346,7 +349,7 @@ class Compiler {
       const resolved = this.compileRuntimeName(name, []);
       if (resolved !== undefined) return resolved;
     }
-    const key = name.startsWith(".") ? name.slice(1) : name;
+    const key = name.charCodeAt(0) === DOT_CODE ? name.slice(1) : name;
     const proto = isPrototypeName(key);
     if (this.lenient) {
       return (c) => {
@@ -422,7 +425,7 @@ class Compiler {
     // front rather than grown.
     const first = root === ACTIVATION_ROOT ? 1 : 0;
     const keys = new Array<string>(first + fields);
-    if (first === 1) keys[0] = base.name.startsWith(".") ? base.name.slice(1) : base.name;
+    if (first === 1) keys[0] = base.name.charCodeAt(0) === DOT_CODE ? base.name.slice(1) : base.name;
     let step: Expr = e;
     for (let k = first + fields - 1; k >= first; k--) {
       const select = step as SelectExpr;

@@ -154,7 +154,7 @@ export class FastParser {
     this.#chainTop = start;
     const tree = chainRangeTree(this.#b!, chain, start, top);
     // The stack must not keep this parse's nodes alive.
-    chain.operands.fill(RECOVERED, start, top + 1);
+    for (let k = start; k <= top; k++) chain.operands[k] = RECOVERED;
     return tree;
   }
 
