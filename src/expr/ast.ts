@@ -34,6 +34,17 @@ export interface IdentExpr {
   readonly name: string;
 }
 
+/** Whether an identifier or function name is resolved from the root scope only (`.x`). */
+export function isRootScoped(name: string): boolean {
+  // A character-code test rather than `startsWith`: the checker and compiler ask for every name.
+  return name.charCodeAt(0) === 0x2e;
+}
+
+/** A name without the leading dot of a root-scoped name (`.x` → `x`). */
+export function withoutRootDot(name: string): string {
+  return isRootScoped(name) ? name.slice(1) : name;
+}
+
 /**
  * Field selection `operand.field`. With `testOnly` it is the expansion of `has(operand.field)`.
  * With `optional` it is the optional-syntax selection `operand.?field`.

@@ -200,9 +200,8 @@ const DIALECTS: Record<DialectName, Dialect> = { cel: CEL_DIALECT, inngest: INNG
 
 const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TYPE_IDENTIFIERS));
 
-/** No limits given: parse with the defaults (and without resolving an options object). */
+/** No limits given. */
 const NO_LIMITS: ParseOptions & EvalLimits = Object.freeze({});
-const LIFTED_STRINGS: ParseOptions = Object.freeze({ liftedStrings: true });
 
 /** How the compiler resolves names with default options. */
 const DEFAULT_RESOLUTION: NameResolution = Object.freeze({ atRuntime: false, container: "", fastPaths: true });
@@ -299,10 +298,9 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   if (dialect === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
   const limits = options.limits ?? NO_LIMITS;
   // Inngest lifts quoted literals out of the text (no escape decoding) unless it mentions `vars.`.
+  // Without limits given, the parser runs with its defaults (no options object to resolve).
   const lifted = dialectName === "inngest" && !source.includes("vars.");
-  const parseOptions: ParseOptions | undefined =
-    limits === NO_LIMITS ? (lifted ? LIFTED_STRINGS : undefined) : lifted ? { ...limits, liftedStrings: true } : limits;
-  const parsed = parse(source, parseOptions);
+  const parsed = parse(source, lifted ? { ...options.limits, liftedStrings: true } : options.limits);
 
   const checked = check(parsed, checkerEnv(dialectName, dialect, options, limits));
   if (!checked.ok) throw new CompileError(checked.issues, parsed.source, checked.truncated);

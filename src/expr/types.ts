@@ -102,6 +102,24 @@ export function typeParameters(t: Type): readonly Type[] {
   }
 }
 
+/** Whether a type holds no type parameter or variable. */
+export function isGround(t: Type): boolean {
+  switch (t.kind) {
+    case "param":
+      return false;
+    case "list":
+      return isGround(t.elem);
+    case "map":
+      return isGround(t.key) && isGround(t.value);
+    case "type":
+      return t.param === undefined || isGround(t.param);
+    case "opaque":
+      return t.params.every(isGround);
+    default:
+      return true;
+  }
+}
+
 /** Prints a type as cel-go's `FormatCELType`: `int`, `list(dyn)`, `map(string, int)`, `type(int)`, `!error!`. */
 export function formatType(t: Type): string {
   switch (t.kind) {

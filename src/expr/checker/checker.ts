@@ -7,7 +7,19 @@
  * @module
  */
 import { NodeTable } from "./node-table.js";
-import type { CallExpr, ComprehensionExpr, Expr, ListExpr, MapExpr, ParsedAst, SelectExpr, StructExpr } from "../ast.js";
+import {
+  isRootScoped,
+  withoutRootDot,
+  type CallExpr,
+  type ComprehensionExpr,
+  type Expr,
+  type IdentExpr,
+  type ListExpr,
+  type MapExpr,
+  type ParsedAst,
+  type SelectExpr,
+  type StructExpr,
+} from "../ast.js";
 import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { makeIssue, type Issue, type IssueCode } from "../errors.js";
 import {
@@ -15,6 +27,7 @@ import {
   isAssignable,
   isAssignableList,
   isDyn,
+  isGround,
   listType,
   mapParams,
   mapType,
@@ -28,9 +41,6 @@ import {
   typeEquals,
   typeType,
 } from "../types.js";
-
-/** `.`, which starts a name resolved from the root scope (`.x`); compared as a code, not with `startsWith`. */
-const DOT_CODE = 0x2e;
 
 /** What a name or a call was resolved to. */
 export type Reference =
@@ -86,7 +96,7 @@ interface Scope {
 
 /** The container's candidate names for `name`, most qualified first (cel-go's ResolveCandidateNames). */
 export function candidateNames(container: string, name: string): string[] {
-  if (name.charCodeAt(0) === DOT_CODE) return [name.slice(1)];
+  if (isRootScoped(name)) return [name.slice(1)];
   if (container === "") return [name];
   const out: string[] = [];
   let prefix = container;
@@ -110,17 +120,28 @@ export function qualifiedName(e: Expr): string | undefined {
   return undefined;
 }
 
+/** First segments of the dotted names among `names` (`google` for `google.protobuf.Timestamp`). */
+function firstSegments(names: Iterable<string>): ReadonlySet<string> {
+  const roots = new Set<string>();
+  for (const name of names) {
+    if (!name.includes(".")) continue;
+    const bare = withoutRootDot(name);
+    const dot = bare.indexOf(".");
+    roots.add(dot < 0 ? bare : bare.slice(0, dot));
+  }
+  return roots;
+}
+
 const dottedRootsCache = new WeakMap<object, WeakMap<object, ReadonlySet<string>>>();
 
-/** First segments of the dotted names an environment declares (`google` for `google.protobuf.Timestamp`). */
+/** First segments of the dotted names an environment declares (variables and type identifiers). */
 function dottedRoots(env: CheckerEnv): ReadonlySet<string> {
   const vars = env.variables ?? EMPTY_VARIABLES;
   let byTypes = dottedRootsCache.get(vars);
   if (byTypes === undefined) dottedRootsCache.set(vars, (byTypes = new WeakMap()));
   let roots = byTypes.get(env.typeIdentifiers);
   if (roots === undefined) {
-    const names = [...vars.keys(), ...env.typeIdentifiers.keys()];
-    roots = new Set(names.filter((n) => n.includes(".")).map((n) => n.replace(/^\./, "").split(".")[0]!));
+    roots = firstSegments([...vars.keys(), ...env.typeIdentifiers.keys()]);
     byTypes.set(env.typeIdentifiers, roots);
   }
   return roots;
@@ -147,11 +168,15 @@ const namespaceRootsCache = new WeakMap<ReadonlyMap<string, FunctionDecl>, Reado
 /** First segments of the dotted function names (`strings` for `strings.quote`). */
 function namespaceRoots(functions: ReadonlyMap<string, FunctionDecl>): ReadonlySet<string> {
   let roots = namespaceRootsCache.get(functions);
-  if (roots === undefined) {
-    roots = new Set([...functions.keys()].filter((n) => n.includes(".")).map((n) => n.split(".")[0]!));
-    namespaceRootsCache.set(functions, roots);
-  }
+  if (roots === undefined) namespaceRootsCache.set(functions, (roots = firstSegments(functions.keys())));
   return roots;
+}
+
+/** The identifier a chain of selections starts from (`a` of `a.b.c`), if it starts from one. */
+function selectionRoot(e: Expr): IdentExpr | undefined {
+  let base = e;
+  while (base.kind === "select") base = base.operand;
+  return base.kind === "ident" ? base : undefined;
 }
 
 /** The reference of a name resolved to a variable or (with `isType`) a type identifier. */
@@ -230,24 +255,6 @@ function memoNode(f: FunctionDecl, member: boolean, argTypes: readonly Type[], c
   return node;
 }
 
-/** Whether a type holds no type parameter or variable. */
-function isGround(t: Type): boolean {
-  switch (t.kind) {
-    case "param":
-      return false;
-    case "list":
-      return isGround(t.elem);
-    case "map":
-      return isGround(t.key) && isGround(t.value);
-    case "type":
-      return t.param === undefined || isGround(t.param);
-    case "opaque":
-      return t.params.every(isGround);
-    default:
-      return true;
-  }
-}
-
 class Checker {
   private subst = new Substitution();
   private readonly types: NodeTable<Type>;
@@ -272,18 +279,14 @@ class Checker {
   /** Whether `target` may spell a namespace of functions (see {@link namespaceRoots}). */
   private mayBeNamespace(target: Expr): boolean {
     if (this.env.container !== "") return true;
-    let base: Expr = target;
-    while (base.kind === "select") base = base.operand;
-    if (base.kind !== "ident") return false;
-    const name = base.name.charCodeAt(0) === DOT_CODE ? base.name.slice(1) : base.name;
-    return namespaceRoots(this.env.functions).has(name);
+    const root = selectionRoot(target);
+    return root !== undefined && namespaceRoots(this.env.functions).has(withoutRootDot(root.name));
   }
 
   private mayBeQualified(e: SelectExpr): boolean {
     if (this.env.container !== "") return true;
-    let base: Expr = e;
-    while (base.kind === "select") base = base.operand;
-    return base.kind === "ident" && (base.name.charCodeAt(0) === DOT_CODE || this.dottedRoots.has(base.name));
+    const root = selectionRoot(e);
+    return root !== undefined && (isRootScoped(root.name) || this.dottedRoots.has(root.name));
   }
 
   run(): CheckedAst {
@@ -384,14 +387,14 @@ class Checker {
       }
     }
     // Without declarations every simple name is a dyn variable (the `cel` dialect default).
-    if (simple && this.env.variables === undefined && name.charCodeAt(0) !== DOT_CODE) {
+    if (simple && this.env.variables === undefined && !isRootScoped(name)) {
       return { name, type: T.dyn, isType: false };
     }
     return undefined;
   }
 
   private lookupFunction(name: string): FunctionDecl | undefined {
-    if (this.env.container === "") return this.env.functions.get(name.charCodeAt(0) === DOT_CODE ? name.slice(1) : name);
+    if (this.env.container === "") return this.env.functions.get(withoutRootDot(name));
     for (const candidate of candidateNames(this.env.container, name)) {
       const f = this.env.functions.get(candidate);
       if (f !== undefined) return f;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CallExpr, ComprehensionExpr, Constant, Expr, ListExpr, MapExpr, SelectExpr } from "../ast.js";
+import { withoutRootDot, type CallExpr, type ComprehensionExpr, type Constant, type Expr, type ListExpr, type MapExpr, type SelectExpr } from "../ast.js";
 import { candidateNames, type CheckedAst, type Reference } from "../checker/checker.js";
 import type { OverloadDecl, OverloadImpl } from "../decls.js";
 import { makeIssue, type Issue } from "../errors.js";
@@ -30,9 +30,6 @@ import { generatePathAccessor, type PathAccessor, type PathRoot, SLOW } from "./
 import { guardFor, overloadGuard } from "./guards.js";
 import { compileRegexConstant, constantOperand, sizeOf, smallInt, stringTest } from "./helpers.js";
 import type { Dialect } from "../dialect.js";
-
-/** `.`, which starts a name resolved from the root scope (`.x`); compared as a code, not with `startsWith`. */
-const DOT_CODE = 0x2e;
 
 /** Result of compiling a checked tree. */
 export interface CompiledExpr {
@@ -349,7 +346,7 @@ class Compiler {
       const resolved = this.compileRuntimeName(name, []);
       if (resolved !== undefined) return resolved;
     }
-    const key = name.charCodeAt(0) === DOT_CODE ? name.slice(1) : name;
+    const key = withoutRootDot(name);
     const proto = isPrototypeName(key);
     if (this.lenient) {
       return (c) => {
@@ -425,7 +422,7 @@ class Compiler {
     // front rather than grown.
     const first = root === ACTIVATION_ROOT ? 1 : 0;
     const keys = new Array<string>(first + fields);
-    if (first === 1) keys[0] = base.name.charCodeAt(0) === DOT_CODE ? base.name.slice(1) : base.name;
+    if (first === 1) keys[0] = withoutRootDot(base.name);
     let step: Expr = e;
     for (let k = first + fields - 1; k >= first; k--) {
       const select = step as SelectExpr;

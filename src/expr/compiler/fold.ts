@@ -38,26 +38,6 @@ function union(a: number, b: number): number {
 /** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
 export type ClosedEvaluator = (e: Expr) => { readonly value: unknown } | undefined;
 
-function childrenOf(e: Expr): Expr[] {
-  switch (e.kind) {
-    case "const":
-    case "ident":
-      return [];
-    case "select":
-      return [e.operand];
-    case "call":
-      return e.target === undefined ? [...e.args] : [e.target, ...e.args];
-    case "list":
-      return [...e.elements];
-    case "map":
-      return e.entries.flatMap((x) => [x.key, x.value]);
-    case "struct":
-      return e.fields.map((f) => f.value);
-    case "comprehension":
-      return [e.iterRange, e.accuInit, e.loopCondition, e.loopStep, e.result];
-  }
-}
-
 /**
  * Computes the constant value of every closed, non-literal node, bottom-up, so that a parent is
  * evaluated after its children are known constants.
@@ -140,15 +120,18 @@ class Folder {
         for (const c of e.args) free = union(free, this.visit(c));
         if (IMPURE_FUNCTIONS.has(e.fn)) free = IMPURE;
         break;
-      // The common kinds without a list of children.
       case "select":
         free = this.visit(e.operand);
         break;
       case "list":
         for (const c of e.elements) free = union(free, this.visit(c));
         break;
-      default:
-        for (const c of childrenOf(e)) free = union(free, this.visit(c));
+      case "map":
+        for (const entry of e.entries) free = union(free, union(this.visit(entry.key), this.visit(entry.value)));
+        break;
+      case "struct":
+        for (const field of e.fields) free = union(free, this.visit(field.value));
+        break;
     }
     if (free === 0) {
       const r = this.evaluate(e);

@@ -38,6 +38,7 @@ import * as T from "./tokens.js";
 const GIVE_UP = Object.freeze({ reason: "the fast path leaves this input to the grammar" });
 
 const NO_ARGS: readonly Expr[] = Object.freeze([]);
+const NO_INDICES: readonly number[] = Object.freeze([]);
 
 /** The binary operators by token type index: read after every operand, so an array, not a map. */
 const BINARY_BY_INDEX: (BinaryOperator | undefined)[] = [];
@@ -46,7 +47,6 @@ for (const [type, op] of BINARY_OPERATORS) BINARY_BY_INDEX[type.tokenTypeIdx!] =
 function binaryOperator(type: TokenType): BinaryOperator | undefined {
   return BINARY_BY_INDEX[type.tokenTypeIdx!];
 }
-const NO_INDICES: readonly number[] = Object.freeze([]);
 
 /** One instance serves every parse (`parse` owns it); its fields are the state of the parse in progress. */
 export class FastParser {

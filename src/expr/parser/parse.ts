@@ -74,20 +74,8 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
-/** Resolutions of frozen options objects (the compiler passes the same few), by identity. */
-const resolvedFrozen = new WeakMap<ParseOptions, ResolvedOptions>();
-
 function resolve(options: ParseOptions | undefined): ResolvedOptions {
   if (options === undefined) return DEFAULTS;
-  if (Object.isFrozen(options)) {
-    let resolved = resolvedFrozen.get(options);
-    if (resolved === undefined) resolvedFrozen.set(options, (resolved = resolveOptions(options)));
-    return resolved;
-  }
-  return resolveOptions(options);
-}
-
-function resolveOptions(options: ParseOptions): ResolvedOptions {
   return {
     maxCodePoints: positiveInteger("maxCodePoints", options.maxCodePoints, DEFAULTS.maxCodePoints),
     maxDepth: positiveInteger("maxDepth", options.maxDepth, DEFAULTS.maxDepth),
