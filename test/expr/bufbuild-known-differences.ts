@@ -108,6 +108,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     tag: TAGS.numberOfString,
   },
   {
+    id: "bool-of-capital-t-f",
+    bufbuild: "`bool('T')` and `bool('F')` fail ('Unable to convert string')",
+    reference: `${LANGDEF}, "bool" leaves the accepted spellings open; cel-go (common/types/string.go) uses Go's strconv.ParseBool, which accepts 1 t T TRUE true True and 0 f F FALSE false False`,
+    expr: "bool('F')",
+    expected: { value: false },
+    tag: TAGS.boolOfString,
+  },
+  {
     id: "double-of-garbage",
     bufbuild: "`double('abc')` is NaN (JavaScript `Number`)",
     reference: `${LANGDEF}, "double": \`double("3.14") // 3.14 (if successful, otherwise an error)\``,

@@ -251,6 +251,8 @@ export const TAGS = {
   stringOfTime: "string(timestamp|duration)",
   /** `int(string)`, `uint(string)`, `double(string)`: lenient JS parsing. */
   numberOfString: "int|uint|double(string)",
+  /** `bool(string)` on arbitrary strings: `'T'` and `'F'` are rejected. */
+  boolOfString: "bool(string)",
   /** `timestamp(string)`, `duration(string)` on arbitrary strings. */
   timeOfString: "timestamp|duration(string)",
   /** `timestamp(int)`: read as milliseconds, without a range check. */
@@ -496,7 +498,8 @@ export function grammar(options: GrammarOptions = {}): Grammar {
         add(2, call((a, p) => `${a}.matches('${p}')`, e("string"), words(...PATTERNS)));
         add(1, call((a, p) => `${a}.matches(${p})`, e("string"), e("string")));
         add(1, fc.constantFrom(...MAP_VALUES).chain((x) => call((m, k) => `has(${m}.${k})`, words(...Object.keys(VARIABLES).filter((n) => VARIABLES[n] === mapOf(x))), words("a", "b", "A", "c"))));
-        add(1, call((a) => `bool(${a})`, oneOf(words("'true'", "'false'", "'1'", "'0'", "'t'", "'f'", "'TRUE'", "'True'", "'FALSE'", "'yes'", "''"), e("string"))));
+        add(1, call((a) => `bool(${a})`, words("'true'", "'false'", "'1'", "'0'", "'t'", "'f'", "'TRUE'", "'True'", "'FALSE'", "'False'", "'yes'", "''")));
+        add(0.5, tagged(TAGS.boolOfString, call((a) => `bool(${a})`, oneOf(words("'T'", "'F'"), e("string")))));
         add(1, fc.constantFrom(...ALL_TYPES).chain((x) => fc.constantFrom(...ALL_TYPES).chain((y) => call((a, b) => `(type(${a}) == type(${b}))`, e(x), e(y)))));
         add(1, fc.constantFrom(...ALL_TYPES).chain((x) => call((a, n) => `(type(${a}) == ${n})`, e(x), words("int", "uint", "double", "bool", "string", "bytes", "list", "map", "google.protobuf.Timestamp", "google.protobuf.Duration", "null_type", "type"))));
         if (scope.length < maxScope) {
