@@ -10,6 +10,7 @@
  */
 import { RE2JS } from "re2js";
 import { CelError } from "../values.js";
+import { LazyDfa } from "./dfa.js";
 
 /** A compiled pattern. */
 export interface RegexMatcher {
@@ -17,6 +18,24 @@ export interface RegexMatcher {
   readonly pattern: string;
   /** Whether the pattern matches any part of `s`. Runs in time linear in `s`. */
   matches(s: string): boolean;
+}
+
+/**
+ * A compiled pattern answered by a lazily built DFA over re2js's program (see dfa.ts), behind the
+ * same required-literal filter as {@link Re2Matcher}; re2js answers what the DFA leaves open.
+ */
+class DfaMatcher implements RegexMatcher {
+  constructor(
+    readonly pattern: string,
+    private readonly dfa: LazyDfa,
+    private readonly re: RE2JS,
+    private readonly literal: string,
+  ) {}
+
+  matches(s: string): boolean {
+    if (this.literal !== "" && !s.includes(this.literal)) return false;
+    return this.dfa.matches(s) ?? this.re.test(s);
+  }
 }
 
 /**
@@ -180,6 +199,8 @@ export function compileRegexUncached(pattern: string): RegexMatcher | CelError {
     // Compiled whole first even when only its body runs: an invalid pattern fails with its own message.
     const re = RE2JS.compile(pattern);
     const literal = requiredLiteral(pattern) ?? "";
+    const dfa = LazyDfa.of(re.re2().prog);
+    if (dfa !== undefined) return new DfaMatcher(pattern, dfa, re, literal);
     const body = anchoredBody(pattern);
     return body === undefined ? new Re2Matcher(pattern, re, literal, false) : new Re2Matcher(pattern, RE2JS.compile(body), literal, true);
   } catch (e) {
