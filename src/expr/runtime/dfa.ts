@@ -55,8 +55,12 @@ const MATCHED = -2;
 /** No thread is alive and none can start: the answer is false. */
 const DEAD = -3;
 
-/** Most states one pattern's DFA may build before re2js answers in its place. */
-export const MAX_DFA_STATES = 2000;
+/**
+ * Most states one pattern's DFA may build before re2js answers in its place. A state's ASCII row is
+ * 512 bytes, so a pattern holds at most 256 KiB of table, and the 256 patterns the regex cache keeps
+ * at most 64 MiB even when each was written to blow up. Filters' patterns need tens of states.
+ */
+export const MAX_DFA_STATES = 512;
 
 /** The instruction fields this module reads (re2js `Inst`). */
 interface InstShape {
