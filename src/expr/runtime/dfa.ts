@@ -10,7 +10,8 @@
  * {@link MAX_DFA_STATES} of them; a pattern that needs more, and any string with a character it
  * cannot read as re2js does (an unpaired surrogate), is answered by re2js itself. Time stays linear
  * in the string: a character either follows a cached transition or builds one in time bounded by the
- * program's size.
+ * program's size. Transitions on other characters are kept in a `Map`, up to
+ * {@link MAX_WIDE_TRANSITIONS} of them.
  *
  * The program comes from re2js's parser and compiler, so what a pattern means (syntax, classes,
  * case folding, flags) is exactly re2js's; this module only simulates the program. It reads the
@@ -54,6 +55,12 @@ const UNKNOWN = -1;
 const MATCHED = -2;
 /** No thread is alive and none can start: the answer is false. */
 const DEAD = -3;
+
+/**
+ * Most transitions on characters beyond ASCII one pattern's DFA keeps (in a `Map`, about 50 bytes
+ * each); past it they are computed on every use, which is still linear but slower.
+ */
+export const MAX_WIDE_TRANSITIONS = 8192;
 
 /**
  * Most states one pattern's DFA may build before re2js answers in its place. A state's ASCII row is
@@ -162,6 +169,8 @@ export class LazyDfa {
   private readonly ids = new Map<string, number>();
   /** ASCII transitions, 128 per state: a state id, {@link UNKNOWN}, {@link MATCHED} or {@link DEAD}. */
   private ascii = new Int32Array(0);
+  /** Transitions on characters beyond ASCII, keyed by `state * 0x110000 + code point`. */
+  private readonly wide = new Map<number, number>();
   /** Per state: whether a match ends at the end of the text (1), not (0), or not yet known (-1). */
   private atEnd = new Int8Array(0);
   /** The state of position 0, or {@link DEAD}. */
@@ -191,6 +200,11 @@ export class LazyDfa {
     return this.kernels.length;
   }
 
+  /** Number of transitions on characters beyond ASCII kept so far (for tests). */
+  get wideTransitionCount(): number {
+    return this.wide.size;
+  }
+
   /** Whether the program matches anywhere in `s`, or `undefined` when re2js must answer. */
   matches(s: string): boolean | undefined {
     let state = this.initial;
@@ -214,7 +228,14 @@ export class LazyDfa {
         } else {
           i++;
         }
-        next = this.step(state, c, false);
+        const key = state * 0x110000 + c;
+        const known = this.wide.get(key);
+        if (known !== undefined) {
+          next = known;
+        } else {
+          next = this.step(state, c, false);
+          if (next !== UNKNOWN && this.wide.size < MAX_WIDE_TRANSITIONS) this.wide.set(key, next);
+        }
       }
       if (next >= 0) state = next;
       else if (next === MATCHED) return true;
@@ -231,8 +252,8 @@ export class LazyDfa {
 
   /**
    * Follows every thread of `state` over the character `c`: closes the state under the conditions
-   * that hold before `c`, then steps each rune instruction that accepts `c`. Caches the result for
-   * ASCII `c`. Returns a state id, {@link MATCHED}, {@link DEAD}, or {@link UNKNOWN} once the state
+   * that hold before `c`, then steps each rune instruction that accepts `c`. Caches the result in
+   * the ASCII table when `cache` is set. Returns a state id, {@link MATCHED}, {@link DEAD}, or {@link UNKNOWN} once the state
    * budget is spent.
    */
   private step(state: number, c: number, cache: boolean): number {

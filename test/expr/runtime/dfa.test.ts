@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { RE2JS } from "re2js";
 import { describe, expect, it } from "vitest";
-import { LazyDfa, MAX_DFA_STATES } from "../../../src/expr/runtime/dfa.js";
+import { LazyDfa, MAX_DFA_STATES, MAX_WIDE_TRANSITIONS } from "../../../src/expr/runtime/dfa.js";
 import { compileRegexUncached } from "../../../src/expr/runtime/regex.js";
 import { CelError } from "../../../src/expr/values.js";
 
@@ -116,6 +116,19 @@ describe("lazy DFA over re2js programs", () => {
     const built = dfa.stateCount;
     expect(dfa.matches(`${"q".repeat(100_000)}@x.com`)).toBe(true);
     expect(dfa.stateCount).toBe(built);
+  });
+
+  it("keeps at most MAX_WIDE_TRANSITIONS transitions beyond ASCII, and answers the same past it", () => {
+    const p = "(?i)[\\p{Han}]+x|\\p{Greek}y";
+    const { dfa, re } = dfaOf(p);
+    // Every CJK ideograph once, in strings of 40: far more distinct characters than the cap.
+    const ideographs = Array.from({ length: 20_000 }, (_, k) => String.fromCodePoint(0x4e00 + k));
+    for (let k = 0; k < ideographs.length; k += 40) {
+      const s = `${ideographs.slice(k, k + 40).join("")}${k % 80 === 0 ? "X" : "z"}`;
+      expect(dfa.matches(s)).toBe(re.test(s));
+    }
+    expect(dfa.wideTransitionCount).toBe(MAX_WIDE_TRANSITIONS);
+    for (const s of ["αy", "中x", "中文X", "中z", "Ωy"]) expect(dfa.matches(s)).toBe(re.test(s));
   });
 
   it("refuses programs of another shape", () => {
