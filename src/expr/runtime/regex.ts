@@ -76,6 +76,28 @@ export function anchoredBody(pattern: string): string | undefined {
   return body;
 }
 
+/** A POSIX class inside a bracket expression (`[:alpha:]`, `[:^digit:]`); any other `[` there is literal. */
+const POSIX_CLASS = /\[:\^?[a-z]+:\]/y;
+
+/**
+ * The index of the `]` that closes the character class opening at `open`, or `undefined`. A `]`
+ * right after `[` or `[^` is literal, a backslash escapes the next character, and `[:alpha:]`
+ * nests.
+ */
+function classEnd(pattern: string, open: number): number | undefined {
+  let j = open + 1;
+  if (pattern[j] === "^") j++;
+  if (pattern[j] === "]") j++;
+  for (; j < pattern.length && pattern[j] !== "]"; j++) {
+    if (pattern[j] === "\\") j++;
+    else if (pattern[j] === "[") {
+      POSIX_CLASS.lastIndex = j;
+      if (POSIX_CLASS.test(pattern)) j = POSIX_CLASS.lastIndex - 1;
+    }
+  }
+  return j < pattern.length ? j : undefined;
+}
+
 const SIMPLE_QUANTIFIER = /^[*+?]|^\{(\d+)(,\d*)?\}/;
 
 /**
@@ -120,21 +142,10 @@ export function requiredLiteral(pattern: string): string | undefined {
         while (i < pattern.length && pattern[i]! >= "0" && pattern[i]! <= "7") i++;
       }
     } else if (c === "[") {
-      // Skip a character class: `]` right after `[` or `[^` is literal; `[:alpha:]` nests.
-      let j = i + 1;
-      if (pattern[j] === "^") j++;
-      if (pattern[j] === "]") j++;
-      for (; j < pattern.length && pattern[j] !== "]"; j++) {
-        if (pattern[j] === "\\") j++;
-        else if (pattern[j] === "[" && pattern[j + 1] === ":") {
-          const close = pattern.indexOf(":]", j + 2);
-          if (close < 0) return undefined;
-          j = close + 1;
-        }
-      }
-      if (j >= pattern.length) return undefined;
+      const close = classEnd(pattern, i);
+      if (close === undefined) return undefined;
       atom = undefined;
-      i = j + 1;
+      i = close + 1;
     } else if (c === "(") {
       // A group ends the run; its contents (and any quantifier after it) are skipped.
       let depth = 0;
@@ -143,8 +154,9 @@ export function requiredLiteral(pattern: string): string | undefined {
         const d = pattern[j]!;
         if (d === "\\") j++;
         else if (d === "[") {
-          const close = pattern.indexOf("]", j + 2);
-          if (close < 0) return undefined;
+          // A class inside the group may hold `(`, `)` and a literal `]` (`[^])]`, `[\])]`).
+          const close = classEnd(pattern, j);
+          if (close === undefined) return undefined;
           j = close;
         } else if (d === "(") depth++;
         else if (d === ")" && --depth === 0) break;

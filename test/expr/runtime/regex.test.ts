@@ -129,13 +129,23 @@ describe("required-literal prefilter", () => {
     expect(requiredLiteral("foo\\d+bar")).toBe("foo");
     expect(requiredLiteral("a{2}bc")).toBe("bc");
     expect(requiredLiteral("ab?cd")).toBe("cd");
+    // A class inside a group may hold `)` and a literal `]`: the group ends at its own `)`.
+    expect(requiredLiteral("([^])]ab)cd")).toBe("cd");
+    expect(requiredLiteral("([\\])]x)yz")).toBe("yz");
+    expect(requiredLiteral("([[:alpha:])]q)zz")).toBe("zz");
+    expect(requiredLiteral("[[:a]xy")).toBe("xy"); // `[:` without a later `:]` is literal
+    for (const [p, s] of [["([^])]ab)cd", "xabcd"], ["([\\])]x)", ")x"], ["([\\])]x)yz", ")xyz"], ["([[:alpha:])]q)zz", ")qzz"], ["[[:a]xy", ":xy"]]) {
+      expect(matches(s!, p!), `${p} on ${s}`).toBe(true);
+    }
     for (const none of ["ab*c", "x|yz", "(?i)abc", "(abc)", "[abc]", "a\\Qbc\\E", "\\p{Han}+", "\\x{263a}b"]) {
       expect(requiredLiteral(none), none).toBeUndefined();
     }
   });
 
   it("never changes a result: prefiltered matching equals the automaton alone", () => {
-    const atom = fc.constantFrom("a", "b", "c", "ab", "\\.", ".", "[ab]", "[^a]", "\\d", "(ab)", "(a|b)", "x", "é", "😀", "^", "$", "\\pL", "\\p{Ll}", "\\x{61}", "\\x61", "\\141", "{", "}", "(?m)", "(?s:.)");
+    const atom = fc.constantFrom("a", "b", "c", "ab", "\\.", ".", "[ab]", "[^a]", "\\d", "(ab)", "(a|b)", "x", "é", "😀", "^", "$", "\\pL", "\\p{Ll}", "\\x{61}", "\\x61", "\\141", "{", "}", "(?m)", "(?s:.)",
+      // Classes holding `]`, `(`, `)` and POSIX classes, alone and inside groups.
+      "[]a]", "[^]a]", "[\\]a]", "[)]", "[(]", "[[:alpha:]]", "[[:a]", "([^])]a)", "([\\])]x)", "([[:alpha:])]q)", "(\\))", "\\)", "]");
     const quant = fc.constantFrom("", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,3}", "+?");
     const pattern = fc
       .tuple(fc.array(fc.tuple(atom, quant), { minLength: 1, maxLength: 6 }), fc.boolean())
@@ -143,7 +153,7 @@ describe("required-literal prefilter", () => {
         const body = parts.map(([a, q]) => a + q).join("");
         return anchored ? `^${body}$` : body;
       });
-    const text = fc.string({ unit: fc.constantFrom("a", "b", "c", ".", "x", "1", "é", "😀", "\n"), maxLength: 12 });
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "c", ".", "x", "1", "é", "😀", "\n", "]", ")", "(", "q", ":"), maxLength: 12 });
     fc.assert(
       fc.property(pattern, fc.array(text, { maxLength: 10 }), (p, texts) => {
         const filtered = compileRegexUncached(p);
