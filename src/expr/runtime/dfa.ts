@@ -6,12 +6,13 @@
  * input object, picks an engine and tracks positions. `matches` needs none of that. Here each state
  * is a set of program counters plus what the previous character was; transitions on ASCII
  * characters are kept in one `Int32Array`, so a string of ASCII costs one table load per character
- * once the states it passes through exist. States are built on first use, at most
- * {@link MAX_DFA_STATES} of them; a pattern that needs more, and any string with a character it
- * cannot read as re2js does (an unpaired surrogate), is answered by re2js itself. Time stays linear
+ * once the states it passes through exist. States are built on first use, within
+ * {@link MAX_DFA_BYTES} per pattern (past it the DFA starts afresh, and after {@link MAX_RESETS}
+ * fresh starts re2js answers for the pattern); a string with a character the DFA cannot read as
+ * re2js does (an unpaired surrogate) is answered by re2js too. Time stays linear
  * in the string: a character either follows a cached transition or builds one in time bounded by the
- * program's size. Transitions on other characters are kept in a `Map`, up to
- * {@link MAX_WIDE_TRANSITIONS} of them.
+ * program's size, and a fresh start rebuilds at most one state per character read. Transitions on
+ * other characters are kept in a `Map`.
  *
  * The program comes from re2js's parser and compiler, so what a pattern means (syntax, classes,
  * case folding, flags) is exactly re2js's; this module only simulates the program. It reads the
@@ -57,17 +58,23 @@ const MATCHED = -2;
 const DEAD = -3;
 
 /**
- * Most transitions on characters beyond ASCII one pattern's DFA keeps (in a `Map`, about 50 bytes
- * each); past it they are computed on every use, which is still linear but slower.
+ * Memory one pattern's DFA may hold, estimated as {@link STATE_BYTES} plus its program counters and
+ * key per state and {@link WIDE_TRANSITION_BYTES} per transition beyond ASCII. When a new state or
+ * transition would pass it, the DFA drops everything it built and starts again from the state it
+ * is in, as RE2 does; after {@link MAX_RESETS} such restarts it stops and re2js answers for the
+ * pattern from then on. The regex cache keeps 256 patterns, so all of them together hold at most
+ * 64 MiB of DFA even when each was written to blow up; filters' patterns need a few KiB.
  */
-export const MAX_WIDE_TRANSITIONS = 8192;
+export const MAX_DFA_BYTES = 256 * 1024;
 
-/**
- * Most states one pattern's DFA may build before re2js answers in its place. A state's ASCII row is
- * 512 bytes, so a pattern holds at most 256 KiB of table, and the 256 patterns the regex cache keeps
- * at most 64 MiB even when each was written to blow up. Filters' patterns need tens of states.
- */
-export const MAX_DFA_STATES = 512;
+/** Estimated bytes of one state besides its program counters and key: its ASCII row (128 × 4) and object overheads. */
+const STATE_BYTES = 512 + 160;
+
+/** Estimated bytes of one `Map` entry for a transition beyond ASCII. */
+const WIDE_TRANSITION_BYTES = 48;
+
+/** Restarts after which the DFA leaves the pattern to re2js for good: it keeps needing more states than it may hold. */
+export const MAX_RESETS = 8;
 
 /** The instruction fields this module reads (re2js `Inst`). */
 interface InstShape {
@@ -155,32 +162,35 @@ function anchoredAtStart(program: ProgramShape): boolean {
 }
 
 /**
- * The lazily built DFA of one program. {@link DfaMatcher.matches} returns `undefined` when it
- * cannot answer (state budget spent, unpaired surrogate); the caller then asks re2js.
+ * The lazily built DFA of one program. {@link LazyDfa.matches} returns `undefined` when it cannot
+ * answer (an unpaired surrogate, or the pattern given up on); the caller then asks re2js.
  */
 export class LazyDfa {
   private readonly inst: readonly InstShape[];
   private readonly startPc: number;
   private readonly anchored: boolean;
   /** `kernels[id]`: the state's program counters before closure, sorted. */
-  private readonly kernels: Int32Array[] = [];
+  private kernels: Int32Array[] = [];
   /** `prevs[id]`: the class of the character before the state's position. */
-  private readonly prevs: number[] = [];
-  private readonly ids = new Map<string, number>();
+  private prevs: number[] = [];
+  private ids = new Map<string, number>();
   /** ASCII transitions, 128 per state: a state id, {@link UNKNOWN}, {@link MATCHED} or {@link DEAD}. */
   private ascii = new Int32Array(0);
   /** Transitions on characters beyond ASCII, keyed by `state * 0x110000 + code point`. */
-  private readonly wide = new Map<number, number>();
+  private wide = new Map<number, number>();
   /** Per state: whether a match ends at the end of the text (1), not (0), or not yet known (-1). */
   private atEnd = new Int8Array(0);
   /** The state of position 0, or {@link DEAD}. */
-  private readonly initial: number;
+  private initial: number;
+  /** Estimated bytes held, against {@link MAX_DFA_BYTES}. */
+  private bytes = 0;
+  private resets = 0;
+  private gaveUp = false;
   /** Scratch for closures: `mark[pc] === generation` means visited in this closure. */
   private readonly mark: Uint32Array;
   private generation = 0;
   private readonly stack: number[] = [];
   private readonly runes: number[] = [];
-  private exhausted = false;
 
   private constructor(program: ProgramShape) {
     this.inst = program.inst;
@@ -188,6 +198,7 @@ export class LazyDfa {
     this.anchored = anchoredAtStart(program);
     this.mark = new Uint32Array(program.inst.length);
     this.initial = this.stateFor([program.start], PREV_START);
+    if (this.initial === UNKNOWN) this.gaveUp = true; // a program too large for even one state
   }
 
   /** The DFA of `program`, or `undefined` when the program has instructions it does not simulate. */
@@ -195,38 +206,47 @@ export class LazyDfa {
     return isSupported(program) ? new LazyDfa(program) : undefined;
   }
 
-  /** Number of states built so far (for tests). */
+  /** Number of states held (for tests). */
   get stateCount(): number {
     return this.kernels.length;
   }
 
-  /** Number of transitions on characters beyond ASCII kept so far (for tests). */
-  get wideTransitionCount(): number {
-    return this.wide.size;
+  /** Estimated bytes held (for tests). */
+  get memoryBytes(): number {
+    return this.bytes;
+  }
+
+  /** Times the DFA started afresh at its memory budget (for tests). */
+  get resetCount(): number {
+    return this.resets;
+  }
+
+  /** Whether the DFA has left the pattern to re2js for good (for tests). */
+  get givenUp(): boolean {
+    return this.gaveUp;
   }
 
   /** Whether the program matches anywhere in `s`, or `undefined` when re2js must answer. */
   matches(s: string): boolean | undefined {
+    if (this.gaveUp) return undefined;
     let state = this.initial;
     if (state === DEAD) return false;
     const n = s.length;
     let i = 0;
     while (i < n) {
       let c = s.charCodeAt(i);
+      let width = 1;
       let next: number;
       if (c < 128) {
         next = this.ascii[(state << 7) | c]!;
         if (next === UNKNOWN) next = this.step(state, c, true);
-        i++;
       } else {
         if (c >= 0xd800 && c <= 0xdfff) {
           const low = i + 1 < n ? s.charCodeAt(i + 1) : 0;
           // An unpaired surrogate: left to re2js, whose reading of it this module does not model.
           if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) return undefined;
           c = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-          i += 2;
-        } else {
-          i++;
+          width = 2;
         }
         const key = state * 0x110000 + c;
         const known = this.wide.get(key);
@@ -234,13 +254,24 @@ export class LazyDfa {
           next = known;
         } else {
           next = this.step(state, c, false);
-          if (next !== UNKNOWN && this.wide.size < MAX_WIDE_TRANSITIONS) this.wide.set(key, next);
+          if (next !== UNKNOWN) {
+            if (this.charge(WIDE_TRANSITION_BYTES)) this.wide.set(key, next);
+            else next = UNKNOWN;
+          }
         }
       }
-      if (next >= 0) state = next;
-      else if (next === MATCHED) return true;
-      else if (next === DEAD) return false;
-      else return undefined; // budget spent
+      if (next >= 0) {
+        state = next;
+        i += width;
+      } else if (next === MATCHED) {
+        return true;
+      } else if (next === DEAD) {
+        return false;
+      } else {
+        // The budget is spent: start afresh from this state and read the same character again.
+        state = this.restartFrom(state);
+        if (state === UNKNOWN) return undefined;
+      }
     }
     let end = this.atEnd[state]!;
     if (end < 0) {
@@ -251,13 +282,46 @@ export class LazyDfa {
   }
 
   /**
+   * Drops every state and transition and returns the id of `state`'s kernel in the fresh cache, or
+   * {@link UNKNOWN} once the DFA gives up on the pattern ({@link MAX_RESETS}).
+   */
+  private restartFrom(state: number): number {
+    if (this.gaveUp || ++this.resets > MAX_RESETS) {
+      this.gaveUp = true;
+      return UNKNOWN;
+    }
+    const kernel = Array.from(this.kernels[state]!);
+    const prev = this.prevs[state]!;
+    this.kernels = [];
+    this.prevs = [];
+    this.ids = new Map();
+    this.wide = new Map();
+    this.ascii = new Int32Array(0);
+    this.atEnd = new Int8Array(0);
+    this.bytes = 0;
+    this.initial = this.stateFor([this.startPc], PREV_START);
+    const fresh = this.stateFor(kernel, prev);
+    if (this.initial === UNKNOWN || fresh === UNKNOWN) {
+      this.gaveUp = true;
+      return UNKNOWN;
+    }
+    return fresh;
+  }
+
+  /** Counts `bytes` against the budget; false (and nothing counted) when they do not fit. */
+  private charge(bytes: number): boolean {
+    if (this.bytes + bytes > MAX_DFA_BYTES) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
+  /**
    * Follows every thread of `state` over the character `c`: closes the state under the conditions
    * that hold before `c`, then steps each rune instruction that accepts `c`. Caches the result in
-   * the ASCII table when `cache` is set. Returns a state id, {@link MATCHED}, {@link DEAD}, or {@link UNKNOWN} once the state
-   * budget is spent.
+   * the ASCII table when `cache` is set. Returns a state id, {@link MATCHED}, {@link DEAD}, or
+   * {@link UNKNOWN} when the memory budget is spent.
    */
   private step(state: number, c: number, cache: boolean): number {
-    if (this.exhausted) return UNKNOWN;
     const matched = this.closure(this.kernels[state]!, conditionsAt(this.prevs[state]!, c));
     let next: number;
     if (matched) {
@@ -330,10 +394,7 @@ export class LazyDfa {
     const key = `${prev}:${pcs.join(",")}`;
     const known = this.ids.get(key);
     if (known !== undefined) return known;
-    if (this.kernels.length >= MAX_DFA_STATES) {
-      this.exhausted = true;
-      return UNKNOWN;
-    }
+    if (!this.charge(STATE_BYTES + 4 * pcs.length + 2 * key.length)) return UNKNOWN;
     const id = this.kernels.length;
     this.kernels.push(Int32Array.from(pcs));
     this.prevs.push(prev);

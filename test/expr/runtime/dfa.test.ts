@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { RE2JS } from "re2js";
 import { describe, expect, it } from "vitest";
-import { LazyDfa, MAX_DFA_STATES, MAX_WIDE_TRANSITIONS } from "../../../src/expr/runtime/dfa.js";
+import { LazyDfa, MAX_DFA_BYTES, MAX_RESETS } from "../../../src/expr/runtime/dfa.js";
 import { compileRegexUncached } from "../../../src/expr/runtime/regex.js";
 import { CelError } from "../../../src/expr/values.js";
 
@@ -95,19 +95,44 @@ describe("lazy DFA over re2js programs", () => {
     expect(matcher.matches("a\uD800b")).toBe(RE2JS.compile("a.b").test("a\uD800b"));
   });
 
-  it("stops building at the state budget, and the matcher still answers through re2js", () => {
+  it("starts afresh at its memory budget, gives up after MAX_RESETS, and the matcher answers as re2js throughout", () => {
     // "The 15th character from the end is an a": a DFA needs 2^15 states for it.
     const p = "a(?:a|b){14}$";
-    const { dfa } = dfaOf(p);
-    const random = fc.sample(fc.string({ unit: fc.constantFrom("a", "b"), minLength: 40, maxLength: 60 }), { numRuns: 200, seed: 7 });
-    let unanswered = 0;
-    for (const s of random) if (dfa.matches(s) === undefined) unanswered++;
-    expect(unanswered).toBeGreaterThan(0);
-    expect(dfa.stateCount).toBeLessThanOrEqual(MAX_DFA_STATES);
+    const { dfa, re } = dfaOf(p);
+    const random = fc.sample(fc.string({ unit: fc.constantFrom("a", "b"), minLength: 40, maxLength: 60 }), { numRuns: 400, seed: 7 });
+    let resetsSeen = 0;
+    for (const s of random) {
+      const answer = dfa.matches(s);
+      if (answer !== undefined) expect(answer).toBe(re.test(s));
+      expect(dfa.memoryBytes).toBeLessThanOrEqual(MAX_DFA_BYTES);
+      resetsSeen = Math.max(resetsSeen, dfa.resetCount);
+    }
+    expect(resetsSeen).toBeGreaterThan(MAX_RESETS);
+    expect(dfa.givenUp).toBe(true);
+    expect(dfa.matches("ab")).toBeUndefined();
     const matcher = compileRegexUncached(p);
     if (matcher instanceof CelError) throw new Error(matcher.message);
-    const re = RE2JS.compile(p);
     for (const s of random) expect(matcher.matches(s)).toBe(re.test(s));
+  });
+
+  it("answers across a fresh start in the middle of a string", () => {
+    // Text in many scripts: each new character beyond ASCII is a transition to keep.
+    const p = "(?i)[\\p{Han}]+x|\\p{Greek}y";
+    const { dfa, re } = dfaOf(p);
+    const ideographs = Array.from({ length: 6_000 }, (_, k) => String.fromCodePoint(0x4e00 + k));
+    for (let k = 0; k < ideographs.length; k += 40) {
+      const s = `${ideographs.slice(k, k + 40).join("")}${k % 80 === 0 ? "X" : "z"}`;
+      expect(dfa.matches(s)).toBe(re.test(s));
+      expect(dfa.memoryBytes).toBeLessThanOrEqual(MAX_DFA_BYTES);
+    }
+    expect(dfa.resetCount).toBeGreaterThan(0);
+    expect(dfa.givenUp).toBe(false);
+    // One string longer than the budget holds: the DFA restarts inside it and still answers.
+    const long = `${ideographs.join("")}X`;
+    const before = dfa.resetCount;
+    expect(dfa.matches(long)).toBe(true);
+    expect(dfa.resetCount).toBeGreaterThan(before);
+    for (const s of ["αy", "中x", "中文X", "中z", "Ωy"]) expect(dfa.matches(s)).toBe(re.test(s));
   });
 
   it("reuses states: a long string over few states builds no more", () => {
@@ -116,19 +141,6 @@ describe("lazy DFA over re2js programs", () => {
     const built = dfa.stateCount;
     expect(dfa.matches(`${"q".repeat(100_000)}@x.com`)).toBe(true);
     expect(dfa.stateCount).toBe(built);
-  });
-
-  it("keeps at most MAX_WIDE_TRANSITIONS transitions beyond ASCII, and answers the same past it", () => {
-    const p = "(?i)[\\p{Han}]+x|\\p{Greek}y";
-    const { dfa, re } = dfaOf(p);
-    // Every CJK ideograph once, in strings of 40: far more distinct characters than the cap.
-    const ideographs = Array.from({ length: 20_000 }, (_, k) => String.fromCodePoint(0x4e00 + k));
-    for (let k = 0; k < ideographs.length; k += 40) {
-      const s = `${ideographs.slice(k, k + 40).join("")}${k % 80 === 0 ? "X" : "z"}`;
-      expect(dfa.matches(s)).toBe(re.test(s));
-    }
-    expect(dfa.wideTransitionCount).toBe(MAX_WIDE_TRANSITIONS);
-    for (const s of ["αy", "中x", "中文X", "中z", "Ωy"]) expect(dfa.matches(s)).toBe(re.test(s));
   });
 
   it("refuses programs of another shape", () => {
