@@ -22,6 +22,7 @@ import {
 } from "../ast.js";
 import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { makeIssue, type Issue, type IssueCode } from "../errors.js";
+import { formatClauseCount } from "../runtime/format.js";
 import {
   formatType,
   isAssignable,
@@ -510,7 +511,22 @@ class Checker {
       return call;
     }
     this.resolve(call, f, target, args);
+    if (e.fn === "format") this.validateFormat(call);
     return call;
+  }
+
+  /**
+   * cel-go's check of `format` calls (ext/strings.go, stringFormatValidator): a literal format
+   * string applied to a list literal must not have more elements than clauses. Too few, and bad
+   * clauses, are errors when the call runs.
+   */
+  private validateFormat(e: CallExpr): void {
+    const list = e.args[0];
+    if (e.target?.kind !== "const" || e.target.value.kind !== "string" || e.args.length !== 1 || list?.kind !== "list") return;
+    const expected = formatClauseCount(e.target.value.value);
+    if (expected !== undefined && list.elements.length > expected) {
+      this.report(e.id, "invalid_argument", `too many arguments supplied to string.format (expected ${expected}, got ${list.elements.length})`);
+    }
   }
 
   /** Checks each expression; returns `exprs` itself when none was rewritten. */

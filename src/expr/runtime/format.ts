@@ -224,7 +224,8 @@ function clauseCharForMessage(s: string, i: number): string {
  * end (`unexpected end of string`), an unknown clause (`could not parse formatting clause:
  * unrecognized formatting clause "a"`), a bad precision, or an argument of the wrong type for its
  * clause (`error during formatting: …, was given TYPE`). Surplus arguments are ignored at run
- * time.
+ * time, as cel-go does; cel-go rejects them when it compiles a constant format string applied to a
+ * list literal, and so do we (see {@link formatClauseCount}).
  */
 export function formatString(format: string, args: readonly unknown[]): string | CelError {
   let out = "";
@@ -311,6 +312,34 @@ export function formatString(format: string, args: readonly unknown[]): string |
     literalFrom = i;
   }
   return out + format.slice(literalFrom);
+}
+
+/**
+ * How many arguments the format string consumes (its clauses, `%%` excluded), or `undefined` when
+ * it does not parse; then {@link formatString} reports why when it runs. The compiler rejects a
+ * constant format string applied to a list literal with more elements than this, with cel-go's
+ * message (`too many arguments supplied to string.format (expected 2, got 3)`).
+ */
+export function formatClauseCount(format: string): number | undefined {
+  let count = 0;
+  for (let i = 0; i < format.length; i++) {
+    if (format.charCodeAt(i) !== 37 /* % */) continue;
+    if (format.charCodeAt(i + 1) === 37) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    if (format[j] === ".") {
+      j++;
+      const digitsFrom = j;
+      while (j < format.length && format.charCodeAt(j) >= 48 && format.charCodeAt(j) <= 57) j++;
+      if (j === digitsFrom) return undefined;
+    }
+    if (j >= format.length || !"sdfebxXo".includes(format[j]!)) return undefined;
+    count++;
+    i = j;
+  }
+  return count;
 }
 
 function clauseError(detail: string): CelError {

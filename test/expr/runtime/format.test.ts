@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { celTypeName, formatString } from "../../../src/expr/runtime/format.js";
+import { celTypeName, formatClauseCount, formatString } from "../../../src/expr/runtime/format.js";
+import { expectCompileError, expectEval, expectEvalError } from "../support/expect.js";
 import { parseDuration, parseTimestamp } from "../../../src/expr/runtime/time.js";
 import { CelError, CelTimestamp, CelUint, TYPES } from "../../../src/expr/values.js";
 import { specError, specSection, specString } from "./spec-cases.js";
@@ -259,3 +260,31 @@ describe("string.format beyond the conformance data", () => {
     );
   });
 });
+
+describe("string.format argument count at compile time (cel-go's format validator)", () => {
+  it("counts the clauses a format string consumes", () => {
+    expect(formatClauseCount("")).toBe(0);
+    expect(formatClauseCount("100%% sure")).toBe(0);
+    expect(formatClauseCount("%s and %.2f of %d%%")).toBe(3);
+    expect(formatClauseCount("%j")).toBeUndefined();
+    expect(formatClauseCount("trailing %")).toBeUndefined();
+    expect(formatClauseCount("%.f")).toBeUndefined();
+  });
+
+  it("rejects a literal format string given a list literal with more elements than clauses", () => {
+    const e = expectCompileError("'%s %s'.format(['abc', 'def', 'ghi'])", "too many arguments supplied to string.format (expected 2, got 3)");
+    expect(e.issues[0]?.code).toBe("invalid_argument");
+    expect(e.message).toMatch(/^ERROR: <input>:1:\d+: too many arguments/);
+    expectCompileError("'no clauses'.format([1])", "(expected 0, got 1)");
+    expectCompileError("'%d%%'.format([1, 2])", "(expected 1, got 2)", { dialect: "inngest" });
+  });
+
+  it("leaves other calls to run time: exact counts, too few, bad clauses, lists that are not literals", () => {
+    expectEval("'%s %s'.format(['abc', 'def'])", "abc def");
+    expectEvalError("'%s %s'.format(['abc'])", "invalid_argument");
+    expectEvalError("'%j'.format([1, 2])", "invalid_argument");
+    // cel-go checks only list literals; a list from data with surplus elements formats the first ones.
+    expectEval("'%s'.format(l)", "a", { l: ["a", "b"] });
+  });
+});
+
