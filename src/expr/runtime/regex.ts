@@ -188,6 +188,34 @@ export function requiredLiteral(pattern: string): string | undefined {
   return best.length >= 2 ? best : undefined;
 }
 
+/**
+ * Patterns and strings on which the DFA must answer as re2js does before it is used at all: one
+ * of each instruction and empty-width condition. The DFA reads re2js's compiled program, which is
+ * not re2js's documented API; should an re2js other than the pinned one number or shape its
+ * instructions differently, this check fails and re2js answers every pattern itself.
+ */
+export const DFA_PROBES: readonly (readonly [string, readonly string[]])[] = [
+  ["^a(?:b|c)*d$", ["ad", "abcbd", "xad", "abd\n", "abx"]],
+  ["(?i)k\\b.", ["K x", "k", "Kx", "\u212a!", "xk."]],
+  ["(?m)^z$|\\Bq", ["a\nz\nb", "az", "aq", " q", "z"]],
+  ["[^\\n]é{2}.", ["xééy", "\nééy", "xé", "aééé"]],
+  ["(?s)a.\\z|\\Ab", ["a\n", "ab", "ba", "cb"]],
+];
+
+let dfaTrust: boolean | undefined;
+
+/** Whether the DFA reads the installed re2js's programs correctly (checked once, on {@link DFA_PROBES}). */
+export function dfaReadsRe2js(): boolean {
+  if (dfaTrust === undefined) {
+    dfaTrust = DFA_PROBES.every(([pattern, subjects]) => {
+      const re = RE2JS.compile(pattern);
+      const dfa = LazyDfa.of(re.re2().prog);
+      return dfa !== undefined && subjects.every((s) => dfa.matches(s) === re.test(s));
+    });
+  }
+  return dfaTrust;
+}
+
 /** Default number of compiled patterns kept for dynamic (non-constant) patterns. */
 export const REGEX_CACHE_SIZE = 256;
 
@@ -211,7 +239,7 @@ export function compileRegexUncached(pattern: string): RegexMatcher | CelError {
     // Compiled whole first even when only its body runs: an invalid pattern fails with its own message.
     const re = RE2JS.compile(pattern);
     const literal = requiredLiteral(pattern) ?? "";
-    const dfa = LazyDfa.of(re.re2().prog);
+    const dfa = dfaReadsRe2js() ? LazyDfa.of(re.re2().prog) : undefined;
     if (dfa !== undefined) return new DfaMatcher(pattern, dfa, re, literal);
     const body = anchoredBody(pattern);
     return body === undefined ? new Re2Matcher(pattern, re, literal, false) : new Re2Matcher(pattern, RE2JS.compile(body), literal, true);

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { RE2JS } from "re2js";
 import { describe, expect, it } from "vitest";
 import { LazyDfa, MAX_DFA_BYTES, MAX_RESETS } from "../../../src/expr/runtime/dfa.js";
-import { compileRegexUncached } from "../../../src/expr/runtime/regex.js";
+import { compileRegexUncached, DFA_PROBES, dfaReadsRe2js } from "../../../src/expr/runtime/regex.js";
 import { CelError } from "../../../src/expr/values.js";
 
 function dfaOf(pattern: string): { dfa: LazyDfa; re: RE2JS } {
@@ -141,6 +141,18 @@ describe("lazy DFA over re2js programs", () => {
     const built = dfa.stateCount;
     expect(dfa.matches(`${"q".repeat(100_000)}@x.com`)).toBe(true);
     expect(dfa.stateCount).toBe(built);
+  });
+
+  it("is trusted with the installed re2js, which its probes check before first use", () => {
+    expect(dfaReadsRe2js()).toBe(true);
+    // The probes are not vacuous: each matches some subjects and not others.
+    for (const [pattern, subjects] of DFA_PROBES) {
+      const answers = new Set(subjects.map((s) => RE2JS.compile(pattern).test(s)));
+      expect(answers.size, pattern).toBe(2);
+    }
+    const matcher = compileRegexUncached("^a(?:b|c)*d$");
+    if (matcher instanceof CelError) throw new Error(matcher.message);
+    expect(matcher.constructor.name).toBe("DfaMatcher");
   });
 
   it("refuses programs of another shape", () => {
