@@ -129,39 +129,6 @@ function isSupported(program: unknown): program is ProgramShape {
 }
 
 /**
- * Whether every match must start at the beginning of the text: nothing is reachable from the
- * start without passing a BEGIN_TEXT condition. Then no thread starts after position 0.
- */
-function anchoredAtStart(program: ProgramShape): boolean {
-  const seen = new Uint8Array(program.inst.length);
-  const stack = [program.start];
-  while (stack.length > 0) {
-    const pc = stack.pop()!;
-    if (seen[pc] === 1) continue;
-    seen[pc] = 1;
-    const i = program.inst[pc]!;
-    switch (i.op) {
-      case ALT:
-      case ALT_MATCH:
-        stack.push(i.out, i.arg);
-        break;
-      case CAPTURE:
-      case NOP:
-        stack.push(i.out);
-        break;
-      case EMPTY_WIDTH:
-        if ((i.arg & BEGIN_TEXT) === 0) stack.push(i.out);
-        break;
-      case FAIL:
-        break;
-      default:
-        return false; // a rune or a match reachable without BEGIN_TEXT
-    }
-  }
-  return true;
-}
-
-/**
  * The lazily built DFA of one program. {@link LazyDfa.matches} returns `undefined` when it cannot
  * answer (an unpaired surrogate, or the pattern given up on); the caller then asks re2js.
  */
@@ -195,8 +162,11 @@ export class LazyDfa {
   private constructor(program: ProgramShape) {
     this.inst = program.inst;
     this.startPc = program.start;
-    this.anchored = anchoredAtStart(program);
     this.mark = new Uint32Array(program.inst.length);
+    // When nothing is reachable from the start without passing a BEGIN_TEXT condition, every match
+    // starts at position 0, and no thread needs to start after it.
+    const reachable = this.closure(Int32Array.of(program.start), ALL_CONDITIONS & ~BEGIN_TEXT);
+    this.anchored = !reachable && this.runes.length === 0;
     this.initial = this.stateFor([program.start], PREV_START);
     if (this.initial === UNKNOWN) this.gaveUp = true; // a program too large for even one state
   }

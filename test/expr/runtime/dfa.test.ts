@@ -86,6 +86,15 @@ describe("lazy DFA over re2js programs", () => {
     }
   });
 
+  it("starts no thread after position 0 when every match must start there", () => {
+    const anchored = dfaOf("^abc|\\Axy").dfa;
+    expect(anchored.matches("zzabc")).toBe(false);
+    expect(anchored.stateCount).toBe(1); // the first character already leaves no thread alive
+    const unanchored = dfaOf("^abc|xy").dfa;
+    expect(unanchored.matches("zzxy")).toBe(true);
+    expect(unanchored.stateCount).toBeGreaterThan(1);
+  });
+
   it("leaves unpaired surrogates to re2js", () => {
     const { dfa } = dfaOf("a.b");
     expect(dfa.matches("a\uD800b")).toBeUndefined();
