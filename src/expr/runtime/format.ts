@@ -245,39 +245,12 @@ export function formatString(format: string, args: readonly unknown[]): string |
       continue;
     }
     if (argIndex >= args.length) return new CelError("invalid_argument", `index ${argIndex} out of range`);
-    if (i + 1 >= format.length) return new CelError("invalid_argument", "unexpected end of string");
+    const clause = readClause(format, i);
+    if (clause instanceof CelError) return clause;
     const arg = args[argIndex];
-    // precision
-    let j = i + 1;
-    let precision = DEFAULT_PRECISION;
-    if (format[j] === ".") {
-      j++;
-      const digitsFrom = j;
-      while (j < format.length && format.charCodeAt(j) >= 48 && format.charCodeAt(j) <= 57) j++;
-      if (j >= format.length) {
-        return clauseError("error while parsing precision: could not find end of precision specifier");
-      }
-      const digits = format.slice(digitsFrom, j);
-      if (digits === "") {
-        return clauseError(
-          'error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing "": invalid syntax',
-        );
-      }
-      const value = boundedDigits(digits, 0, 19);
-      if (value === undefined || value > 0x7fffffffffffffffn) {
-        return clauseError(
-          `error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing ${JSON.stringify(digits)}: value out of range`,
-        );
-      }
-      if (value > BigInt(MAX_FORMAT_PRECISION)) {
-        return clauseError(
-          `error while parsing precision: precision ${value} exceeds maximum allowed precision ${MAX_FORMAT_PRECISION}`,
-        );
-      }
-      precision = Number(value);
-    }
+    const precision = clause.precision;
     let formatted: string | FormatFailure;
-    switch (format[j]) {
+    switch (format[clause.verb]) {
       case "s":
         formatted = formatAsString(arg, 0);
         break;
@@ -303,12 +276,12 @@ export function formatString(format: string, args: readonly unknown[]): string |
         formatted = formatOctal(arg);
         break;
       default:
-        return clauseError(`unrecognized formatting clause "${clauseCharForMessage(format, j)}"`);
+        throw new Error(`unreachable: readClause admitted clause ${format[clause.verb]}`);
     }
     if (formatted instanceof FormatFailure) return new CelError("invalid_argument", formatted.message);
     out += formatted;
     argIndex++;
-    i = j + 1;
+    i = clause.verb + 1;
     literalFrom = i;
   }
   return out + format.slice(literalFrom);
@@ -328,18 +301,51 @@ export function formatClauseCount(format: string): number | undefined {
       i++;
       continue;
     }
-    let j = i + 1;
-    if (format[j] === ".") {
-      j++;
-      const digitsFrom = j;
-      while (j < format.length && format.charCodeAt(j) >= 48 && format.charCodeAt(j) <= 57) j++;
-      if (j === digitsFrom) return undefined;
-    }
-    if (j >= format.length || !"sdfebxXo".includes(format[j]!)) return undefined;
+    const clause = readClause(format, i);
+    if (clause instanceof CelError) return undefined;
     count++;
-    i = j;
+    i = clause.verb;
   }
   return count;
+}
+
+/** The clause letters {@link formatString} knows. */
+const VERBS = "sdfebxXo";
+
+/**
+ * The clause whose `%` is at `format[i]` (not a `%%`): the index of its letter and its precision,
+ * or the error that makes it unreadable (cel-go's wording).
+ */
+function readClause(format: string, i: number): { readonly verb: number; readonly precision: number } | CelError {
+  if (i + 1 >= format.length) return new CelError("invalid_argument", "unexpected end of string");
+  let j = i + 1;
+  let precision = DEFAULT_PRECISION;
+  if (format[j] === ".") {
+    j++;
+    const digitsFrom = j;
+    while (j < format.length && format.charCodeAt(j) >= 48 && format.charCodeAt(j) <= 57) j++;
+    if (j >= format.length) {
+      return clauseError("error while parsing precision: could not find end of precision specifier");
+    }
+    const digits = format.slice(digitsFrom, j);
+    if (digits === "") {
+      return clauseError(
+        'error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing "": invalid syntax',
+      );
+    }
+    const value = boundedDigits(digits, 0, 19);
+    if (value === undefined || value > 0x7fffffffffffffffn) {
+      return clauseError(
+        `error while parsing precision: error while converting precision to integer: strconv.Atoi: parsing ${JSON.stringify(digits)}: value out of range`,
+      );
+    }
+    if (value > BigInt(MAX_FORMAT_PRECISION)) {
+      return clauseError(`error while parsing precision: precision ${value} exceeds maximum allowed precision ${MAX_FORMAT_PRECISION}`);
+    }
+    precision = Number(value);
+  }
+  if (!VERBS.includes(format[j]!)) return clauseError(`unrecognized formatting clause "${clauseCharForMessage(format, j)}"`);
+  return { verb: j, precision };
 }
 
 function clauseError(detail: string): CelError {
