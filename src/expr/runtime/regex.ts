@@ -1,5 +1,6 @@
 /**
- * CEL `matches`: RE2 syntax and linear-time matching through `re2js`, a port of Go's `regexp`.
+ * CEL `matches`: RE2 syntax through `re2js`, a port of Go's `regexp`, which parses and compiles
+ * each pattern; a lazily built DFA over the compiled program (dfa.ts) matches, in linear time.
  *
  * `string.matches(pattern)` is true when the pattern matches any part of the string (anchors
  * `^`/`$` force a full match), as Go's `regexp.MatchString`. A pattern RE2 rejects is an
@@ -21,59 +22,24 @@ export interface RegexMatcher {
 }
 
 /**
- * A compiled pattern answered by a lazily built DFA over re2js's program (see dfa.ts), behind the
- * same required-literal filter as {@link Re2Matcher}; re2js answers what the DFA leaves open.
- */
-class DfaMatcher implements RegexMatcher {
-  constructor(
-    readonly pattern: string,
-    private readonly dfa: LazyDfa,
-    private readonly re: RE2JS,
-    private readonly literal: string,
-  ) {}
-
-  matches(s: string): boolean {
-    if (this.literal !== "" && !s.includes(this.literal)) return false;
-    return this.dfa.matches(s) ?? this.re.test(s);
-  }
-}
-
-/**
- * A compiled pattern, with two accelerations. `literal`: text every match must contain (`@acme.com`
- * in `^[a-z0-9._]+@acme\.com$`, `""` when there is none); a string without it cannot match, and
- * `String.includes` tells that far faster than the automaton (RE2 accelerates the same way).
- * `whole`: `re` is the body of a `^body$` pattern, run as a whole-string match, which re2js decides
- * several times faster than a search for the anchored pattern.
+ * A compiled pattern. `literal`: text every match must contain (`@acme.com` in
+ * `^[a-z0-9._]+@acme\.com$`, `""` when there is none); a string without it cannot match, and
+ * `String.includes` tells that far faster than any automaton (RE2 accelerates the same way). Then
+ * the lazily built DFA over re2js's program answers (see dfa.ts), and re2js itself whatever the DFA
+ * leaves open, or everything when there is no DFA.
  */
 class Re2Matcher implements RegexMatcher {
   constructor(
     readonly pattern: string,
     private readonly re: RE2JS,
+    private readonly dfa: LazyDfa | undefined,
     private readonly literal: string,
-    private readonly whole: boolean,
   ) {}
 
   matches(s: string): boolean {
     if (this.literal !== "" && !s.includes(this.literal)) return false;
-    return this.whole ? this.re.matches(s) : this.re.test(s);
+    return this.dfa?.matches(s) ?? this.re.test(s);
   }
-}
-
-/**
- * The body of a pattern anchored at both ends (`^body$`), when dropping the anchors and asking
- * for a whole-string match means the same: no alternation (which the anchors would not span),
- * no flag groups (`(?m)` changes what `^` and `$` mean), and a `$` that is not escaped.
- */
-export function anchoredBody(pattern: string): string | undefined {
-  if (pattern.length < 2 || pattern[0] !== "^" || pattern[pattern.length - 1] !== "$") return undefined;
-  if (pattern.includes("|") || pattern.includes("(?")) return undefined;
-  let backslashes = 0;
-  for (let i = pattern.length - 2; i >= 0 && pattern[i] === "\\"; i--) backslashes++;
-  if (backslashes % 2 === 1) return undefined;
-  const body = pattern.slice(1, -1);
-  // A body that itself starts with a quantifier (`^*$`) is not a valid pattern without the anchor.
-  if (/^[*+?{]/.test(body)) return undefined;
-  return body;
 }
 
 /** A POSIX class inside a bracket expression (`[:alpha:]`, `[:^digit:]`); any other `[` there is literal. */
@@ -236,13 +202,9 @@ let moves = 0;
  */
 export function compileRegexUncached(pattern: string): RegexMatcher | CelError {
   try {
-    // Compiled whole first even when only its body runs: an invalid pattern fails with its own message.
     const re = RE2JS.compile(pattern);
-    const literal = requiredLiteral(pattern) ?? "";
     const dfa = dfaReadsRe2js() ? LazyDfa.of(re.re2().prog) : undefined;
-    if (dfa !== undefined) return new DfaMatcher(pattern, dfa, re, literal);
-    const body = anchoredBody(pattern);
-    return body === undefined ? new Re2Matcher(pattern, re, literal, false) : new Re2Matcher(pattern, RE2JS.compile(body), literal, true);
+    return new Re2Matcher(pattern, re, dfa, requiredLiteral(pattern) ?? "");
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return new CelError("invalid_argument", message);
