@@ -2,9 +2,10 @@
  * The parser's fast path: a hand-written recursive-descent parser for valid expressions made of
  * the tokens the hand-written scanner reads (`scan.ts`).
  *
- * Chevrotain's parser spent about two thirds of a typical filter's parse (and a quarter of its
- * whole compile) on its own machinery: rule invocations, lookahead functions and recovery
- * bookkeeping. This parser reads the same grammar (`grammar.ts` has it in full) straight from
+ * Chevrotain's parser spends much of a filter's parse on its own machinery: rule invocations,
+ * lookahead functions and recovery bookkeeping (parsing the suite's `&&` filter took 9.3 µs
+ * through it and 1.9–2.9 µs through this path, in a scratch loop; bench/RESULTS.md, 2026-11-29).
+ * This parser reads the same grammar (`grammar.ts` has it in full) straight from
  * the scanner, without token objects, and builds the tree through the same builder and the same
  * shared actions (`chains.ts`, `macros.ts`), allocating ids in the same order. It never reports
  * anything: on the first thing that is not plainly valid (a syntax error, a token the scanner
@@ -202,11 +203,7 @@ export class FastParser {
         if (RESERVED.has(name)) throw GIVE_UP;
         this.#advance();
         if (s.type !== T.LParen) return b.ident(name, start, end);
-        const site = { id: this.#idHere(), start: s.start, end: s.end };
-        this.#open();
-        const args = this.#exprList();
-        this.#close(T.RParen);
-        return expandMacro(b, site, name, undefined, args) ?? b.call(site.id, name, args);
+        return this.#call(name, undefined);
       }
       case T.StringLiteral: {
         // Without escapes the value is the text between the quotes (the scanner reads no raw,
@@ -308,11 +305,7 @@ export class FastParser {
           receiver = b.select(b.newId(dotStart, dotEnd), receiver, name, false);
           continue;
         }
-        const site = { id: this.#idHere(), start: s.start, end: s.end };
-        this.#open();
-        const args = this.#exprList();
-        this.#close(T.RParen);
-        receiver = expandMacro(b, site, name, receiver, args) ?? b.receiverCall(site.id, name, receiver, args);
+        receiver = this.#call(name, receiver);
       } else if (s.type === T.LBracket) {
         const id = this.#idHere();
         this.#open();
@@ -324,6 +317,19 @@ export class FastParser {
         return receiver;
       }
     }
+  }
+
+  /** `name(args)` or `receiver.name(args)` from its `(` (the current token): a macro's expansion or the call. */
+  #call(name: string, receiver: Expr | undefined): Expr {
+    const b = this.#b!;
+    const s = this.#scanner;
+    const site = { id: this.#idHere(), start: s.start, end: s.end };
+    this.#open();
+    const args = this.#exprList();
+    this.#close(T.RParen);
+    const macro = expandMacro(b, site, name, receiver, args);
+    if (macro !== undefined) return macro;
+    return receiver === undefined ? b.call(site.id, name, args) : b.receiverCall(site.id, name, receiver, args);
   }
 
   /** Call arguments up to (not including) the `)`. */

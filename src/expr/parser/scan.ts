@@ -1,18 +1,16 @@
 /**
  * A hand-written scanner for the common case of the lexer's work.
  *
- * Chevrotain's lexer (a regular-expression attempt per token, with its bookkeeping) took 2.2–2.8 µs
- * of a 5–7 µs parse of a typical filter; this scanner reads the same text in about half that.
- * Filters are mostly identifiers, operators, decimal numbers and plain quoted strings, and those
- * this scanner reads with one pass over the character codes. It produces exactly the tokens
+ * Chevrotain's lexer makes a regular-expression attempt per token, with its bookkeeping. Filters
+ * are mostly identifiers, operators, decimal numbers and plain quoted strings, and those this
+ * scanner reads with one pass over the character codes. It produces exactly the tokens
  * Chevrotain's lexer would (same types, images and offsets, and the same object shape, so the
  * parser's property reads see one hidden class) — or gives up on the first thing it does not
  * handle with certainty: escapes other than the one-character ones, triple-quoted, raw and bytes
- * literals, hexadecimal, unsigned and
- * exponent numbers, backquoted names, comments, surrogates (paired or not), and anything that
- * would be a lexical error. Then the caller runs Chevrotain's lexer on the whole input, so the
- * token rules and every lexical error message live in one place (`tokens.ts`); a property test
- * checks that both agree.
+ * literals, hexadecimal, unsigned and exponent numbers, backquoted names, comments, surrogates
+ * (paired or not), and anything that would be a lexical error. Then the caller runs Chevrotain's
+ * lexer on the whole input, so the token rules and every lexical error message live in one place
+ * (`tokens.ts`); a property test checks that both agree.
  *
  * @module
  */
