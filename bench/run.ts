@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the expression suites (evaluation, compile time alone, parse), each in its own process so that one suite's JIT state
- * does not colour the next. The planner suite (`npm run bench:planner`) generates a million runs
+ * `npm run bench`: the expression suites (evaluation, compile time alone, parse), each in its own
+ * process so that one suite's JIT state does not colour the next. The planner suite (`npm run bench:planner`) generates a million runs
  * and is run on its own.
  */
 import { spawnSync } from "node:child_process";

@@ -102,7 +102,11 @@ export function typeParameters(t: Type): readonly Type[] {
   }
 }
 
-/** Whether a type holds no type parameter or variable. */
+/**
+ * Whether a type holds no type parameter or variable. Walks the type itself rather than through
+ * {@link typeParameters}, which makes an array per list or map type: the checker asks this for
+ * every argument of every call it resolves.
+ */
 export function isGround(t: Type): boolean {
   switch (t.kind) {
     case "param":
