@@ -79,17 +79,13 @@ export interface Chain {
 }
 
 /**
- * The tree of a whole chain: split first at the loosest operators present. `||` and `&&` chains
+ * The tree of the operands `lo..hi` of a chain (by default all of them) and the operators between
+ * them: split first at the loosest operators present. `||` and `&&` chains
  * are balanced as cel-go does; the other levels associate to the left. Recursion only goes
  * through the five precedence levels (and the logarithmic depth of a balanced chain), never once
  * per operator.
  */
-export function chainTree(b: AstBuilder, chain: Chain): Expr {
-  return subtree(b, chain, 0, chain.operands.length - 1, OR_LEVEL);
-}
-
-/** {@link chainTree} of the operands `lo..hi` of `chain` and the operators between them. */
-export function chainRangeTree(b: AstBuilder, chain: Chain, lo: number, hi: number): Expr {
+export function chainTree(b: AstBuilder, chain: Chain, lo = 0, hi = chain.operands.length - 1): Expr {
   return subtree(b, chain, lo, hi, OR_LEVEL);
 }
 

@@ -21,7 +21,7 @@ import type { Expr, MapEntry } from "../ast.js";
 import { ParseAborted, RECOVERED, type AstBuilder } from "./builder.js";
 import {
   BINARY_OPERATORS,
-  chainRangeTree,
+  chainTree,
   FALSE_CONSTANT,
   NULL_CONSTANT,
   RESERVED,
@@ -153,7 +153,7 @@ export class FastParser {
       op = binaryOperator(s.type);
     } while (op !== undefined);
     this.#chainTop = start;
-    const tree = chainRangeTree(this.#b!, chain, start, top);
+    const tree = chainTree(this.#b!, chain, start, top);
     // The stack must not keep this parse's nodes alive.
     for (let k = start; k <= top; k++) chain.operands[k] = RECOVERED;
     return tree;

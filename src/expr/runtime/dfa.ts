@@ -86,7 +86,7 @@ interface InstShape {
 }
 
 /** The program fields this module reads (re2js `Prog`). */
-export interface ProgramShape {
+interface ProgramShape {
   readonly inst: readonly InstShape[];
   readonly start: number;
 }
