@@ -29,13 +29,23 @@ export class Entry {
     readonly seq: number,
     readonly source: string,
     /** The compiled program, when the matcher keeps it (see `Matcher`); otherwise compiled on demand. */
-    readonly program: Program | undefined,
+    readonly held: HeldProgram | undefined,
     readonly kind: EntryKind,
     /** Matches every activation without evaluation (an alternative that needs nothing). */
     readonly always: boolean,
-    /** `program` is shared with the matcher's other entries of this source (else it was given). */
+    /** `held` is shared with the matcher's other entries of this source (else it was given). */
     readonly shared: boolean,
   ) {}
+}
+
+/** A compiled program the matcher keeps, with its result in the current match. */
+export interface HeldProgram {
+  readonly program: Program;
+  /** Entries using it. */
+  uses: number;
+  /** The match in which {@link result} was computed: one evaluation per match, however many ids share it. */
+  epoch: number;
+  result: boolean;
 }
 
 /** One alternative of an entry, filed in one group of the index. */

@@ -20,7 +20,7 @@ import type { DialectName } from "../dialect.js";
 import { analyze } from "./analyze.js";
 import { answer, type Atom, type AtomSpec } from "./atoms.js";
 import { MAYBE, NO, YES } from "./compare.js";
-import { Entry, type EntryKind, type IndexedAlternative } from "./entry.js";
+import { Entry, type EntryKind, type HeldProgram, type IndexedAlternative } from "./entry.js";
 import { Group, shapeOf } from "./groups.js";
 import { hasDottedKey, PathTree, readPath } from "./paths.js";
 
@@ -57,12 +57,6 @@ export interface MatcherStats {
   readonly programs: number;
   /** Groups of alternatives of one shape: a match does one lookup per group. */
   readonly groups: number;
-}
-
-/** A program the matcher keeps, shared by the entries of one source. */
-interface HeldProgram {
-  readonly program: Program;
-  uses: number;
 }
 
 /**
@@ -150,7 +144,7 @@ export class Matcher {
     this.remove(id);
     const keep = kind !== "indexed" || given;
     const source = program.source;
-    const kept = !keep ? undefined : given ? program : this.hold(source, program);
+    const kept = !keep ? undefined : given ? { program, uses: 1, epoch: 0, result: false } : this.hold(source, program);
     if (given) this.givenPrograms++;
     const entry = new Entry(id, ++this.seq, source, kept, kind, always, keep && !given);
     this.entries.set(id, entry);
@@ -197,7 +191,7 @@ export class Matcher {
     if (entry.shared) {
       const held = this.held.get(entry.source)!;
       if (--held.uses === 0) this.held.delete(entry.source);
-    } else if (entry.program !== undefined) this.givenPrograms--;
+    } else if (entry.held !== undefined) this.givenPrograms--;
     return true;
   }
 
@@ -255,13 +249,13 @@ export class Matcher {
         const verdict = this.test(alt.atoms, activation, epoch);
         if (verdict === NO) continue;
         entry.stamp = epoch;
-        if ((verdict === YES && alt.sufficient) || this.programOf(entry).matches(activation)) matched.push(entry);
+        if ((verdict === YES && alt.sufficient) || this.evaluate(entry, activation, epoch)) matched.push(entry);
       }
     } finally {
       candidates.length = 0;
     }
     for (const entry of this.everyCall) {
-      if (entry.always || this.programOf(entry).matches(activation)) matched.push(entry);
+      if (entry.always || this.evaluate(entry, activation, epoch)) matched.push(entry);
     }
     sortBySeq(matched);
   }
@@ -290,19 +284,27 @@ export class Matcher {
 
   private programOf(entry: Entry): Program {
     // An entry the index decides keeps no program; the program cache usually still has it.
-    return entry.program ?? compile(entry.source, this.options);
+    return entry.held?.program ?? compile(entry.source, this.options);
+  }
+
+  /** The program's answer, computed once per match for all the ids that share the program. */
+  private evaluate(entry: Entry, activation: Readonly<Record<string, unknown>>, epoch: number): boolean {
+    const held = entry.held;
+    if (held === undefined) return compile(entry.source, this.options).matches(activation);
+    if (held.epoch !== epoch) {
+      held.result = held.program.matches(activation);
+      held.epoch = epoch;
+    }
+    return held.result;
   }
 
   // -- bookkeeping -----------------------------------------------------------------------------
 
-  private hold(source: string, program: Program): Program {
-    const held = this.held.get(source);
-    if (held !== undefined) {
-      held.uses++;
-      return held.program;
-    }
-    this.held.set(source, { program, uses: 1 });
-    return program;
+  private hold(source: string, program: Program): HeldProgram {
+    let held = this.held.get(source);
+    if (held !== undefined) held.uses++;
+    else this.held.set(source, (held = { program, uses: 1, epoch: 0, result: false }));
+    return held;
   }
 
   private intern(spec: AtomSpec, lenient: boolean): Atom {
