@@ -13,7 +13,14 @@
  * - `DELETE /v1/cancellations/:id`: deletes the record and stops its job; `{ "ok": true }`.
  * - `GET /v1/cancellations/:id/events`: server-sent events (`progress` while the job runs, then
  *   `done` with the record, or `deleted` / `interrupted`), then the stream closes.
+ * - `POST /v1/cancellations/preview`: the create body's exact dry run as NDJSON lines (counts so
+ *   far while it scans, then the counts and a sample of runs with their event); closing the
+ *   response stops the scan (`preview.ts`).
+ * - `POST /v1/expressions/check`: `{ "expression", "dialect"? }` → the result type, or the
+ *   compile issues with line and column (`expressions.ts`).
  * - `GET /healthz`: `{ "ok": true }`.
+ * - `GET /` and `GET /assets/…`: the browser UI (`ui-assets.ts`), without auth: it signs in with a
+ *   key the user types and sends it as the Bearer header of its API calls.
  *
  * Every error is Inngest's shape `{ "error": message, "data": null, "status": code }`.
  *
@@ -30,7 +37,10 @@ import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
+import { checkExpression } from "./expressions.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
+import { streamPreview } from "./preview.js";
+import { UI_SECURITY_HEADERS, acceptsGzip, defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 
 /** Default largest request body, bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -74,6 +84,11 @@ export interface ServerOptions {
   readonly eventIntervalMs?: number;
   /** Interval of keep-alive comments on an event stream, ms. Default 15000. */
   readonly keepAliveMs?: number;
+  /**
+   * The browser UI: a folder holding the built `index.html` and `assets/`, or `false` for none.
+   * Default: the package's built UI (`dist/ui/`), when it is there.
+   */
+  readonly ui?: string | false;
 }
 
 /** A running (or ready) service. */
@@ -171,6 +186,45 @@ function progressBody(progress: CancellationProgress | undefined, record: Cancel
   };
 }
 
+/** `?app_id=&function_id=` of `GET /v1/cancellations`: both or neither. */
+function functionFilter(query: Record<string, unknown>): { readonly appId: string; readonly functionId: string } | undefined {
+  const appId = query["app_id"];
+  const functionId = query["function_id"];
+  if (appId === undefined && functionId === undefined) return undefined;
+  if (typeof appId !== "string" || appId === "" || typeof functionId !== "string" || functionId === "") {
+    throw new HttpError(400, "app_id and function_id filter together: give both or neither");
+  }
+  return { appId, functionId };
+}
+
+/**
+ * A page of one function's cancellations, newest first: reads the environment's pages until
+ * `limit` records of the function are found; the cursor is the last record read, so paging goes
+ * on exactly where this page stopped.
+ */
+async function listCancellationsOf(
+  store: RunStore,
+  environmentId: string,
+  filter: { readonly appId: string; readonly functionId: string },
+  limit: number,
+  after: string | undefined,
+): Promise<{ records: CancellationRecord[]; next?: string }> {
+  const records: CancellationRecord[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await store.listCancellations({ environmentId, limit: MAX_PAGE_LIMIT, ...(cursor !== undefined ? { after: cursor } : {}) });
+    for (const record of page.records) {
+      if (record.appId === filter.appId && record.functionId === filter.functionId) {
+        records.push(record);
+        // The page is full: the next one starts after this record.
+        if (records.length === limit) return { records, ...(record.id !== page.records.at(-1)?.id || page.next !== undefined ? { next: record.id } : {}) };
+      }
+    }
+    if (page.next === undefined) return { records };
+    cursor = page.next;
+  }
+}
+
 /** The request's environment, set by the authentication hook. */
 const ENVIRONMENT = Symbol("environment");
 
@@ -186,6 +240,11 @@ const ROUTES: readonly { readonly url: string; readonly methods: readonly string
   { url: "/v1/cancellations", methods: ["GET", "HEAD", "POST"] },
   { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE"] },
   { url: "/v1/cancellations/:id/events", methods: ["GET"] },
+  { url: "/v1/cancellations/preview", methods: ["POST"] },
+  { url: "/v1/expressions/check", methods: ["POST"] },
+  { url: "/", methods: ["GET", "HEAD"] },
+  { url: "/index.html", methods: ["GET", "HEAD"] },
+  { url: "/assets/*", methods: ["GET", "HEAD"] },
 ];
 const ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -238,6 +297,10 @@ export function createServer(options: ServerOptions): CancelkitServer {
   });
   const newId = monotonicFactory();
   const streams = new Set<EventStream>();
+  const uiRoot = options.ui === false ? undefined : (options.ui ?? defaultUiRoot());
+  const uiBundle: UiBundle | undefined = uiRoot === undefined ? undefined : loadUiBundle(uiRoot);
+  /** Aborted by `close()`: stops running previews. */
+  const closingController = new AbortController();
   let closing = false;
   let closed: Promise<void> | undefined;
 
@@ -317,6 +380,53 @@ export function createServer(options: ServerOptions): CancelkitServer {
   }
 
   app.get("/healthz", async () => ({ ok: true }));
+
+  const sendUiFile = (path: string, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    reply.headers(UI_SECURITY_HEADERS);
+    if (uiBundle === undefined) {
+      return reply
+        .code(503)
+        .type("text/plain; charset=utf-8")
+        .send("The cancelkit UI is not built: run `npm run build` (the API under /v1 works without it).\n");
+    }
+    const file = uiBundle.files.get(path);
+    if (file === undefined) return sendError(reply, 404, `Not found: ${request.method} ${path}`);
+    reply.header("cache-control", file.cacheControl).header("vary", "accept-encoding").type(file.type);
+    if (file.gzip !== undefined && acceptsGzip(request.headers["accept-encoding"])) return reply.header("content-encoding", "gzip").send(file.gzip);
+    return reply.send(file.body);
+  };
+  app.get("/", async (request, reply) => sendUiFile("/", request, reply));
+  app.get("/index.html", async (request, reply) => sendUiFile("/", request, reply));
+  app.get("/assets/*", async (request, reply) => sendUiFile(request.url.split("?")[0]!, request, reply));
+
+  app.post("/v1/expressions/check", { onRequest: authenticate }, async (request) => {
+    environmentOf(request);
+    return checkExpression(request.body);
+  });
+
+  app.post("/v1/cancellations/preview", { onRequest: authenticate }, async (request, reply) => {
+    const environmentId = environmentOf(request);
+    const body = request.body;
+    if (body === undefined) throw new HttpError(400, "Invalid cancellation request: the body is empty");
+    const at = now();
+    // Validation errors are answered as JSON before the stream starts.
+    validateCancellationRequest(body, { now: at });
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      "content-type": "application/x-ndjson; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "x-accel-buffering": "no",
+    });
+    await streamPreview(store, body, res, {
+      environmentId,
+      now: at,
+      signal: closingController.signal,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      onError: (error) => options.log?.(`preview failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
+  });
 
   app.post("/v1/cancellations", { onRequest: authenticate, schema: { body: CREATE_BODY_SCHEMA }, attachValidation: true }, async (request, reply) => {
     const environmentId = environmentOf(request);
@@ -398,7 +508,10 @@ export function createServer(options: ServerOptions): CancelkitServer {
       after = parseUlid(query["cursor"]);
       if (after === undefined) throw new HttpError(400, "Invalid cursor");
     }
-    const page = await store.listCancellations({ environmentId, limit, ...(after !== undefined ? { after } : {}) });
+    const filter = functionFilter(query);
+    const page = filter === undefined
+      ? await store.listCancellations({ environmentId, limit, ...(after !== undefined ? { after } : {}) })
+      : await listCancellationsOf(store, environmentId, filter, limit, after);
     return { data: page.records.map(toWireCancellation), next_cursor: page.next ?? null };
   });
 
@@ -542,6 +655,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     close() {
       closed ??= (async () => {
         closing = true;
+        closingController.abort();
         await jobs.shutdown();
         // Streams of jobs that just ended are sending their last event.
         const pending = [...streams].map((stream) => stream.ended);
