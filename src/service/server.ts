@@ -16,6 +16,8 @@
  * - `POST /v1/cancellations/preview`: the create body's exact dry run as NDJSON lines (counts so
  *   far while it scans, then the counts and a sample of runs with their event); closing the
  *   response stops the scan (`preview.ts`).
+ * - `GET /v1/functions`: the environment's apps and functions with their runs by status and the
+ *   span of their start times, `{ "data": [...] }` (`functions.ts`).
  * - `POST /v1/expressions/check`: `{ "expression", "dialect"? }` → the result type, or the
  *   compile issues with line and column (`expressions.ts`).
  * - `GET /healthz`: `{ "ok": true }`.
@@ -38,6 +40,7 @@ import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
 import { checkExpression } from "./expressions.js";
+import { toWireFunctionSummary } from "./functions.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
 import { streamPreview } from "./preview.js";
 import { UI_SECURITY_HEADERS, acceptsGzip, defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
@@ -242,6 +245,7 @@ const ROUTES: readonly { readonly url: string; readonly methods: readonly string
   { url: "/v1/cancellations/:id/events", methods: ["GET"] },
   { url: "/v1/cancellations/preview", methods: ["POST"] },
   { url: "/v1/expressions/check", methods: ["POST"] },
+  { url: "/v1/functions", methods: ["GET", "HEAD"] },
   { url: "/", methods: ["GET", "HEAD"] },
   { url: "/index.html", methods: ["GET", "HEAD"] },
   { url: "/assets/*", methods: ["GET", "HEAD"] },
@@ -398,6 +402,12 @@ export function createServer(options: ServerOptions): CancelkitServer {
   app.get("/", async (request, reply) => sendUiFile("/", request, reply));
   app.get("/index.html", async (request, reply) => sendUiFile("/", request, reply));
   app.get("/assets/*", async (request, reply) => sendUiFile(request.url.split("?")[0]!, request, reply));
+
+  app.get("/v1/functions", { onRequest: authenticate }, async (request) => {
+    const environmentId = environmentOf(request);
+    const summaries = await store.listFunctions({ environmentId });
+    return { data: summaries.map(toWireFunctionSummary) };
+  });
 
   app.post("/v1/expressions/check", { onRequest: authenticate }, async (request) => {
     environmentOf(request);

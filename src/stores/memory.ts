@@ -24,6 +24,9 @@ import {
   checkRunStatus,
   checkIdempotency,
   checkListOptions,
+  checkEnvironmentOption,
+  compareText,
+  zeroStatusCounts,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,
@@ -31,6 +34,7 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type FunctionSummary,
   type RunRecord,
   type RunStatus,
   type RunStore,
@@ -270,6 +274,26 @@ export class MemoryRunStore implements RunStore {
     if (stop === end) return { runs: page };
     const last = page[page.length - 1]!;
     return { runs: page, next: { startedAt: last.startedAt, id: last.id } };
+  }
+
+  /** {@inheritDoc RunStore.listFunctions} */
+  async listFunctions(options: { readonly environmentId?: string } = {}): Promise<FunctionSummary[]> {
+    this.#assertOpen();
+    const environmentId = checkEnvironmentOption(options);
+    const out: FunctionSummary[] = [];
+    const apps = this.#partitions.get(environmentId);
+    if (apps === undefined) return out;
+    for (const appId of [...apps.keys()].sort(compareText)) {
+      const functions = apps.get(appId)!;
+      for (const functionId of [...functions.keys()].sort(compareText)) {
+        const runs = this.#ready(functions.get(functionId)!).runs;
+        if (runs.length === 0) continue;
+        const counts = zeroStatusCounts();
+        for (const run of runs) counts[run.status]++;
+        out.push({ appId, functionId, runs: counts, total: runs.length, firstStartedAt: runs[0]!.startedAt, lastStartedAt: runs[runs.length - 1]!.startedAt });
+      }
+    }
+    return out;
   }
 
   /** {@inheritDoc RunStore.commitBatch} */

@@ -27,8 +27,10 @@
 import pg from "pg";
 import type { PoolClient, QueryResultRow } from "pg";
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./postgres-migrations.js";
+import { foldFunctionRows, functionStatusQuery, type FunctionStatusRow } from "./sql-common.js";
 import {
   StoreError,
+  checkEnvironmentOption,
   checkIdempotency,
   checkListOptions,
   checkRunStatus,
@@ -48,6 +50,7 @@ import {
   type CreateResult,
   type Cursor,
   type BoundedScanQuery,
+  type FunctionSummary,
   type RunEvent,
   type RunRecord,
   type RunStatus,
@@ -752,6 +755,20 @@ export class PostgresRunStore implements ShardedRunStore {
           ]);
         }
       });
+    });
+  }
+
+  /** {@inheritDoc RunStore.listFunctions} */
+  async listFunctions(options: { readonly environmentId?: string } = {}): Promise<FunctionSummary[]> {
+    const environmentId = checkEnvironmentOption(options);
+    return this.#call(async () => {
+      const { rows } = await this.#pool.query<unknown[]>({
+        text: functionStatusQuery(this.#table.runs, "$1", ' COLLATE "C"'),
+        values: [environmentId],
+        rowMode: "array",
+      });
+      // COUNT(*) and the bigint times arrive as strings; the fold converts them.
+      return foldFunctionRows(rows as unknown as FunctionStatusRow[]);
     });
   }
 

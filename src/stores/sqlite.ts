@@ -29,6 +29,9 @@ import {
   CANCELLATION_COLUMNS,
   LruCache,
   cancellationFromRow,
+  foldFunctionRows,
+  functionStatusQuery,
+  type FunctionStatusRow,
   cancellationToRow,
   paddedIdChunks,
   placeholders,
@@ -39,6 +42,7 @@ import {
   RUN_STATUSES,
   StoreError,
   checkIdempotency,
+  checkEnvironmentOption,
   checkListOptions,
   checkRunStatus,
   normalizeCancellationRecord,
@@ -54,6 +58,7 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type FunctionSummary,
   type RunEvent,
   type RunRecord,
   type RunStatus,
@@ -342,6 +347,15 @@ export class SqliteRunStore implements RunStore {
         })
         .immediate(),
     );
+  }
+
+  /** {@inheritDoc RunStore.listFunctions} */
+  async listFunctions(options: { readonly environmentId?: string } = {}): Promise<FunctionSummary[]> {
+    const environmentId = checkEnvironmentOption(options);
+    const rows = this.#use("listing functions", () =>
+      this.#statement(functionStatusQuery("runs", "?", "")).raw(true).all(environmentId) as FunctionStatusRow[],
+    );
+    return foldFunctionRows(rows);
   }
 
   /** {@inheritDoc RunStore.scanRuns} */

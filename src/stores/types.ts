@@ -219,6 +219,28 @@ export interface CancellationPage {
 }
 
 /**
+ * One function's runs counted by status, and the span of their start times: an entry of
+ * {@link RunStore.listFunctions}.
+ */
+export interface FunctionSummary {
+  readonly appId: string;
+  readonly functionId: string;
+  /** Runs per status; every status is present (0 when none). */
+  readonly runs: Readonly<Record<RunStatus, number>>;
+  /** All runs of the function (the sum of `runs`). */
+  readonly total: number;
+  /** Start time of its earliest run, epoch ms. */
+  readonly firstStartedAt: number;
+  /** Start time of its latest run, epoch ms. */
+  readonly lastStartedAt: number;
+}
+
+/** Every status at 0: the start of a {@link FunctionSummary}'s counts. */
+export function zeroStatusCounts(): Record<RunStatus, number> {
+  return { queued: 0, running: 0, sleeping: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+/**
  * The contract every run store implements. All methods may be called concurrently; stores make
  * `commitBatch` atomic.
  */
@@ -234,6 +256,12 @@ export interface RunStore {
   setRunStatus(ids: readonly string[], status: RunStatus, options?: { readonly force?: boolean }): Promise<number>;
   /** Reads one page of a function's runs of a window, in `(startedAt, id)` order after `query.after`. */
   scanRuns(query: ScanQuery): Promise<ScanPage>;
+  /**
+   * Every app and function of an environment that has at least one run, with its runs counted by
+   * status and the first and last start time; ordered by app id, then function id. SQL stores
+   * answer it with one `GROUP BY`. `environmentId` defaults to `'default'`.
+   */
+  listFunctions(options?: { readonly environmentId?: string }): Promise<FunctionSummary[]>;
   /**
    * Cancels the still non-terminal runs among `batch.runIds` (setting `status` to `cancelled` and
    * `cancellationId`), and saves the checkpoint on the cancellation record, in one transaction.
@@ -933,4 +961,24 @@ export function checkListOptions(options: unknown): number {
     throw new StoreError("invalid_query", `environmentId must be a non-empty string, got ${describeValue(environmentId)}`);
   }
   return Math.min(limit, MAX_LIST_LIMIT);
+}
+
+/**
+ * Checks the options of {@link RunStore.listFunctions} and answers the environment id (default
+ * `'default'`).
+ *
+ * @throws {@link StoreError} with code `invalid_query`.
+ */
+export function checkEnvironmentOption(options: unknown): string {
+  if (!isPlainObject(options)) throw new StoreError("invalid_query", `options must be an object, got ${describeValue(options)}`);
+  const { environmentId } = options;
+  if (environmentId !== undefined && !isNonEmptyString(environmentId)) {
+    throw new StoreError("invalid_query", `environmentId must be a non-empty string, got ${describeValue(environmentId)}`);
+  }
+  return environmentId ?? DEFAULT_ENVIRONMENT_ID;
+}
+
+/** Orders ids by UTF-16 code units, which for the printable-ASCII ids stores accept is byte order (SQL `COLLATE "C"`, SQLite's `BINARY`). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -186,13 +186,13 @@ describe("POST /v1/cancellations/preview", () => {
     const { url } = await serve(new MemoryRunStore());
     const response = await previewRequest(url, KEY_A, { ...BODY, app_id: "", if: "event.data.userId ==" });
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = (await response.json()) as any;
     expect(body.status).toBe(400);
     expect(body.error).toContain("app_id is required");
     expect(body.error).toContain("invalid expression: ERROR: <input>:1:21:");
     const future = await previewRequest(url, KEY_A, { ...BODY, started_before: new Date(Date.now() + 3_600_000).toISOString() });
     expect(future.status).toBe(400);
-    expect((await future.json()).error).toBe("started_before must be in the past");
+    expect(((await future.json()) as any).error).toBe("started_before must be in the past");
     const anonymous = await previewRequest(url, "signkey-wrong", BODY);
     expect(anonymous.status).toBe(401);
   });
