@@ -104,6 +104,8 @@ export interface CancelkitServer {
   readonly keys: SigningKeys;
   /** The generated development key (environment `dev`) when no keys were given. */
   readonly devKey: string | undefined;
+  /** Whether the browser UI is served (its built files were found). */
+  readonly ui: boolean;
   /**
    * Starts listening, then resumes unfinished cancellations (unless `resume: false`).
    *
@@ -653,6 +655,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     jobs,
     keys,
     devKey,
+    ui: uiBundle !== undefined,
     async listen(listenOptions = {}) {
       const host = listenOptions.host ?? DEFAULT_HOST;
       await app.listen({ host, port: listenOptions.port ?? DEFAULT_PORT });

@@ -4,8 +4,12 @@
  * dry run, submit and follow to `completed`, delete, history, the XSS case, keyboard-only
  * creation, no CSP violation, and axe-core on every page. Screenshots go to `.screenshots/ui/`.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { main, type CliIo } from "../../src/service/cli.js";
 import { DEMO_APP_ID, DEMO_EXPRESSION, DEMO_FUNCTION_ID, loadDemoData } from "../../src/service/demo.js";
 import { createServer, type CancelkitServer } from "../../src/service/server.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
@@ -364,6 +368,47 @@ describeBrowser("the UI in Chromium", () => {
     await page.getByTestId("history-table").waitFor();
     expect(await page.getByTestId("history-table").textContent()).toContain(XSS);
     expect(await page.locator("main img, main script").count()).toBe(0);
+  });
+
+  it("lets a newcomer follow what `serve --demo` prints: sign in, preview the exact count, submit, watch it complete", async () => {
+    const dbDir = mkdtempSync(join(tmpdir(), "cancelkit-newcomer-"));
+    let stdout = "";
+    let stop: ((signal: NodeJS.Signals) => void) | undefined;
+    const io: CliIo = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stdout += text) },
+      env: { PATH: process.env["PATH"] ?? "" },
+      onSignal: (handler) => {
+        stop = handler;
+        return () => (stop = undefined);
+      },
+    };
+    const exited = main(["serve", "--demo", "--port", "0", "--db", join(dbDir, "demo.db"), "--ui-dir", ui.dir], io);
+    try {
+      await expect.poll(() => stdout.includes("Press Ctrl-C to stop."), { timeout: 20_000 }).toBe(true);
+      const key = /^ {2}(signkey-dev-[0-9a-f]{32})$/m.exec(stdout)![1]!;
+      const address = /^Browser UI: (http:\/\/\S+\/) /m.exec(stdout)![1]!;
+      const link = /^ {2}(http:\/\/\S+\/#\/new\?\S+)$/m.exec(stdout)![1]!;
+      const printed = Number(/(\d+) will be cancelled/.exec(stdout)![1]);
+      expect(printed).toBeGreaterThan(0);
+      await page.goto(address);
+      await page.getByTestId("key-input").fill(key);
+      await page.getByTestId("key-submit").click();
+      await page.getByRole("heading", { name: "Functions" }).waitFor();
+      await page.goto(link);
+      expect(await page.getByTestId("app-select").inputValue()).toBe(DEMO_APP_ID);
+      expect(await page.getByTestId("function-select").inputValue()).toBe(DEMO_FUNCTION_ID);
+      expect(await page.getByTestId("expression-input").inputValue()).toBe(DEMO_EXPRESSION);
+      expect(await previewDone()).toBe(printed);
+      await page.getByTestId("submit-cancellation").click();
+      await page.getByTestId("confirm-submit").click();
+      await page.locator('[data-testid="cancellation-status"]', { hasText: "completed" }).waitFor();
+      expect(Number(await page.getByTestId("count-cancelled").textContent())).toBe(printed);
+    } finally {
+      stop?.("SIGTERM");
+      expect(await exited).toBe(0);
+      rmSync(dbDir, { recursive: true, force: true });
+    }
   });
 
   it("creates a cancellation with the keyboard alone", async () => {
