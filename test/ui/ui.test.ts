@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { main, type CliIo } from "../../src/service/cli.js";
 import { DEMO_APP_ID, DEMO_EXPRESSION, DEMO_FUNCTION_ID, loadDemoData } from "../../src/service/demo.js";
 import { createServer, type CancelkitServer } from "../../src/service/server.js";
+import { firstLoadBytes, loadUiBundle } from "../../src/service/ui-assets.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import type { RunRecord } from "../../src/stores/types.js";
 import { buildUiForTest, describeBrowser, launchChromium, screenshot, seriousAxeViolations, type LaunchedBrowser } from "../support/browser.js";
@@ -127,6 +128,13 @@ describeBrowser("the UI in Chromium", () => {
     await expect.poll(() => problems.some((text) => text.includes("Content Security Policy"))).toBe(true);
     expect(await page.evaluate("window.injected")).toBeUndefined();
     problems.length = 0;
+  });
+
+  it("keeps the first load small: under 40 KiB gzip for the page and every asset it links", () => {
+    const sizes = firstLoadBytes(loadUiBundle(ui.dir)!);
+    expect(sizes.files.some((file) => file.endsWith(".js"))).toBe(true);
+    expect(sizes.files.some((file) => file.endsWith(".css"))).toBe(true);
+    expect(sizes.gzip).toBeLessThan(40 * 1024);
   });
 
   it("has an axe check that does report a serious violation (the check is not vacuous)", async () => {

@@ -88,7 +88,9 @@ export function DetailPage(props: { readonly id: string }) {
   };
 
   const running = record?.status === "running";
-  const fraction = record === undefined ? undefined : running ? fractionDone(record.progress) : 1;
+  // A finished job is all done; one that stopped early (aborted, failed, max runs) shows no bar.
+  const fraction = record === undefined ? undefined : running ? fractionDone(record.progress) : record.status === "completed" ? 1 : undefined;
+  const showBar = running || record?.status === "completed";
   const counts: Counts | undefined = record?.counts;
   return (
     <section>
@@ -112,14 +114,18 @@ export function DetailPage(props: { readonly id: string }) {
             </strong>
           </div>
           <div class="progress-block">
-            <label for="job-progress">Progress</label>
-            <progress id="job-progress" max={1} value={fraction} data-testid="cancellation-progress">
-              {fraction === undefined ? "unknown" : `${Math.round(fraction * 100)}%`}
-            </progress>
+            {showBar && (
+              <>
+                <label for="job-progress">Progress</label>
+                <progress id="job-progress" max={1} value={fraction} data-testid="cancellation-progress">
+                  {fraction === undefined ? "unknown" : `${Math.round(fraction * 100)}%`}
+                </progress>
+              </>
+            )}
             <p class="hint" aria-live="polite">
               {running
                 ? `${count(counts.scanned)} runs decided, ${count(counts.cancelled)} cancelled · ${count(record.progress?.scanned_per_second ?? 0)} runs/s · ETA ${duration(record.progress?.eta_seconds)}`
-                : `${count(counts.scanned)} runs decided, ${count(counts.cancelled)} cancelled · finished ${time(record.updated_at)}`}
+                : `${count(counts.scanned)} runs decided, ${count(counts.cancelled)} cancelled · ${record.status === "completed" ? "finished" : `stopped (${record.status})`} ${time(record.updated_at)}`}
             </p>
           </div>
           <CountsTable counts={counts} caption="Outcome of every run of the window" testIdPrefix="count" />
