@@ -16,6 +16,7 @@ export type { DialectName } from "./expr/dialect.js";
 export { formatType, parseType } from "./expr/types.js";
 export type { Type } from "./expr/types.js";
 export * from "./stores/types.js";
+export * from "./stores/checks.js";
 export { MemoryRunStore } from "./stores/memory.js";
 export type { MemoryRunStoreOptions } from "./stores/memory.js";
 export * from "./cancel/index.js";

@@ -12,9 +12,6 @@
  * @module
  */
 import {
-  StoreError,
-  compareCursor,
-  isNonTerminal,
   normalizeCancellationRecord,
   normalizeCheckpoint,
   normalizeCommitBatch,
@@ -24,6 +21,11 @@ import {
   checkRunStatus,
   checkIdempotency,
   checkListOptions,
+} from "./checks.js";
+import {
+  StoreError,
+  compareCursor,
+  isNonTerminal,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,

@@ -64,12 +64,11 @@
 import { createReadStream } from "node:fs";
 import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { Decoder, Encoder } from "@msgpack/msgpack";
+import { isValidId, normalizeRunRecord } from "./checks.js";
 import {
   DEFAULT_ENVIRONMENT_ID,
   MAX_EVENT_DEPTH,
   StoreError,
-  isValidId,
-  normalizeRunRecord,
   type CancellationBatch,
   type Cursor,
   type RunRecord,

@@ -28,7 +28,6 @@ import pg from "pg";
 import type { PoolClient, QueryResultRow } from "pg";
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./postgres-migrations.js";
 import {
-  StoreError,
   checkIdempotency,
   checkListOptions,
   checkRunStatus,
@@ -39,6 +38,9 @@ import {
   normalizeRunIds,
   normalizeRunRecord,
   normalizeScanQuery,
+} from "./checks.js";
+import {
+  StoreError,
   type CancellationPage,
   type CancellationRecord,
   type CancellationStatus,

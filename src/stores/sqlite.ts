@@ -35,9 +35,6 @@ import {
   type CancellationRow,
 } from "./sql-common.js";
 import {
-  NON_TERMINAL_STATUSES,
-  RUN_STATUSES,
-  StoreError,
   checkIdempotency,
   checkListOptions,
   checkRunStatus,
@@ -47,6 +44,11 @@ import {
   normalizeRunIds,
   normalizeRunRecord,
   normalizeScanQuery,
+} from "./checks.js";
+import {
+  NON_TERMINAL_STATUSES,
+  RUN_STATUSES,
+  StoreError,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,

@@ -10,7 +10,8 @@ import { EXAMPLE_USER_ID, GENERATED_FUNCTIONS, generateRuns, writeRunFile } from
 import { ProgressReporter, formatDuration, formatProgressBar, formatProgressLine } from "../../src/service/progress.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import { readRunFile } from "../../src/stores/msgpack.js";
-import { normalizeRunRecord, type RunRecord } from "../../src/stores/types.js";
+import { normalizeRunRecord } from "../../src/stores/checks.js";
+import { type RunRecord } from "../../src/stores/types.js";
 import { expectedOutcome } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-generate-"));
