@@ -12,9 +12,13 @@ import {
   DEFAULT_LIST_LIMIT,
   MAX_EVENT_DEPTH,
   MAX_ID_LENGTH,
+  MAX_LEASE_MS,
   MAX_LIST_LIMIT,
+  MAX_SHARD_COUNT,
+  MAX_WORKER_ID_LENGTH,
   RUN_STATUSES,
   StoreError,
+  type BoundedScanQuery,
   type CancellationRecord,
   type CancellationStatus,
   type Checkpoint,
@@ -25,6 +29,10 @@ import {
   type RunRecord,
   type RunStatus,
   type ScanQuery,
+  type ShardCommit,
+  type ShardStatus,
+  type ShardWindow,
+  type StoreErrorCode,
 } from "./types.js";
 
 /**
@@ -264,7 +272,21 @@ export function normalizeRunRecord(value: unknown, options: NormalizeRunOptions 
   return copy ? Object.freeze(record) : record;
 }
 
-function isNonEmptyString(value: unknown): value is string {
+/**
+ * Checks the argument of `insertRuns`: an array of valid runs (see {@link normalizeRunRecord}),
+ * each named `runs[i]` in errors. Every run is checked before the caller writes any.
+ *
+ * @throws {@link StoreError} with code `invalid_run`.
+ */
+export function normalizeRuns(value: unknown, options: { readonly copy: boolean }): RunRecord[] {
+  if (!Array.isArray(value)) throw new StoreError("invalid_run", "runs must be an array of run records");
+  const records = new Array<RunRecord>(value.length);
+  for (let i = 0; i < value.length; i++) records[i] = normalizeRunRecord(value[i], { copy: options.copy, label: `runs[${i}]` });
+  return records;
+}
+
+/** Whether `value` is a non-empty, well-formed string (environment, app and function ids). */
+export function isNonEmptyString(value: unknown): value is string {
   return typeof value === "string" && value.length > 0 && isWellFormedString(value);
 }
 
@@ -384,17 +406,21 @@ export function normalizeCancellationRecord(value: unknown): CancellationRecord 
   return Object.freeze(out);
 }
 
+/** A scan query once checked: `environmentId` filled in, `after` and `until` valid cursors. */
+export type CheckedScanQuery = BoundedScanQuery & { readonly environmentId: string };
+
 /**
- * Checks a {@link ScanQuery}. Returns it with `environmentId` filled in.
+ * Checks a {@link ScanQuery} (also its optional `until`, which only a {@link ShardedRunStore}
+ * honours). Returns it with `environmentId` filled in.
  *
  * @throws {@link StoreError} with code `invalid_query`.
  */
-export function normalizeScanQuery(value: unknown): ScanQuery & { readonly environmentId: string } {
+export function normalizeScanQuery(value: unknown): CheckedScanQuery {
   const fail = (message: string): never => {
     throw new StoreError("invalid_query", `scan query: ${message}`);
   };
   if (!isPlainObject(value)) return fail(`expected an object, got ${describeValue(value)}`);
-  const q = value as unknown as ScanQuery;
+  const q = value as unknown as BoundedScanQuery;
   if (q.environmentId !== undefined && !isNonEmptyString(q.environmentId)) fail(`environmentId must be a non-empty string, got ${describeValue(q.environmentId)}`);
   if (!isNonEmptyString(q.appId)) fail(`appId must be a non-empty string, got ${describeValue(q.appId)}`);
   if (!isNonEmptyString(q.functionId)) fail(`functionId must be a non-empty string, got ${describeValue(q.functionId)}`);
@@ -404,8 +430,9 @@ export function normalizeScanQuery(value: unknown): ScanQuery & { readonly envir
   }
   if (!Number.isSafeInteger(q.limit) || q.limit < 1) fail(`limit must be a positive integer, got ${describeValue(q.limit)}`);
   checkCursor(q.after, "after", fail);
+  checkCursor(q.until, "until", fail);
   if (q.pushdown !== undefined && !isPlainObject(q.pushdown)) fail(`pushdown must be an object, got ${describeValue(q.pushdown)}`);
-  return q.environmentId === undefined ? { ...q, environmentId: DEFAULT_ENVIRONMENT_ID } : (q as ScanQuery & { environmentId: string });
+  return q.environmentId === undefined ? { ...q, environmentId: DEFAULT_ENVIRONMENT_ID } : (q as CheckedScanQuery);
 }
 
 /**
@@ -472,4 +499,148 @@ export function checkListOptions(options: unknown): number {
     throw new StoreError("invalid_query", `environmentId must be a non-empty string, got ${describeValue(environmentId)}`);
   }
   return Math.min(limit, MAX_LIST_LIMIT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharded cancellations ({@link ShardedRunStore}).
+// ---------------------------------------------------------------------------------------------
+
+const SHARD_STATUSES: ReadonlySet<string> = new Set<ShardStatus>(["pending", "running", "done"]);
+
+/**
+ * Checks the shard count of `planShards` and `createShardedCancellation`: 1 to {@link MAX_SHARD_COUNT}.
+ *
+ * @throws {@link StoreError} with code `invalid_option`.
+ */
+export function checkShardCount(count: unknown): number {
+  if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1 || count > MAX_SHARD_COUNT) {
+    throw new StoreError("invalid_option", `shard count must be an integer from 1 to ${MAX_SHARD_COUNT}, got ${String(count)}`);
+  }
+  return count;
+}
+
+/**
+ * Checks a worker id: 1 to {@link MAX_WORKER_ID_LENGTH} characters without NUL.
+ *
+ * @throws {@link StoreError} with the given code.
+ */
+export function checkWorkerId(workerId: unknown, code: StoreErrorCode): string {
+  if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > MAX_WORKER_ID_LENGTH || workerId.includes("\u0000")) {
+    throw new StoreError(
+      code,
+      `workerId must be a string of 1 to ${MAX_WORKER_ID_LENGTH} characters without NUL, got ${typeof workerId === "string" ? JSON.stringify(workerId.slice(0, 40)) : typeof workerId}`,
+    );
+  }
+  return workerId;
+}
+
+/**
+ * Checks a lease length: an integer from 1 to {@link MAX_LEASE_MS}.
+ *
+ * @throws {@link StoreError} with the given code.
+ */
+export function checkLeaseMs(leaseMs: unknown, code: StoreErrorCode): number {
+  if (typeof leaseMs !== "number" || !Number.isSafeInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_LEASE_MS) {
+    throw new StoreError(code, `leaseMs must be an integer from 1 to ${MAX_LEASE_MS}, got ${String(leaseMs)}`);
+  }
+  return leaseMs;
+}
+
+/**
+ * Checks a shard number: an integer from 0 to {@link MAX_SHARD_COUNT} − 1.
+ *
+ * @throws {@link StoreError} with the given code.
+ */
+export function checkShardNo(shardNo: unknown, code: StoreErrorCode): number {
+  if (typeof shardNo !== "number" || !Number.isSafeInteger(shardNo) || shardNo < 0 || shardNo >= MAX_SHARD_COUNT) {
+    throw new StoreError(code, `shardNo must be an integer from 0 to ${MAX_SHARD_COUNT - 1}, got ${String(shardNo)}`);
+  }
+  return shardNo;
+}
+
+/** A shard window once checked: `environmentId` filled in. */
+export type CheckedShardWindow = ShardWindow & { readonly environmentId: string };
+
+/**
+ * Checks the window of `planShards` (as a scan query's window).
+ *
+ * @throws {@link StoreError} with code `invalid_query`.
+ */
+export function normalizeShardWindow(window: unknown): CheckedShardWindow {
+  if (!isPlainObject(window)) throw new StoreError("invalid_query", `shard window: expected an object, got ${describeValue(window)}`);
+  const w = window as unknown as ShardWindow;
+  const q = normalizeScanQuery({
+    ...(w.environmentId !== undefined ? { environmentId: w.environmentId } : {}),
+    appId: w.appId,
+    functionId: w.functionId,
+    ...(w.startedAfter !== undefined ? { startedAfter: w.startedAfter } : {}),
+    startedBefore: w.startedBefore,
+    limit: 1,
+  });
+  return {
+    environmentId: q.environmentId,
+    appId: q.appId,
+    functionId: q.functionId,
+    ...(q.startedAfter !== undefined ? { startedAfter: q.startedAfter } : {}),
+    startedBefore: q.startedBefore,
+  };
+}
+
+/**
+ * Checks a {@link ShardCommit}; returns a copy whose `runIds` has no duplicates.
+ *
+ * @throws {@link StoreError} with code `invalid_batch`.
+ */
+export function normalizeShardCommit(commit: unknown): ShardCommit {
+  if (!isPlainObject(commit)) throw new StoreError("invalid_batch", "shard commit must be an object");
+  const { cancellationId, shardNo, workerId, leaseMs } = commit;
+  if (!isValidId(cancellationId)) throw new StoreError("invalid_batch", "shard commit: cancellationId must be a valid id");
+  checkShardNo(shardNo, "invalid_batch");
+  checkWorkerId(workerId, "invalid_batch");
+  checkLeaseMs(leaseMs, "invalid_batch");
+  const checkpoint = commit["checkpoint"];
+  const status: unknown = isPlainObject(checkpoint) ? checkpoint["status"] : undefined;
+  if (typeof status !== "string" || !SHARD_STATUSES.has(status)) {
+    throw new StoreError("invalid_batch", `shard commit: checkpoint.status must be pending, running or done, got ${JSON.stringify(status)}`);
+  }
+  // The batch checks cover ids, cursor and counts (the shard status is checked above).
+  const b = normalizeCommitBatch({ cancellationId, runIds: commit["runIds"], checkpoint: { ...(checkpoint as object), status: "running" } });
+  const { cursor, counts } = b.checkpoint;
+  return {
+    cancellationId: b.cancellationId,
+    shardNo: shardNo as number,
+    workerId: workerId as string,
+    leaseMs: leaseMs as number,
+    runIds: b.runIds,
+    checkpoint: { ...(cursor !== undefined ? { cursor } : {}), counts, status: status as ShardStatus },
+  };
+}
+
+/** A lease request of `leaseShard` once checked. */
+export interface CheckedLeaseRequest {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  readonly cancellationId?: string;
+  readonly environmentId?: string;
+}
+
+/**
+ * Checks the request of `leaseShard`. Returns `undefined` when its scope (`cancellationId`,
+ * `environmentId`) can name no stored job, so nothing can be leased.
+ *
+ * @throws {@link StoreError} with code `invalid_option` for a bad worker id or lease.
+ */
+export function normalizeLeaseRequest(request: unknown): CheckedLeaseRequest | undefined {
+  if (!isPlainObject(request)) throw new StoreError("invalid_option", "leaseShard: request must be an object");
+  const workerId = checkWorkerId(request["workerId"], "invalid_option");
+  const leaseMs = checkLeaseMs(request["leaseMs"], "invalid_option");
+  const { cancellationId, environmentId } = request;
+  if (cancellationId !== undefined && !isValidId(cancellationId)) return undefined;
+  if (environmentId !== undefined && !isNonEmptyString(environmentId)) return undefined;
+  return {
+    workerId,
+    leaseMs,
+    ...(cancellationId !== undefined ? { cancellationId } : {}),
+    ...(environmentId !== undefined ? { environmentId } : {}),
+  };
 }

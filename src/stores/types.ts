@@ -486,3 +486,12 @@ export const DEFAULT_LIST_LIMIT = 100;
 
 /** Largest page size of `listCancellations`; larger limits are lowered to it. */
 export const MAX_LIST_LIMIT = 1000;
+
+/** Most shards one cancellation can be split into ({@link ShardedRunStore.planShards}). */
+export const MAX_SHARD_COUNT = 1000;
+
+/** Longest shard lease a worker may ask for, ms (one day). */
+export const MAX_LEASE_MS = 86_400_000;
+
+/** Longest worker id, characters. */
+export const MAX_WORKER_ID_LENGTH = 200;
