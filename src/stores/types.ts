@@ -186,7 +186,7 @@ export type CommitResult =
 
 /**
  * One committed batch of a cancellation, as a downstream consumer sees it: what the planner's
- * `onBatch` receives and what a cancellation batch stream (`cancelkit/stores/msgpack`) holds.
+ * `onBatch` receives and what a cancellation batch stream (`cancelkit/formats/msgpack`) holds.
  */
 export interface CancellationBatch {
   readonly cancellationId: string;

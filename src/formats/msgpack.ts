@@ -64,7 +64,7 @@
 import { createReadStream } from "node:fs";
 import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { Decoder, Encoder } from "@msgpack/msgpack";
-import { isValidId, normalizeRunRecord } from "./checks.js";
+import { isValidId, normalizeRunRecord } from "../stores/checks.js";
 import {
   DEFAULT_ENVIRONMENT_ID,
   MAX_EVENT_DEPTH,
@@ -73,7 +73,7 @@ import {
   type Cursor,
   type RunRecord,
   type RunStore,
-} from "./types.js";
+} from "../stores/types.js";
 
 /** Format name in the header of a run file. */
 export const RUN_FILE_FORMAT = "cancelkit.runs";
