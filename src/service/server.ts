@@ -39,11 +39,9 @@ import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
-import { checkExpression } from "./expressions.js";
-import { toWireFunctionSummary } from "./functions.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
-import { streamPreview } from "./preview.js";
-import { UI_SECURITY_HEADERS, acceptsGzip, defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
+import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
+import { registerUiRoutes } from "./ui-routes.js";
 
 /** Default largest request body, bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -387,57 +385,16 @@ export function createServer(options: ServerOptions): CancelkitServer {
 
   app.get("/healthz", async () => ({ ok: true }));
 
-  const sendUiFile = (path: string, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    reply.headers(UI_SECURITY_HEADERS);
-    if (uiBundle === undefined) {
-      return reply
-        .code(503)
-        .type("text/plain; charset=utf-8")
-        .send("The cancelkit UI is not built: run `npm run build` (the API under /v1 works without it).\n");
-    }
-    const file = uiBundle.files.get(path);
-    if (file === undefined) return sendError(reply, 404, `Not found: ${request.method} ${path}`);
-    reply.header("cache-control", file.cacheControl).header("vary", "accept-encoding").type(file.type);
-    if (file.gzip !== undefined && acceptsGzip(request.headers["accept-encoding"])) return reply.header("content-encoding", "gzip").send(file.gzip);
-    return reply.send(file.body);
-  };
-  app.get("/", async (request, reply) => sendUiFile("/", request, reply));
-  app.get("/index.html", async (request, reply) => sendUiFile("/", request, reply));
-  app.get("/assets/*", async (request, reply) => sendUiFile(request.url.split("?")[0]!, request, reply));
-
-  app.get("/v1/functions", { onRequest: authenticate }, async (request) => {
-    const environmentId = environmentOf(request);
-    const summaries = await store.listFunctions({ environmentId });
-    return { data: summaries.map(toWireFunctionSummary) };
-  });
-
-  app.post("/v1/expressions/check", { onRequest: authenticate }, async (request) => {
-    environmentOf(request);
-    return checkExpression(request.body);
-  });
-
-  app.post("/v1/cancellations/preview", { onRequest: authenticate }, async (request, reply) => {
-    const environmentId = environmentOf(request);
-    const body = request.body;
-    if (body === undefined) throw new HttpError(400, "Invalid cancellation request: the body is empty");
-    const at = now();
-    // Validation errors are answered as JSON before the stream starts.
-    validateCancellationRequest(body, { now: at });
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      "content-type": "application/x-ndjson; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      "x-accel-buffering": "no",
-    });
-    await streamPreview(store, body, res, {
-      environmentId,
-      now: at,
-      signal: closingController.signal,
-      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-      onError: (error) => options.log?.(`preview failed: ${error instanceof Error ? error.message : String(error)}`),
-    });
+  registerUiRoutes(app, {
+    store,
+    authenticate,
+    environmentOf,
+    sendError,
+    now,
+    ui: uiBundle,
+    closing: closingController.signal,
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.log !== undefined ? { log: options.log } : {}),
   });
 
   app.post("/v1/cancellations", { onRequest: authenticate, schema: { body: CREATE_BODY_SCHEMA }, attachValidation: true }, async (request, reply) => {
