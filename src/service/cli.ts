@@ -304,6 +304,10 @@ async function serveCommand(
     ...(flags.rate !== undefined ? { ratePerSecond: flags.rate } : {}),
     ...(flags.ui === false ? { ui: false as const } : flags.uiDir !== undefined ? { ui: flags.uiDir } : {}),
   });
+  if (flags.uiDir !== undefined && !server.ui) {
+    await server.close();
+    throw new UsageError(`--ui-dir ${flags.uiDir}: no built UI there (index.html and assets/ are missing; npm run build writes dist/ui)`);
+  }
   // The demo goes to the generated key's environment, else to the first configured key's.
   const demoEnvironment = loaded.devKey !== undefined ? DEV_ENVIRONMENT_ID : (loaded.keys.environments[0] ?? DEV_ENVIRONMENT_ID);
   let demoText: string | undefined;

@@ -8,6 +8,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/service/cli.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import type { RunRecord, RunStore } from "../../src/stores/types.js";
 import { IMMUTABLE_CACHE, UI_CONTENT_SECURITY_POLICY, acceptsGzip, firstLoadBytes, loadUiBundle } from "../../src/service/ui-assets.js";
@@ -352,5 +353,32 @@ describe("the UI's files", () => {
     expect(acceptsGzip("*")).toBe(true);
     expect(acceptsGzip(undefined)).toBe(false);
     expect(acceptsGzip("identity")).toBe(false);
+  });
+});
+
+describe("cancelkit serve's UI flags", () => {
+  it("refuses --ui-dir with --no-ui, and a --ui-dir that holds no built UI, with a usage error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cancelkit-ui-flags-"));
+    try {
+      const run = async (argv: string[]): Promise<{ code: number; stderr: string }> => {
+        let stderr = "";
+        const code = await main(argv, {
+          stdout: { write: () => true },
+          stderr: { write: (text: string) => (stderr += text) },
+          env: {},
+          onSignal: () => () => undefined,
+        });
+        return { code, stderr };
+      };
+      expect(await run(["serve", "--port", "0", "--db", join(dir, "a.db"), "--no-ui", "--ui-dir", dir])).toEqual({
+        code: 2,
+        stderr: "cancelkit: give either --ui-dir or --no-ui, not both\n",
+      });
+      const empty = await run(["serve", "--port", "0", "--db", join(dir, "b.db"), "--ui-dir", join(dir, "nothing")]);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toContain("no built UI there");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
