@@ -30,6 +30,9 @@ export const CHROMIUM_FLAGS = [
   "--no-first-run",
 ] as const;
 
+/** Time limit of each browser test, ms (vitest's default of 30 s is tight on a busy 2-core machine). */
+export const BROWSER_TEST_TIMEOUT_MS = 120_000;
+
 /** Where the tests write screenshots (git-ignored). */
 export const SCREENSHOT_DIR = join(ROOT, ".screenshots", "ui");
 
@@ -39,7 +42,8 @@ export const SCREENSHOT_DIR = join(ROOT, ".screenshots", "ui");
  */
 export function describeBrowser(name: string, body: () => void): void {
   if (existsSync(CHROMIUM_PATH)) {
-    describe(name, body);
+    // A page flow waits on a real browser and a real server: generous room on a loaded machine.
+    describe(name, { timeout: BROWSER_TEST_TIMEOUT_MS }, body);
     return;
   }
   const message = `Chromium is not at ${CHROMIUM_PATH}`;

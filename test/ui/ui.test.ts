@@ -351,6 +351,26 @@ describeBrowser("the UI in Chromium", () => {
     await page.waitForURL(/function=sync-crm/);
     await page.locator('[data-testid="history-row"]').first().waitFor();
     await expect(page.getByTestId("history-row").locator("td:last-child").allTextContents()).resolves.toEqual([ids[2], ids[0]]);
+    // Paging: with more than a page (20) of this function's cancellations, "Older" shows the API's next page.
+    for (let i = 0; i < 19; i++) {
+      const extra = await call(`${url}/v1/cancellations`, KEY, { body: bodyFor("sync-crm", NOW - 60_000, NOW - 1000, "event.data.userId == 'nobody'") });
+      await server.jobs.waitFor(extra.json.id);
+    }
+    const pageOf = async (cursor?: string): Promise<any> =>
+      (await call(`${url}/v1/cancellations?limit=20&app_id=${DEMO_APP_ID}&function_id=sync-crm${cursor === undefined ? "" : `&cursor=${cursor}`}`, KEY)).json;
+    const firstPage = await pageOf();
+    const secondPage = await pageOf(firstPage.next_cursor);
+    expect(secondPage.data.map((record: any) => record.id)).toEqual([ids[0]]);
+    const shownIds = () => page.getByTestId("history-row").locator("td:last-child").allTextContents();
+    await page.reload();
+    await expect.poll(shownIds).toEqual(firstPage.data.map((record: any) => record.id));
+    await page.getByTestId("history-older").click();
+    await expect.poll(shownIds).toEqual([ids[0]]);
+    expect(await page.getByTestId("history-older").isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Newer" }).click();
+    await expect.poll(shownIds).toEqual(firstPage.data.map((record: any) => record.id));
+    await page.getByTestId("history-older").click();
+    await expect.poll(shownIds).toEqual([ids[0]]);
     await page.getByRole("link", { name: ids[0]! }).click();
     await page.locator('[data-testid="cancellation-status"]', { hasText: "completed" }).waitFor();
     expect(page.url()).toContain(`#/cancellations/${ids[0]}`);
