@@ -23,6 +23,15 @@ const QUICK_RANGES: readonly { readonly label: string; readonly hours: number }[
   { label: "Last 7 days", hours: 24 * 7 },
 ];
 
+/**
+ * A random `Idempotency-Key` for one submit. (`crypto.randomUUID` exists only in secure contexts;
+ * `getRandomValues` also over plain HTTP to a non-loopback host.)
+ */
+function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `ui-${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
 function initialWindow(query: URLSearchParams): { after: string; before: string } {
   const now = Date.now();
   const at = (text: string | null): number | undefined => {
@@ -66,7 +75,7 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<string | undefined>(undefined);
   const stopPreview = useRef<(() => void) | undefined>(undefined);
-  const idempotencyKey = useRef<string>(crypto.randomUUID());
+  const idempotencyKey = useRef<string>(newIdempotencyKey());
 
   useEffect(() => {
     const controller = new AbortController();
@@ -163,7 +172,7 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
     } catch (failure) {
       setSubmitError(failure instanceof Error ? failure.message : String(failure));
       // Another attempt is another request (the failed one created nothing).
-      idempotencyKey.current = crypto.randomUUID();
+      idempotencyKey.current = newIdempotencyKey();
     } finally {
       setSubmitting(false);
     }
