@@ -51,7 +51,7 @@ export { checkExpression, CHECK_DIALECTS } from "./expressions.js";
 export type { ExpressionCheck, WireIssue } from "./expressions.js";
 export { toWireFunctionSummary } from "./functions.js";
 export type { WireFunctionSummary } from "./functions.js";
-export { runDryRun, streamPreview, sampleRuns } from "./preview.js";
+export { previewDryRun, streamPreview, sampleRuns } from "./preview.js";
 export type { DryRunOptions, DryRunProgress, DryRunResult, WireSampleRun, LineSink, StreamPreviewOptions } from "./preview.js";
 export { UI_CONTENT_SECURITY_POLICY, UI_SECURITY_HEADERS, IMMUTABLE_CACHE, INDEX_CACHE, defaultUiRoot, loadUiBundle, firstLoadBytes, acceptsGzip } from "./ui-assets.js";
 export type { UiBundle, UiFile } from "./ui-assets.js";

@@ -20,7 +20,7 @@ import type { PushdownCoverage } from "../cancel/pushdown.js";
 import { formatTimestamp } from "../cancel/record.js";
 import type { OutcomeCounts, RunEvent, RunStatus, RunStore } from "../stores/types.js";
 
-/** Progress of a dry run, as {@link runDryRun} reports it. */
+/** Progress of a dry run, as {@link previewDryRun} reports it. */
 export interface DryRunProgress {
   readonly counts: OutcomeCounts;
   /** Runs decided per second so far. */
@@ -41,7 +41,7 @@ export interface DryRunResult {
   readonly elapsedMs: number;
 }
 
-/** Options of {@link runDryRun}. */
+/** Options of {@link previewDryRun}. */
 export interface DryRunOptions {
   readonly environmentId: string;
   /** The current time, epoch ms ("started_before must be in the past"). */
@@ -56,12 +56,12 @@ export interface DryRunOptions {
 
 /**
  * The one seam through which the preview runs a dry run. It runs the planner's dry run on this
- * thread today; an off-thread dry run (same counts, same abort and progress) can replace its body
- * without touching the route.
+ * thread today; the service's off-thread dry run (same counts, same abort and progress) replaces
+ * its body without touching the route or the stream.
  *
  * @throws ValidationError for a body that does not validate (before anything is scanned).
  */
-export async function runDryRun(store: RunStore, body: unknown, options: DryRunOptions): Promise<DryRunResult> {
+export async function previewDryRun(store: RunStore, body: unknown, options: DryRunOptions): Promise<DryRunResult> {
   const report = await cancelRuns(store, body, {
     environmentId: options.environmentId,
     dryRun: true,
@@ -139,7 +139,7 @@ export async function streamPreview(store: RunStore, body: unknown, sink: LineSi
     if (!sink.writableEnded && !controller.signal.aborted) sink.write(`${JSON.stringify(value)}\n`);
   };
   try {
-    const result = await runDryRun(store, body, {
+    const result = await previewDryRun(store, body, {
       environmentId: options.environmentId,
       now: options.now,
       signal: controller.signal,
