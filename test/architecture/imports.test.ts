@@ -103,8 +103,8 @@ const LAYERS = ["src/expr/", "src/cancel/", "src/stores/", "src/formats/", "src/
 
 /**
  * The run-store contract: the interface the planner requires of a store and the pushdown predicate
- * tree it hands to stores. It belongs with the
- * planner's layer (cancel imports it; it imports no adapter), though it lives in `src/stores/`.
+ * tree it hands to stores. It belongs with the planner's layer (cancel imports it; it imports no
+ * adapter), though it lives in `src/stores/`.
  */
 const STORE_CONTRACT: readonly string[] = ["src/stores/types.ts", "src/stores/predicate.ts"];
 
