@@ -75,8 +75,13 @@ export interface MatcherStats {
 export class Matcher {
   private readonly entries = new Map<string, Entry>();
   private readonly groups = new Map<string, Group>();
-  /** Entries evaluated on every call, and those that always match. */
-  private readonly everyCall = new Set<Entry>();
+  /** Entries that match every activation without evaluation. */
+  private readonly always = new Set<Entry>();
+  /**
+   * Entries evaluated on every call, by program: each program runs once per match, and its
+   * entries are visited only when it matches (a thousand ids of ten texts cost ten evaluations).
+   */
+  private readonly evaluated = new Map<HeldProgram, Set<Entry>>();
   private readonly paths = new PathTree();
   private readonly held = new Map<string, HeldProgram>();
   private readonly options: CompileOptions;
@@ -150,7 +155,13 @@ export class Matcher {
     this.entries.set(id, entry);
     this.counts[kind]++;
     if (always || evaluated) {
-      this.everyCall.add(entry);
+      if (always) this.always.add(entry);
+      else {
+        const held = entry.held!;
+        let set = this.evaluated.get(held);
+        if (set === undefined) this.evaluated.set(held, (set = new Set()));
+        set.add(entry);
+      }
       return;
     }
     const lenient = program.dialect === "inngest";
@@ -181,7 +192,12 @@ export class Matcher {
     if (entry === undefined) return false;
     this.entries.delete(id);
     this.counts[entry.kind]--;
-    this.everyCall.delete(entry);
+    if (entry.always) this.always.delete(entry);
+    else if (entry.kind === "evaluated") {
+      const set = this.evaluated.get(entry.held!)!;
+      set.delete(entry);
+      if (set.size === 0) this.evaluated.delete(entry.held!);
+    }
     for (const alt of entry.alternatives) {
       const group = alt.group;
       group.remove(alt);
@@ -254,8 +270,13 @@ export class Matcher {
     } finally {
       candidates.length = 0;
     }
-    for (const entry of this.everyCall) {
-      if (entry.always || this.evaluate(entry, activation, epoch)) matched.push(entry);
+    for (const entry of this.always) matched.push(entry);
+    for (const [held, entries] of this.evaluated) {
+      if (held.epoch !== epoch) {
+        held.result = held.program.matches(activation);
+        held.epoch = epoch;
+      }
+      if (held.result) for (const entry of entries) matched.push(entry);
     }
     sortBySeq(matched);
   }
