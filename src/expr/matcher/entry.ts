@@ -5,7 +5,6 @@
  */
 import type { Program } from "../program.js";
 import type { Atom } from "./atoms.js";
-import type { Group } from "./groups.js";
 
 /** How the matcher decides an expression (see `Matcher.stats`). */
 export type EntryKind =
@@ -61,5 +60,13 @@ export interface IndexedAlternative {
   /** The leaf's sort or bucket key. */
   readonly leafKey: unknown;
   /** The group it is filed in. */
-  readonly group: Group;
+  readonly group: AlternativeGroup;
+}
+
+/** What an alternative needs of its group (`groups.ts`'s `Group`). */
+export interface AlternativeGroup {
+  readonly key: string;
+  readonly size: number;
+  add(alt: IndexedAlternative): void;
+  remove(alt: IndexedAlternative): void;
 }

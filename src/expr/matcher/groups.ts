@@ -17,7 +17,7 @@
 import { CelTimestamp, CelUint } from "../values.js";
 import { isUpper, type Atom } from "./atoms.js";
 import { equalityKey, isNumeric, numericKey, timestampKey } from "./compare.js";
-import type { IndexedAlternative } from "./entry.js";
+import type { AlternativeGroup, IndexedAlternative } from "./entry.js";
 import { PRESENT, readPath, WEIRD, type PathNode } from "./paths.js";
 import { Bag, SortedRun } from "./structures.js";
 
@@ -112,7 +112,7 @@ function valueKey(v: unknown): unknown {
 }
 
 /** The alternatives of one shape. */
-export class Group {
+export class Group implements AlternativeGroup {
   size = 0;
   private root: Level | Leaf | undefined = undefined;
   private readonly paths: readonly PathNode[];

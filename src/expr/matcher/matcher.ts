@@ -85,6 +85,7 @@ export class Matcher {
   private readonly paths = new PathTree();
   private readonly held = new Map<string, HeldProgram>();
   private readonly options: CompileOptions;
+  private readonly uncached: CompileOptions;
   /** Whether a sufficient alternative may decide without the program. */
   private readonly decideByIndex: boolean;
   private readonly counts: Record<EntryKind, number> = { indexed: 0, partly: 0, evaluated: 0 };
@@ -103,6 +104,7 @@ export class Matcher {
       throw new TypeError(`Matcher: unknown dialect '${String(rest.dialect)}'`);
     }
     this.options = rest;
+    this.uncached = { ...rest, cache: false };
     const limits = rest.limits;
     const evalLimits = limits !== undefined && (limits.maxCost !== undefined || limits.maxStringLength !== undefined || limits.maxListLength !== undefined);
     this.decideByIndex = verifyAll !== true && !evalLimits;
@@ -129,7 +131,9 @@ export class Matcher {
     let program: Program;
     const given = expression instanceof Program;
     if (expression instanceof Program) program = expression;
-    else if (typeof expression === "string") program = compile(expression, this.options);
+    // Uncached: most programs are dropped at once (the index decides them), and a program cache
+    // churned by thousands of adds would keep each long enough to cost a full collection.
+    else if (typeof expression === "string") program = compile(expression, this.uncached);
     else throw new TypeError("Matcher.add: expression must be a string or a Program");
     const condition = analyze(program.ast, program.dialect);
     const trusted = this.decideByIndex && !given;
