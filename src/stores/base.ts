@@ -24,6 +24,7 @@ import {
   checkRunStatus,
   checkShardCount,
   checkShardNo,
+  checkWatchOptions,
   checkWorkerId,
   isNonEmptyString,
   isValidId,
@@ -39,12 +40,15 @@ import {
   type CheckedLeaseRequest,
   type CheckedScanQuery,
   type CheckedShardWindow,
+  type CheckedWatchOptions,
 } from "./checks.js";
 import {
   StoreError,
   type BoundedScanQuery,
+  type CancellationChange,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationWatch,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -62,6 +66,7 @@ import {
   type ShardRecord,
   type ShardWindow,
   type ShardedRunStore,
+  type WatchOptions,
 } from "./types.js";
 
 /** An idempotency argument once checked. */
@@ -83,6 +88,36 @@ export interface KeyedRecord {
   readonly requestHash: string;
 }
 
+/** Stops what a store's `watchOthersChecked` started. */
+export type StopWatching = () => Promise<void>;
+
+/** One active `watchCancellations`. */
+class Watch {
+  constructor(
+    private readonly listener: (change: CancellationChange) => void,
+    readonly onError: ((error: unknown) => void) | undefined,
+  ) {}
+
+  stop: StopWatching | undefined = undefined;
+
+  /** Calls the listener; its exception goes to `onError`, never to the store's caller. */
+  deliver(change: CancellationChange): void {
+    try {
+      this.listener(change);
+    } catch (error) {
+      reportTo(this.onError, error);
+    }
+  }
+}
+
+function reportTo(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+  try {
+    onError?.(error);
+  } catch {
+    // An error handler that throws has nowhere left to report to.
+  }
+}
+
 /** Options of {@link BaseRunStore}'s constructor. */
 export interface BaseRunStoreOptions {
   /**
@@ -100,6 +135,7 @@ export abstract class BaseRunStore implements RunStore {
   readonly #copyRuns: boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
+  readonly #watches = new Set<Watch>();
 
   /** @param options - See {@link BaseRunStoreOptions}. */
   protected constructor(options: BaseRunStoreOptions) {
@@ -164,7 +200,9 @@ export abstract class BaseRunStore implements RunStore {
     this.assertUsable();
     const valid = normalizeCancellationRecord(record);
     if (idempotency !== undefined) checkIdempotency(idempotency);
-    return this.createCancellationChecked(valid, idempotency);
+    const result = await this.createCancellationChecked(valid, idempotency);
+    if (result.created) this.cancellationsChanged({ kind: "created", record: result.record });
+    return result;
   }
 
   /** {@inheritDoc RunStore.getCancellation} */
@@ -199,7 +237,9 @@ export abstract class BaseRunStore implements RunStore {
   async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
     this.assertUsable();
     if (!isValidId(id) || (environmentId !== undefined && !isNonEmptyString(environmentId))) return false;
-    return this.deleteCancellationChecked(id, environmentId);
+    const deleted = await this.deleteCancellationChecked(id, environmentId);
+    if (deleted) this.cancellationsChanged({ kind: "deleted", id });
+    return deleted;
   }
 
   /** {@inheritDoc RunStore.findByIdempotencyKey} */
@@ -209,18 +249,68 @@ export abstract class BaseRunStore implements RunStore {
     return this.findByIdempotencyKeyChecked(environmentId, key);
   }
 
+  /** {@inheritDoc RunStore.watchCancellations} */
+  async watchCancellations(listener: (change: CancellationChange) => void, options: WatchOptions = {}): Promise<CancellationWatch> {
+    this.assertUsable();
+    if (typeof listener !== "function") throw new StoreError("invalid_option", "watchCancellations needs a listener function");
+    const checked = checkWatchOptions(options);
+    const watch = new Watch(listener, checked.onError);
+    // Registered first: a change made while the store starts watching others is not missed.
+    this.#watches.add(watch);
+    try {
+      watch.stop = await this.watchOthersChecked((change) => watch.deliver(change), checked);
+    } catch (error) {
+      this.#watches.delete(watch);
+      throw error;
+    }
+    if (this.#closed) await this.#stopWatch(watch);
+    return { close: () => this.#stopWatch(watch) };
+  }
+
+  async #stopWatch(watch: Watch): Promise<void> {
+    if (!this.#watches.delete(watch)) return;
+    const stop = watch.stop;
+    watch.stop = undefined;
+    try {
+      await stop?.();
+    } catch (error) {
+      reportTo(watch.onError, error);
+    }
+  }
+
   /**
-   * Releases the store's resources ({@link closeChecked}) once; later calls of any method reject
-   * with a `closed` {@link StoreError}. Idempotent: every call waits for the same release.
+   * Reports a change made through this store object to every watch, synchronously. The base
+   * class calls it after `createCancellation` and `deleteCancellation`; a store calls it for other
+   * ways it creates cancellations (`createShardedCancellation`).
+   */
+  protected cancellationsChanged(change: CancellationChange): void {
+    for (const watch of this.#watches) watch.deliver(change);
+  }
+
+  /**
+   * Releases the store's resources ({@link closeChecked}) once, after stopping every watch; later
+   * calls of any method reject with a `closed` {@link StoreError}. Idempotent: every call waits for
+   * the same release.
    */
   async close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#closed = true;
-      this.#closing = this.closeChecked();
+      this.#closing = (async () => {
+        await Promise.all([...this.#watches].map((watch) => this.#stopWatch(watch)));
+        await this.closeChecked();
+      })();
     }
     return this.#closing;
   }
 
+  /**
+   * Starts watching for changes to cancellations made by other store objects and processes, each
+   * reported through `emit` (see {@link RunStore.watchCancellations}; changes made through this
+   * object are reported by the base class). Resolves once changes committed from then on will be
+   * reported, with the function that stops it. A store that shares its data with nobody (the
+   * memory store) returns a no-op.
+   */
+  protected abstract watchOthersChecked(emit: (change: CancellationChange) => void, options: CheckedWatchOptions): Promise<StopWatching>;
   /** Stores valid runs (each replacing a stored run with its id; a later duplicate wins). */
   protected abstract insertRunsChecked(runs: readonly RunRecord[]): Promise<void>;
   /** The run with a valid id, or `undefined`. */
@@ -271,7 +361,9 @@ export abstract class BaseShardedRunStore extends BaseRunStore implements Sharde
     const k = checkShardCount(count);
     const valid = normalizeCancellationRecord(record);
     if (idempotency !== undefined) checkIdempotency(idempotency);
-    return this.createShardedCancellationChecked(valid, k, idempotency);
+    const result = await this.createShardedCancellationChecked(valid, k, idempotency);
+    if (result.created) this.cancellationsChanged({ kind: "created", record: result.record });
+    return result;
   }
 
   /** {@inheritDoc ShardedRunStore.leaseShard} */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
+import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
 import type { CheckedScanQuery } from "./checks.js";
 import {
   StoreError,
@@ -373,6 +373,11 @@ export class MemoryRunStore extends BaseRunStore {
   }
 
   /** Drops every run and record. */
+  /** Nobody else writes to this store's data: only its own changes are reported. */
+  protected override async watchOthersChecked(): Promise<StopWatching> {
+    return async () => {};
+  }
+
   protected override async closeChecked(): Promise<void> {
     this.#runsById = new Map();
     this.#partitions = new Map();

@@ -38,12 +38,13 @@ import {
   type CancellationRow,
 } from "./sql-common.js";
 import { renderSqlitePredicate } from "./sqlite/pushdown.js";
-import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
-import type { CheckedScanQuery } from "./checks.js";
+import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
+import type { CheckedScanQuery, CheckedWatchOptions } from "./checks.js";
 import {
   NON_TERMINAL_STATUSES,
   RUN_STATUSES,
   StoreError,
+  type CancellationChange,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,
@@ -71,7 +72,7 @@ export interface SqliteRunStoreOptions {
 }
 
 /** Schema version this code writes; a file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 const STATUS_LIST = RUN_STATUSES.map((s) => `'${s}'`).join(", ");
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -119,6 +120,16 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX cancellations_idempotency ON cancellations (environment_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
   CREATE INDEX cancellations_environment ON cancellations (environment_id, id);
+  `,
+  // A counter of cancellation creations and deletions, kept by triggers whoever writes: watchers
+  // in other processes poll it (see watchOthersChecked).
+  `
+  CREATE TABLE cancellation_changes (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT;
+  INSERT INTO cancellation_changes (id, version) VALUES (1, 0);
+  CREATE TRIGGER cancellations_inserted AFTER INSERT ON cancellations
+    BEGIN UPDATE cancellation_changes SET version = version + 1 WHERE id = 1; END;
+  CREATE TRIGGER cancellations_deleted AFTER DELETE ON cancellations
+    BEGIN UPDATE cancellation_changes SET version = version + 1 WHERE id = 1; END;
   `,
 ];
 
@@ -190,6 +201,8 @@ export class SqliteRunStore extends BaseRunStore {
   readonly #now: () => number;
   readonly #statements = new Map<string, Statement>();
   readonly #pushdownStatements = new LruCache<string, PrefilterStatements>(PUSHDOWN_CACHE_SIZE);
+  /** Active watches of other processes' changes: the change counter each has accounted for. */
+  readonly #pollers = new Set<{ seen: number }>();
 
   /**
    * Opens (creating when missing) the database and brings its schema up to date.
@@ -502,6 +515,7 @@ export class SqliteRunStore extends BaseRunStore {
             const existing = this.#findByKey(stored.environmentId, idempotency.key);
             if (existing !== undefined) return { created: false, ...existing };
           }
+          const before = this.#pollers.size === 0 ? 0 : this.#changeVersion();
           if (this.#statement("SELECT 1 FROM cancellations WHERE id = ?").get(stored.id) !== undefined) {
             throw new StoreError("duplicate_cancellation", `a cancellation with id ${stored.id} already exists`);
           }
@@ -509,10 +523,56 @@ export class SqliteRunStore extends BaseRunStore {
             `INSERT INTO cancellations (${CANCELLATION_COLUMNS.join(", ")}, idempotency_key, request_hash)
              VALUES (${placeholders(CANCELLATION_COLUMNS.length + 2)})`,
           ).run(...cancellationToRow(stored), idempotency?.key ?? null, idempotency?.requestHash ?? null);
+          this.#accountOwnChange(before);
           return { created: true, record: stored };
         })
         .immediate(),
     );
+  }
+
+  #changeVersion(): number {
+    return (this.#statement("SELECT version FROM cancellation_changes WHERE id = 1").get() as { version: number }).version;
+  }
+
+  /**
+   * After a change of ours that moved the counter from `before`: a poller that had seen `before`
+   * has now seen everything, since the counter moved by exactly our change. (Its own change is
+   * reported to the watch at once by the base class; the poll then does not reload for it.)
+   */
+  #accountOwnChange(before: number): void {
+    if (this.#pollers.size === 0) return;
+    const after = this.#changeVersion();
+    if (after !== before + 1) return;
+    for (const poller of this.#pollers) if (poller.seen === before) poller.seen = after;
+  }
+
+  /**
+   * Polls the change counter every `pollMs`; a change since the last poll that was not ours
+   * reports `reload` (the counter says that something changed, not what).
+   */
+  protected override async watchOthersChecked(emit: (change: CancellationChange) => void, options: CheckedWatchOptions): Promise<StopWatching> {
+    const poller = { seen: this.#use("reading the change counter", () => this.#changeVersion()) };
+    this.#pollers.add(poller);
+    const timer = setInterval(() => {
+      if (this.closed) return;
+      let version: number;
+      try {
+        version = this.#use("polling the change counter", () => this.#changeVersion());
+      } catch (error) {
+        options.onError?.(error);
+        return;
+      }
+      if (version !== poller.seen) {
+        poller.seen = version;
+        emit({ kind: "reload" });
+      }
+    }, options.pollMs);
+    // A forgotten watch must not keep the process alive.
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      this.#pollers.delete(poller);
+    };
   }
 
   #findByKey(environmentId: string, key: string): KeyedRecord | undefined {
@@ -556,13 +616,19 @@ export class SqliteRunStore extends BaseRunStore {
   }
 
   protected override async deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {
-    return this.#use("deleting a cancellation", () => {
-      const result =
-        environmentId === undefined
-          ? this.#statement("DELETE FROM cancellations WHERE id = ?").run(id)
-          : this.#statement("DELETE FROM cancellations WHERE id = ? AND environment_id = ?").run(id, environmentId);
-      return result.changes > 0;
-    });
+    return this.#use("deleting a cancellation", (db) =>
+      db
+        .transaction((): boolean => {
+          const before = this.#pollers.size === 0 ? 0 : this.#changeVersion();
+          const result =
+            environmentId === undefined
+              ? this.#statement("DELETE FROM cancellations WHERE id = ?").run(id)
+              : this.#statement("DELETE FROM cancellations WHERE id = ? AND environment_id = ?").run(id, environmentId);
+          if (result.changes > 0) this.#accountOwnChange(before);
+          return result.changes > 0;
+        })
+        .immediate(),
+    );
   }
 
   protected override async findByIdempotencyKeyChecked(environmentId: string, key: string): Promise<KeyedRecord | undefined> {

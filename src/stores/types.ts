@@ -298,7 +298,57 @@ export interface RunStore {
     environmentId: string,
     key: string,
   ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined>;
-  /** Releases connections and file handles. */
+  /**
+   * Reports every change to the store's set of cancellations to `listener`, for callers that keep
+   * a copy (a `CancellationChecker`):
+   * - made through this store object: at once, synchronously, before the creating or deleting call
+   *   resolves;
+   * - made by other store objects or processes: as soon as the store learns of it — the memory
+   *   store never (its data is its own), SQLite within `pollMs` (it polls a change counter), and
+   *   PostgreSQL when the notification arrives (`LISTEN`/`NOTIFY`, milliseconds; after a lost
+   *   connection the watch reconnects and reports `reload`).
+   *
+   * Resolves once the watch is active: every change committed after that is reported. A change may
+   * be reported twice, and a listener must treat `created` of a known id and `deleted` of an unknown
+   * one as no-ops. Errors of the background watch (a failed poll, a lost connection) go to
+   * `options.onError`; a listener that throws is reported there too.
+   *
+   * @throws {@link StoreError} `invalid_option` for bad options.
+   */
+  watchCancellations(listener: (change: CancellationChange) => void, options?: WatchOptions): Promise<CancellationWatch>;
+  /** Releases connections and file handles (and stops every watch). */
+  close(): Promise<void>;
+}
+
+/** A change to a store's cancellations, as {@link RunStore.watchCancellations} reports it. */
+export type CancellationChange =
+  /** A cancellation was created. */
+  | { readonly kind: "created"; readonly record: CancellationRecord }
+  /** A cancellation was deleted. */
+  | { readonly kind: "deleted"; readonly id: string }
+  /**
+   * Cancellations changed in a way the store cannot itemise (another process wrote to an SQLite
+   * file; PostgreSQL notifications may have been missed): whoever keeps a copy reloads it.
+   */
+  | { readonly kind: "reload" };
+
+/** Options of {@link RunStore.watchCancellations}. */
+export interface WatchOptions {
+  /**
+   * How often a store without notifications (SQLite) looks for changes made by other processes,
+   * ms, 10 to 3,600,000. Default {@link DEFAULT_WATCH_POLL_MS}.
+   */
+  readonly pollMs?: number;
+  /** Receives errors of the background watch and of the listener. Default: none (they are dropped). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Default {@link WatchOptions.pollMs}: 1 second. */
+export const DEFAULT_WATCH_POLL_MS = 1000;
+
+/** A running watch of {@link RunStore.watchCancellations}. */
+export interface CancellationWatch {
+  /** Stops reporting changes; idempotent. */
   close(): Promise<void>;
 }
 

@@ -13,6 +13,9 @@ import {
   RUN_STATUSES,
   compareCursor,
   isNonTerminal,
+  type CancellationChange,
+  type CancellationWatch,
+  type WatchOptions,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,
@@ -199,6 +202,9 @@ export class HookedStore implements RunStore {
   }
   findByIdempotencyKey(environmentId: string, key: string): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
     return this.inner.findByIdempotencyKey(environmentId, key);
+  }
+  watchCancellations(listener: (change: CancellationChange) => void, options?: WatchOptions): Promise<CancellationWatch> {
+    return this.inner.watchCancellations(listener, options);
   }
   close(): Promise<void> {
     return this.inner.close();

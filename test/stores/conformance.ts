@@ -17,6 +17,7 @@ import {
   ZERO_COUNTS,
   compareCursor,
   isNonTerminal,
+  type CancellationChange,
   type CancellationRecord,
   type Checkpoint,
   type OutcomeCounts,
@@ -51,6 +52,14 @@ export interface ConformanceOptions {
   readonly propertyRunCount?: number;
   /** fast-check iterations of the paging property. Default 60. */
   readonly propertyIterations?: number;
+  /**
+   * Opens a second store object on the same data, as another process would (an SQLite file, a
+   * PostgreSQL schema), to check that `watchCancellations` reports its changes; closed by the
+   * suite. Stores whose data nobody shares (memory, SQLite `:memory:`) leave it out.
+   */
+  readonly openSibling?: (store: RunStore) => Promise<RunStore>;
+  /** `pollMs` for the cross-object watch test. Default 20. */
+  readonly watchPollMs?: number;
 }
 
 /** Asserts that a promise rejects with a {@link StoreError} of the given code. */
@@ -69,6 +78,15 @@ async function expectStoreError(promise: Promise<unknown>, code: StoreError["cod
 }
 
 const counts = (partial: Partial<OutcomeCounts>): OutcomeCounts => ({ ...ZERO_COUNTS, ...partial });
+
+/** Waits (up to 15 s: a liveness bound, not a timing assertion) until `done()` holds. */
+async function waitUntil(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 /**
  * Registers the conformance suite for one store.
@@ -958,6 +976,91 @@ export function describeRunStoreConformance(
         // The default limit returns at most 100 records.
         expect((await store.listCancellations()).records.length).toBe(23);
       });
+    });
+
+    describe("watchCancellations", () => {
+      const kinds = (changes: readonly CancellationChange[]) =>
+        changes.map((c) => (c.kind === "created" ? `created ${c.record.id}` : c.kind === "deleted" ? `deleted ${c.id}` : "reload"));
+
+      it("reports its own creations and deletions at once, before the call resolves, and nothing else", async () => {
+        const changes: CancellationChange[] = [];
+        const watch = await store.watchCancellations((c) => changes.push(c));
+        const a = makeCancellation({ id: nextUlid(), if: "event.data.k == 'a'" });
+        const b = makeCancellation({ id: nextUlid(), environmentId: "other" });
+        await store.createCancellation(a);
+        expect(kinds(changes)).toEqual([`created ${a.id}`]);
+        expect(changes[0]!.kind === "created" && changes[0]!.record).toEqual(a);
+        await store.createCancellation(b, { key: "k", requestHash: "h" });
+        // A replay under the same key, a duplicate id, a checkpoint and a miss change nothing.
+        await store.createCancellation(makeCancellation({ id: nextUlid(), environmentId: "other" }), { key: "k", requestHash: "h" });
+        await expectStoreError(store.createCancellation(a), "duplicate_cancellation");
+        await store.updateCancellation(a.id, { counts: counts({ scanned: 1, not_matched: 1 }), status: "completed" });
+        expect(await store.deleteCancellation(nextUlid())).toBe(false);
+        expect(await store.deleteCancellation(b.id, "wrong-environment")).toBe(false);
+        expect(kinds(changes)).toEqual([`created ${a.id}`, `created ${b.id}`]);
+        expect(await store.deleteCancellation(b.id)).toBe(true);
+        expect(kinds(changes)).toEqual([`created ${a.id}`, `created ${b.id}`, `deleted ${b.id}`]);
+        await watch.close();
+        await watch.close();
+        await store.deleteCancellation(a.id);
+        expect(changes).toHaveLength(3);
+      });
+
+      it("keeps a listener that throws away from the store's caller, and reports it to onError", async () => {
+        const errors: unknown[] = [];
+        const seen: string[] = [];
+        const w1 = await store.watchCancellations(
+          () => {
+            throw new Error("listener failed");
+          },
+          { onError: (e) => errors.push(e) },
+        );
+        const w2 = await store.watchCancellations((c) => seen.push(c.kind));
+        const a = makeCancellation({ id: nextUlid() });
+        const result = await store.createCancellation(a);
+        expect(result.created).toBe(true);
+        expect(seen).toEqual(["created"]);
+        expect(errors).toHaveLength(1);
+        expect((errors[0] as Error).message).toBe("listener failed");
+        await w1.close();
+        await w2.close();
+      });
+
+      it("rejects bad options and listeners with invalid_option, and stops every watch on close", async () => {
+        await expectStoreError(store.watchCancellations(() => {}, { pollMs: 0 }), "invalid_option");
+        await expectStoreError(store.watchCancellations(() => {}, { pollMs: 1.5 }), "invalid_option");
+        await expectStoreError(store.watchCancellations(() => {}, { onError: 5 as never }), "invalid_option");
+        await expectStoreError(store.watchCancellations("nope" as never), "invalid_option");
+        const changes: CancellationChange[] = [];
+        await store.watchCancellations((c) => changes.push(c));
+        await store.close();
+        await expectStoreError(store.watchCancellations(() => {}), "closed");
+        expect(changes).toEqual([]);
+      });
+
+      if (options.openSibling !== undefined) {
+        const openSibling = options.openSibling;
+        it("reports the creations and deletions of another store object on the same data", async () => {
+          const sibling = await openSibling(store);
+          try {
+            const changes: CancellationChange[] = [];
+            const watch = await store.watchCancellations((c) => changes.push(c), { pollMs: options.watchPollMs ?? 20 });
+            const a = makeCancellation({ id: nextUlid(), if: "event.data.k == 'a'" });
+            await sibling.createCancellation(a);
+            // A store reports `created` with the record, or `reload` (it only knows that something changed).
+            const sawCreation = () => changes.some((c) => c.kind === "reload" || (c.kind === "created" && c.record.id === a.id));
+            await waitUntil(sawCreation, "the sibling's creation");
+            const created = changes.find((c) => c.kind === "created");
+            if (created?.kind === "created") expect(created.record).toEqual(a);
+            changes.length = 0;
+            await sibling.deleteCancellation(a.id);
+            await waitUntil(() => changes.some((c) => c.kind === "reload" || (c.kind === "deleted" && c.id === a.id)), "the sibling's deletion");
+            await watch.close();
+          } finally {
+            await sibling.close();
+          }
+        });
+      }
     });
 
     describe("lifecycle", () => {

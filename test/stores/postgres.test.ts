@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PostgresRunStore, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "../../src/stores/postgres.js";
 import { and, atom, or } from "../../src/stores/predicate.js";
-import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunRecord, type PushdownHint, type RunStore, type ScanQuery } from "../../src/stores/types.js";
+import { StoreError, ZERO_COUNTS, type CancellationChange, type CancellationRecord, type RunRecord, type PushdownHint, type RunStore, type ScanQuery } from "../../src/stores/types.js";
 import { describePostgres, dropSchemas, withClient } from "../support/postgres.js";
 import { describeRunStoreConformance } from "./conformance.js";
 import { BASE_TIME, expectedStored, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
@@ -59,6 +59,11 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
     },
     {
       pushdownNumberEquals: (field, value) => ({ predicate: atom({ k: "num", path: ["data", field], op: "==", value }) }),
+      openSibling: async (store) => {
+        const sibling = new PostgresRunStore({ connectionString: url, schema: schemaOf.get(store)!, poolSize: 2 });
+        await sibling.migrate();
+        return sibling;
+      },
     },
   );
 
@@ -70,6 +75,69 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
   }
 
   const query = (sql: string, params: unknown[] = []) => withClient((client) => client.query(sql, params), url);
+
+  describe("watchCancellations", () => {
+    const describeChange = (c: CancellationChange) => (c.kind === "created" ? `created ${c.record.id}` : c.kind === "deleted" ? `deleted ${c.id}` : "reload");
+    async function waitFor(done: () => boolean, what: string): Promise<void> {
+      const deadline = Date.now() + 15_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+
+    it("reports sharded creations to its own watches at once and to other store objects by notification, in order", async () => {
+      const a = await freshStore();
+      const b = new PostgresRunStore({ connectionString: url, schema: a.schema, poolSize: 2 });
+      await b.migrate();
+      // A store of another schema on the same channel hears nothing of these.
+      const elsewhere = await freshStore();
+      try {
+        const onA: string[] = [];
+        const onB: CancellationChange[] = [];
+        const onElsewhere: string[] = [];
+        await a.watchCancellations((c) => onA.push(describeChange(c)));
+        await b.watchCancellations((c) => onB.push(c));
+        await elsewhere.watchCancellations((c) => onElsewhere.push(describeChange(c)));
+        const sharded = makeCancellation({ id: "01J00000000000000000000001", if: "event.data.k == 'x'" });
+        await a.createShardedCancellation(sharded, 3);
+        expect(onA).toEqual([`created ${sharded.id}`]);
+        await a.createCancellation(makeCancellation({ id: "01J00000000000000000000002" }));
+        await a.deleteCancellation("01J00000000000000000000002");
+        await waitFor(() => onB.some((c) => c.kind === "deleted"), "the deletion's notification");
+        // A creation whose record is gone by the time the watch reads it is not reported: its
+        // deletion follows, never before it.
+        const seen = onB.map(describeChange).filter((c) => c !== "created 01J00000000000000000000002");
+        expect(seen).toEqual([`created ${sharded.id}`, "deleted 01J00000000000000000000002"]);
+        const first = onB[0]!;
+        expect(first.kind === "created" && first.record.if).toBe("event.data.k == 'x'");
+        // Its own notifications are not reported twice.
+        expect(onA).toEqual([`created ${sharded.id}`, "created 01J00000000000000000000002", "deleted 01J00000000000000000000002"]);
+        expect(onElsewhere).toEqual([]);
+      } finally {
+        await Promise.all([a.close(), b.close(), elsewhere.close()]);
+      }
+    });
+
+    it("reconnects after losing its connection and reports reload", async () => {
+      const store = await freshStore();
+      const errors: unknown[] = [];
+      try {
+        const changes: string[] = [];
+        await store.watchCancellations((c) => changes.push(describeChange(c)), { onError: (e) => errors.push(e) });
+        await query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cancelkit watch' AND pid <> pg_backend_pid()");
+        await waitFor(() => changes.includes("reload"), "the reload after reconnecting");
+        const other = new PostgresRunStore({ connectionString: url, schema: store.schema, poolSize: 1 });
+        await other.migrate();
+        await other.createCancellation(makeCancellation({ id: "01J00000000000000000000003" }));
+        await other.close();
+        await waitFor(() => changes.includes("created 01J00000000000000000000003"), "a notification after reconnecting");
+        expect(errors.length).toBeGreaterThan(0);
+      } finally {
+        await store.close();
+      }
+    });
+  });
 
   describe("migrations", () => {
     const ALL_VERSIONS = POSTGRES_MIGRATIONS.map((m) => m.version);

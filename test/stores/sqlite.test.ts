@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { SQLITE_SCHEMA_VERSION, SqliteRunStore } from "../../src/stores/sqlite.js";
 import { atom, kindIs } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
@@ -20,10 +20,22 @@ const pushdownNumberEquals = (field: string, value: number): PushdownHint => ({
 });
 
 describeRunStoreConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }), undefined, { pushdownNumberEquals });
-describeRunStoreConformance("sqlite file", async () => new SqliteRunStore({ path: freshPath() }), undefined, {
-  pushdownNumberEquals,
-  propertyIterations: 25,
-});
+const pathOf = new WeakMap<object, string>();
+describeRunStoreConformance(
+  "sqlite file",
+  async () => {
+    const path = freshPath();
+    const store = new SqliteRunStore({ path });
+    pathOf.set(store, path);
+    return store;
+  },
+  undefined,
+  {
+    pushdownNumberEquals,
+    propertyIterations: 25,
+    openSibling: async (store) => new SqliteRunStore({ path: pathOf.get(store)! }),
+  },
+);
 
 async function expectStoreError(promise: Promise<unknown> | (() => unknown), code: StoreError["code"], message?: RegExp): Promise<void> {
   let caught: unknown;
@@ -36,6 +48,75 @@ async function expectStoreError(promise: Promise<unknown> | (() => unknown), cod
   expect((caught as StoreError).code).toBe(code);
   if (message !== undefined) expect((caught as StoreError).message).toMatch(message);
 }
+
+describe("SqliteRunStore watchCancellations", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("reports another process's change at the first poll after it (within pollMs), and never reloads for its own", async () => {
+    const path = freshPath();
+    const store = new SqliteRunStore({ path });
+    const other = new SqliteRunStore({ path });
+    vi.useFakeTimers();
+    try {
+      const changes: string[] = [];
+      await store.watchCancellations((c) => changes.push(c.kind === "created" ? `created ${c.record.id}` : c.kind === "deleted" ? `deleted ${c.id}` : "reload"), {
+        pollMs: 500,
+      });
+      const own = makeCancellation({ id: "01J00000000000000000000001" });
+      await store.createCancellation(own);
+      await store.deleteCancellation(own.id);
+      vi.advanceTimersByTime(5000);
+      // Its own changes come at once, and no poll reloads for them.
+      expect(changes).toEqual([`created ${own.id}`, `deleted ${own.id}`]);
+      await other.createCancellation(makeCancellation({ id: "01J00000000000000000000002" }));
+      vi.advanceTimersByTime(499);
+      expect(changes).toHaveLength(2);
+      vi.advanceTimersByTime(1);
+      expect(changes).toEqual([`created ${own.id}`, `deleted ${own.id}`, "reload"]);
+      // A change of its own after another process's (not yet polled) still lets the poll reload.
+      await other.deleteCancellation("01J00000000000000000000002");
+      await store.createCancellation(makeCancellation({ id: "01J00000000000000000000003" }));
+      vi.advanceTimersByTime(500);
+      expect(changes.slice(3)).toEqual(["created 01J00000000000000000000003", "reload"]);
+    } finally {
+      vi.useRealTimers();
+      await other.close();
+      await store.close();
+    }
+  });
+});
+
+describe("SqliteRunStore migration 2 (cancellation change counter)", () => {
+  it("upgrades a version-1 file, keeping its cancellations, and counts changes from then on", async () => {
+    const path = freshPath();
+    const first = new SqliteRunStore({ path });
+    await first.createCancellation(makeCancellation({ id: "01J00000000000000000000001" }));
+    await first.close();
+    // Back to version 1: as a file written before the counter existed.
+    const raw = new Database(path);
+    raw.exec("DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; UPDATE schema_version SET version = 1");
+    raw.close();
+    const store = new SqliteRunStore({ path });
+    const other = new SqliteRunStore({ path });
+    try {
+      expect((await store.listCancellations()).records.map((r) => r.id)).toEqual(["01J00000000000000000000001"]);
+      const changes: string[] = [];
+      await store.watchCancellations((c) => changes.push(c.kind), { pollMs: 10 });
+      await other.deleteCancellation("01J00000000000000000000001");
+      const deadline = Date.now() + 15_000;
+      while (!changes.includes("reload") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(changes).toEqual(["reload"]);
+    } finally {
+      await other.close();
+      await store.close();
+    }
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 2 });
+    check.close();
+  });
+});
 
 describe("SqliteRunStore specifics", () => {
   it("creates one WAL file with a versioned schema and the window index", async () => {

@@ -12,6 +12,7 @@ import { StoreError, type CancellationPage, type CancellationRecord, type Checkp
 import { ATTEMPTS, fitsText, requireFitsText, sqlState, type Database } from "./db.js";
 import { CANCELLATION_SELECT, rowToCancellation, type PostgresCancellationRow } from "./rows.js";
 import { cancelRuns } from "./runs.js";
+import { noticeStatement } from "./watch.js";
 
 /** Thrown inside a transaction to roll it back without an error. */
 const ROLL_BACK: unique symbol = Symbol("roll back");
@@ -111,6 +112,8 @@ export async function createCancellation(
           cancellationToRow(record),
         );
         await insertMore?.(client);
+        const notice = noticeStatement(db, db.origin, "c", record.id);
+        await client.query(notice.sql, notice.params);
         return true;
       })
       .catch((error: unknown) => {
@@ -160,9 +163,12 @@ export async function listCancellations(db: Database, options: CheckedListOption
 /** Deletes a record and frees its idempotency key; false when there was none (in that environment). */
 export async function deleteCancellation(db: Database, id: string, environmentId: string | undefined): Promise<boolean> {
   if (environmentId !== undefined && !fitsText(environmentId)) return false;
-  const params: unknown[] = [id];
-  let sql = `DELETE FROM ${db.tables.cancellations} WHERE id = $1`;
+  // One statement: the notice is sent only when a row was deleted, on commit.
+  const notice = noticeStatement(db, db.origin, "d", id);
+  const params: unknown[] = [id, ...notice.params];
+  let sql = `WITH deleted AS (DELETE FROM ${db.tables.cancellations} WHERE id = $1`;
   if (environmentId !== undefined) sql += ` AND environment_id = $${params.push(environmentId)}`;
+  sql += " RETURNING id) SELECT pg_notify($2, $3) FROM deleted";
   const result = await db.pool.query(sql, params);
   return (result.rowCount ?? 0) > 0;
 }

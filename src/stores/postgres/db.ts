@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { PoolClient } from "pg";
 import { COUNT_COLUMNS } from "../sql-common.js";
@@ -90,6 +91,10 @@ export interface DatabaseOptions {
 /** The pool of one store, its schema, and how its statements and transactions run. */
 export class Database {
   readonly pool: pg.Pool;
+  /** For connections outside the pool (a watch's `LISTEN`). */
+  readonly connectionString: string;
+  /** Names this store object in the notifications it sends (see `watch.ts`). */
+  readonly origin: string = randomUUID();
   readonly schema: string;
   readonly tables: Tables;
   /** Clock for `updated_at`, epoch ms. */
@@ -98,6 +103,7 @@ export class Database {
   readonly cancellationSource: string;
 
   constructor(options: DatabaseOptions) {
+    this.connectionString = options.connectionString;
     this.schema = options.schema;
     this.now = options.now;
     const quoted = quoteIdentifier(options.schema);

@@ -6,10 +6,11 @@
  * @module
  */
 import type { QueryResultRow } from "pg";
-import { BaseShardedRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "../base.js";
-import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow } from "../checks.js";
+import { BaseShardedRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "../base.js";
+import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow, type CheckedWatchOptions } from "../checks.js";
 import {
   StoreError,
+  type CancellationChange,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,
@@ -34,6 +35,7 @@ import { scanRowToRun, type ScanRow } from "./rows.js";
 import * as runs from "./runs.js";
 import { planScan, pushdownPage, type PushdownRunRow } from "./scan.js";
 import * as shards from "./shards.js";
+import { watchChanges } from "./watch.js";
 
 /** Options of {@link PostgresRunStore}. */
 export interface PostgresRunStoreOptions {
@@ -290,6 +292,11 @@ export class PostgresRunStore extends BaseShardedRunStore {
 
   protected override listShardsChecked(cancellationId: string): Promise<ShardRecord[]> {
     return this.#call(() => shards.listShards(this.#db, cancellationId));
+  }
+
+  /** `LISTEN`s for other store objects' notifications (see `watch.ts`). */
+  protected override watchOthersChecked(emit: (change: CancellationChange) => void, options: CheckedWatchOptions): Promise<StopWatching> {
+    return this.#call(() => watchChanges(this.#db, this.#db.origin, emit, options));
   }
 
   /** Ends the pool once in-flight queries finish. */
