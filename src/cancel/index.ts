@@ -38,3 +38,5 @@ export type {
   ShardSessionEnd,
 } from "./workers.js";
 export type { PushdownCoverage } from "./pushdown-plan.js";
+export { CancellationChecker } from "./checker.js";
+export type { CancellationCheckerOptions, CheckableRun } from "./checker.js";
