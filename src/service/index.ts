@@ -16,6 +16,8 @@ export {
   MAX_IDEMPOTENCY_KEY_LENGTH,
 } from "./server.js";
 export type { ServerOptions, CancelkitServer } from "./server.js";
+export { parseCheckBody, MAX_CHECK_RUNS } from "./check-route.js";
+export type { WireCheck } from "./check-route.js";
 export {
   SigningKeys,
   SigningKeyError,

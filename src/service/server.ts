@@ -20,6 +20,8 @@
  *   span of their start times, `{ "data": [...] }` (`functions.ts`).
  * - `POST /v1/expressions/check`: `{ "expression", "dialect"? }` → the result type, or the
  *   compile issues with line and column (`expressions.ts`).
+ * - `POST /v1/cancellations/check`: is a run (or each of up to 1,000) cancelled, by the oldest
+ *   cancellation that applies to it (`check-route.ts`, the server's `CancellationChecker`).
  * - `GET /healthz`: `{ "ok": true }`.
  * - `GET /` and `GET /assets/…`: the browser UI (`ui-assets.ts`), without auth: it signs in with a
  *   key the user types and sends it as the Bearer header of its API calls.
@@ -33,6 +35,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { monotonicFactory } from "ulid";
+import { CancellationChecker } from "../cancel/checker.js";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
 import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
 import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
@@ -42,6 +45,7 @@ import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 import { registerUiRoutes } from "./ui-routes.js";
+import { registerCheckRoute } from "./check-route.js";
 
 /** Default largest request body, bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -104,6 +108,11 @@ export interface CancelkitServer {
   readonly devKey: string | undefined;
   /** Whether the browser UI is served (its built files were found). */
   readonly ui: boolean;
+  /**
+   * The checker behind `POST /v1/cancellations/check`, current with every cancellation this
+   * server creates or deletes; loaded by `listen()` (or by the first check request).
+   */
+  readonly checker: CancellationChecker;
   /**
    * Starts listening, then resumes unfinished cancellations (unless `resume: false`).
    *
@@ -244,6 +253,7 @@ const ROUTES: readonly { readonly url: string; readonly methods: readonly string
   { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE"] },
   { url: "/v1/cancellations/:id/events", methods: ["GET"] },
   { url: "/v1/cancellations/preview", methods: ["POST"] },
+  { url: "/v1/cancellations/check", methods: ["POST"] },
   { url: "/v1/expressions/check", methods: ["POST"] },
   { url: "/v1/functions", methods: ["GET", "HEAD"] },
   { url: "/", methods: ["GET", "HEAD"] },
@@ -309,6 +319,18 @@ export function createServer(options: ServerOptions): CancelkitServer {
   let closed: Promise<void> | undefined;
 
   const app = Fastify({ bodyLimit, logger: options.logger ?? false });
+  const checker = new CancellationChecker(store, {
+    onError: (error) => options.log?.(`cancellation checker: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  let checkerReady: Promise<void> | undefined;
+  const checkerLoaded = (): Promise<void> => {
+    checkerReady ??= checker.refresh().catch((error: unknown) => {
+      // The next request tries again.
+      checkerReady = undefined;
+      throw error;
+    });
+    return checkerReady;
+  };
 
   // One JSON parser of our own: exact messages, and no body on other content types (415).
   app.removeAllContentTypeParsers();
@@ -396,6 +418,8 @@ export function createServer(options: ServerOptions): CancelkitServer {
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
+
+  registerCheckRoute(app, { checker, ready: checkerLoaded, authenticate, environmentOf });
 
   app.post("/v1/cancellations", { onRequest: authenticate, schema: { body: CREATE_BODY_SCHEMA }, attachValidation: true }, async (request, reply) => {
     const environmentId = environmentOf(request);
@@ -613,8 +637,10 @@ export function createServer(options: ServerOptions): CancelkitServer {
     keys,
     devKey,
     ui: uiBundle !== undefined,
+    checker,
     async listen(listenOptions = {}) {
       const host = listenOptions.host ?? DEFAULT_HOST;
+      await checkerLoaded();
       await app.listen({ host, port: listenOptions.port ?? DEFAULT_PORT });
       const address = app.server.address();
       const port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? DEFAULT_PORT);
@@ -632,6 +658,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
         await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
         for (const stream of [...streams]) stream.end();
         await app.close();
+        await checker.close();
         if (options.closeStore === true) await store.close();
       })();
       return closed;
