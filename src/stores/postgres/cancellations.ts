@@ -12,7 +12,7 @@ import { StoreError, type CancellationPage, type CancellationRecord, type Checkp
 import { ATTEMPTS, fitsText, requireFitsText, sqlState, type Database } from "./db.js";
 import { CANCELLATION_SELECT, rowToCancellation, type PostgresCancellationRow } from "./rows.js";
 import { cancelRuns } from "./runs.js";
-import { noticeStatement } from "./watch.js";
+import { noticeStatement } from "./notices.js";
 
 /** Thrown inside a transaction to roll it back without an error. */
 const ROLL_BACK: unique symbol = Symbol("roll back");

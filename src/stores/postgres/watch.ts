@@ -18,37 +18,10 @@ import type { CheckedWatchOptions } from "../checks.js";
 import type { CancellationChange } from "../types.js";
 import { getCancellation } from "./cancellations.js";
 import type { Database } from "./db.js";
-
-/** The channel every store's notifications go to. */
-export const CHANGES_CHANNEL = "cancelkit_cancellations";
+import { CHANGES_CHANNEL, parseNotice, type ChangeNotice } from "./notices.js";
 
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 5000;
-
-/** What a notification carries: schema, origin (store object), operation, cancellation id. */
-interface ChangeNotice {
-  readonly s: string;
-  readonly o: string;
-  readonly op: "c" | "d";
-  readonly id: string;
-}
-
-/** The `SELECT` that sends one notice, with its parameters (run it inside the change's transaction). */
-export function noticeStatement(db: Database, origin: string, op: "c" | "d", id: string): { sql: string; params: unknown[] } {
-  const notice: ChangeNotice = { s: db.schema, o: origin, op, id };
-  return { sql: "SELECT pg_notify($1, $2)", params: [CHANGES_CHANNEL, JSON.stringify(notice)] };
-}
-
-function parseNotice(payload: string | undefined): ChangeNotice | undefined {
-  if (payload === undefined) return undefined;
-  try {
-    const v = JSON.parse(payload) as Partial<ChangeNotice>;
-    if (typeof v.s === "string" && typeof v.o === "string" && (v.op === "c" || v.op === "d") && typeof v.id === "string") return v as ChangeNotice;
-  } catch {
-    // Not one of ours.
-  }
-  return undefined;
-}
 
 /** Listens for other store objects' changes to `db`'s cancellations; see the module comment. */
 export async function watchChanges(
