@@ -18,19 +18,31 @@
  * compiled program per expression, about 6 KB each; above `BENCH_NAIVE_MAX` expressions (default
  * 100,000) they are not run. Every matcher answer is checked against our naive loop where it runs.
  *
+ * Then `CancellationChecker.check` with 1 and 10,000 active cancellations on the run's function
+ * (memory store): median and p99 of 20,000 checks, each timed alone. The 10,000 are 9,000 with an
+ * `if` on one user each (`event.data.userId == 'u<i>'`, windows of one to ten days ending at
+ * random in the last week) and 1,000 without an `if` whose windows end before the runs start; the
+ * runs are of random users, started in the last day.
+ *
  * Run: `npm run bench:matcher` (`node --expose-gc --import tsx bench/matcher.bench.ts`).
  * `BENCH_SIZES` (default `1000,10000,100000,1000000`), `BENCH_EVENTS` events timed per size
- * (default 2,000), `BENCH_NAIVE_EVENTS` events for the naive loops (default 30).
+ * (default 2,000), `BENCH_NAIVE_EVENTS` events for the naive loops (default 30), `BENCH_CHECKS`
+ * checks timed per checker case (default 20,000).
  */
 import { parse as marcParse } from "@marcbachmann/cel-js";
+import { ulid } from "ulid";
+import { CancellationChecker } from "../src/cancel/checker.js";
 import { Matcher } from "../src/expr/matcher/index.js";
 import { compile, type Program } from "../src/expr/program.js";
 import { seededRandom } from "../src/service/generate.js";
+import { MemoryRunStore } from "../src/stores/memory.js";
+import { ZERO_COUNTS, type CancellationRecord } from "../src/stores/types.js";
 
 const SIZES = (process.env["BENCH_SIZES"] ?? "1000,10000,100000,1000000").split(",").map(Number);
 const EVENTS = Number(process.env["BENCH_EVENTS"] ?? 2000);
 const NAIVE_EVENTS = Number(process.env["BENCH_NAIVE_EVENTS"] ?? 30);
 const NAIVE_MAX = Number(process.env["BENCH_NAIVE_MAX"] ?? 100_000);
+const CHECKS = Number(process.env["BENCH_CHECKS"] ?? 20_000);
 const DIALECT = "inngest" as const;
 
 if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc (npm run bench:matcher)");
@@ -202,3 +214,61 @@ for (const r of rows) {
     `| ${r.size.toLocaleString("en-US")} | ${fmt(r.medianUs)} | ${fmt(r.p99Us)} | ${naive} | ${marc} | ${Math.round(r.bytesPerExpr)} B | ${fmt(r.addUs)} | ${fmt(r.removeUs)} | ${r.matchesPerEvent.toFixed(2)} | ${r.stats.indexed} / ${r.stats.partlyIndexed} / ${r.stats.evaluated} |`,
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// CancellationChecker.check
+// ---------------------------------------------------------------------------------------------
+
+const DAY = 86_400_000;
+
+async function checkerCase(active: number): Promise<{ active: number; medianUs: number; p99Us: number; cancelledShare: number }> {
+  const random = seededRandom(3);
+  const below = (k: number) => Math.floor(random() * k);
+  const now = Date.now();
+  const store = new MemoryRunStore();
+  const withIf = active === 1 ? 1 : Math.round(active * 0.9);
+  for (let i = 0; i < active; i++) {
+    const end = active === 1 ? now : i < withIf ? now - below(7 * DAY) : now - 2 * DAY - below(DAY);
+    const record: CancellationRecord = {
+      id: ulid(now - (active - i)),
+      environmentId: "default",
+      appId: "shop",
+      functionId: "fulfil-order",
+      startedAfter: end - (1 + below(10)) * DAY,
+      startedBefore: end,
+      ...(i < withIf ? { if: `event.data.userId == 'u${i}'` } : {}),
+      createdAt: now - (active - i),
+      updatedAt: now,
+      status: "completed",
+      counts: ZERO_COUNTS,
+    };
+    await store.createCancellation(record);
+  }
+  const checker = new CancellationChecker(store);
+  await checker.refresh();
+  const runs = Array.from({ length: 1000 }, (_, i) => ({
+    id: `r${i}`,
+    appId: "shop",
+    functionId: "fulfil-order",
+    startedAt: now - below(DAY),
+    event: { name: "shop/order.placed", data: { userId: `u${below(Math.max(2, 2 * withIf))}`, amount: below(500) } },
+  }));
+  for (let i = 0; i < 20_000; i++) checker.check(runs[i % runs.length]!);
+  const times: number[] = [];
+  let cancelled = 0;
+  for (let i = 0; i < CHECKS; i++) {
+    const run = runs[i % runs.length]!;
+    const s = process.hrtime.bigint();
+    const c = checker.check(run);
+    times.push(Number(process.hrtime.bigint() - s) / 1000);
+    if (c !== undefined) cancelled++;
+  }
+  await checker.close();
+  times.sort((a, b) => a - b);
+  return { active, medianUs: percentile(times, 0.5), p99Us: percentile(times, 0.99), cancelledShare: cancelled / CHECKS };
+}
+
+const checks = [await checkerCase(1), await checkerCase(10_000)];
+console.log("\n| Active cancellations on the function | check median | check p99 | runs found cancelled |");
+console.log("|---:|---:|---:|---:|");
+for (const c of checks) console.log(`| ${c.active.toLocaleString("en-US")} | ${fmt(c.medianUs)} | ${fmt(c.p99Us)} | ${(c.cancelledShare * 100).toFixed(1)}% |`);
