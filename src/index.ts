@@ -11,7 +11,7 @@
  */
 export * from "./expr/index.js";
 export { compile, Program } from "./expr/program.js";
-export type { CompileOptions, Decision, DecisionCounts, ItemBinding, VariableDeclarations } from "./expr/program.js";
+export type { CompileOptions, Decision, VariableDeclarations } from "./expr/program.js";
 export type { EvalLimits } from "./expr/compiler/context.js";
 export type { DialectName } from "./expr/dialect.js";
 export { formatType, parseType } from "./expr/types.js";
