@@ -11,14 +11,14 @@
  * @module
  */
 import type { CallExpr, ComprehensionExpr, Constant, Expr } from "../ast.js";
-import type { CheckedAst, Reference } from "../checker/checker.js";
-import type { OverloadDecl } from "../decls.js";
+import { overloadsOf, type CheckedAst, type Reference } from "../checker/checker.js";
+import { specialisationOf, type OverloadDecl } from "../decls.js";
 import type { Dialect } from "../dialect.js";
 import { makeIssue, type Issue } from "../errors.js";
 import { T, type Type } from "../types.js";
 import { CelError, CelUint } from "../values.js";
 import { compileList, compileMap } from "./aggregates.js";
-import { compileGeneric, dispatcher, runtimeOverloads, STANDARD_CALLS } from "./calls.js";
+import { compileGeneric, dispatcher, runtimeOverloads } from "./calls.js";
 import { compileComprehension } from "./comprehensions.js";
 import { CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
@@ -174,11 +174,16 @@ class Compiler implements Planner, DecoratorEnv {
     }
   }
 
-  /** A call: the dialect's own compilation, else the standard specialisation, else dispatch. */
+  /** A call: the dialect's specialisation of it, else the dialect's default, else dispatch. */
   private compileCall(e: CallExpr): Fn {
-    const special = this.dialect.compileCall?.(e, this);
+    const special = specialisationOf(this.dialect.calls, e.fn, this.overloads(e))?.(e, this);
     if (special !== undefined) return special;
-    return STANDARD_CALLS.get(e.fn)?.(e, this) ?? this.generic(e);
+    return this.dialect.otherCall?.(e, this) ?? this.generic(e);
+  }
+
+  overloads(e: CallExpr): readonly OverloadDecl[] {
+    const resolved = overloadsOf(this.refs, e);
+    return resolved.length > 0 ? resolved : (this.dialect.functions.get(e.fn)?.overloads ?? resolved);
   }
 
   generic(e: CallExpr): Fn {

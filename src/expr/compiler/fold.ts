@@ -1,6 +1,6 @@
 /**
  * Constant folding, as its own pass over the checked tree: every closed subtree (one that reads
- * no variable bound outside it and calls no impure function) is evaluated once at compile time.
+ * no variable bound outside it and calls no `impure` overload) is evaluated once at compile time.
  * The compiler then emits a constant for it, and specialises its parents on the known value
  * (`x in ['a', 'b']` becomes a set lookup). A subtree whose evaluation fails is left alone so
  * that the error happens at run time, with its span.
@@ -8,10 +8,7 @@
  * @module
  */
 import type { Expr } from "../ast.js";
-import type { Reference } from "../checker/checker.js";
-
-/** Functions whose result depends on more than their arguments. */
-export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus", "now_minus"]);
+import { overloadsOf, type Reference } from "../checker/checker.js";
 
 /**
  * What a subtree reads from outside itself, as bits: bit `d` for a variable bound by the
@@ -118,7 +115,7 @@ class Folder {
       case "call":
         if (e.target !== undefined) free = this.visit(e.target);
         for (const c of e.args) free = union(free, this.visit(c));
-        if (IMPURE_FUNCTIONS.has(e.fn)) free = IMPURE;
+        if (overloadsOf(this.refs, e).some((o) => o.impure === true)) free = IMPURE;
         break;
       case "select":
         free = this.visit(e.operand);

@@ -26,6 +26,8 @@ export interface CompilerHooks {
   constOf(e: Expr): { readonly value: unknown } | undefined;
   /** The checked type of a node (`dyn` when unknown). */
   typeOf(e: Expr): Type;
+  /** The overloads a call may resolve to: the checker's, else every overload of its function. */
+  overloads(e: CallExpr): readonly OverloadDecl[];
   /** A call through the overload table, dispatching on runtime kinds, its growth charged. */
   generic(e: CallExpr): Fn;
   /** Overload dispatch over evaluated non-error argument values (receiver first). */
@@ -41,6 +43,13 @@ export interface CompilerHooks {
  * `undefined` to leave it to the dialect's default.
  */
 export type CallCompiler = (e: CallExpr, h: CompilerHooks) => Fn | undefined;
+
+/**
+ * Call compilers by operator name or overload id (see `specialisationOf` in `decls.ts`): an
+ * operator's specialisation applies whatever its operands, a function's when every overload the
+ * call may resolve to has it.
+ */
+export type CallTable = ReadonlyMap<string, CallCompiler>;
 
 /** How global names are resolved. */
 export interface NameResolution {

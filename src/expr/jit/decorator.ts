@@ -14,32 +14,36 @@
  * @module
  */
 import { withoutRootDot, type ComprehensionExpr, type Expr, type SelectExpr } from "../ast.js";
-import type { Reference } from "../checker/checker.js";
+import { overloadsOf, type Reference } from "../checker/checker.js";
 import type { Fn } from "../compiler/context.js";
 import { compileRegexConstant } from "../compiler/helpers.js";
 import type { Decorator, DecoratorEnv, DecoratorFactory } from "../compiler/hooks.js";
+import { specialisationOf } from "../decls.js";
 import { CelError } from "../values.js";
 import { type CodegenEnv, prepareFastPath } from "./codegen.js";
 import { generatePathAccessor, type PathRoot, SLOW } from "./paths.js";
 
-/** Calls that may root a generated boolean fast path. */
-const PREDICATE_FUNCTIONS = new Set([
-  "_&&_",
-  "_||_",
-  "!_",
-  "_==_",
-  "_!=_",
-  "_<_",
-  "_<=_",
-  "_>_",
-  "_>=_",
-  "@in",
-  "startsWith",
-  "endsWith",
-  "contains",
-  "matches",
-  "_?_:_",
-]);
+/** Calls that may root a generated boolean fast path: operators by name, functions by overload id. */
+const PREDICATES: ReadonlyMap<string, true> = new Map(
+  [
+    "_&&_",
+    "_||_",
+    "!_",
+    "_==_",
+    "_!=_",
+    "_<_",
+    "_<=_",
+    "_>_",
+    "_>=_",
+    "@in",
+    "_?_:_",
+    "starts_with_string",
+    "ends_with_string",
+    "contains_string",
+    "matches",
+    "matches_string",
+  ].map((key) => [key, true]),
+);
 
 /** The holder of a tiered subtree's current closure (a class: see `newCtx` on allocation sites). */
 class TierNode {
@@ -94,8 +98,14 @@ class JitDecorator implements Decorator {
 
   decorate(e: Expr, plan: (e: Expr) => Fn): Fn {
     if (e.kind === "select") return e.testOnly ? plan(e) : this.path(e, plan);
-    if (this.insideGenerated || !(e.kind === "call" ? PREDICATE_FUNCTIONS.has(e.fn) : e.kind === "comprehension")) return plan(e);
+    if (this.insideGenerated || !this.isPredicate(e)) return plan(e);
     return this.after === 0 ? this.generateNow(e, plan) : this.tiered(e, plan);
+  }
+
+  /** Whether `e` may root a generated boolean fast path (a comprehension: `exists`, `all`). */
+  private isPredicate(e: Expr): boolean {
+    if (e.kind === "comprehension") return true;
+    return e.kind === "call" && specialisationOf(PREDICATES, e.fn, overloadsOf(this.env.refs, e)) !== undefined;
   }
 
   /**
