@@ -216,7 +216,7 @@ async function runJob(
 ): Promise<void> {
   // --batches-out: every committed batch is appended to a MessagePack stream for a downstream consumer.
   const batchWriter =
-    flags.batchesOut === undefined ? undefined : await (await import("../stores/msgpack.js")).CancellationBatchWriter.open(flags.batchesOut);
+    flags.batchesOut === undefined ? undefined : await (await import("../formats/msgpack.js")).CancellationBatchWriter.open(flags.batchesOut);
   const controller = new AbortController();
   const removeSignal = io.onSignal(() => {
     if (controller.signal.aborted) return;
@@ -456,7 +456,7 @@ async function showCommand(io: CliIo, id: string, flags: StoreFlags): Promise<vo
 }
 
 async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batchSize?: number }): Promise<void> {
-  const { importRuns } = await import("../stores/msgpack.js");
+  const { importRuns } = await import("../formats/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const started = performance.now();
     const { imported } = await importRuns(opened.store, file, { ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}) });
@@ -471,7 +471,7 @@ async function exportCommand(
 ): Promise<void> {
   const after = await timestampMs(flags.after, "--after");
   const before = await timestampMs(flags.before, "--before");
-  const { exportRuns } = await import("../stores/msgpack.js");
+  const { exportRuns } = await import("../formats/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const { exported } = await exportRuns(
       opened.store,
