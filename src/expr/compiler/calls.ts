@@ -163,14 +163,19 @@ export function dispatcher(p: Planner, e: CallExpr): (vals: readonly unknown[]) 
  * call that may dispatch to an overload that `grows` is charged by the size of what it built.
  */
 export function compileGeneric(p: Planner, e: CallExpr): Fn {
-  const f = compileDispatch(p, e);
-  if (!p.runtimeOverloads(e).some((o) => o.grows === true)) return f;
+  const overloads = p.runtimeOverloads(e);
+  const f = compileDispatch(p, e, overloads);
+  if (!anyGrows(overloads)) return f;
   const id = e.id;
   return (c) => chargeGrowth(c, f(c), id);
 }
 
-function compileDispatch(p: Planner, e: CallExpr): Fn {
-  const overloads = p.runtimeOverloads(e);
+function anyGrows(overloads: readonly OverloadDecl[]): boolean {
+  for (const o of overloads) if (o.grows === true) return true;
+  return false;
+}
+
+function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[]): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
   const args = argExprs.map((a) => p.compile(a));
   const id = e.id;

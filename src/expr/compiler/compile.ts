@@ -12,7 +12,7 @@
  */
 import type { CallExpr, ComprehensionExpr, Constant, Expr } from "../ast.js";
 import { overloadsOf, type CheckedAst, type Reference } from "../checker/checker.js";
-import { specialisationOf, type OverloadDecl } from "../decls.js";
+import { isOperator, specialisationOf, type OverloadDecl } from "../decls.js";
 import type { Dialect } from "../dialect.js";
 import { makeIssue, type Issue } from "../errors.js";
 import { T, type Type } from "../types.js";
@@ -63,8 +63,6 @@ class Compiler implements Planner, DecoratorEnv {
   readonly root: Expr;
   /** Decorates every planned node; none while folding constants (each is evaluated once). */
   private decorator: Decorator | undefined;
-  /** `plan` as a decorator receives it, made once. */
-  private readonly planNode = (e: Expr): Fn => this.compileNode(e);
 
   constructor(
     private readonly checked: CheckedAst,
@@ -149,11 +147,11 @@ class Compiler implements Planner, DecoratorEnv {
     if (this.constants.has(e.id)) return constFn(this.constants.get(e.id));
     if (e.kind === "const") return constFn(constantValue(e.value));
     const d = this.decorator;
-    return d === undefined ? this.compileNode(e) : d.decorate(e, this.planNode);
+    return d === undefined ? this.plan(e) : d.decorate(e);
   }
 
   /** The plain closure of a node, by its kind. */
-  private compileNode(e: Expr): Fn {
+  plan(e: Expr): Fn {
     switch (e.kind) {
       case "const":
         return constFn(constantValue(e.value));
@@ -176,7 +174,8 @@ class Compiler implements Planner, DecoratorEnv {
 
   /** A call: the dialect's specialisation of it, else the dialect's default, else dispatch. */
   private compileCall(e: CallExpr): Fn {
-    const special = specialisationOf(this.dialect.calls, e.fn, this.overloads(e))?.(e, this);
+    const calls = this.dialect.calls;
+    const special = (isOperator(e.fn) ? calls.get(e.fn) : specialisationOf(calls, e.fn, this.overloads(e)))?.(e, this);
     if (special !== undefined) return special;
     return this.dialect.otherCall?.(e, this) ?? this.generic(e);
   }

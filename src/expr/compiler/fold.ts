@@ -9,6 +9,7 @@
  */
 import type { Expr } from "../ast.js";
 import { overloadsOf, type Reference } from "../checker/checker.js";
+import type { OverloadDecl } from "../decls.js";
 
 /**
  * What a subtree reads from outside itself, as bits: bit `d` for a variable bound by the
@@ -30,6 +31,12 @@ const IMPURE = -1;
 
 function union(a: number, b: number): number {
   return a === IMPURE || b === IMPURE ? IMPURE : a | b;
+}
+
+/** Whether a call may resolve to an overload that depends on more than its arguments. */
+function anyImpure(overloads: readonly OverloadDecl[]): boolean {
+  for (const o of overloads) if (o.impure === true) return true;
+  return false;
 }
 
 /** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
@@ -115,7 +122,7 @@ class Folder {
       case "call":
         if (e.target !== undefined) free = this.visit(e.target);
         for (const c of e.args) free = union(free, this.visit(c));
-        if (overloadsOf(this.refs, e).some((o) => o.impure === true)) free = IMPURE;
+        if (anyImpure(overloadsOf(this.refs, e))) free = IMPURE;
         break;
       case "select":
         free = this.visit(e.operand);

@@ -80,6 +80,8 @@ export interface Planner extends CompilerHooks {
 
 /** What a {@link Decorator} may ask of the compiler about the tree it decorates. */
 export interface DecoratorEnv {
+  /** The plain closure of a node (its children planned and decorated as usual), made now. */
+  plan(e: Expr): Fn;
   /** The root of the checked tree. */
   readonly root: Expr;
   readonly refs: ReadonlyMap<number, Reference>;
@@ -98,12 +100,12 @@ export interface DecoratorEnv {
 }
 
 /**
- * The one decoration hook: given a node and how to plan its plain closure, returns the closure to
- * use, either the plain one or a faster one with the same results. The plain closure is planned
- * on demand (`plan(e)`), so a decorator may plan it later or not at all.
+ * The one decoration hook: given a node, returns the closure to use, either its plain closure or a
+ * faster one with the same results. The plain closure is planned on demand
+ * ({@link DecoratorEnv.plan}), so a decorator may plan it later or not at all.
  */
 export interface Decorator {
-  decorate(e: Expr, plan: (e: Expr) => Fn): Fn;
+  decorate(e: Expr): Fn;
   /** The holder of the root's closure, when the decorator swaps that closure after compiling. */
   readonly rootHolder: { readonly fn: Fn } | undefined;
 }
