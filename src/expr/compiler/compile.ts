@@ -13,7 +13,6 @@
 import type { CallExpr, ComprehensionExpr, Constant, Expr } from "../ast.js";
 import { overloadsOf, type CheckedAst, type Reference } from "../checker/checker.js";
 import { isOperator, specialisationOf, type OverloadDecl } from "../decls.js";
-import type { Dialect } from "../dialect.js";
 import { makeIssue, type Issue } from "../errors.js";
 import { T, type Type } from "../types.js";
 import { CelError, CelUint } from "../values.js";
@@ -23,7 +22,7 @@ import { compileComprehension } from "./comprehensions.js";
 import { CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
 import { compileRegexConstant, constFn } from "./helpers.js";
-import type { Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
+import type { CompilerDialect, Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
 import { compileHas, compileIdent, compileSelect } from "./select.js";
 
 export type { CompilerHooks, NameResolution } from "./hooks.js";
@@ -66,7 +65,7 @@ class Compiler implements Planner, DecoratorEnv {
 
   constructor(
     private readonly checked: CheckedAst,
-    private readonly dialect: Dialect,
+    private readonly dialect: CompilerDialect,
     private readonly limits: Required<EvalLimits>,
     readonly resolution: NameResolution,
     decorate: DecoratorFactory | undefined,
@@ -239,7 +238,7 @@ class Compiler implements Planner, DecoratorEnv {
  */
 export function compileChecked(
   checked: CheckedAst,
-  dialect: Dialect,
+  dialect: CompilerDialect,
   limits: Required<EvalLimits>,
   resolution: NameResolution = { atRuntime: false, container: "" },
   decorate?: DecoratorFactory,

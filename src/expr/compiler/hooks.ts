@@ -11,7 +11,7 @@
  */
 import type { CallExpr, ComprehensionExpr, Expr } from "../ast.js";
 import type { Reference } from "../checker/checker.js";
-import type { OverloadDecl } from "../decls.js";
+import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import type { Type } from "../types.js";
 import type { CelError } from "../values.js";
 import type { Fn } from "./context.js";
@@ -50,6 +50,18 @@ export type CallCompiler = (e: CallExpr, h: CompilerHooks) => Fn | undefined;
  * call may resolve to has it.
  */
 export type CallTable = ReadonlyMap<string, CallCompiler>;
+
+/** What the compiler reads of a dialect (the whole of it is `Dialect` in `dialect.ts`). */
+export interface CompilerDialect {
+  /** Missing fields, keys and variables read as unknown (null-like) instead of failing. */
+  readonly lenient: boolean;
+  /** Functions known to the checker and compiler. */
+  readonly functions: ReadonlyMap<string, FunctionDecl>;
+  /** How calls are compiled: operators by name, functions by overload id (see {@link CallTable}). */
+  readonly calls: CallTable;
+  /** Compiles a call that `calls` does not specialise or declines. Default: overload dispatch. */
+  readonly otherCall?: CallCompiler;
+}
 
 /** How global names are resolved. */
 export interface NameResolution {
