@@ -102,10 +102,11 @@ function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][]
 const LAYERS = ["src/expr/", "src/cancel/", "src/stores/", "src/formats/", "src/service/"] as const;
 
 /**
- * The run-store contract: the interface the planner requires of a store. It belongs with the
- * planner's layer (cancel imports it; it imports no adapter), though it lives in `src/stores/`.
+ * The run-store contract: the interface the planner requires of a store and the pushdown predicate
+ * tree it hands to stores. It belongs with the planner's layer (cancel imports it; it imports no
+ * adapter), though it lives in `src/stores/`.
  */
-const STORE_CONTRACT: readonly string[] = ["src/stores/types.ts"];
+const STORE_CONTRACT: readonly string[] = ["src/stores/types.ts", "src/stores/predicate.ts"];
 
 function layerOf(file: string): number {
   if (STORE_CONTRACT.includes(file)) return LAYERS.indexOf("src/cancel/");

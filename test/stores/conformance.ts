@@ -25,6 +25,7 @@ import {
   type RunStatus,
   type RunStore,
 } from "../../src/stores/types.js";
+import { MAX_PREDICATE_SIZE, atom } from "../../src/stores/predicate.js";
 import {
   BASE_TIME,
   expectedStored,
@@ -428,6 +429,30 @@ export function describeRunStoreConformance(
         await expectStoreError(store.scanRuns({ ...base, appId: "" }), "invalid_query", /appId/);
         await expectStoreError(store.scanRuns({ ...base, after: { startedAt: 1, id: "" } }), "invalid_query", /after\.id/);
         await expectStoreError(store.scanRuns({ ...base, after: { startedAt: Number.NaN, id: "x" } }), "invalid_query", /after\.startedAt/);
+      });
+
+      it("accepts a pushdown predicate tree and rejects a malformed one with a typed error", async () => {
+        await store.insertRuns([makeRun({ id: "A", event: { name: "e", data: { n: 1 } } }), makeRun({ id: "B", event: { name: "e", data: { n: 2 } } })]);
+        const base = { appId: "app", functionId: "fn", startedBefore: BASE_TIME, limit: 10 };
+        // Every store may apply or ignore a valid hint; what it reads is kept or counted as dropped.
+        const page = await store.scanRuns({ ...base, pushdown: { predicate: atom({ k: "num", path: ["data", "n"], op: "==", value: 1 }) } });
+        expect(page.runs.map((r) => r.id)).toContain("A");
+        expect(page.runs.length + (page.prefiltered ?? 0)).toBe(2);
+        const bad = (predicate: unknown): Promise<unknown> => store.scanRuns({ ...base, pushdown: { predicate } as unknown as PushdownHint });
+        const numAtom = (extra: Record<string, unknown>): unknown => ({ k: "atom", atom: { k: "num", path: ["data", "n"], op: "==", value: 1, ...extra } });
+        await expectStoreError(bad(undefined), "invalid_query", /pushdown\.predicate must be a predicate object/);
+        await expectStoreError(bad({ k: "nope" }), "invalid_query", /pushdown\.predicate\.k/);
+        await expectStoreError(bad(numAtom({ op: "~" })), "invalid_query", /op/);
+        await expectStoreError(bad(numAtom({ value: Number.NaN })), "invalid_query", /value/);
+        await expectStoreError(bad(numAtom({ path: ["data", "a\u0000b"] })), "invalid_query", /path/);
+        await expectStoreError(bad({ k: "atom", atom: { k: "kind", path: ["x"], kinds: [] } }), "invalid_query", /kinds/);
+        await expectStoreError(bad({ k: "atom", atom: { k: "strIn", path: ["x"], values: [] } }), "invalid_query", /values/);
+        await expectStoreError(bad({ k: "atom", atom: { k: "prefix", path: ["x"], value: "" } }), "invalid_query", /value/);
+        await expectStoreError(bad({ k: "or", xs: [] }), "invalid_query", /xs/);
+        await expectStoreError(bad({ k: "or", xs: Array.from({ length: MAX_PREDICATE_SIZE }, () => numAtom({})) }), "invalid_query", /more than/);
+        const cyclic: { k: string; xs: unknown[] } = { k: "and", xs: [] };
+        cyclic.xs.push(cyclic, cyclic);
+        await expectStoreError(bad(cyclic), "invalid_query", /more than/);
       });
 
       it("pages any window of any run set exactly in (startedAt, id) order (property)", async () => {
