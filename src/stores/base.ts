@@ -17,6 +17,7 @@
  * @module
  */
 import {
+  checkEnvironmentOption,
   checkIdempotency,
   checkLeaseMs,
   checkListOptions,
@@ -48,6 +49,7 @@ import {
   type CommitBatch,
   type CommitResult,
   type CreateResult,
+  type FunctionSummary,
   type RunRecord,
   type RunStatus,
   type RunStore,
@@ -145,6 +147,12 @@ export abstract class BaseRunStore implements RunStore {
     return this.scanRunsChecked(normalizeScanQuery(query));
   }
 
+  /** {@inheritDoc RunStore.listFunctions} */
+  async listFunctions(options: { readonly environmentId?: string } = {}): Promise<FunctionSummary[]> {
+    this.assertUsable();
+    return this.listFunctionsChecked(checkEnvironmentOption(options));
+  }
+
   /** {@inheritDoc RunStore.commitBatch} */
   async commitBatch(batch: CommitBatch): Promise<CommitResult> {
     this.assertUsable();
@@ -221,6 +229,8 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract setRunStatusChecked(ids: readonly string[], status: RunStatus, force: boolean): Promise<number>;
   /** As {@link RunStore.scanRuns}, with a checked query. */
   protected abstract scanRunsChecked(query: CheckedScanQuery): Promise<ScanPage>;
+  /** As {@link RunStore.listFunctions}, for a valid environment id. */
+  protected abstract listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]>;
   /** As {@link RunStore.commitBatch}, with a checked batch (distinct run ids). */
   protected abstract commitBatchChecked(batch: CommitBatch): Promise<CommitResult>;
   /** As {@link RunStore.createCancellation}, with a checked record (frozen) and idempotency. */

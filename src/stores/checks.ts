@@ -594,6 +594,20 @@ export function checkListOptions(options: unknown): number {
   return Math.min(limit, MAX_LIST_LIMIT);
 }
 
+/**
+ * Checks the options of `listFunctions` and answers the environment id (default `'default'`).
+ *
+ * @throws {@link StoreError} with code `invalid_query`.
+ */
+export function checkEnvironmentOption(options: unknown): string {
+  if (!isPlainObject(options)) throw new StoreError("invalid_query", `options must be an object, got ${describeValue(options)}`);
+  const { environmentId } = options;
+  if (environmentId !== undefined && !isNonEmptyString(environmentId)) {
+    throw new StoreError("invalid_query", `environmentId must be a non-empty string, got ${describeValue(environmentId)}`);
+  }
+  return environmentId ?? DEFAULT_ENVIRONMENT_ID;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sharded cancellations ({@link ShardedRunStore}).
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Atom, CmpOp, Pred } from "./predicate.js";
-import type { CancellationRecord, CancellationStatus, Cursor, OutcomeCounts } from "./types.js";
+import { zeroStatusCounts, type CancellationRecord, type CancellationStatus, type Cursor, type FunctionSummary, type OutcomeCounts, type RunStatus } from "./types.js";
 
 /** Outcome count keys, which are also the column names of the counts on a cancellation row. */
 export const COUNT_COLUMNS = [
@@ -173,6 +173,39 @@ export class LruCache<K, V> {
   clear(): void {
     this.#map.clear();
   }
+}
+
+/** One row of a SQL store's `listFunctions` query: `GROUP BY app_id, function_id, status`. */
+export type FunctionStatusRow = readonly [appId: string, functionId: string, status: string, runs: number | string, first: number | string, last: number | string];
+
+/**
+ * The SQL that {@link foldFunctionRows} reads: one row per (app, function, status) of an
+ * environment (`$1` or `?`) of the runs `table`, ordered by app and function byte-wise. `collate` is the byte-order
+ * collation clause (`''` for SQLite's default `BINARY`, ` COLLATE "C"` for PostgreSQL).
+ */
+export function functionStatusQuery(table: string, parameter: string, collate: string): string {
+  return (
+    `SELECT app_id, function_id, status, COUNT(*), MIN(started_at), MAX(started_at) FROM ${table} ` +
+    `WHERE environment_id = ${parameter} GROUP BY app_id, function_id, status ORDER BY app_id${collate}, function_id${collate}`
+  );
+}
+
+/** Folds the per-status rows of one environment into one summary per function, in row order. */
+export function foldFunctionRows(rows: readonly FunctionStatusRow[]): FunctionSummary[] {
+  const out: FunctionSummary[] = [];
+  let current: { appId: string; functionId: string; runs: Record<RunStatus, number>; total: number; firstStartedAt: number; lastStartedAt: number } | undefined;
+  for (const [appId, functionId, status, runs, first, last] of rows) {
+    if (current === undefined || current.appId !== appId || current.functionId !== functionId) {
+      current = { appId, functionId, runs: zeroStatusCounts(), total: 0, firstStartedAt: Number(first), lastStartedAt: Number(last) };
+      out.push(current);
+    }
+    const n = Number(runs);
+    current.runs[status as RunStatus] += n;
+    current.total += n;
+    current.firstStartedAt = Math.min(current.firstStartedAt, Number(first));
+    current.lastStartedAt = Math.max(current.lastStartedAt, Number(last));
+  }
+  return out;
 }
 
 /** A predicate rendered for one database: SQL text and its parameters in placeholder order. */

@@ -29,6 +29,9 @@ import {
   CANCELLATION_COLUMNS,
   LruCache,
   cancellationFromRow,
+  foldFunctionRows,
+  functionStatusQuery,
+  type FunctionStatusRow,
   cancellationToRow,
   paddedIdChunks,
   placeholders,
@@ -48,6 +51,7 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type FunctionSummary,
   type RunEvent,
   type RunRecord,
   type RunStatus,
@@ -317,6 +321,13 @@ export class SqliteRunStore extends BaseRunStore {
         })
         .immediate(),
     );
+  }
+
+  protected override async listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]> {
+    const rows = this.#use("listing functions", () =>
+      this.#statement(functionStatusQuery("runs", "?", "")).raw(true).all(environmentId) as FunctionStatusRow[],
+    );
+    return foldFunctionRows(rows);
   }
 
   protected override async scanRunsChecked(q: CheckedScanQuery): Promise<ScanPage> {

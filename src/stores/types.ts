@@ -221,6 +221,28 @@ export interface CancellationPage {
 }
 
 /**
+ * One function's runs counted by status, and the span of their start times: an entry of
+ * {@link RunStore.listFunctions}.
+ */
+export interface FunctionSummary {
+  readonly appId: string;
+  readonly functionId: string;
+  /** Runs per status; every status is present (0 when none). */
+  readonly runs: Readonly<Record<RunStatus, number>>;
+  /** All runs of the function (the sum of `runs`). */
+  readonly total: number;
+  /** Start time of its earliest run, epoch ms. */
+  readonly firstStartedAt: number;
+  /** Start time of its latest run, epoch ms. */
+  readonly lastStartedAt: number;
+}
+
+/** Every status at 0: the start of a {@link FunctionSummary}'s counts. */
+export function zeroStatusCounts(): Record<RunStatus, number> {
+  return { queued: 0, running: 0, sleeping: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+/**
  * The contract every run store implements. All methods may be called concurrently; stores make
  * `commitBatch` atomic.
  */
@@ -236,6 +258,12 @@ export interface RunStore {
   setRunStatus(ids: readonly string[], status: RunStatus, options?: { readonly force?: boolean }): Promise<number>;
   /** Reads one page of a function's runs of a window, in `(startedAt, id)` order after `query.after`. */
   scanRuns(query: ScanQuery): Promise<ScanPage>;
+  /**
+   * Every app and function of an environment that has at least one run, with its runs counted by
+   * status and the first and last start time; ordered by app id, then function id. SQL stores
+   * answer it with one `GROUP BY`. `environmentId` defaults to `'default'`.
+   */
+  listFunctions(options?: { readonly environmentId?: string }): Promise<FunctionSummary[]>;
   /**
    * Cancels the still non-terminal runs among `batch.runIds` (setting `status` to `cancelled` and
    * `cancellationId`), and saves the checkpoint on the cancellation record, in one transaction.

@@ -1,11 +1,12 @@
 /**
- * Statements on the runs table: bulk upsert, lookups, status changes and the compare-and-set that
- * cancels a batch.
+ * Statements on the runs table: bulk upsert, lookups, the per-function summary, status changes
+ * and the compare-and-set that cancels a batch.
  *
  * @module
  */
 import type { PoolClient } from "pg";
-import type { RunRecord, RunStatus } from "../types.js";
+import { foldFunctionRows, functionStatusQuery, type FunctionStatusRow } from "../sql-common.js";
+import type { FunctionSummary, RunRecord, RunStatus } from "../types.js";
 import { requireFitsText, type Database } from "./db.js";
 import { RUN_COLUMNS, rowToRun, type RunRow } from "./rows.js";
 
@@ -75,6 +76,17 @@ export async function insertRuns(db: Database, runs: readonly RunRecord[]): Prom
 export async function getRun(db: Database, id: string): Promise<RunRecord | undefined> {
   const { rows } = await db.pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${db.tables.runs} WHERE id = $1`, [id]);
   return rows[0] === undefined ? undefined : rowToRun(rows[0]);
+}
+
+/** The environment's functions with their runs by status: one `GROUP BY`, names in byte order (`COLLATE "C"`). */
+export async function listFunctions(db: Database, environmentId: string): Promise<FunctionSummary[]> {
+  const { rows } = await db.pool.query<unknown[]>({
+    text: functionStatusQuery(db.tables.runs, "$1", ' COLLATE "C"'),
+    values: [environmentId],
+    rowMode: "array",
+  });
+  // COUNT(*) and the bigint times arrive as strings; the fold converts them.
+  return foldFunctionRows(rows as unknown as FunctionStatusRow[]);
 }
 
 /**
