@@ -15,7 +15,7 @@ export {
   REQUEST_FIELDS,
 } from "./request.js";
 export type { CancellationRequest, ValidateOptions, PreciseInstant } from "./request.js";
-export { toWireCancellation, formatTimestamp } from "./record.js";
+export { toWireCancellation, formatTimestamp, parseCancellationId } from "./record.js";
 export type { WireCancellation } from "./record.js";
 export { RateLimiter } from "./rate.js";
 export {

@@ -124,7 +124,11 @@ export interface ResumeOptions {
    * resume), and the promise resolves with the report. Default: none.
    */
   readonly signal?: AbortSignal;
-  /** Called after each commit or checkpoint; an exception it throws fails the job. Default: none. */
+  /**
+   * Called after each commit or checkpoint that changed the counts (never twice in a row with the
+   * same counts, so the last call carries the final counts once); an exception it throws fails the
+   * job. Default: none.
+   */
   readonly onProgress?: (progress: CancellationProgress) => void;
   /**
    * Called after each committed batch that cancelled runs, with the ids it actually cancelled (a
@@ -576,8 +580,12 @@ export async function processRange(
     return result;
   };
 
+  // The counts of the last event: a commit that settled nothing new (such as the final checkpoint
+  // after the last batch) repeats no event, so a progress display shows each state once.
+  let lastReported: { readonly scanned: number; readonly cancelled: number } | undefined;
   const report = (done = false): void => {
     if (settings.onProgress === undefined) return;
+    if (lastReported !== undefined && lastReported.scanned === known.scanned && lastReported.cancelled === known.cancelled) return;
     const elapsedMs = performance.now() - startedAt;
     const seconds = elapsedMs / 1000;
     let etaSeconds: number | undefined = done ? 0 : undefined;
@@ -587,6 +595,7 @@ export async function processRange(
       const fraction = Math.min(1, Math.max(0, (at - from) / (rangeEnd - from)));
       if (fraction > 0) etaSeconds = (seconds * (1 - fraction)) / fraction;
     }
+    lastReported = { scanned: known.scanned, cancelled: known.cancelled };
     settings.onProgress({
       cancellationId: jobId,
       scanned: known.scanned,

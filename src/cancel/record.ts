@@ -45,6 +45,16 @@ export function formatTimestamp(ms: number): string {
   return text;
 }
 
+const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
+
+/**
+ * A cancellation id as Go's `ulid.Parse` accepts it (26 Crockford base32 characters, any case),
+ * uppercased; `undefined` for anything else, which the API answers with `Invalid cancellation ID`.
+ */
+export function parseCancellationId(text: unknown): string | undefined {
+  return typeof text === "string" && ULID_PATTERN.test(text) ? text.toUpperCase() : undefined;
+}
+
 /** Copies counts into a fresh plain object in the wire order. */
 function wireCounts(counts: OutcomeCounts): OutcomeCounts {
   return {

@@ -28,7 +28,7 @@ export {
 export type { AuthResult, LoadSigningKeysOptions, LoadedSigningKeys } from "./auth.js";
 export { JobRunner } from "./jobs.js";
 export type { JobEvent, JobListener, JobOutcome, JobRunnerOptions } from "./jobs.js";
-export { openStore, redactUrl, DEFAULT_SQLITE_PATH } from "./store.js";
+export { openStore, redactUrl, checkPostgresUrl, StoreLocationError, DEFAULT_SQLITE_PATH } from "./store.js";
 export type { OpenedStore, StoreSelection } from "./store.js";
 export { generateRuns, writeRunFile, seededRandom, ulidAt, GENERATED_FUNCTIONS, EXAMPLE_USER_ID } from "./generate.js";
 export type { GenerateOptions, GeneratedFunction, PayloadContext, Random } from "./generate.js";
@@ -46,5 +46,5 @@ export {
   DEMO_WINDOW_HOURS,
 } from "./demo.js";
 export type { DemoOptions, DemoLoad, DemoInstructionsOptions } from "./demo.js";
-export { ProgressReporter, formatProgressLine, formatProgressBar, formatCount, formatDuration, fractionDone } from "./progress.js";
-export type { ProgressReporterOptions, ProgressStream } from "./progress.js";
+export { ProgressReporter, formatProgressLine, formatProgressBar, fitProgressBar, formatCount, formatDuration, fractionDone } from "./progress.js";
+export type { ProgressFormat, ProgressReporterOptions, ProgressStream } from "./progress.js";

@@ -26,7 +26,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { monotonicFactory } from "ulid";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
 import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
-import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
+import { parseCancellationId, toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
@@ -119,12 +119,8 @@ class HttpError extends Error {
   }
 }
 
-const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
-
 /** A ULID as Go's `ulid.Parse` accepts it (26 Crockford base32 characters, any case), uppercased; else `undefined`. */
-export function parseUlid(text: unknown): string | undefined {
-  return typeof text === "string" && ULID_PATTERN.test(text) ? text.toUpperCase() : undefined;
-}
+export const parseUlid: (text: unknown) => string | undefined = parseCancellationId;
 
 function cancellationId(params: unknown): string {
   const id = parseUlid((params as { id?: unknown }).id);

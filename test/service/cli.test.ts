@@ -199,10 +199,10 @@ describe("cancelkit CLI", () => {
     const json = await cli(["list", "--db", "cancel.db", "--json"]);
     expect(JSON.parse(json.stdout.trim())).toMatchObject({ id, status: "completed" });
 
-    // Validation errors: Inngest's messages, exit 2.
+    // Validation errors: Inngest's messages in the terms of the flags, exit 2.
     const invalid = await cli(["cancel", "--function", "f", "--before", "2999-01-01T00:00:00Z", "--db", "cancel.db"]);
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toBe("cancelkit: app_id is required\nstarted_before must be in the past\n");
+    expect(invalid.stderr).toBe("cancelkit: --app is required\n--before must be in the past\n");
     const notFound = await cli(["show", "01HMRMPE5ZQ4AMNJ3S2N79QGRZ", "--db", "cancel.db"]);
     expect(notFound).toEqual({ code: 2, stdout: "", stderr: "cancelkit: cancellation 01HMRMPE5ZQ4AMNJ3S2N79QGRZ not found\n" });
   });
