@@ -92,18 +92,18 @@ const MIN_BAR_WIDTH = 6;
 
 /**
  * The terminal line fitted into `columns` (one column is left free, so the cursor never wraps):
- * the bar shrinks first, then goes; then `scanned` goes; only then is the text cut.
+ * the bar shrinks first, then `scanned` goes, then the bar; only then is the text cut.
  */
 export function fitProgressBar(progress: CancellationProgress, columns: number, format: ProgressFormat = {}): string {
   const room = columns - 1;
   const { percent } = barParts(progress, 0);
-  for (const withScanned of [true, false]) {
-    const text = `${percent}  ${statusText(progress, format, withScanned)}`;
+  const texts = [true, false].map((withScanned) => `${percent}  ${statusText(progress, format, withScanned)}`);
+  for (const text of texts) {
     const width = Math.min(MAX_BAR_WIDTH, room - text.length - 1);
     if (width >= MIN_BAR_WIDTH) return `${barParts(progress, width).bar} ${text}`;
-    if (text.length <= room) return text;
   }
-  return `${percent}  ${statusText(progress, format, false)}`.slice(0, Math.max(0, room));
+  for (const text of texts) if (text.length <= room) return text;
+  return texts[1]!.slice(0, Math.max(0, room));
 }
 
 /** Writes progress events as a redrawn bar on a terminal, or as throttled plain lines. */
