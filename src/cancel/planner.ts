@@ -113,9 +113,11 @@ export interface ResumeOptions {
   /** Runs per scanned page and at most per cancelled batch (one transaction), 1 to 100,000. Default 1000. */
   readonly batchSize?: number;
   /**
-   * Most runs cancelled per second. A number fixes the limit; pass a {@link RateLimiter} to change
-   * it while the job runs (`setRate(0)` pauses, `setRate(Infinity)` lifts it). With a limit of r,
-   * batches hold at most ⌈r⌉ runs. Default: no limit.
+   * Most runs cancelled per second: at most that many in any one-second window, with no burst
+   * beyond one batch (see {@link RateLimiter}). A number fixes the limit; pass a
+   * {@link RateLimiter} to change it while the job runs (`setRate(0)` pauses, `setRate(Infinity)`
+   * lifts it). Batches are then the rate split evenly into parts of at most `batchSize` runs
+   * (rate 1500, batch size 1000: two batches of 750 a second). Default: no limit.
    */
   readonly ratePerSecond?: number | RateLimiter;
   /**
@@ -558,8 +560,7 @@ export async function processRange(
   };
 
   const chunkSize = (): number => {
-    if (limiter === undefined || !Number.isFinite(limiter.ratePerSecond)) return batchSize;
-    return Math.min(batchSize, Math.max(1, Math.ceil(limiter.ratePerSecond)));
+    return limiter === undefined ? batchSize : limiter.chunkSize(batchSize);
   };
 
   const checkpoint = (status: CancellationStatus): Checkpoint => {
