@@ -27,7 +27,7 @@ export {
   CHECKPOINT_INTERVAL_MS,
 } from "./planner.js";
 export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress } from "./planner.js";
-export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS, MAX_SHARD_COUNT } from "./workers.js";
+export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./workers.js";
 export type {
   ShardedCancelOptions,
   ShardedCancellation,

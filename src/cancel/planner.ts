@@ -134,7 +134,7 @@ export interface ResumeOptions {
   readonly onProgress?: (progress: CancellationProgress) => void;
   /**
    * Called after each committed batch that cancelled runs, with the ids it actually cancelled (a
-   * downstream consumer's feed; `CancellationBatchWriter` from `cancelkit/stores/msgpack` writes
+   * downstream consumer's feed; `CancellationBatchWriter` from `cancelkit/formats/msgpack` writes
    * these as a MessagePack stream). The job waits for a returned promise; an exception fails the
    * job. Not called in a dry run. Default: none.
    */

@@ -32,6 +32,9 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import {
+  MAX_LEASE_MS,
+  MAX_SHARD_COUNT,
+  MAX_WORKER_ID_LENGTH,
   isShardedRunStore,
   type CancellationRecord,
   type Checkpoint,
@@ -66,11 +69,8 @@ export const DEFAULT_LEASE_MS = 10_000;
 /** Default pause between looks for a free shard while other workers hold the rest, ms. */
 export const DEFAULT_POLL_MS = 1000;
 
-/** Most shards one job can be split into (the PostgreSQL store's limit too). */
-export const MAX_SHARD_COUNT = 1000;
-
-/** Longest lease or poll interval accepted, ms (one day). */
-const MAX_INTERVAL_MS = 86_400_000;
+/** Longest lease or poll interval accepted, ms (one day: the stores' longest lease). */
+const MAX_INTERVAL_MS = MAX_LEASE_MS;
 
 /** Options of {@link createShardedCancellation}. */
 export interface ShardedCancelOptions {
@@ -266,8 +266,8 @@ export async function runWorker(store: RunStore, options: WorkerOptions = {}): P
   if (typeof options !== "object" || options === null) throw new TypeError("runWorker: options must be an object");
   const sharded = requireShardedStore(store, "runWorker");
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  if (typeof workerId !== "string" || workerId === "" || workerId.length > 200) {
-    throw new TypeError("runWorker: workerId must be a string of 1 to 200 characters");
+  if (typeof workerId !== "string" || workerId === "" || workerId.length > MAX_WORKER_ID_LENGTH) {
+    throw new TypeError(`runWorker: workerId must be a string of 1 to ${MAX_WORKER_ID_LENGTH} characters`);
   }
   const leaseMs = checkInterval(options.leaseMs ?? DEFAULT_LEASE_MS, "leaseMs");
   const pollMs = checkInterval(options.pollMs ?? DEFAULT_POLL_MS, "pollMs");

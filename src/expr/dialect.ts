@@ -4,8 +4,8 @@
  * @module
  */
 import type { CallExpr } from "./ast.js";
-import type { CompilerHooks } from "./compiler/compile.js";
 import type { Fn } from "./compiler/context.js";
+import type { CompilerHooks } from "./compiler/hooks.js";
 import { functionTable, type FunctionDecl } from "./decls.js";
 import { STANDARD_FUNCTIONS, STRINGS_EXTENSION } from "./stdlib.js";
 import type { Type } from "./types.js";

@@ -5,6 +5,7 @@
  */
 import { check, type CheckedAst, type CheckerEnv } from "./checker/checker.js";
 import { compileChecked, type NameResolution } from "./compiler/compile.js";
+import type { DecoratorFactory } from "./compiler/hooks.js";
 import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, EMPTY_ACTIVATION as EMPTY, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
 import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
 import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
@@ -14,13 +15,14 @@ import { TYPE_IDENTIFIERS } from "./stdlib.js";
 import { formatType, parseType, type Type } from "./types.js";
 import { UNKNOWN } from "./runtime/core.js";
 import { CelError } from "./values.js";
-import { specialiseEntries, type DecisionCounts, type ItemBinding } from "./entry.js";
+import { decideOneByOne, type Decision, type DecisionCounts, type ItemBinding } from "./decisions.js";
+import { DEFAULT_FAST_PATHS_AFTER, jitDecorator, mayGenerateCode, specialiseEntries } from "./jit/index.js";
 
-export type { DecisionCounts, ItemBinding } from "./entry.js";
+export type { Decision, DecisionCounts, ItemBinding } from "./decisions.js";
 
 /**
  * Evaluations through the shared prototype methods after which a program generates entry points
- * of its own (see `entry.ts`): enough that a program used a few times never pays for it.
+ * of its own (see `jit/entry.ts`): enough that a program used a few times never pays for it.
  */
 const SPECIALISE_AFTER = 256;
 
@@ -51,16 +53,13 @@ export interface CompileOptions {
    * constants, `in`, `startsWith`, `exists`, …), backed by the general closures. Results are the
    * same either way. `{ after: n }` generates a subtree's fast path once it has been evaluated n
    * times, so a program evaluated only a few times never pays for code generation; `true` generates
-   * them at compile time (about as long again as the rest of compiling); `false` never. Default
-   * `{ after: 64 }`.
+   * them at compile time (about as long again as the rest of compiling); `false` never generates
+   * JavaScript for the program (no field accessors or entry points either). Default `{ after: 64 }`.
    */
   readonly fastPaths?: boolean | { readonly after: number };
   /** Reuse a cached program for the same source and options. Default `true`. */
   readonly cache?: boolean;
 }
-
-/** How a program judged one activation; see {@link Program.decide}. */
-export type Decision = "match" | "no_match" | "error" | "non_boolean";
 
 /** A compiled expression. Evaluation is synchronous, allocation-light, and never mutates its input. */
 export class Program {
@@ -82,6 +81,8 @@ export class Program {
     private readonly slotCount: number,
     private readonly limits: Required<EvalLimits>,
     private readonly checked: CheckedAst,
+    /** Whether the program may generate entry points of its own once evaluated often. */
+    private readonly specialises: boolean,
   ) {
     this.type = formatType(resultType);
     this.ctx = newCtx(slotCount, limits);
@@ -121,7 +122,7 @@ export class Program {
 
   /** True only when the result is the boolean `true`; never throws. */
   matches(activation: Readonly<Record<string, unknown>> = EMPTY): boolean {
-    if (++this.sharedEvaluations === SPECIALISE_AFTER) this.specialise();
+    if (++this.sharedEvaluations === SPECIALISE_AFTER && this.specialises) this.specialise();
     return this.run(activation) === true;
   }
 
@@ -130,7 +131,7 @@ export class Program {
    * evaluation error), `non_boolean` (any other value).
    */
   decide(activation: Readonly<Record<string, unknown>> = EMPTY): Decision {
-    if (++this.sharedEvaluations === SPECIALISE_AFTER) this.specialise();
+    if (++this.sharedEvaluations === SPECIALISE_AFTER && this.specialises) this.specialise();
     const v = this.run(activation);
     return v === true ? "match" : v === false ? "no_match" : v instanceof CelError ? "error" : "non_boolean";
   }
@@ -141,18 +142,20 @@ export class Program {
    * `binding.stopProperty` stops (that item is left undecided), or `items.length`. The outcomes of
    * the items before it go into `counts` (reset first). Same results as one {@link decide} per
    * item, faster for a program evaluated often: the loop then runs inside the program's own code.
+   *
+   * @internal The planner's scan loop (`src/cancel/`); not part of the public API.
    */
   decideUntilMatch(items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number {
-    return decideOneByOne(this, items, from, binding, counts);
+    return decideOneByOne((activation) => this.decide(activation), items, from, binding, counts);
   }
 
-  /** Swaps in entry points of this program's own for `matches`, `decide` and `decideUntilMatch` (see `entry.ts`). */
+  /** Swaps in entry points of this program's own for `matches`, `decide` and `decideUntilMatch` (see `jit/entry.ts`). */
   private specialise(): void {
     const entries = specialiseEntries({
       root: this.root,
       ctx: this.ctx,
       reentrant: (activation) => this.run(activation),
-      reentrantUntilMatch: (items, from, binding, counts) => decideOneByOne(this, items, from, binding, counts),
+      reentrantUntilMatch: (items, from, binding, counts) => decideOneByOne((activation) => this.decide(activation), items, from, binding, counts),
       thrownToError,
       unknown: UNKNOWN,
       errorClass: CelError,
@@ -204,7 +207,10 @@ const TYPE_IDENTIFIER_MAP: ReadonlyMap<string, Type> = new Map(Object.entries(TY
 const NO_LIMITS: ParseOptions & EvalLimits = Object.freeze({});
 
 /** How the compiler resolves names with default options. */
-const DEFAULT_RESOLUTION: NameResolution = Object.freeze({ atRuntime: false, container: "", fastPaths: true });
+const DEFAULT_RESOLUTION: NameResolution = Object.freeze({ atRuntime: false, container: "" });
+
+/** The decorator of programs compiled with default options, made once. */
+const DEFAULT_DECORATOR = jitDecorator(DEFAULT_FAST_PATHS_AFTER);
 
 /** The checker environment of each dialect with default options, made once. */
 const defaultCheckerEnvs = new Map<DialectName, CheckerEnv>();
@@ -251,30 +257,14 @@ function cacheKey(source: string, options: CompileOptions): string | undefined {
 }
 
 /**
- * {@link Program.decideUntilMatch} one `decide` at a time: before a program has entry points of its
- * own (each `decide` counts towards them), and for re-entrant calls.
+ * The decorator that generates fast paths for a program (see `jit/`), or none where names resolve
+ * at run time: the generated code reads the paths the checker resolved.
  */
-function decideOneByOne(program: Program, items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number {
-  const { variable, property, stopProperty, stopValue } = binding;
-  const activation: Record<string, unknown> = {};
-  let noMatch = 0;
-  let error = 0;
-  let nonBoolean = 0;
-  let i = from;
-  for (; i < items.length; i++) {
-    const item = items[i] as Record<string, unknown>;
-    if (stopProperty !== undefined && item[stopProperty] === stopValue) break;
-    activation[variable] = item[property];
-    const decision = program.decide(activation);
-    if (decision === "match") break;
-    if (decision === "no_match") noMatch++;
-    else if (decision === "error") error++;
-    else nonBoolean++;
-  }
-  counts.noMatch = noMatch;
-  counts.error = error;
-  counts.nonBoolean = nonBoolean;
-  return i;
+function decoratorFor(options: CompileOptions, resolution: NameResolution): DecoratorFactory | undefined {
+  if (resolution.atRuntime) return undefined;
+  const fast = options.fastPaths;
+  if (fast === undefined) return DEFAULT_DECORATOR;
+  return jitDecorator(fast === true ? 0 : typeof fast === "object" ? Math.max(0, Math.floor(fast.after)) : DEFAULT_FAST_PATHS_AFTER);
 }
 
 /**
@@ -314,19 +304,11 @@ export function compile(source: string, options: CompileOptions = {}): Program {
           maxListLength: limits.maxListLength ?? DEFAULT_EVAL_LIMITS.maxListLength,
         };
   const resolution: NameResolution =
-    options.typeCheck !== false && options.container === undefined && options.fastPaths === undefined
+    options.typeCheck !== false && options.container === undefined
       ? DEFAULT_RESOLUTION
-      : {
-          atRuntime: options.typeCheck === false,
-          container: options.container ?? "",
-          fastPaths: options.fastPaths !== false,
-          ...(typeof options.fastPaths === "object"
-            ? { fastPathsAfter: Math.max(0, Math.floor(options.fastPaths.after)) }
-            : options.fastPaths === true
-              ? { fastPathsAfter: 0 }
-              : {}),
-        };
-  const compiled = compileChecked(checked.ast, dialect, evalLimits, resolution);
+      : { atRuntime: options.typeCheck === false, container: options.container ?? "" };
+  const generated = mayGenerateCode(options.fastPaths !== false);
+  const compiled = compileChecked(checked.ast, dialect, evalLimits, resolution, generated ? decoratorFor(options, resolution) : undefined);
   if (compiled.issues.length > 0) throw new CompileError(compiled.issues, parsed.source);
 
   const program = new Program(
@@ -337,6 +319,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     compiled.slotCount,
     evalLimits,
     checked.ast,
+    generated,
   );
   if (key !== undefined) {
     cache.set(key, program);

@@ -237,7 +237,7 @@ async function runJob(
 ): Promise<void> {
   // --batches-out: every committed batch is appended to a MessagePack stream for a downstream consumer.
   const batchWriter =
-    flags.batchesOut === undefined ? undefined : await (await import("../stores/msgpack.js")).CancellationBatchWriter.open(flags.batchesOut);
+    flags.batchesOut === undefined ? undefined : await (await import("../formats/msgpack.js")).CancellationBatchWriter.open(flags.batchesOut);
   const controller = new AbortController();
   const removeSignal = io.onSignal(() => {
     if (controller.signal.aborted) return;
@@ -508,7 +508,7 @@ async function showCommand(io: CliIo, idText: string, flags: StoreFlags): Promis
 }
 
 async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batchSize?: number }): Promise<void> {
-  const { importRuns } = await import("../stores/msgpack.js");
+  const { importRuns } = await import("../formats/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const started = performance.now();
     const { imported } = await importRuns(opened.store, file, { ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}) });
@@ -524,7 +524,7 @@ async function exportCommand(
 ): Promise<void> {
   const after = (await timeFlag(flags.after, "--after", now))?.ms;
   const before = (await timeFlag(flags.before, "--before", now))?.ms;
-  const { exportRuns } = await import("../stores/msgpack.js");
+  const { exportRuns } = await import("../formats/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const { exported } = await exportRuns(
       opened.store,

@@ -10,7 +10,7 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
-import type { RunFileFormat } from "../stores/msgpack.js";
+import type { RunFileFormat } from "../formats/msgpack.js";
 import { DEFAULT_ENVIRONMENT_ID, type RunRecord, type RunStatus } from "../stores/types.js";
 
 /** The user id of Inngest's bulk-cancellation example, given to a share of the generated runs. */
@@ -274,7 +274,7 @@ const WRITE_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Writes runs to a run file (MessagePack, or JSON Lines for `.jsonl`/`.ndjson`; see
- * `cancelkit/stores/msgpack` for the format), streaming: memory stays flat for any count. The file
+ * `cancelkit/formats/msgpack` for the format), streaming: memory stays flat for any count. The file
  * appears complete or not at all (written to a temporary file, then renamed).
  *
  * @returns How many runs were written.
@@ -285,7 +285,7 @@ export async function writeRunFile(
   options: { readonly format?: RunFileFormat } = {},
 ): Promise<{ readonly written: number }> {
   // Loaded here: generating runs alone needs no MessagePack.
-  const [{ Encoder }, { RUN_FILE_FORMAT, RUN_FILE_VERSION, runFileFormatOf }] = await Promise.all([import("@msgpack/msgpack"), import("../stores/msgpack.js")]);
+  const [{ Encoder }, { RUN_FILE_FORMAT, RUN_FILE_VERSION, runFileFormatOf }] = await Promise.all([import("@msgpack/msgpack"), import("../formats/msgpack.js")]);
   const format = options.format ?? runFileFormatOf(path);
   const temporary = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const out = createWriteStream(temporary, { flags: "wx" });

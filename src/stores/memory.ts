@@ -11,19 +11,12 @@
  *
  * @module
  */
+import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
+import type { CheckedScanQuery } from "./checks.js";
 import {
   StoreError,
   compareCursor,
   isNonTerminal,
-  normalizeCancellationRecord,
-  normalizeCheckpoint,
-  normalizeCommitBatch,
-  normalizeRunIds,
-  normalizeRunRecord,
-  normalizeScanQuery,
-  checkRunStatus,
-  checkIdempotency,
-  checkListOptions,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,
@@ -33,9 +26,7 @@ import {
   type Cursor,
   type RunRecord,
   type RunStatus,
-  type RunStore,
   type ScanPage,
-  type ScanQuery,
 } from "./types.js";
 
 /** Options of {@link MemoryRunStore}. */
@@ -132,9 +123,8 @@ function applyCheckpoint(record: CancellationRecord, checkpoint: Checkpoint, now
  * Idempotency keys are scoped by environment; deleting a cancellation frees its key, so the key
  * can start a new cancellation afterwards.
  */
-export class MemoryRunStore implements RunStore {
+export class MemoryRunStore extends BaseRunStore {
   readonly #now: () => number;
-  #closed = false;
   #runsById = new Map<string, RunRecord>();
   /** environment → app → function → partition. */
   #partitions = new Map<string, Map<string, Map<string, Partition>>>();
@@ -148,16 +138,14 @@ export class MemoryRunStore implements RunStore {
 
   /** @param options - See {@link MemoryRunStoreOptions}. */
   constructor(options: MemoryRunStoreOptions = {}) {
+    // Scans hand out the stored objects, so the store keeps frozen copies of what it is given.
+    super({ copyRuns: true });
     this.#now = options.now ?? Date.now;
   }
 
   /** Number of runs stored. */
   get runCount(): number {
     return this.#runsById.size;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
   }
 
   #partitionOf(run: RunRecord): Partition {
@@ -203,13 +191,7 @@ export class MemoryRunStore implements RunStore {
     runs[index] = next;
   }
 
-  /** {@inheritDoc RunStore.insertRuns} */
-  async insertRuns(runs: readonly RunRecord[]): Promise<void> {
-    this.#assertOpen();
-    if (!Array.isArray(runs)) throw new StoreError("invalid_run", "runs must be an array of run records");
-    // Validate (and copy) every run before touching the indexes: a bad run leaves no trace.
-    const records = new Array<RunRecord>(runs.length);
-    for (let i = 0; i < runs.length; i++) records[i] = normalizeRunRecord(runs[i], { label: `runs[${i}]` });
+  protected override async insertRunsChecked(records: readonly RunRecord[]): Promise<void> {
     let previous: RunRecord | undefined;
     let partition: Partition | undefined;
     for (const record of records) {
@@ -232,32 +214,23 @@ export class MemoryRunStore implements RunStore {
     }
   }
 
-  /** {@inheritDoc RunStore.getRun} */
-  async getRun(id: string): Promise<RunRecord | undefined> {
-    this.#assertOpen();
+  protected override async getRunChecked(id: string): Promise<RunRecord | undefined> {
     return this.#runsById.get(id);
   }
 
-  /** {@inheritDoc RunStore.setRunStatus} */
-  async setRunStatus(ids: readonly string[], status: RunStatus, options: { readonly force?: boolean } = {}): Promise<number> {
-    this.#assertOpen();
-    const unique = normalizeRunIds(ids);
-    checkRunStatus(status);
+  protected override async setRunStatusChecked(ids: readonly string[], status: RunStatus, force: boolean): Promise<number> {
     let changed = 0;
-    for (const id of unique) {
+    for (const id of ids) {
       const run = this.#runsById.get(id);
       if (run === undefined || run.status === status) continue;
-      if (!isNonTerminal(run.status) && options.force !== true) continue;
+      if (!isNonTerminal(run.status) && !force) continue;
       this.#replace(run, withStatus(run, status, run.cancellationId));
       changed++;
     }
     return changed;
   }
 
-  /** {@inheritDoc RunStore.scanRuns} */
-  async scanRuns(query: ScanQuery): Promise<ScanPage> {
-    this.#assertOpen();
-    const q = normalizeScanQuery(query);
+  protected override async scanRunsChecked(q: CheckedScanQuery): Promise<ScanPage> {
     const stored = this.#partitions.get(q.environmentId)?.get(q.appId)?.get(q.functionId);
     if (stored === undefined) return { runs: [] };
     const runs = this.#ready(stored).runs;
@@ -272,10 +245,7 @@ export class MemoryRunStore implements RunStore {
     return { runs: page, next: { startedAt: last.startedAt, id: last.id } };
   }
 
-  /** {@inheritDoc RunStore.commitBatch} */
-  async commitBatch(batch: CommitBatch): Promise<CommitResult> {
-    this.#assertOpen();
-    const b = normalizeCommitBatch(batch);
+  protected override async commitBatchChecked(b: CommitBatch): Promise<CommitResult> {
     const record = this.#cancellations.get(b.cancellationId);
     if (record === undefined) return { ok: false, reason: "gone" };
     const cancelled: string[] = [];
@@ -297,16 +267,9 @@ export class MemoryRunStore implements RunStore {
     return { ok: true, cancelled };
   }
 
-  /** {@inheritDoc RunStore.createCancellation} */
-  async createCancellation(
-    record: CancellationRecord,
-    idempotency?: { readonly key: string; readonly requestHash: string },
-  ): Promise<CreateResult> {
-    this.#assertOpen();
-    const stored = normalizeCancellationRecord(record);
+  protected override async createCancellationChecked(stored: CancellationRecord, idempotency: Idempotency | undefined): Promise<CreateResult> {
     let mapKey: string | undefined;
     if (idempotency !== undefined) {
-      checkIdempotency(idempotency);
       mapKey = JSON.stringify([stored.environmentId, idempotency.key]);
       const existing = this.#idempotency.get(mapKey);
       if (existing !== undefined) {
@@ -325,20 +288,14 @@ export class MemoryRunStore implements RunStore {
     return { created: true, record: stored };
   }
 
-  /** {@inheritDoc RunStore.getCancellation} */
-  async getCancellation(id: string, environmentId?: string): Promise<CancellationRecord | undefined> {
-    this.#assertOpen();
+  protected override async getCancellationChecked(id: string, environmentId: string | undefined): Promise<CancellationRecord | undefined> {
     const record = this.#cancellations.get(id);
     if (record === undefined || (environmentId !== undefined && record.environmentId !== environmentId)) return undefined;
     return record;
   }
 
-  /** {@inheritDoc RunStore.listCancellations} */
-  async listCancellations(
-    options: { readonly environmentId?: string; readonly limit?: number; readonly after?: string } = {},
-  ): Promise<CancellationPage> {
-    this.#assertOpen();
-    const limit = checkListOptions(options);
+  protected override async listCancellationsChecked(options: CheckedListOptions): Promise<CancellationPage> {
+    const limit = options.limit;
     this.#sortedCancellationIds ??= [...this.#cancellations.keys()].sort().reverse();
     const ids = this.#sortedCancellationIds;
     let start = 0;
@@ -364,19 +321,14 @@ export class MemoryRunStore implements RunStore {
     return { records };
   }
 
-  /** {@inheritDoc RunStore.updateCancellation} */
-  async updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
-    this.#assertOpen();
-    const next = normalizeCheckpoint(checkpoint);
+  protected override async updateCancellationChecked(id: string, next: Checkpoint): Promise<boolean> {
     const record = this.#cancellations.get(id);
     if (record === undefined) return false;
     this.#cancellations.set(id, applyCheckpoint(record, next, this.#now()));
     return true;
   }
 
-  /** {@inheritDoc RunStore.deleteCancellation} */
-  async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
-    this.#assertOpen();
+  protected override async deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {
     const record = this.#cancellations.get(id);
     if (record === undefined || (environmentId !== undefined && record.environmentId !== environmentId)) return false;
     this.#cancellations.delete(id);
@@ -389,20 +341,14 @@ export class MemoryRunStore implements RunStore {
     return true;
   }
 
-  /** {@inheritDoc RunStore.findByIdempotencyKey} */
-  async findByIdempotencyKey(
-    environmentId: string,
-    key: string,
-  ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
-    this.#assertOpen();
+  protected override async findByIdempotencyKeyChecked(environmentId: string, key: string): Promise<KeyedRecord | undefined> {
     const entry = this.#idempotency.get(JSON.stringify([environmentId, key]));
     if (entry === undefined) return undefined;
     return { record: this.#cancellations.get(entry.id)!, requestHash: entry.requestHash };
   }
 
-  /** Drops every run and record; later calls reject with a `closed` {@link StoreError}. Idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
+  /** Drops every run and record. */
+  protected override async closeChecked(): Promise<void> {
     this.#runsById = new Map();
     this.#partitions = new Map();
     this.#cancellations = new Map();

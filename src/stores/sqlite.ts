@@ -34,19 +34,12 @@ import {
   placeholders,
   type CancellationRow,
 } from "./sql-common.js";
+import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
+import type { CheckedScanQuery } from "./checks.js";
 import {
   NON_TERMINAL_STATUSES,
   RUN_STATUSES,
   StoreError,
-  checkIdempotency,
-  checkListOptions,
-  checkRunStatus,
-  normalizeCancellationRecord,
-  normalizeCheckpoint,
-  normalizeCommitBatch,
-  normalizeRunIds,
-  normalizeRunRecord,
-  normalizeScanQuery,
   type CancellationPage,
   type CancellationRecord,
   type Checkpoint,
@@ -57,9 +50,7 @@ import {
   type RunEvent,
   type RunRecord,
   type RunStatus,
-  type RunStore,
   type ScanPage,
-  type ScanQuery,
 } from "./types.js";
 
 /** Options of {@link SqliteRunStore}. */
@@ -191,10 +182,9 @@ type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environme
  * or empty while `next` still advances past the dropped rows, and `prefiltered` says how many were
  * dropped.
  */
-export class SqliteRunStore implements RunStore {
+export class SqliteRunStore extends BaseRunStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
-  #closed = false;
   readonly #statements = new Map<string, Statement>();
   readonly #pushdownStatements = new LruCache<string, PrefilterStatements>(PUSHDOWN_CACHE_SIZE);
 
@@ -205,6 +195,8 @@ export class SqliteRunStore implements RunStore {
    * timeout, or was written by a newer schema version; `invalid_option` for bad options.
    */
   constructor(options: SqliteRunStoreOptions) {
+    // Runs are serialised at once: no copy needed.
+    super({ copyRuns: false });
     if (typeof options !== "object" || options === null || typeof options.path !== "string" || options.path === "") {
       throw new StoreError("invalid_option", "SqliteRunStore needs { path: string } (a file path or \":memory:\")");
     }
@@ -241,9 +233,8 @@ export class SqliteRunStore implements RunStore {
     return statement;
   }
 
-  /** Runs `work` on the open database, turning driver errors into `storage` {@link StoreError}s. */
+  /** Runs `work` on the database, turning driver errors into `storage` {@link StoreError}s. */
   #use<T>(doing: string, work: (db: SqliteDatabase) => T): T {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
     try {
       return work(this.#db);
     } catch (error) {
@@ -251,24 +242,15 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
-  /** {@inheritDoc RunStore.insertRuns} */
-  async insertRuns(runs: readonly RunRecord[]): Promise<void> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    if (!Array.isArray(runs)) throw new StoreError("invalid_run", "runs must be an array of run records");
+  protected override async insertRunsChecked(records: readonly RunRecord[]): Promise<void> {
     this.#use("inserting runs", (db) => {
       const insert = this.#statement(
         // REPLACE deletes the stored run with the same id (wherever its window key puts it) first.
         `INSERT OR REPLACE INTO runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      // Validate everything before writing anything, and note whether the runs already come in
-      // the table's clustered order.
-      const records = new Array<RunRecord>(runs.length);
+      // Whether the runs already come in the table's clustered order.
       let ordered = true;
-      for (let i = 0; i < runs.length; i++) {
-        const run = normalizeRunRecord(runs[i], { copy: false, label: `runs[${i}]` });
-        records[i] = run;
-        if (ordered && i > 0 && compareClusterKey(records[i - 1]!, run) > 0) ordered = false;
-      }
+      for (let i = 1; i < records.length && ordered; i++) if (compareClusterKey(records[i - 1]!, records[i]!) > 0) ordered = false;
       // Inserting in key order appends to the clustered B-tree instead of touching a random page
       // per row: on a table larger than the page cache that is the difference between seconds and
       // minutes per million runs. Order matters only between runs sharing an id (the last one
@@ -277,8 +259,8 @@ export class SqliteRunStore implements RunStore {
       if (!ordered) {
         const lastIndex = new Map<string, number>();
         for (let i = 0; i < records.length; i++) lastIndex.set(records[i]!.id, i);
-        writes = lastIndex.size === records.length ? records : records.filter((run, i) => lastIndex.get(run.id) === i);
-        writes.sort(compareClusterKey);
+        const unique = lastIndex.size === records.length ? [...records] : records.filter((run, i) => lastIndex.get(run.id) === i);
+        writes = unique.sort(compareClusterKey);
       }
       const many = this.#statement(
         `INSERT OR REPLACE INTO runs (${RUN_COLUMNS}) VALUES ${new Array<string>(INSERT_ROWS).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
@@ -300,10 +282,8 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  /** {@inheritDoc RunStore.getRun} */
-  async getRun(id: string): Promise<RunRecord | undefined> {
+  protected override async getRunChecked(id: string): Promise<RunRecord | undefined> {
     return this.#use("reading a run", () => {
-      if (typeof id !== "string") return undefined;
       const row = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).raw(true).get(id) as RunRow | undefined;
       if (row === undefined) return undefined;
       const run: BuiltRun = {
@@ -320,17 +300,13 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  /** {@inheritDoc RunStore.setRunStatus} */
-  async setRunStatus(ids: readonly string[], status: RunStatus, options: { readonly force?: boolean } = {}): Promise<number> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    const unique = normalizeRunIds(ids);
-    checkRunStatus(status);
-    const guard = options.force === true ? "" : ` AND status IN (${NON_TERMINAL_LIST})`;
+  protected override async setRunStatusChecked(ids: readonly string[], status: RunStatus, force: boolean): Promise<number> {
+    const guard = force ? "" : ` AND status IN (${NON_TERMINAL_LIST})`;
     return this.#use("setting run statuses", (db) =>
       db
         .transaction(() => {
           let changed = 0;
-          for (const chunk of paddedIdChunks(unique, MAX_IN_LIST)) {
+          for (const chunk of paddedIdChunks(ids, MAX_IN_LIST)) {
             const update = this.#statement(
               `UPDATE runs SET status = ?,
                  cancellation_id = CASE WHEN ? = 'cancelled' THEN cancellation_id ELSE NULL END
@@ -344,10 +320,7 @@ export class SqliteRunStore implements RunStore {
     );
   }
 
-  /** {@inheritDoc RunStore.scanRuns} */
-  async scanRuns(query: ScanQuery): Promise<ScanPage> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    const q = normalizeScanQuery(query);
+  protected override async scanRunsChecked(q: CheckedScanQuery): Promise<ScanPage> {
     let lower = q.startedAfter === undefined ? NO_LOWER_BOUND : { startedAt: q.startedAfter, id: "" };
     if (q.after !== undefined && (q.after.startedAt > lower.startedAt || (q.after.startedAt === lower.startedAt && q.after.id > lower.id))) {
       lower = q.after;
@@ -404,7 +377,7 @@ export class SqliteRunStore implements RunStore {
    * its rows, for the number the prefilter dropped.
    */
   #scanPrefiltered(
-    q: ReturnType<typeof normalizeScanQuery>,
+    q: CheckedScanQuery,
     lower: Cursor,
     predicate: string,
     predicateParams: SqlValue[],
@@ -442,7 +415,6 @@ export class SqliteRunStore implements RunStore {
   }
 
   #prefilterStatements(predicate: string): PrefilterStatements {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
     try {
       return this.#pushdownStatements.getOrCreate(predicate, () => ({
         // The predicate's `?`s come last in the text, so its parameters bind last. The newline
@@ -463,10 +435,7 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
-  /** {@inheritDoc RunStore.commitBatch} */
-  async commitBatch(batch: CommitBatch): Promise<CommitResult> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    const b = normalizeCommitBatch(batch);
+  protected override async commitBatchChecked(b: CommitBatch): Promise<CommitResult> {
     return this.#use("committing a batch", (db) =>
       db
         .transaction((): CommitResult => {
@@ -519,14 +488,7 @@ export class SqliteRunStore implements RunStore {
     return result.changes > 0;
   }
 
-  /** {@inheritDoc RunStore.createCancellation} */
-  async createCancellation(
-    record: CancellationRecord,
-    idempotency?: { readonly key: string; readonly requestHash: string },
-  ): Promise<CreateResult> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    const stored = normalizeCancellationRecord(record);
-    if (idempotency !== undefined) checkIdempotency(idempotency);
+  protected override async createCancellationChecked(stored: CancellationRecord, idempotency: Idempotency | undefined): Promise<CreateResult> {
     return this.#use("creating a cancellation", (db) =>
       db
         .transaction((): CreateResult => {
@@ -547,7 +509,7 @@ export class SqliteRunStore implements RunStore {
     );
   }
 
-  #findByKey(environmentId: string, key: string): { record: CancellationRecord; requestHash: string } | undefined {
+  #findByKey(environmentId: string, key: string): KeyedRecord | undefined {
     const row = this.#statement(`${CANCELLATION_SELECT.replace("SELECT ", "SELECT request_hash, ")} WHERE environment_id = ? AND idempotency_key = ?`).get(
       environmentId,
       key,
@@ -555,8 +517,7 @@ export class SqliteRunStore implements RunStore {
     return row === undefined ? undefined : { record: cancellationFromRow(row), requestHash: row.request_hash };
   }
 
-  /** {@inheritDoc RunStore.getCancellation} */
-  async getCancellation(id: string, environmentId?: string): Promise<CancellationRecord | undefined> {
+  protected override async getCancellationChecked(id: string, environmentId: string | undefined): Promise<CancellationRecord | undefined> {
     return this.#use("reading a cancellation", () => {
       const row = this.#statement(`${CANCELLATION_SELECT} WHERE id = ?`).get(id) as CancellationRow | undefined;
       if (row === undefined || (environmentId !== undefined && row.environment_id !== environmentId)) return undefined;
@@ -564,12 +525,8 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  /** {@inheritDoc RunStore.listCancellations} */
-  async listCancellations(
-    options: { readonly environmentId?: string; readonly limit?: number; readonly after?: string } = {},
-  ): Promise<CancellationPage> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    const limit = checkListOptions(options);
+  protected override async listCancellationsChecked(options: CheckedListOptions): Promise<CancellationPage> {
+    const limit = options.limit;
     return this.#use("listing cancellations", () => {
       const conditions: string[] = [];
       const params: SqlValue[] = [];
@@ -588,15 +545,11 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  /** {@inheritDoc RunStore.updateCancellation} */
-  async updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
-    if (this.#closed) throw new StoreError("closed", "the run store is closed");
-    const next = normalizeCheckpoint(checkpoint);
+  protected override async updateCancellationChecked(id: string, next: Checkpoint): Promise<boolean> {
     return this.#use("updating a cancellation", () => this.#saveCheckpoint(id, next));
   }
 
-  /** {@inheritDoc RunStore.deleteCancellation} */
-  async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
+  protected override async deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {
     return this.#use("deleting a cancellation", () => {
       const result =
         environmentId === undefined
@@ -606,18 +559,12 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  /** {@inheritDoc RunStore.findByIdempotencyKey} */
-  async findByIdempotencyKey(
-    environmentId: string,
-    key: string,
-  ): Promise<{ readonly record: CancellationRecord; readonly requestHash: string } | undefined> {
+  protected override async findByIdempotencyKeyChecked(environmentId: string, key: string): Promise<KeyedRecord | undefined> {
     return this.#use("looking up an idempotency key", () => this.#findByKey(environmentId, key));
   }
 
-  /** Closes the database file (checkpointing the WAL). Idempotent; later calls reject with `closed`. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Closes the database file (checkpointing the WAL). */
+  protected override async closeChecked(): Promise<void> {
     this.#statements.clear();
     this.#pushdownStatements.clear();
     try {

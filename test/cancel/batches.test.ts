@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { cancelRuns, resumeCancellation } from "../../src/cancel/planner.js";
 import type { CancellationBatch } from "../../src/stores/types.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
-import { CancellationBatchWriter, readCancellationBatches } from "../../src/stores/msgpack.js";
+import { CancellationBatchWriter, readCancellationBatches } from "../../src/formats/msgpack.js";
 import type { RunRecord } from "../../src/stores/types.js";
 import { BASE_TIME, body } from "./helpers.js";
 

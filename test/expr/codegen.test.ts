@@ -1,5 +1,5 @@
 /**
- * The generated fast paths (compiler/codegen.ts) never change a result: every expression gives
+ * The generated fast paths (jit/codegen.ts) never change a result: every expression gives
  * the same value, or an error with the same code, with fast paths on and off, in both dialects,
  * over events with missing fields, nulls, mixed types, Maps, bigints and NaN.
  */

@@ -1,6 +1,6 @@
 /**
  * A program evaluated often swaps its prototype's `matches`, `decide` and `decideUntilMatch` for
- * entry points of its own (src/expr/entry.ts). They must give exactly the prototype's answers:
+ * entry points of its own (src/expr/jit/entry.ts). They must give exactly the prototype's answers:
  * matches, no match, evaluation errors, non-boolean results, the inngest dialect's missing values,
  * and re-entrant use from a getter in the activation. `decideUntilMatch` must equal a loop of
  * `decide` calls, before and after the swap.

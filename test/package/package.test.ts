@@ -224,7 +224,8 @@ suite("the packed package, installed into a new project", () => {
         `import { compile, cancelRuns, MemoryRunStore, RateLimiter, type CancellationRecord, type RunStore } from "cancelkit";`,
         `import { SqliteRunStore } from "cancelkit/stores/sqlite";`,
         `import { PostgresRunStore } from "cancelkit/stores/postgres";`,
-        `import { importRuns, exportRuns, CancellationBatchWriter } from "cancelkit/stores/msgpack";`,
+        `import { importRuns, exportRuns, CancellationBatchWriter } from "cancelkit/formats/msgpack";`,
+        `import { readRunFile } from "cancelkit/stores/msgpack";`,
         `import { createServer, openStore } from "cancelkit/service";`,
         `import { toDebugString, kindAdorner } from "cancelkit/debug";`,
         `import { parse } from "cancelkit";`,
@@ -234,7 +235,7 @@ suite("the packed package, installed into a new project", () => {
         `const report = await cancelRuns(store, { app_id: "a", function_id: "f", started_before: new Date().toISOString() }, { ratePerSecond: new RateLimiter(10) });`,
         `const record: CancellationRecord | undefined = await store.getCancellation(report.cancellation.id);`,
         `const text: string = toDebugString(parse("a.b").expr, kindAdorner);`,
-        `export { matched, record, text, SqliteRunStore, PostgresRunStore, importRuns, exportRuns, CancellationBatchWriter, createServer, openStore };`,
+        `export { matched, record, text, readRunFile, SqliteRunStore, PostgresRunStore, importRuns, exportRuns, CancellationBatchWriter, createServer, openStore };`,
         "",
       ].join("\n"),
     );

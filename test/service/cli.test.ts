@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_USER_ID, GENERATED_FUNCTIONS, generateRuns } from "../../src/service/generate.js";
-import { readCancellationBatches, readRunFile } from "../../src/stores/msgpack.js";
+import { readCancellationBatches, readRunFile } from "../../src/formats/msgpack.js";
 import type { RunRecord } from "../../src/stores/types.js";
 import { ensureBuild } from "../../scripts/ensure-build.mjs";
 import { expectedOutcome } from "./helpers.js";

@@ -9,8 +9,9 @@ import { DEMO_APP_ID, DEMO_FUNCTION_ID, DEMO_OTHER_RUN_COUNT, DEMO_RUN_COUNT, de
 import { EXAMPLE_USER_ID, GENERATED_FUNCTIONS, generateRuns, writeRunFile } from "../../src/service/generate.js";
 import { ProgressReporter, formatDuration, formatProgressBar, formatProgressLine } from "../../src/service/progress.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
-import { readRunFile } from "../../src/stores/msgpack.js";
-import { normalizeRunRecord, type RunRecord } from "../../src/stores/types.js";
+import { readRunFile } from "../../src/formats/msgpack.js";
+import { normalizeRunRecord } from "../../src/stores/checks.js";
+import { type RunRecord } from "../../src/stores/types.js";
 import { expectedOutcome } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-generate-"));

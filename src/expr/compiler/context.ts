@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { CelError } from "../values.js";
 
 /** Evaluation limits; every field has a generous default so that only runaway expressions stop. */
 export interface EvalLimits {
@@ -90,4 +91,25 @@ export const EMPTY_ACTIVATION: Readonly<Record<string, unknown>> = Object.freeze
 /** Creates a context for a program needing `slotCount` comprehension slots. */
 export function newCtx(slotCount: number, limits: Required<EvalLimits>): Ctx {
   return new EvalContext(slotCount, limits);
+}
+
+/** Charges the size of a value a function built, enforcing the string and list limits. */
+export function chargeGrowth(c: Ctx, r: unknown, id: number): unknown {
+  if (typeof r === "string") {
+    if (r.length > c.maxStringLength) {
+      return new CelError("cost_limit", `string length ${r.length} exceeds the limit of ${c.maxStringLength}`, id);
+    }
+    charge(c, r.length >> 4, id);
+  } else if (Array.isArray(r)) {
+    if (r.length > c.maxListLength) {
+      return new CelError("cost_limit", `list length ${r.length} exceeds the limit of ${c.maxListLength}`, id);
+    }
+    charge(c, r.length, id);
+  } else if (r instanceof Uint8Array) {
+    if (r.length > c.maxStringLength) {
+      return new CelError("cost_limit", `bytes length ${r.length} exceeds the limit of ${c.maxStringLength}`, id);
+    }
+    charge(c, r.length >> 4, id);
+  }
+  return r;
 }

@@ -6,6 +6,7 @@
 import { isMap, mapSize } from "../runtime/core.js";
 import { compileRegex } from "../runtime/regex.js";
 import { CelError } from "../values.js";
+import type { Fn } from "./context.js";
 
 const SMALL_INTS: bigint[] = Array.from({ length: 1024 }, (_, k) => BigInt(k));
 
@@ -69,4 +70,14 @@ export function constantOperand<E>(
   if (rc !== undefined) return { constant: rc, other: left };
   const lc = constOf(left);
   return lc === undefined ? undefined : { constant: lc, other: right };
+}
+
+/** A closure returning `v`. */
+export function constFn(v: unknown): Fn {
+  return () => v;
+}
+
+/** An error value without a node gets node `id` (the call that failed). */
+export function attachNode(r: unknown, id: number): unknown {
+  return r instanceof CelError && r.nodeId === 0 ? new CelError(r.code, r.message, id) : r;
 }

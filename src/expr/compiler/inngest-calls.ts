@@ -17,8 +17,8 @@ import type { CallExpr, Expr } from "../ast.js";
 import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "../runtime/core.js";
 import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
-import { chargeGrowth, type CompilerHooks } from "./compile.js";
-import type { Fn } from "./context.js";
+import { chargeGrowth, type Fn } from "./context.js";
+import type { CompilerHooks } from "./hooks.js";
 import { constantOperand, sizeOf, smallInt, stringTest } from "./helpers.js";
 
 const ORDERINGS: Record<string, (c: number) => boolean> = {
@@ -193,7 +193,7 @@ function compileStrict(e: CallExpr, h: CompilerHooks): Fn {
 
 function compileEquality(e: CallExpr, h: CompilerHooks, negate: boolean): Fn {
   const [le, re] = e.args as [Expr, Expr];
-  const split = constantOperand(le, re, h.constOf);
+  const split = constantOperand(le, re, (x) => h.constOf(x));
   if (split !== undefined) {
     const k = split.constant.value;
     const varSide = split.other;

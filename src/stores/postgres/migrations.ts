@@ -7,6 +7,9 @@
  *
  * @module
  */
+import type { PoolClient } from "pg";
+import { StoreError } from "../types.js";
+import { quoteIdentifier, toStoreError, type Database } from "./db.js";
 
 /** One schema change. */
 export interface PostgresMigration {
@@ -153,3 +156,77 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA
 
 /** The schema version this code expects after `migrate()`. */
 export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;
+
+/** What `migrate()` did. */
+export interface MigrationResult {
+  /** Versions applied by this call, ascending; empty when the schema was already current. */
+  readonly applied: readonly number[];
+  /** Schema version after the call. */
+  readonly version: number;
+}
+
+/** First key of the migration advisory lock ("canc"); the second is `hashtext(schema)`. */
+const MIGRATION_LOCK_CLASS = 0x63616e63;
+
+/**
+ * Creates the schema and applies every migration not yet applied, under a session advisory lock
+ * keyed by the schema (see `PostgresRunStore.migrate`).
+ */
+export async function migrateSchema(db: Database): Promise<MigrationResult> {
+  try {
+    const client = await db.pool.connect();
+    let destroy = false;
+    try {
+      await client.query("SELECT pg_advisory_lock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, db.schema]);
+      try {
+        return await applyMigrations(db, client);
+      } finally {
+        await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, db.schema]);
+      }
+    } catch (error) {
+      // Ending the session releases a lock the unlock above may not have reached.
+      destroy = true;
+      throw error;
+    } finally {
+      client.release(destroy);
+    }
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
+async function applyMigrations(db: Database, client: PoolClient): Promise<MigrationResult> {
+  const schema = quoteIdentifier(db.schema);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${db.tables.migrations} (
+       version integer PRIMARY KEY,
+       name text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now()
+     )`,
+  );
+  const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${db.tables.migrations}`);
+  const done = new Set(rows.map((row) => row.version));
+  const newest = Math.max(0, ...done);
+  if (newest > POSTGRES_SCHEMA_VERSION) {
+    throw new StoreError(
+      "storage",
+      `schema ${db.schema} is at version ${newest}, newer than this cancelkit knows (${POSTGRES_SCHEMA_VERSION})`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of POSTGRES_MIGRATIONS) {
+    if (done.has(migration.version)) continue;
+    await client.query("BEGIN");
+    try {
+      for (const statement of migration.statements) await client.query(statement.replaceAll("{schema}", schema));
+      await client.query(`INSERT INTO ${db.tables.migrations} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK");
+      throw error;
+    }
+    applied.push(migration.version);
+  }
+  return { applied, version: POSTGRES_SCHEMA_VERSION };
+}

@@ -20,38 +20,13 @@
  *
  * @module
  */
-import type { Ctx, Fn } from "./compiler/context.js";
-
-/**
- * How {@link SpecialisedEntries.decideUntilMatch} turns each item into an activation: the
- * activation is `{ [variable]: item[property] }`; an item whose `stopProperty` holds `stopValue`
- * (compared with `===`) stops the loop undecided.
- */
-export interface ItemBinding {
-  /** The variable the expression reads, e.g. `event`. */
-  readonly variable: string;
-  /** The item's property bound to it, e.g. `event`. */
-  readonly property: string;
-  /** An item property that stops the loop when it holds `stopValue`. Default: none. */
-  readonly stopProperty?: string;
-  /** See `stopProperty`. */
-  readonly stopValue?: unknown;
-}
-
-/** Outcomes counted by {@link SpecialisedEntries.decideUntilMatch}, reset at each call. */
-export interface DecisionCounts {
-  /** Items whose result was `false` (or, in the inngest dialect, a missing value). */
-  noMatch: number;
-  /** Items whose evaluation ended in an error. */
-  error: number;
-  /** Items whose result was neither a boolean nor an error. */
-  nonBoolean: number;
-}
+import type { Ctx, Fn } from "../compiler/context.js";
+import type { Decision, DecisionCounts, ItemBinding } from "../decisions.js";
 
 /** The entry points a program swaps in for its prototype methods. */
 export interface SpecialisedEntries {
   matches(activation?: Readonly<Record<string, unknown>>): boolean;
-  decide(activation?: Readonly<Record<string, unknown>>): "match" | "no_match" | "error" | "non_boolean";
+  decide(activation?: Readonly<Record<string, unknown>>): Decision;
   decideUntilMatch(items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number;
 }
 
@@ -78,15 +53,13 @@ export interface EntryParts {
 type EntryFactory = (parts: EntryParts) => SpecialisedEntries;
 
 let serial = 0;
-let available: boolean | undefined;
 
 /**
  * Generates a program's own `matches`, `decide` and `decideUntilMatch`, with the same results as
- * the prototype's.
- * Returns `undefined` where code generation is unavailable (a Content-Security-Policy, say).
+ * the prototype's. The caller has checked that code may be generated (`mayGenerateCode` in
+ * `available.ts`); returns `undefined` if generating fails all the same.
  */
 export function specialiseEntries(parts: EntryParts): SpecialisedEntries | undefined {
-  if (available === false) return undefined;
   serial++;
   let factory: EntryFactory;
   try {
@@ -159,9 +132,7 @@ return function entries(parts) {
   };
 };`,
     )() as EntryFactory;
-    available = true;
   } catch {
-    available = false;
     return undefined;
   }
   return factory(parts);

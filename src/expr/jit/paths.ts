@@ -10,14 +10,12 @@
  * which implements the dialect's rules for missing keys, maps, errors and unknowns.
  *
  * Field names are embedded with `JSON.stringify`, so no source text reaches the generated code
- * unquoted. Where code generation is unavailable (a runtime started with
- * `--disallow-code-generation-from-strings`) no accessor is generated and the general closures
- * run alone.
+ * unquoted. The caller has checked that code may be generated (`mayGenerateCode` in `available.ts`).
  *
  * @module
  */
-import type { Ctx } from "./context.js";
-import { isPrototypeName } from "./access.js";
+import { isPrototypeName } from "../compiler/access.js";
+import type { Ctx } from "../compiler/context.js";
 
 /** Returned by a generated accessor when the fast path does not apply. */
 export const SLOW: unique symbol = Symbol("slow path");
@@ -28,22 +26,9 @@ export type PathRoot = { readonly kind: "activation" } | { readonly kind: "slot"
 /** A generated accessor: the value at the path, or {@link SLOW}. */
 export type PathAccessor = (c: Ctx) => unknown;
 
-let codegenAvailable: boolean | undefined;
-
-function canGenerate(): boolean {
-  if (codegenAvailable === undefined) {
-    try {
-      codegenAvailable = new Function("return 1")() === 1;
-    } catch {
-      codegenAvailable = false;
-    }
-  }
-  return codegenAvailable;
-}
-
 /**
  * Generates an accessor reading `keys` one after the other from the root. Returns `undefined`
- * when a key could reach `Object.prototype` or code generation is unavailable.
+ * when a key could reach `Object.prototype`.
  */
 export function generatePathAccessor(root: PathRoot, keys: readonly string[]): PathAccessor | undefined {
   if (keys.length === 0) return undefined;
@@ -60,7 +45,7 @@ export function generatePathAccessor(root: PathRoot, keys: readonly string[]): P
     node = next;
   }
   if (node.accessor !== undefined) return node.accessor === REFUSED ? undefined : node.accessor;
-  const made = keys.some(isPrototypeName) || !canGenerate() ? undefined : build(root, keys);
+  const made = keys.some(isPrototypeName) ? undefined : build(root, keys);
   if (++cachedPaths > CACHE_LIMIT) {
     cachedPaths = 1;
     activationPaths.next = undefined;

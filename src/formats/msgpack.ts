@@ -64,17 +64,16 @@
 import { createReadStream } from "node:fs";
 import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { Decoder, Encoder } from "@msgpack/msgpack";
+import { isValidId, normalizeRunRecord } from "../stores/checks.js";
 import {
   DEFAULT_ENVIRONMENT_ID,
   MAX_EVENT_DEPTH,
   StoreError,
-  isValidId,
-  normalizeRunRecord,
   type CancellationBatch,
   type Cursor,
   type RunRecord,
   type RunStore,
-} from "./types.js";
+} from "../stores/types.js";
 
 /** Format name in the header of a run file. */
 export const RUN_FILE_FORMAT = "cancelkit.runs";

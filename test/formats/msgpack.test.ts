@@ -14,10 +14,10 @@ import {
   readCancellationBatches,
   readRunFile,
   type CancellationBatch,
-} from "../../src/stores/msgpack.js";
+} from "../../src/formats/msgpack.js";
 import { SqliteRunStore } from "../../src/stores/sqlite.js";
 import { StoreError, type RunRecord, type RunStore } from "../../src/stores/types.js";
-import { BASE_TIME, expectedStored, generateRuns, makeRun, windowOracle } from "./fixtures.js";
+import { BASE_TIME, expectedStored, generateRuns, makeRun, windowOracle } from "../stores/fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-msgpack-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

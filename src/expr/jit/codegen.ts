@@ -21,8 +21,8 @@
  */
 import type { CallExpr, ComprehensionExpr, Expr } from "../ast.js";
 import type { Reference } from "../checker/checker.js";
-import { isPrototypeName } from "./access.js";
-import type { Fn } from "./context.js";
+import { isPrototypeName } from "../compiler/access.js";
+import type { Fn } from "../compiler/context.js";
 
 /** What the generator needs to know about the tree being compiled. */
 export interface CodegenEnv {
@@ -45,19 +45,6 @@ const RELATION_OPS: Record<string, string> = { "_<_": "<", "_<=_": "<=", "_>_": 
  * hand the evaluation to the general closures.
  */
 const BAIL = "{ c.cost = cost0; return fallback(c); }";
-
-let available: boolean | undefined;
-
-function codegenAvailable(): boolean {
-  if (available === undefined) {
-    try {
-      available = new Function("return 1")() === 1;
-    } catch {
-      available = false;
-    }
-  }
-  return available;
-}
 
 type Factory = (fallback: Fn, k: readonly unknown[]) => Fn;
 const factoryCache = new Map<string, Factory>();
@@ -439,10 +426,10 @@ export interface PreparedFastPath {
 
 /**
  * Prepares the fast path of a boolean expression, or returns `undefined` when the expression is
- * outside the generated subset (or code generation is unavailable).
+ * outside the generated subset. The caller has checked that code may be generated
+ * (`mayGenerateCode` in `available.ts`).
  */
 export function prepareFastPath(e: Expr, env: CodegenEnv): PreparedFastPath | undefined {
-  if (!codegenAvailable()) return undefined;
   const g = new Generator(env);
   let result: string;
   try {

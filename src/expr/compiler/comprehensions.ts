@@ -1,0 +1,210 @@
+/**
+ * Closures for comprehensions. The macros (`all`, `exists`, `exists_one`, `map`, `filter`) are
+ * recognised from their expanded form and run as plain loops over the items; any other
+ * comprehension runs the general loop with its accumulator. Every iteration is charged to the
+ * cost budget.
+ *
+ * @module
+ */
+import type { CallExpr, ComprehensionExpr, Expr, ListExpr } from "../ast.js";
+import { kindOf, mapGet, mapKeys, type Missing, noSuchOverload, UNKNOWN } from "../runtime/core.js";
+import { CelError } from "../values.js";
+import { charge, type Fn } from "./context.js";
+import { attachNode } from "./helpers.js";
+import type { Planner } from "./hooks.js";
+
+/** The macro a comprehension was expanded from, recognised from the original call. */
+type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
+
+function macroKind(p: Planner, e: ComprehensionExpr): MacroKind | undefined {
+  const call = p.macroCall(e);
+  if (call === undefined) return undefined;
+  const step = e.loopStep;
+  const isAccu = (x: Expr): boolean => x.kind === "ident" && x.name === e.accuVar;
+  const appendOf = (x: Expr): Expr | undefined =>
+    x.kind === "call" && x.fn === "_+_" && x.args.length === 2 && isAccu(x.args[0]!) && x.args[1]!.kind === "list" && x.args[1]!.elements.length === 1
+      ? x.args[1]!.elements[0]
+      : undefined;
+  switch (call.fn) {
+    case "exists":
+      return step.kind === "call" && step.fn === "_||_" && isAccu(step.args[0]!) ? "exists" : undefined;
+    case "all":
+      return step.kind === "call" && step.fn === "_&&_" && isAccu(step.args[0]!) ? "all" : undefined;
+    case "exists_one":
+    case "existsOne":
+      return step.kind === "call" && step.fn === "_?_:_" && isAccu(step.args[2]!) ? "exists_one" : undefined;
+    case "map":
+      if (call.args.length === 2) return appendOf(step) !== undefined ? "map" : undefined;
+      return step.kind === "call" && step.fn === "_?_:_" && appendOf(step.args[1]!) !== undefined ? "map_filter" : undefined;
+    case "filter":
+      return step.kind === "call" && step.fn === "_?_:_" && appendOf(step.args[1]!) !== undefined ? "filter" : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The closures of a comprehension's loop, planned with its variables in scope. */
+interface LoopParts {
+  /** The predicate (macros) or the step (general loop). */
+  readonly body: Fn;
+  /** The transform of `map(x, p, f)` / the element of `filter`. */
+  readonly second: Fn | undefined;
+  /** The loop condition of the general loop. */
+  readonly cond: Fn | undefined;
+}
+
+function planLoop(p: Planner, e: ComprehensionExpr, kind: MacroKind | undefined): LoopParts {
+  const step = e.loopStep as CallExpr;
+  switch (kind) {
+    case "exists":
+    case "all":
+      return { body: p.compile(step.args[1]!), second: undefined, cond: undefined };
+    case "exists_one":
+      return { body: p.compile(step.args[0]!), second: undefined, cond: undefined };
+    case "map":
+      return { body: p.compile((step.args[1] as ListExpr).elements[0]!), second: undefined, cond: undefined };
+    case "map_filter":
+    case "filter": {
+      const body = p.compile(step.args[0]!);
+      const second = p.compile(((step.args[1] as CallExpr).args[1] as ListExpr).elements[0]!);
+      return { body, second, cond: undefined };
+    }
+    default: {
+      const cond = p.compile(e.loopCondition);
+      return { body: p.compile(e.loopStep), second: undefined, cond };
+    }
+  }
+}
+
+/** A comprehension: a macro's own loop, or the general loop. */
+export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
+  const range = p.compile(e.iterRange);
+  const id = e.id;
+  const lenient = p.lenient;
+  const iterSlot = p.newSlot();
+  const iter2Slot = e.iterVar2 !== undefined ? p.newSlot() : -1;
+  const accuSlot = p.newSlot();
+  const kind = e.iterVar2 === undefined ? macroKind(p, e) : undefined;
+  const accuInit = p.compile(e.accuInit);
+
+  const loopScope = new Map<string, number>().set(e.accuVar, accuSlot);
+  loopScope.set(e.iterVar, iterSlot);
+  if (e.iterVar2 !== undefined) loopScope.set(e.iterVar2, iter2Slot);
+  const { body, second, cond } = p.inScope(loopScope, () => planLoop(p, e, kind));
+  const result = p.inScope(new Map<string, number>().set(e.accuVar, accuSlot), () => p.compile(e.result));
+
+  /** The items to iterate: list elements or map keys; an error (or unknown) value otherwise. */
+  const itemsOf = (v: unknown): readonly unknown[] | CelError | Missing => {
+    if (Array.isArray(v)) return v;
+    if (v instanceof CelError) return v;
+    if (lenient && v === UNKNOWN) return UNKNOWN;
+    const k = kindOf(v);
+    if (k === "map") return mapKeys(v as Map<unknown, unknown>);
+    return new CelError("no_such_overload", `expression of type '${k}' cannot be range of a comprehension`, id);
+  };
+
+  switch (kind) {
+    case "exists":
+    case "all": {
+      const decisive = kind === "exists";
+      return (c) => {
+        const items = itemsOf(range(c));
+        if (!Array.isArray(items)) return items;
+        let err: CelError | undefined;
+        for (let k = 0; k < items.length; k++) {
+          if (++c.cost > c.maxCost) charge(c, 0, id);
+          c.slots[iterSlot] = items[k];
+          const v = body(c);
+          if (v === decisive) return decisive;
+          if (v !== !decisive && err === undefined) {
+            err = v instanceof CelError ? v : (attachNode(noSuchOverload(decisive ? "_||_" : "_&&_", v), id) as CelError);
+          }
+        }
+        return err ?? !decisive;
+      };
+    }
+    case "exists_one":
+      return (c) => {
+        const items = itemsOf(range(c));
+        if (!Array.isArray(items)) return items;
+        let count = 0;
+        for (let k = 0; k < items.length; k++) {
+          if (++c.cost > c.maxCost) charge(c, 0, id);
+          c.slots[iterSlot] = items[k];
+          const v = body(c);
+          if (v === true) count++;
+          else if (v !== false) return v instanceof CelError ? v : attachNode(noSuchOverload("_?_:_", v), id);
+        }
+        return count === 1;
+      };
+    case "map":
+      return (c) => {
+        const items = itemsOf(range(c));
+        if (!Array.isArray(items)) return items;
+        const out = new Array<unknown>(items.length);
+        for (let k = 0; k < items.length; k++) {
+          if (++c.cost > c.maxCost) charge(c, 0, id);
+          c.slots[iterSlot] = items[k];
+          const v = body(c);
+          if (v instanceof CelError) return v;
+          out[k] = v;
+        }
+        return out;
+      };
+    case "filter":
+    case "map_filter": {
+      const transform = second!;
+      return (c) => {
+        const items = itemsOf(range(c));
+        if (!Array.isArray(items)) return items;
+        const out: unknown[] = [];
+        for (let k = 0; k < items.length; k++) {
+          if (++c.cost > c.maxCost) charge(c, 0, id);
+          c.slots[iterSlot] = items[k];
+          const v = body(c);
+          if (v === true) {
+            const t = transform(c);
+            if (t instanceof CelError) return t;
+            out.push(t);
+          } else if (v !== false) {
+            return v instanceof CelError ? v : attachNode(noSuchOverload("_?_:_", v), id);
+          }
+        }
+        return out;
+      };
+    }
+    default: {
+      const loopCond = cond!;
+      const twoVars = e.iterVar2 !== undefined;
+      return (c) => {
+        const rv = range(c);
+        if (rv instanceof CelError) return rv;
+        const isList = Array.isArray(rv);
+        const items = itemsOf(rv);
+        if (!Array.isArray(items)) return items;
+        let accu = accuInit(c);
+        c.slots[accuSlot] = accu;
+        for (let k = 0; k < items.length; k++) {
+          if (++c.cost > c.maxCost) charge(c, 0, id);
+          if (twoVars) {
+            if (isList) {
+              c.slots[iterSlot] = BigInt(k);
+              c.slots[iter2Slot] = items[k];
+            } else {
+              c.slots[iterSlot] = items[k];
+              c.slots[iter2Slot] = mapGet(rv as Map<unknown, unknown>, items[k]);
+            }
+          } else {
+            c.slots[iterSlot] = items[k];
+          }
+          const go = loopCond(c);
+          if (go === false) break;
+          if (go !== true) return go instanceof CelError ? go : attachNode(noSuchOverload("loop condition", go), id);
+          accu = body(c);
+          c.slots[accuSlot] = accu;
+        }
+        return result(c);
+      };
+    }
+  }
+}

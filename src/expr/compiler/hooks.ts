@@ -1,0 +1,103 @@
+/**
+ * What the parts of the compiler see of it: the hooks a closure factory (and a dialect's call
+ * compilers) plan subexpressions with, and the one seam through which a speed-up that generates
+ * code (`../jit/`) decorates the planned closures.
+ *
+ * The compiler plans closures as cel-go's planner plans interpretables; a {@link Decorator}
+ * replaces a node's closure by a faster one with the same results, as cel-go's
+ * `InterpretableDecorator` does. Nothing else in the compiler knows that code is generated.
+ *
+ * @module
+ */
+import type { CallExpr, ComprehensionExpr, Expr } from "../ast.js";
+import type { Reference } from "../checker/checker.js";
+import type { OverloadDecl } from "../decls.js";
+import type { Type } from "../types.js";
+import type { CelError } from "../values.js";
+import type { Fn } from "./context.js";
+
+/** What a closure factory, or a dialect compiling its own calls, may use of the compiler. */
+export interface CompilerHooks {
+  /** Missing fields, keys and variables read as unknown instead of failing (the dialect's rule). */
+  readonly lenient: boolean;
+  /** The closure of a subexpression (constant, folded, or planned and decorated). */
+  compile(e: Expr): Fn;
+  /** The value of a literal or a folded constant; `undefined` for any other node. */
+  constOf(e: Expr): { readonly value: unknown } | undefined;
+  /** The checked type of a node (`dyn` when unknown). */
+  typeOf(e: Expr): Type;
+  /** A call through the overload table, dispatching on runtime kinds, its growth charged. */
+  generic(e: CallExpr): Fn;
+  /** Overload dispatch over evaluated non-error argument values (receiver first). */
+  dispatcher(e: CallExpr): (vals: readonly unknown[]) => unknown;
+  /** Reports a compile issue at a node. */
+  issue(id: number, message: string): void;
+  /** Compiles a constant regular expression, reporting an invalid one as a compile issue. */
+  regex(id: number, pattern: string): ((s: string) => boolean) | CelError;
+}
+
+/**
+ * Compiles a call the way a dialect (or the standard compiler) specialises it, or returns
+ * `undefined` to leave it to the dialect's default.
+ */
+export type CallCompiler = (e: CallExpr, h: CompilerHooks) => Fn | undefined;
+
+/** How global names are resolved. */
+export interface NameResolution {
+  /** Resolve dotted names against the activation at run time (no checked AST, as cel-go unchecked). */
+  readonly atRuntime: boolean;
+  /** The container whose candidate names are tried. */
+  readonly container: string;
+}
+
+/** The compiler as the factories of selections, calls and comprehensions use it. */
+export interface Planner extends CompilerHooks {
+  /** What the checker resolved each name and call to. */
+  readonly refs: ReadonlyMap<number, Reference>;
+  readonly resolution: NameResolution;
+  /** Whether `e` is a literal or a folded constant. */
+  isConstant(e: Expr): boolean;
+  /** The comprehension slot a name is bound to where the compiler is now, if any. */
+  lookupSlot(name: string): number | undefined;
+  /** A new comprehension variable slot. */
+  newSlot(): number;
+  /** Plans `f` with the names of `scope` bound to their slots (innermost binding wins). */
+  inScope<R>(scope: ReadonlyMap<string, number>, f: () => R): R;
+  /** The macro call a comprehension was expanded from. */
+  macroCall(e: ComprehensionExpr): CallExpr | undefined;
+  /** The overloads a call may dispatch to at run time (see `calls.ts`). */
+  runtimeOverloads(e: CallExpr): readonly OverloadDecl[];
+}
+
+/** What a {@link Decorator} may ask of the compiler about the tree it decorates. */
+export interface DecoratorEnv {
+  /** The root of the checked tree. */
+  readonly root: Expr;
+  readonly refs: ReadonlyMap<number, Reference>;
+  constOf(e: Expr): { readonly value: unknown } | undefined;
+  /** Whether `e` is a literal or a folded constant. */
+  isConstant(e: Expr): boolean;
+  /** The comprehension slot a name is bound to where the compiler is now, if any. */
+  lookupSlot(name: string): number | undefined;
+  /**
+   * The comprehension variables in view where the compiler is now, innermost scope last: a copy
+   * that later planning leaves alone, so a decorator may keep it for later.
+   */
+  scopesInView(): readonly ReadonlyMap<string, number>[];
+  /** The macro a comprehension was expanded from (`exists`, `all`, …). */
+  macroOf(e: ComprehensionExpr): string | undefined;
+}
+
+/**
+ * The one decoration hook: given a node and how to plan its plain closure, returns the closure to
+ * use, either the plain one or a faster one with the same results. The plain closure is planned
+ * on demand (`plan(e)`), so a decorator may plan it later or not at all.
+ */
+export interface Decorator {
+  decorate(e: Expr, plan: (e: Expr) => Fn): Fn;
+  /** The holder of the root's closure, when the decorator swaps that closure after compiling. */
+  readonly rootHolder: { readonly fn: Fn } | undefined;
+}
+
+/** Makes the decorator of one compilation. */
+export type DecoratorFactory = (env: DecoratorEnv) => Decorator;

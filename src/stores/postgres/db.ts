@@ -1,0 +1,157 @@
+/**
+ * How the PostgreSQL store talks to the server: the pool, the schema's table names, transactions,
+ * retries after deadlocks, and the mapping of driver errors to {@link StoreError}s.
+ *
+ * @module
+ */
+import pg from "pg";
+import type { PoolClient } from "pg";
+import { COUNT_COLUMNS } from "../sql-common.js";
+import { StoreError } from "../types.js";
+
+/** Attempts of a statement or transaction that hit a deadlock or serialization failure. */
+export const ATTEMPTS = 5;
+
+const INT8_OID = 20;
+
+/** Quotes an SQL identifier (doubling embedded quotes), so any schema name is safe. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The SQLSTATE of a driver error, if it has one. */
+export function sqlState(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string"
+    ? (error as { code: string }).code
+    : undefined;
+}
+
+function isRetryable(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === "40P01" || state === "40001";
+}
+
+/** A short random pause before retrying after a deadlock, so the retries do not collide again. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+}
+
+/** Driver and server failures become `storage` {@link StoreError}s; store errors pass through. */
+export function toStoreError(error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const state = sqlState(error);
+  return new StoreError("storage", `PostgreSQL: ${message}${state === undefined ? "" : ` (SQLSTATE ${state})`}`, {
+    cause: error,
+  });
+}
+
+/** Type parsers of the store's pool: int8 as a checked JS number, everything else as pg's default. */
+function makeTypeParsers(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, "text", (text: string) => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value)) throw new StoreError("storage", `bigint ${text} does not fit a JS safe integer`);
+    return value;
+  });
+  return types;
+}
+
+/** Whether PostgreSQL `text` can hold a string (validated strings are already well-formed UTF-16). */
+export function fitsText(value: string): boolean {
+  return !value.includes("\u0000");
+}
+
+/** Rejects a string PostgreSQL `text` cannot hold with a typed error. */
+export function requireFitsText(value: string, code: StoreError["code"], what: string): void {
+  if (!fitsText(value)) {
+    throw new StoreError(code, `${what} contains a NUL character, which PostgreSQL text cannot hold`);
+  }
+}
+
+/** The store's tables, schema-qualified and quoted. */
+export interface Tables {
+  readonly runs: string;
+  readonly cancellations: string;
+  readonly keys: string;
+  readonly shards: string;
+  readonly migrations: string;
+}
+
+/** Options of {@link Database}. */
+export interface DatabaseOptions {
+  readonly connectionString: string;
+  readonly poolSize: number;
+  readonly schema: string;
+  readonly now: () => number;
+  readonly onPoolError: ((error: Error) => void) | undefined;
+}
+
+/** The pool of one store, its schema, and how its statements and transactions run. */
+export class Database {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly tables: Tables;
+  /** Clock for `updated_at`, epoch ms. */
+  readonly now: () => number;
+  /** `FROM` clause of a cancellation read: the record (alias `c`) with the sums of its shards (alias `s`). */
+  readonly cancellationSource: string;
+
+  constructor(options: DatabaseOptions) {
+    this.schema = options.schema;
+    this.now = options.now;
+    const quoted = quoteIdentifier(options.schema);
+    this.tables = {
+      runs: `${quoted}.runs`,
+      cancellations: `${quoted}.cancellations`,
+      keys: `${quoted}.idempotency_keys`,
+      shards: `${quoted}.cancellation_shards`,
+      migrations: `${quoted}.cancelkit_migrations`,
+    };
+    this.cancellationSource =
+      `${this.tables.cancellations} AS c LEFT JOIN LATERAL (SELECT count(*)::integer AS shard_count, ` +
+      COUNT_COLUMNS.map((column) => `sum(sh.${column})::bigint AS shard_${column}`).join(", ") +
+      `, max(sh.updated_at) AS shard_updated_at FROM ${this.tables.shards} AS sh WHERE sh.cancellation_id = c.id) AS s ON true`;
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize,
+      types: makeTypeParsers(),
+      fallback_application_name: "cancelkit",
+    });
+    const onPoolError = options.onPoolError;
+    this.pool.on("error", (error) => onPoolError?.(error));
+  }
+
+  /** Reruns `work` after a deadlock or serialization failure; `work` must be safe to repeat. */
+  async retrying<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= ATTEMPTS || !isRetryable(error)) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+
+  /** Runs `work` in a transaction on one pooled connection; rolls back when it throws. */
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
