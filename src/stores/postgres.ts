@@ -33,7 +33,6 @@ export { PostgresRunStore } from "./postgres/store.js";
 export type { PostgresRunStoreOptions } from "./postgres/store.js";
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./postgres/migrations.js";
 export type { MigrationResult, PostgresMigration } from "./postgres/migrations.js";
-export { renumberPlaceholders } from "./postgres/scan.js";
 export { MAX_LEASE_MS, MAX_WORKER_ID_LENGTH } from "./types.js";
 /** Most shards one cancellation can be split into. @deprecated Use `MAX_SHARD_COUNT` (the same constant). */
 export { MAX_SHARD_COUNT as MAX_SHARDS } from "./types.js";

@@ -7,7 +7,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PostgresRunStore, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, renumberPlaceholders } from "../../src/stores/postgres.js";
+import { PostgresRunStore, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "../../src/stores/postgres.js";
+import { renumberPlaceholders } from "../../src/stores/postgres/scan.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunRecord, type RunStore, type ScanQuery } from "../../src/stores/types.js";
 import { describePostgres, dropSchemas, withClient } from "../support/postgres.js";
 import { describeRunStoreConformance } from "./conformance.js";

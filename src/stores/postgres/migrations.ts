@@ -170,7 +170,7 @@ const MIGRATION_LOCK_CLASS = 0x63616e63;
 
 /**
  * Creates the schema and applies every migration not yet applied, under a session advisory lock
- * keyed by the schema (see `PostgresRunStore.migrate`).
+ * keyed by the schema (see `PostgresRunStore.migrate`). @internal
  */
 export async function migrateSchema(db: Database): Promise<MigrationResult> {
   try {
