@@ -51,6 +51,7 @@ import {
   compareCursor,
   isShardedRunStore,
   type CancellationRecord,
+  type CancellationSettings,
   type CancellationStatus,
   type Checkpoint,
   type BoundedScanQuery,
@@ -106,7 +107,14 @@ export interface CancellationProgress {
   readonly elapsedMs: number;
 }
 
-/** Options of {@link resumeCancellation}; {@link cancelRuns} adds `idempotencyKey` and `now`. */
+/**
+ * Options of {@link resumeCancellation}; {@link cancelRuns} adds `idempotencyKey` and `now`.
+ *
+ * `batchSize`, `ratePerSecond` and `maxRuns` are the job's settings: `cancelRuns` stores them with
+ * the record ({@link CancellationRecord.settings}); `resumeCancellation` reuses the stored ones,
+ * and a value given to it replaces the stored one (and is stored, so a later resume keeps it). The
+ * defaults below apply where neither gives one.
+ */
 export interface ResumeOptions {
   /** Environment the cancellation belongs to. Default `'default'`. */
   readonly environmentId?: string;
@@ -279,7 +287,7 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
   const request = validateCancellationRequest(body, { now });
   const pushdown = pushdownPlanFor(request.program, settings);
 
-  const draft = draftRecord(request, settings.environmentId, now);
+  const draft: CancellationRecord = { ...draftRecord(request, settings.environmentId, now), settings: storedSettingsOf(settings) };
   if (settings.dryRun) {
     return runJob(store, draft, request, settings, pushdown, startedAt, true);
   }
@@ -309,6 +317,38 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
     }
   }
   return runJob(store, record, request, settings, pushdown, startedAt, true);
+}
+
+/**
+ * The settings a job stores with its record: the rate (a live limiter's current one) when it is a
+ * limit, none for no limit, nor for 0 (a pause is not a setting to resume with). @internal
+ */
+export function storedSettingsOf(settings: Settings): CancellationSettings {
+  const rate = settings.limiter?.ratePerSecond;
+  return {
+    batchSize: settings.batchSize,
+    ...(rate !== undefined && Number.isFinite(rate) && rate > 0 ? { ratePerSecond: rate } : {}),
+    ...(settings.maxRuns !== undefined ? { maxRuns: settings.maxRuns } : {}),
+  };
+}
+
+/**
+ * The settings a resumed job runs with: each of `options` that was given, else the record's
+ * stored one, else the default (already in `settings`). @internal
+ */
+export function withStoredSettings(settings: Settings, options: ResumeOptions, stored: CancellationSettings | undefined): Settings {
+  if (stored === undefined) return settings;
+  const rate = stored.ratePerSecond;
+  return {
+    ...settings,
+    batchSize: options.batchSize ?? Math.min(MAX_BATCH_SIZE, stored.batchSize),
+    limiter: options.ratePerSecond !== undefined ? settings.limiter : rate !== undefined ? new RateLimiter(rate) : undefined,
+    maxRuns: options.maxRuns ?? stored.maxRuns,
+  };
+}
+
+function sameSettings(a: CancellationSettings, b: CancellationSettings | undefined): boolean {
+  return b !== undefined && a.batchSize === b.batchSize && a.ratePerSecond === b.ratePerSecond && a.maxRuns === b.maxRuns;
 }
 
 /** A new record for a validated request: a fresh ULID, status `running`, zero counts. @internal */
@@ -349,10 +389,11 @@ export function draftRecord(request: CancellationRequest, environmentId: string,
  */
 export async function resumeCancellation(store: RunStore, id: string, options: ResumeOptions = {}): Promise<CancellationReport> {
   const startedAt = performance.now();
-  const settings = readSettings(options, "resumeCancellation");
+  const given = readSettings(options, "resumeCancellation");
   if (typeof id !== "string" || id === "") throw new TypeError("resumeCancellation: id must be a non-empty string");
-  const record = await store.getCancellation(id, settings.environmentId);
+  let record = await store.getCancellation(id, given.environmentId);
   if (record === undefined) throw new CancellationNotFoundError(id);
+  const settings = withStoredSettings(given, options, record.settings);
   const request = requestOfRecord(record);
   const pushdown = pushdownPlanFor(request.program, settings);
   if (record.status === "completed") {
@@ -373,6 +414,12 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
     // Loaded on demand: workers.ts builds on this module.
     const { resumeShardedCancellation } = await import("./workers.js");
     return resumeShardedCancellation(store, record, settings, pushdown.coverage, startedAt);
+  }
+  const stored = storedSettingsOf(settings);
+  if (!settings.dryRun && !sameSettings(stored, record.settings)) {
+    // The settings this session runs with are the job's from now on (a later resume keeps them).
+    if (!(await store.updateCancellationSettings(id, stored))) throw new CancellationNotFoundError(id);
+    record = { ...record, settings: stored };
   }
   return runJob(store, record, request, settings, pushdown, startedAt, false);
 }

@@ -31,6 +31,12 @@ export interface WireCancellation {
   readonly status: CancellationStatus;
   /** Outcome of every run scanned so far; `scanned` is the sum of the other five. */
   readonly counts: OutcomeCounts;
+  /** The job's batch size (runs per page and per batch); `null` on a record stored before settings were kept (the default, 1000, applies). */
+  readonly batch_size: number | null;
+  /** The job's rate limit, runs per second; `null` for none. */
+  readonly rate_per_second: number | null;
+  /** The job's cap on runs cancelled; `null` for none. */
+  readonly max_runs: number | null;
 }
 
 /**
@@ -81,5 +87,8 @@ export function toWireCancellation(record: CancellationRecord): WireCancellation
     updated_at: formatTimestamp(record.updatedAt),
     status: record.status,
     counts: wireCounts(record.counts),
+    batch_size: record.settings?.batchSize ?? null,
+    rate_per_second: record.settings?.ratePerSecond ?? null,
+    max_runs: record.settings?.maxRuns ?? null,
   };
 }

@@ -198,7 +198,7 @@ function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns
       return;
     case "stopped_max_runs":
       io.stderr.write(
-        `cancelkit: cancellation ${id} stopped after cancelling ${report.outcomes.cancelled} runs (--max-runs ${maxRuns ?? "?"}); ` +
+        `cancelkit: cancellation ${id} stopped after cancelling ${report.outcomes.cancelled} runs (--max-runs ${report.cancellation.max_runs ?? maxRuns ?? "?"}); ` +
           `continue with: ${followUpCommand(["resume", id, "--max-runs", "<higher>"], store)}\n`,
       );
       break;

@@ -25,7 +25,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { monotonicFactory } from "ulid";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
-import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
+import { DEFAULT_BATCH_SIZE, cancelRuns, type CancellationProgress } from "../cancel/planner.js";
 import { parseCancellationId, toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
@@ -58,9 +58,12 @@ export interface ServerOptions {
   readonly keys?: SigningKeys | Readonly<Record<string, string>>;
   /** Largest request body, bytes; a larger one is answered 413. Default 1 MiB. */
   readonly bodyLimit?: number;
-  /** Runs per page and per cancelled batch of each job. Default 1000. */
+  /**
+   * Runs per page and per cancelled batch of each new job, stored with its record (a restart
+   * resumes a job with its own settings). Default 1000.
+   */
   readonly batchSize?: number;
-  /** Most runs each job cancels per second. Default: no limit. */
+  /** Most runs each new job cancels per second, stored with its record. Default: no limit. */
   readonly ratePerSecond?: number;
   /** `listen()` resumes every unfinished (`running`) cancellation of the store. Default `true`. */
   readonly resume?: boolean;
@@ -336,7 +339,17 @@ export function createServer(options: ServerOptions): CancelkitServer {
       reply.raw.once("close", abort);
       try {
         const report = await cancelRuns(store, body, { environmentId, dryRun: true, now: at, signal: controller.signal });
-        const { id: _id, created_at: _created, updated_at: _updated, status: _status, counts: _counts, ...fields } = report.cancellation;
+        const {
+          id: _id,
+          created_at: _created,
+          updated_at: _updated,
+          status: _status,
+          counts: _counts,
+          batch_size: _batchSize,
+          rate_per_second: _rate,
+          max_runs: _maxRuns,
+          ...fields
+        } = report.cancellation;
         return {
           dry_run: true,
           ...fields,
@@ -360,6 +373,8 @@ export function createServer(options: ServerOptions): CancelkitServer {
       updatedAt: at,
       status: "running",
       counts: ZERO_COUNTS,
+      // The job's settings travel with the record: a restart resumes it with them.
+      settings: { batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE, ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}) },
     };
     let record = draft;
     if (key === undefined) {

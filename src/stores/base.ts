@@ -27,6 +27,7 @@ import {
   isNonEmptyString,
   isValidId,
   normalizeCancellationRecord,
+  normalizeCancellationSettings,
   normalizeCheckpoint,
   normalizeCommitBatch,
   normalizeLeaseRequest,
@@ -44,6 +45,7 @@ import {
   type BoundedScanQuery,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -187,6 +189,14 @@ export abstract class BaseRunStore implements RunStore {
     return this.updateCancellationChecked(id, valid);
   }
 
+  /** {@inheritDoc RunStore.updateCancellationSettings} */
+  async updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean> {
+    this.assertUsable();
+    const valid = normalizeCancellationSettings(settings);
+    if (!isValidId(id)) return false;
+    return this.updateCancellationSettingsChecked(id, valid);
+  }
+
   /** {@inheritDoc RunStore.deleteCancellation} */
   async deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
     this.assertUsable();
@@ -231,6 +241,8 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract listCancellationsChecked(options: CheckedListOptions): Promise<CancellationPage>;
   /** As {@link RunStore.updateCancellation}, with a valid id and a checked checkpoint. */
   protected abstract updateCancellationChecked(id: string, checkpoint: Checkpoint): Promise<boolean>;
+  /** As {@link RunStore.updateCancellationSettings}, with a valid id and checked (frozen) settings. */
+  protected abstract updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean>;
   /** As {@link RunStore.deleteCancellation}, with a valid id and, if given, a non-empty environment. */
   protected abstract deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean>;
   /** As {@link RunStore.findByIdempotencyKey}, with strings. */

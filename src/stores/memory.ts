@@ -19,6 +19,7 @@ import {
   isNonTerminal,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -325,6 +326,13 @@ export class MemoryRunStore extends BaseRunStore {
     const record = this.#cancellations.get(id);
     if (record === undefined) return false;
     this.#cancellations.set(id, applyCheckpoint(record, next, this.#now()));
+    return true;
+  }
+
+  protected override async updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean> {
+    const record = this.#cancellations.get(id);
+    if (record === undefined) return false;
+    this.#cancellations.set(id, Object.freeze({ ...record, settings, updatedAt: Math.max(record.updatedAt, this.#now()) }));
     return true;
   }
 

@@ -32,6 +32,7 @@ import {
   cancellationToRow,
   paddedIdChunks,
   placeholders,
+  settingsToJson,
   type CancellationRow,
 } from "./sql-common.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
@@ -42,6 +43,7 @@ import {
   StoreError,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -66,7 +68,7 @@ export interface SqliteRunStoreOptions {
 }
 
 /** Schema version this code writes; a file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 const STATUS_LIST = RUN_STATUSES.map((s) => `'${s}'`).join(", ");
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -115,6 +117,8 @@ const MIGRATIONS: readonly string[] = [
     WHERE idempotency_key IS NOT NULL;
   CREATE INDEX cancellations_environment ON cancellations (environment_id, id);
   `,
+  // A job's settings (batch size, rate, max runs) as JSON text; NULL on records from before.
+  `ALTER TABLE cancellations ADD COLUMN settings TEXT;`,
 ];
 
 /** Largest `IN (...)` list prepared (plus 4 other parameters: far below SQLite's 32766 limit). */
@@ -547,6 +551,13 @@ export class SqliteRunStore extends BaseRunStore {
 
   protected override async updateCancellationChecked(id: string, next: Checkpoint): Promise<boolean> {
     return this.#use("updating a cancellation", () => this.#saveCheckpoint(id, next));
+  }
+
+  protected override async updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean> {
+    return this.#use("updating a cancellation's settings", () => {
+      const result = this.#statement("UPDATE cancellations SET settings = ?, updated_at = max(updated_at, ?) WHERE id = ?").run(settingsToJson(settings), this.#now(), id);
+      return result.changes > 0;
+    });
   }
 
   protected override async deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {

@@ -175,6 +175,25 @@ export interface CancellationRecord {
   readonly cursor?: Cursor;
   /** Last time the record changed, epoch ms. */
   readonly updatedAt: number;
+  /**
+   * The job's settings, reused when it resumes (also after a service restart) unless the resume
+   * overrides them (and then saved). Absent on records stored before settings were kept: the
+   * defaults apply.
+   */
+  readonly settings?: CancellationSettings;
+}
+
+/**
+ * How a cancellation job runs: stored with its record (see {@link CancellationRecord.settings})
+ * and changed with {@link RunStore.updateCancellationSettings}.
+ */
+export interface CancellationSettings {
+  /** Runs per scanned page and at most per cancelled batch; a positive integer. */
+  readonly batchSize: number;
+  /** Most runs cancelled per second (a finite number, 0 or more); absent: no limit. */
+  readonly ratePerSecond?: number;
+  /** Most runs the job cancels in all, earlier sessions included (an integer, 0 or more); absent: no cap. */
+  readonly maxRuns?: number;
 }
 
 /** Outcome of committing one batch. */
@@ -258,6 +277,11 @@ export interface RunStore {
   }): Promise<CancellationPage>;
   /** Updates status (and optionally checkpoint) of a record outside a batch; false when it is gone. */
   updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean>;
+  /**
+   * Replaces a cancellation's settings (leaving status, counts and cursor alone); `false` when it
+   * does not exist.
+   */
+  updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean>;
   /**
    * Deletes a cancellation record, which stops its job at the next batch; runs it already
    * cancelled stay cancelled. Returns false when there was none.

@@ -15,6 +15,7 @@ import {
   isNonTerminal,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -189,6 +190,9 @@ export class HookedStore implements RunStore {
   }
   updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
     return this.inner.updateCancellation(id, checkpoint);
+  }
+  updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean> {
+    return this.inner.updateCancellationSettings(id, settings);
   }
   deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
     return this.inner.deleteCancellation(id, environmentId);

@@ -279,7 +279,11 @@ for (const { name, make } of STORE_FACTORIES) {
               } else {
                 expect(prefix).toHaveLength(0);
               }
-              const rest = await resumeCancellation(store, report.cancellation.id, { batchSize });
+              // The cap is one of the job's stored settings: a plain resume stops again at once.
+              const again = await resumeCancellation(store, report.cancellation.id);
+              expect(again.status).toBe("stopped_max_runs");
+              expect(again.outcomes.cancelled).toBe(maxRuns);
+              const rest = await resumeCancellation(store, report.cancellation.id, { maxRuns: toCancel.length });
               expect(rest.status).toBe("completed");
               expect(rest.outcomes).toEqual(oracleCounts(expected));
             } else {

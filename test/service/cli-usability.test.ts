@@ -306,6 +306,42 @@ describe("cancelkit CLI on a newcomer's path", () => {
     expect(page.stdout).toContain(firstId);
   });
 
+  it("a job's rate, batch size and max runs are stored with it and reused on resume unless overridden", async () => {
+    const db = join(mkdtempSync(join(dir, "settings-")), "settings.db");
+    expect((await cli(["import", "usability.msgpack", "--db", db])).code).toBe(0);
+    const window = ["--app", "acme-app", "--function", "schedule-reminder", "--before", END, "--db", db];
+    const first = await cli(["cancel", ...window, "--rate", "50", "--batch-size", "5", "--max-runs", "20"]);
+    expect(first.code).toBe(1);
+    const id = /cancellation (\w{26}) stopped_max_runs/.exec(first.stdout)![1]!;
+    const show = async (): Promise<Record<string, unknown>> => JSON.parse((await cli(["show", id, "--db", db])).stdout) as Record<string, unknown>;
+    expect(await show()).toMatchObject({ rate_per_second: 50, batch_size: 5, max_runs: 20, counts: { cancelled: 20 } });
+
+    // Resumed as hinted but without --max-runs: the stored cap still holds.
+    const again = await cli(["resume", id, "--db", db]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("stopped after cancelling 20 runs (--max-runs 20)");
+
+    // A higher cap: the stored rate and batch size apply (batches of at most 5, no faster than 50 a second).
+    const started = performance.now();
+    const more = await cli(["resume", id, "--db", db, "--max-runs", "60", "--batches-out", "settings-batches.msgpack"]);
+    const elapsed = performance.now() - started;
+    expect(more.code).toBe(1);
+    expect(more.stderr).toContain("stopped after cancelling 60 runs (--max-runs 60)");
+    const { readCancellationBatches } = await import("../../src/formats/msgpack.js");
+    const sizes: number[] = [];
+    for await (const batch of readCancellationBatches(join(dir, "settings-batches.msgpack"))) sizes.push(batch.runIds.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+    // 40 runs at 50 a second, the first batch at once: at least 0.7 s (a lower bound cannot flake).
+    expect(elapsed).toBeGreaterThanOrEqual(700);
+    expect(await show()).toMatchObject({ rate_per_second: 50, batch_size: 5, max_runs: 60 });
+
+    // Overrides are stored: a later plain resume keeps them.
+    const fast = await cli(["resume", id, "--db", db, "--max-runs", "1000000", "--rate", "100000", "--batch-size", "1000"]);
+    expect(fast.code).toBe(0);
+    expect(await show()).toMatchObject({ status: "completed", rate_per_second: 100000, batch_size: 1000, max_runs: 1000000 });
+  });
+
   it("resume --env refuses a cancellation of another environment", async () => {
     const capped = await cli(["cancel", ...WINDOW, "--if", IF, "--max-runs", "1"]);
     expect(capped.code).toBe(1);

@@ -744,6 +744,32 @@ export function describeRunStoreConformance(
         expect(got).not.toHaveProperty("cursor");
       });
 
+      it("keeps a job's settings with its record, replaces them alone, and refuses malformed ones", async () => {
+        const settings = { batchSize: 250, ratePerSecond: 1500.5, maxRuns: 40 };
+        const record = makeCancellation({ id: nextUlid(), settings });
+        await store.createCancellation(record);
+        expect((await store.getCancellation(record.id))?.settings).toEqual(settings);
+        // Without a rate or a cap, the keys are absent (not undefined, not null).
+        const checkpoint = { cursor: { startedAt: BASE_TIME, id: "R" }, counts: counts({ scanned: 2, cancelled: 2 }), status: "stopped_max_runs" as const };
+        await store.updateCancellation(record.id, checkpoint);
+        expect(await store.updateCancellationSettings(record.id, { batchSize: 10 })).toBe(true);
+        const updated = (await store.getCancellation(record.id))!;
+        expect(updated.settings).toEqual({ batchSize: 10 });
+        expect(Object.keys(updated.settings!)).toEqual(["batchSize"]);
+        // The checkpoint is untouched; the record's other fields too.
+        expect(updated).toMatchObject({ ...checkpoint, appId: record.appId, createdAt: record.createdAt });
+        expect(updated.updatedAt).toBeGreaterThanOrEqual(record.updatedAt);
+        expect((await store.listCancellations()).records.find((r) => r.id === record.id)?.settings).toEqual({ batchSize: 10 });
+        expect(await store.updateCancellationSettings(record.id, { batchSize: 1, ratePerSecond: 0, maxRuns: 0 })).toBe(true);
+        expect((await store.getCancellation(record.id))?.settings).toEqual({ batchSize: 1, ratePerSecond: 0, maxRuns: 0 });
+        expect(await store.updateCancellationSettings(nextUlid(), { batchSize: 10 })).toBe(false);
+        for (const bad of [{ batchSize: 0 }, { batchSize: 1.5 }, { batchSize: 5, ratePerSecond: -1 }, { batchSize: 5, ratePerSecond: Number.POSITIVE_INFINITY }, { batchSize: 5, ratePerSecond: Number.NaN }, { batchSize: 5, maxRuns: -1 }, { batchSize: 5, maxRuns: 2.5 }, null, "1000"]) {
+          await expectStoreError(store.updateCancellationSettings(record.id, bad as never), "invalid_cancellation", /settings/);
+          await expectStoreError(store.createCancellation({ ...record, id: nextUlid(), settings: bad as never }), "invalid_cancellation", /settings/);
+        }
+        expect((await store.getCancellation(record.id))?.settings).toEqual({ batchSize: 1, ratePerSecond: 0, maxRuns: 0 });
+      });
+
       it("rejects a duplicate id and a malformed record", async () => {
         const record = makeCancellation({ id: nextUlid() });
         await store.createCancellation(record);

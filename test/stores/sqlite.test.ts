@@ -85,6 +85,27 @@ describe("SqliteRunStore specifics", () => {
     await second.close();
   });
 
+  it("upgrades a version 1 file: its records read back without settings, new ones keep theirs", async () => {
+    const path = freshPath();
+    const first = new SqliteRunStore({ path });
+    await first.createCancellation(makeCancellation({ id: "01HOLDRECORD0000000000000A" }));
+    await first.close();
+    // Back to version 1, as a file written before settings were stored.
+    const db = new Database(path);
+    db.exec("ALTER TABLE cancellations DROP COLUMN settings; UPDATE schema_version SET version = 1");
+    db.close();
+    const upgraded = new SqliteRunStore({ path });
+    const old = await upgraded.getCancellation("01HOLDRECORD0000000000000A");
+    expect(old).toBeDefined();
+    expect(old).not.toHaveProperty("settings");
+    expect(await upgraded.updateCancellationSettings("01HOLDRECORD0000000000000A", { batchSize: 7 })).toBe(true);
+    expect((await upgraded.getCancellation("01HOLDRECORD0000000000000A"))?.settings).toEqual({ batchSize: 7 });
+    await upgraded.close();
+    const check = new Database(path);
+    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 2 });
+    check.close();
+  });
+
   it("refuses a file of a newer schema version and a file that is not a database", async () => {
     const newer = freshPath();
     await new SqliteRunStore({ path: newer }).close();

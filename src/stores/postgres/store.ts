@@ -12,6 +12,7 @@ import {
   StoreError,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -256,6 +257,10 @@ export class PostgresRunStore extends BaseShardedRunStore {
 
   protected override updateCancellationChecked(id: string, checkpoint: Checkpoint): Promise<boolean> {
     return this.#call(() => cancellations.saveCheckpoint(this.#db, this.#db.pool, id, checkpoint));
+  }
+
+  protected override updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean> {
+    return this.#call(() => cancellations.saveSettings(this.#db, id, settings));
   }
 
   protected override deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {
