@@ -704,7 +704,7 @@ function describeFailure(error: unknown): { readonly code: number; readonly mess
   if (error instanceof CompileError) return { code: 2, message: error.message };
   // RunFileError, by name: its module (MessagePack) is loaded only by the file commands.
   if (error instanceof StoreError && error.name === "RunFileError") {
-    return { code: 2, message: `${error.message} (${(error as StoreError & { imported: number }).imported} runs before it were imported)` };
+    return { code: 2, message: `${error.message} (nothing was imported)` };
   }
   if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" ? 1 : 2, message: error.message };
   if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };

@@ -125,6 +125,31 @@ export abstract class BaseRunStore implements RunStore {
     return this.insertRunsChecked(normalizeRuns(runs, { copy: this.#copyRuns }));
   }
 
+  /** {@inheritDoc RunStore.insertRunStream} */
+  async insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    this.assertUsable();
+    if (typeof (batches as Partial<AsyncIterable<unknown>> | null)?.[Symbol.asyncIterator] !== "function") {
+      throw new StoreError("invalid_run", "insertRunStream: expected an async iterable of run arrays");
+    }
+    const copy = this.#copyRuns;
+    // An error of the input (the iterable's own, or an invalid run) reaches the caller as it was
+    // thrown, not as the store's failure: the store only rolls back.
+    let inputError: { readonly error: unknown } | undefined;
+    const checked = (async function* () {
+      try {
+        for await (const batch of batches) yield normalizeRuns(batch, { copy });
+      } catch (error) {
+        inputError = { error };
+        throw error;
+      }
+    })();
+    try {
+      return await this.insertRunStreamChecked(checked);
+    } catch (error) {
+      throw inputError !== undefined ? inputError.error : error;
+    }
+  }
+
   /** {@inheritDoc RunStore.getRun} */
   async getRun(id: string): Promise<RunRecord | undefined> {
     this.assertUsable();
@@ -225,6 +250,8 @@ export abstract class BaseRunStore implements RunStore {
 
   /** Stores valid runs (each replacing a stored run with its id; a later duplicate wins). */
   protected abstract insertRunsChecked(runs: readonly RunRecord[]): Promise<void>;
+  /** As {@link RunStore.insertRunStream}, with batches of valid runs (an invalid one throws while iterating). */
+  protected abstract insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number>;
   /** The run with a valid id, or `undefined`. */
   protected abstract getRunChecked(id: string): Promise<RunRecord | undefined>;
   /** As {@link RunStore.setRunStatus}, with distinct valid ids and a valid status. */

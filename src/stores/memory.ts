@@ -192,6 +192,14 @@ export class MemoryRunStore extends BaseRunStore {
     runs[index] = next;
   }
 
+  protected override async insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    // All or nothing: the runs are held until the stream ends (this store keeps them in memory anyway).
+    const all: RunRecord[] = [];
+    for await (const batch of batches) for (const run of batch) all.push(run);
+    await this.insertRunsChecked(all);
+    return all.length;
+  }
+
   protected override async insertRunsChecked(records: readonly RunRecord[]): Promise<void> {
     let previous: RunRecord | undefined;
     let partition: Partition | undefined;

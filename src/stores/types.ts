@@ -244,6 +244,15 @@ export interface CancellationPage {
 export interface RunStore {
   /** Adds runs (or replaces runs with the same id). */
   insertRuns(runs: readonly RunRecord[]): Promise<void>;
+  /**
+   * Adds (or replaces) every run of every batch `batches` yields, all or nothing: the runs become
+   * visible together when the iterable ends, and an error (thrown by the iterable, say a corrupt
+   * file, or an invalid run in a batch) leaves the store as it was and is passed on. Memory stays
+   * bounded by a batch in the SQL stores (SQLite stages the runs in a temporary table;
+   * PostgreSQL holds one transaction open while the iterable runs). Returns how many runs were
+   * given (a run given twice counts twice; the last one wins).
+   */
+  insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number>;
   /** One run by id, or `undefined`. */
   getRun(id: string): Promise<RunRecord | undefined>;
   /**

@@ -151,6 +151,9 @@ export class HookedStore implements RunStore {
   insertRuns(runs: readonly RunRecord[]): Promise<void> {
     return this.inner.insertRuns(runs);
   }
+  insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    return this.inner.insertRunStream(batches);
+  }
   getRun(id: string): Promise<RunRecord | undefined> {
     return this.inner.getRun(id);
   }

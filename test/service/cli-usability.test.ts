@@ -342,6 +342,30 @@ describe("cancelkit CLI on a newcomer's path", () => {
     expect(await show()).toMatchObject({ status: "completed", rate_per_second: 100000, batch_size: 1000, max_runs: 1000000 });
   });
 
+  it("import is all or nothing: a truncated file names its failing record and leaves the store as it was", async () => {
+    for (const ext of ["msgpack", "jsonl"]) {
+      const whole = `atomic.${ext}`;
+      expect((await cli(["generate", "--runs", "2000", "--out", whole, "--seed", "9", "--end", END])).code).toBe(0);
+      const bytes = readFileSync(join(dir, whole));
+      // Cut inside a record past the first batch of 1000.
+      const cut = `atomic-cut.${ext}`;
+      writeFileSync(join(dir, cut), bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+      const db = `atomic-${ext}.db`;
+      expect((await cli(["import", "usability.msgpack", "--db", db])).code).toBe(0);
+      const before = await cli(["export", `before-${ext}.jsonl`, "--app", "acme-app", "--function", "schedule-reminder", "--db", db]);
+      const failed = await cli(["import", cut, "--db", db]);
+      expect(failed.code).toBe(2);
+      expect(failed.stderr).toMatch(new RegExp(`^cancelkit: ${cut.replace(".", "\\.")}: record (\\d+)(: line \\d+)?: .*\\(nothing was imported\\)\\n$`, "s"));
+      const record = Number(/record (\d+)/.exec(failed.stderr)![1]);
+      expect(record).toBeGreaterThan(1000);
+      const after = await cli(["export", `after-${ext}.jsonl`, "--app", "acme-app", "--function", "schedule-reminder", "--db", db]);
+      expect(after.stdout).toBe(before.stdout.replace(`before-${ext}`, `after-${ext}`));
+      expect(readFileSync(join(dir, `after-${ext}.jsonl`), "utf8")).toBe(readFileSync(join(dir, `before-${ext}.jsonl`), "utf8"));
+      // The whole file goes in.
+      expect((await cli(["import", whole, "--db", db])).stdout).toMatch(/^imported 2000 runs/);
+    }
+  });
+
   it("resume --env refuses a cancellation of another environment", async () => {
     const capped = await cli(["cancel", ...WINDOW, "--if", IF, "--max-runs", "1"]);
     expect(capped.code).toBe(1);

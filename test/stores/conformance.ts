@@ -211,6 +211,79 @@ export function describeRunStoreConformance(
         expect(all.runs.map((r) => r.id)).toEqual(["R2"]);
       });
 
+      describe("insertRunStream (all or nothing)", () => {
+        async function* yieldAll(batches: readonly (readonly RunRecord[])[], failAfter?: { readonly count: number; readonly error: unknown }) {
+          let n = 0;
+          for (const batch of batches) {
+            if (failAfter !== undefined && n === failAfter.count) throw failAfter.error;
+            // A turn of the event loop between batches, as a file reader gives.
+            await new Promise((resolve) => setImmediate(resolve));
+            yield batch;
+            n++;
+          }
+          if (failAfter !== undefined && n === failAfter.count) throw failAfter.error;
+        }
+        const runsOf = (prefix: string, count: number, from = 0) =>
+          Array.from({ length: count }, (_, i) => makeRun({ id: `${prefix}${String(from + i).padStart(5, "0")}`, startedAt: BASE_TIME + ((from + i) % 7) }));
+        const windowIds = async () => (await scanAllPages(store, { appId: "app", functionId: "fn", startedBefore: BASE_TIME + 10, limit: 500 })).runs.map((r) => r.id).sort();
+
+        it("inserts every batch, the last of two runs with one id winning, and returns how many were given", async () => {
+          await store.insertRuns([makeRun({ id: "OLD", status: "queued" })]);
+          const batches = [runsOf("S", 700), runsOf("S", 700, 700), [makeRun({ id: "S00003", status: "failed" }), makeRun({ id: "OLD", status: "completed" })]];
+          expect(await store.insertRunStream(yieldAll(batches))).toBe(1402);
+          expect((await windowIds()).length).toBe(1401);
+          expect((await store.getRun("S00003"))!.status).toBe("failed");
+          expect((await store.getRun("OLD"))!.status).toBe("completed");
+          expect(await store.insertRunStream(yieldAll([]))).toBe(0);
+        });
+
+        it("leaves the store as it was when the input fails midway, passing its error on", async () => {
+          await store.insertRuns([makeRun({ id: "KEEP", status: "queued" })]);
+          const failure = new Error("the file ends in the middle of record 1401");
+          const caught = await store
+            .insertRunStream(yieldAll([runsOf("F", 700), [...runsOf("F", 699, 700), makeRun({ id: "KEEP", status: "failed" })], runsOf("F", 10, 1399)], { count: 2, error: failure }))
+            .catch((error: unknown) => error);
+          expect(caught).toBe(failure);
+          expect(await windowIds()).toEqual(["KEEP"]);
+          expect((await store.getRun("KEEP"))!.status).toBe("queued");
+          // The store goes on working, and a later stream of the same runs goes in whole.
+          expect(await store.insertRunStream(yieldAll([runsOf("F", 5)]))).toBe(5);
+          expect((await windowIds()).length).toBe(6);
+        });
+
+        it("rolls back when a later batch holds an invalid run, with the run's error", async () => {
+          const error = await expectStoreError(
+            store.insertRunStream(yieldAll([runsOf("V", 300), [makeRun({ id: "V99999" }), { ...makeRun({ id: "BAD" }), status: "paused" } as unknown as RunRecord]])),
+            "invalid_run",
+            /status must be one of/,
+          );
+          expect(error.message).toMatch(/runs\[1\]/);
+          expect(await windowIds()).toEqual([]);
+          await expectStoreError(store.insertRunStream([runsOf("X", 1)] as never), "invalid_run", /async iterable/);
+        });
+
+        it("shows none of its runs to readers until it ends, and keeps other writers' runs when it fails", async () => {
+          let release!: () => void;
+          const gate = new Promise<void>((resolve) => (release = resolve));
+          const failure = new Error("stop");
+          const stream = store
+            .insertRunStream(
+              (async function* () {
+                yield runsOf("W", 200);
+                await gate;
+                throw failure;
+              })(),
+            )
+            .catch((error: unknown) => error);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(await windowIds()).toEqual([]);
+          await store.insertRuns([makeRun({ id: "OTHER" })]);
+          release();
+          expect(await stream).toBe(failure);
+          expect(await windowIds()).toEqual(["OTHER"]);
+        });
+      });
+
       it("accepts an empty insert", async () => {
         await store.insertRuns([]);
         expect(await store.getRun("X")).toBeUndefined();

@@ -27,6 +27,26 @@ const JSONB_UNSAFE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])/;
  * the input holds one id twice, the later run wins.
  */
 export async function insertRuns(db: Database, runs: readonly RunRecord[]): Promise<void> {
+  await db.transaction((client) => insertRunsWith(db, client, runs));
+}
+
+/**
+ * Stores every run of `batches` in one transaction (all or nothing); returns how many were given.
+ * The transaction stays open while the iterable runs (a file being read).
+ */
+export async function insertRunStream(db: Database, batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+  return db.transaction(async (client) => {
+    let given = 0;
+    for await (const batch of batches) {
+      await insertRunsWith(db, client, batch);
+      given += batch.length;
+    }
+    return given;
+  });
+}
+
+/** Upserts runs with `client` (inside the caller's transaction). */
+async function insertRunsWith(db: Database, client: PoolClient, runs: readonly RunRecord[]): Promise<void> {
   // One statement cannot update the same row twice, so duplicates collapse here, last wins.
   const byId = new Map<string, { readonly run: RunRecord; readonly eventText: string }>();
   for (let i = 0; i < runs.length; i++) {
@@ -53,7 +73,7 @@ export async function insertRuns(db: Database, runs: readonly RunRecord[]): Prom
     "ON CONFLICT (id) DO UPDATE SET environment_id = EXCLUDED.environment_id, app_id = EXCLUDED.app_id, " +
     "function_id = EXCLUDED.function_id, started_at = EXCLUDED.started_at, status = EXCLUDED.status, " +
     "event = EXCLUDED.event, event_json = EXCLUDED.event_json, cancellation_id = EXCLUDED.cancellation_id";
-  await db.transaction(async (client) => {
+  {
     for (let start = 0; start < prepared.length; start += INSERT_CHUNK_ROWS) {
       const chunk = prepared.slice(start, start + INSERT_CHUNK_ROWS);
       await client.query(sql, [
@@ -68,7 +88,7 @@ export async function insertRuns(db: Database, runs: readonly RunRecord[]): Prom
         `[${chunk.map((p) => p.eventText).join(",")}]`,
       ]);
     }
-  });
+  }
 }
 
 /** One run by id, or `undefined`. */

@@ -161,6 +161,10 @@ export class PostgresRunStore extends BaseShardedRunStore {
     return this.#call(() => runs.insertRuns(this.#db, records));
   }
 
+  protected override insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    return this.#call(() => runs.insertRunStream(this.#db, batches));
+  }
+
   protected override getRunChecked(id: string): Promise<RunRecord | undefined> {
     return this.#call(() => runs.getRun(this.#db, id));
   }
