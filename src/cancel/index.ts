@@ -38,3 +38,5 @@ export type {
   ShardSessionEnd,
 } from "./workers.js";
 export type { PushdownCoverage } from "./pushdown-plan.js";
+export { requestWarnings } from "./warnings.js";
+export type { RequestWarning } from "./warnings.js";

@@ -407,15 +407,22 @@ async function cancelCommand(
   if (flags.if !== undefined) body["if"] = flags.if;
   const { cancelRuns } = await import("../cancel/planner.js");
   const { validateCancellationRequest } = await import("../cancel/request.js");
+  const { requestWarnings } = await import("../cancel/warnings.js");
+  let request: Awaited<ReturnType<typeof validateCancellationRequest>>;
   try {
-    validateCancellationRequest(body);
+    request = validateCancellationRequest(body);
   } catch (error) {
     // The same checks the planner makes, reported in the terms of the flags.
     if (error instanceof ValidationError) throw new UsageError(error.errors.map(inFlagTerms).join("\n"));
     throw error;
   }
-  await withStore(flags, io, (opened) =>
-    runJob(io, flags, ({ signal, onProgress, onBatch }) =>
+  await withStore(flags, io, async (opened) => {
+    // A window that holds nothing to cancel is most often a forgotten --env or a misspelt name.
+    for (const warning of await requestWarnings(opened.store, request, flags.env)) {
+      const only = warning.environments?.length === 1 ? ` (add --env ${warning.environments[0]})` : "";
+      io.stderr.write(`cancelkit: warning: ${warning.message.replace(/^the if expression/, "the --if expression")}${only}\n`);
+    }
+    await runJob(io, flags, ({ signal, onProgress, onBatch }) =>
       cancelRuns(opened.store, body, {
         environmentId: flags.env,
         signal,
@@ -425,9 +432,8 @@ async function cancelCommand(
         ...(flags.idempotencyKey !== undefined ? { idempotencyKey: flags.idempotencyKey } : {}),
         ...jobOptions(flags),
       }),
-    ),
-    { create: false },
-  );
+    );
+  }, { create: false });
 }
 
 /** The environment of cancellation `id`; with `expected`, a record of another environment is not found (as the API answers). */

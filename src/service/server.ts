@@ -28,6 +28,7 @@ import { CancellationNotFoundError, ConflictError, ValidationError } from "../ca
 import { DEFAULT_BATCH_SIZE, cancelRuns, type CancellationProgress } from "../cancel/planner.js";
 import { parseCancellationId, toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
+import { requestWarnings } from "../cancel/warnings.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
@@ -328,6 +329,8 @@ export function createServer(options: ServerOptions): CancelkitServer {
     // The planner's texts are the contract; the schema only marks the body's shape.
     const validated = validateCancellationRequest(body, { now: at });
     if (request.validationError !== undefined) throw new HttpError(400, `Invalid cancellation request: ${request.validationError.message}`);
+    // What a valid request will likely not do as meant (an empty window, a non-boolean `if`).
+    const warnings = (await requestWarnings(store, validated, environmentId)).map((warning) => warning.message);
 
     if (dryRun) {
       // A client that goes away stops the scan. (The response's `close`, not the request's: the
@@ -355,6 +358,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
           ...fields,
           counts: report.outcomes,
           sample: report.sample ?? [],
+          warnings,
         };
       } finally {
         reply.raw.off("close", abort);
@@ -393,11 +397,11 @@ export function createServer(options: ServerOptions): CancelkitServer {
         reply.header("idempotent-replayed", "true");
         // An unfinished record whose job does not run here (say, created just before a shutdown).
         if (record.status === "running") jobs.start(record.id, environmentId);
-        return toWireCancellation(record);
+        return { ...toWireCancellation(record), warnings };
       }
     }
     jobs.start(record.id, environmentId);
-    return toWireCancellation(record);
+    return { ...toWireCancellation(record), warnings };
   });
 
   app.get("/v1/cancellations", { onRequest: authenticate }, async (request) => {

@@ -32,11 +32,13 @@ import {
   normalizeCommitBatch,
   normalizeLeaseRequest,
   normalizeRunIds,
+  normalizeRunLocationQuery,
   normalizeRuns,
   normalizeScanQuery,
   normalizeShardCommit,
   normalizeShardWindow,
   type CheckedLeaseRequest,
+  type CheckedRunLocationQuery,
   type CheckedScanQuery,
   type CheckedShardWindow,
 } from "./checks.js";
@@ -46,6 +48,8 @@ import {
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
+  type RunLocation,
+  type RunLocationQuery,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -148,6 +152,12 @@ export abstract class BaseRunStore implements RunStore {
     } catch (error) {
       throw inputError !== undefined ? inputError.error : error;
     }
+  }
+
+  /** {@inheritDoc RunStore.listRunLocations} */
+  async listRunLocations(query: RunLocationQuery): Promise<RunLocation[]> {
+    this.assertUsable();
+    return this.listRunLocationsChecked(normalizeRunLocationQuery(query));
   }
 
   /** {@inheritDoc RunStore.getRun} */
@@ -256,6 +266,8 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract getRunChecked(id: string): Promise<RunRecord | undefined>;
   /** As {@link RunStore.setRunStatus}, with distinct valid ids and a valid status. */
   protected abstract setRunStatusChecked(ids: readonly string[], status: RunStatus, force: boolean): Promise<number>;
+  /** As {@link RunStore.listRunLocations}, with a checked query (its `limit` set). */
+  protected abstract listRunLocationsChecked(query: CheckedRunLocationQuery): Promise<RunLocation[]>;
   /** As {@link RunStore.scanRuns}, with a checked query. */
   protected abstract scanRunsChecked(query: CheckedScanQuery): Promise<ScanPage>;
   /** As {@link RunStore.commitBatch}, with a checked batch (distinct run ids). */

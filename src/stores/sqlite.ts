@@ -36,7 +36,7 @@ import {
   type CancellationRow,
 } from "./sql-common.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
-import type { CheckedScanQuery } from "./checks.js";
+import type { CheckedRunLocationQuery, CheckedScanQuery } from "./checks.js";
 import {
   NON_TERMINAL_STATUSES,
   RUN_STATUSES,
@@ -44,6 +44,8 @@ import {
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
+  type RunLocation,
+  MAX_LOCATIONS_PROBED,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -246,6 +248,28 @@ export class SqliteRunStore extends BaseRunStore {
     } catch (error) {
       throw storageError(error, doing);
     }
+  }
+
+  protected override async listRunLocationsChecked(q: CheckedRunLocationQuery): Promise<RunLocation[]> {
+    return this.#use("listing run locations", () => {
+      // A loose index scan: one seek to each next (environment, app, function) of the primary
+      // key, one probe of its window; no pass over the runs themselves.
+      const next = this.#statement(
+        "SELECT environment_id, app_id, function_id FROM runs WHERE (environment_id, app_id, function_id) > (?, ?, ?) " +
+          "ORDER BY environment_id, app_id, function_id LIMIT 1",
+      );
+      const inWindow = this.#statement("SELECT 1 FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND started_at >= ? AND started_at <= ? LIMIT 1");
+      const out: RunLocation[] = [];
+      let at: { environment_id: string; app_id: string; function_id: string } | undefined = { environment_id: "", app_id: "", function_id: "" };
+      for (let probed = 0; probed < MAX_LOCATIONS_PROBED && out.length < q.limit; probed++) {
+        at = next.get(at.environment_id, at.app_id, at.function_id) as typeof at;
+        if (at === undefined) break;
+        if (inWindow.get(at.environment_id, at.app_id, at.function_id, q.startedAfter ?? NO_LOWER_BOUND.startedAt, q.startedBefore) !== undefined) {
+          out.push({ environmentId: at.environment_id, appId: at.app_id, functionId: at.function_id });
+        }
+      }
+      return out;
+    });
   }
 
   /**

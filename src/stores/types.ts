@@ -183,6 +183,26 @@ export interface CancellationRecord {
   readonly settings?: CancellationSettings;
 }
 
+/** A window for {@link RunStore.listRunLocations}. */
+export interface RunLocationQuery {
+  /** Inclusive lower bound on the start time, epoch ms; absent for none. */
+  readonly startedAfter?: number;
+  /** Inclusive upper bound on the start time, epoch ms. */
+  readonly startedBefore: number;
+  /** Most locations returned, 1 to 1000. Default 100. */
+  readonly limit?: number;
+}
+
+/** An environment, app and function that has runs: an entry of {@link RunStore.listRunLocations}. */
+export interface RunLocation {
+  readonly environmentId: string;
+  readonly appId: string;
+  readonly functionId: string;
+}
+
+/** Most (environment, app, function) combinations {@link RunStore.listRunLocations} looks at. */
+export const MAX_LOCATIONS_PROBED = 10_000;
+
 /**
  * How a cancellation job runs: stored with its record (see {@link CancellationRecord.settings})
  * and changed with {@link RunStore.updateCancellationSettings}.
@@ -262,6 +282,15 @@ export interface RunStore {
   setRunStatus(ids: readonly string[], status: RunStatus, options?: { readonly force?: boolean }): Promise<number>;
   /** Reads one page of a function's runs of a window, in `(startedAt, id)` order after `query.after`. */
   scanRuns(query: ScanQuery): Promise<ScanPage>;
+  /**
+   * Where runs started in a window are: each environment, app and function with at least one
+   * run started in it (bounds inclusive), ordered by environment, app, function, at most
+   * `query.limit` of them (default 100, at most 1000). It answers "which functions or
+   * environments hold runs?" when a cancellation's window holds none; SQL stores take one index
+   * probe per (environment, app, function) stored, and look at the first
+   * {@link MAX_LOCATIONS_PROBED} only.
+   */
+  listRunLocations(query: RunLocationQuery): Promise<RunLocation[]>;
   /**
    * Cancels the still non-terminal runs among `batch.runIds` (setting `status` to `cancelled` and
    * `cancellationId`), and saves the checkpoint on the cancellation record, in one transaction.

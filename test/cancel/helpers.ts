@@ -16,6 +16,8 @@ import {
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
+  type RunLocation,
+  type RunLocationQuery,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -153,6 +155,9 @@ export class HookedStore implements RunStore {
   }
   insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
     return this.inner.insertRunStream(batches);
+  }
+  listRunLocations(query: RunLocationQuery): Promise<RunLocation[]> {
+    return this.inner.listRunLocations(query);
   }
   getRun(id: string): Promise<RunRecord | undefined> {
     return this.inner.getRun(id);

@@ -159,6 +159,25 @@ describe("cancelkit CLI on a newcomer's path", () => {
     expect(unknown).toMatchObject({ code: 2, stderr: "cancelkit: cancellation 01HMRMPE5ZQ4AMNJ3S2N79QGRZ not found\n" });
   });
 
+  it("a window with no run of the function in the environment says so and names where the runs are", async () => {
+    expect((await cli(["generate", "--runs", "500", "--out", "dev.msgpack", "--seed", "4", "--end", END, "--env", "dev"])).code).toBe(0);
+    expect((await cli(["import", "dev.msgpack", "--db", "dev-only.db"])).code).toBe(0);
+    const window = ["--app", "acme-app", "--function", "schedule-reminder", "--before", END, "--db", "dev-only.db", "--dry-run"];
+    const forgotten = await cli(["cancel", ...window]);
+    expect(forgotten.code).toBe(0);
+    expect(forgotten.stderr).toBe(
+      'cancelkit: warning: no run of function "schedule-reminder" of app "acme-app" in environment "default" started in this window; ' +
+        'environment "dev" has runs of it in the window (add --env dev)\n',
+    );
+    expect(forgotten.stdout).toContain("scanned 0,");
+    const right = await cli(["cancel", ...window, "--env", "dev"]);
+    expect(right.stderr).toBe("");
+    const misspelt = await cli(["cancel", ...window.map((arg) => (arg === "schedule-reminder" ? "schedule-remindr" : arg)), "--env", "dev"]);
+    expect(misspelt.stderr).toMatch(/^cancelkit: warning: no run of function "schedule-remindr" .*; functions with runs in the window in this environment: acme-app\/schedule-reminder, /);
+    const never = await cli(["cancel", ...window, "--env", "dev", "--if", "event.data.userId + 1"]);
+    expect(never.stderr).toMatch(/^cancelkit: warning: the --if expression's type is \w+, not bool: it matches no run/);
+  });
+
   it("check says when the type cannot be a filter's bool (exit 2); dyn and bool pass", async () => {
     for (const [expression, type] of [
       ["event.data.amount", "dyn"],

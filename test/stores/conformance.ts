@@ -583,6 +583,69 @@ export function describeRunStoreConformance(
       }
     });
 
+    describe("listRunLocations", () => {
+      it("names each environment, app and function with runs in the window, bounds included, in order, up to the limit", async () => {
+        await store.insertRuns([
+          makeRun({ id: "L1", environmentId: "dev", appId: "acme", functionId: "remind", startedAt: BASE_TIME + 10 }),
+          makeRun({ id: "L2", environmentId: "dev", appId: "acme", functionId: "digest", startedAt: BASE_TIME + 20, status: "completed" }),
+          makeRun({ id: "L3", environmentId: "dev", appId: "acme", functionId: "late", startedAt: BASE_TIME + 21 }),
+          makeRun({ id: "L4", environmentId: "prod", appId: "acme", functionId: "remind", startedAt: BASE_TIME }),
+          makeRun({ id: "L5", environmentId: "prod", appId: "billing", functionId: "charge", startedAt: BASE_TIME - 1 }),
+          makeRun({ id: "L6", environmentId: "default", appId: "acme", functionId: "remind", startedAt: BASE_TIME + 15 }),
+        ]);
+        const window = { startedAfter: BASE_TIME, startedBefore: BASE_TIME + 20 };
+        expect(await store.listRunLocations(window)).toEqual([
+          { environmentId: "default", appId: "acme", functionId: "remind" },
+          { environmentId: "dev", appId: "acme", functionId: "digest" },
+          { environmentId: "dev", appId: "acme", functionId: "remind" },
+          { environmentId: "prod", appId: "acme", functionId: "remind" },
+        ]);
+        expect(await store.listRunLocations({ ...window, limit: 2 })).toHaveLength(2);
+        expect((await store.listRunLocations({ startedBefore: BASE_TIME + 100 })).map((l) => l.functionId)).toEqual(["remind", "digest", "late", "remind", "remind", "charge"]);
+        expect(await store.listRunLocations({ startedAfter: BASE_TIME + 22, startedBefore: BASE_TIME + 100 })).toEqual([]);
+        await expectStoreError(store.listRunLocations({ startedBefore: Number.NaN }), "invalid_query", /startedBefore/);
+        await expectStoreError(store.listRunLocations({ startedBefore: 1, limit: 0 }), "invalid_query", /limit/);
+        await expectStoreError(store.listRunLocations({ startedBefore: 1, limit: 1001 }), "invalid_query", /limit/);
+      });
+
+      it("equals an oracle over any runs and window (property)", async () => {
+        const names = ["a", "b", "é", "z"];
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.record({ e: fc.constantFrom(...names), a: fc.constantFrom(...names), f: fc.constantFrom(...names), t: fc.integer({ min: 0, max: 50 }) }), { maxLength: 40 }),
+            fc.integer({ min: 0, max: 50 }),
+            fc.integer({ min: 0, max: 50 }),
+            fc.integer({ min: 1, max: 70 }),
+            async (specs, from, to, limit) => {
+              const local = await makeStore();
+              try {
+                await local.insertRuns(specs.map((r, i) => makeRun({ id: `P${i}`, environmentId: r.e, appId: r.a, functionId: r.f, startedAt: BASE_TIME + r.t })));
+                const key = (r: { e: string; a: string; f: string }) => JSON.stringify([r.e, r.a, r.f]);
+                const inWindow = new Map<string, { environmentId: string; appId: string; functionId: string }>();
+                for (const r of specs) if (r.t >= from && r.t <= to) inWindow.set(key(r), { environmentId: r.e, appId: r.a, functionId: r.f });
+                const bytes = (l: { environmentId: string; appId: string; functionId: string }) => [l.environmentId, l.appId, l.functionId].map((x) => Buffer.from(x));
+                const expected = [...inWindow.values()]
+                  .sort((x, y) => {
+                    const [bx, by] = [bytes(x), bytes(y)];
+                    for (let i = 0; i < 3; i++) {
+                      const c = Buffer.compare(bx[i]!, by[i]!);
+                      if (c !== 0) return c;
+                    }
+                    return 0;
+                  })
+                  .slice(0, limit);
+                expect(await local.listRunLocations({ startedAfter: BASE_TIME + from, startedBefore: BASE_TIME + to, limit })).toEqual(expected);
+              } finally {
+                await local.close();
+                await cleanup?.(local);
+              }
+            },
+          ),
+          { numRuns: 15 },
+        );
+      });
+    });
+
     describe("setRunStatus", () => {
       it("changes non-terminal runs, leaves terminal ones unless forced, and counts changes", async () => {
         await store.insertRuns([

@@ -5,7 +5,8 @@
  * @module
  */
 import type { PoolClient } from "pg";
-import type { RunRecord, RunStatus } from "../types.js";
+import type { CheckedRunLocationQuery } from "../checks.js";
+import { MAX_LOCATIONS_PROBED, type RunLocation, type RunRecord, type RunStatus } from "../types.js";
 import { requireFitsText, type Database } from "./db.js";
 import { RUN_COLUMNS, rowToRun, type RunRow } from "./rows.js";
 
@@ -89,6 +90,37 @@ async function insertRunsWith(db: Database, client: PoolClient, runs: readonly R
       ]);
     }
   }
+}
+
+/**
+ * The (environment, app, function) with runs started in a window: a loose index scan (a recursive
+ * query that seeks the next combination of the primary key's leading columns, up to
+ * `MAX_LOCATIONS_PROBED`), each combination probed for a run of the window.
+ */
+export async function listRunLocations(db: Database, q: CheckedRunLocationQuery): Promise<RunLocation[]> {
+  const runs = db.tables.runs;
+  const { rows } = await db.pool.query<{ environment_id: string; app_id: string; function_id: string }>(
+    `WITH RECURSIVE combos AS (
+       (SELECT environment_id, app_id, function_id, 1 AS n FROM ${runs} ORDER BY environment_id, app_id, function_id LIMIT 1)
+       UNION ALL
+       SELECT nx.environment_id, nx.app_id, nx.function_id, c.n + 1 FROM combos c
+       CROSS JOIN LATERAL (
+         SELECT r.environment_id, r.app_id, r.function_id FROM ${runs} r
+         WHERE (r.environment_id, r.app_id, r.function_id) > (c.environment_id, c.app_id, c.function_id)
+         ORDER BY r.environment_id, r.app_id, r.function_id LIMIT 1
+       ) nx
+       WHERE c.n < $3
+     )
+     SELECT environment_id, app_id, function_id FROM combos c
+     WHERE EXISTS (
+       SELECT 1 FROM ${runs} r WHERE r.environment_id = c.environment_id AND r.app_id = c.app_id AND r.function_id = c.function_id
+       AND r.started_at >= $1 AND r.started_at <= $2
+     )
+     ORDER BY environment_id, app_id, function_id
+     LIMIT $4`,
+    [q.startedAfter ?? -(2 ** 53), q.startedBefore, MAX_LOCATIONS_PROBED, q.limit],
+  );
+  return rows.map((row) => ({ environmentId: row.environment_id, appId: row.app_id, functionId: row.function_id }));
 }
 
 /** One run by id, or `undefined`. */

@@ -7,12 +7,13 @@
  */
 import type { QueryResultRow } from "pg";
 import { BaseShardedRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "../base.js";
-import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow } from "../checks.js";
+import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedRunLocationQuery, type CheckedScanQuery, type CheckedShardWindow } from "../checks.js";
 import {
   StoreError,
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
+  type RunLocation,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -163,6 +164,10 @@ export class PostgresRunStore extends BaseShardedRunStore {
 
   protected override insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
     return this.#call(() => runs.insertRunStream(this.#db, batches));
+  }
+
+  protected override listRunLocationsChecked(query: CheckedRunLocationQuery): Promise<RunLocation[]> {
+    return this.#call(() => runs.listRunLocations(this.#db, query));
   }
 
   protected override getRunChecked(id: string): Promise<RunRecord | undefined> {
