@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * Builds `dist/` with `tsc -p tsconfig.build.json` when it is missing or older than the sources
- * (any file under `src/`, `tsconfig*.json` or `package.json` newer than the built CLI).
+ * Builds `dist/` when it is missing or older than the sources: `tsc -p tsconfig.build.json` when a
+ * file under `src/` (but `src/ui/`), `tsconfig*.json` or `package.json` is newer than the built CLI;
+ * the browser UI (`vite build --config vite.ui.config.ts` into `dist/ui/`) when a file under
+ * `src/ui/`, `vite.ui.config.ts` or `package.json` is newer than `dist/ui/index.html`.
  *
  * Usage: `node scripts/ensure-build.mjs [--clean] [--allow-type-errors] [--if-typescript]` (exit
  * code 0 when dist is fresh or was built), or `import { ensureBuild } from "./scripts/ensure-build.mjs"`.
@@ -24,21 +26,55 @@ export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 /** The built CLI, whose time stamp stands for the whole build (tsc rewrites every output). */
 export const BUILT_CLI = join(ROOT, "dist", "src", "service", "cli.js");
 
-function newestMtime(path) {
+/** The built UI's page, whose time stamp stands for the UI build. */
+export const BUILT_UI_INDEX = join(ROOT, "dist", "ui", "index.html");
+
+function newestMtime(path, skip = undefined) {
   const info = statSync(path);
   if (!info.isDirectory()) return info.mtimeMs;
   let newest = info.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  for (const entry of readdirSync(path)) {
+    const child = join(path, entry);
+    if (child !== skip) newest = Math.max(newest, newestMtime(child, skip));
+  }
   return newest;
 }
 
-/** Whether `dist/` is missing or older than the sources. */
-export function isBuildStale(root = ROOT) {
+/** Whether the compiled service in `dist/src/` is missing or older than its sources. */
+export function isServiceBuildStale(root = ROOT) {
   const cli = join(root, "dist", "src", "service", "cli.js");
   if (!existsSync(cli)) return true;
   const built = statSync(cli).mtimeMs;
   const inputs = [join(root, "src"), join(root, "tsconfig.json"), join(root, "tsconfig.build.json"), join(root, "package.json")];
+  return inputs.some((input) => existsSync(input) && newestMtime(input, join(root, "src", "ui")) > built);
+}
+
+/** Whether the built UI in `dist/ui/` is missing or older than its sources. */
+export function isUiBuildStale(root = ROOT) {
+  const index = join(root, "dist", "ui", "index.html");
+  if (!existsSync(index)) return true;
+  const built = statSync(index).mtimeMs;
+  const inputs = [join(root, "src", "ui"), join(root, "vite.ui.config.ts"), join(root, "package.json")];
   return inputs.some((input) => existsSync(input) && newestMtime(input) > built);
+}
+
+/** Whether `dist/` (the service or the UI) is missing or older than the sources. */
+export function isBuildStale(root = ROOT) {
+  return isServiceBuildStale(root) || isUiBuildStale(root);
+}
+
+/**
+ * Builds the browser UI with Vite into `outDir` (default `dist/ui/`).
+ *
+ * @param {{ root?: string, outDir?: string }} [options]
+ * @returns {{ ok: boolean, output: string }}
+ */
+export function buildUi(options = {}) {
+  const root = options.root ?? ROOT;
+  const vite = join(root, "node_modules", "vite", "bin", "vite.js");
+  const args = [vite, "build", "--config", "vite.ui.config.ts", ...(options.outDir !== undefined ? ["--outDir", options.outDir] : [])];
+  const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }
 
 /**
@@ -52,14 +88,29 @@ export function isBuildStale(root = ROOT) {
 export function ensureBuild(options = {}) {
   const root = options.root ?? ROOT;
   const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
-  if (!isBuildStale(root)) return { built: false, ok: true, output: "" };
-  log("cancelkit: building dist/ (tsc -p tsconfig.build.json)…");
-  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-  const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
-  const emitted = existsSync(join(root, "dist", "src", "service", "cli.js")) && !isBuildStale(root);
-  const ok = result.status === 0 || (options.allowTypeErrors === true && emitted);
-  if (!ok || result.status !== 0) log(output.trim());
+  const serviceStale = isServiceBuildStale(root);
+  const uiStale = isUiBuildStale(root);
+  if (!serviceStale && !uiStale) return { built: false, ok: true, output: "" };
+  let ok = true;
+  let output = "";
+  if (serviceStale) {
+    log("cancelkit: building dist/ (tsc -p tsconfig.build.json)…");
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
+    output += `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    const emitted = existsSync(join(root, "dist", "src", "service", "cli.js")) && !isServiceBuildStale(root);
+    ok = result.status === 0 || (options.allowTypeErrors === true && emitted);
+    if (!ok || result.status !== 0) log(output.trim());
+  }
+  if (uiStale) {
+    log("cancelkit: building the UI into dist/ui/ (vite build)…");
+    const ui = buildUi({ root });
+    output += ui.output;
+    if (!ui.ok) {
+      log(ui.output.trim());
+      ok = false;
+    }
+  }
   return { built: true, ok, output };
 }
 

@@ -18,15 +18,11 @@ export type { CancellationRequest, ValidateOptions, PreciseInstant } from "./req
 export { toWireCancellation, formatTimestamp, parseCancellationId } from "./record.js";
 export type { WireCancellation } from "./record.js";
 export { RateLimiter } from "./rate.js";
-export {
-  cancelRuns,
-  resumeCancellation,
-  DEFAULT_BATCH_SIZE,
-  MAX_BATCH_SIZE,
-  DRY_RUN_SAMPLE_SIZE,
-  CHECKPOINT_INTERVAL_MS,
-} from "./planner.js";
-export type { CancelOptions, ResumeOptions, CancellationReport, CancellationProgress } from "./planner.js";
+export { cancelRuns, resumeCancellation } from "./planner.js";
+export type { CancelOptions, CancellationReport } from "./planner.js";
+export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from "./settings.js";
+export type { ResumeOptions, CancellationProgress } from "./settings.js";
+export { DRY_RUN_SAMPLE_SIZE, CHECKPOINT_INTERVAL_MS } from "./scan-loop.js";
 export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./workers.js";
 export type {
   ShardedCancelOptions,

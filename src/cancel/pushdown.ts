@@ -1,5 +1,6 @@
 /**
- * Pushdown: a SQL prefilter derived from the checked AST of an `if` expression.
+ * Pushdown: a prefilter for SQL stores derived from the checked AST of an `if` expression, as a
+ * predicate tree (`stores/predicate.ts`) that each store renders in its own SQL.
  *
  * The prefilter selects a **superset** of the runs the compiled expression matches: SQL may keep
  * runs the closure then rejects, never drop one it would match. Where the translation is exactly
@@ -37,31 +38,48 @@ import type { CheckedAst } from "../expr/checker/checker.js";
 import { constantValue } from "../expr/compiler/compile.js";
 import type { DialectName } from "../expr/dialect.js";
 import type { Program } from "../expr/program.js";
-import { celCompare, celEquals, compareDoubleBig } from "../expr/runtime/core.js";
 import { CelUint, INT64_MIN } from "../expr/values.js";
-import type { PushdownHint } from "../stores/types.js";
 import {
   and,
   atom,
-  COMPLEMENT_OP,
   FALSE,
-  isExactFor,
+  isExact,
   kindIs,
   notAtom,
   or,
-  renderPredicate,
   TRUE,
   UNKNOWN,
   type CmpOp,
-  type ElementValue,
-  type JsonKind,
-  type JsonPath,
   type Pred,
-  type RenderedPredicate,
-  type Target,
-} from "./pushdown-sql.js";
-
-export type { Target } from "./pushdown-sql.js";
+} from "../stores/predicate.js";
+import type { PushdownHint } from "../stores/types.js";
+import {
+  containerOutcome,
+  E,
+  type Entry,
+  equalityOutcome,
+  FALSE_VAL,
+  inListOutcome,
+  keyOutcome,
+  type Lit,
+  missingValue,
+  numOutcome,
+  O_ANY,
+  O_ERROR,
+  O_FALSE,
+  O_TRUE,
+  orderingOutcome,
+  type Outcome,
+  type PathTerm,
+  PRESENT,
+  RELATION_OPS,
+  type Sem,
+  sqlSafeString,
+  type Term,
+  U,
+  UNSUPPORTED,
+  type Val,
+} from "./pushdown-values.js";
 
 /** How much of an expression the SQL prefilter captures. */
 export type PushdownCoverage =
@@ -89,51 +107,36 @@ export interface PushdownOptions {
 
 /** Result of {@link pushdownFor}. */
 export interface PushdownResult {
-  /** The prefilter for each SQL store; absent when there is nothing to filter on. */
+  /** The prefilter for the store (each SQL store renders it); absent when there is nothing to filter on. */
   readonly hint?: PushdownHint;
   readonly coverage: PushdownCoverage;
 }
 
-/** One rendered predicate and whether it is exact for its database. */
-export interface TranslatedPredicate extends RenderedPredicate {
-  /** The predicate holds exactly for the runs the expression matches (not only a superset). */
-  readonly exact: boolean;
-}
-
 /**
- * The SQL prefilter of a compiled `if` expression, for SQLite and PostgreSQL, with its coverage.
- * With coverage `full` and no hint, the expression is true for every run (such as `true`). Never
- * throws: an expression it cannot analyse gives `{ coverage: 'none' }`.
+ * The prefilter of a compiled `if` expression, with its coverage. With coverage `full` and no
+ * hint, the expression is true for every run (such as `true`). Never throws: an expression it
+ * cannot analyse gives `{ coverage: 'none' }`.
  */
 export function pushdownFor(program: Program, options: PushdownOptions = {}): PushdownResult {
-  let pred: Pred;
-  try {
-    pred = rootPredicate(program.ast, program.dialect, options);
-  } catch {
-    return { coverage: "none" };
-  }
-  if (pred.k === "unknown") return { coverage: "none" };
-  const exact = isExactFor(pred, "sqlite") && isExactFor(pred, "postgres");
+  const pred = translate(program.ast, program.dialect, options);
+  if (pred === undefined) return { coverage: "none" };
+  const exact = isExact(pred);
   if (pred.k === "true") return { coverage: exact ? "full" : "none" };
-  return {
-    hint: { sqlite: renderPredicate(pred, "sqlite"), postgres: renderPredicate(pred, "postgres") },
-    coverage: exact ? "full" : "partial",
-  };
+  return { hint: { predicate: pred }, coverage: exact ? "full" : "partial" };
 }
 
 /**
- * Lower level: the prefilter of a checked AST for one database. `dialect` must be the one the AST
- * was compiled for. Returns `undefined` when nothing could be translated; never throws.
+ * Lower level: the predicate of a checked AST (see `stores/predicate.ts`). `dialect` must be the
+ * one the AST was compiled for. Returns `undefined` when nothing could be translated; never throws.
  */
-export function translate(ast: CheckedAst, target: Target, dialect: DialectName, options: PushdownOptions = {}): TranslatedPredicate | undefined {
+export function translate(ast: CheckedAst, dialect: DialectName, options: PushdownOptions = {}): Pred | undefined {
   let pred: Pred;
   try {
     pred = rootPredicate(ast, dialect, options);
   } catch {
     return undefined;
   }
-  if (pred.k === "unknown") return undefined;
-  return { ...renderPredicate(pred, target), exact: isExactFor(pred, target) };
+  return pred.k === "unknown" ? undefined : pred;
 }
 
 /** The superset predicate of the rows to keep: "the expression evaluates to `true`" (or "not to `false`"). */
@@ -141,169 +144,6 @@ function rootPredicate(ast: CheckedAst, dialect: DialectName, options: PushdownO
   const root = new Translator(ast, dialect).sem(ast.expr);
   // At the top, an unknown is `false` (as in Inngest); an error or a non-boolean is not.
   return options.keep === "notFalse" ? or(root.t, root.e, root.oz, root.oy) : root.t;
-}
-
-// =============================================================================================
-// Values as the engine sees them
-// =============================================================================================
-
-/** A literal: the runtime value of a constant (int is bigint, uint is CelUint). */
-type Lit = null | boolean | number | bigint | string | CelUint;
-
-/** The six outcome cases of a boolean node (see the module comment). */
-interface Sem {
-  readonly t: Pred;
-  readonly f: Pred;
-  readonly u: Pred;
-  readonly e: Pred;
-  readonly oz: Pred;
-  readonly oy: Pred;
-}
-
-const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, u: UNKNOWN, e: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
-
-/** How each key of a path is reached: `x.k` (select) or `x['k']` (index). */
-type Step = "select" | "index";
-
-/** A field path from `event`. */
-interface PathTerm {
-  readonly k: "path";
-  readonly path: JsonPath;
-  readonly steps: readonly Step[];
-}
-
-/** `size(path)`. */
-interface SizeTerm {
-  readonly k: "size";
-  readonly of: PathTerm;
-}
-
-type Term = PathTerm | SizeTerm;
-
-/**
- * What a term evaluates to on some rows: `U` the inngest unknown (a missing attribute), `E` an
- * error value, a known constant, or a number / string / list / map whose value SQL reads at `path`.
- */
-type Val =
-  | { readonly v: "U" | "E" }
-  | { readonly v: "const"; readonly value: Lit }
-  /** A number: the JSON number at `path`, or with `len` the size of the string/array/object there. */
-  | { readonly v: "num"; readonly path: JsonPath; readonly len?: "string" | "array" | "object" }
-  | { readonly v: "str"; readonly path: JsonPath }
-  | { readonly v: "list"; readonly path: JsonPath }
-  | { readonly v: "map"; readonly path: JsonPath };
-
-/**
- * Some rows and what the term is on them. `guard` selects the rows; the entries of a term
- * partition all rows. The guard of a number, string, list or map value is the JSON kind at the
- * value's path, which the SQL atoms testing that value check themselves.
- */
-interface Entry {
-  readonly guard: Pred;
-  readonly val: Val;
-}
-
-/** Outcome of a comparison-like leaf on the rows of one entry. */
-type Outcome =
-  | { readonly o: "true" | "false" | "error" | "any" }
-  /** `pos` holds exactly where the outcome is true, `neg` where it is false (both within the entry's kinds). */
-  | { readonly o: "test"; readonly pos: Pred; readonly neg: Pred };
-
-const O_TRUE: Outcome = { o: "true" };
-const O_FALSE: Outcome = { o: "false" };
-const O_ERROR: Outcome = { o: "error" };
-const O_ANY: Outcome = { o: "any" };
-
-function bool(b: boolean): Outcome {
-  return b ? O_TRUE : O_FALSE;
-}
-
-const U: Val = { v: "U" };
-const E: Val = { v: "E" };
-const FALSE_VAL: Val = { v: "const", value: false };
-
-const PRESENT: readonly JsonKind[] = ["null", "true", "false", "number", "string", "array", "object"];
-
-/**
- * What an `inngest` path evaluates to when it does not exist, given the step at which it stops
- * existing and the steps after it. The engine compiles `x['k']` as an ordinary call: indexing an
- * unknown or an error yields `false` (Inngest's default for a call with unknown arguments), a
- * missing key or a non-map operand an error; a select of a missing key or on a non-map is
- * unknown, and an error passes through selects.
- */
-function missingValue(steps: readonly Step[], failedAt: number): Val {
-  let v: Val = steps[failedAt] === "select" ? U : E;
-  for (let i = failedAt + 1; i < steps.length; i++) {
-    if (steps[i] === "select") v = v === E ? E : U;
-    else v = v === FALSE_VAL ? E : FALSE_VAL;
-  }
-  return v;
-}
-
-function isNumericLit(l: Lit): l is number | bigint | CelUint {
-  return typeof l === "number" || typeof l === "bigint" || l instanceof CelUint;
-}
-
-const FLIP: Record<CmpOp, CmpOp> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
-const RELATION_OPS: Record<string, CmpOp> = { "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">=" };
-
-function testCmp(op: CmpOp, c: number): boolean {
-  switch (op) {
-    case "==":
-      return c === 0;
-    case "!=":
-      return c !== 0;
-    case "<":
-      return c < 0;
-    case "<=":
-      return c <= 0;
-    case ">":
-      return c > 0;
-    case ">=":
-      return c >= 0;
-  }
-}
-
-/**
- * `d op lit` for every finite double `d`, as a comparison with a double (SQL compares doubles).
- * NaN compares false (and unequal). An integer literal a double cannot hold exactly is compared
- * the way the engine compares it: cel-go (and so the engine) converts it to the nearest double,
- * which the engine's own `compareDoubleBig` tells; were the comparison exact, the bound would move
- * to the nearest double with an adjusted operator (no double lies strictly between an integer
- * and its nearest double).
- */
-function numericPlan(op: CmpOp, lit: number | bigint | CelUint): { readonly op: CmpOp; readonly value: number } | boolean {
-  if (typeof lit === "number") return lit !== lit ? op === "!=" : { op, value: lit };
-  const b = typeof lit === "bigint" ? lit : lit.value;
-  const r = Number(b);
-  if (BigInt(r) === b || compareDoubleBig(r, b) === 0) return { op, value: r };
-  if (op === "==") return false;
-  if (op === "!=") return true;
-  if (r < b) return { op: op === "<" || op === "<=" ? "<=" : ">", value: r };
-  return { op: op === "<" || op === "<=" ? "<" : ">=", value: r };
-}
-
-/** The zero value Inngest substitutes for a `null` operand of an ordering, or `undefined` (→ error). */
-function zeroLike(v: Lit): Lit | undefined {
-  if (typeof v === "bigint") return 0n;
-  if (typeof v === "number") return 0;
-  if (typeof v === "string") return "";
-  if (v instanceof CelUint) return new CelUint(0n);
-  return undefined;
-}
-
-/** Whether SQL can carry a string exactly: well-formed UTF-16 and, for PostgreSQL text, no NUL. */
-function sqlSafeString(s: string): boolean {
-  if (s.includes("\u0000")) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
-  }
-  return true;
 }
 
 // =============================================================================================
@@ -547,7 +387,7 @@ class Translator {
           else (truthy(val.value) ? oy : oz).push(guard);
           break;
         case "num": {
-          const zero = this.numOutcome(val, "==", 0);
+          const zero = numOutcome(val, "==", 0);
           if (zero.o === "test") {
             oz.push(zero.pos);
             oy.push(zero.neg);
@@ -567,172 +407,13 @@ class Translator {
     return { t: or(...t), f: or(...f), u: or(...u), e: or(...e), oz: or(...oz), oy: or(...oy) };
   }
 
-  /** A number term `op` a double-or-integer literal, as SQL on the rows holding a number. */
-  private numOutcome(val: Val & { v: "num" }, op: CmpOp, lit: number | bigint | CelUint): Outcome {
-    const plan = numericPlan(op, lit);
-    if (typeof plan === "boolean") return bool(plan);
-    const inverse = numericPlan(COMPLEMENT_OP[op], lit) as { op: CmpOp; value: number };
-    const make = (o: CmpOp, value: number): Pred =>
-      val.len === undefined ? atom({ k: "num", path: val.path, op: o, value }) : atom({ k: "len", path: val.path, of: val.len, op: o, value });
-    return { o: "test", pos: make(plan.op, plan.value), neg: make(inverse.op, inverse.value) };
-  }
-
-  private strOutcome(path: JsonPath, op: CmpOp, value: string): Outcome {
-    if (!sqlSafeString(value)) return O_ANY;
-    return { o: "test", pos: atom({ k: "str", path, op, value }), neg: atom({ k: "str", path, op: COMPLEMENT_OP[op], value }) };
-  }
-
-  /** `term == lit` / `term != lit`. */
-  private equalityOutcome(val: Val, lit: Lit, negate: boolean): Outcome {
-    const op: CmpOp = negate ? "!=" : "==";
-    switch (val.v) {
-      case "U":
-      case "E":
-        // cel: the error propagates. inngest: an unknown or error operand equals only null.
-        return this.inngest ? bool((lit === null) !== negate) : O_ERROR;
-      case "const":
-        return bool(celEquals(val.value, lit) !== negate);
-      case "num":
-        return isNumericLit(lit) ? this.numOutcome(val, op, lit) : bool(negate);
-      case "str":
-        return typeof lit === "string" ? this.strOutcome(val.path, op, lit) : bool(negate);
-      case "list":
-      case "map":
-        return bool(negate);
-    }
-  }
-
-  /** `term op lit` (or `lit op term` when `termOnLeft` is false) for an ordering `op` as written. */
-  private orderingOutcome(val: Val, op: CmpOp, lit: Lit, termOnLeft: boolean): Outcome {
-    const opTerm = termOnLeft ? op : FLIP[op];
-    switch (val.v) {
-      case "U":
-      case "E": {
-        if (!this.inngest) return O_ERROR;
-        // Inngest: an unknown (or error) left operand is less than anything; on the right, more.
-        const leftUnknownResult = op === "<" || op === "<=";
-        return bool(termOnLeft ? leftUnknownResult : !leftUnknownResult);
-      }
-      case "const": {
-        let left: Lit | undefined = termOnLeft ? val.value : lit;
-        let right: Lit | undefined = termOnLeft ? lit : val.value;
-        if (this.inngest) {
-          if (left === null && right !== null) left = zeroLike(right) ?? null;
-          else if (right === null && left !== null) right = zeroLike(left) ?? null;
-        }
-        const c = left === null || right === null ? undefined : celCompare(left, right);
-        if (c === undefined) return O_ERROR;
-        return bool(c === c && testCmp(op, c));
-      }
-      case "num":
-        if (isNumericLit(lit)) return this.numOutcome(val, opTerm, lit);
-        // Inngest compares a number with null as with 0.
-        if (lit === null && this.inngest) return this.numOutcome(val, opTerm, 0);
-        return O_ERROR;
-      case "str":
-        if (typeof lit === "string") return this.strOutcome(val.path, opTerm, lit);
-        if (lit === null && this.inngest) return this.strOutcome(val.path, opTerm, "");
-        return O_ERROR;
-      case "list":
-      case "map":
-        return O_ERROR;
-    }
-  }
-
-  /** `term in [lits]`. */
-  private inListOutcome(val: Val, items: readonly Lit[]): Outcome {
-    switch (val.v) {
-      case "U":
-        return O_FALSE;
-      case "E":
-        return this.inngest ? O_FALSE : O_ERROR;
-      case "const":
-        return bool(items.some((item) => celEquals(val.value, item)));
-      case "num": {
-        const values: number[] = [];
-        for (const item of items) {
-          if (!isNumericLit(item)) continue;
-          const plan = numericPlan("==", item);
-          if (typeof plan !== "boolean" && !values.includes(plan.value)) values.push(plan.value);
-        }
-        if (values.length === 0) return O_FALSE;
-        if (val.len !== undefined) {
-          const len = val.len;
-          return {
-            o: "test",
-            pos: or(...values.map((value) => atom({ k: "len", path: val.path, of: len, op: "==", value }))),
-            neg: and(...values.map((value) => atom({ k: "len", path: val.path, of: len, op: "!=", value }))),
-          };
-        }
-        const a = { k: "numIn", path: val.path, values } as const;
-        return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["number"]), notAtom(a)) };
-      }
-      case "str": {
-        const values: string[] = [];
-        for (const item of items) {
-          if (typeof item !== "string") continue;
-          if (!sqlSafeString(item)) return O_ANY;
-          if (!values.includes(item)) values.push(item);
-        }
-        if (values.length === 0) return O_FALSE;
-        const a = { k: "strIn", path: val.path, values } as const;
-        return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["string"]), notAtom(a)) };
-      }
-      case "list":
-      case "map":
-        return O_FALSE;
-    }
-  }
-
-  /** `lit in term`: element of an array, key of an object. */
-  private containerOutcome(val: Val, lit: Lit): Outcome {
-    switch (val.v) {
-      case "U":
-        return O_FALSE;
-      case "E":
-        return this.inngest ? O_FALSE : O_ERROR;
-      case "const":
-      case "num":
-      case "str":
-        return O_ERROR;
-      case "list": {
-        let value: ElementValue;
-        if (isNumericLit(lit)) {
-          const plan = numericPlan("==", lit);
-          if (typeof plan === "boolean") return bool(plan);
-          value = plan.value;
-        } else if (typeof lit === "string") {
-          if (!sqlSafeString(lit)) return O_ANY;
-          value = lit;
-        } else value = lit;
-        const a = { k: "elem", path: val.path, value } as const;
-        return { o: "test", pos: atom(a), neg: and(kindIs(val.path, ["array"]), notAtom(a)) };
-      }
-      case "map": {
-        if (typeof lit !== "string") return O_FALSE;
-        if (!sqlSafeString(lit)) return O_ANY;
-        return this.keyOutcome(val.path, lit);
-      }
-    }
-  }
-
-  /** Whether the object at `path` has key `key` (the caller knows it is an object). */
-  private keyOutcome(path: JsonPath, key: string): Outcome {
-    const child = [...path, key];
-    return {
-      o: "test",
-      pos: kindIs(child, ["null", "true", "false", "number", "string", "array", "object"]),
-      neg: and(kindIs(path, ["object"]), kindIs(child, ["missing"])),
-    };
-  }
-
   private equality(a: Expr, b: Expr, negate: boolean): Sem {
     const ta = this.term(a);
     const lb = ta === undefined ? undefined : this.lit(b);
-    if (ta !== undefined && lb !== undefined) return this.leaf(ta, (val) => this.equalityOutcome(val, lb, negate));
+    if (ta !== undefined && lb !== undefined) return this.leaf(ta, (val) => equalityOutcome(this.inngest, val, lb, negate));
     const tb = this.term(b);
     const la = tb === undefined ? undefined : this.lit(a);
-    if (tb !== undefined && la !== undefined) return this.leaf(tb, (val) => this.equalityOutcome(val, la, negate));
+    if (tb !== undefined && la !== undefined) return this.leaf(tb, (val) => equalityOutcome(this.inngest, val, la, negate));
     // A boolean node compared with a boolean literal: `has(x) == false`, `(a in [..]) == true`.
     const rb = this.lit(b);
     if (typeof rb === "boolean" && this.lit(a) === undefined) return this.boolEquality(this.sem(a), rb, negate);
@@ -755,20 +436,20 @@ class Translator {
   private ordering(a: Expr, b: Expr, op: CmpOp): Sem {
     const ta = this.term(a);
     const lb = ta === undefined ? undefined : this.lit(b);
-    if (ta !== undefined && lb !== undefined) return this.leaf(ta, (val) => this.orderingOutcome(val, op, lb, true));
+    if (ta !== undefined && lb !== undefined) return this.leaf(ta, (val) => orderingOutcome(this.inngest, val, op, lb, true));
     const tb = this.term(b);
     const la = tb === undefined ? undefined : this.lit(a);
-    if (tb !== undefined && la !== undefined) return this.leaf(tb, (val) => this.orderingOutcome(val, op, la, false));
+    if (tb !== undefined && la !== undefined) return this.leaf(tb, (val) => orderingOutcome(this.inngest, val, op, la, false));
     return UNSUPPORTED;
   }
 
   private membership(element: Expr, container: Expr): Sem {
     const te = this.term(element);
     const items = te === undefined ? undefined : this.list(container);
-    if (te !== undefined && items !== undefined) return this.leaf(te, (val) => this.inListOutcome(val, items));
+    if (te !== undefined && items !== undefined) return this.leaf(te, (val) => inListOutcome(this.inngest, val, items));
     const tc = this.path(container);
     const le = tc === undefined ? undefined : this.lit(element);
-    if (tc !== undefined && le !== undefined) return this.leaf(tc, (val) => this.containerOutcome(val, le));
+    if (tc !== undefined && le !== undefined) return this.leaf(tc, (val) => containerOutcome(this.inngest, val, le));
     return UNSUPPORTED;
   }
 
@@ -810,7 +491,7 @@ class Translator {
           // inngest: has() on null is false; cel: an error. On a boolean: an error in both.
           return val.value === null && this.inngest ? O_FALSE : O_ERROR;
         case "map":
-          return this.keyOutcome(val.path, field);
+          return keyOutcome(val.path, field);
         default:
           return O_ERROR;
       }

@@ -5,8 +5,8 @@
  * split into shards: contiguous keyset slices of the window `(startedAt, id)` holding about equal
  * numbers of runs (the store picks the cuts; see `PostgresRunStore.planShards`). It runs nothing.
  * {@link runWorker}, in as many processes as wanted, leases shards one at a time and works through
- * each with the planner's own scan loop (`processRange`): same decisions, same outcome ledger,
- * same pushdown, same lagged checkpoint, only the commit differs.
+ * each with the planner's own scan loop (`processRange` in `scan-loop.ts`): same decisions, same
+ * outcome ledger, same pushdown, same lagged checkpoint, only the commit differs.
  *
  * Why it stays exact with workers dying:
  * - **Disjoint shards.** The shards partition the window's keyset range; a worker scans only its
@@ -46,22 +46,14 @@ import {
   type CancellationStatus,
 } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError } from "./errors.js";
-import {
-  draftRecord,
-  processRange,
-  pushdownPlanFor,
-  readSettings,
-  requestOfRecord,
-  type CancellationProgress,
-  type CancellationReport,
-  type Ending,
-  type JobRange,
-  type Settings,
-} from "./planner.js";
-import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
+import { draftRecord, requestOfRecord } from "./job-record.js";
+import { addCounts, subtractCounts } from "./ledger.js";
+import type { PushdownPlan } from "./pushdown-plan.js";
 import type { RateLimiter } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
+import { processRange, type Ending, type JobRange } from "./scan-loop.js";
+import { pushdownPlanFor, readSettings, type CancellationProgress, type Settings } from "./settings.js";
 
 /** Default lease of a shard, ms: a worker that stops renewing it loses the shard after this long. */
 export const DEFAULT_LEASE_MS = 10_000;
@@ -376,7 +368,7 @@ async function workShard(
   else userSignal?.addEventListener("abort", onUserAbort, { once: true });
   const signal = lost.signal;
   // The job's counts without this shard's, so progress can show the job as a whole.
-  const others = subtract(record.counts, shard.counts);
+  const others = subtractCounts(record.counts, shard.counts);
   const settings: Settings = {
     ...base,
     environmentId: record.environmentId,
@@ -386,7 +378,7 @@ async function workShard(
     onProgress:
       onProgress === undefined
         ? undefined
-        : (progress: CancellationProgress) => onProgress({ ...progress, workerId, shardNo: shard.shardNo, job: add(others, progress.counts) }),
+        : (progress: CancellationProgress) => onProgress({ ...progress, workerId, shardNo: shard.shardNo, job: addCounts(others, progress.counts) }),
   };
   const start = shard.cursor ?? shard.after;
   const range: JobRange = {
@@ -443,57 +435,6 @@ function sessionEnd(ending: Ending): ShardSessionEnd {
   }
 }
 
-/**
- * `resumeCancellation` of a sharded job: this process joins it as one more worker and reports the
- * job as it stands afterwards. @internal
- */
-export async function resumeShardedCancellation(
-  store: ShardedRunStore,
-  record: CancellationRecord,
-  settings: Settings,
-  coverage: PushdownCoverage,
-  startedAt: number,
-): Promise<CancellationReport> {
-  const onProgress = settings.onProgress;
-  const report = await runWorker(store, {
-    cancellationId: record.id,
-    environmentId: record.environmentId,
-    batchSize: settings.batchSize,
-    pushdown: settings.pushdown,
-    ...(settings.limiter !== undefined ? { ratePerSecond: settings.limiter } : {}),
-    ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
-    ...(onProgress !== undefined
-      ? {
-          onProgress: (progress: WorkerProgress) =>
-            onProgress({
-              cancellationId: progress.cancellationId,
-              scanned: progress.job.scanned,
-              matched: progress.job.cancelled + progress.job.skipped_terminal,
-              cancelled: progress.job.cancelled,
-              counts: progress.job,
-              ratePerSecond: progress.ratePerSecond,
-              scannedPerSecond: progress.scannedPerSecond,
-              // The shard's ETA says nothing of the other shards.
-              etaSeconds: undefined,
-              elapsedMs: performance.now() - startedAt,
-            }),
-        }
-      : {}),
-  });
-  const final = await store.getCancellation(record.id);
-  const status: CancellationReport["status"] = final === undefined ? "deleted" : report.status === "aborted" && final.status !== "completed" ? "aborted" : final.status;
-  const shown = final ?? record;
-  return {
-    cancellation: toWireCancellation(shown),
-    outcomes: { ...shown.counts },
-    status,
-    pushdown: coverage,
-    dryRun: false,
-    created: false,
-    elapsedMs: performance.now() - startedAt,
-  };
-}
-
 function requireShardedStore(store: RunStore, caller: string): ShardedRunStore {
   if (typeof store !== "object" || store === null || !isShardedRunStore(store)) {
     throw new TypeError(`${caller}: the store cannot share a job between workers (use PostgresRunStore)`);
@@ -522,26 +463,4 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-function add(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
-  return {
-    scanned: a.scanned + b.scanned,
-    cancelled: a.cancelled + b.cancelled,
-    skipped_terminal: a.skipped_terminal + b.skipped_terminal,
-    not_matched: a.not_matched + b.not_matched,
-    expression_error: a.expression_error + b.expression_error,
-    non_boolean: a.non_boolean + b.non_boolean,
-  };
-}
-
-function subtract(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
-  return {
-    scanned: a.scanned - b.scanned,
-    cancelled: a.cancelled - b.cancelled,
-    skipped_terminal: a.skipped_terminal - b.skipped_terminal,
-    not_matched: a.not_matched - b.not_matched,
-    expression_error: a.expression_error - b.expression_error,
-    non_boolean: a.non_boolean - b.non_boolean,
-  };
 }

@@ -301,11 +301,14 @@ async function serveCommand(
     batchSize?: number;
     rate?: number;
     verbose?: boolean;
+    ui: boolean;
+    uiDir?: string;
   },
 ): Promise<void> {
+  if (flags.ui === false && flags.uiDir !== undefined) throw new UsageError("give either --ui-dir or --no-ui, not both");
   if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
   const loaded = await loadSigningKeys({ ...(flags.keysFile !== undefined ? { keysFile: flags.keysFile } : {}), env: io.env, devKeyFile: DEV_KEY_FILE });
-  const [{ openStore }, { createServer }, { demoInstructions, demoRequestBody, loadDemoData, previewDemoRequest, DEMO_APP_ID, DEMO_FUNCTION_ID }] = await Promise.all([
+  const [{ openStore }, { createServer }, { demoInstructions, demoRequestBody, demoUiLink, loadDemoData, previewDemoRequest, DEMO_APP_ID, DEMO_FUNCTION_ID }] = await Promise.all([
     import("./store.js"),
     import("./server.js"),
     import("./demo.js"),
@@ -323,7 +326,12 @@ async function serveCommand(
     logger: flags.verbose === true,
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
     ...(flags.rate !== undefined ? { ratePerSecond: flags.rate } : {}),
+    ...(flags.ui === false ? { ui: false as const } : flags.uiDir !== undefined ? { ui: flags.uiDir } : {}),
   });
+  if (flags.uiDir !== undefined && !server.ui) {
+    await server.close();
+    throw new UsageError(`--ui-dir ${flags.uiDir}: no built UI there (index.html and assets/ are missing; npm run build writes dist/ui)`);
+  }
   // The demo goes to the generated key's environment, else to the first configured key's.
   const demoEnvironment = loaded.devKey !== undefined ? DEV_ENVIRONMENT_ID : (loaded.keys.environments[0] ?? DEV_ENVIRONMENT_ID);
   let demoText: string | undefined;
@@ -346,6 +354,8 @@ async function serveCommand(
   const out = (text = ""): void => void io.stdout.write(`${text}\n`);
   out(`cancelkit ${packageVersion()} listening on ${url}`);
   out(`Store: ${opened.kind === "sqlite" ? "SQLite" : "PostgreSQL"} ${opened.location}`);
+  if (server.ui) out(`Browser UI: ${url}/ (sign in with a signing key)`);
+  else if (flags.ui !== false) out("Browser UI: not built (run `npm run build`); the API under /v1 works without it");
   if (loaded.devKey !== undefined) {
     out(
       `No signing keys configured: ${loaded.devKeyReused === true ? "the" : "generated a"} development key for environment "${DEV_ENVIRONMENT_ID}" ` +
@@ -363,6 +373,12 @@ async function serveCommand(
     // A configured key is a secret: show a placeholder rather than print it.
     const key = loaded.devKey ?? `<a signing key of environment ${demoEnvironment}>`;
     out();
+    if (server.ui) {
+      out(`In a browser: open ${url}/, sign in with the key above, then open the demo cancellation, prefilled with its live preview:`);
+      out(`  ${demoUiLink(url, body)}`);
+      out("or from the shell:");
+      out();
+    }
     out(demoInstructions({ url, key, body, expected }));
   }
   out();
@@ -617,7 +633,9 @@ function buildProgram(io: CliIo): Command {
       .option("--body-limit <bytes>", "largest request body", integer(1), DEFAULT_BODY_LIMIT)
       .option("--batch-size <n>", "runs per page and per cancelled batch of each job (default 1000)", integer(1, 100_000))
       .option("--rate <n>", "most runs each job cancels per second (default: no limit)", positiveNumber)
-      .option("--verbose", "log every request"),
+      .option("--verbose", "log every request")
+      .option("--ui-dir <dir>", "serve the browser UI from this folder (default: the package's built UI, dist/ui)")
+      .option("--no-ui", "serve no browser UI (the API only)"),
   ).action(async (flags) => serveCommand(io, flags));
 
   withStoreOptions(

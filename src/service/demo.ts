@@ -92,15 +92,37 @@ export async function loadDemoData(store: RunStore, options: DemoOptions): Promi
   return { loaded: true, inserted };
 }
 
-/** The demo's request body (Inngest's example, over the last {@link DEMO_WINDOW_HOURS} hours). */
+/**
+ * The demo's request body (Inngest's example, over the last {@link DEMO_WINDOW_HOURS} hours). The
+ * bounds are whole seconds, as the UI's time inputs hold them, so that the UI's preview of the
+ * same window counts exactly what the printed request does.
+ */
 export function demoRequestBody(now: number = Date.now()): Record<string, string> {
+  const at = Math.floor(now / 1000) * 1000;
   return {
     app_id: DEMO_APP_ID,
     function_id: DEMO_FUNCTION_ID,
-    started_after: formatTimestamp(now - DEMO_WINDOW_HOURS * 3_600_000),
-    started_before: formatTimestamp(now),
+    started_after: formatTimestamp(at - DEMO_WINDOW_HOURS * 3_600_000),
+    started_before: formatTimestamp(at),
     if: DEMO_EXPRESSION,
   };
+}
+
+/** The UI's create page prefilled with a request body (`#/new?app=…&function=…&after=…&before=…&if=…`). */
+export function demoUiLink(url: string, body: Readonly<Record<string, string>>): string {
+  const query = new URLSearchParams();
+  const fields: readonly (readonly [string, string])[] = [
+    ["app", "app_id"],
+    ["function", "function_id"],
+    ["after", "started_after"],
+    ["before", "started_before"],
+    ["if", "if"],
+  ];
+  for (const [name, field] of fields) {
+    const value = body[field];
+    if (value !== undefined) query.set(name, value);
+  }
+  return `${url}/#/new?${query.toString()}`;
 }
 
 /** What the demo request would do now (a dry run: nothing is written). */

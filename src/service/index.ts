@@ -35,6 +35,7 @@ export type { GenerateOptions, GeneratedFunction, PayloadContext, Random } from 
 export {
   loadDemoData,
   demoRequestBody,
+  demoUiLink,
   demoInstructions,
   previewDemoRequest,
   DEMO_APP_ID,
@@ -46,5 +47,13 @@ export {
   DEMO_WINDOW_HOURS,
 } from "./demo.js";
 export type { DemoOptions, DemoLoad, DemoInstructionsOptions } from "./demo.js";
+export { checkExpression, CHECK_DIALECTS } from "./expressions.js";
+export type { ExpressionCheck, WireIssue } from "./expressions.js";
+export { toWireFunctionSummary } from "./functions.js";
+export type { WireFunctionSummary } from "./functions.js";
+export { previewDryRun, streamPreview, sampleRuns } from "./preview.js";
+export type { DryRunOptions, DryRunProgress, DryRunResult, WireSampleRun, LineSink, StreamPreviewOptions } from "./preview.js";
+export { UI_CONTENT_SECURITY_POLICY, UI_SECURITY_HEADERS, IMMUTABLE_CACHE, INDEX_CACHE, defaultUiRoot, loadUiBundle, firstLoadBytes, acceptsGzip } from "./ui-assets.js";
+export type { UiBundle, UiFile } from "./ui-assets.js";
 export { ProgressReporter, formatProgressLine, formatProgressBar, fitProgressBar, formatCount, formatDuration, fractionDone } from "./progress.js";
 export type { ProgressFormat, ProgressReporterOptions, ProgressStream } from "./progress.js";

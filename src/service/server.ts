@@ -13,7 +13,16 @@
  * - `DELETE /v1/cancellations/:id`: deletes the record and stops its job; `{ "ok": true }`.
  * - `GET /v1/cancellations/:id/events`: server-sent events (`progress` while the job runs, then
  *   `done` with the record, or `deleted` / `interrupted`), then the stream closes.
+ * - `POST /v1/cancellations/preview`: the create body's exact dry run as NDJSON lines (counts so
+ *   far while it scans, then the counts and a sample of runs with their event); closing the
+ *   response stops the scan (`preview.ts`).
+ * - `GET /v1/functions`: the environment's apps and functions with their runs by status and the
+ *   span of their start times, `{ "data": [...] }` (`functions.ts`).
+ * - `POST /v1/expressions/check`: `{ "expression", "dialect"? }` → the result type, or the
+ *   compile issues with line and column (`expressions.ts`).
  * - `GET /healthz`: `{ "ok": true }`.
+ * - `GET /` and `GET /assets/…`: the browser UI (`ui-assets.ts`), without auth: it signs in with a
+ *   key the user types and sends it as the Bearer header of its API calls.
  *
  * Every error is Inngest's shape `{ "error": message, "data": null, "status": code }`.
  *
@@ -25,13 +34,16 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { monotonicFactory } from "ulid";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
-import { DEFAULT_BATCH_SIZE, cancelRuns, type CancellationProgress } from "../cancel/planner.js";
+import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
+import { DEFAULT_BATCH_SIZE } from "../cancel/settings.js";
 import { parseCancellationId, toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { requestWarnings } from "../cancel/warnings.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
+import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
+import { registerUiRoutes } from "./ui-routes.js";
 
 /** Default largest request body, bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -78,6 +90,11 @@ export interface ServerOptions {
   readonly eventIntervalMs?: number;
   /** Interval of keep-alive comments on an event stream, ms. Default 15000. */
   readonly keepAliveMs?: number;
+  /**
+   * The browser UI: a folder holding the built `index.html` and `assets/`, or `false` for none.
+   * Default: the package's built UI (`dist/ui/`), when it is there.
+   */
+  readonly ui?: string | false;
 }
 
 /** A running (or ready) service. */
@@ -90,6 +107,8 @@ export interface CancelkitServer {
   readonly keys: SigningKeys;
   /** The generated development key (environment `dev`) when no keys were given. */
   readonly devKey: string | undefined;
+  /** Whether the browser UI is served (its built files were found). */
+  readonly ui: boolean;
   /**
    * Starts listening, then resumes unfinished cancellations (unless `resume: false`).
    *
@@ -171,6 +190,45 @@ function progressBody(progress: CancellationProgress | undefined, record: Cancel
   };
 }
 
+/** `?app_id=&function_id=` of `GET /v1/cancellations`: both or neither. */
+function functionFilter(query: Record<string, unknown>): { readonly appId: string; readonly functionId: string } | undefined {
+  const appId = query["app_id"];
+  const functionId = query["function_id"];
+  if (appId === undefined && functionId === undefined) return undefined;
+  if (typeof appId !== "string" || appId === "" || typeof functionId !== "string" || functionId === "") {
+    throw new HttpError(400, "app_id and function_id filter together: give both or neither");
+  }
+  return { appId, functionId };
+}
+
+/**
+ * A page of one function's cancellations, newest first: reads the environment's pages until
+ * `limit` records of the function are found; the cursor is the last record read, so paging goes
+ * on exactly where this page stopped.
+ */
+async function listCancellationsOf(
+  store: RunStore,
+  environmentId: string,
+  filter: { readonly appId: string; readonly functionId: string },
+  limit: number,
+  after: string | undefined,
+): Promise<{ records: CancellationRecord[]; next?: string }> {
+  const records: CancellationRecord[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await store.listCancellations({ environmentId, limit: MAX_PAGE_LIMIT, ...(cursor !== undefined ? { after: cursor } : {}) });
+    for (const record of page.records) {
+      if (record.appId === filter.appId && record.functionId === filter.functionId) {
+        records.push(record);
+        // The page is full: the next one starts after this record.
+        if (records.length === limit) return { records, ...(record.id !== page.records.at(-1)?.id || page.next !== undefined ? { next: record.id } : {}) };
+      }
+    }
+    if (page.next === undefined) return { records };
+    cursor = page.next;
+  }
+}
+
 /** The request's environment, set by the authentication hook. */
 const ENVIRONMENT = Symbol("environment");
 
@@ -186,6 +244,12 @@ const ROUTES: readonly { readonly url: string; readonly methods: readonly string
   { url: "/v1/cancellations", methods: ["GET", "HEAD", "POST"] },
   { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE"] },
   { url: "/v1/cancellations/:id/events", methods: ["GET"] },
+  { url: "/v1/cancellations/preview", methods: ["POST"] },
+  { url: "/v1/expressions/check", methods: ["POST"] },
+  { url: "/v1/functions", methods: ["GET", "HEAD"] },
+  { url: "/", methods: ["GET", "HEAD"] },
+  { url: "/index.html", methods: ["GET", "HEAD"] },
+  { url: "/assets/*", methods: ["GET", "HEAD"] },
 ];
 const ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -238,6 +302,10 @@ export function createServer(options: ServerOptions): CancelkitServer {
   });
   const newId = monotonicFactory();
   const streams = new Set<EventStream>();
+  const uiRoot = options.ui === false ? undefined : (options.ui ?? defaultUiRoot());
+  const uiBundle: UiBundle | undefined = uiRoot === undefined ? undefined : loadUiBundle(uiRoot);
+  /** Aborted by `close()`: stops running previews. */
+  const closingController = new AbortController();
   let closing = false;
   let closed: Promise<void> | undefined;
 
@@ -317,6 +385,18 @@ export function createServer(options: ServerOptions): CancelkitServer {
   }
 
   app.get("/healthz", async () => ({ ok: true }));
+
+  registerUiRoutes(app, {
+    store,
+    authenticate,
+    environmentOf,
+    sendError,
+    now,
+    ui: uiBundle,
+    closing: closingController.signal,
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.log !== undefined ? { log: options.log } : {}),
+  });
 
   app.post("/v1/cancellations", { onRequest: authenticate, schema: { body: CREATE_BODY_SCHEMA }, attachValidation: true }, async (request, reply) => {
     const environmentId = environmentOf(request);
@@ -413,7 +493,10 @@ export function createServer(options: ServerOptions): CancelkitServer {
       after = parseUlid(query["cursor"]);
       if (after === undefined) throw new HttpError(400, "Invalid cursor");
     }
-    const page = await store.listCancellations({ environmentId, limit, ...(after !== undefined ? { after } : {}) });
+    const filter = functionFilter(query);
+    const page = filter === undefined
+      ? await store.listCancellations({ environmentId, limit, ...(after !== undefined ? { after } : {}) })
+      : await listCancellationsOf(store, environmentId, filter, limit, after);
     return { data: page.records.map(toWireCancellation), next_cursor: page.next ?? null };
   });
 
@@ -545,6 +628,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     jobs,
     keys,
     devKey,
+    ui: uiBundle !== undefined,
     async listen(listenOptions = {}) {
       const host = listenOptions.host ?? DEFAULT_HOST;
       await app.listen({ host, port: listenOptions.port ?? DEFAULT_PORT });
@@ -557,6 +641,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     close() {
       closed ??= (async () => {
         closing = true;
+        closingController.abort();
         await jobs.shutdown();
         // Streams of jobs that just ended are sending their last event.
         const pending = [...streams].map((stream) => stream.ended);

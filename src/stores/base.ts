@@ -17,6 +17,7 @@
  * @module
  */
 import {
+  checkEnvironmentOption,
   checkIdempotency,
   checkLeaseMs,
   checkListOptions,
@@ -54,6 +55,7 @@ import {
   type CommitBatch,
   type CommitResult,
   type CreateResult,
+  type FunctionSummary,
   type RunRecord,
   type RunStatus,
   type RunStore,
@@ -182,6 +184,12 @@ export abstract class BaseRunStore implements RunStore {
     return this.scanRunsChecked(normalizeScanQuery(query));
   }
 
+  /** {@inheritDoc RunStore.listFunctions} */
+  async listFunctions(options: { readonly environmentId?: string } = {}): Promise<FunctionSummary[]> {
+    this.assertUsable();
+    return this.listFunctionsChecked(checkEnvironmentOption(options));
+  }
+
   /** {@inheritDoc RunStore.commitBatch} */
   async commitBatch(batch: CommitBatch): Promise<CommitResult> {
     this.assertUsable();
@@ -270,6 +278,8 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract listRunLocationsChecked(query: CheckedRunLocationQuery): Promise<RunLocation[]>;
   /** As {@link RunStore.scanRuns}, with a checked query. */
   protected abstract scanRunsChecked(query: CheckedScanQuery): Promise<ScanPage>;
+  /** As {@link RunStore.listFunctions}, for a valid environment id. */
+  protected abstract listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]>;
   /** As {@link RunStore.commitBatch}, with a checked batch (distinct run ids). */
   protected abstract commitBatchChecked(batch: CommitBatch): Promise<CommitResult>;
   /** As {@link RunStore.createCancellation}, with a checked record (frozen) and idempotency. */

@@ -35,6 +35,7 @@ import {
   type ShardWindow,
   type StoreErrorCode,
 } from "./types.js";
+import { JSON_KINDS, MAX_PREDICATE_SIZE } from "./predicate.js";
 
 /**
  * Whether `value` can serve as a run or cancellation id: 1 to {@link MAX_ID_LENGTH} printable ASCII
@@ -493,8 +494,100 @@ export function normalizeScanQuery(value: unknown): CheckedScanQuery {
   if (!Number.isSafeInteger(q.limit) || q.limit < 1) fail(`limit must be a positive integer, got ${describeValue(q.limit)}`);
   checkCursor(q.after, "after", fail);
   checkCursor(q.until, "until", fail);
-  if (q.pushdown !== undefined && !isPlainObject(q.pushdown)) fail(`pushdown must be an object, got ${describeValue(q.pushdown)}`);
+  if (q.pushdown !== undefined) {
+    if (!isPlainObject(q.pushdown)) fail(`pushdown must be an object, got ${describeValue(q.pushdown)}`);
+    checkPredicate(q.pushdown.predicate, fail);
+  }
   return q.environmentId === undefined ? { ...q, environmentId: DEFAULT_ENVIRONMENT_ID } : (q as CheckedScanQuery);
+}
+
+const PREDICATE_ATOMS: ReadonlySet<string> = new Set(["kind", "num", "numIn", "str", "strIn", "prefix", "suffix", "contains", "len", "elem"]);
+const CMP_OPS: ReadonlySet<string> = new Set(["==", "!=", "<", "<=", ">", ">="]);
+const JSON_KIND_SET: ReadonlySet<string> = new Set(JSON_KINDS);
+const LEN_OF: ReadonlySet<string> = new Set(["string", "array", "object"]);
+
+/** A string a predicate may carry: well-formed, without NUL (PostgreSQL text cannot bind one). */
+function isPredicateString(value: unknown): value is string {
+  return typeof value === "string" && !value.includes("\u0000") && isWellFormedString(value);
+}
+
+function isPredicateNumber(value: unknown): value is number {
+  return typeof value === "number" && !Number.isNaN(value);
+}
+
+/**
+ * Checks a pushdown predicate (`predicate.ts`): its node kinds, atom fields and values, and at
+ * most {@link MAX_PREDICATE_SIZE} nodes with shared subtrees unfolded (which also bounds its
+ * depth). The `size` fields the constructors set are not trusted, so not required.
+ */
+function checkPredicate(value: unknown, fail: (message: string) => never): void {
+  let nodes = 0;
+  const visit = (p: unknown, where: string): void => {
+    if (++nodes > MAX_PREDICATE_SIZE) fail(`pushdown.predicate has more than ${MAX_PREDICATE_SIZE} nodes`);
+    if (!isPlainObject(p)) return fail(`${where} must be a predicate object, got ${describeValue(p)}`);
+    switch (p["k"]) {
+      case "true":
+      case "false":
+      case "unknown":
+        return;
+      case "atom":
+      case "not":
+        return checkAtom(p["atom"], `${where}.atom`, fail);
+      case "and":
+      case "or": {
+        const xs = p["xs"];
+        if (!Array.isArray(xs) || xs.length === 0) return fail(`${where}.xs must be a non-empty array`);
+        for (let i = 0; i < xs.length; i++) visit(xs[i], `${where}.xs[${i}]`);
+        return;
+      }
+      default:
+        return fail(`${where}.k must be one of true, false, unknown, atom, not, and, or, got ${describeValue(p["k"])}`);
+    }
+  };
+  visit(value, "pushdown.predicate");
+}
+
+function checkAtom(a: unknown, where: string, fail: (message: string) => never): void {
+  if (!isPlainObject(a)) return fail(`${where} must be an atom object, got ${describeValue(a)}`);
+  const k = a["k"];
+  if (typeof k !== "string" || !PREDICATE_ATOMS.has(k)) return fail(`${where}.k is not an atom kind, got ${describeValue(k)}`);
+  const path = a["path"];
+  if (!Array.isArray(path) || !path.every(isPredicateString)) fail(`${where}.path must be an array of strings without NUL`);
+  const { op, value, values } = a;
+  if ((k === "num" || k === "str" || k === "len") && (typeof op !== "string" || !CMP_OPS.has(op))) fail(`${where}.op must be a comparison operator`);
+  switch (k) {
+    case "kind": {
+      const kinds = a["kinds"];
+      if (!Array.isArray(kinds) || kinds.length === 0 || kinds.length >= JSON_KINDS.length || new Set(kinds).size !== kinds.length || !kinds.every((x) => JSON_KIND_SET.has(x as string))) {
+        fail(`${where}.kinds must name distinct JSON kinds, some but not all`);
+      }
+      return;
+    }
+    case "num":
+      if (!isPredicateNumber(value)) fail(`${where}.value must be a number other than NaN`);
+      return;
+    case "len":
+      if (typeof a["of"] !== "string" || !LEN_OF.has(a["of"])) fail(`${where}.of must be string, array or object`);
+      if (!isPredicateNumber(value)) fail(`${where}.value must be a number other than NaN`);
+      return;
+    case "numIn":
+      if (!Array.isArray(values) || values.length === 0 || !values.every(isPredicateNumber)) fail(`${where}.values must be a non-empty array of numbers other than NaN`);
+      return;
+    case "str":
+      if (!isPredicateString(value)) fail(`${where}.value must be a string without NUL`);
+      return;
+    case "strIn":
+      if (!Array.isArray(values) || values.length === 0 || !values.every(isPredicateString)) fail(`${where}.values must be a non-empty array of strings without NUL`);
+      return;
+    case "elem":
+      if (!(value === null || typeof value === "boolean" || isPredicateNumber(value) || isPredicateString(value))) {
+        fail(`${where}.value must be null, a boolean, a number or a string`);
+      }
+      return;
+    default:
+      // prefix, suffix, contains
+      if (!isPredicateString(value) || value === "") fail(`${where}.value must be a non-empty string without NUL`);
+  }
 }
 
 /**
@@ -561,6 +654,20 @@ export function checkListOptions(options: unknown): number {
     throw new StoreError("invalid_query", `environmentId must be a non-empty string, got ${describeValue(environmentId)}`);
   }
   return Math.min(limit, MAX_LIST_LIMIT);
+}
+
+/**
+ * Checks the options of `listFunctions` and answers the environment id (default `'default'`).
+ *
+ * @throws {@link StoreError} with code `invalid_query`.
+ */
+export function checkEnvironmentOption(options: unknown): string {
+  if (!isPlainObject(options)) throw new StoreError("invalid_query", `options must be an object, got ${describeValue(options)}`);
+  const { environmentId } = options;
+  if (environmentId !== undefined && !isNonEmptyString(environmentId)) {
+    throw new StoreError("invalid_query", `environmentId must be a non-empty string, got ${describeValue(environmentId)}`);
+  }
+  return environmentId ?? DEFAULT_ENVIRONMENT_ID;
 }
 
 // ---------------------------------------------------------------------------------------------

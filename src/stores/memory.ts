@@ -17,6 +17,7 @@ import {
   StoreError,
   compareCursor,
   isNonTerminal,
+  zeroStatusCounts,
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
@@ -26,6 +27,7 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type FunctionSummary,
   type RunRecord,
   type RunStatus,
   type ScanPage,
@@ -45,6 +47,11 @@ interface Partition {
   unsorted: boolean;
   /** Some record in `runs` was replaced by an insert elsewhere: filter before use. */
   stale: boolean;
+}
+
+/** Orders names by UTF-16 code units: the UTF-8 byte order of SQL `COLLATE "C"` and SQLite's `BINARY` for every character outside U+E000–U+FFFF vs. astral planes. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** First index whose run starts at or after `time`. */
@@ -284,6 +291,24 @@ export class MemoryRunStore extends BaseRunStore {
     if (stop === end) return { runs: page };
     const last = page[page.length - 1]!;
     return { runs: page, next: { startedAt: last.startedAt, id: last.id } };
+  }
+
+  /** Names sorted in byte order, as the SQL stores sort them. */
+  protected override async listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]> {
+    const out: FunctionSummary[] = [];
+    const apps = this.#partitions.get(environmentId);
+    if (apps === undefined) return out;
+    for (const appId of [...apps.keys()].sort(byteOrder)) {
+      const functions = apps.get(appId)!;
+      for (const functionId of [...functions.keys()].sort(byteOrder)) {
+        const runs = this.#ready(functions.get(functionId)!).runs;
+        if (runs.length === 0) continue;
+        const counts = zeroStatusCounts();
+        for (const run of runs) counts[run.status]++;
+        out.push({ appId, functionId, runs: counts, total: runs.length, firstStartedAt: runs[0]!.startedAt, lastStartedAt: runs[runs.length - 1]!.startedAt });
+      }
+    }
+    return out;
   }
 
   protected override async commitBatchChecked(b: CommitBatch): Promise<CommitResult> {

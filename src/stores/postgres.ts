@@ -7,14 +7,14 @@
  * over the `event` jsonb column; a batch of cancellations and its checkpoint commit in one
  * transaction that first locks the cancellation row, so a deleted record stops its job.
  *
- * Every value reaches the server as a bound parameter. The only SQL text not written here is the
- * pushdown predicate, which the planner generates from the checked AST (user values inside it are
- * parameters too) and which this store renumbers, never interpolates into.
+ * Every value reaches the server as a bound parameter. The pushdown predicate arrives as a tree
+ * (`predicate.ts`) and is rendered here (`postgres/pushdown.ts`), its values bound as parameters
+ * too.
  *
  * This module is the entry point (`cancelkit/stores/postgres`); the store's parts live in
  * `postgres/`: `store.ts` (the class), `runs.ts`, `scan.ts`, `cancellations.ts` and `shards.ts`
- * (the statements of each concern), `rows.ts` (row mapping), `db.ts` (pool, transactions,
- * retries, errors) and `migrations.ts` (the versioned schema).
+ * (the statements of each concern), `pushdown.ts` (the predicate's SQL), `rows.ts` (row
+ * mapping), `db.ts` (pool, transactions, retries, errors) and `migrations.ts` (the schema).
  *
  * Several workers can share one cancellation ({@link ShardedRunStore}): its window is split into
  * shards (`cancellation_shards`, migration 2) of about equal run counts, each with its own

@@ -1,6 +1,7 @@
 /**
  * Pieces shared by the SQL run stores: the column layout of cancellation records, row mapping,
- * id chunking for `IN (...)` lists and a small statement cache.
+ * id chunking for `IN (...)` lists, a small statement cache, and the walk that renders a pushdown
+ * predicate (each store renders the atoms in its own SQL).
  *
  * Conventions every SQL store follows so that they order and compare alike:
  * - run and cancellation ids compare byte-wise (SQLite `BINARY`, PostgreSQL `COLLATE "C"`); ids are
@@ -11,7 +12,18 @@
  * @module
  */
 import { normalizeCancellationSettings } from "./checks.js";
-import { StoreError, type CancellationRecord, type CancellationSettings, type CancellationStatus, type Cursor, type OutcomeCounts } from "./types.js";
+import type { Atom, CmpOp, Pred } from "./predicate.js";
+import {
+  StoreError,
+  zeroStatusCounts,
+  type CancellationRecord,
+  type CancellationSettings,
+  type CancellationStatus,
+  type Cursor,
+  type FunctionSummary,
+  type OutcomeCounts,
+  type RunStatus,
+} from "./types.js";
 
 /** Outcome count keys, which are also the column names of the counts on a cancellation row. */
 export const COUNT_COLUMNS = [
@@ -191,5 +203,105 @@ export class LruCache<K, V> {
   /** Drops every entry. */
   clear(): void {
     this.#map.clear();
+  }
+}
+
+/** One row of a SQL store's `listFunctions` query: `GROUP BY app_id, function_id, status`. */
+export type FunctionStatusRow = readonly [appId: string, functionId: string, status: string, runs: number | string, first: number | string, last: number | string];
+
+/**
+ * The SQL that {@link foldFunctionRows} reads: one row per (app, function, status) of an
+ * environment (`$1` or `?`) of the runs `table`, ordered by app and function byte-wise. `collate` is the byte-order
+ * collation clause (`''` for SQLite's default `BINARY`, ` COLLATE "C"` for PostgreSQL).
+ */
+export function functionStatusQuery(table: string, parameter: string, collate: string): string {
+  return (
+    `SELECT app_id, function_id, status, COUNT(*), MIN(started_at), MAX(started_at) FROM ${table} ` +
+    `WHERE environment_id = ${parameter} GROUP BY app_id, function_id, status ORDER BY app_id${collate}, function_id${collate}`
+  );
+}
+
+/** Folds the per-status rows of one environment into one summary per function, in row order. */
+export function foldFunctionRows(rows: readonly FunctionStatusRow[]): FunctionSummary[] {
+  const out: FunctionSummary[] = [];
+  let current: { appId: string; functionId: string; runs: Record<RunStatus, number>; total: number; firstStartedAt: number; lastStartedAt: number } | undefined;
+  for (const [appId, functionId, status, runs, first, last] of rows) {
+    if (current === undefined || current.appId !== appId || current.functionId !== functionId) {
+      current = { appId, functionId, runs: zeroStatusCounts(), total: 0, firstStartedAt: Number(first), lastStartedAt: Number(last) };
+      out.push(current);
+    }
+    const n = Number(runs);
+    current.runs[status as RunStatus] += n;
+    current.total += n;
+    current.firstStartedAt = Math.min(current.firstStartedAt, Number(first));
+    current.lastStartedAt = Math.max(current.lastStartedAt, Number(last));
+  }
+  return out;
+}
+
+/** A predicate rendered for one database: SQL text and its parameters in placeholder order. */
+export interface RenderedPredicate {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  /** The SQL holds exactly for the rows the predicate holds for (not only a superset). */
+  readonly exact: boolean;
+}
+
+/** SQL spelling of each comparison operator. */
+export const SQL_OPS: Readonly<Record<CmpOp, string>> = { "==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=" };
+
+/** `'a', 'b'`: a list of SQL string literals (for names written here, never for user text). */
+export function quoteList(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(", ");
+}
+
+/**
+ * Renders a pushdown predicate (`predicate.ts`) as a boolean SQL expression over the `event`
+ * column: the logic is walked here, each store renders the atoms. Every value a predicate holds
+ * becomes a bound parameter (collected in {@link params}); the SQL text depends only on the
+ * predicate's shape, so a store can cache prepared statements by it.
+ */
+export abstract class PredicateRenderer {
+  /** Parameters bound so far, in placeholder order. */
+  readonly params: unknown[] = [];
+  /** Cleared when an `unknown` subtree or an approximate atom was rendered. */
+  exact = true;
+  protected abstract readonly trueSql: string;
+  protected abstract readonly falseSql: string;
+  /** The SQL of one atom: TRUE or FALSE for every row, never NULL. */
+  protected abstract atom(a: Atom): string;
+
+  /** Whether this store renders `a` exactly; default yes. */
+  protected atomIsExact(_a: Atom): boolean {
+    return true;
+  }
+
+  /** The SQL of a predicate. */
+  render(p: Pred): string {
+    switch (p.k) {
+      case "true":
+        return this.trueSql;
+      case "unknown":
+        this.exact = false;
+        return this.trueSql;
+      case "false":
+        return this.falseSql;
+      case "atom":
+        if (!this.atomIsExact(p.atom)) this.exact = false;
+        return this.atom(p.atom);
+      case "not":
+        if (!this.atomIsExact(p.atom)) this.exact = false;
+        return `NOT ${this.atom(p.atom)}`;
+      case "and": {
+        const parts: string[] = [];
+        for (const x of p.xs) {
+          if (x.k === "unknown") this.exact = false;
+          else parts.push(this.render(x));
+        }
+        return parts.length === 0 ? this.trueSql : parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`;
+      }
+      case "or":
+        return `(${p.xs.map((x) => this.render(x)).join(" OR ")})`;
+    }
   }
 }

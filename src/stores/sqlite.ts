@@ -29,12 +29,16 @@ import {
   CANCELLATION_COLUMNS,
   LruCache,
   cancellationFromRow,
+  foldFunctionRows,
+  functionStatusQuery,
+  type FunctionStatusRow,
   cancellationToRow,
   paddedIdChunks,
   placeholders,
   settingsToJson,
   type CancellationRow,
 } from "./sql-common.js";
+import { renderSqlitePredicate } from "./sqlite/pushdown.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
 import type { CheckedRunLocationQuery, CheckedScanQuery } from "./checks.js";
 import {
@@ -51,6 +55,7 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type FunctionSummary,
   type RunEvent,
   type RunRecord,
   type RunStatus,
@@ -181,12 +186,10 @@ type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environme
 /**
  * A {@link RunStore} in one SQLite file.
  *
- * Pushdown: `query.pushdown.sqlite` is a boolean SQL expression over the column `event` (JSON
- * text; use `json_extract(event, '$.data.x')`) with plain `?` placeholders bound from `params`
- * (booleans are bound as 1 and 0, which is what `json_extract` returns for JSON `true`/`false`). A
- * page then reads `limit` rows of the window and returns those the predicate keeps: it may be short
- * or empty while `next` still advances past the dropped rows, and `prefiltered` says how many were
- * dropped.
+ * Pushdown: `query.pushdown.predicate` is rendered as SQL over the column `event` (JSON text,
+ * read with `json_type` / `json_extract`; see `sqlite/pushdown.ts`). A page then reads `limit`
+ * rows of the window and returns those the predicate keeps: it may be short or empty while `next`
+ * still advances past the dropped rows, and `prefiltered` says how many were dropped.
  */
 export class SqliteRunStore extends BaseRunStore {
   readonly #db: SqliteDatabase;
@@ -397,17 +400,21 @@ export class SqliteRunStore extends BaseRunStore {
     );
   }
 
+  protected override async listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]> {
+    const rows = this.#use("listing functions", () =>
+      this.#statement(functionStatusQuery("runs", "?", "")).raw(true).all(environmentId) as FunctionStatusRow[],
+    );
+    return foldFunctionRows(rows);
+  }
+
   protected override async scanRunsChecked(q: CheckedScanQuery): Promise<ScanPage> {
     let lower = q.startedAfter === undefined ? NO_LOWER_BOUND : { startedAt: q.startedAfter, id: "" };
     if (q.after !== undefined && (q.after.startedAt > lower.startedAt || (q.after.startedAt === lower.startedAt && q.after.id > lower.id))) {
       lower = q.after;
     }
-    const pushdown = q.pushdown?.sqlite;
-    if (pushdown !== undefined) {
-      if (typeof pushdown !== "object" || pushdown === null || typeof pushdown.sql !== "string" || !Array.isArray(pushdown.params)) {
-        throw new StoreError("invalid_query", "scan query: pushdown.sqlite must be { sql: string, params: unknown[] }");
-      }
-      return this.#scanPrefiltered(q, lower, pushdown.sql, pushdown.params.map((value, i) => bindable(value, i)));
+    if (q.pushdown !== undefined) {
+      const predicate = renderSqlitePredicate(q.pushdown.predicate);
+      return this.#scanPrefiltered(q, lower, predicate.sql, predicate.params as SqlValue[]);
     }
     const statement = this.#use("preparing a scan", () =>
       this.#statement(
@@ -494,17 +501,16 @@ export class SqliteRunStore extends BaseRunStore {
   #prefilterStatements(predicate: string): PrefilterStatements {
     try {
       return this.#pushdownStatements.getOrCreate(predicate, () => ({
-        // The predicate's `?`s come last in the text, so its parameters bind last. The newline
-        // ends a trailing `--` comment of the predicate inside its parentheses. A page is bounded
-        // by its last run alone: with `started_at <= ?` beside it, SQLite would end the index
+        // The predicate's `?`s come last in the text, so its parameters bind last. A page is
+        // bounded by its last run alone: with `started_at <= ?` beside it, SQLite would end the index
         // range there, at the window's end, and read the rest of the window every page.
         page: this.#db.prepare(
           `SELECT id, started_at, status, cancellation_id, event FROM runs
            WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?)
-             AND (${predicate}\n) ORDER BY started_at, id`,
+             AND (${predicate}) ORDER BY started_at, id`,
         ),
         rest: this.#db.prepare(
-          `SELECT id, started_at, status, cancellation_id, event FROM runs WHERE ${SCAN_WINDOW} AND (${predicate}\n) ORDER BY started_at, id`,
+          `SELECT id, started_at, status, cancellation_id, event FROM runs WHERE ${SCAN_WINDOW} AND (${predicate}) ORDER BY started_at, id`,
         ),
       }));
     } catch (error) {
@@ -679,26 +685,6 @@ function compareClusterKey(a: RunRecord, b: RunRecord): number {
   if (a.functionId !== b.functionId) return a.functionId < b.functionId ? -1 : 1;
   if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** Converts a pushdown parameter to a value SQLite binds. */
-function bindable(value: unknown, index: number): SqlValue {
-  switch (typeof value) {
-    case "string":
-    case "bigint":
-      return value;
-    case "number":
-      if (Number.isNaN(value)) break;
-      return value;
-    case "boolean":
-      return value ? 1 : 0;
-    case "object":
-      if (value === null || Buffer.isBuffer(value)) return value;
-      break;
-    default:
-      break;
-  }
-  throw new StoreError("invalid_query", `scan query: pushdown.sqlite.params[${index}] cannot be bound to SQLite (${typeof value})`);
 }
 
 /** Creates or upgrades the schema in one immediate transaction. */

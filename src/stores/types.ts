@@ -2,11 +2,14 @@
  * The run-store contract shared by every store (memory, SQLite, PostgreSQL) and the planner.
  *
  * Stores know nothing of CEL: the planner hands them a window, a keyset cursor and, optionally,
- * a pushdown hint (a SQL predicate they may apply to narrow the scan). The compiled expression
- * always makes the final decision.
+ * a pushdown hint (a predicate over the run's event, see `predicate.ts`, that a SQL store renders
+ * in its own SQL to narrow the scan). The compiled expression always makes the final decision.
+ * The checks every store applies to its input are in `checks.ts`; stores extend `BaseRunStore`
+ * (`base.ts`), which applies them.
  *
  * @module
  */
+import type { Pred } from "./predicate.js";
 
 /** Statuses a run can have. */
 export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";
@@ -70,14 +73,13 @@ export function compareCursor(a: Cursor, b: Cursor): number {
 }
 
 /**
- * A prefilter a SQL store may add to its scan. It must select a superset of the runs the
- * expression matches; stores that cannot use it ignore it.
+ * A prefilter a store may apply to its scan: it keeps at least the runs the caller needs (the
+ * planner's predicate holds for every run its expression does not reject with `false`). SQL
+ * stores render `predicate` in their own SQL; a store that cannot use it ignores it.
  */
 export interface PushdownHint {
-  /** Predicate over the `event` column for PostgreSQL (`jsonb`), with `$n` placeholders numbered from 1. */
-  readonly postgres?: { readonly sql: string; readonly params: readonly unknown[] };
-  /** Predicate over the `event` column for SQLite (`json_extract`), with `?` placeholders. */
-  readonly sqlite?: { readonly sql: string; readonly params: readonly unknown[] };
+  /** The predicate over the run's `event` (see `predicate.ts`); at most `MAX_PREDICATE_SIZE` nodes. */
+  readonly predicate: Pred;
 }
 
 /** One page request of a window scan. */
@@ -258,6 +260,28 @@ export interface CancellationPage {
 }
 
 /**
+ * One function's runs counted by status, and the span of their start times: an entry of
+ * {@link RunStore.listFunctions}.
+ */
+export interface FunctionSummary {
+  readonly appId: string;
+  readonly functionId: string;
+  /** Runs per status; every status is present (0 when none). */
+  readonly runs: Readonly<Record<RunStatus, number>>;
+  /** All runs of the function (the sum of `runs`). */
+  readonly total: number;
+  /** Start time of its earliest run, epoch ms. */
+  readonly firstStartedAt: number;
+  /** Start time of its latest run, epoch ms. */
+  readonly lastStartedAt: number;
+}
+
+/** Every status at 0: the start of a {@link FunctionSummary}'s counts. */
+export function zeroStatusCounts(): Record<RunStatus, number> {
+  return { queued: 0, running: 0, sleeping: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+/**
  * The contract every run store implements. All methods may be called concurrently; stores make
  * `commitBatch` atomic.
  */
@@ -291,6 +315,12 @@ export interface RunStore {
    * {@link MAX_LOCATIONS_PROBED} only.
    */
   listRunLocations(query: RunLocationQuery): Promise<RunLocation[]>;
+  /**
+   * Every app and function of an environment that has at least one run, with its runs counted by
+   * status and the first and last start time; ordered by app id, then function id. SQL stores
+   * answer it with one `GROUP BY`. `environmentId` defaults to `'default'`.
+   */
+  listFunctions(options?: { readonly environmentId?: string }): Promise<FunctionSummary[]>;
   /**
    * Cancels the still non-terminal runs among `batch.runIds` (setting `status` to `cancelled` and
    * `cancellationId`), and saves the checkpoint on the cancellation record, in one transaction.

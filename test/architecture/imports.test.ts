@@ -102,10 +102,11 @@ function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][]
 const LAYERS = ["src/expr/", "src/cancel/", "src/stores/", "src/formats/", "src/service/"] as const;
 
 /**
- * The run-store contract: the interface the planner requires of a store. It belongs with the
- * planner's layer (cancel imports it; it imports no adapter), though it lives in `src/stores/`.
+ * The run-store contract: the interface the planner requires of a store and the pushdown predicate
+ * tree it hands to stores. It belongs with the planner's layer (cancel imports it; it imports no
+ * adapter), though it lives in `src/stores/`.
  */
-const STORE_CONTRACT: readonly string[] = ["src/stores/types.ts"];
+const STORE_CONTRACT: readonly string[] = ["src/stores/types.ts", "src/stores/predicate.ts"];
 
 function layerOf(file: string): number {
   if (STORE_CONTRACT.includes(file)) return LAYERS.indexOf("src/cancel/");
@@ -149,10 +150,7 @@ function packageViolations(packages: ReadonlyMap<string, readonly string[]>): st
  * Cycles known today, each removed by work in progress. The test fails when one of them is gone,
  * so that the list only ever shrinks.
  */
-const KNOWN_CYCLES: readonly (readonly string[])[] = [
-  // Issue 19, item 1: the planner loads the sharded resume of workers.ts through a dynamic import.
-  ["src/cancel/planner.ts", "src/cancel/workers.ts"],
-];
+const KNOWN_CYCLES: readonly (readonly string[])[] = [];
 
 describe("import rules of src/", () => {
   const graph = readGraph(sourceFiles("src"));

@@ -23,6 +23,7 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type FunctionSummary,
   type OutcomeCounts,
   type RunRecord,
   type RunStatus,
@@ -164,6 +165,9 @@ export class HookedStore implements RunStore {
   }
   setRunStatus(ids: readonly string[], status: RunStatus, options?: { readonly force?: boolean }): Promise<number> {
     return this.inner.setRunStatus(ids, status, options);
+  }
+  listFunctions(options?: { readonly environmentId?: string }): Promise<FunctionSummary[]> {
+    return this.inner.listFunctions(options);
   }
   async scanRuns(query: ScanQuery): Promise<ScanPage> {
     this.#inFlight++;

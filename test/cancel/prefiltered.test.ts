@@ -12,11 +12,11 @@ import { BASE_TIME, HookedStore, atOrBefore, body, cancelledBy, oracle, oracleCo
 
 vi.mock("../../src/cancel/pushdown-plan.js", () => {
   // Hints that drop only runs the expression does not match (k never 'a', s never '7').
-  const hints: Record<string, { sqlite: { sql: string; params: unknown[] } }> = {
-    "event.data.k == 'a'": { sqlite: { sql: "json_extract(event, '$.data.k') = ?", params: ["a"] } },
-    "event.data.k == 'a' || int(event.data.s) >= 5": {
-      sqlite: { sql: "(json_extract(event, '$.data.k') = ? OR json_extract(event, '$.data.s') = ?)", params: ["a", "7"] },
-    },
+  const kIsA = { k: "atom", atom: { k: "str", path: ["data", "k"], op: "==", value: "a" }, size: 1 };
+  const sIs7 = { k: "atom", atom: { k: "str", path: ["data", "s"], op: "==", value: "7" }, size: 1 };
+  const hints: Record<string, { predicate: unknown }> = {
+    "event.data.k == 'a'": { predicate: kIsA },
+    "event.data.k == 'a' || int(event.data.s) >= 5": { predicate: { k: "or", xs: [kIsA, sIs7], size: 3 } },
   };
   return {
     planPushdown: (program: { source: string } | undefined) => {
@@ -33,11 +33,11 @@ const NOW = BASE_TIME + 86_400_000;
 function emulatingPrefilter(inner: RunStore): HookedStore {
   return new HookedStore(inner, {
     afterScan: (query, page): ScanPage => {
-      const sql = query.pushdown?.sqlite;
-      if (sql === undefined) return page;
+      const predicate = query.pushdown?.predicate;
+      if (predicate === undefined) return page;
       const keep = (run: RunRecord): boolean => {
         const data = run.event.data as { k?: string; s?: string };
-        return data.k === "a" || (sql.params.length > 1 && data.s === "7");
+        return data.k === "a" || (predicate.k === "or" && data.s === "7");
       };
       const runs = page.runs.filter(keep);
       // Like a SQL store, `next` stays the end of what was read, even if its last rows were dropped.

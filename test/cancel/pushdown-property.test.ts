@@ -14,7 +14,7 @@ import Database from "better-sqlite3";
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushdownFor, translate, type Target } from "../../src/cancel/pushdown.js";
+import { pushdownFor, translate, type Target } from "../support/pushdown.js";
 import type { DialectName } from "../../src/expr/dialect.js";
 import { compile, type Program } from "../../src/expr/program.js";
 import { describePostgres } from "../support/postgres.js";

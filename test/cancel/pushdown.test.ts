@@ -5,23 +5,11 @@
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushdownFor, translate, type PushdownResult, type Target } from "../../src/cancel/pushdown.js";
-import {
-  and,
-  atom,
-  escapeLike,
-  FALSE,
-  isExactFor,
-  kindIs,
-  MAX_PREDICATE_SIZE,
-  notAtom,
-  or,
-  renderPredicate,
-  sqliteJsonPath,
-  TRUE,
-  UNKNOWN,
-  type Pred,
-} from "../../src/cancel/pushdown-sql.js";
+import { pushdownFor as pushdownHint } from "../../src/cancel/pushdown.js";
+import { and, atom, FALSE, kindIs, MAX_PREDICATE_SIZE, notAtom, or, TRUE, UNKNOWN, type Pred } from "../../src/stores/predicate.js";
+import { escapeLike } from "../../src/stores/postgres/pushdown.js";
+import { sqliteJsonPath } from "../../src/stores/sqlite/pushdown.js";
+import { isExactFor, pushdownFor, renderPredicate, translate, type PushdownResult, type Target } from "../support/pushdown.js";
 import type { CallExpr, Expr } from "../../src/expr/ast.js";
 import type { CheckedAst } from "../../src/expr/checker/checker.js";
 import type { DialectName } from "../../src/expr/dialect.js";
@@ -655,8 +643,8 @@ async function storeIntegration(store: SqliteRunStore | PostgresRunStore, target
   await store.insertRuns(runs);
   for (const [source, dialect] of STORE_EXPRESSIONS) {
     const program = compile(source, { dialect });
-    const { hint, coverage } = pushdownFor(program);
-    expect(hint?.[target], source).toBeDefined();
+    const { hint, coverage } = pushdownHint(program);
+    expect(hint?.predicate, source).toBeDefined();
     const expected = runs.filter((run) => program.matches({ event: run.event })).map((run) => run.id);
     const scanned = await scanWithHint(store, hint, 64);
     expect(scanned.read, source).toBe(runs.length);
@@ -683,7 +671,7 @@ describe("through SqliteRunStore.scanRuns", () => {
       const events = Array.from({ length: 20_000 }, (_, i) => ({ name: "app/order", data: { userId: i % 1000 === 0 ? "x" : `user-${i % 997}`, amount: i } }));
       const runs = runsFor(events);
       await store.insertRuns(runs);
-      const { hint, coverage } = pushdownFor(compile("event.data.userId == 'x'", { dialect: "inngest" }));
+      const { hint, coverage } = pushdownHint(compile("event.data.userId == 'x'", { dialect: "inngest" }));
       expect(coverage).toBe("full");
       const scanned = await scanWithHint(store, hint, 1000);
       expect(scanned.ids).toHaveLength(20);

@@ -243,7 +243,7 @@ await describePostgres("sharded cancellations and workers (PostgreSQL)", ({ url,
         expect(bounds).toHaveLength(5);
         const program = compile("event.data.k == 'a'", { dialect: "inngest" });
         const hint = planPushdown(program).hint;
-        expect(hint?.postgres).toBeDefined();
+        expect(hint?.predicate).toBeDefined();
         let total = 0;
         for (const shard of bounds) {
           const plain = await scanShard(store, window, shard, 50);

@@ -21,7 +21,7 @@ import { relativeTargets } from "../../scripts/pack-readme.mjs";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 /** What a clone holds that building and packing read (no `dist/`, no `node_modules/`). */
-const CLONE_ENTRIES = ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "src", "scripts", "docs", "bench/RESULTS.md"];
+const CLONE_ENTRIES = ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "vite.ui.config.ts", "src", "scripts", "docs", "bench/RESULTS.md"];
 const LONG = 15 * 60_000;
 
 interface Result {

@@ -25,6 +25,7 @@ import {
   type RunStatus,
   type RunStore,
 } from "../../src/stores/types.js";
+import { MAX_PREDICATE_SIZE, atom } from "../../src/stores/predicate.js";
 import {
   BASE_TIME,
   expectedStored,
@@ -503,6 +504,30 @@ export function describeRunStoreConformance(
         await expectStoreError(store.scanRuns({ ...base, after: { startedAt: Number.NaN, id: "x" } }), "invalid_query", /after\.startedAt/);
       });
 
+      it("accepts a pushdown predicate tree and rejects a malformed one with a typed error", async () => {
+        await store.insertRuns([makeRun({ id: "A", event: { name: "e", data: { n: 1 } } }), makeRun({ id: "B", event: { name: "e", data: { n: 2 } } })]);
+        const base = { appId: "app", functionId: "fn", startedBefore: BASE_TIME, limit: 10 };
+        // Every store may apply or ignore a valid hint; what it reads is kept or counted as dropped.
+        const page = await store.scanRuns({ ...base, pushdown: { predicate: atom({ k: "num", path: ["data", "n"], op: "==", value: 1 }) } });
+        expect(page.runs.map((r) => r.id)).toContain("A");
+        expect(page.runs.length + (page.prefiltered ?? 0)).toBe(2);
+        const bad = (predicate: unknown): Promise<unknown> => store.scanRuns({ ...base, pushdown: { predicate } as unknown as PushdownHint });
+        const numAtom = (extra: Record<string, unknown>): unknown => ({ k: "atom", atom: { k: "num", path: ["data", "n"], op: "==", value: 1, ...extra } });
+        await expectStoreError(bad(undefined), "invalid_query", /pushdown\.predicate must be a predicate object/);
+        await expectStoreError(bad({ k: "nope" }), "invalid_query", /pushdown\.predicate\.k/);
+        await expectStoreError(bad(numAtom({ op: "~" })), "invalid_query", /op/);
+        await expectStoreError(bad(numAtom({ value: Number.NaN })), "invalid_query", /value/);
+        await expectStoreError(bad(numAtom({ path: ["data", "a\u0000b"] })), "invalid_query", /path/);
+        await expectStoreError(bad({ k: "atom", atom: { k: "kind", path: ["x"], kinds: [] } }), "invalid_query", /kinds/);
+        await expectStoreError(bad({ k: "atom", atom: { k: "strIn", path: ["x"], values: [] } }), "invalid_query", /values/);
+        await expectStoreError(bad({ k: "atom", atom: { k: "prefix", path: ["x"], value: "" } }), "invalid_query", /value/);
+        await expectStoreError(bad({ k: "or", xs: [] }), "invalid_query", /xs/);
+        await expectStoreError(bad({ k: "or", xs: Array.from({ length: MAX_PREDICATE_SIZE }, () => numAtom({})) }), "invalid_query", /more than/);
+        const cyclic: { k: string; xs: unknown[] } = { k: "and", xs: [] };
+        cyclic.xs.push(cyclic, cyclic);
+        await expectStoreError(bad(cyclic), "invalid_query", /more than/);
+      });
+
       it("pages any window of any run set exactly in (startedAt, id) order (property)", async () => {
         let iteration = 0;
         const runCount = options.propertyRunCount ?? 60;
@@ -642,6 +667,109 @@ export function describeRunStoreConformance(
             },
           ),
           { numRuns: 15 },
+        );
+      });
+    });
+
+    describe("listFunctions", () => {
+      /** The oracle: the latest version of each run, grouped by function, in byte order of the ids. */
+      function functionsOracle(runs: readonly RunRecord[], environmentId: string) {
+        const latest = new Map<string, RunRecord>();
+        for (const run of runs) latest.set(run.id, run);
+        const groups = new Map<string, RunRecord[]>();
+        for (const run of latest.values()) {
+          if ((run.environmentId ?? DEFAULT_ENVIRONMENT_ID) !== environmentId) continue;
+          const key = JSON.stringify([run.appId, run.functionId]);
+          groups.set(key, [...(groups.get(key) ?? []), run]);
+        }
+        const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+        return [...groups.values()]
+          .map((group) => {
+            const runsByStatus = { queued: 0, running: 0, sleeping: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 };
+            for (const run of group) runsByStatus[run.status]++;
+            return {
+              appId: group[0]!.appId,
+              functionId: group[0]!.functionId,
+              runs: runsByStatus,
+              total: group.length,
+              firstStartedAt: Math.min(...group.map((run) => run.startedAt)),
+              lastStartedAt: Math.max(...group.map((run) => run.startedAt)),
+            };
+          })
+          .sort((a, b) => byteOrder(a.appId, b.appId) || byteOrder(a.functionId, b.functionId));
+      }
+
+      it("counts each function's runs by status with the span of their start times, per environment", async () => {
+        const runs = [
+          makeRun({ id: "A1", appId: "shop", functionId: "charge", startedAt: BASE_TIME + 5, status: "running" }),
+          makeRun({ id: "A2", appId: "shop", functionId: "charge", startedAt: BASE_TIME - 9, status: "completed" }),
+          makeRun({ id: "A3", appId: "shop", functionId: "charge", startedAt: BASE_TIME + 70, status: "running" }),
+          makeRun({ id: "B1", appId: "shop", functionId: "Refund", startedAt: BASE_TIME, status: "queued" }),
+          makeRun({ id: "C1", appId: "blog", functionId: "publish", startedAt: BASE_TIME + 1, status: "cancelled" }),
+          makeRun({ id: "E1", environmentId: "prod", appId: "shop", functionId: "charge", startedAt: BASE_TIME + 3, status: "waiting" }),
+        ];
+        await store.insertRuns(runs);
+        const zero = { queued: 0, running: 0, sleeping: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 };
+        expect(await store.listFunctions()).toEqual([
+          { appId: "blog", functionId: "publish", runs: { ...zero, cancelled: 1 }, total: 1, firstStartedAt: BASE_TIME + 1, lastStartedAt: BASE_TIME + 1 },
+          // Byte order: upper case before lower case.
+          { appId: "shop", functionId: "Refund", runs: { ...zero, queued: 1 }, total: 1, firstStartedAt: BASE_TIME, lastStartedAt: BASE_TIME },
+          { appId: "shop", functionId: "charge", runs: { ...zero, running: 2, completed: 1 }, total: 3, firstStartedAt: BASE_TIME - 9, lastStartedAt: BASE_TIME + 70 },
+        ]);
+        expect(await store.listFunctions({ environmentId: "prod" })).toEqual([
+          { appId: "shop", functionId: "charge", runs: { ...zero, waiting: 1 }, total: 1, firstStartedAt: BASE_TIME + 3, lastStartedAt: BASE_TIME + 3 },
+        ]);
+        expect(await store.listFunctions({ environmentId: "staging" })).toEqual([]);
+        // Status changes and replaced runs move between the counts.
+        await store.setRunStatus(["A1"], "failed");
+        await store.insertRuns([makeRun({ id: "C1", appId: "shop", functionId: "charge", startedAt: BASE_TIME + 80, status: "sleeping" })]);
+        const after = await store.listFunctions();
+        expect(after.map((entry) => entry.functionId)).toEqual(["Refund", "charge"]);
+        expect(after[1]).toEqual({ appId: "shop", functionId: "charge", runs: { ...zero, running: 1, failed: 1, completed: 1, sleeping: 1 }, total: 4, firstStartedAt: BASE_TIME - 9, lastStartedAt: BASE_TIME + 80 });
+      });
+
+      it("rejects bad options", async () => {
+        await expectStoreError(store.listFunctions({ environmentId: "" }), "invalid_query", /environmentId/);
+        await expectStoreError(store.listFunctions(null as unknown as {}), "invalid_query");
+      });
+
+      it("equals the oracle on random run sets (property)", async () => {
+        const statuses: readonly RunStatus[] = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"];
+        let round = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                env: fc.constantFrom("e1", "e2"),
+                app: fc.constantFrom("a", "B", "a-b", "ä"),
+                fn: fc.constantFrom("f", "F", "f.1", "g"),
+                offset: fc.integer({ min: -1_000_000, max: 1_000_000 }),
+                status: fc.constantFrom(...statuses),
+                id: fc.integer({ min: 0, max: 60 }),
+              }),
+              { maxLength: 80 },
+            ),
+            async (specs) => {
+              // A fresh environment pair per round keeps the rounds apart in one store.
+              round++;
+              const runs = specs.map((spec) =>
+                makeRun({
+                  id: `R${round}X${spec.id}`,
+                  environmentId: `${spec.env}-${round}`,
+                  appId: spec.app,
+                  functionId: spec.fn,
+                  startedAt: BASE_TIME + spec.offset,
+                  status: spec.status,
+                }),
+              );
+              // Later specs with the same id replace earlier ones, as inserts do.
+              for (const run of runs) await store.insertRuns([run]);
+              for (const env of ["e1", "e2"]) {
+                expect(await store.listFunctions({ environmentId: `${env}-${round}` })).toEqual(functionsOracle(runs, `${env}-${round}`));
+              }
+            },
+          ),
+          { numRuns: 25 },
         );
       });
     });

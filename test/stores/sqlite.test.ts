@@ -5,6 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { SQLITE_SCHEMA_VERSION, SqliteRunStore } from "../../src/stores/sqlite.js";
+import { atom, kindIs } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
 import { describeRunStoreConformance } from "./conformance.js";
 import { BASE_TIME, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
@@ -15,7 +16,7 @@ let fileCounter = 0;
 const freshPath = () => join(dir, `store-${process.pid}-${fileCounter++}.db`);
 
 const pushdownNumberEquals = (field: string, value: number): PushdownHint => ({
-  sqlite: { sql: `json_extract(event, '$.data.${field}') = ?`, params: [value] },
+  predicate: atom({ k: "num", path: ["data", field], op: "==", value }),
 });
 
 describeRunStoreConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }), undefined, { pushdownNumberEquals });
@@ -170,21 +171,18 @@ describe("SqliteRunStore specifics", () => {
     await b.close();
   });
 
-  it("rejects a broken pushdown with a typed error and binds booleans as 0/1", async () => {
+  it("applies a boolean kind test and rejects a hint that is not a predicate tree", async () => {
     const store = new SqliteRunStore({ path: ":memory:" });
     await store.insertRuns([
       makeRun({ id: "T", event: { name: "e", data: { flag: true } } }),
       makeRun({ id: "F", event: { name: "e", data: { flag: false } } }),
     ]);
     const base = { appId: "app", functionId: "fn", startedBefore: BASE_TIME, limit: 10 };
-    const page = await store.scanRuns({ ...base, pushdown: { sqlite: { sql: "json_extract(event, '$.data.flag') = ?", params: [true] } } });
+    const page = await store.scanRuns({ ...base, pushdown: { predicate: kindIs(["data", "flag"], ["true"]) } });
     expect(page.runs.map((r) => r.id)).toEqual(["T"]);
     expect(page.prefiltered).toBe(1);
-    await expectStoreError(store.scanRuns({ ...base, pushdown: { sqlite: { sql: "json_extract(event, ", params: [] } } }), "invalid_query", /pushdown/);
-    await expectStoreError(store.scanRuns({ ...base, pushdown: { sqlite: { sql: "event = ?", params: [] } } }), "invalid_query", /pushdown/);
-    await expectStoreError(store.scanRuns({ ...base, pushdown: { sqlite: { sql: "event = ?", params: [{}] } } }), "invalid_query", /params\[0\]/);
-    // A pushdown for another store only is ignored.
-    expect((await store.scanRuns({ ...base, pushdown: { postgres: { sql: "nonsense", params: [] } } })).runs.length).toBe(2);
+    const raw = { sqlite: { sql: "json_extract(event, '$.data.flag') = ?", params: [true] } } as unknown as PushdownHint;
+    await expectStoreError(store.scanRuns({ ...base, pushdown: raw }), "invalid_query", /pushdown\.predicate/);
     await store.close();
   });
 

@@ -1,12 +1,13 @@
 /**
- * Statements on the runs table: bulk upsert, lookups, status changes and the compare-and-set that
- * cancels a batch.
+ * Statements on the runs table: bulk upsert, lookups, the per-function summary, status changes
+ * and the compare-and-set that cancels a batch.
  *
  * @module
  */
 import type { PoolClient } from "pg";
 import type { CheckedRunLocationQuery } from "../checks.js";
-import { MAX_LOCATIONS_PROBED, type RunLocation, type RunRecord, type RunStatus } from "../types.js";
+import { foldFunctionRows, functionStatusQuery, type FunctionStatusRow } from "../sql-common.js";
+import { MAX_LOCATIONS_PROBED, type FunctionSummary, type RunLocation, type RunRecord, type RunStatus } from "../types.js";
 import { requireFitsText, type Database } from "./db.js";
 import { RUN_COLUMNS, rowToRun, type RunRow } from "./rows.js";
 
@@ -127,6 +128,17 @@ export async function listRunLocations(db: Database, q: CheckedRunLocationQuery)
 export async function getRun(db: Database, id: string): Promise<RunRecord | undefined> {
   const { rows } = await db.pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${db.tables.runs} WHERE id = $1`, [id]);
   return rows[0] === undefined ? undefined : rowToRun(rows[0]);
+}
+
+/** The environment's functions with their runs by status: one `GROUP BY`, names in byte order (`COLLATE "C"`). */
+export async function listFunctions(db: Database, environmentId: string): Promise<FunctionSummary[]> {
+  const { rows } = await db.pool.query<unknown[]>({
+    text: functionStatusQuery(db.tables.runs, "$1", ' COLLATE "C"'),
+    values: [environmentId],
+    rowMode: "array",
+  });
+  // COUNT(*) and the bigint times arrive as strings; the fold converts them.
+  return foldFunctionRows(rows as unknown as FunctionStatusRow[]);
 }
 
 /**

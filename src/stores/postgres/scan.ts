@@ -6,8 +6,9 @@
  */
 import type { QueryResultRow } from "pg";
 import type { CheckedScanQuery, CheckedShardWindow } from "../checks.js";
-import { StoreError, type Cursor, type RunRecord, type ScanPage } from "../types.js";
+import { type Cursor, type RunRecord, type ScanPage } from "../types.js";
 import { fitsText, type Tables } from "./db.js";
+import { renderPostgresPredicate } from "./pushdown.js";
 import { SCAN_COLUMNS, scanRowToRun, type ScanRow, type ScanScope } from "./rows.js";
 
 /** A row of a pushdown slice. */
@@ -70,10 +71,6 @@ export function windowConditions(q: CheckedShardWindow, after?: Cursor, until?: 
 
 /** The statements of a scan page; `undefined` when no stored run can match. */
 export function planScan(runs: Tables["runs"], q: CheckedScanQuery): ScanPlan | undefined {
-  const pushdown = q.pushdown?.postgres;
-  if (pushdown !== undefined && (typeof pushdown.sql !== "string" || !Array.isArray(pushdown.params))) {
-    throw new StoreError("invalid_query", "scan query: pushdown.postgres must be { sql: string, params: unknown[] }");
-  }
   const conditions = windowConditions(q, q.after, q.until);
   if (conditions === undefined) return undefined;
   const { where, params } = conditions;
@@ -83,10 +80,11 @@ export function planScan(runs: Tables["runs"], q: CheckedScanQuery): ScanPlan | 
   const limit = q.limit;
   const scope: ScanScope = { environmentId: q.environmentId, appId: q.appId, functionId: q.functionId };
   const plain = { sql: `${window} LIMIT $${windowParams + 1}`, params: [...params, limit + 1] };
-  if (pushdown === undefined) return { limit, scope, plain };
+  if (q.pushdown === undefined) return { limit, scope, plain };
 
-  const predicate = renumberPlaceholders(pushdown.sql, windowParams, pushdown.params.length);
-  params.push(...pushdown.params);
+  // The predicate's placeholders follow the window's.
+  const predicate = renderPostgresPredicate(q.pushdown.predicate, windowParams);
+  params.push(...predicate.params);
   // The slice is the next `limit + 1` rows of the window (an index range scan with a LIMIT);
   // the predicate only filters it. Rows 1..limit are the page; row limit + 1, when present,
   // only proves that the window goes on. Rows `limit` and `limit + 1` always come back (kept or
@@ -97,108 +95,11 @@ export function planScan(runs: Tables["runs"], q: CheckedScanQuery): ScanPlan | 
   const sql =
     `SELECT ${SCAN_COLUMNS}, rn, hit FROM (` +
     "SELECT w.*, row_number() OVER (ORDER BY w.started_at, w.id) AS rn, " +
-    // The newline ends a trailing `--` comment of the hint inside its parentheses.
-    `(w.event IS NULL OR (${predicate}\n) IS NOT FALSE) AS hit ` +
+    `(w.event IS NULL OR (${predicate.sql}) IS NOT FALSE) AS hit ` +
     `FROM (${window} LIMIT ${bind(limit + 1)}) AS w` +
     `) AS slice WHERE hit OR rn >= ${bind(limit)} OR (started_at, id) = ` +
     `(SELECT started_at, id FROM ${runs} WHERE ${where} ORDER BY started_at DESC, id DESC LIMIT 1) ORDER BY rn`;
   return { limit, scope, plain, pushdown: { sql, params } };
-}
-
-/**
- * Shifts the `$n` placeholders of a SQL fragment by `offset`, so that a fragment written with its
- * own parameters `$1..$paramCount` can follow `offset` parameters of an enclosing statement.
- * String literals (`'…'`, `E'…'`), quoted identifiers, dollar-quoted strings and comments are
- * copied unchanged, and so is a `$` inside an identifier (`a$1`).
- *
- * @throws {@link StoreError} `invalid_query` when a placeholder is outside `1..paramCount` or a
- * literal, identifier or comment is unterminated.
- */
-export function renumberPlaceholders(sql: string, offset: number, paramCount: number): string {
-  const fail = (why: string): StoreError => new StoreError("invalid_query", `pushdown SQL: ${why}`);
-  let out = "";
-  let i = 0;
-  const length = sql.length;
-  while (i < length) {
-    const ch = sql[i]!;
-    if (ch === "'") {
-      const backslashEscapes = (sql[i - 1] === "E" || sql[i - 1] === "e") && !isIdentifierChar(sql[i - 2]);
-      let j = i + 1;
-      for (;;) {
-        if (j >= length) throw fail("unterminated string literal");
-        if (backslashEscapes && sql[j] === "\\") j += 2;
-        else if (sql[j] === "'" && sql[j + 1] === "'") j += 2;
-        else if (sql[j] === "'") break;
-        else j += 1;
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === '"') {
-      let j = i + 1;
-      for (;;) {
-        if (j >= length) throw fail("unterminated quoted identifier");
-        if (sql[j] === '"' && sql[j + 1] === '"') j += 2;
-        else if (sql[j] === '"') break;
-        else j += 1;
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === "-" && sql[i + 1] === "-") {
-      const end = sql.indexOf("\n", i);
-      const stop = end < 0 ? length : end;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === "/" && sql[i + 1] === "*") {
-      // PostgreSQL block comments nest.
-      let depth = 1;
-      let j = i + 2;
-      while (depth > 0) {
-        if (j >= length) throw fail("unterminated comment");
-        if (sql[j] === "/" && sql[j + 1] === "*") {
-          depth += 1;
-          j += 2;
-        } else if (sql[j] === "*" && sql[j + 1] === "/") {
-          depth -= 1;
-          j += 2;
-        } else {
-          j += 1;
-        }
-      }
-      out += sql.slice(i, j);
-      i = j;
-    } else if (ch === "$" && !isIdentifierChar(sql[i - 1])) {
-      const placeholder = /\$(\d+)/y;
-      placeholder.lastIndex = i;
-      const number = placeholder.exec(sql);
-      if (number !== null) {
-        const n = Number(number[1]);
-        if (!(n >= 1 && n <= paramCount)) throw fail(`placeholder $${number[1]} outside $1..$${paramCount}`);
-        out += `$${n + offset}`;
-        i += number[0].length;
-        continue;
-      }
-      const tag = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
-      tag.lastIndex = i;
-      const opening = tag.exec(sql);
-      if (opening !== null) {
-        const end = sql.indexOf(opening[0], i + opening[0].length);
-        if (end < 0) throw fail("unterminated dollar-quoted string");
-        out += sql.slice(i, end + opening[0].length);
-        i = end + opening[0].length;
-        continue;
-      }
-      out += ch;
-      i += 1;
-    } else {
-      out += ch;
-      i += 1;
-    }
-  }
-  return out;
-}
-
-function isIdentifierChar(ch: string | undefined): boolean {
-  return ch !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(ch);
 }
 
 /** Builds a page from the rows of a pushdown slice (see {@link planScan}). */

@@ -18,6 +18,7 @@ import {
   type CommitBatch,
   type CommitResult,
   type CreateResult,
+  type FunctionSummary,
   type RunRecord,
   type RunStatus,
   type BoundedScanQuery,
@@ -172,6 +173,10 @@ export class PostgresRunStore extends BaseShardedRunStore {
 
   protected override getRunChecked(id: string): Promise<RunRecord | undefined> {
     return this.#call(() => runs.getRun(this.#db, id));
+  }
+
+  protected override listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]> {
+    return this.#call(() => runs.listFunctions(this.#db, environmentId));
   }
 
   protected override setRunStatusChecked(ids: readonly string[], status: RunStatus, force: boolean): Promise<number> {
