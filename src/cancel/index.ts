@@ -22,7 +22,8 @@ export { cancelRuns, resumeCancellation } from "./planner.js";
 export type { CancelOptions, CancellationReport } from "./planner.js";
 export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from "./settings.js";
 export type { ResumeOptions, CancellationProgress } from "./settings.js";
-export { DRY_RUN_SAMPLE_SIZE, CHECKPOINT_INTERVAL_MS } from "./scan-loop.js";
+// From settings.ts, not the scan loop: the published declarations of the root entry stay clear of the job's internals.
+export { DRY_RUN_SAMPLE_SIZE, CHECKPOINT_INTERVAL_MS } from "./settings.js";
 export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./workers.js";
 export type {
   ShardedCancelOptions,

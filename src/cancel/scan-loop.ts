@@ -37,15 +37,10 @@ import { Ledger } from "./ledger.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
 import type { CancellationRequest } from "./request.js";
-import type { Settings } from "./settings.js";
+import { CHECKPOINT_INTERVAL_MS, DRY_RUN_SAMPLE_SIZE, type Settings } from "./settings.js";
 
 export type { RangeCommitResult } from "./batch-committer.js";
 
-/** Most matching run ids a dry run returns as its sample. */
-export const DRY_RUN_SAMPLE_SIZE = 20;
-
-/** A stretch of pages without a commit is checkpointed at least this often, ms. */
-export const CHECKPOINT_INTERVAL_MS = 1000;
 
 /** Longest stretch the loop runs without yielding to the event loop, ms. */
 const YIELD_INTERVAL_MS = 20;

@@ -15,6 +15,12 @@ export const DEFAULT_BATCH_SIZE = 1000;
 /** Largest accepted `batchSize`. */
 export const MAX_BATCH_SIZE = 100_000;
 
+/** Most matching run ids a dry run returns as its sample. */
+export const DRY_RUN_SAMPLE_SIZE = 20;
+
+/** A stretch of pages without a commit is checkpointed at least this often, ms. */
+export const CHECKPOINT_INTERVAL_MS = 1000;
+
 /** A progress event, sent after each commit or checkpoint. */
 export interface CancellationProgress {
   /** The cancellation's id. */

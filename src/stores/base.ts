@@ -33,16 +33,15 @@ import {
   normalizeCommitBatch,
   normalizeLeaseRequest,
   normalizeRunIds,
-  normalizeRunLocationQuery,
   normalizeRuns,
   normalizeScanQuery,
   normalizeShardCommit,
   normalizeShardWindow,
   type CheckedLeaseRequest,
-  type CheckedRunLocationQuery,
   type CheckedScanQuery,
   type CheckedShardWindow,
 } from "./checks.js";
+import { normalizeRunLocationQuery, type CheckedRunLocationQuery } from "./location-checks.js";
 import {
   StoreError,
   type BoundedScanQuery,

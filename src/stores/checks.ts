@@ -59,13 +59,15 @@ function isWellFormedString(value: string): boolean {
   return stringIsWellFormed !== undefined ? stringIsWellFormed.call(value) : !LONE_SURROGATE.test(value);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a plain object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
-function describeValue(value: unknown): string {
+/** A short description of a value for an error message. */
+export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") {
@@ -435,38 +437,6 @@ export function normalizeCancellationRecord(value: unknown): CancellationRecord 
   if (cursor !== undefined) out.cursor = cursor;
   if (settings !== undefined) out.settings = settings;
   return Object.freeze(out);
-}
-
-/** A {@link RunLocationQuery} once checked: the limit set. */
-export interface CheckedRunLocationQuery {
-  readonly startedAfter?: number;
-  readonly startedBefore: number;
-  readonly limit: number;
-}
-
-/**
- * Checks a {@link RunLocationQuery}; fills in the default limit (100).
- *
- * @throws {@link StoreError} with code `invalid_query`.
- */
-export function normalizeRunLocationQuery(value: unknown): CheckedRunLocationQuery {
-  const fail = (message: string): never => {
-    throw new StoreError("invalid_query", `run location query: ${message}`);
-  };
-  if (!isPlainObject(value)) return fail(`expected an object, got ${describeValue(value)}`);
-  const { startedAfter, startedBefore, limit } = value;
-  if (typeof startedBefore !== "number" || !Number.isFinite(startedBefore)) fail(`startedBefore must be a finite number, got ${describeValue(startedBefore)}`);
-  if (startedAfter !== undefined && (typeof startedAfter !== "number" || !Number.isFinite(startedAfter))) {
-    fail(`startedAfter must be a finite number, got ${describeValue(startedAfter)}`);
-  }
-  if (limit !== undefined && (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 1 || limit > 1000)) {
-    fail(`limit must be an integer from 1 to 1000, got ${describeValue(limit)}`);
-  }
-  return {
-    ...(startedAfter !== undefined ? { startedAfter: startedAfter as number } : {}),
-    startedBefore: startedBefore as number,
-    limit: (limit as number | undefined) ?? 100,
-  };
 }
 
 /** A scan query once checked: `environmentId` filled in, `after` and `until` valid cursors. */

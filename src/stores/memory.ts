@@ -12,7 +12,8 @@
  * @module
  */
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
-import type { CheckedRunLocationQuery, CheckedScanQuery } from "./checks.js";
+import type { CheckedScanQuery } from "./checks.js";
+import type { CheckedRunLocationQuery } from "./location-checks.js";
 import {
   StoreError,
   compareCursor,

@@ -40,7 +40,8 @@ import {
 } from "./sql-common.js";
 import { renderSqlitePredicate } from "./sqlite/pushdown.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord } from "./base.js";
-import type { CheckedRunLocationQuery, CheckedScanQuery } from "./checks.js";
+import type { CheckedScanQuery } from "./checks.js";
+import type { CheckedRunLocationQuery } from "./location-checks.js";
 import {
   NON_TERMINAL_STATUSES,
   RUN_STATUSES,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { PoolClient } from "pg";
-import type { CheckedRunLocationQuery } from "../checks.js";
+import type { CheckedRunLocationQuery } from "../location-checks.js";
 import { foldFunctionRows, functionStatusQuery, type FunctionStatusRow } from "../sql-common.js";
 import { MAX_LOCATIONS_PROBED, type FunctionSummary, type RunLocation, type RunRecord, type RunStatus } from "../types.js";
 import { requireFitsText, type Database } from "./db.js";
