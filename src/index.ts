@@ -16,6 +16,8 @@ export type { EvalLimits } from "./expr/compiler/context.js";
 export type { DialectName } from "./expr/dialect.js";
 export { formatType, parseType } from "./expr/types.js";
 export type { Type } from "./expr/types.js";
+export { Matcher } from "./expr/matcher/index.js";
+export type { MatcherOptions, MatcherStats } from "./expr/matcher/index.js";
 export * from "./stores/types.js";
 export * from "./stores/checks.js";
 export { MemoryRunStore } from "./stores/memory.js";

@@ -34,10 +34,12 @@
  * @module
  */
 import type { CallExpr, Expr } from "../expr/ast.js";
-import type { CheckedAst } from "../expr/checker/checker.js";
+import { overloadsOf, type CheckedAst } from "../expr/checker/checker.js";
 import { constantValue } from "../expr/compiler/compile.js";
+import { resolvesWithin, specialisationOf } from "../expr/decls.js";
 import type { DialectName } from "../expr/dialect.js";
 import type { Program } from "../expr/program.js";
+import { SIZE_OVERLOADS } from "../expr/stdlib/containers.js";
 import { CelUint, INT64_MIN } from "../expr/values.js";
 import {
   and,
@@ -150,6 +152,13 @@ function rootPredicate(ast: CheckedAst, dialect: DialectName, options: PushdownO
 // The translator
 // =============================================================================================
 
+/** The string tests SQL can decide, by overload id, with the test of the SQL atom. */
+const STRING_TESTS: ReadonlyMap<string, "prefix" | "suffix" | "contains"> = new Map([
+  ["starts_with_string", "prefix"],
+  ["ends_with_string", "suffix"],
+  ["contains_string", "contains"],
+]);
+
 class Translator {
   private readonly inngest: boolean;
 
@@ -182,10 +191,10 @@ class Translator {
   private call(e: CallExpr): Sem {
     const args = e.args;
     if (e.target !== undefined) {
-      if ((e.fn === "startsWith" || e.fn === "endsWith" || e.fn === "contains") && args.length === 1) {
-        return this.stringFunction(e.fn, e.target, args[0]!);
-      }
-      if (e.fn === "size" && args.length === 0) return this.sizeSem(e);
+      const overloads = overloadsOf(this.ast.refs, e);
+      const test = specialisationOf(STRING_TESTS, e.fn, overloads);
+      if (test !== undefined && args.length === 1) return this.stringFunction(test, e.target, args[0]!);
+      if (resolvesWithin(overloads, SIZE_OVERLOADS) && args.length === 0) return this.sizeSem(e);
       return UNSUPPORTED;
     }
     switch (e.fn) {
@@ -207,9 +216,8 @@ class Translator {
         return args.length === 2 ? this.ordering(args[0]!, args[1]!, RELATION_OPS[e.fn]!) : UNSUPPORTED;
       case "@in":
         return args.length === 2 ? this.membership(args[0]!, args[1]!) : UNSUPPORTED;
-      case "size":
-        return args.length === 1 ? this.sizeSem(e) : UNSUPPORTED;
       default:
+        if (resolvesWithin(overloadsOf(this.ast.refs, e), SIZE_OVERLOADS)) return args.length === 1 ? this.sizeSem(e) : UNSUPPORTED;
         break;
     }
     const term = this.term(e);
@@ -225,7 +233,7 @@ class Translator {
 
   /** A field path from `event`, or `size()` of one; `undefined` for anything else. */
   private term(e: Expr): Term | undefined {
-    if (e.kind === "call" && e.fn === "size") {
+    if (e.kind === "call" && resolvesWithin(overloadsOf(this.ast.refs, e), SIZE_OVERLOADS)) {
       const arg = e.target !== undefined ? (e.args.length === 0 ? e.target : undefined) : e.args.length === 1 ? e.args[0] : undefined;
       const of = arg === undefined ? undefined : this.path(arg);
       return of === undefined ? undefined : { k: "size", of };
@@ -453,11 +461,10 @@ class Translator {
     return UNSUPPORTED;
   }
 
-  private stringFunction(fn: "startsWith" | "endsWith" | "contains", target: Expr, arg: Expr): Sem {
+  private stringFunction(k: "prefix" | "suffix" | "contains", target: Expr, arg: Expr): Sem {
     const term = this.path(target);
     const value = term === undefined ? undefined : this.lit(arg);
     if (term === undefined || typeof value !== "string") return UNSUPPORTED;
-    const k = fn === "startsWith" ? "prefix" : fn === "endsWith" ? "suffix" : "contains";
     return this.leaf(term, (val) => {
       switch (val.v) {
         case "U":

@@ -29,6 +29,13 @@ export interface OverloadDecl {
   readonly impl?: OverloadImpl;
   /** Receives error values too (logical operators); strict overloads never see errors. */
   readonly nonStrict?: boolean;
+  /**
+   * Builds a string, bytes or list that may be much larger than its arguments (`+`, `replace`,
+   * `join`): a call that may dispatch to it is charged by the size of what it built.
+   */
+  readonly grows?: boolean;
+  /** Depends on more than its arguments (the clock): never folded into a constant. */
+  readonly impure?: boolean;
 }
 
 /** A function with its overloads. */
@@ -42,10 +49,16 @@ function collectParams(t: Type, into: Set<string>): void {
   for (const p of typeParameters(t)) collectParams(p, into);
 }
 
-/** Options of one overload in {@link fn}. */
+/** Options of one overload in {@link fn}; each is `false` by default. */
 export interface OverloadOptions {
+  /** Receiver-style (`x.f(y)`). */
   readonly member?: boolean;
+  /** See {@link OverloadDecl.nonStrict}. */
   readonly nonStrict?: boolean;
+  /** See {@link OverloadDecl.grows}. */
+  readonly grows?: boolean;
+  /** See {@link OverloadDecl.impure}. */
+  readonly impure?: boolean;
 }
 
 /** Builds an overload declaration (the function name is filled in by {@link fn}). */
@@ -67,6 +80,8 @@ export function overload(
     typeParams: [...names],
     ...(impl === undefined ? {} : { impl }),
     ...(options.nonStrict ? { nonStrict: true } : {}),
+    ...(options.grows ? { grows: true } : {}),
+    ...(options.impure ? { impure: true } : {}),
   };
 }
 
@@ -76,8 +91,9 @@ export function member(
   params: readonly Type[],
   result: Type,
   impl?: OverloadImpl,
+  options: Omit<OverloadOptions, "member"> = {},
 ): Omit<OverloadDecl, "fn"> {
-  return overload(id, params, result, impl, { member: true });
+  return overload(id, params, result, impl, { ...options, member: true });
 }
 
 /** Builds a function declaration. */
@@ -101,6 +117,37 @@ export function functionTable(...groups: readonly (readonly FunctionDecl[])[]): 
     }
   }
   return out;
+}
+
+/**
+ * Whether a function name is an operator's (`_+_`, `!_`, `-_`, `_[_]`, `_?_:_`, `@in`,
+ * `@not_strictly_false`) rather than a library function's: no identifier starts that way.
+ */
+export function isOperator(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return c === 0x5f /* _ */ || c === 0x21 /* ! */ || c === 0x2d /* - */ || c === 0x40 /* @ */;
+}
+
+/**
+ * The entry of a table of specialisations for a call: an operator's by its name (what it means
+ * does not depend on the overload its operands select, as in cel-go's planner), a function's by
+ * overload id — the entry every overload the call may resolve to shares; `undefined` when they
+ * differ, one has none, or the call resolved to none.
+ */
+export function specialisationOf<V>(table: ReadonlyMap<string, V>, name: string, overloads: readonly OverloadDecl[]): V | undefined {
+  if (isOperator(name)) return table.get(name);
+  let found: V | undefined;
+  for (const o of overloads) {
+    const v = table.get(o.id);
+    if (v === undefined || (found !== undefined && v !== found)) return undefined;
+    found = v;
+  }
+  return found;
+}
+
+/** Whether a call resolved to at least one overload, all with ids in `ids`. */
+export function resolvesWithin(overloads: readonly OverloadDecl[], ids: ReadonlySet<string>): boolean {
+  return overloads.length > 0 && overloads.every((o) => ids.has(o.id));
 }
 
 /** The type parameters used in the standard declarations. */

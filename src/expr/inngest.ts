@@ -15,25 +15,13 @@
  *
  * @module
  */
-import { compileInngestCall } from "./compiler/inngest-calls.js";
-import { fn, functionTable, overload, T, type FunctionDecl } from "./decls.js";
+import { compileInngestStrict, INNGEST_CALLS } from "./compiler/inngest-calls.js";
+import { functionTable, T } from "./decls.js";
 import type { Dialect } from "./dialect.js";
-import { b64decode, date, jsonParse, lowercase, uppercase } from "./runtime/inngest.js";
-import { STANDARD_FUNCTIONS, STRINGS_EXTENSION } from "./stdlib.js";
+import { INNGEST_FUNCTIONS } from "./ext/inngest.js";
+import { STRINGS_EXTENSION } from "./ext/strings.js";
+import { STANDARD_FUNCTIONS } from "./stdlib/index.js";
 import { mapType, type Type } from "./types.js";
-
-/** The functions Inngest adds to CEL. Arguments are `dyn`: Inngest does not guard their types. */
-export const INNGEST_FUNCTIONS: readonly FunctionDecl[] = [
-  fn("lowercase", overload("inngest_lowercase", [T.dyn], T.string, lowercase)),
-  fn("uppercase", overload("inngest_uppercase", [T.dyn], T.string, uppercase)),
-  fn("b64decode", overload("inngest_b64decode", [T.dyn], T.string, b64decode)),
-  fn("json_parse", overload("inngest_json_parse", [T.dyn], T.dyn, jsonParse)),
-  fn("date", overload("inngest_date", [T.dyn], T.timestamp, date)),
-  // The clock functions are compiled specially (they read the evaluation's clock).
-  fn("now", overload("inngest_now", [], T.timestamp)),
-  fn("now_plus", overload("inngest_now_plus", [T.dyn], T.timestamp)),
-  fn("now_minus", overload("inngest_now_minus", [T.dyn], T.timestamp)),
-];
 
 const EVENT_MAP: Type = mapType(T.string, T.dyn);
 
@@ -41,6 +29,7 @@ const EVENT_MAP: Type = mapType(T.string, T.dyn);
 export const INNGEST_DIALECT: Dialect = {
   name: "inngest",
   lenient: true,
+  truthiness: true,
   functions: functionTable(STANDARD_FUNCTIONS, STRINGS_EXTENSION, INNGEST_FUNCTIONS),
   defaultVariables: new Map([
     ["event", EVENT_MAP],
@@ -56,5 +45,8 @@ export const INNGEST_DIALECT: Dialect = {
     ["_>_", T.bool],
     ["_>=_", T.bool],
   ]),
-  compileCall: compileInngestCall,
+  // Inngest lifts quoted literals out of the text unless it mentions `vars.`.
+  liftsStrings: (source) => !source.includes("vars."),
+  calls: INNGEST_CALLS,
+  otherCall: compileInngestStrict,
 };

@@ -11,7 +11,7 @@ import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
 import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
 import { INNGEST_DIALECT } from "./inngest.js";
 import { parse, type ParseOptions } from "./parser/index.js";
-import { TYPE_IDENTIFIERS } from "./stdlib.js";
+import { TYPE_IDENTIFIERS } from "./stdlib/index.js";
 import { formatType, parseType, type Type } from "./types.js";
 import { UNKNOWN } from "./runtime/core.js";
 import { CelError } from "./values.js";
@@ -231,13 +231,13 @@ function checkerEnv(dialectName: DialectName, dialect: Dialect, options: Compile
     variables = m;
   }
   const env: CheckerEnv = {
-    dialect: dialectName,
     container: options.container ?? "",
     variables,
     functions: dialect.functions,
     typeIdentifiers: TYPE_IDENTIFIER_MAP,
     maxIssues: limits.maxIssues ?? 100,
     permissive: options.typeCheck === false,
+    truthiness: dialect.truthiness,
     ...(dialect.looseOperators !== undefined ? { looseOperators: dialect.looseOperators } : {}),
   };
   if (defaults) defaultCheckerEnvs.set(dialectName, env);
@@ -289,9 +289,8 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   const dialect = DIALECTS[dialectName];
   if (dialect === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
   const limits = options.limits ?? NO_LIMITS;
-  // Inngest lifts quoted literals out of the text (no escape decoding) unless it mentions `vars.`.
   // Without limits given, the parser runs with its defaults (no options object to resolve).
-  const lifted = dialectName === "inngest" && !source.includes("vars.");
+  const lifted = dialect.liftsStrings?.(source) === true;
   const parsed = parse(source, lifted ? { ...options.limits, liftedStrings: true } : options.limits);
 
   const checked = check(parsed, checkerEnv(dialectName, dialect, options, limits));

@@ -2,8 +2,8 @@
  * The project's import rules, read from the sources: no import cycles among the modules of `src/`
  * (type-only and dynamic imports count: a cycle of types still ties two modules together), and
  * the one-way layering `expr ← cancel ← stores ← formats ← service` (a layer imports only itself and the
- * layers before it). Only `src/expr/parser/` imports `chevrotain`, and each database driver is
- * imported only by its own store.
+ * layers before it), and inside the engine the order of its parts. Only `src/expr/parser/`
+ * imports `chevrotain`, and each database driver is imported only by its own store.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -128,6 +128,55 @@ function layeringViolations(graph: ReadonlyMap<string, readonly string[]>): stri
   return out.sort();
 }
 
+/**
+ * The parts of the engine (`src/expr/`) in import order: a part imports only parts of lower rank
+ * (and itself; the shared base files of rank 0 import each other). Parts not listed are not checked.
+ */
+const ENGINE_RANKS: Readonly<Record<string, number>> = {
+  "ast.ts": 0,
+  "values.ts": 0,
+  "types.ts": 0,
+  "errors.ts": 0,
+  "decls.ts": 0,
+  "debug.ts": 0,
+  "unparse.ts": 0,
+  "decisions.ts": 0,
+  parser: 1,
+  runtime: 1,
+  stdlib: 2,
+  ext: 2,
+  checker: 3,
+  compiler: 4,
+  jit: 5,
+  "dialect.ts": 6,
+  "inngest.ts": 7,
+  "program.ts": 8,
+  "index.ts": 9,
+};
+
+/** The part of the engine a file belongs to: its folder under `src/expr/`, or its own name. */
+function enginePart(file: string): string | undefined {
+  if (!file.startsWith("src/expr/")) return undefined;
+  return file.slice("src/expr/".length).split("/")[0];
+}
+
+/** Imports inside the engine that go against {@link ENGINE_RANKS}, as `from → to`. */
+function engineViolations(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const out: string[] = [];
+  for (const [from, targets] of graph) {
+    const a = enginePart(from);
+    const ra = a === undefined ? undefined : ENGINE_RANKS[a];
+    if (ra === undefined) continue;
+    for (const to of targets) {
+      const b = enginePart(to);
+      const rb = b === undefined ? undefined : ENGINE_RANKS[b];
+      if (rb === undefined || a === b || (ra === 0 && rb === 0)) continue;
+      if (rb >= ra) out.push(`${from} → ${to}`);
+    }
+  }
+  return out.sort();
+}
+
 /** Which modules may import a package (by path prefix); other packages are unrestricted. */
 const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   chevrotain: ["src/expr/parser/"],
@@ -171,6 +220,10 @@ describe("import rules of src/", () => {
     expect(layeringViolations(graph.local)).toEqual([]);
   });
 
+  it("imports one way inside the engine: runtime ← stdlib ← checker ← compiler ← jit ← dialects ← program", () => {
+    expect(engineViolations(graph.local)).toEqual([]);
+  });
+
   it("keeps the parser generator in the parser and each database driver in its store", () => {
     expect(packageViolations(graph.packages)).toEqual([]);
   });
@@ -205,6 +258,20 @@ describe("the import checks", () => {
       "src/stores/s.ts → src/index.ts",
       "src/stores/s.ts → src/service/x.ts",
       "src/stores/types.ts → src/stores/s.ts",
+    ]);
+  });
+
+  it("find imports against the order of the engine's parts", () => {
+    const g = new Map<string, string[]>([
+      ["src/expr/compiler/a.ts", ["src/expr/compiler/b.ts", "src/expr/runtime/c.ts", "src/expr/jit/d.ts", "src/expr/dialect.ts"]],
+      ["src/expr/ast.ts", ["src/expr/types.ts"]],
+      ["src/expr/stdlib/x.ts", ["src/expr/ext/y.ts", "src/expr/matcher/m.ts"]],
+      ["src/expr/matcher/m.ts", ["src/expr/program.ts"]],
+    ]);
+    expect(engineViolations(g)).toEqual([
+      "src/expr/compiler/a.ts → src/expr/dialect.ts",
+      "src/expr/compiler/a.ts → src/expr/jit/d.ts",
+      "src/expr/stdlib/x.ts → src/expr/ext/y.ts",
     ]);
   });
 

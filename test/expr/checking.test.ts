@@ -12,7 +12,7 @@ import { toCheckedDebugString } from "../../src/expr/checker/printer.js";
 import { fn, functionTable, member, overload, type FunctionDecl } from "../../src/expr/decls.js";
 import { CompileError } from "../../src/expr/errors.js";
 import { parse } from "../../src/expr/parser/index.js";
-import { STANDARD_FUNCTIONS, TYPE_IDENTIFIERS } from "../../src/expr/stdlib.js";
+import { STANDARD_FUNCTIONS, TYPE_IDENTIFIERS } from "../../src/expr/stdlib/index.js";
 import { formatType, T, type Type } from "../../src/expr/types.js";
 import { CHECKING_EXPECTED_FAILURES } from "./checking-expected-failures.js";
 import { fromType, Unsupported } from "./support/cel-values.js";
@@ -72,7 +72,6 @@ function envFor(c: CheckingCase["original"], defaults: boolean): CheckerEnv {
     }
   }
   return {
-    dialect: "cel",
     container: c.container ?? "",
     variables,
     functions: functionTable(STANDARD_FUNCTIONS, extra),

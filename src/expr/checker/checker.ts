@@ -52,8 +52,6 @@ export type Reference =
 
 /** The environment the checker resolves names in. */
 export interface CheckerEnv {
-  /** Dialect-specific rules: `inngest` accepts non-boolean operands of `&&`/`||`. */
-  readonly dialect: "cel" | "inngest";
   /** Namespace for name resolution (`a.b` makes `x` resolve as `a.b.x`, `a.x`, then `x`). */
   readonly container: string;
   /** Declared variables; `undefined` means every simple name is a `dyn` variable. */
@@ -69,6 +67,11 @@ export interface CheckerEnv {
    * shape and fail at evaluation instead (cel-go's behaviour without a checked AST).
    */
   readonly permissive?: boolean;
+  /**
+   * `&&`, `||` and the condition of `?:` accept operands of any type, tested for truthiness (the
+   * `inngest` dialect); `&&`/`||` then type as `dyn` unless both operands are `bool`. Default false.
+   */
+  readonly truthiness?: boolean;
   /**
    * Operators that accept operands of any types (the `inngest` dialect's `+ == != < <= > >=`):
    * when no overload matches, the call is accepted with this result type.
@@ -94,6 +97,14 @@ interface Scope {
   readonly parent: Scope | undefined;
   readonly vars: Map<string, Type>;
 }
+
+/** The overloads the checker resolved a call to (several where arguments are `dyn`); none for another node. */
+export function overloadsOf(refs: ReadonlyMap<number, Reference>, e: Expr): readonly OverloadDecl[] {
+  const r = refs.get(e.id);
+  return r?.kind === "function" ? r.overloads : NO_OVERLOADS;
+}
+
+const NO_OVERLOADS: readonly OverloadDecl[] = Object.freeze([]);
 
 /** The container's candidate names for `name`, most qualified first (cel-go's ResolveCandidateNames). */
 export function candidateNames(container: string, name: string): string[] {
@@ -552,8 +563,8 @@ class Checker {
       this.resolveLogical(call, f, args, argTypes);
       return;
     }
-    if (f.name === "_?_:_" && this.env.dialect === "inngest" && args.length === 3) {
-      // Inngest tests the condition for truthiness, so it may have any type.
+    if (f.name === "_?_:_" && this.env.truthiness === true && args.length === 3) {
+      // The condition is tested for truthiness, so it may have any type.
       this.setType(call, this.joinTypes(argTypes[1], argTypes[2]!));
       this.refs.set(call.id, { kind: "function", overloads: f.overloads });
       return;
@@ -626,8 +637,8 @@ class Checker {
 
   private resolveLogical(call: CallExpr, f: FunctionDecl, args: readonly Expr[], argTypes: readonly Type[]): void {
     const o = f.overloads[0]!;
-    if (this.env.dialect === "inngest") {
-      // Inngest: `a || b` on non-booleans yields an operand by truthiness.
+    if (this.env.truthiness === true) {
+      // `a || b` on non-booleans yields an operand by truthiness.
       const allBool = argTypes.every((t) => t.kind === "bool");
       this.setType(call, allBool ? T.bool : T.dyn);
       this.refs.set(call.id, singleOverloadReference(o));

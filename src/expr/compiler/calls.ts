@@ -8,12 +8,13 @@
 import type { CallExpr } from "../ast.js";
 import type { Reference } from "../checker/checker.js";
 import type { FunctionDecl, OverloadDecl } from "../decls.js";
-import { noSuchOverload } from "../runtime/core.js";
+import { noSuchOverload, sizeOf, smallInt } from "../runtime/core.js";
+import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
 import { chargeGrowth, type Fn } from "./context.js";
 import { guardFor, overloadGuard } from "./guards.js";
-import { attachNode, constFn, sizeOf, smallInt, stringTest } from "./helpers.js";
-import type { CallCompiler, CompilerHooks, Planner } from "./hooks.js";
+import { attachNode, constFn } from "./helpers.js";
+import type { CallCompiler, CallTable, CompilerHooks, Planner } from "./hooks.js";
 import {
   compileConditional,
   compileEquality,
@@ -42,15 +43,19 @@ function compileSize(e: CallExpr, h: CompilerHooks): Fn | undefined {
   };
 }
 
-/** `s.contains(t)`, `s.startsWith(t)`, `s.endsWith(t)` on strings, without dispatch. */
+/**
+ * `s.contains(t)`, `s.startsWith(t)`, `s.endsWith(t)`: the overload's implementation called on two
+ * strings without dispatch, the argument read once when it is a constant.
+ */
 function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
-  if (e.target === undefined || e.args.length !== 1) return undefined;
+  const overloads = h.overloads(e);
+  if (e.target === undefined || e.args.length !== 1 || overloads.length !== 1) return undefined;
+  const op = overloads[0]!.impl as (s: string, t: string) => boolean;
   const target = h.compile(e.target);
   const argExpr = e.args[0]!;
   const ac = h.constOf(argExpr);
   const id = e.id;
   const fn = e.fn;
-  const op = stringTest(fn);
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
     return (c) => {
@@ -90,8 +95,11 @@ function compileMatches(e: CallExpr, h: CompilerHooks): Fn | undefined {
   };
 }
 
-/** The standard specialisations of calls, by function; any other call goes through the overload table. */
-export const STANDARD_CALLS: ReadonlyMap<string, CallCompiler> = new Map<string, CallCompiler>([
+/**
+ * The standard specialisations of calls, operators by name and functions by overload id; any other
+ * call goes through the overload table.
+ */
+export const STANDARD_CALLS: CallTable = new Map<string, CallCompiler>([
   ["_&&_", compileLogical],
   ["_||_", compileLogical],
   ["!_", compileNot],
@@ -105,11 +113,12 @@ export const STANDARD_CALLS: ReadonlyMap<string, CallCompiler> = new Map<string,
   ["_>=_", compileRelation],
   ["@in", compileIn],
   ["_[_]", compileIndex],
-  ["size", compileSize],
-  ["contains", compileStringTest],
-  ["startsWith", compileStringTest],
-  ["endsWith", compileStringTest],
+  ...[...SIZE_OVERLOADS].map((id): [string, CallCompiler] => [id, compileSize]),
+  ["contains_string", compileStringTest],
+  ["starts_with_string", compileStringTest],
+  ["ends_with_string", compileStringTest],
   ["matches", compileMatches],
+  ["matches_string", compileMatches],
 ]);
 
 /**
@@ -149,20 +158,24 @@ export function dispatcher(p: Planner, e: CallExpr): (vals: readonly unknown[]) 
   };
 }
 
-/** Functions whose result can be much larger than their arguments. */
-const GROWING_FUNCTIONS = new Set(["_+_", "replace", "join", "format", "split", "string", "bytes", "lowercase", "uppercase"]);
-
-/** Calls through the overload table, dispatching on runtime kinds where static types are `dyn`. */
+/**
+ * Calls through the overload table, dispatching on runtime kinds where static types are `dyn`; a
+ * call that may dispatch to an overload that `grows` is charged by the size of what it built.
+ */
 export function compileGeneric(p: Planner, e: CallExpr): Fn {
-  const f = compileDispatch(p, e);
-  if (!GROWING_FUNCTIONS.has(e.fn)) return f;
-  // Functions that build strings, bytes or lists are charged by the size they build.
+  const overloads = p.runtimeOverloads(e);
+  const f = compileDispatch(p, e, overloads);
+  if (!anyGrows(overloads)) return f;
   const id = e.id;
   return (c) => chargeGrowth(c, f(c), id);
 }
 
-function compileDispatch(p: Planner, e: CallExpr): Fn {
-  const overloads = p.runtimeOverloads(e);
+function anyGrows(overloads: readonly OverloadDecl[]): boolean {
+  for (const o of overloads) if (o.grows === true) return true;
+  return false;
+}
+
+function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[]): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
   const args = argExprs.map((a) => p.compile(a));
   const id = e.id;

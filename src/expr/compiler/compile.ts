@@ -11,19 +11,18 @@
  * @module
  */
 import type { CallExpr, ComprehensionExpr, Constant, Expr } from "../ast.js";
-import type { CheckedAst, Reference } from "../checker/checker.js";
-import type { OverloadDecl } from "../decls.js";
-import type { Dialect } from "../dialect.js";
+import { overloadsOf, type CheckedAst, type Reference } from "../checker/checker.js";
+import { isOperator, specialisationOf, type OverloadDecl } from "../decls.js";
 import { makeIssue, type Issue } from "../errors.js";
 import { T, type Type } from "../types.js";
 import { CelError, CelUint } from "../values.js";
 import { compileList, compileMap } from "./aggregates.js";
-import { compileGeneric, dispatcher, runtimeOverloads, STANDARD_CALLS } from "./calls.js";
+import { compileGeneric, dispatcher, runtimeOverloads } from "./calls.js";
 import { compileComprehension } from "./comprehensions.js";
 import { CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
 import { compileRegexConstant, constFn } from "./helpers.js";
-import type { Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
+import type { CompilerDialect, Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
 import { compileHas, compileIdent, compileSelect } from "./select.js";
 
 export type { CompilerHooks, NameResolution } from "./hooks.js";
@@ -63,12 +62,10 @@ class Compiler implements Planner, DecoratorEnv {
   readonly root: Expr;
   /** Decorates every planned node; none while folding constants (each is evaluated once). */
   private decorator: Decorator | undefined;
-  /** `plan` as a decorator receives it, made once. */
-  private readonly planNode = (e: Expr): Fn => this.compileNode(e);
 
   constructor(
     private readonly checked: CheckedAst,
-    private readonly dialect: Dialect,
+    private readonly dialect: CompilerDialect,
     private readonly limits: Required<EvalLimits>,
     readonly resolution: NameResolution,
     decorate: DecoratorFactory | undefined,
@@ -149,11 +146,11 @@ class Compiler implements Planner, DecoratorEnv {
     if (this.constants.has(e.id)) return constFn(this.constants.get(e.id));
     if (e.kind === "const") return constFn(constantValue(e.value));
     const d = this.decorator;
-    return d === undefined ? this.compileNode(e) : d.decorate(e, this.planNode);
+    return d === undefined ? this.plan(e) : d.decorate(e);
   }
 
   /** The plain closure of a node, by its kind. */
-  private compileNode(e: Expr): Fn {
+  plan(e: Expr): Fn {
     switch (e.kind) {
       case "const":
         return constFn(constantValue(e.value));
@@ -174,11 +171,17 @@ class Compiler implements Planner, DecoratorEnv {
     }
   }
 
-  /** A call: the dialect's own compilation, else the standard specialisation, else dispatch. */
+  /** A call: the dialect's specialisation of it, else the dialect's default, else dispatch. */
   private compileCall(e: CallExpr): Fn {
-    const special = this.dialect.compileCall?.(e, this);
+    const calls = this.dialect.calls;
+    const special = (isOperator(e.fn) ? calls.get(e.fn) : specialisationOf(calls, e.fn, this.overloads(e)))?.(e, this);
     if (special !== undefined) return special;
-    return STANDARD_CALLS.get(e.fn)?.(e, this) ?? this.generic(e);
+    return this.dialect.otherCall?.(e, this) ?? this.generic(e);
+  }
+
+  overloads(e: CallExpr): readonly OverloadDecl[] {
+    const resolved = overloadsOf(this.refs, e);
+    return resolved.length > 0 ? resolved : (this.dialect.functions.get(e.fn)?.overloads ?? resolved);
   }
 
   generic(e: CallExpr): Fn {
@@ -235,7 +238,7 @@ class Compiler implements Planner, DecoratorEnv {
  */
 export function compileChecked(
   checked: CheckedAst,
-  dialect: Dialect,
+  dialect: CompilerDialect,
   limits: Required<EvalLimits>,
   resolution: NameResolution = { atRuntime: false, container: "" },
   decorate?: DecoratorFactory,

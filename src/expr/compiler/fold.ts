@@ -1,6 +1,6 @@
 /**
  * Constant folding, as its own pass over the checked tree: every closed subtree (one that reads
- * no variable bound outside it and calls no impure function) is evaluated once at compile time.
+ * no variable bound outside it and calls no `impure` overload) is evaluated once at compile time.
  * The compiler then emits a constant for it, and specialises its parents on the known value
  * (`x in ['a', 'b']` becomes a set lookup). A subtree whose evaluation fails is left alone so
  * that the error happens at run time, with its span.
@@ -8,10 +8,8 @@
  * @module
  */
 import type { Expr } from "../ast.js";
-import type { Reference } from "../checker/checker.js";
-
-/** Functions whose result depends on more than their arguments. */
-export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "now_plus", "now_minus"]);
+import { overloadsOf, type Reference } from "../checker/checker.js";
+import type { OverloadDecl } from "../decls.js";
 
 /**
  * What a subtree reads from outside itself, as bits: bit `d` for a variable bound by the
@@ -33,6 +31,12 @@ const IMPURE = -1;
 
 function union(a: number, b: number): number {
   return a === IMPURE || b === IMPURE ? IMPURE : a | b;
+}
+
+/** Whether a call may resolve to an overload that depends on more than its arguments. */
+function anyImpure(overloads: readonly OverloadDecl[]): boolean {
+  for (const o of overloads) if (o.impure === true) return true;
+  return false;
 }
 
 /** Evaluates a closed subtree, returning `{ value }`, or `undefined` when it must stay dynamic. */
@@ -118,7 +122,7 @@ class Folder {
       case "call":
         if (e.target !== undefined) free = this.visit(e.target);
         for (const c of e.args) free = union(free, this.visit(c));
-        if (IMPURE_FUNCTIONS.has(e.fn)) free = IMPURE;
+        if (anyImpure(overloadsOf(this.refs, e))) free = IMPURE;
         break;
       case "select":
         free = this.visit(e.operand);

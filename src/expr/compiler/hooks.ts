@@ -11,7 +11,7 @@
  */
 import type { CallExpr, ComprehensionExpr, Expr } from "../ast.js";
 import type { Reference } from "../checker/checker.js";
-import type { OverloadDecl } from "../decls.js";
+import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import type { Type } from "../types.js";
 import type { CelError } from "../values.js";
 import type { Fn } from "./context.js";
@@ -26,6 +26,8 @@ export interface CompilerHooks {
   constOf(e: Expr): { readonly value: unknown } | undefined;
   /** The checked type of a node (`dyn` when unknown). */
   typeOf(e: Expr): Type;
+  /** The overloads a call may resolve to: the checker's, else every overload of its function. */
+  overloads(e: CallExpr): readonly OverloadDecl[];
   /** A call through the overload table, dispatching on runtime kinds, its growth charged. */
   generic(e: CallExpr): Fn;
   /** Overload dispatch over evaluated non-error argument values (receiver first). */
@@ -41,6 +43,25 @@ export interface CompilerHooks {
  * `undefined` to leave it to the dialect's default.
  */
 export type CallCompiler = (e: CallExpr, h: CompilerHooks) => Fn | undefined;
+
+/**
+ * Call compilers by operator name or overload id (see `specialisationOf` in `decls.ts`): an
+ * operator's specialisation applies whatever its operands, a function's when every overload the
+ * call may resolve to has it.
+ */
+export type CallTable = ReadonlyMap<string, CallCompiler>;
+
+/** What the compiler reads of a dialect (the whole of it is `Dialect` in `dialect.ts`). */
+export interface CompilerDialect {
+  /** Missing fields, keys and variables read as unknown (null-like) instead of failing. */
+  readonly lenient: boolean;
+  /** Functions known to the checker and compiler. */
+  readonly functions: ReadonlyMap<string, FunctionDecl>;
+  /** How calls are compiled: operators by name, functions by overload id (see {@link CallTable}). */
+  readonly calls: CallTable;
+  /** Compiles a call that `calls` does not specialise or declines. Default: overload dispatch. */
+  readonly otherCall?: CallCompiler;
+}
 
 /** How global names are resolved. */
 export interface NameResolution {
@@ -71,6 +92,8 @@ export interface Planner extends CompilerHooks {
 
 /** What a {@link Decorator} may ask of the compiler about the tree it decorates. */
 export interface DecoratorEnv {
+  /** The plain closure of a node (its children planned and decorated as usual), made now. */
+  plan(e: Expr): Fn;
   /** The root of the checked tree. */
   readonly root: Expr;
   readonly refs: ReadonlyMap<number, Reference>;
@@ -89,12 +112,12 @@ export interface DecoratorEnv {
 }
 
 /**
- * The one decoration hook: given a node and how to plan its plain closure, returns the closure to
- * use, either the plain one or a faster one with the same results. The plain closure is planned
- * on demand (`plan(e)`), so a decorator may plan it later or not at all.
+ * The one decoration hook: given a node, returns the closure to use, either its plain closure or a
+ * faster one with the same results. The plain closure is planned on demand
+ * ({@link DecoratorEnv.plan}), so a decorator may plan it later or not at all.
  */
 export interface Decorator {
-  decorate(e: Expr, plan: (e: Expr) => Fn): Fn;
+  decorate(e: Expr): Fn;
   /** The holder of the root's closure, when the decorator swaps that closure after compiling. */
   readonly rootHolder: { readonly fn: Fn } | undefined;
 }

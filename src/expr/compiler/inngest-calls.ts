@@ -14,12 +14,14 @@
  * @module
  */
 import type { CallExpr, Expr } from "../ast.js";
-import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "../runtime/core.js";
+import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf, smallInt, UNKNOWN } from "../runtime/core.js";
 import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
+import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { chargeGrowth, type Fn } from "./context.js";
-import type { CompilerHooks } from "./hooks.js";
-import { constantOperand, sizeOf, smallInt, stringTest } from "./helpers.js";
+import { constantOperand } from "./helpers.js";
+import type { CallCompiler, CallTable, CompilerHooks } from "./hooks.js";
+import { compileNotStrictlyFalse } from "./operators.js";
 
 const ORDERINGS: Record<string, (c: number) => boolean> = {
   "_<_": (c) => c < 0,
@@ -89,78 +91,60 @@ function evalArgs(fns: readonly Fn[], c: Parameters<Fn>[0]): { vals: unknown[]; 
   return { vals, unknown };
 }
 
-/** Compiles a call with the `inngest` rules, or returns `undefined` for the shared default. */
-export function compileInngestCall(e: CallExpr, h: CompilerHooks): Fn | undefined {
-  const id = e.id;
-  switch (e.fn) {
-    case "_||_":
-    case "_&&_": {
-      const l = h.compile(e.args[0]!);
-      const r = h.compile(e.args[1]!);
-      return e.fn === "_||_"
-        ? (c) => {
-            const a = l(c);
-            return isTruthy(a) ? a : r(c);
-          }
-        : (c) => {
-            const a = l(c);
-            return isTruthy(a) ? r(c) : a;
-          };
-    }
-    case "_?_:_": {
-      const cond = h.compile(e.args[0]!);
-      const yes = h.compile(e.args[1]!);
-      const no = h.compile(e.args[2]!);
-      return (c) => (isTruthy(cond(c)) ? yes(c) : no(c));
-    }
-    case "_==_":
-    case "_!=_":
-      return compileEquality(e, h, e.fn === "_!=_");
-    case "_<_":
-    case "_<=_":
-    case "_>_":
-    case "_>=_":
-      return compileOrdering(e, h);
-    case "_+_": {
-      const [l, r] = e.args.map((x) => h.compile(x)) as [Fn, Fn];
-      const add = h.dispatcher(e);
-      return (c) => {
+/** `a || b` / `a && b` by truthiness: the deciding operand itself. */
+function compileLogical(e: CallExpr, h: CompilerHooks): Fn {
+  const l = h.compile(e.args[0]!);
+  const r = h.compile(e.args[1]!);
+  return e.fn === "_||_"
+    ? (c) => {
         const a = l(c);
-        const b = r(c);
-        if (isUnknownOrError(a) || isUnknownOrError(b)) return unknownCallResult("_+_", [a, b]);
-        const sum = add([a, b]);
-        if (!(sum instanceof CelError) || kindOf(a) === kindOf(b)) return chargeGrowth(c, sum, id);
-        return chargeGrowth(c, inngestConcat(a, b), id);
+        return isTruthy(a) ? a : r(c);
+      }
+    : (c) => {
+        const a = l(c);
+        return isTruthy(a) ? r(c) : a;
       };
-    }
-    case "size":
-      return compileSize(e, h);
-    case "@in":
-      return compileIn(e, h);
-    case "now":
-      return (c) => now(clock(c));
-    case "now_plus":
-    case "now_minus": {
-      const arg = h.compile(e.args[0]!);
-      const f = e.fn === "now_plus" ? nowPlus : nowMinus;
-      return (c) => {
-        const v = arg(c);
-        if (isUnknownOrError(v)) return false;
-        const r = f(clock(c), v);
-        return r instanceof CelError ? new CelError(r.code, r.message, id) : r;
-      };
-    }
-    case "@not_strictly_false":
-      return undefined;
-    case "contains":
-    case "startsWith":
-    case "endsWith":
-      if (e.target !== undefined && e.args.length === 1) return compileStringTest(e, h);
-      break;
-    case "matches":
-      return compileMatches(e, h);
-  }
-  return compileStrict(e, h);
+}
+
+/** `c ? a : b` with the condition tested for truthiness. */
+function compileConditional(e: CallExpr, h: CompilerHooks): Fn {
+  const cond = h.compile(e.args[0]!);
+  const yes = h.compile(e.args[1]!);
+  const no = h.compile(e.args[2]!);
+  return (c) => (isTruthy(cond(c)) ? yes(c) : no(c));
+}
+
+/** `a + b`: the overload of the operands' kinds, else Go's `%v` concatenation of mixed kinds. */
+function compilePlus(e: CallExpr, h: CompilerHooks): Fn {
+  const [l, r] = e.args.map((x) => h.compile(x)) as [Fn, Fn];
+  const add = h.dispatcher(e);
+  const id = e.id;
+  return (c) => {
+    const a = l(c);
+    const b = r(c);
+    if (isUnknownOrError(a) || isUnknownOrError(b)) return unknownCallResult("_+_", [a, b]);
+    const sum = add([a, b]);
+    if (!(sum instanceof CelError) || kindOf(a) === kindOf(b)) return chargeGrowth(c, sum, id);
+    return chargeGrowth(c, inngestConcat(a, b), id);
+  };
+}
+
+/** `now()`: the evaluation's clock. */
+function compileNow(): Fn {
+  return (c) => now(clock(c));
+}
+
+/** `now_plus(d)` / `now_minus(d)`: the evaluation's clock shifted by a duration. */
+function compileNowShift(e: CallExpr, h: CompilerHooks): Fn {
+  const arg = h.compile(e.args[0]!);
+  const f = e.fn === "now_plus" ? nowPlus : nowMinus;
+  const id = e.id;
+  return (c) => {
+    const v = arg(c);
+    if (isUnknownOrError(v)) return false;
+    const r = f(clock(c), v);
+    return r instanceof CelError ? new CelError(r.code, r.message, id) : r;
+  };
 }
 
 /** Reads the evaluation clock once per evaluation, so every `now()` of one evaluation agrees. */
@@ -170,7 +154,7 @@ function clock(c: Parameters<Fn>[0]): number {
 }
 
 /** Any other call: unknown or error arguments give the static result, else normal dispatch. */
-function compileStrict(e: CallExpr, h: CompilerHooks): Fn {
+export function compileInngestStrict(e: CallExpr, h: CompilerHooks): Fn {
   const argExprs: Expr[] = e.target === undefined ? [...e.args] : [e.target, ...e.args];
   const fns = argExprs.map((x) => h.compile(x));
   const dispatch = h.dispatcher(e);
@@ -191,7 +175,8 @@ function compileStrict(e: CallExpr, h: CompilerHooks): Fn {
   };
 }
 
-function compileEquality(e: CallExpr, h: CompilerHooks, negate: boolean): Fn {
+function compileEquality(e: CallExpr, h: CompilerHooks): Fn {
+  const negate = e.fn === "_!=_";
   const [le, re] = e.args as [Expr, Expr];
   const split = constantOperand(le, re, (x) => h.constOf(x));
   if (split !== undefined) {
@@ -250,9 +235,9 @@ function compileOrdering(e: CallExpr, h: CompilerHooks): Fn {
   };
 }
 
-function compileSize(e: CallExpr, h: CompilerHooks): Fn {
+function compileSize(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const argExpr = e.target ?? e.args[0];
-  if (argExpr === undefined) return compileStrict(e, h);
+  if (argExpr === undefined) return undefined;
   const arg = h.compile(argExpr);
   const id = e.id;
   return (c) => {
@@ -292,11 +277,13 @@ function compileIn(e: CallExpr, h: CompilerHooks): Fn {
   };
 }
 
-function compileStringTest(e: CallExpr, h: CompilerHooks): Fn {
-  const target = h.compile(e.target!);
+function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
+  const overloads = h.overloads(e);
+  if (e.target === undefined || e.args.length !== 1 || overloads.length !== 1) return undefined;
+  const op = overloads[0]!.impl as (s: string, t: string) => boolean;
+  const target = h.compile(e.target);
   const fn = e.fn;
   const id = e.id;
-  const op = stringTest(fn);
   const ac = h.constOf(e.args[0]!);
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
@@ -319,12 +306,12 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn {
   };
 }
 
-function compileMatches(e: CallExpr, h: CompilerHooks): Fn {
+function compileMatches(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const subjectExpr = e.target ?? e.args[0];
   const patternExpr = e.target !== undefined ? e.args[0] : e.args[1];
-  if (subjectExpr === undefined || patternExpr === undefined) return compileStrict(e, h);
+  if (subjectExpr === undefined || patternExpr === undefined) return undefined;
   const pc = h.constOf(patternExpr);
-  if (pc === undefined || typeof pc.value !== "string") return compileStrict(e, h);
+  if (pc === undefined || typeof pc.value !== "string") return undefined;
   const re = h.regex(patternExpr.id, pc.value);
   const subject = h.compile(subjectExpr);
   const id = e.id;
@@ -337,3 +324,31 @@ function compileMatches(e: CallExpr, h: CompilerHooks): Fn {
     return new CelError(err.code, err.message, id);
   };
 }
+
+/**
+ * How the `inngest` dialect compiles calls: operators by name, functions by overload id; every
+ * other call goes to {@link compileInngestStrict}.
+ */
+export const INNGEST_CALLS: CallTable = new Map<string, CallCompiler>([
+  ["_||_", compileLogical],
+  ["_&&_", compileLogical],
+  ["_?_:_", compileConditional],
+  ["@not_strictly_false", compileNotStrictlyFalse],
+  ["_==_", compileEquality],
+  ["_!=_", compileEquality],
+  ["_<_", compileOrdering],
+  ["_<=_", compileOrdering],
+  ["_>_", compileOrdering],
+  ["_>=_", compileOrdering],
+  ["_+_", compilePlus],
+  ["@in", compileIn],
+  ...[...SIZE_OVERLOADS].map((id): [string, CallCompiler] => [id, compileSize]),
+  ["contains_string", compileStringTest],
+  ["starts_with_string", compileStringTest],
+  ["ends_with_string", compileStringTest],
+  ["matches", compileMatches],
+  ["matches_string", compileMatches],
+  ["inngest_now", compileNow],
+  ["inngest_now_plus", compileNowShift],
+  ["inngest_now_minus", compileNowShift],
+]);

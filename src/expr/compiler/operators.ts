@@ -6,11 +6,13 @@
  * @module
  */
 import type { CallExpr, Expr } from "../ast.js";
-import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload } from "../runtime/core.js";
+import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf } from "../runtime/core.js";
+import { resolvesWithin } from "../decls.js";
+import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
 import type { Fn } from "./context.js";
 import type { CompilerHooks } from "./hooks.js";
-import { attachNode, constantOperand, sizeOf } from "./helpers.js";
+import { attachNode, constantOperand } from "./helpers.js";
 
 const RELATIONS: Record<string, (c: number) => boolean> = {
   "_<_": (c) => c < 0,
@@ -127,7 +129,7 @@ export function compileEquality(e: CallExpr, h: CompilerHooks): Fn {
  * path neither allocates nor uses BigInt.
  */
 function fuseSize(e: Expr, k: unknown, h: CompilerHooks, test: (n: number, k: number) => boolean): Fn | undefined {
-  if (e.kind !== "call" || e.fn !== "size" || typeof k !== "bigint") return undefined;
+  if (e.kind !== "call" || typeof k !== "bigint" || !resolvesWithin(h.overloads(e), SIZE_OVERLOADS)) return undefined;
   if (k < -0x1fffffffffffffn || k > 0x1fffffffffffffn) return undefined;
   const argExpr = e.target ?? (e.args.length === 1 ? e.args[0] : undefined);
   if (argExpr === undefined || (e.target !== undefined && e.args.length > 0)) return undefined;

@@ -9,7 +9,7 @@ import { withoutRootDot, type CallExpr, type Expr, type SelectExpr } from "../as
 import { candidateNames } from "../checker/checker.js";
 import { MISSING, UNKNOWN } from "../runtime/core.js";
 import { CelError, CelType, TYPES } from "../values.js";
-import { indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "./access.js";
+import { indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "../runtime/access.js";
 import type { Fn } from "./context.js";
 import type { CompilerHooks, Planner } from "./hooks.js";
 

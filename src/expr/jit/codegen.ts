@@ -20,8 +20,10 @@
  * @module
  */
 import type { CallExpr, ComprehensionExpr, Expr } from "../ast.js";
-import type { Reference } from "../checker/checker.js";
-import { isPrototypeName } from "../compiler/access.js";
+import { overloadsOf, type Reference } from "../checker/checker.js";
+import { resolvesWithin, specialisationOf } from "../decls.js";
+import { SIZE_OVERLOADS } from "../stdlib/containers.js";
+import { isPrototypeName } from "../runtime/access.js";
 import type { Fn } from "../compiler/context.js";
 
 /** What the generator needs to know about the tree being compiled. */
@@ -232,34 +234,38 @@ class Generator {
         return this.relation(e, t);
       case "@in":
         return this.membership(e, t);
-      case "startsWith":
-      case "endsWith":
-      case "contains": {
-        if (e.target === undefined || e.args.length !== 1) throw new Unsupported();
-        const k = this.literal(e.args[0]!);
-        if (k === undefined || typeof k.value !== "string") throw new Unsupported();
-        const s = this.value(e.target);
-        const method = e.fn === "contains" ? "includes" : e.fn;
-        this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
-        this.emit(`const ${t} = ${s}.${method}(${this.constant(k.value)});`);
-        return t;
+      default: {
+        const generate = specialisationOf(FUNCTIONS, e.fn, overloadsOf(this.env.refs, e));
+        if (generate === undefined) throw new Unsupported();
+        return generate(this, e, t);
       }
-      case "matches": {
-        const subject = e.target ?? e.args[0];
-        const pattern = e.target !== undefined ? e.args[0] : e.args[1];
-        if (subject === undefined || pattern === undefined) throw new Unsupported();
-        const k = this.literal(pattern);
-        if (k === undefined || typeof k.value !== "string") throw new Unsupported();
-        const re = this.env.regexOf(k.value);
-        if (re === undefined) throw new Unsupported();
-        const s = this.value(subject);
-        this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
-        this.emit(`const ${t} = ${this.constant(re)}(${s});`);
-        return t;
-      }
-      default:
-        throw new Unsupported();
     }
+  }
+
+  /** `s.startsWith('k')` and the other string tests with a constant argument, as the JS `method`. */
+  stringTest(e: CallExpr, t: string, method: string): string {
+    if (e.target === undefined || e.args.length !== 1) throw new Unsupported();
+    const k = this.literal(e.args[0]!);
+    if (k === undefined || typeof k.value !== "string") throw new Unsupported();
+    const s = this.value(e.target);
+    this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+    this.emit(`const ${t} = ${s}.${method}(${this.constant(k.value)});`);
+    return t;
+  }
+
+  /** `s.matches('re')` / `matches(s, 're')` with a constant, valid pattern. */
+  matches(e: CallExpr, t: string): string {
+    const subject = e.target ?? e.args[0];
+    const pattern = e.target !== undefined ? e.args[0] : e.args[1];
+    if (subject === undefined || pattern === undefined) throw new Unsupported();
+    const k = this.literal(pattern);
+    if (k === undefined || typeof k.value !== "string") throw new Unsupported();
+    const re = this.env.regexOf(k.value);
+    if (re === undefined) throw new Unsupported();
+    const s = this.value(subject);
+    this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+    this.emit(`const ${t} = ${this.constant(re)}(${s});`);
+    return t;
   }
 
   /** A value that is a field path, a constant, a `size()` of a list, or a conditional of those. */
@@ -286,9 +292,14 @@ class Generator {
     throw new Unsupported();
   }
 
+  /** Whether `e` is a call of `size`. */
+  private isSize(e: Expr): e is CallExpr {
+    return e.kind === "call" && resolvesWithin(overloadsOf(this.env.refs, e), SIZE_OVERLOADS);
+  }
+
   /** `size(x)` of a list as a JS number (strings count code points: left to the closures). */
   private sizeOf(e: Expr): string | undefined {
-    if (e.kind !== "call" || e.fn !== "size") return undefined;
+    if (!this.isSize(e)) return undefined;
     const arg = e.target ?? (e.args.length === 1 ? e.args[0] : undefined);
     if (arg === undefined || (e.target !== undefined && e.args.length > 0)) return undefined;
     const v = this.value(arg);
@@ -305,7 +316,7 @@ class Generator {
     const other = rk !== undefined ? l : lk !== undefined ? r : undefined;
     if (k === undefined || other === undefined) throw new Unsupported();
     const kv = k.value;
-    if (typeof kv === "bigint" && other.kind === "call" && other.fn === "size") {
+    if (typeof kv === "bigint" && this.isSize(other)) {
       if (kv < -0x1fffffffffffffn || kv > 0x1fffffffffffffn) throw new Unsupported();
       const n = this.sizeOf(other)!;
       this.emit(`const ${t} = (${n} === ${this.constant(Number(kv))}) !== ${negate};`);
@@ -417,6 +428,15 @@ class Generator {
     return `"use strict";\n${bindings === "" ? "" : `const ${bindings};\n`}return function predicate(c) {\nconst cost0 = c.cost;\n${this.lines.join("\n")}\nreturn ${result};\n};`;
   }
 }
+
+/** Generators of library calls in boolean position, by overload id. */
+const FUNCTIONS: ReadonlyMap<string, (g: Generator, e: CallExpr, t: string) => string> = new Map([
+  ["contains_string", (g, e, t) => g.stringTest(e, t, "includes")],
+  ["starts_with_string", (g, e, t) => g.stringTest(e, t, "startsWith")],
+  ["ends_with_string", (g, e, t) => g.stringTest(e, t, "endsWith")],
+  ["matches", (g, e, t) => g.matches(e, t)],
+  ["matches_string", (g, e, t) => g.matches(e, t)],
+]);
 
 /** A generated fast path, ready to be bound to the general closure it falls back to. */
 export interface PreparedFastPath {

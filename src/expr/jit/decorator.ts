@@ -14,32 +14,36 @@
  * @module
  */
 import { withoutRootDot, type ComprehensionExpr, type Expr, type SelectExpr } from "../ast.js";
-import type { Reference } from "../checker/checker.js";
+import { overloadsOf, type Reference } from "../checker/checker.js";
 import type { Fn } from "../compiler/context.js";
 import { compileRegexConstant } from "../compiler/helpers.js";
 import type { Decorator, DecoratorEnv, DecoratorFactory } from "../compiler/hooks.js";
+import { isOperator, specialisationOf } from "../decls.js";
 import { CelError } from "../values.js";
 import { type CodegenEnv, prepareFastPath } from "./codegen.js";
 import { generatePathAccessor, type PathRoot, SLOW } from "./paths.js";
 
-/** Calls that may root a generated boolean fast path. */
-const PREDICATE_FUNCTIONS = new Set([
-  "_&&_",
-  "_||_",
-  "!_",
-  "_==_",
-  "_!=_",
-  "_<_",
-  "_<=_",
-  "_>_",
-  "_>=_",
-  "@in",
-  "startsWith",
-  "endsWith",
-  "contains",
-  "matches",
-  "_?_:_",
-]);
+/** Calls that may root a generated boolean fast path: operators by name, functions by overload id. */
+const PREDICATES: ReadonlyMap<string, true> = new Map(
+  [
+    "_&&_",
+    "_||_",
+    "!_",
+    "_==_",
+    "_!=_",
+    "_<_",
+    "_<=_",
+    "_>_",
+    "_>=_",
+    "@in",
+    "_?_:_",
+    "starts_with_string",
+    "ends_with_string",
+    "contains_string",
+    "matches",
+    "matches_string",
+  ].map((key) => [key, true]),
+);
 
 /** The holder of a tiered subtree's current closure (a class: see `newCtx` on allocation sites). */
 class TierNode {
@@ -92,23 +96,30 @@ class JitDecorator implements Decorator {
     private readonly after: number,
   ) {}
 
-  decorate(e: Expr, plan: (e: Expr) => Fn): Fn {
-    if (e.kind === "select") return e.testOnly ? plan(e) : this.path(e, plan);
-    if (this.insideGenerated || !(e.kind === "call" ? PREDICATE_FUNCTIONS.has(e.fn) : e.kind === "comprehension")) return plan(e);
-    return this.after === 0 ? this.generateNow(e, plan) : this.tiered(e, plan);
+  decorate(e: Expr): Fn {
+    if (e.kind === "select") return e.testOnly ? this.env.plan(e) : this.path(e);
+    if (this.insideGenerated || !this.isPredicate(e)) return this.env.plan(e);
+    return this.after === 0 ? this.generateNow(e) : this.tiered(e);
+  }
+
+  /** Whether `e` may root a generated boolean fast path (a comprehension: `exists`, `all`). */
+  private isPredicate(e: Expr): boolean {
+    if (e.kind === "comprehension") return true;
+    if (e.kind !== "call") return false;
+    return isOperator(e.fn) ? PREDICATES.has(e.fn) : specialisationOf(PREDICATES, e.fn, overloadsOf(this.env.refs, e)) !== undefined;
   }
 
   /**
    * Generates the fast path of a boolean subtree now, backed by the planned closures for every
    * case the fast path declines; those closures get no fast paths of their own.
    */
-  private generateNow(e: Expr, plan: (e: Expr) => Fn): Fn {
+  private generateNow(e: Expr): Fn {
     const prepared = prepareFastPath(e, new ScopedCodegenEnv(this.env, this.env.scopesInView()));
-    if (prepared === undefined) return plan(e);
+    if (prepared === undefined) return this.env.plan(e);
     this.insideGenerated = true;
     let slow: Fn;
     try {
-      slow = plan(e);
+      slow = this.env.plan(e);
     } finally {
       this.insideGenerated = false;
     }
@@ -120,8 +131,8 @@ class JitDecorator implements Decorator {
    * generates its fast path and switches to it. Nothing of the generator is built before then but
    * a copy of the comprehension scopes in view (usually none, shared).
    */
-  private tiered(e: Expr, plan: (e: Expr) => Fn): Fn {
-    const slow = plan(e);
+  private tiered(e: Expr): Fn {
+    const slow = this.env.plan(e);
     const scopes = this.env.scopesInView();
     const threshold = this.after;
     const env = this.env;
@@ -149,19 +160,19 @@ class JitDecorator implements Decorator {
    * changes after compiling: folding is done, and a name that is no comprehension variable now is
    * none later.
    */
-  private path(e: SelectExpr, plan: (e: Expr) => Fn): Fn {
+  private path(e: SelectExpr): Fn {
     let fields = 0;
     let base: Expr = e;
     while (base.kind === "select" && !base.testOnly && !base.optional && !this.env.isConstant(base)) {
       fields++;
       base = base.operand;
     }
-    if (fields === 0 || base.kind !== "ident" || this.env.isConstant(base)) return plan(e);
+    if (fields === 0 || base.kind !== "ident" || this.env.isConstant(base)) return this.env.plan(e);
     let root: PathRoot;
     const slot = this.env.lookupSlot(base.name);
     if (slot === undefined) {
       const ref = this.env.refs.get(base.id);
-      if (ref?.kind === "ident" && ref.isType) return plan(e);
+      if (ref?.kind === "ident" && ref.isType) return this.env.plan(e);
       root = ACTIVATION_ROOT;
     } else {
       root = { kind: "slot", index: slot };
@@ -178,18 +189,19 @@ class JitDecorator implements Decorator {
       step = select.operand;
     }
     const fast = generatePathAccessor(root, keys);
-    if (fast === undefined) return plan(e);
+    if (fast === undefined) return this.env.plan(e);
     if (root !== ACTIVATION_ROOT) {
-      const slow = plan(e);
+      const slow = this.env.plan(e);
       return (c) => {
         const v = fast(c);
         return v !== SLOW ? v : slow(c);
       };
     }
+    const env = this.env;
     let slow: Fn | undefined;
     return (c) => {
       const v = fast(c);
-      return v !== SLOW ? v : (slow ??= plan(e))(c);
+      return v !== SLOW ? v : (slow ??= env.plan(e))(c);
     };
   }
 }

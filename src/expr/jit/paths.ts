@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { isPrototypeName } from "../compiler/access.js";
+import { isPrototypeName } from "../runtime/access.js";
 import type { Ctx } from "../compiler/context.js";
 
 /** Returned by a generated accessor when the fast path does not apply. */

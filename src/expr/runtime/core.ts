@@ -314,3 +314,36 @@ export function kindName(v: unknown): string {
   const k = kindOf(v);
   return k === "null" ? "null_type" : k === "timestamp" ? "google.protobuf.Timestamp" : k === "duration" ? "google.protobuf.Duration" : k;
 }
+
+const SMALL_INTS: bigint[] = Array.from({ length: 1024 }, (_, k) => BigInt(k));
+
+/** `BigInt(n)` without allocating for the small non-negative values sizes and counts usually are. */
+export function smallInt(n: number): bigint {
+  return n < 1024 ? SMALL_INTS[n]! : BigInt(n);
+}
+
+/** Number of Unicode code points of a string (CEL sizes and indexes count code points). */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 0xd800 && c <= 0xdbff && k + 1 < s.length) {
+      const d = s.charCodeAt(k + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        k++;
+      }
+    }
+  }
+  return n;
+}
+
+/** `size(v)` as a JS number, or -1 when `v` has no size. With `lenient`, null has size 0. */
+export function sizeOf(v: unknown, lenient: boolean): number {
+  if (typeof v === "string") return codePointLength(v);
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof Uint8Array) return v.length;
+  if (v === null || v === undefined) return lenient ? 0 : -1;
+  if (isMap(v)) return mapSize(v);
+  return -1;
+}

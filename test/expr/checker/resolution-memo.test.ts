@@ -11,7 +11,7 @@ import { toCheckedDebugString } from "../../../src/expr/checker/printer.js";
 import { CEL_DIALECT } from "../../../src/expr/dialect.js";
 import { INNGEST_DIALECT } from "../../../src/expr/inngest.js";
 import { parse } from "../../../src/expr/parser/index.js";
-import { TYPE_IDENTIFIERS } from "../../../src/expr/stdlib.js";
+import { TYPE_IDENTIFIERS } from "../../../src/expr/stdlib/index.js";
 import { parseType, type Type } from "../../../src/expr/types.js";
 import { grammar, VARIABLES } from "../support/generators.js";
 
@@ -20,7 +20,7 @@ const DECLARED: ReadonlyMap<string, Type> = new Map(Object.entries(VARIABLES).ma
 function env(dialect: "cel" | "inngest", variables: ReadonlyMap<string, Type> | undefined): CheckerEnv {
   const d = dialect === "cel" ? CEL_DIALECT : INNGEST_DIALECT;
   return {
-    dialect,
+    truthiness: d.truthiness,
     container: "",
     variables,
     functions: d.functions,

@@ -10,13 +10,13 @@ import { foldConstants } from "../../../src/expr/compiler/fold.js";
 import { CEL_DIALECT } from "../../../src/expr/dialect.js";
 import { INNGEST_DIALECT } from "../../../src/expr/inngest.js";
 import { parse } from "../../../src/expr/parser/index.js";
-import { TYPE_IDENTIFIERS } from "../../../src/expr/stdlib.js";
+import { TYPE_IDENTIFIERS } from "../../../src/expr/stdlib/index.js";
 
 /** The closed non-literal subtrees of `source`, bottom-up, as kind (and function) names. */
 function closedSubtrees(source: string, dialect: "cel" | "inngest" = "cel"): string[] {
   const d = dialect === "cel" ? CEL_DIALECT : INNGEST_DIALECT;
   const result = check(parse(source), {
-    dialect,
+    truthiness: d.truthiness,
     container: "",
     variables: undefined,
     functions: d.functions,

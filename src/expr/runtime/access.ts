@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { kindName, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "../runtime/core.js";
+import { kindName, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "./core.js";
 import { CelError, CelUint } from "../values.js";
 
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
