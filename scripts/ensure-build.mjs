@@ -5,11 +5,18 @@
  * the browser UI (`vite build --config vite.ui.config.ts` into `dist/ui/`) when a file under
  * `src/ui/`, `vite.ui.config.ts` or `package.json` is newer than `dist/ui/index.html`.
  *
- * Usage: `node scripts/ensure-build.mjs` (exit code 0 when dist is fresh or was built), or
- * `import { ensureBuild } from "./scripts/ensure-build.mjs"`.
+ * Usage: `node scripts/ensure-build.mjs [--clean] [--allow-type-errors] [--if-typescript]` (exit
+ * code 0 when dist is fresh or was built), or `import { ensureBuild } from "./scripts/ensure-build.mjs"`.
+ *
+ * - `--clean` removes `dist/` and builds afresh (`npm pack`'s `prepack`: no file of a deleted or
+ *   moved source may reach the package).
+ * - `--allow-type-errors` accepts a build tsc emitted despite type errors (`npm install`'s
+ *   `prepare`: an install should not fail on a work-in-progress type error; `npm test` reports it).
+ * - `--if-typescript` skips the build with a note when TypeScript is not installed (an install
+ *   without dev dependencies).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -108,6 +115,18 @@ export function ensureBuild(options = {}) {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { ok } = ensureBuild();
-  process.exitCode = ok ? 0 : 1;
+  const flags = new Set(process.argv.slice(2));
+  for (const flag of flags) {
+    if (!["--clean", "--allow-type-errors", "--if-typescript"].includes(flag)) {
+      process.stderr.write(`ensure-build: unknown option ${flag}\n`);
+      process.exit(2);
+    }
+  }
+  if (flags.has("--if-typescript") && !existsSync(join(ROOT, "node_modules", "typescript", "bin", "tsc"))) {
+    process.stderr.write("cancelkit: TypeScript is not installed (dev dependencies omitted?): dist/ not built\n");
+  } else {
+    if (flags.has("--clean")) rmSync(join(ROOT, "dist"), { recursive: true, force: true });
+    const { ok } = ensureBuild({ allowTypeErrors: flags.has("--allow-type-errors") });
+    process.exitCode = ok ? 0 : 1;
+  }
 }

@@ -85,11 +85,10 @@ export class BatchCommitter {
     return this.#flight !== undefined;
   }
 
-  /** The most runs one transaction may carry: the batch size, or less under a rate limit. */
+  /** The most runs one transaction may carry: the batch size, or the rate's even share of it (see `RateLimiter.chunkSize`). */
   chunkSize(): number {
     const { batchSize, limiter } = this.#options.settings;
-    if (this.#dryRun || limiter === undefined || !Number.isFinite(limiter.ratePerSecond)) return batchSize;
-    return Math.min(batchSize, Math.max(1, Math.ceil(limiter.ratePerSecond)));
+    return this.#dryRun || limiter === undefined ? batchSize : limiter.chunkSize(batchSize);
   }
 
   /**

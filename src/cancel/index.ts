@@ -15,14 +15,15 @@ export {
   REQUEST_FIELDS,
 } from "./request.js";
 export type { CancellationRequest, ValidateOptions, PreciseInstant } from "./request.js";
-export { toWireCancellation, formatTimestamp } from "./record.js";
+export { toWireCancellation, formatTimestamp, parseCancellationId } from "./record.js";
 export type { WireCancellation } from "./record.js";
 export { RateLimiter } from "./rate.js";
 export { cancelRuns, resumeCancellation } from "./planner.js";
 export type { CancelOptions, CancellationReport } from "./planner.js";
 export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from "./settings.js";
 export type { ResumeOptions, CancellationProgress } from "./settings.js";
-export { DRY_RUN_SAMPLE_SIZE, CHECKPOINT_INTERVAL_MS } from "./scan-loop.js";
+// From settings.ts, not the scan loop: the published declarations of the root entry stay clear of the job's internals.
+export { DRY_RUN_SAMPLE_SIZE, CHECKPOINT_INTERVAL_MS } from "./settings.js";
 export { createShardedCancellation, runWorker, DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./workers.js";
 export type {
   ShardedCancelOptions,
@@ -36,3 +37,5 @@ export type {
 export type { PushdownCoverage } from "./pushdown-plan.js";
 export { CancellationChecker } from "./checker.js";
 export type { CancellationCheckerOptions, CheckableRun } from "./checker.js";
+export { requestWarnings } from "./warnings.js";
+export type { RequestWarning } from "./warnings.js";

@@ -15,7 +15,7 @@ import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
 import { processRange, type JobRange } from "./scan-loop.js";
-import { pushdownPlanFor, readSettings, type ResumeOptions, type Settings } from "./settings.js";
+import { pushdownPlanFor, readSettings, sameSettings, storedSettingsOf, withStoredSettings, type ResumeOptions, type Settings } from "./settings.js";
 import { runWorker, type WorkerProgress } from "./workers.js";
 
 export type { CancellationProgress, ResumeOptions } from "./settings.js";
@@ -79,7 +79,7 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
   const request = validateCancellationRequest(body, { now });
   const pushdown = pushdownPlanFor(request.program, settings);
 
-  const draft = draftRecord(request, settings.environmentId, now);
+  const draft: CancellationRecord = { ...draftRecord(request, settings.environmentId, now), settings: storedSettingsOf(settings) };
   if (settings.dryRun) {
     return runJob(store, draft, request, settings, pushdown, startedAt, true);
   }
@@ -132,10 +132,11 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
  */
 export async function resumeCancellation(store: RunStore, id: string, options: ResumeOptions = {}): Promise<CancellationReport> {
   const startedAt = performance.now();
-  const settings = readSettings(options, "resumeCancellation");
+  const given = readSettings(options, "resumeCancellation");
   if (typeof id !== "string" || id === "") throw new TypeError("resumeCancellation: id must be a non-empty string");
-  const record = await store.getCancellation(id, settings.environmentId);
+  let record = await store.getCancellation(id, given.environmentId);
   if (record === undefined) throw new CancellationNotFoundError(id);
+  const settings = withStoredSettings(given, options, record.settings);
   const request = requestOfRecord(record);
   const pushdown = pushdownPlanFor(request.program, settings);
   if (record.status === "completed") {
@@ -154,6 +155,12 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
     if (settings.dryRun) throw new TypeError("resumeCancellation: dryRun is not available on a sharded cancellation");
     if (settings.maxRuns !== undefined) throw new TypeError("resumeCancellation: maxRuns is not available on a sharded cancellation");
     return resumeShardedCancellation(store, record, settings, pushdown.coverage, startedAt);
+  }
+  const stored = storedSettingsOf(settings);
+  if (!settings.dryRun && !sameSettings(stored, record.settings)) {
+    // The settings this session runs with are the job's from now on (a later resume keeps them).
+    if (!(await store.updateCancellationSettings(id, stored))) throw new CancellationNotFoundError(id);
+    record = { ...record, settings: stored };
   }
   return runJob(store, record, request, settings, pushdown, startedAt, false);
 }

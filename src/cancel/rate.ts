@@ -1,18 +1,21 @@
 /**
- * A token bucket limiting how many runs a cancellation job cancels per second, adjustable while
- * the job runs.
+ * A limit on how many runs a cancellation job cancels per second (at most that many in any
+ * one-second window), adjustable while the job runs.
  *
  * @module
  */
 
 /**
- * Limits a rate of work units (runs cancelled) per second. The bucket holds at most one second's
- * worth of tokens, so after a pause the job bursts for at most a second. A request larger than
- * the bucket is granted once the bucket is full and leaves it in debt, so the long-run rate never
- * exceeds the limit whatever the batch size.
+ * Limits work units (runs cancelled) to at most `ratePerSecond` in any one-second window, with no
+ * burst beyond one request: the first request is granted at once, and each later one waits for
+ * two things — the pace (a request of `u` units waits `u / rate` seconds after the one before, so
+ * requests are spread evenly over the second), and the window (the units granted in the last
+ * second plus the new ones stay within the rate). A request larger than the rate (possible with a
+ * rate below 1, or a caller that ignores {@link chunkSize}) is granted alone in its window, at the
+ * pace, so the long-run rate still never exceeds the limit.
  *
- * `setRate` takes effect at once, also for a job waiting for tokens: `0` pauses the job (it waits
- * until the rate is raised or its signal aborts), `Infinity` lifts the limit.
+ * `setRate` takes effect at once, also for a job waiting: `0` pauses the job (it waits until the
+ * rate is raised or its signal aborts), `Infinity` lifts the limit.
  *
  * @example
  * ```ts
@@ -23,10 +26,16 @@
  */
 export class RateLimiter {
   #rate: number;
-  #tokens: number;
-  #refilledAt: number;
   readonly #clock: () => number;
   readonly #wakers = new Set<() => void>();
+  /** Grants of the last second, oldest first: their times (ms) and units. */
+  readonly #grantTimes: number[] = [];
+  readonly #grantUnits: number[] = [];
+  #grantHead = 0;
+  #inWindow = 0;
+  /** Time and units of the latest grant, which set the pace of the next one. */
+  #lastAt = -Infinity;
+  #lastUnits = 0;
 
   /**
    * @param ratePerSecond - Units per second; `Infinity` for no limit, `0` to start paused. Default `Infinity`.
@@ -36,8 +45,6 @@ export class RateLimiter {
   constructor(ratePerSecond = Infinity, clock: () => number = () => performance.now()) {
     this.#rate = checkRate(ratePerSecond);
     this.#clock = clock;
-    this.#tokens = this.#capacity();
-    this.#refilledAt = clock();
   }
 
   /** The current limit, units per second. */
@@ -51,24 +58,54 @@ export class RateLimiter {
    * @throws RangeError when the rate is negative or NaN.
    */
   setRate(ratePerSecond: number): void {
-    const rate = checkRate(ratePerSecond);
-    this.#refill();
-    this.#rate = rate;
-    this.#tokens = Math.min(this.#tokens, this.#capacity());
+    this.#rate = checkRate(ratePerSecond);
     for (const wake of [...this.#wakers]) wake();
   }
 
-  #capacity(): number {
-    return Number.isFinite(this.#rate) ? Math.max(1, this.#rate) : Infinity;
+  /**
+   * The request size that uses the rate fully: the rate split into the fewest equal whole parts of
+   * at most `batchSize` (so `rate` 1500 with batches of 1000 gives 750, two per second), never more
+   * than the rate, at least 1. Without a finite positive rate, `batchSize`.
+   */
+  chunkSize(batchSize: number): number {
+    const rate = this.#rate;
+    if (!Number.isFinite(rate) || rate <= 0) return batchSize;
+    const parts = Math.ceil(rate / batchSize);
+    return Math.max(1, Math.min(batchSize, Math.floor(rate / parts)));
   }
 
-  #refill(): void {
-    const now = this.#clock();
-    const elapsed = Math.max(0, now - this.#refilledAt);
-    this.#refilledAt = now;
-    if (Number.isFinite(this.#rate) && this.#rate > 0) {
-      this.#tokens = Math.min(this.#capacity(), this.#tokens + (elapsed * this.#rate) / 1000);
+  /** Drops the grants that left the window `(now - 1 s, now]`. */
+  #expire(now: number): void {
+    while (this.#grantHead < this.#grantTimes.length && now - this.#grantTimes[this.#grantHead]! >= WINDOW_MS) {
+      this.#inWindow -= this.#grantUnits[this.#grantHead]!;
+      this.#grantHead++;
     }
+    if (this.#grantHead > 1024 && this.#grantHead * 2 > this.#grantTimes.length) {
+      this.#grantTimes.splice(0, this.#grantHead);
+      this.#grantUnits.splice(0, this.#grantHead);
+      this.#grantHead = 0;
+    }
+    if (this.#grantHead === this.#grantTimes.length) this.#inWindow = 0;
+  }
+
+  /** Milliseconds until `units` may be granted at `now` (0: now). */
+  #waitFor(units: number, now: number): number {
+    const rate = this.#rate;
+    const paceAt = this.#lastAt + (this.#lastUnits * 1000) / rate;
+    let wait = Math.max(0, paceAt - now);
+    // Within the window unless alone in it: wait until enough of the oldest grants leave.
+    const excess = this.#inWindow + units - (units > rate ? 0 : rate);
+    if (excess > 0) {
+      let freed = 0;
+      for (let i = this.#grantHead; i < this.#grantTimes.length; i++) {
+        freed += this.#grantUnits[i]!;
+        if (freed >= excess - 1e-9) {
+          wait = Math.max(wait, this.#grantTimes[i]! + WINDOW_MS - now);
+          break;
+        }
+      }
+    }
+    return wait;
   }
 
   /**
@@ -81,15 +118,23 @@ export class RateLimiter {
     for (;;) {
       if (signal?.aborted === true) return false;
       if (this.#rate === Infinity) return true;
-      this.#refill();
-      const needed = Math.min(units, this.#capacity());
-      if (this.#rate > 0 && this.#tokens >= needed) {
-        this.#tokens -= units;
-        return true;
+      if (this.#rate > 0) {
+        const now = this.#clock();
+        this.#expire(now);
+        const waitMs = this.#waitFor(units, now);
+        if (waitMs <= 0) {
+          this.#grantTimes.push(now);
+          this.#grantUnits.push(units);
+          this.#inWindow += units;
+          this.#lastAt = now;
+          this.#lastUnits = units;
+          return true;
+        }
+        await this.#sleep(Math.max(1, Math.ceil(waitMs)), signal);
+      } else {
+        // While paused, wake up now and then anyway: a pending timer keeps the process alive.
+        await this.#sleep(PAUSED_POLL_MS, signal);
       }
-      // While paused, wake up now and then anyway: a pending timer keeps the process alive.
-      const waitMs = this.#rate > 0 ? Math.max(1, Math.ceil(((needed - this.#tokens) * 1000) / this.#rate)) : PAUSED_POLL_MS;
-      await this.#sleep(waitMs, signal);
     }
   }
 
@@ -109,6 +154,8 @@ export class RateLimiter {
   }
 }
 
+/** The window the rate is counted in. */
+const WINDOW_MS = 1000;
 const PAUSED_POLL_MS = 60_000;
 
 function checkRate(rate: number): number {

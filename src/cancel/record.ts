@@ -31,6 +31,12 @@ export interface WireCancellation {
   readonly status: CancellationStatus;
   /** Outcome of every run scanned so far; `scanned` is the sum of the other five. */
   readonly counts: OutcomeCounts;
+  /** The job's batch size (runs per page and per batch); `null` on a record stored before settings were kept (the default, 1000, applies). */
+  readonly batch_size: number | null;
+  /** The job's rate limit, runs per second; `null` for none. */
+  readonly rate_per_second: number | null;
+  /** The job's cap on runs cancelled; `null` for none. */
+  readonly max_runs: number | null;
 }
 
 /**
@@ -43,6 +49,16 @@ export function formatTimestamp(ms: number): string {
   // Outside 0000–9999 `toISOString` writes a six-digit signed year, which is not RFC 3339.
   if (text.length !== 24) throw new RangeError(`timestamp ${ms} lies outside years 0000-9999`);
   return text;
+}
+
+const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
+
+/**
+ * A cancellation id as Go's `ulid.Parse` accepts it (26 Crockford base32 characters, any case),
+ * uppercased; `undefined` for anything else, which the API answers with `Invalid cancellation ID`.
+ */
+export function parseCancellationId(text: unknown): string | undefined {
+  return typeof text === "string" && ULID_PATTERN.test(text) ? text.toUpperCase() : undefined;
 }
 
 /** Copies counts into a fresh plain object in the wire order. */
@@ -71,5 +87,8 @@ export function toWireCancellation(record: CancellationRecord): WireCancellation
     updated_at: formatTimestamp(record.updatedAt),
     status: record.status,
     counts: wireCounts(record.counts),
+    batch_size: record.settings?.batchSize ?? null,
+    rate_per_second: record.settings?.ratePerSecond ?? null,
+    max_runs: record.settings?.maxRuns ?? null,
   };
 }

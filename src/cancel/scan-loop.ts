@@ -37,15 +37,10 @@ import { Ledger } from "./ledger.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
 import type { CancellationRequest } from "./request.js";
-import type { Settings } from "./settings.js";
+import { CHECKPOINT_INTERVAL_MS, DRY_RUN_SAMPLE_SIZE, type Settings } from "./settings.js";
 
 export type { RangeCommitResult } from "./batch-committer.js";
 
-/** Most matching run ids a dry run returns as its sample. */
-export const DRY_RUN_SAMPLE_SIZE = 20;
-
-/** A stretch of pages without a commit is checkpointed at least this often, ms. */
-export const CHECKPOINT_INTERVAL_MS = 1000;
 
 /** Longest stretch the loop runs without yielding to the event loop, ms. */
 const YIELD_INTERVAL_MS = 20;
@@ -126,6 +121,8 @@ class RangeScan {
   readonly #reader: PageReader;
   readonly #committer: BatchCommitter;
   readonly #sample: string[] = [];
+  /** The counts of the last progress event. */
+  #lastReported: { readonly scanned: number; readonly cancelled: number } | undefined;
   /**
    * A run's activation is `{ event }`; a run this job cancelled before a crash stops the decisions
    * undecided (it is counted as cancelled, whatever the expression says now).
@@ -355,11 +352,18 @@ class RangeScan {
     };
   }
 
-  /** Sends a progress event (after each commit or checkpoint). */
+  /**
+   * Sends a progress event (after each commit or checkpoint). A commit that settled nothing new
+   * (such as the final checkpoint after the last batch) repeats no event, so a progress display
+   * shows each state once.
+   */
   #report(done = false): void {
     const onProgress = this.#settings.onProgress;
     if (onProgress === undefined) return;
     const ledger = this.#ledger;
+    const now = ledger.counts();
+    if (this.#lastReported !== undefined && this.#lastReported.scanned === now.scanned && this.#lastReported.cancelled === now.cancelled) return;
+    this.#lastReported = { scanned: now.scanned, cancelled: now.cancelled };
     const elapsedMs = performance.now() - this.#startedAt;
     const seconds = elapsedMs / 1000;
     let etaSeconds: number | undefined = done ? 0 : undefined;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Program } from "../expr/program.js";
-import { DEFAULT_ENVIRONMENT_ID, type CancellationBatch, type OutcomeCounts } from "../stores/types.js";
+import { DEFAULT_ENVIRONMENT_ID, type CancellationBatch, type CancellationSettings, type OutcomeCounts } from "../stores/types.js";
 import { planPushdown, type PushdownPlan } from "./pushdown-plan.js";
 import { RateLimiter } from "./rate.js";
 
@@ -14,6 +14,12 @@ export const DEFAULT_BATCH_SIZE = 1000;
 
 /** Largest accepted `batchSize`. */
 export const MAX_BATCH_SIZE = 100_000;
+
+/** Most matching run ids a dry run returns as its sample. */
+export const DRY_RUN_SAMPLE_SIZE = 20;
+
+/** A stretch of pages without a commit is checkpointed at least this often, ms. */
+export const CHECKPOINT_INTERVAL_MS = 1000;
 
 /** A progress event, sent after each commit or checkpoint. */
 export interface CancellationProgress {
@@ -40,16 +46,25 @@ export interface CancellationProgress {
   readonly elapsedMs: number;
 }
 
-/** Options of {@link resumeCancellation}; {@link cancelRuns} adds `idempotencyKey` and `now`. */
+/**
+ * Options of {@link resumeCancellation}; {@link cancelRuns} adds `idempotencyKey` and `now`.
+ *
+ * `batchSize`, `ratePerSecond` and `maxRuns` are the job's settings: `cancelRuns` stores them with
+ * the record (`CancellationRecord.settings`); `resumeCancellation` reuses the stored ones, and a
+ * value given to it replaces the stored one (and is stored, so a later resume keeps it). The
+ * defaults below apply where neither gives one.
+ */
 export interface ResumeOptions {
   /** Environment the cancellation belongs to. Default `'default'`. */
   readonly environmentId?: string;
   /** Runs per scanned page and at most per cancelled batch (one transaction), 1 to 100,000. Default 1000. */
   readonly batchSize?: number;
   /**
-   * Most runs cancelled per second. A number fixes the limit; pass a {@link RateLimiter} to change
-   * it while the job runs (`setRate(0)` pauses, `setRate(Infinity)` lifts it). With a limit of r,
-   * batches hold at most ⌈r⌉ runs. Default: no limit.
+   * Most runs cancelled per second: at most that many in any one-second window, with no burst
+   * beyond one batch (see {@link RateLimiter}). A number fixes the limit; pass a
+   * {@link RateLimiter} to change it while the job runs (`setRate(0)` pauses, `setRate(Infinity)`
+   * lifts it). Batches are then the rate split evenly into parts of at most `batchSize` runs
+   * (rate 1500, batch size 1000: two batches of 750 a second). Default: no limit.
    */
   readonly ratePerSecond?: number | RateLimiter;
   /**
@@ -58,7 +73,11 @@ export interface ResumeOptions {
    * resume), and the promise resolves with the report. Default: none.
    */
   readonly signal?: AbortSignal;
-  /** Called after each commit or checkpoint; an exception it throws fails the job. Default: none. */
+  /**
+   * Called after each commit or checkpoint that changed the counts (never twice in a row with the
+   * same counts, so the last call carries the final counts once); an exception it throws fails the
+   * job. Default: none.
+   */
   readonly onProgress?: (progress: CancellationProgress) => void;
   /**
    * Called after each committed batch that cancelled runs, with the ids it actually cancelled (a
@@ -139,6 +158,39 @@ export function readSettings(options: ResumeOptions, caller: string): Settings {
     maxRuns,
     pushdown: options.pushdown ?? true,
   };
+}
+
+/**
+ * The settings a job stores with its record: the rate (a live limiter's current one) when it is a
+ * limit, none for no limit, nor for 0 (a pause is not a setting to resume with). @internal
+ */
+export function storedSettingsOf(settings: Settings): CancellationSettings {
+  const rate = settings.limiter?.ratePerSecond;
+  return {
+    batchSize: settings.batchSize,
+    ...(rate !== undefined && Number.isFinite(rate) && rate > 0 ? { ratePerSecond: rate } : {}),
+    ...(settings.maxRuns !== undefined ? { maxRuns: settings.maxRuns } : {}),
+  };
+}
+
+/**
+ * The settings a resumed job runs with: each of `options` that was given, else the record's
+ * stored one, else the default (already in `settings`). @internal
+ */
+export function withStoredSettings(settings: Settings, options: ResumeOptions, stored: CancellationSettings | undefined): Settings {
+  if (stored === undefined) return settings;
+  const rate = stored.ratePerSecond;
+  return {
+    ...settings,
+    batchSize: options.batchSize ?? Math.min(MAX_BATCH_SIZE, stored.batchSize),
+    limiter: options.ratePerSecond !== undefined ? settings.limiter : rate !== undefined ? new RateLimiter(rate) : undefined,
+    maxRuns: options.maxRuns ?? stored.maxRuns,
+  };
+}
+
+/** Whether two stored settings are the same. @internal */
+export function sameSettings(a: CancellationSettings, b: CancellationSettings | undefined): boolean {
+  return b !== undefined && a.batchSize === b.batchSize && a.ratePerSecond === b.ratePerSecond && a.maxRuns === b.maxRuns;
 }
 
 /** The prefilter a job hands its store: none when the caller turned pushdown off. @internal */

@@ -10,6 +10,4 @@ export type { Issue, IssueCode, EvalErrorCode } from "./errors.js";
 export { CelUint, CelTimestamp, CelDuration, CelType, CelError, TYPES } from "./values.js";
 export { parse } from "./parser/index.js";
 export type { ParseOptions } from "./parser/index.js";
-export { toDebugString, macroCallsToDebugString, kindAdorner, idAdorner, idAndKindAdorner } from "./debug.js";
-export type { DebugAdorner, DebugNode } from "./debug.js";
 export { unparse } from "./unparse.js";

@@ -18,7 +18,9 @@ import { CelError } from "./values.js";
 import { decideOneByOne, type Decision, type DecisionCounts, type ItemBinding } from "./decisions.js";
 import { DEFAULT_FAST_PATHS_AFTER, jitDecorator, mayGenerateCode, specialiseEntries } from "./jit/index.js";
 
-export type { Decision, DecisionCounts, ItemBinding } from "./decisions.js";
+export type { Decision } from "./decisions.js";
+/** @internal The planner's scan loop (see {@link Program.decideUntilMatch}). */
+export type { DecisionCounts, ItemBinding } from "./decisions.js";
 
 /**
  * Evaluations through the shared prototype methods after which a program generates entry points

@@ -52,8 +52,8 @@
  *
  * A corrupt or truncated file is rejected with a {@link RunFileError} naming the file and the
  * record number (1-based, the header not counted; JSON Lines also give the line). A record is
- * decoded and validated completely before it is handed on, so no half record is ever imported;
- * {@link importRuns} imports every record before the bad one and reports how many in the error.
+ * decoded and validated completely before it is handed on, and {@link importRuns} is all or
+ * nothing: after an error no run of the file is in the store.
  *
  * Limitation: `@msgpack/msgpack` refuses to decode a map key `__proto__` (its guard against
  * prototype pollution), so a run whose event holds such a key exports to MessagePack but cannot be
@@ -94,7 +94,7 @@ export class RunFileError extends StoreError {
   readonly path: string;
   /** 1-based number of the offending record (the header not counted); 0 for the header. */
   readonly recordNumber: number;
-  /** Records imported before the error (set by {@link importRuns}). */
+  /** Records imported before the error: always 0 since {@link importRuns} is all or nothing. */
   imported = 0;
 
   constructor(path: string, recordNumber: number, message: string, options?: { readonly cause?: unknown }) {
@@ -472,47 +472,33 @@ export async function* readRunFile(path: string, options: ReadRunFileOptions = {
 
 /** Options of {@link importRuns}. */
 export interface ImportRunsOptions extends ReadRunFileOptions {
-  /** Runs per `insertRuns` call. Default 1000. */
+  /** Runs handed to the store at a time (memory stays bounded by a batch). Default 1000. */
   readonly batchSize?: number;
 }
 
 /**
- * Streams the runs of a file into a store, `batchSize` at a time.
- *
- * On a bad record, the records before it are imported (so `error.imported` equals
- * `error.recordNumber - 1`) and a {@link RunFileError} is thrown; nothing of the bad record is.
+ * Streams the runs of a file into a store, `batchSize` at a time, all or nothing (through
+ * `RunStore.insertRunStream`): on a bad record anywhere in the file a {@link RunFileError} naming
+ * it is thrown and the store is left as it was.
  *
  * @returns How many runs were imported.
  */
 export async function importRuns(store: RunStore, path: string, options: ImportRunsOptions = {}): Promise<{ readonly imported: number }> {
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new StoreError("invalid_option", "batchSize must be a positive integer");
-  let imported = 0;
-  let batch: RunRecord[] = [];
-  try {
+  async function* batches(): AsyncGenerator<RunRecord[]> {
+    let batch: RunRecord[] = [];
     for await (const run of readRunFile(path, options)) {
       batch.push(run);
       if (batch.length === batchSize) {
-        await store.insertRuns(batch);
-        imported += batch.length;
+        yield batch;
         batch = [];
       }
     }
-  } catch (error) {
-    if (error instanceof RunFileError) {
-      if (batch.length > 0) {
-        await store.insertRuns(batch);
-        imported += batch.length;
-      }
-      error.imported = imported;
-    }
-    throw error;
+    if (batch.length > 0) yield batch;
   }
-  if (batch.length > 0) {
-    await store.insertRuns(batch);
-    imported += batch.length;
-  }
-  return { imported };
+  // All or nothing: a bad record anywhere leaves the store as it was.
+  return { imported: await store.insertRunStream(batches()) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
  * @module
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /** Environment variable holding signing keys: JSON `{ "<key>": "<environment>" }` or `key=env,key2=env2`. */
 export const SIGNING_KEYS_ENV = "CANCELKIT_SIGNING_KEYS";
@@ -175,20 +176,28 @@ export interface LoadSigningKeysOptions {
   readonly keysFile?: string;
   /** Environment variables to read {@link SIGNING_KEYS_ENV} from. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Where the development key is kept when no keys are configured: read when the file exists,
+   * else generated and written there (mode 0600, its folder created), so that the key, and a curl
+   * command copied with it, survive a restart. Default: none (a new key at every call).
+   */
+  readonly devKeyFile?: string;
 }
 
 /** Loaded keys; `devKey` is set when none were configured and a development key was generated. */
 export interface LoadedSigningKeys {
   readonly keys: SigningKeys;
-  /** The generated development key (environment {@link DEV_ENVIRONMENT_ID}), if one was made. */
+  /** The development key (environment {@link DEV_ENVIRONMENT_ID}), if no keys were configured. */
   readonly devKey?: string;
+  /** Whether {@link devKey} was read from `devKeyFile` (kept from an earlier start) rather than generated now. */
+  readonly devKeyReused?: boolean;
   /** Where the keys came from: the file path, the variable name, or `generated`. */
   readonly source: string;
 }
 
 /**
- * Loads signing keys from `keysFile`, else from {@link SIGNING_KEYS_ENV}, else generates a
- * development key for environment `dev`.
+ * Loads signing keys from `keysFile`, else from {@link SIGNING_KEYS_ENV}, else uses a development
+ * key for environment `dev`: the one kept in `devKeyFile`, or a new one.
  *
  * @throws {@link SigningKeyError} for an unreadable or malformed configuration, or one with no keys.
  */
@@ -205,6 +214,41 @@ export async function loadSigningKeys(options: LoadSigningKeysOptions = {}): Pro
     if (keys.size === 0) throw new SigningKeyError(`${SIGNING_KEYS_ENV}: no signing keys`);
     return { keys, source: SIGNING_KEYS_ENV };
   }
-  const devKey = generateDevKey();
-  return { keys: new SigningKeys([[devKey, DEV_ENVIRONMENT_ID]], "generated"), devKey, source: "generated" };
+  if (options.devKeyFile === undefined) {
+    const devKey = generateDevKey();
+    return { keys: new SigningKeys([[devKey, DEV_ENVIRONMENT_ID]], "generated"), devKey, source: "generated" };
+  }
+  const { key: devKey, reused } = await keptDevKey(options.devKeyFile);
+  return { keys: new SigningKeys([[devKey, DEV_ENVIRONMENT_ID]], options.devKeyFile), devKey, devKeyReused: reused, source: options.devKeyFile };
+}
+
+/** The development key kept in `file`, written there first when the file does not exist. */
+async function keptDevKey(file: string): Promise<{ readonly key: string; readonly reused: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    let text: string | undefined;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new SigningKeyError(`${file}: cannot read the development key (${(error as Error).message})`);
+      }
+    }
+    if (text !== undefined) {
+      const key = text.trim();
+      if (key === "" || key.length > MAX_SIGNING_KEY_LENGTH || /[^\x21-\x7e]/.test(key)) {
+        throw new SigningKeyError(`${file}: not a development key (one line of printable ASCII); delete the file to generate a new one`);
+      }
+      return { key, reused: true };
+    }
+    const key = generateDevKey();
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      // `wx`: when two services start at once, the second one reads the first one's key.
+      await writeFile(file, `${key}\n`, { flag: "wx", mode: 0o600 });
+      return { key, reused: false };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST" && attempt === 0) continue;
+      throw new SigningKeyError(`${file}: cannot keep the development key (${(error as Error).message})`);
+    }
+  }
 }

@@ -14,18 +14,21 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
 import type { CancellationProgress, CancellationReport } from "../cancel/planner.js";
-import { formatTimestamp } from "../cancel/record.js";
+import { formatTimestamp, parseCancellationId } from "../cancel/record.js";
 import { CompileError } from "../expr/errors.js";
 import { DEFAULT_ENVIRONMENT_ID, StoreError, type CancellationBatch, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, loadSigningKeys, SigningKeyError } from "./auth.js";
+import { followUpCommand, inFlagTerms } from "./cli-text.js";
 import { ProgressReporter, formatCount, type ProgressStream } from "./progress.js";
-import type { OpenedStore } from "./store.js";
+import { StoreLocationError, type OpenedStore } from "./store.js";
 
 // The heavy modules (fastify, the database drivers, the expression engine, MessagePack) are
 // imported by the commands that need them, so that `--help` or `check` start quickly.
 
 /** Default SQLite file (as `store.ts`, without loading it). */
 const DEFAULT_SQLITE_PATH = "./.cancelkit/cancelkit.db";
+/** Where `serve` keeps its development key, beside the default database. */
+const DEV_KEY_FILE = "./.cancelkit/dev-signing-key";
 /** Defaults of `serve` (as `server.ts`, without loading fastify). */
 const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_PORT = 8288;
@@ -108,19 +111,26 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-/** `now` or an RFC 3339 timestamp, passed on as text (the planner validates it with Inngest's rules). */
-function timestampText(value: string): string {
-  return value === "now" ? formatTimestamp(Date.now()) : value;
+/**
+ * A time flag's value (see `time-flags.ts`: RFC 3339, a plain date, `now`, `-48h`, `7d`) as RFC
+ * 3339 text and epoch ms; `undefined` stays `undefined`.
+ */
+async function timeFlag(value: string | undefined, flag: string, now: number): Promise<{ readonly text: string; readonly ms: number } | undefined> {
+  if (value === undefined) return undefined;
+  const { readTimeFlag } = await import("./time-flags.js");
+  const read = readTimeFlag(value, now);
+  if (!read.ok) throw new UsageError(`${flag}: cannot read ${JSON.stringify(value)} as a time (${read.reason})`);
+  return read;
 }
 
-/** An RFC 3339 timestamp (or `now`) as epoch ms; `undefined` stays `undefined`. */
-async function timestampMs(value: string | undefined, option: string): Promise<number | undefined> {
-  if (value === undefined) return undefined;
-  if (value === "now") return Date.now();
-  const { parseTimestamp } = await import("../cancel/request.js");
-  const parsed = parseTimestamp(value);
-  if (!parsed.ok) throw new UsageError(`${option}: not an RFC 3339 timestamp: ${JSON.stringify(value)} (${parsed.reason})`);
-  return parsed.instant.ms;
+/** Help text of a time flag. */
+const TIME_HELP = "RFC 3339, a date (2024-06-01), now, or relative (-48h, 7d)";
+
+/** A cancellation id as the API reads it; `Invalid cancellation ID` (exit 2) otherwise, as the API answers. */
+function cancellationIdArgument(text: string): string {
+  const id = parseCancellationId(text);
+  if (id === undefined) throw new UsageError(`Invalid cancellation ID: ${JSON.stringify(text)} (expected a ULID like 01HMRMPE5ZQ4AMNJ3S2N79QGRZ)`);
+  return id;
 }
 
 interface StoreFlags {
@@ -134,10 +144,20 @@ function withStoreOptions(command: Command): Command {
     .option("--postgres <url>", "PostgreSQL URL (default: $DATABASE_URL; wins over the SQLite default)");
 }
 
-async function withStore<T>(flags: StoreFlags, io: CliIo, work: (opened: OpenedStore) => Promise<T>): Promise<T> {
+/**
+ * Opens the store of `flags` for `work`, then closes it. Only commands that fill a store pass
+ * `create: true`; the others refuse a SQLite path that does not exist, rather than read an empty
+ * store that a typo just created.
+ */
+async function withStore<T>(flags: StoreFlags, io: CliIo, work: (opened: OpenedStore) => Promise<T>, options: { readonly create: boolean }): Promise<T> {
   if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
   const { openStore } = await import("./store.js");
-  const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
+  const opened = await openStore({
+    ...(flags.db !== undefined ? { db: flags.db } : {}),
+    ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}),
+    env: io.env,
+    create: options.create,
+  });
   try {
     return await work(opened);
   } finally {
@@ -149,21 +169,21 @@ async function withStore<T>(flags: StoreFlags, io: CliIo, work: (opened: OpenedS
 // Output
 // ---------------------------------------------------------------------------------------------
 
-function countsLine(counts: CancellationReport["outcomes"]): string {
+function countsLine(counts: CancellationReport["outcomes"], dryRun = false): string {
   return (
-    `scanned ${counts.scanned}, cancelled ${counts.cancelled}, skipped_terminal ${counts.skipped_terminal}, ` +
+    `scanned ${counts.scanned}, ${dryRun ? "would cancel" : "cancelled"} ${counts.cancelled}, skipped_terminal ${counts.skipped_terminal}, ` +
     `not_matched ${counts.not_matched}, expression_error ${counts.expression_error}, non_boolean ${counts.non_boolean}`
   );
 }
 
 /** Prints a job's report; throws {@link Reported} (exit code 1) when it did not complete. */
-function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns: number | undefined): void {
+function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns: number | undefined, store: StoreFlags): void {
   const id = report.cancellation.id;
   if (report.dryRun) {
     if (json) io.stdout.write(`${JSON.stringify({ dry_run: true, counts: report.outcomes, sample: report.sample ?? [] })}\n`);
     else {
       io.stdout.write(`dry run: would cancel ${report.outcomes.cancelled} runs (nothing was written)\n`);
-      io.stdout.write(`${countsLine(report.outcomes)}\n`);
+      io.stdout.write(`${countsLine(report.outcomes, true)}\n`);
       if ((report.sample ?? []).length > 0) io.stdout.write(`sample: ${(report.sample ?? []).join(" ")}\n`);
     }
     return;
@@ -178,12 +198,12 @@ function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns
       return;
     case "stopped_max_runs":
       io.stderr.write(
-        `cancelkit: cancellation ${id} stopped after cancelling ${report.outcomes.cancelled} runs (--max-runs ${maxRuns ?? "?"}); ` +
-          `continue with: cancelkit resume ${id} --max-runs <higher>\n`,
+        `cancelkit: cancellation ${id} stopped after cancelling ${report.outcomes.cancelled} runs (--max-runs ${report.cancellation.max_runs ?? maxRuns ?? "?"}); ` +
+          `continue with: ${followUpCommand(["resume", id, "--max-runs", "<higher>"], store)}\n`,
       );
       break;
     case "aborted":
-      io.stderr.write(`cancelkit: cancellation ${id} was interrupted; continue with: cancelkit resume ${id}\n`);
+      io.stderr.write(`cancelkit: cancellation ${id} was interrupted; continue with: ${followUpCommand(["resume", id], store)}\n`);
       break;
     case "deleted":
       io.stderr.write(`cancelkit: cancellation ${id} was deleted while it ran\n`);
@@ -196,6 +216,7 @@ function reportJob(report: CancellationReport, io: CliIo, json: boolean, maxRuns
 
 interface JobFlags extends StoreFlags {
   readonly env: string;
+  readonly dryRun?: boolean;
   readonly batchesOut?: string;
   readonly batchSize?: number;
   readonly rate?: number;
@@ -223,7 +244,10 @@ async function runJob(
     io.stderr.write("\ncancelkit: stopping at the next batch (the checkpoint is saved)…\n");
     controller.abort();
   });
-  const reporter = flags.json === true ? undefined : new ProgressReporter({ stream: io.stdout, ...(flags.progressInterval !== undefined ? { intervalMs: flags.progressInterval } : {}) });
+  const reporter =
+    flags.json === true
+      ? undefined
+      : new ProgressReporter({ stream: io.stdout, dryRun: flags.dryRun === true, ...(flags.progressInterval !== undefined ? { intervalMs: flags.progressInterval } : {}) });
   try {
     const report = await start({
       signal: controller.signal,
@@ -231,7 +255,7 @@ async function runJob(
       ...(batchWriter !== undefined ? { onBatch: (batch: CancellationBatch) => batchWriter.write(batch) } : {}),
     });
     reporter?.finish();
-    reportJob(report, io, flags.json === true, flags.maxRuns);
+    reportJob(report, io, flags.json === true, flags.maxRuns, flags);
   } finally {
     reporter?.finish();
     removeSignal();
@@ -255,9 +279,9 @@ function pad(text: string, width: number): string {
 // Commands
 // ---------------------------------------------------------------------------------------------
 
-function addJobOptions(command: Command): Command {
+function addJobOptions(command: Command, env: Option): Command {
   return command
-    .option("--env <id>", "environment", DEFAULT_ENVIRONMENT_ID)
+    .addOption(env)
     .option("--batch-size <n>", "runs per page and per cancelled batch (default 1000)", integer(1, 100_000))
     .option("--rate <n>", "most runs cancelled per second (default: no limit)", positiveNumber)
     .option("--max-runs <n>", "stop before cancelling more than this many runs", integer(0))
@@ -283,7 +307,7 @@ async function serveCommand(
 ): Promise<void> {
   if (flags.ui === false && flags.uiDir !== undefined) throw new UsageError("give either --ui-dir or --no-ui, not both");
   if (flags.db !== undefined && flags.postgres !== undefined) throw new UsageError("give either --db or --postgres, not both");
-  const loaded = await loadSigningKeys({ ...(flags.keysFile !== undefined ? { keysFile: flags.keysFile } : {}), env: io.env });
+  const loaded = await loadSigningKeys({ ...(flags.keysFile !== undefined ? { keysFile: flags.keysFile } : {}), env: io.env, devKeyFile: DEV_KEY_FILE });
   const [{ openStore }, { createServer }, { demoInstructions, demoRequestBody, demoUiLink, loadDemoData, previewDemoRequest, DEMO_APP_ID, DEMO_FUNCTION_ID }] = await Promise.all([
     import("./store.js"),
     import("./server.js"),
@@ -333,7 +357,10 @@ async function serveCommand(
   if (server.ui) out(`Browser UI: ${url}/ (sign in with a signing key)`);
   else if (flags.ui !== false) out("Browser UI: not built (run `npm run build`); the API under /v1 works without it");
   if (loaded.devKey !== undefined) {
-    out(`No signing keys configured: generated a development key for environment "${DEV_ENVIRONMENT_ID}":`);
+    out(
+      `No signing keys configured: ${loaded.devKeyReused === true ? "the" : "generated a"} development key for environment "${DEV_ENVIRONMENT_ID}" ` +
+        `(kept in ${DEV_KEY_FILE} for the next start; delete it for a new one):`,
+    );
     out(`  ${loaded.devKey}`);
   } else {
     out(`Signing keys: ${loaded.keys.size} from ${loaded.source}, environments ${loaded.keys.environments.map((e) => JSON.stringify(e)).join(", ")}`);
@@ -383,17 +410,35 @@ async function serveCommand(
 
 async function cancelCommand(
   io: CliIo,
-  flags: JobFlags & { app?: string; function?: string; after?: string; before?: string; if?: string; dryRun?: boolean; idempotencyKey?: string },
+  flags: JobFlags & { app?: string; function?: string; after?: string; before?: string; if?: string; idempotencyKey?: string },
+  now: number,
 ): Promise<void> {
   const body: Record<string, string> = {};
+  const after = await timeFlag(flags.after, "--after", now);
+  const before = await timeFlag(flags.before, "--before", now);
   if (flags.app !== undefined) body["app_id"] = flags.app;
   if (flags.function !== undefined) body["function_id"] = flags.function;
-  if (flags.after !== undefined) body["started_after"] = flags.after;
-  if (flags.before !== undefined) body["started_before"] = flags.before;
+  if (after !== undefined) body["started_after"] = after.text;
+  if (before !== undefined) body["started_before"] = before.text;
   if (flags.if !== undefined) body["if"] = flags.if;
   const { cancelRuns } = await import("../cancel/planner.js");
-  await withStore(flags, io, (opened) =>
-    runJob(io, flags, ({ signal, onProgress, onBatch }) =>
+  const { validateCancellationRequest } = await import("../cancel/request.js");
+  const { requestWarnings } = await import("../cancel/warnings.js");
+  let request: Awaited<ReturnType<typeof validateCancellationRequest>>;
+  try {
+    request = validateCancellationRequest(body);
+  } catch (error) {
+    // The same checks the planner makes, reported in the terms of the flags.
+    if (error instanceof ValidationError) throw new UsageError(error.errors.map(inFlagTerms).join("\n"));
+    throw error;
+  }
+  await withStore(flags, io, async (opened) => {
+    // A window that holds nothing to cancel is most often a forgotten --env or a misspelt name.
+    for (const warning of await requestWarnings(opened.store, request, flags.env)) {
+      const only = warning.environments?.length === 1 ? ` (add --env ${warning.environments[0]})` : "";
+      io.stderr.write(`cancelkit: warning: ${warning.message.replace(/^the if expression/, "the --if expression")}${only}\n`);
+    }
+    await runJob(io, flags, ({ signal, onProgress, onBatch }) =>
       cancelRuns(opened.store, body, {
         environmentId: flags.env,
         signal,
@@ -403,20 +448,27 @@ async function cancelCommand(
         ...(flags.idempotencyKey !== undefined ? { idempotencyKey: flags.idempotencyKey } : {}),
         ...jobOptions(flags),
       }),
-    ),
-  );
+    );
+  }, { create: false });
 }
 
-async function findRecordEnvironment(store: RunStore, id: string): Promise<string> {
-  const record = await store.getCancellation(id);
-  if (record === undefined) throw new CancellationNotFoundError(id);
+/** The environment of cancellation `id`; with `expected`, a record of another environment is not found (as the API answers). */
+async function findRecordEnvironment(store: RunStore, id: string, expected: string | undefined): Promise<string> {
+  const record = await store.getCancellation(id, expected);
+  if (record === undefined) {
+    if (expected !== undefined && (await store.getCancellation(id)) !== undefined) {
+      throw new UsageError(`cancellation ${id} is not in environment ${JSON.stringify(expected)} (leave out --env to resume it in its own)`);
+    }
+    throw new CancellationNotFoundError(id);
+  }
   return record.environmentId;
 }
 
-async function resumeCommand(io: CliIo, id: string, flags: Omit<JobFlags, "env">): Promise<void> {
+async function resumeCommand(io: CliIo, idText: string, flags: Omit<JobFlags, "env"> & { env?: string }): Promise<void> {
+  const id = cancellationIdArgument(idText);
   const { resumeCancellation } = await import("../cancel/planner.js");
   await withStore(flags, io, async (opened) => {
-    const environmentId = await findRecordEnvironment(opened.store, id);
+    const environmentId = await findRecordEnvironment(opened.store, id, flags.env);
     await runJob(io, { ...flags, env: environmentId }, ({ signal, onProgress, onBatch }) =>
       resumeCancellation(opened.store, id, {
         environmentId,
@@ -426,16 +478,18 @@ async function resumeCommand(io: CliIo, id: string, flags: Omit<JobFlags, "env">
         ...jobOptions({ ...flags, env: environmentId }),
       }),
     );
-  });
+  }, { create: false });
 }
 
 async function listCommand(io: CliIo, flags: StoreFlags & { env?: string; limit: number; cursor?: string; json?: boolean }): Promise<void> {
   const { toWireCancellation } = await import("../cancel/record.js");
+  const cursor = flags.cursor === undefined ? undefined : parseCancellationId(flags.cursor);
+  if (flags.cursor !== undefined && cursor === undefined) throw new UsageError(`Invalid cursor: ${JSON.stringify(flags.cursor)} (expected the id a previous page printed)`);
   await withStore(flags, io, async (opened) => {
     const page = await opened.store.listCancellations({
       limit: flags.limit,
       ...(flags.env !== undefined ? { environmentId: flags.env } : {}),
-      ...(flags.cursor !== undefined ? { after: flags.cursor } : {}),
+      ...(cursor !== undefined ? { after: cursor } : {}),
     });
     if (flags.json === true) {
       for (const record of page.records) io.stdout.write(`${JSON.stringify(toWireCancellation(record))}\n`);
@@ -458,17 +512,21 @@ async function listCommand(io: CliIo, flags: StoreFlags & { env?: string; limit:
       const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
       for (const row of rows) io.stdout.write(`${row.map((cell, column) => pad(cell, widths[column]!)).join("  ").trimEnd()}\n`);
     }
-    if (page.next !== undefined && flags.json !== true) io.stdout.write(`more: cancelkit list --cursor ${page.next}\n`);
-  });
+    if (page.next !== undefined && flags.json !== true) {
+      const args = ["list", ...(flags.env !== undefined ? ["--env", flags.env] : []), ...(flags.limit !== DEFAULT_LIST_LIMIT ? ["--limit", String(flags.limit)] : [])];
+      io.stdout.write(`more: ${followUpCommand([...args, "--cursor", page.next], flags)}\n`);
+    }
+  }, { create: false });
 }
 
-async function showCommand(io: CliIo, id: string, flags: StoreFlags): Promise<void> {
+async function showCommand(io: CliIo, idText: string, flags: StoreFlags): Promise<void> {
+  const id = cancellationIdArgument(idText);
   const { toWireCancellation } = await import("../cancel/record.js");
   await withStore(flags, io, async (opened) => {
     const record = await opened.store.getCancellation(id);
     if (record === undefined) throw new CancellationNotFoundError(id);
     io.stdout.write(`${JSON.stringify(toWireCancellation(record), null, 2)}\n`);
-  });
+  }, { create: false });
 }
 
 async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batchSize?: number }): Promise<void> {
@@ -477,16 +535,17 @@ async function importCommand(io: CliIo, file: string, flags: StoreFlags & { batc
     const started = performance.now();
     const { imported } = await importRuns(opened.store, file, { ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}) });
     io.stdout.write(`imported ${imported} runs from ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  });
+  }, { create: true });
 }
 
 async function exportCommand(
   io: CliIo,
   file: string,
   flags: StoreFlags & { app: string; function: string; after?: string; before?: string; env: string },
+  now: number,
 ): Promise<void> {
-  const after = await timestampMs(flags.after, "--after");
-  const before = await timestampMs(flags.before, "--before");
+  const after = (await timeFlag(flags.after, "--after", now))?.ms;
+  const before = (await timeFlag(flags.before, "--before", now))?.ms;
   const { exportRuns } = await import("../formats/msgpack.js");
   await withStore(flags, io, async (opened) => {
     const { exported } = await exportRuns(
@@ -501,15 +560,16 @@ async function exportCommand(
       file,
     );
     io.stdout.write(`exported ${exported} runs to ${file}\n`);
-  });
+  }, { create: false });
 }
 
 async function generateCommand(
   io: CliIo,
   flags: { runs: number; out: string; seed: number; days: number; env: string; end?: string; function?: string[] },
+  now: number,
 ): Promise<void> {
   const started = performance.now();
-  const end = await timestampMs(flags.end, "--end");
+  const end = (await timeFlag(flags.end, "--end", now))?.ms;
   const { generateRuns, writeRunFile } = await import("./generate.js");
   const runs = generateRuns({
     count: flags.runs,
@@ -538,9 +598,21 @@ async function checkCommand(io: CliIo, expression: string, flags: { dialect: "ce
     throw new Reported(2);
   }
   io.stdout.write(`${type}\n`);
+  // `dyn` may be a bool at run time; any other type never is.
+  if (type !== "bool" && type !== "dyn") {
+    io.stderr.write(
+      `cancelkit: the type is ${type}, not bool: as a filter (cancel --if, the API's "if") it matches no run, each is counted non_boolean\n`,
+    );
+    throw new Reported(2);
+  }
 }
 
+/** Default `--limit` of `list`. */
+const DEFAULT_LIST_LIMIT = 50;
+
 function buildProgram(io: CliIo): Command {
+  // `now` and relative times count from one instant for every flag of the command.
+  const now = Date.now();
   const program = new Command();
   program
     .name("cancelkit")
@@ -573,16 +645,20 @@ function buildProgram(io: CliIo): Command {
         .description("cancel the runs of a function in a window, optionally filtered by an `if` expression")
         .option("--app <id>", "app_id")
         .option("--function <id>", "function_id")
-        .option("--after <time>", "started_after, RFC 3339 (or now); inclusive", timestampText)
-        .option("--before <time>", "started_before, RFC 3339 (or now); inclusive", timestampText)
+        .option("--after <time>", `started_after, inclusive: ${TIME_HELP}`)
+        .option("--before <time>", `started_before, inclusive: ${TIME_HELP}`)
         .option("--if <expression>", "CEL expression over `event` (Inngest dialect)")
         .option("--dry-run", "count what would be cancelled and show a sample; write nothing")
         .option("--idempotency-key <key>", "same key and request: the same cancellation"),
+      new Option("--env <id>", "environment").default(DEFAULT_ENVIRONMENT_ID),
     ),
-  ).action(async (flags) => cancelCommand(io, flags));
+  ).action(async (flags) => cancelCommand(io, flags, now));
 
   withStoreOptions(
-    addJobOptions(program.command("resume").description("continue an interrupted cancellation from its checkpoint").argument("<id>", "cancellation id")),
+    addJobOptions(
+      program.command("resume").description("continue an interrupted cancellation from its checkpoint").argument("<id>", "cancellation id"),
+      new Option("--env <id>", "refuse a cancellation of another environment (default: resume it in its own)"),
+    ),
   ).action(async (id: string, flags) => resumeCommand(io, id, flags));
 
   withStoreOptions(
@@ -590,7 +666,7 @@ function buildProgram(io: CliIo): Command {
       .command("list")
       .description("list cancellations, newest first")
       .option("--env <id>", "only this environment (default: all)")
-      .option("--limit <n>", "most records", integer(1, 1000), 50)
+      .option("--limit <n>", "most records", integer(1, 1000), DEFAULT_LIST_LIMIT)
       .option("--cursor <id>", "continue after this id (from a previous page)")
       .option("--json", "one JSON record per line"),
   ).action(async (flags) => listCommand(io, flags));
@@ -614,10 +690,10 @@ function buildProgram(io: CliIo): Command {
       .argument("<file>", "output file")
       .requiredOption("--app <id>", "app_id")
       .requiredOption("--function <id>", "function_id")
-      .option("--after <time>", "runs started at or after (RFC 3339 or now)")
-      .option("--before <time>", "runs started at or before (RFC 3339 or now)")
+      .option("--after <time>", `runs started at or after: ${TIME_HELP}`)
+      .option("--before <time>", `runs started at or before: ${TIME_HELP}`)
       .option("--env <id>", "environment", DEFAULT_ENVIRONMENT_ID),
-  ).action(async (file: string, flags) => exportCommand(io, file, flags));
+  ).action(async (file: string, flags) => exportCommand(io, file, flags, now));
 
   program
     .command("generate")
@@ -626,16 +702,16 @@ function buildProgram(io: CliIo): Command {
     .requiredOption("--out <file>", "output file (.jsonl/.ndjson: JSON Lines, else MessagePack)")
     .option("--seed <n>", "seed of the pseudo-random data", integer(0, 2 ** 32 - 1), 1)
     .option("--days <n>", "start times spread over this many days before --end", positiveNumber, 7)
-    .option("--end <time>", "latest start time, RFC 3339 (default now)")
+    .option("--end <time>", `latest start time: ${TIME_HELP} (default now)`)
     .option("--env <id>", "environment of the runs", DEFAULT_ENVIRONMENT_ID)
     .addOption(
       new Option("--function <id...>", "only these functions").choices(GENERATED_FUNCTION_IDS),
     )
-    .action(async (flags) => generateCommand(io, flags));
+    .action(async (flags) => generateCommand(io, flags, now));
 
   program
     .command("check")
-    .description("compile an expression: print its result type, or the compile errors")
+    .description("compile an expression: print its result type, or the compile errors (exit 2 also when the type cannot be a filter's bool)")
     .argument("<expression>", "CEL expression")
     .addOption(new Option("--dialect <dialect>", "cel (the specification) or inngest (Inngest's if)").choices(["cel", "inngest"]).default("inngest"))
     .action(async (expression: string, flags: { dialect: "cel" | "inngest" }) => checkCommand(io, expression, flags));
@@ -645,14 +721,14 @@ function buildProgram(io: CliIo): Command {
 
 /** Exit code and message lines for an error that ended a command. */
 function describeFailure(error: unknown): { readonly code: number; readonly message: string } {
-  if (error instanceof UsageError || error instanceof SigningKeyError) return { code: 2, message: error.message };
+  if (error instanceof UsageError || error instanceof SigningKeyError || error instanceof StoreLocationError) return { code: 2, message: error.message };
   if (error instanceof ValidationError) return { code: 2, message: error.message };
   if (error instanceof ConflictError) return { code: 2, message: error.message };
   if (error instanceof CancellationNotFoundError) return { code: 2, message: `cancellation ${error.cancellationId} not found` };
   if (error instanceof CompileError) return { code: 2, message: error.message };
   // RunFileError, by name: its module (MessagePack) is loaded only by the file commands.
   if (error instanceof StoreError && error.name === "RunFileError") {
-    return { code: 2, message: `${error.message} (${(error as StoreError & { imported: number }).imported} runs before it were imported)` };
+    return { code: 2, message: `${error.message} (nothing was imported)` };
   }
   if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" ? 1 : 2, message: error.message };
   if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };

@@ -30,7 +30,7 @@ export {
 export type { AuthResult, LoadSigningKeysOptions, LoadedSigningKeys } from "./auth.js";
 export { JobRunner } from "./jobs.js";
 export type { JobEvent, JobListener, JobOutcome, JobRunnerOptions } from "./jobs.js";
-export { openStore, redactUrl, DEFAULT_SQLITE_PATH } from "./store.js";
+export { openStore, redactUrl, checkPostgresUrl, StoreLocationError, DEFAULT_SQLITE_PATH } from "./store.js";
 export type { OpenedStore, StoreSelection } from "./store.js";
 export { generateRuns, writeRunFile, seededRandom, ulidAt, GENERATED_FUNCTIONS, EXAMPLE_USER_ID } from "./generate.js";
 export type { GenerateOptions, GeneratedFunction, PayloadContext, Random } from "./generate.js";
@@ -57,5 +57,5 @@ export { previewDryRun, streamPreview, sampleRuns } from "./preview.js";
 export type { DryRunOptions, DryRunProgress, DryRunResult, WireSampleRun, LineSink, StreamPreviewOptions } from "./preview.js";
 export { UI_CONTENT_SECURITY_POLICY, UI_SECURITY_HEADERS, IMMUTABLE_CACHE, INDEX_CACHE, defaultUiRoot, loadUiBundle, firstLoadBytes, acceptsGzip } from "./ui-assets.js";
 export type { UiBundle, UiFile } from "./ui-assets.js";
-export { ProgressReporter, formatProgressLine, formatProgressBar, formatCount, formatDuration, fractionDone } from "./progress.js";
-export type { ProgressReporterOptions, ProgressStream } from "./progress.js";
+export { ProgressReporter, formatProgressLine, formatProgressBar, fitProgressBar, formatCount, formatDuration, fractionDone } from "./progress.js";
+export type { ProgressFormat, ProgressReporterOptions, ProgressStream } from "./progress.js";

@@ -41,9 +41,12 @@ export type JobListener = (event: JobEvent) => void;
 
 /** Options of {@link JobRunner}. */
 export interface JobRunnerOptions {
-  /** Runs per page and per cancelled batch. Default 1000 (the planner's default). */
+  /**
+   * Runs per page and per cancelled batch, for a record stored without settings (a job otherwise
+   * runs with its record's). Default 1000 (the planner's default).
+   */
   readonly batchSize?: number;
-  /** Most runs each job cancels per second. Default: no limit. */
+  /** Most runs each job cancels per second, for a record stored without settings. Default: no limit. */
   readonly ratePerSecond?: number;
   /** Receives one line per job start and end, for the operator. Default: none. */
   readonly log?: (line: string) => void;
@@ -123,12 +126,15 @@ export class JobRunner {
     const { batchSize, ratePerSecond } = this.#options;
     let outcome: JobOutcome;
     try {
+      // A job runs with the settings stored with its record; the service's own apply only to a
+      // record stored before settings were kept (and are then stored with it).
+      const stored = (await this.#store.getCancellation(job.id, job.environmentId))?.settings;
       const report: CancellationReport = await resumeCancellation(this.#store, job.id, {
         environmentId: job.environmentId,
         signal: job.controller.signal,
         onProgress,
-        ...(batchSize !== undefined ? { batchSize } : {}),
-        ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
+        ...(stored === undefined && batchSize !== undefined ? { batchSize } : {}),
+        ...(stored === undefined && ratePerSecond !== undefined ? { ratePerSecond } : {}),
       });
       if (report.status === "deleted") outcome = { kind: "deleted" };
       else if (report.status === "aborted" && this.#shuttingDown) outcome = (await this.#markResumable(job.id)) ? { kind: "interrupted" } : { kind: "deleted" };

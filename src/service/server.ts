@@ -38,8 +38,10 @@ import { monotonicFactory } from "ulid";
 import { CancellationChecker } from "../cancel/checker.js";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
 import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
-import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
+import { DEFAULT_BATCH_SIZE } from "../cancel/settings.js";
+import { parseCancellationId, toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
+import { requestWarnings } from "../cancel/warnings.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
@@ -73,9 +75,12 @@ export interface ServerOptions {
   readonly keys?: SigningKeys | Readonly<Record<string, string>>;
   /** Largest request body, bytes; a larger one is answered 413. Default 1 MiB. */
   readonly bodyLimit?: number;
-  /** Runs per page and per cancelled batch of each job. Default 1000. */
+  /**
+   * Runs per page and per cancelled batch of each new job, stored with its record (a restart
+   * resumes a job with its own settings). Default 1000.
+   */
   readonly batchSize?: number;
-  /** Most runs each job cancels per second. Default: no limit. */
+  /** Most runs each new job cancels per second, stored with its record. Default: no limit. */
   readonly ratePerSecond?: number;
   /** `listen()` resumes every unfinished (`running`) cancellation of the store. Default `true`. */
   readonly resume?: boolean;
@@ -146,12 +151,8 @@ class HttpError extends Error {
   }
 }
 
-const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
-
 /** A ULID as Go's `ulid.Parse` accepts it (26 Crockford base32 characters, any case), uppercased; else `undefined`. */
-export function parseUlid(text: unknown): string | undefined {
-  return typeof text === "string" && ULID_PATTERN.test(text) ? text.toUpperCase() : undefined;
-}
+export const parseUlid: (text: unknown) => string | undefined = parseCancellationId;
 
 function cancellationId(params: unknown): string {
   const id = parseUlid((params as { id?: unknown }).id);
@@ -432,6 +433,8 @@ export function createServer(options: ServerOptions): CancelkitServer {
     // The planner's texts are the contract; the schema only marks the body's shape.
     const validated = validateCancellationRequest(body, { now: at });
     if (request.validationError !== undefined) throw new HttpError(400, `Invalid cancellation request: ${request.validationError.message}`);
+    // What a valid request will likely not do as meant (an empty window, a non-boolean `if`).
+    const warnings = (await requestWarnings(store, validated, environmentId)).map((warning) => warning.message);
 
     if (dryRun) {
       // A client that goes away stops the scan. (The response's `close`, not the request's: the
@@ -443,12 +446,23 @@ export function createServer(options: ServerOptions): CancelkitServer {
       reply.raw.once("close", abort);
       try {
         const report = await cancelRuns(store, body, { environmentId, dryRun: true, now: at, signal: controller.signal });
-        const { id: _id, created_at: _created, updated_at: _updated, status: _status, counts: _counts, ...fields } = report.cancellation;
+        const {
+          id: _id,
+          created_at: _created,
+          updated_at: _updated,
+          status: _status,
+          counts: _counts,
+          batch_size: _batchSize,
+          rate_per_second: _rate,
+          max_runs: _maxRuns,
+          ...fields
+        } = report.cancellation;
         return {
           dry_run: true,
           ...fields,
           counts: report.outcomes,
           sample: report.sample ?? [],
+          warnings,
         };
       } finally {
         reply.raw.off("close", abort);
@@ -467,6 +481,8 @@ export function createServer(options: ServerOptions): CancelkitServer {
       updatedAt: at,
       status: "running",
       counts: ZERO_COUNTS,
+      // The job's settings travel with the record: a restart resumes it with them.
+      settings: { batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE, ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}) },
     };
     let record = draft;
     if (key === undefined) {
@@ -485,11 +501,11 @@ export function createServer(options: ServerOptions): CancelkitServer {
         reply.header("idempotent-replayed", "true");
         // An unfinished record whose job does not run here (say, created just before a shutdown).
         if (record.status === "running") jobs.start(record.id, environmentId);
-        return toWireCancellation(record);
+        return { ...toWireCancellation(record), warnings };
       }
     }
     jobs.start(record.id, environmentId);
-    return toWireCancellation(record);
+    return { ...toWireCancellation(record), warnings };
   });
 
   app.get("/v1/cancellations", { onRequest: authenticate }, async (request) => {

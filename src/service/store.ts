@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { RunStore } from "../stores/types.js";
 
@@ -23,6 +23,47 @@ export interface StoreSelection {
   readonly env?: NodeJS.ProcessEnv;
   /** Base for a relative `db` path. Default `process.cwd()`. */
   readonly cwd?: string;
+  /**
+   * Create the SQLite file (and its folder) when it does not exist. `false` refuses a missing
+   * file with a {@link StoreLocationError}, so that a mistyped path is not silently a new, empty
+   * store. Default `true`.
+   */
+  readonly create?: boolean;
+}
+
+/**
+ * The selected store cannot be opened as given: a SQLite file that does not exist (with
+ * `create: false`) or a PostgreSQL URL that is not one. `setting` names where the value came from
+ * (`--db`, `--postgres`, `DATABASE_URL`).
+ */
+export class StoreLocationError extends Error {
+  override readonly name = "StoreLocationError";
+
+  constructor(
+    /** The option or variable that gave the location. */
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Checks that `url` is a PostgreSQL URL (`postgres://` or `postgresql://`), since the driver reads
+ * anything else as a host name and fails later with a DNS error naming a fragment of it.
+ *
+ * @throws {@link StoreLocationError} naming `setting`; the value is not echoed (it may hold a password).
+ */
+export function checkPostgresUrl(url: string, setting: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:")) {
+    throw new StoreLocationError(setting, `${setting} is not a PostgreSQL URL (expected postgres://user[:password]@host[:port]/database)`);
+  }
 }
 
 /** An open store and how to describe it. */
@@ -46,15 +87,17 @@ export function redactUrl(url: string): string {
 
 /**
  * Opens the selected store. PostgreSQL is migrated to the current schema; a SQLite file and its
- * folder are created when missing.
+ * folder are created when missing (unless `create` is `false`).
  *
- * @throws {@link StoreError} when the database cannot be opened or migrated.
+ * @throws {@link StoreLocationError} for a missing SQLite file (with `create: false`) or a
+ *   malformed PostgreSQL URL; {@link StoreError} when the database cannot be opened or migrated.
  */
 export async function openStore(selection: StoreSelection = {}): Promise<OpenedStore> {
   const env = selection.env ?? process.env;
   const url = selection.postgres ?? (selection.db === undefined ? nonEmpty(env["DATABASE_URL"]) : undefined);
   // Each driver is loaded only when its store is chosen.
   if (url !== undefined) {
+    checkPostgresUrl(url, selection.postgres !== undefined ? "--postgres" : "DATABASE_URL");
     const { PostgresRunStore } = await import("../stores/postgres.js");
     const store = new PostgresRunStore({ connectionString: url, ...(selection.postgresSchema !== undefined ? { schema: selection.postgresSchema } : {}) });
     try {
@@ -66,8 +109,18 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
     return { store, kind: "postgres", location: redactUrl(url) };
   }
   const path = selection.db ?? DEFAULT_SQLITE_PATH;
-  if (path !== ":memory:") mkdirSync(dirname(resolve(selection.cwd ?? process.cwd(), path)), { recursive: true });
   const absolute = path === ":memory:" ? path : resolve(selection.cwd ?? process.cwd(), path);
+  if (path !== ":memory:") {
+    if (selection.create === false && !existsSync(absolute)) {
+      const setting = selection.db !== undefined ? "--db" : "the default store";
+      throw new StoreLocationError(
+        setting,
+        `no SQLite database at ${path}${selection.db === undefined ? " (the default store; give --db PATH or --postgres URL)" : ""}: ` +
+          "only serve and import create one",
+      );
+    }
+    mkdirSync(dirname(absolute), { recursive: true });
+  }
   const { SqliteRunStore } = await import("../stores/sqlite.js");
   return { store: new SqliteRunStore({ path: absolute }), kind: "sqlite", location: path };
 }

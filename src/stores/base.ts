@@ -29,6 +29,7 @@ import {
   isNonEmptyString,
   isValidId,
   normalizeCancellationRecord,
+  normalizeCancellationSettings,
   normalizeCheckpoint,
   normalizeCommitBatch,
   normalizeLeaseRequest,
@@ -42,6 +43,7 @@ import {
   type CheckedShardWindow,
   type CheckedWatchOptions,
 } from "./checks.js";
+import { normalizeRunLocationQuery, type CheckedRunLocationQuery } from "./location-checks.js";
 import {
   StoreError,
   type BoundedScanQuery,
@@ -49,6 +51,9 @@ import {
   type CancellationPage,
   type CancellationRecord,
   type CancellationWatch,
+  type CancellationSettings,
+  type RunLocation,
+  type RunLocationQuery,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -161,6 +166,37 @@ export abstract class BaseRunStore implements RunStore {
     return this.insertRunsChecked(normalizeRuns(runs, { copy: this.#copyRuns }));
   }
 
+  /** {@inheritDoc RunStore.insertRunStream} */
+  async insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    this.assertUsable();
+    if (typeof (batches as Partial<AsyncIterable<unknown>> | null)?.[Symbol.asyncIterator] !== "function") {
+      throw new StoreError("invalid_run", "insertRunStream: expected an async iterable of run arrays");
+    }
+    const copy = this.#copyRuns;
+    // An error of the input (the iterable's own, or an invalid run) reaches the caller as it was
+    // thrown, not as the store's failure: the store only rolls back.
+    let inputError: { readonly error: unknown } | undefined;
+    const checked = (async function* () {
+      try {
+        for await (const batch of batches) yield normalizeRuns(batch, { copy });
+      } catch (error) {
+        inputError = { error };
+        throw error;
+      }
+    })();
+    try {
+      return await this.insertRunStreamChecked(checked);
+    } catch (error) {
+      throw inputError !== undefined ? inputError.error : error;
+    }
+  }
+
+  /** {@inheritDoc RunStore.listRunLocations} */
+  async listRunLocations(query: RunLocationQuery): Promise<RunLocation[]> {
+    this.assertUsable();
+    return this.listRunLocationsChecked(normalizeRunLocationQuery(query));
+  }
+
   /** {@inheritDoc RunStore.getRun} */
   async getRun(id: string): Promise<RunRecord | undefined> {
     this.assertUsable();
@@ -231,6 +267,14 @@ export abstract class BaseRunStore implements RunStore {
     const valid = normalizeCheckpoint(checkpoint);
     if (!isValidId(id)) return false;
     return this.updateCancellationChecked(id, valid);
+  }
+
+  /** {@inheritDoc RunStore.updateCancellationSettings} */
+  async updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean> {
+    this.assertUsable();
+    const valid = normalizeCancellationSettings(settings);
+    if (!isValidId(id)) return false;
+    return this.updateCancellationSettingsChecked(id, valid);
   }
 
   /** {@inheritDoc RunStore.deleteCancellation} */
@@ -313,10 +357,14 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract watchOthersChecked(emit: (change: CancellationChange) => void, options: CheckedWatchOptions): Promise<StopWatching>;
   /** Stores valid runs (each replacing a stored run with its id; a later duplicate wins). */
   protected abstract insertRunsChecked(runs: readonly RunRecord[]): Promise<void>;
+  /** As {@link RunStore.insertRunStream}, with batches of valid runs (an invalid one throws while iterating). */
+  protected abstract insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number>;
   /** The run with a valid id, or `undefined`. */
   protected abstract getRunChecked(id: string): Promise<RunRecord | undefined>;
   /** As {@link RunStore.setRunStatus}, with distinct valid ids and a valid status. */
   protected abstract setRunStatusChecked(ids: readonly string[], status: RunStatus, force: boolean): Promise<number>;
+  /** As {@link RunStore.listRunLocations}, with a checked query (its `limit` set). */
+  protected abstract listRunLocationsChecked(query: CheckedRunLocationQuery): Promise<RunLocation[]>;
   /** As {@link RunStore.scanRuns}, with a checked query. */
   protected abstract scanRunsChecked(query: CheckedScanQuery): Promise<ScanPage>;
   /** As {@link RunStore.listFunctions}, for a valid environment id. */
@@ -331,6 +379,8 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract listCancellationsChecked(options: CheckedListOptions): Promise<CancellationPage>;
   /** As {@link RunStore.updateCancellation}, with a valid id and a checked checkpoint. */
   protected abstract updateCancellationChecked(id: string, checkpoint: Checkpoint): Promise<boolean>;
+  /** As {@link RunStore.updateCancellationSettings}, with a valid id and checked (frozen) settings. */
+  protected abstract updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean>;
   /** As {@link RunStore.deleteCancellation}, with a valid id and, if given, a non-empty environment. */
   protected abstract deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean>;
   /** As {@link RunStore.findByIdempotencyKey}, with strings. */

@@ -21,6 +21,7 @@ import {
   StoreError,
   type BoundedScanQuery,
   type CancellationRecord,
+  type CancellationSettings,
   type CancellationStatus,
   type Checkpoint,
   type CommitBatch,
@@ -59,13 +60,15 @@ function isWellFormedString(value: string): boolean {
   return stringIsWellFormed !== undefined ? stringIsWellFormed.call(value) : !LONE_SURROGATE.test(value);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a plain object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
-function describeValue(value: unknown): string {
+/** A short description of a value for an error message. */
+export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") {
@@ -364,6 +367,33 @@ export function normalizeCommitBatch(value: unknown): CommitBatch {
   return { cancellationId: cancellationId as string, runIds: [...unique], checkpoint: normalizeCheckpoint(checkpoint) };
 }
 
+function checkSettings(value: unknown, where: string, fail: (message: string) => never): CancellationSettings {
+  if (!isPlainObject(value)) return fail(`${where} must be an object, got ${describeValue(value)}`);
+  const { batchSize, ratePerSecond, maxRuns } = value;
+  if (typeof batchSize !== "number" || !Number.isSafeInteger(batchSize) || batchSize < 1) {
+    fail(`${where}.batchSize must be a positive integer, got ${describeValue(batchSize)}`);
+  }
+  if (ratePerSecond !== undefined && (typeof ratePerSecond !== "number" || !Number.isFinite(ratePerSecond) || ratePerSecond < 0)) {
+    fail(`${where}.ratePerSecond must be a finite number, 0 or more (absent for no limit), got ${describeValue(ratePerSecond)}`);
+  }
+  if (maxRuns !== undefined && !isCount(maxRuns)) fail(`${where}.maxRuns must be a non-negative integer (absent for no cap), got ${describeValue(maxRuns)}`);
+  const out: { -readonly [K in keyof CancellationSettings]: CancellationSettings[K] } = { batchSize: batchSize as number };
+  if (ratePerSecond !== undefined) out.ratePerSecond = ratePerSecond as number;
+  if (maxRuns !== undefined) out.maxRuns = maxRuns as number;
+  return Object.freeze(out);
+}
+
+/**
+ * Checks {@link CancellationSettings}; returns a frozen copy without `undefined` fields.
+ *
+ * @throws {@link StoreError} with code `invalid_cancellation`.
+ */
+export function normalizeCancellationSettings(value: unknown): CancellationSettings {
+  return checkSettings(value, "settings", (message) => {
+    throw new StoreError("invalid_cancellation", `cancellation settings: ${message}`);
+  });
+}
+
 /**
  * Checks a {@link CancellationRecord}; returns a frozen copy without `undefined` optional fields.
  *
@@ -389,6 +419,7 @@ export function normalizeCancellationRecord(value: unknown): CancellationRecord 
   const status = checkCancellationStatus(v["status"], "status", fail);
   const counts = checkCounts(v["counts"], "counts", fail);
   const cursor = checkCursor(v["cursor"], "cursor", fail);
+  const settings = v["settings"] === undefined ? undefined : checkSettings(v["settings"], "settings", fail);
   const out: {
     -readonly [K in keyof CancellationRecord]: CancellationRecord[K];
   } = {
@@ -405,6 +436,7 @@ export function normalizeCancellationRecord(value: unknown): CancellationRecord 
   if (v["startedAfter"] !== undefined) out.startedAfter = v["startedAfter"] as number;
   if (v["if"] !== undefined) out.if = v["if"] as string;
   if (cursor !== undefined) out.cursor = cursor;
+  if (settings !== undefined) out.settings = settings;
   return Object.freeze(out);
 }
 

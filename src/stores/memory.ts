@@ -13,6 +13,7 @@
  */
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
 import type { CheckedScanQuery } from "./checks.js";
+import type { CheckedRunLocationQuery } from "./location-checks.js";
 import {
   StoreError,
   compareCursor,
@@ -20,6 +21,8 @@ import {
   zeroStatusCounts,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
+  type RunLocation,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -62,6 +65,18 @@ function lowerBoundTime(runs: readonly RunRecord[], time: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Compares strings by code points (the order of their UTF-8 bytes), not by UTF-16 units. */
+function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
 }
 
 /** First index whose run starts after `time`. */
@@ -198,6 +213,14 @@ export class MemoryRunStore extends BaseRunStore {
     runs[index] = next;
   }
 
+  protected override async insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    // All or nothing: the runs are held until the stream ends (this store keeps them in memory anyway).
+    const all: RunRecord[] = [];
+    for await (const batch of batches) for (const run of batch) all.push(run);
+    await this.insertRunsChecked(all);
+    return all.length;
+  }
+
   protected override async insertRunsChecked(records: readonly RunRecord[]): Promise<void> {
     let previous: RunRecord | undefined;
     let partition: Partition | undefined;
@@ -235,6 +258,25 @@ export class MemoryRunStore extends BaseRunStore {
       changed++;
     }
     return changed;
+  }
+
+  protected override async listRunLocationsChecked(q: CheckedRunLocationQuery): Promise<RunLocation[]> {
+    const out: RunLocation[] = [];
+    // Code point order, which is the byte order of UTF-8 that the SQL stores sort by.
+    const sorted = <T>(map: Map<string, T>): [string, T][] => [...map.entries()].sort(([a], [b]) => compareCodePoints(a, b));
+    for (const [environmentId, apps] of sorted(this.#partitions)) {
+      for (const [appId, functions] of sorted(apps)) {
+        for (const [functionId, partition] of sorted(functions)) {
+          const runs = this.#ready(partition).runs;
+          const start = q.startedAfter === undefined ? 0 : lowerBoundTime(runs, q.startedAfter);
+          if (start < upperBoundTime(runs, q.startedBefore)) {
+            out.push({ environmentId, appId, functionId });
+            if (out.length === q.limit) return out;
+          }
+        }
+      }
+    }
+    return out;
   }
 
   protected override async scanRunsChecked(q: CheckedScanQuery): Promise<ScanPage> {
@@ -350,6 +392,13 @@ export class MemoryRunStore extends BaseRunStore {
     const record = this.#cancellations.get(id);
     if (record === undefined) return false;
     this.#cancellations.set(id, applyCheckpoint(record, next, this.#now()));
+    return true;
+  }
+
+  protected override async updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean> {
+    const record = this.#cancellations.get(id);
+    if (record === undefined) return false;
+    this.#cancellations.set(id, Object.freeze({ ...record, settings, updatedAt: Math.max(record.updatedAt, this.#now()) }));
     return true;
   }
 

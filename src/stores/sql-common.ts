@@ -11,8 +11,19 @@
  *
  * @module
  */
+import { normalizeCancellationSettings } from "./checks.js";
 import type { Atom, CmpOp, Pred } from "./predicate.js";
-import { zeroStatusCounts, type CancellationRecord, type CancellationStatus, type Cursor, type FunctionSummary, type OutcomeCounts, type RunStatus } from "./types.js";
+import {
+  StoreError,
+  zeroStatusCounts,
+  type CancellationRecord,
+  type CancellationSettings,
+  type CancellationStatus,
+  type Cursor,
+  type FunctionSummary,
+  type OutcomeCounts,
+  type RunStatus,
+} from "./types.js";
 
 /** Outcome count keys, which are also the column names of the counts on a cancellation row. */
 export const COUNT_COLUMNS = [
@@ -39,6 +50,7 @@ export const CANCELLATION_COLUMNS = [
   "cursor_started_at",
   "cursor_id",
   "updated_at",
+  "settings",
 ] as const;
 
 /** A cancellation record as stored in one SQL row (`NULL` for absent optional fields). */
@@ -61,6 +73,8 @@ export interface CancellationRow {
   readonly cursor_started_at: number | null;
   readonly cursor_id: string | null;
   readonly updated_at: number;
+  /** JSON text (SQLite) or the parsed `jsonb` value (PostgreSQL); `NULL` on records without settings. */
+  readonly settings: string | Readonly<Record<string, unknown>> | null;
 }
 
 /** The row values of a record, in {@link CANCELLATION_COLUMNS} order. */
@@ -79,7 +93,23 @@ export function cancellationToRow(record: CancellationRecord): (string | number 
     record.cursor?.startedAt ?? null,
     record.cursor?.id ?? null,
     record.updatedAt,
+    record.settings === undefined ? null : settingsToJson(record.settings),
   ];
+}
+
+/** Settings as the JSON text of the `settings` column (keys in a fixed order). */
+export function settingsToJson(settings: CancellationSettings): string {
+  return JSON.stringify({ batchSize: settings.batchSize, ratePerSecond: settings.ratePerSecond, maxRuns: settings.maxRuns });
+}
+
+/** Settings read back from the `settings` column. */
+function settingsFromColumn(value: string | Readonly<Record<string, unknown>>): CancellationSettings {
+  try {
+    return normalizeCancellationSettings(typeof value === "string" ? JSON.parse(value) : value);
+  } catch (error) {
+    // Written only after the same check, so this is a damaged row.
+    throw new StoreError("storage", `a stored cancellation has unreadable settings (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
 
 /** Rebuilds a record from its row; absent optional fields stay absent. */
@@ -109,6 +139,7 @@ export function cancellationFromRow(row: CancellationRow): CancellationRecord {
     const cursor: Cursor = { startedAt: row.cursor_started_at, id: row.cursor_id };
     record.cursor = cursor;
   }
+  if (row.settings !== null && row.settings !== undefined) record.settings = settingsFromColumn(row.settings);
   return record;
 }
 

@@ -35,11 +35,13 @@ import {
   cancellationToRow,
   paddedIdChunks,
   placeholders,
+  settingsToJson,
   type CancellationRow,
 } from "./sql-common.js";
 import { renderSqlitePredicate } from "./sqlite/pushdown.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
 import type { CheckedScanQuery, CheckedWatchOptions } from "./checks.js";
+import type { CheckedRunLocationQuery } from "./location-checks.js";
 import {
   NON_TERMINAL_STATUSES,
   RUN_STATUSES,
@@ -47,6 +49,9 @@ import {
   type CancellationChange,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
+  type RunLocation,
+  MAX_LOCATIONS_PROBED,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -72,7 +77,7 @@ export interface SqliteRunStoreOptions {
 }
 
 /** Schema version this code writes; a file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 const STATUS_LIST = RUN_STATUSES.map((s) => `'${s}'`).join(", ");
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -121,6 +126,8 @@ const MIGRATIONS: readonly string[] = [
     WHERE idempotency_key IS NOT NULL;
   CREATE INDEX cancellations_environment ON cancellations (environment_id, id);
   `,
+  // A job's settings (batch size, rate, max runs) as JSON text; NULL on records from before.
+  `ALTER TABLE cancellations ADD COLUMN settings TEXT;`,
   // A counter of cancellation creations and deletions, kept by triggers whoever writes: watchers
   // in other processes poll it (see watchOthersChecked).
   `
@@ -199,6 +206,8 @@ type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environme
 export class SqliteRunStore extends BaseRunStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  /** Imports staged so far on this connection (names their temporary tables). */
+  #imports = 0;
   readonly #statements = new Map<string, Statement>();
   readonly #pushdownStatements = new LruCache<string, PrefilterStatements>(PUSHDOWN_CACHE_SIZE);
   /** Active watches of other processes' changes: the change counter each has accounted for. */
@@ -255,6 +264,75 @@ export class SqliteRunStore extends BaseRunStore {
       return work(this.#db);
     } catch (error) {
       throw storageError(error, doing);
+    }
+  }
+
+  protected override async listRunLocationsChecked(q: CheckedRunLocationQuery): Promise<RunLocation[]> {
+    return this.#use("listing run locations", () => {
+      // A loose index scan: one seek to each next (environment, app, function) of the primary
+      // key, one probe of its window; no pass over the runs themselves.
+      const next = this.#statement(
+        "SELECT environment_id, app_id, function_id FROM runs WHERE (environment_id, app_id, function_id) > (?, ?, ?) " +
+          "ORDER BY environment_id, app_id, function_id LIMIT 1",
+      );
+      const inWindow = this.#statement("SELECT 1 FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND started_at >= ? AND started_at <= ? LIMIT 1");
+      const out: RunLocation[] = [];
+      let at: { environment_id: string; app_id: string; function_id: string } | undefined = { environment_id: "", app_id: "", function_id: "" };
+      for (let probed = 0; probed < MAX_LOCATIONS_PROBED && out.length < q.limit; probed++) {
+        at = next.get(at.environment_id, at.app_id, at.function_id) as typeof at;
+        if (at === undefined) break;
+        if (inWindow.get(at.environment_id, at.app_id, at.function_id, q.startedAfter ?? NO_LOWER_BOUND.startedAt, q.startedBefore) !== undefined) {
+          out.push({ environmentId: at.environment_id, appId: at.app_id, functionId: at.function_id });
+        }
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Stages the runs in a temporary table of this connection (writing it locks nothing of the
+   * database, and a later run with the same id replaces an earlier one there), then copies them
+   * into `runs` in one transaction, in the clustered key's order: all or nothing, and the write
+   * lock is held for the copy only, not while the caller reads its file.
+   */
+  protected override async insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    const table = `run_import_${++this.#imports}`;
+    this.#use("staging runs", (db) =>
+      db.exec(
+        `CREATE TEMP TABLE ${table} (id TEXT NOT NULL PRIMARY KEY, environment_id TEXT NOT NULL, app_id TEXT NOT NULL, ` +
+          "function_id TEXT NOT NULL, started_at INTEGER NOT NULL, status TEXT NOT NULL, event TEXT NOT NULL, cancellation_id TEXT) WITHOUT ROWID",
+      ),
+    );
+    try {
+      const stage = this.#use("staging runs", (db) => db.prepare(`INSERT OR REPLACE INTO temp.${table} (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`));
+      const params = new Array<SqlValue>(8);
+      let given = 0;
+      for await (const batch of batches) {
+        this.assertUsable();
+        this.#use("staging runs", (db) =>
+          db.transaction(() => {
+            for (const run of batch) {
+              fillRunParams(params, 0, run);
+              stage.run(params);
+            }
+          })(),
+        );
+        given += batch.length;
+      }
+      this.assertUsable();
+      this.#use("inserting runs", (db) =>
+        db
+          .transaction(() => {
+            db.prepare(
+              `INSERT OR REPLACE INTO runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS} FROM temp.${table} ` +
+                "ORDER BY environment_id, app_id, function_id, started_at, id",
+            ).run();
+          })
+          .immediate(),
+      );
+      return given;
+    } finally {
+      if (!this.closed) this.#use("staging runs", (db) => db.exec(`DROP TABLE IF EXISTS temp.${table}`));
     }
   }
 
@@ -613,6 +691,13 @@ export class SqliteRunStore extends BaseRunStore {
 
   protected override async updateCancellationChecked(id: string, next: Checkpoint): Promise<boolean> {
     return this.#use("updating a cancellation", () => this.#saveCheckpoint(id, next));
+  }
+
+  protected override async updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean> {
+    return this.#use("updating a cancellation's settings", () => {
+      const result = this.#statement("UPDATE cancellations SET settings = ?, updated_at = max(updated_at, ?) WHERE id = ?").run(settingsToJson(settings), this.#now(), id);
+      return result.changes > 0;
+    });
   }
 
   protected override async deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {

@@ -177,6 +177,45 @@ export interface CancellationRecord {
   readonly cursor?: Cursor;
   /** Last time the record changed, epoch ms. */
   readonly updatedAt: number;
+  /**
+   * The job's settings, reused when it resumes (also after a service restart) unless the resume
+   * overrides them (and then saved). Absent on records stored before settings were kept: the
+   * defaults apply.
+   */
+  readonly settings?: CancellationSettings;
+}
+
+/** A window for {@link RunStore.listRunLocations}. */
+export interface RunLocationQuery {
+  /** Inclusive lower bound on the start time, epoch ms; absent for none. */
+  readonly startedAfter?: number;
+  /** Inclusive upper bound on the start time, epoch ms. */
+  readonly startedBefore: number;
+  /** Most locations returned, 1 to 1000. Default 100. */
+  readonly limit?: number;
+}
+
+/** An environment, app and function that has runs: an entry of {@link RunStore.listRunLocations}. */
+export interface RunLocation {
+  readonly environmentId: string;
+  readonly appId: string;
+  readonly functionId: string;
+}
+
+/** Most (environment, app, function) combinations {@link RunStore.listRunLocations} looks at. */
+export const MAX_LOCATIONS_PROBED = 10_000;
+
+/**
+ * How a cancellation job runs: stored with its record (see {@link CancellationRecord.settings})
+ * and changed with {@link RunStore.updateCancellationSettings}.
+ */
+export interface CancellationSettings {
+  /** Runs per scanned page and at most per cancelled batch; a positive integer. */
+  readonly batchSize: number;
+  /** Most runs cancelled per second (a finite number, 0 or more); absent: no limit. */
+  readonly ratePerSecond?: number;
+  /** Most runs the job cancels in all, earlier sessions included (an integer, 0 or more); absent: no cap. */
+  readonly maxRuns?: number;
 }
 
 /** Outcome of committing one batch. */
@@ -249,6 +288,15 @@ export function zeroStatusCounts(): Record<RunStatus, number> {
 export interface RunStore {
   /** Adds runs (or replaces runs with the same id). */
   insertRuns(runs: readonly RunRecord[]): Promise<void>;
+  /**
+   * Adds (or replaces) every run of every batch `batches` yields, all or nothing: the runs become
+   * visible together when the iterable ends, and an error (thrown by the iterable, say a corrupt
+   * file, or an invalid run in a batch) leaves the store as it was and is passed on. Memory stays
+   * bounded by a batch in the SQL stores (SQLite stages the runs in a temporary table;
+   * PostgreSQL holds one transaction open while the iterable runs). Returns how many runs were
+   * given (a run given twice counts twice; the last one wins).
+   */
+  insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number>;
   /** One run by id, or `undefined`. */
   getRun(id: string): Promise<RunRecord | undefined>;
   /**
@@ -258,6 +306,15 @@ export interface RunStore {
   setRunStatus(ids: readonly string[], status: RunStatus, options?: { readonly force?: boolean }): Promise<number>;
   /** Reads one page of a function's runs of a window, in `(startedAt, id)` order after `query.after`. */
   scanRuns(query: ScanQuery): Promise<ScanPage>;
+  /**
+   * Where runs started in a window are: each environment, app and function with at least one
+   * run started in it (bounds inclusive), ordered by environment, app, function, at most
+   * `query.limit` of them (default 100, at most 1000). It answers "which functions or
+   * environments hold runs?" when a cancellation's window holds none; SQL stores take one index
+   * probe per (environment, app, function) stored, and look at the first
+   * {@link MAX_LOCATIONS_PROBED} only.
+   */
+  listRunLocations(query: RunLocationQuery): Promise<RunLocation[]>;
   /**
    * Every app and function of an environment that has at least one run, with its runs counted by
    * status and the first and last start time; ordered by app id, then function id. SQL stores
@@ -288,6 +345,11 @@ export interface RunStore {
   }): Promise<CancellationPage>;
   /** Updates status (and optionally checkpoint) of a record outside a batch; false when it is gone. */
   updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean>;
+  /**
+   * Replaces a cancellation's settings (leaving status, counts and cursor alone); `false` when it
+   * does not exist.
+   */
+  updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean>;
   /**
    * Deletes a cancellation record, which stops its job at the next batch; runs it already
    * cancelled stay cancelled. Returns false when there was none.

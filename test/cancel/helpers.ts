@@ -18,6 +18,9 @@ import {
   type WatchOptions,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
+  type RunLocation,
+  type RunLocationQuery,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -154,6 +157,12 @@ export class HookedStore implements RunStore {
   insertRuns(runs: readonly RunRecord[]): Promise<void> {
     return this.inner.insertRuns(runs);
   }
+  insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    return this.inner.insertRunStream(batches);
+  }
+  listRunLocations(query: RunLocationQuery): Promise<RunLocation[]> {
+    return this.inner.listRunLocations(query);
+  }
   getRun(id: string): Promise<RunRecord | undefined> {
     return this.inner.getRun(id);
   }
@@ -196,6 +205,9 @@ export class HookedStore implements RunStore {
   }
   updateCancellation(id: string, checkpoint: Checkpoint): Promise<boolean> {
     return this.inner.updateCancellation(id, checkpoint);
+  }
+  updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean> {
+    return this.inner.updateCancellationSettings(id, settings);
   }
   deleteCancellation(id: string, environmentId?: string): Promise<boolean> {
     return this.inner.deleteCancellation(id, environmentId);

@@ -116,7 +116,8 @@ for (const { name, make } of STORES) {
               const next = toCancel[maxRuns]!.run;
               const stored = (await inner.getCancellation(report.cancellation.id))!;
               expect(stored.counts).toEqual(oracleCounts(expected.filter((e) => compareCursor(e.run, next) < 0)));
-              const rest = await resumeCancellation(store, report.cancellation.id, { batchSize });
+              // The cap is stored with the job: the resume raises it.
+              const rest = await resumeCancellation(store, report.cancellation.id, { batchSize, maxRuns: toCancel.length });
               expect(rest.status).toBe("completed");
             }
             const final = (await inner.getCancellation(report.cancellation.id))!;

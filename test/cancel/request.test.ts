@@ -347,6 +347,7 @@ describe("wire record and request hash", () => {
       updatedAt: Date.parse("2024-01-22T15:00:01Z"),
       status: "running",
       counts: { scanned: 3, cancelled: 1, skipped_terminal: 1, not_matched: 1, expression_error: 0, non_boolean: 0 },
+      settings: { batchSize: 500, ratePerSecond: 1500 },
     });
     expect(wire).toEqual({
       id: "01HMRMPE5ZQ4AMNJ3S2N79QGRZ",
@@ -360,6 +361,9 @@ describe("wire record and request hash", () => {
       updated_at: "2024-01-22T15:00:01.000Z",
       status: "running",
       counts: { scanned: 3, cancelled: 1, skipped_terminal: 1, not_matched: 1, expression_error: 0, non_boolean: 0 },
+      batch_size: 500,
+      rate_per_second: 1500,
+      max_runs: null,
     });
     expect(Object.keys(wire)).toEqual([
       "id",
@@ -373,6 +377,9 @@ describe("wire record and request hash", () => {
       "updated_at",
       "status",
       "counts",
+      "batch_size",
+      "rate_per_second",
+      "max_runs",
     ]);
   });
 

@@ -64,9 +64,16 @@ async function catchError(promise: Promise<unknown>): Promise<RunFileError> {
 /** A store that only counts what it is given, to watch batch sizes. */
 class CountingStore extends MemoryRunStore {
   batches: number[] = [];
-  override async insertRuns(runs: readonly RunRecord[]): Promise<void> {
-    this.batches.push(runs.length);
-    await super.insertRuns(runs);
+  override async insertRunStream(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    const self = this;
+    return super.insertRunStream(
+      (async function* () {
+        for await (const batch of batches) {
+          self.batches.push(batch.length);
+          yield batch;
+        }
+      })(),
+    );
   }
 }
 
@@ -151,7 +158,7 @@ describe("MessagePack run files", () => {
     expect(error.message).toMatch(/record 2: larger than the 100000-byte limit/);
   });
 
-  it("reports truncation at any cut point with the record number, importing exactly the whole records before it (property)", async () => {
+  it("reports truncation at any cut point with the record number, and imports nothing of a truncated file (property)", async () => {
     const runs = generateRuns({ count: 6, seed: 8, spreadMs: 3 });
     const path = file("msgpack");
     const bytes = writeRunFile(path, runs.map(short));
@@ -177,11 +184,12 @@ describe("MessagePack run files", () => {
           } else {
             expect(error.recordNumber).toBe(complete + 1);
             expect(error.message).toMatch(new RegExp(`record ${complete + 1}: truncated: the file ends \\d+ byte\\(s\\) into this record`));
-            expect(error.imported).toBe(complete);
+            expect(error.imported).toBe(0);
           }
         }
         const imported = (await store.scanRuns({ appId: "app", functionId: "fn", startedBefore: BASE_TIME + 10, limit: 100 })).runs.map((r) => r.id);
-        expect(imported.sort()).toEqual(runs.slice(0, Math.max(0, complete)).map((r) => r.id).sort());
+        // A valid shorter file is imported whole; a truncated one not at all.
+        expect(imported.sort()).toEqual(boundaries.includes(cut) && cut > 0 ? runs.slice(0, complete).map((r) => r.id).sort() : []);
         rmSync(cutPath);
       }),
       { numRuns: 80 },
@@ -198,7 +206,8 @@ describe("MessagePack run files", () => {
     const store = new MemoryRunStore();
     let error = await catchError(importRuns(store, corrupt));
     expect(error.message).toMatch(/record 3: corrupt MessagePack: byte 0xc1/);
-    expect(error.imported).toBe(2);
+    expect(error.imported).toBe(0);
+    expect(await store.getRun("G1")).toBeUndefined();
 
     const invalid = file("msgpack");
     writeRunFile(invalid, [good, { ...good, i: "G2", s: "paused" }]);
@@ -345,7 +354,7 @@ describe("JSON Lines run files", () => {
     writeFileSync(truncated, `${a}\n\n${a.slice(0, -5)}`);
     let error = await catchError(importRuns(new MemoryRunStore(), truncated));
     expect(error.message).toMatch(/record 2: line 3: not valid JSON/);
-    expect(error.imported).toBe(1);
+    expect(error.imported).toBe(0);
 
     const invalid = file("jsonl");
     writeFileSync(invalid, `${a}\n${JSON.stringify({ ...makeRun({ id: "B" }), startedAt: "yesterday" })}\n`);

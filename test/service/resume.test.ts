@@ -63,13 +63,20 @@ async function restartAndResume(open: Reopen): Promise<void> {
   expect(partial.size).toBeLessThan(expected.cancel.size);
   await between.close();
 
-  // Second server on the same file, no rate limit: resumes at listen and completes.
+  // Second server on the same file, without a rate of its own: resumes at listen with the job's
+  // stored settings (300 runs a second, batches of 50) and completes.
   const lines: string[] = [];
+  const restartedAt = performance.now();
   const second = await startServer({ store: await open(), closeStore: true, keys: KEYS, log: (line) => lines.push(line) });
   try {
     expect(lines.some((line) => line.includes(`job ${created.id} resumed`))).toBe(true);
-    const done = await pollCancellation(second.url, KEY, created.id, (record) => record.status === "completed");
+    const done = await pollCancellation(second.url, KEY, created.id, (record) => record.status === "completed", 60_000);
     expect(done.counts).toEqual(expected.counts);
+    expect(done).toMatchObject({ batch_size: 50, rate_per_second: 300, max_runs: null });
+    // The stored rate held: the rest took at least its share of seconds (one batch goes at once).
+    // A lower bound only (a slow machine makes it longer, never shorter).
+    const rest = expected.counts.cancelled - saved.counts.cancelled;
+    expect(performance.now() - restartedAt).toBeGreaterThanOrEqual(((rest - 50) / 300) * 1000 - 50);
   } finally {
     await second.server.close();
   }

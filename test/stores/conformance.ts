@@ -230,6 +230,79 @@ export function describeRunStoreConformance(
         expect(all.runs.map((r) => r.id)).toEqual(["R2"]);
       });
 
+      describe("insertRunStream (all or nothing)", () => {
+        async function* yieldAll(batches: readonly (readonly RunRecord[])[], failAfter?: { readonly count: number; readonly error: unknown }) {
+          let n = 0;
+          for (const batch of batches) {
+            if (failAfter !== undefined && n === failAfter.count) throw failAfter.error;
+            // A turn of the event loop between batches, as a file reader gives.
+            await new Promise((resolve) => setImmediate(resolve));
+            yield batch;
+            n++;
+          }
+          if (failAfter !== undefined && n === failAfter.count) throw failAfter.error;
+        }
+        const runsOf = (prefix: string, count: number, from = 0) =>
+          Array.from({ length: count }, (_, i) => makeRun({ id: `${prefix}${String(from + i).padStart(5, "0")}`, startedAt: BASE_TIME + ((from + i) % 7) }));
+        const windowIds = async () => (await scanAllPages(store, { appId: "app", functionId: "fn", startedBefore: BASE_TIME + 10, limit: 500 })).runs.map((r) => r.id).sort();
+
+        it("inserts every batch, the last of two runs with one id winning, and returns how many were given", async () => {
+          await store.insertRuns([makeRun({ id: "OLD", status: "queued" })]);
+          const batches = [runsOf("S", 700), runsOf("S", 700, 700), [makeRun({ id: "S00003", status: "failed" }), makeRun({ id: "OLD", status: "completed" })]];
+          expect(await store.insertRunStream(yieldAll(batches))).toBe(1402);
+          expect((await windowIds()).length).toBe(1401);
+          expect((await store.getRun("S00003"))!.status).toBe("failed");
+          expect((await store.getRun("OLD"))!.status).toBe("completed");
+          expect(await store.insertRunStream(yieldAll([]))).toBe(0);
+        });
+
+        it("leaves the store as it was when the input fails midway, passing its error on", async () => {
+          await store.insertRuns([makeRun({ id: "KEEP", status: "queued" })]);
+          const failure = new Error("the file ends in the middle of record 1401");
+          const caught = await store
+            .insertRunStream(yieldAll([runsOf("F", 700), [...runsOf("F", 699, 700), makeRun({ id: "KEEP", status: "failed" })], runsOf("F", 10, 1399)], { count: 2, error: failure }))
+            .catch((error: unknown) => error);
+          expect(caught).toBe(failure);
+          expect(await windowIds()).toEqual(["KEEP"]);
+          expect((await store.getRun("KEEP"))!.status).toBe("queued");
+          // The store goes on working, and a later stream of the same runs goes in whole.
+          expect(await store.insertRunStream(yieldAll([runsOf("F", 5)]))).toBe(5);
+          expect((await windowIds()).length).toBe(6);
+        });
+
+        it("rolls back when a later batch holds an invalid run, with the run's error", async () => {
+          const error = await expectStoreError(
+            store.insertRunStream(yieldAll([runsOf("V", 300), [makeRun({ id: "V99999" }), { ...makeRun({ id: "BAD" }), status: "paused" } as unknown as RunRecord]])),
+            "invalid_run",
+            /status must be one of/,
+          );
+          expect(error.message).toMatch(/runs\[1\]/);
+          expect(await windowIds()).toEqual([]);
+          await expectStoreError(store.insertRunStream([runsOf("X", 1)] as never), "invalid_run", /async iterable/);
+        });
+
+        it("shows none of its runs to readers until it ends, and keeps other writers' runs when it fails", async () => {
+          let release!: () => void;
+          const gate = new Promise<void>((resolve) => (release = resolve));
+          const failure = new Error("stop");
+          const stream = store
+            .insertRunStream(
+              (async function* () {
+                yield runsOf("W", 200);
+                await gate;
+                throw failure;
+              })(),
+            )
+            .catch((error: unknown) => error);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(await windowIds()).toEqual([]);
+          await store.insertRuns([makeRun({ id: "OTHER" })]);
+          release();
+          expect(await stream).toBe(failure);
+          expect(await windowIds()).toEqual(["OTHER"]);
+        });
+      });
+
       it("accepts an empty insert", async () => {
         await store.insertRuns([]);
         expect(await store.getRun("X")).toBeUndefined();
@@ -551,6 +624,69 @@ export function describeRunStoreConformance(
           expect(none.pages.reduce((sum, page) => sum + (page.prefiltered ?? 0), 0)).toBe(window.length);
         });
       }
+    });
+
+    describe("listRunLocations", () => {
+      it("names each environment, app and function with runs in the window, bounds included, in order, up to the limit", async () => {
+        await store.insertRuns([
+          makeRun({ id: "L1", environmentId: "dev", appId: "acme", functionId: "remind", startedAt: BASE_TIME + 10 }),
+          makeRun({ id: "L2", environmentId: "dev", appId: "acme", functionId: "digest", startedAt: BASE_TIME + 20, status: "completed" }),
+          makeRun({ id: "L3", environmentId: "dev", appId: "acme", functionId: "late", startedAt: BASE_TIME + 21 }),
+          makeRun({ id: "L4", environmentId: "prod", appId: "acme", functionId: "remind", startedAt: BASE_TIME }),
+          makeRun({ id: "L5", environmentId: "prod", appId: "billing", functionId: "charge", startedAt: BASE_TIME - 1 }),
+          makeRun({ id: "L6", environmentId: "default", appId: "acme", functionId: "remind", startedAt: BASE_TIME + 15 }),
+        ]);
+        const window = { startedAfter: BASE_TIME, startedBefore: BASE_TIME + 20 };
+        expect(await store.listRunLocations(window)).toEqual([
+          { environmentId: "default", appId: "acme", functionId: "remind" },
+          { environmentId: "dev", appId: "acme", functionId: "digest" },
+          { environmentId: "dev", appId: "acme", functionId: "remind" },
+          { environmentId: "prod", appId: "acme", functionId: "remind" },
+        ]);
+        expect(await store.listRunLocations({ ...window, limit: 2 })).toHaveLength(2);
+        expect((await store.listRunLocations({ startedBefore: BASE_TIME + 100 })).map((l) => l.functionId)).toEqual(["remind", "digest", "late", "remind", "remind", "charge"]);
+        expect(await store.listRunLocations({ startedAfter: BASE_TIME + 22, startedBefore: BASE_TIME + 100 })).toEqual([]);
+        await expectStoreError(store.listRunLocations({ startedBefore: Number.NaN }), "invalid_query", /startedBefore/);
+        await expectStoreError(store.listRunLocations({ startedBefore: 1, limit: 0 }), "invalid_query", /limit/);
+        await expectStoreError(store.listRunLocations({ startedBefore: 1, limit: 1001 }), "invalid_query", /limit/);
+      });
+
+      it("equals an oracle over any runs and window (property)", async () => {
+        const names = ["a", "b", "é", "z"];
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.record({ e: fc.constantFrom(...names), a: fc.constantFrom(...names), f: fc.constantFrom(...names), t: fc.integer({ min: 0, max: 50 }) }), { maxLength: 40 }),
+            fc.integer({ min: 0, max: 50 }),
+            fc.integer({ min: 0, max: 50 }),
+            fc.integer({ min: 1, max: 70 }),
+            async (specs, from, to, limit) => {
+              const local = await makeStore();
+              try {
+                await local.insertRuns(specs.map((r, i) => makeRun({ id: `P${i}`, environmentId: r.e, appId: r.a, functionId: r.f, startedAt: BASE_TIME + r.t })));
+                const key = (r: { e: string; a: string; f: string }) => JSON.stringify([r.e, r.a, r.f]);
+                const inWindow = new Map<string, { environmentId: string; appId: string; functionId: string }>();
+                for (const r of specs) if (r.t >= from && r.t <= to) inWindow.set(key(r), { environmentId: r.e, appId: r.a, functionId: r.f });
+                const bytes = (l: { environmentId: string; appId: string; functionId: string }) => [l.environmentId, l.appId, l.functionId].map((x) => Buffer.from(x));
+                const expected = [...inWindow.values()]
+                  .sort((x, y) => {
+                    const [bx, by] = [bytes(x), bytes(y)];
+                    for (let i = 0; i < 3; i++) {
+                      const c = Buffer.compare(bx[i]!, by[i]!);
+                      if (c !== 0) return c;
+                    }
+                    return 0;
+                  })
+                  .slice(0, limit);
+                expect(await local.listRunLocations({ startedAfter: BASE_TIME + from, startedBefore: BASE_TIME + to, limit })).toEqual(expected);
+              } finally {
+                await local.close();
+                await cleanup?.(local);
+              }
+            },
+          ),
+          { numRuns: 15 },
+        );
+      });
     });
 
     describe("listFunctions", () => {
@@ -888,6 +1024,32 @@ export function describeRunStoreConformance(
         expect(got).not.toHaveProperty("startedAfter");
         expect(got).not.toHaveProperty("if");
         expect(got).not.toHaveProperty("cursor");
+      });
+
+      it("keeps a job's settings with its record, replaces them alone, and refuses malformed ones", async () => {
+        const settings = { batchSize: 250, ratePerSecond: 1500.5, maxRuns: 40 };
+        const record = makeCancellation({ id: nextUlid(), settings });
+        await store.createCancellation(record);
+        expect((await store.getCancellation(record.id))?.settings).toEqual(settings);
+        // Without a rate or a cap, the keys are absent (not undefined, not null).
+        const checkpoint = { cursor: { startedAt: BASE_TIME, id: "R" }, counts: counts({ scanned: 2, cancelled: 2 }), status: "stopped_max_runs" as const };
+        await store.updateCancellation(record.id, checkpoint);
+        expect(await store.updateCancellationSettings(record.id, { batchSize: 10 })).toBe(true);
+        const updated = (await store.getCancellation(record.id))!;
+        expect(updated.settings).toEqual({ batchSize: 10 });
+        expect(Object.keys(updated.settings!)).toEqual(["batchSize"]);
+        // The checkpoint is untouched; the record's other fields too.
+        expect(updated).toMatchObject({ ...checkpoint, appId: record.appId, createdAt: record.createdAt });
+        expect(updated.updatedAt).toBeGreaterThanOrEqual(record.updatedAt);
+        expect((await store.listCancellations()).records.find((r) => r.id === record.id)?.settings).toEqual({ batchSize: 10 });
+        expect(await store.updateCancellationSettings(record.id, { batchSize: 1, ratePerSecond: 0, maxRuns: 0 })).toBe(true);
+        expect((await store.getCancellation(record.id))?.settings).toEqual({ batchSize: 1, ratePerSecond: 0, maxRuns: 0 });
+        expect(await store.updateCancellationSettings(nextUlid(), { batchSize: 10 })).toBe(false);
+        for (const bad of [{ batchSize: 0 }, { batchSize: 1.5 }, { batchSize: 5, ratePerSecond: -1 }, { batchSize: 5, ratePerSecond: Number.POSITIVE_INFINITY }, { batchSize: 5, ratePerSecond: Number.NaN }, { batchSize: 5, maxRuns: -1 }, { batchSize: 5, maxRuns: 2.5 }, null, "1000"]) {
+          await expectStoreError(store.updateCancellationSettings(record.id, bad as never), "invalid_cancellation", /settings/);
+          await expectStoreError(store.createCancellation({ ...record, id: nextUlid(), settings: bad as never }), "invalid_cancellation", /settings/);
+        }
+        expect((await store.getCancellation(record.id))?.settings).toEqual({ batchSize: 1, ratePerSecond: 0, maxRuns: 0 });
       });
 
       it("rejects a duplicate id and a malformed record", async () => {

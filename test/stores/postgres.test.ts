@@ -210,6 +210,23 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
       }
     });
 
+    it("version 3 adds job settings to a version 2 schema; its records read back without settings", async () => {
+      const store = await freshStore();
+      try {
+        await store.createCancellation(makeCancellation({ id: "01HOLDRECORD0000000000000B" }));
+        await query(`ALTER TABLE "${store.schema}".cancellations DROP COLUMN settings`);
+        await query(`DELETE FROM "${store.schema}".cancelkit_migrations WHERE version = 3`);
+        expect(await store.migrate()).toEqual({ applied: [3], version: POSTGRES_SCHEMA_VERSION });
+        const old = await store.getCancellation("01HOLDRECORD0000000000000B");
+        expect(old).toBeDefined();
+        expect(old).not.toHaveProperty("settings");
+        expect(await store.updateCancellationSettings("01HOLDRECORD0000000000000B", { batchSize: 7, ratePerSecond: 2.5 })).toBe(true);
+        expect((await store.getCancellation("01HOLDRECORD0000000000000B"))?.settings).toEqual({ batchSize: 7, ratePerSecond: 2.5 });
+      } finally {
+        await store.close();
+      }
+    });
+
     it("refuses a schema migrated by a newer cancelkit", async () => {
       const store = await freshStore();
       try {

@@ -88,15 +88,15 @@ describe("SqliteRunStore watchCancellations", () => {
   });
 });
 
-describe("SqliteRunStore migration 2 (cancellation change counter)", () => {
-  it("upgrades a version-1 file, keeping its cancellations, and counts changes from then on", async () => {
+describe("SqliteRunStore migration 3 (cancellation change counter)", () => {
+  it("upgrades a version-2 file, keeping its cancellations, and counts changes from then on", async () => {
     const path = freshPath();
     const first = new SqliteRunStore({ path });
     await first.createCancellation(makeCancellation({ id: "01J00000000000000000000001" }));
     await first.close();
-    // Back to version 1: as a file written before the counter existed.
+    // Back to version 2: as a file written before the counter existed.
     const raw = new Database(path);
-    raw.exec("DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; UPDATE schema_version SET version = 1");
+    raw.exec("DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; UPDATE schema_version SET version = 2");
     raw.close();
     const store = new SqliteRunStore({ path });
     const other = new SqliteRunStore({ path });
@@ -113,7 +113,7 @@ describe("SqliteRunStore migration 2 (cancellation change counter)", () => {
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 2 });
+    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 3 });
     check.close();
   });
 });
@@ -165,6 +165,30 @@ describe("SqliteRunStore specifics", () => {
     expect((await scanAllPages(second, { ...query, limit: 64 })).runs.map((r) => r.id)).toEqual(windowOracle(runs, query).map((r) => r.id));
     expect((await second.findByIdempotencyKey("default", "k"))?.record.id).toBe("01HREOPEN");
     await second.close();
+  });
+
+  it("upgrades a version 1 file: its records read back without settings, new ones keep theirs", async () => {
+    const path = freshPath();
+    const first = new SqliteRunStore({ path });
+    await first.createCancellation(makeCancellation({ id: "01HOLDRECORD0000000000000A" }));
+    await first.close();
+    // Back to version 1, as a file written before settings (and the change counter) were stored.
+    const db = new Database(path);
+    db.exec(
+      "DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; " +
+        "ALTER TABLE cancellations DROP COLUMN settings; UPDATE schema_version SET version = 1",
+    );
+    db.close();
+    const upgraded = new SqliteRunStore({ path });
+    const old = await upgraded.getCancellation("01HOLDRECORD0000000000000A");
+    expect(old).toBeDefined();
+    expect(old).not.toHaveProperty("settings");
+    expect(await upgraded.updateCancellationSettings("01HOLDRECORD0000000000000A", { batchSize: 7 })).toBe(true);
+    expect((await upgraded.getCancellation("01HOLDRECORD0000000000000A"))?.settings).toEqual({ batchSize: 7 });
+    await upgraded.close();
+    const check = new Database(path);
+    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: SQLITE_SCHEMA_VERSION });
+    check.close();
   });
 
   it("refuses a file of a newer schema version and a file that is not a database", async () => {

@@ -7,8 +7,8 @@
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import type { CheckedListOptions, Idempotency, KeyedRecord } from "../base.js";
-import { CANCELLATION_COLUMNS, cancellationToRow } from "../sql-common.js";
-import { StoreError, type CancellationPage, type CancellationRecord, type Checkpoint, type CommitBatch, type CommitResult, type CreateResult } from "../types.js";
+import { CANCELLATION_COLUMNS, cancellationToRow, settingsToJson } from "../sql-common.js";
+import { StoreError, type CancellationPage, type CancellationRecord, type CancellationSettings, type Checkpoint, type CommitBatch, type CommitResult, type CreateResult } from "../types.js";
 import { ATTEMPTS, fitsText, requireFitsText, sqlState, type Database } from "./db.js";
 import { CANCELLATION_SELECT, rowToCancellation, type PostgresCancellationRow } from "./rows.js";
 import { cancelRuns } from "./runs.js";
@@ -62,6 +62,16 @@ export async function saveCheckpoint(db: Database, client: pg.ClientBase | pg.Po
       db.now(),
     ],
   );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Replaces a record's settings; false when the record is gone. */
+export async function saveSettings(db: Database, id: string, settings: CancellationSettings): Promise<boolean> {
+  const result = await db.pool.query(`UPDATE ${db.tables.cancellations} SET settings = $2::jsonb, updated_at = GREATEST(updated_at, $3) WHERE id = $1`, [
+    id,
+    settingsToJson(settings),
+    db.now(),
+  ]);
   return (result.rowCount ?? 0) > 0;
 }
 

@@ -151,8 +151,15 @@ const SHARDS: PostgresMigration = {
   ],
 };
 
+/** A job's settings (batch size, rate, max runs), reused on resume; NULL on records from before. */
+const SETTINGS: PostgresMigration = {
+  version: 3,
+  name: "job settings on cancellations",
+  statements: [`ALTER TABLE {schema}.cancellations ADD COLUMN settings jsonb`],
+};
+
 /** Every migration, in version order. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS];
 
 /** The schema version this code expects after `migrate()`. */
 export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;
@@ -170,7 +177,7 @@ const MIGRATION_LOCK_CLASS = 0x63616e63;
 
 /**
  * Creates the schema and applies every migration not yet applied, under a session advisory lock
- * keyed by the schema (see `PostgresRunStore.migrate`).
+ * keyed by the schema (see `PostgresRunStore.migrate`). @internal
  */
 export async function migrateSchema(db: Database): Promise<MigrationResult> {
   try {

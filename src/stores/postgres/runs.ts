@@ -5,8 +5,9 @@
  * @module
  */
 import type { PoolClient } from "pg";
+import type { CheckedRunLocationQuery } from "../location-checks.js";
 import { foldFunctionRows, functionStatusQuery, type FunctionStatusRow } from "../sql-common.js";
-import type { FunctionSummary, RunRecord, RunStatus } from "../types.js";
+import { MAX_LOCATIONS_PROBED, type FunctionSummary, type RunLocation, type RunRecord, type RunStatus } from "../types.js";
 import { requireFitsText, type Database } from "./db.js";
 import { RUN_COLUMNS, rowToRun, type RunRow } from "./rows.js";
 
@@ -28,6 +29,26 @@ const JSONB_UNSAFE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])/;
  * the input holds one id twice, the later run wins.
  */
 export async function insertRuns(db: Database, runs: readonly RunRecord[]): Promise<void> {
+  await db.transaction((client) => insertRunsWith(db, client, runs));
+}
+
+/**
+ * Stores every run of `batches` in one transaction (all or nothing); returns how many were given.
+ * The transaction stays open while the iterable runs (a file being read).
+ */
+export async function insertRunStream(db: Database, batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+  return db.transaction(async (client) => {
+    let given = 0;
+    for await (const batch of batches) {
+      await insertRunsWith(db, client, batch);
+      given += batch.length;
+    }
+    return given;
+  });
+}
+
+/** Upserts runs with `client` (inside the caller's transaction). */
+async function insertRunsWith(db: Database, client: PoolClient, runs: readonly RunRecord[]): Promise<void> {
   // One statement cannot update the same row twice, so duplicates collapse here, last wins.
   const byId = new Map<string, { readonly run: RunRecord; readonly eventText: string }>();
   for (let i = 0; i < runs.length; i++) {
@@ -54,7 +75,7 @@ export async function insertRuns(db: Database, runs: readonly RunRecord[]): Prom
     "ON CONFLICT (id) DO UPDATE SET environment_id = EXCLUDED.environment_id, app_id = EXCLUDED.app_id, " +
     "function_id = EXCLUDED.function_id, started_at = EXCLUDED.started_at, status = EXCLUDED.status, " +
     "event = EXCLUDED.event, event_json = EXCLUDED.event_json, cancellation_id = EXCLUDED.cancellation_id";
-  await db.transaction(async (client) => {
+  {
     for (let start = 0; start < prepared.length; start += INSERT_CHUNK_ROWS) {
       const chunk = prepared.slice(start, start + INSERT_CHUNK_ROWS);
       await client.query(sql, [
@@ -69,7 +90,38 @@ export async function insertRuns(db: Database, runs: readonly RunRecord[]): Prom
         `[${chunk.map((p) => p.eventText).join(",")}]`,
       ]);
     }
-  });
+  }
+}
+
+/**
+ * The (environment, app, function) with runs started in a window: a loose index scan (a recursive
+ * query that seeks the next combination of the primary key's leading columns, up to
+ * `MAX_LOCATIONS_PROBED`), each combination probed for a run of the window.
+ */
+export async function listRunLocations(db: Database, q: CheckedRunLocationQuery): Promise<RunLocation[]> {
+  const runs = db.tables.runs;
+  const { rows } = await db.pool.query<{ environment_id: string; app_id: string; function_id: string }>(
+    `WITH RECURSIVE combos AS (
+       (SELECT environment_id, app_id, function_id, 1 AS n FROM ${runs} ORDER BY environment_id, app_id, function_id LIMIT 1)
+       UNION ALL
+       SELECT nx.environment_id, nx.app_id, nx.function_id, c.n + 1 FROM combos c
+       CROSS JOIN LATERAL (
+         SELECT r.environment_id, r.app_id, r.function_id FROM ${runs} r
+         WHERE (r.environment_id, r.app_id, r.function_id) > (c.environment_id, c.app_id, c.function_id)
+         ORDER BY r.environment_id, r.app_id, r.function_id LIMIT 1
+       ) nx
+       WHERE c.n < $3
+     )
+     SELECT environment_id, app_id, function_id FROM combos c
+     WHERE EXISTS (
+       SELECT 1 FROM ${runs} r WHERE r.environment_id = c.environment_id AND r.app_id = c.app_id AND r.function_id = c.function_id
+       AND r.started_at >= $1 AND r.started_at <= $2
+     )
+     ORDER BY environment_id, app_id, function_id
+     LIMIT $4`,
+    [q.startedAfter ?? -(2 ** 53), q.startedBefore, MAX_LOCATIONS_PROBED, q.limit],
+  );
+  return rows.map((row) => ({ environmentId: row.environment_id, appId: row.app_id, functionId: row.function_id }));
 }
 
 /** One run by id, or `undefined`. */

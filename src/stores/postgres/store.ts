@@ -8,11 +8,14 @@
 import type { QueryResultRow } from "pg";
 import { BaseShardedRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "../base.js";
 import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow, type CheckedWatchOptions } from "../checks.js";
+import type { CheckedRunLocationQuery } from "../location-checks.js";
 import {
   StoreError,
   type CancellationChange,
   type CancellationPage,
   type CancellationRecord,
+  type CancellationSettings,
+  type RunLocation,
   type Checkpoint,
   type CommitBatch,
   type CommitResult,
@@ -163,6 +166,14 @@ export class PostgresRunStore extends BaseShardedRunStore {
     return this.#call(() => runs.insertRuns(this.#db, records));
   }
 
+  protected override insertRunStreamChecked(batches: AsyncIterable<readonly RunRecord[]>): Promise<number> {
+    return this.#call(() => runs.insertRunStream(this.#db, batches));
+  }
+
+  protected override listRunLocationsChecked(query: CheckedRunLocationQuery): Promise<RunLocation[]> {
+    return this.#call(() => runs.listRunLocations(this.#db, query));
+  }
+
   protected override getRunChecked(id: string): Promise<RunRecord | undefined> {
     return this.#call(() => runs.getRun(this.#db, id));
   }
@@ -263,6 +274,10 @@ export class PostgresRunStore extends BaseShardedRunStore {
 
   protected override updateCancellationChecked(id: string, checkpoint: Checkpoint): Promise<boolean> {
     return this.#call(() => cancellations.saveCheckpoint(this.#db, this.#db.pool, id, checkpoint));
+  }
+
+  protected override updateCancellationSettingsChecked(id: string, settings: CancellationSettings): Promise<boolean> {
+    return this.#call(() => cancellations.saveSettings(this.#db, id, settings));
   }
 
   protected override deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {
