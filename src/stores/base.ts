@@ -24,7 +24,6 @@ import {
   checkRunStatus,
   checkShardCount,
   checkShardNo,
-  checkWatchOptions,
   checkWorkerId,
   isNonEmptyString,
   isValidId,
@@ -41,9 +40,9 @@ import {
   type CheckedLeaseRequest,
   type CheckedScanQuery,
   type CheckedShardWindow,
-  type CheckedWatchOptions,
 } from "./checks.js";
 import { normalizeRunLocationQuery, type CheckedRunLocationQuery } from "./location-checks.js";
+import { checkWatchOptions, type CheckedWatchOptions } from "./watch-checks.js";
 import {
   StoreError,
   type BoundedScanQuery,

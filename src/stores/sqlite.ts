@@ -40,7 +40,8 @@ import {
 } from "./sql-common.js";
 import { renderSqlitePredicate } from "./sqlite/pushdown.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
-import type { CheckedScanQuery, CheckedWatchOptions } from "./checks.js";
+import type { CheckedScanQuery } from "./checks.js";
+import type { CheckedWatchOptions } from "./watch-checks.js";
 import type { CheckedRunLocationQuery } from "./location-checks.js";
 import {
   NON_TERMINAL_STATUSES,

@@ -7,7 +7,8 @@
  */
 import type { QueryResultRow } from "pg";
 import { BaseShardedRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "../base.js";
-import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow, type CheckedWatchOptions } from "../checks.js";
+import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow } from "../checks.js";
+import type { CheckedWatchOptions } from "../watch-checks.js";
 import type { CheckedRunLocationQuery } from "../location-checks.js";
 import {
   StoreError,

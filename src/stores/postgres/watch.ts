@@ -14,7 +14,7 @@
  */
 import pg from "pg";
 import type { StopWatching } from "../base.js";
-import type { CheckedWatchOptions } from "../checks.js";
+import type { CheckedWatchOptions } from "../watch-checks.js";
 import type { CancellationChange } from "../types.js";
 import { getCancellation } from "./cancellations.js";
 import type { Database } from "./db.js";
