@@ -14,6 +14,7 @@ import {
   compareCursor,
   isNonTerminal,
   type CancellationChange,
+  type CancellationLeaseResult,
   type CancellationWatch,
   type WatchOptions,
   type CancellationPage,
@@ -162,6 +163,12 @@ export class HookedStore implements RunStore {
   }
   listRunLocations(query: RunLocationQuery): Promise<RunLocation[]> {
     return this.inner.listRunLocations(query);
+  }
+  leaseCancellation(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+    return this.inner.leaseCancellation(id, owner, leaseMs);
+  }
+  releaseCancellation(id: string, owner: string): Promise<boolean> {
+    return this.inner.releaseCancellation(id, owner);
   }
   getRun(id: string): Promise<RunRecord | undefined> {
     return this.inner.getRun(id);

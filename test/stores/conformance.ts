@@ -39,6 +39,7 @@ import {
   seededRandom,
   windowOracle,
 } from "./fixtures.js";
+import { describeLeaseConformance } from "./lease-conformance.js";
 
 /** Store-specific extras of the suite. */
 export interface ConformanceOptions {
@@ -102,6 +103,7 @@ export function describeRunStoreConformance(
   cleanup?: (store: RunStore) => Promise<void> | void,
   options: ConformanceOptions = {},
 ): void {
+  describeLeaseConformance(name, makeStore, cleanup, options.openSibling !== undefined ? { openSibling: options.openSibling } : {});
   describe(`RunStore conformance: ${name}`, () => {
     let store: RunStore;
     const nextUlid = monotonicFactory();
