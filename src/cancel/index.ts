@@ -4,7 +4,9 @@
  *
  * @module
  */
-export { ValidationError, ConflictError, CancellationNotFoundError } from "./errors.js";
+export { ValidationError, ConflictError, CancellationNotFoundError, CancellationLeaseError } from "./errors.js";
+export { DEFAULT_JOB_LEASE_MS } from "./job-lease.js";
+export type { JobLeaseOptions } from "./job-lease.js";
 export {
   validateCancellationRequest,
   parseTimestamp,

@@ -337,7 +337,7 @@ class RangeScan {
       else if (ending === "aborted" && committer.pending.length === 0) ledger.settle();
     }
     if (final === ending && ending !== "deleted" && ending !== "lease_lost") {
-      const result = await committer.send([], ledger.checkpoint(ending));
+      const result = await committer.send([], ledger.checkpoint(ending === "aborted" ? this.#settings.abortStatus : ending));
       if (!result.ok) final = stopReason(result);
       else this.#report(ending === "completed");
     }

@@ -313,7 +313,13 @@ async function serveCommand(
     import("./server.js"),
     import("./demo.js"),
   ]);
-  const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
+  // One serve per SQLite file: a second one would run the same jobs (`exclusive`).
+  const opened = await openStore({
+    ...(flags.db !== undefined ? { db: flags.db } : {}),
+    ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}),
+    env: io.env,
+    exclusive: "cancelkit serve",
+  });
   const log = (line: string): void => {
     io.stdout.write(`${new Date().toISOString()} ${line}\n`);
   };
@@ -730,7 +736,7 @@ function describeFailure(error: unknown): { readonly code: number; readonly mess
   if (error instanceof StoreError && error.name === "RunFileError") {
     return { code: 2, message: `${error.message} (nothing was imported)` };
   }
-  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" ? 1 : 2, message: error.message };
+  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" || error.code === "locked" ? 1 : 2, message: error.message };
   if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "EEXIST" || code === "ENOTDIR") {

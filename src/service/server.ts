@@ -82,8 +82,17 @@ export interface ServerOptions {
   readonly batchSize?: number;
   /** Most runs each new job cancels per second, stored with its record. Default: no limit. */
   readonly ratePerSecond?: number;
-  /** `listen()` resumes every unfinished (`running`) cancellation of the store. Default `true`. */
+  /**
+   * `listen()` resumes every unfinished (`running`) cancellation of the store whose owner lease is
+   * free or expired, and looks again every `lease.takeoverMs`. Default `true`.
+   */
   readonly resume?: boolean;
+  /**
+   * Job owner leases (see `JobRunnerOptions`): this server's owner id (default host, pid and a
+   * random part), the lease length (default 30000 ms) and how often unowned jobs are looked for
+   * (default the lease length).
+   */
+  readonly lease?: { readonly owner?: string; readonly leaseMs?: number; readonly takeoverMs?: number };
   /** Receives a line per job start and end (for an operator's console). Default: none. */
   readonly log?: (line: string) => void;
   /** fastify's request logger. Default `false`. */
@@ -309,6 +318,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
+    ...options.lease,
   });
   const newId = monotonicFactory();
   const streams = new Set<EventStream>();
@@ -499,8 +509,9 @@ export function createServer(options: ServerOptions): CancelkitServer {
         }
         record = result.record;
         reply.header("idempotent-replayed", "true");
-        // An unfinished record whose job does not run here (say, created just before a shutdown).
-        if (record.status === "running") jobs.start(record.id, environmentId);
+        // A replay never starts a job: the record's job runs under its owner's lease, here or in
+        // another process, and an unfinished one nobody runs is taken over by the runner's look
+        // for unowned jobs (`JobRunner.resumeUnfinished`).
         return { ...toWireCancellation(record), warnings };
       }
     }
