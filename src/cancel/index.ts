@@ -6,6 +6,8 @@
  */
 export { ValidationError, ConflictError, CancellationNotFoundError, CancellationLeaseError } from "./errors.js";
 export { DEFAULT_JOB_LEASE_MS } from "./job-lease.js";
+export { DECISION_CODES } from "./evaluator.js";
+export type { PageEvaluator } from "./evaluator.js";
 export type { JobLeaseOptions } from "./job-lease.js";
 export {
   validateCancellationRequest,

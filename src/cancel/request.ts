@@ -337,7 +337,7 @@ export function validateCancellationRequest(body: unknown, options: ValidateOpti
   let program: Program | undefined;
   if (typeof ifSource === "string") {
     try {
-      program = compile(ifSource, { dialect: "inngest" });
+      program = compileIf(ifSource);
     } catch (error) {
       if (error instanceof CompileError) errors.push(`invalid expression: ${boundCompileMessage(error)}`);
       else if (error instanceof RangeError) errors.push("invalid expression: the expression is nested too deeply");
@@ -367,6 +367,17 @@ export function validateCancellationRequest(body: unknown, options: ValidateOpti
     request.program = program!;
   }
   return Object.freeze(request);
+}
+
+/**
+ * Compiles an `if` expression as a cancellation request does (dialect `inngest`, its limits): the
+ * one place that says how, so that an evaluator thread (`service/eval-pool.ts`) compiles the very
+ * program the request was validated with.
+ *
+ * @throws CompileError for an expression that does not compile.
+ */
+export function compileIf(source: string): Program {
+  return compile(source, { dialect: "inngest" });
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Program } from "../expr/program.js";
 import { DEFAULT_ENVIRONMENT_ID, type CancellationBatch, type CancellationSettings, type OutcomeCounts } from "../stores/types.js";
+import type { PageEvaluator } from "./evaluator.js";
 import { readLeaseOptions, type JobLeaseOptions } from "./job-lease.js";
 import { planPushdown, type PushdownPlan } from "./pushdown-plan.js";
 import { RateLimiter } from "./rate.js";
@@ -123,6 +124,14 @@ export interface ResumeOptions {
    * next start (a service shutting down; saved in the closing checkpoint, under the lease).
    */
   readonly abortStatus?: "aborted" | "running";
+  /**
+   * Where the `if` is evaluated: each page is handed to this evaluator (the service's worker
+   * threads, `cancelkit/service`'s `EvaluatorPool`), so that the calling thread never runs the
+   * expression and an abort stops the job also in the middle of a costly page. Same outcomes as
+   * inline evaluation. Default: none, inline on the calling thread (between pages the loop
+   * yields to the event loop at least every 20 ms, but one page of costly evaluations runs in one go).
+   */
+  readonly evaluator?: PageEvaluator;
 }
 
 /** Checked options of a job or worker. @internal */
@@ -138,6 +147,7 @@ export interface Settings {
   readonly pushdown: boolean;
   readonly lease: { readonly owner: string; readonly leaseMs: number } | undefined;
   readonly abortStatus: "aborted" | "running";
+  readonly evaluator: PageEvaluator | undefined;
 }
 
 /** Checks the options shared by every job entry point. @internal */
@@ -179,7 +189,16 @@ export function readSettings(options: ResumeOptions, caller: string): Settings {
     pushdown: options.pushdown ?? true,
     lease: readLeaseOptions(options.lease, caller),
     abortStatus,
+    evaluator: readEvaluator(options.evaluator, caller),
   };
+}
+
+function readEvaluator(evaluator: unknown, caller: string): PageEvaluator | undefined {
+  if (evaluator === undefined) return undefined;
+  if (typeof evaluator !== "object" || evaluator === null || typeof (evaluator as { decide?: unknown }).decide !== "function") {
+    throw new TypeError(`${caller}: evaluator must be an object with a decide(program, runs, signal) method`);
+  }
+  return evaluator as PageEvaluator;
 }
 
 /**

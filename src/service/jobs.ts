@@ -23,6 +23,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { CancellationLeaseError, CancellationNotFoundError } from "../cancel/errors.js";
+import type { PageEvaluator } from "../cancel/evaluator.js";
 import { DEFAULT_JOB_LEASE_MS } from "../cancel/job-lease.js";
 import { resumeCancellation, type CancellationProgress, type CancellationReport } from "../cancel/planner.js";
 import type { CancellationStatus, RunStore } from "../stores/types.js";
@@ -71,6 +72,11 @@ export interface JobRunnerOptions {
    * owner that crashed: its lease has expired), ms; 0 looks only once. Default: `leaseMs`.
    */
   readonly takeoverMs?: number;
+  /**
+   * Where jobs evaluate their `if` (the server's `EvaluatorPool`: worker threads, so that the
+   * HTTP event loop never does). Default: inline, on this thread.
+   */
+  readonly evaluator?: PageEvaluator;
 }
 
 /** A process-unique owner id: host, process id and a random part (a restarted process is a new owner). */
@@ -168,6 +174,7 @@ export class JobRunner {
         signal: job.controller.signal,
         onProgress,
         lease: { owner: this.owner, leaseMs: this.#leaseMs },
+        ...(this.#options.evaluator !== undefined ? { evaluator: this.#options.evaluator } : {}),
         // A shutdown's abort saves the job as `running`, under its lease, to go on at the next start.
         abortStatus: "running",
         ...(stored === undefined && batchSize !== undefined ? { batchSize } : {}),

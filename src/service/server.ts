@@ -44,6 +44,8 @@ import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { requestWarnings } from "../cancel/warnings.js";
 import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
+import type { PageEvaluator } from "../cancel/evaluator.js";
+import { sharedEvaluatorPool } from "./eval-pool.js";
 import { JobRunner, type JobEvent } from "./jobs.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 import { registerUiRoutes } from "./ui-routes.js";
@@ -93,6 +95,12 @@ export interface ServerOptions {
    * (default the lease length).
    */
   readonly lease?: { readonly owner?: string; readonly leaseMs?: number; readonly takeoverMs?: number };
+  /**
+   * Where jobs, dry runs and previews evaluate their `if`: the process's shared pool of worker
+   * threads by default (`sharedEvaluatorPool`), so that the event loop never runs an expression;
+   * another `PageEvaluator`, or `false` for inline evaluation on the event loop.
+   */
+  readonly evaluator?: PageEvaluator | false;
   /** Receives a line per job start and end (for an operator's console). Default: none. */
   readonly log?: (line: string) => void;
   /** fastify's request logger. Default `false`. */
@@ -314,7 +322,10 @@ export function createServer(options: ServerOptions): CancelkitServer {
     devKey = generateDevKey();
     keys = new SigningKeys([[devKey, DEV_ENVIRONMENT_ID]], "generated");
   }
+  const evaluator: PageEvaluator | undefined =
+    options.evaluator === undefined ? sharedEvaluatorPool() : options.evaluator === false ? undefined : options.evaluator;
   const jobs = new JobRunner(store, {
+    ...(evaluator !== undefined ? { evaluator } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
@@ -426,6 +437,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     now,
     ui: uiBundle,
     closing: closingController.signal,
+    ...(evaluator !== undefined ? { evaluator } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
@@ -455,7 +467,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
       };
       reply.raw.once("close", abort);
       try {
-        const report = await cancelRuns(store, body, { environmentId, dryRun: true, now: at, signal: controller.signal });
+        const report = await cancelRuns(store, body, { environmentId, dryRun: true, now: at, signal: controller.signal, ...(evaluator !== undefined ? { evaluator } : {}) });
         const {
           id: _id,
           created_at: _created,
