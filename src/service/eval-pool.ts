@@ -47,8 +47,6 @@ interface Task {
   readonly events: readonly unknown[];
   readonly resolve: (codes: Uint8Array) => void;
   readonly reject: (error: Error) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** One thread and the task it runs. */
@@ -120,40 +118,46 @@ export class EvaluatorPool implements PageEvaluator {
    * {@inheritDoc PageEvaluator.decide}
    *
    * The page goes to the threads in chunks of at most `chunkSize` runs, queued in order of
-   * arrival, so that the pages of several jobs take turns on the threads chunk by chunk.
+   * arrival, so that the pages of several jobs take turns on the threads chunk by chunk. An abort
+   * drops the page's queued chunks and terminates the threads busy with the others, at once.
    */
   decide(program: Program, runs: readonly RunRecord[], signal: AbortSignal | undefined): Promise<Uint8Array> {
     if (this.#closed || signal?.aborted === true) return Promise.reject(abortError());
-    const codes = new Uint8Array(runs.length);
-    const chunks: Promise<void>[] = [];
-    const tasks: Task[] = [];
-    for (let from = 0; from < runs.length; from += this.#chunkSize) {
-      const part = runs.slice(from, from + this.#chunkSize);
-      chunks.push(
-        new Promise<Uint8Array>((resolve, reject) => {
-          tasks.push({ id: this.#nextId++, source: program.source, events: part.map((run) => run.event), resolve, reject, signal, onAbort: undefined });
-        }).then((answer) => {
-          if (answer.length !== part.length) throw new Error(`an evaluator thread answered ${answer.length} decisions for ${part.length} runs`);
-          codes.set(answer, from);
-        }),
-      );
-    }
-    for (const task of tasks) {
-      if (signal !== undefined) {
-        task.onAbort = () => this.#abort(task);
-        signal.addEventListener("abort", task.onAbort, { once: true });
-      }
-      this.#queue.push(task);
-    }
-    this.#dispatch();
-    return Promise.all(chunks).then(
-      () => codes,
-      (error: unknown) => {
-        // One chunk failed or was aborted: the others are not needed.
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const codes = new Uint8Array(runs.length);
+      const tasks: Task[] = [];
+      let remaining = Math.ceil(runs.length / this.#chunkSize);
+      let settled = false;
+      const finish = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (error === undefined) return resolve(codes);
+        // The other chunks are not needed any more.
         for (const task of tasks) this.#drop(task);
-        throw error;
-      },
-    );
+        this.#dispatch();
+        reject(error);
+      };
+      const onAbort = (): void => finish(abortError());
+      for (let from = 0; from < runs.length; from += this.#chunkSize) {
+        const part = runs.slice(from, from + this.#chunkSize);
+        tasks.push({
+          id: this.#nextId++,
+          source: program.source,
+          events: part.map((run) => run.event),
+          resolve: (answer) => {
+            if (answer.length !== part.length) return finish(new Error(`an evaluator thread answered ${answer.length} decisions for ${part.length} runs`));
+            codes.set(answer, from);
+            if (--remaining === 0) finish();
+          },
+          reject: finish,
+        });
+      }
+      if (remaining === 0) return finish();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#queue.push(...tasks);
+      this.#dispatch();
+    });
   }
 
   /** Hands queued tasks to idle threads, starting threads up to the pool's size. */
@@ -184,7 +188,6 @@ export class EvaluatorPool implements PageEvaluator {
       if (task === undefined || task.id !== message.id) return;
       slot.task = undefined;
       worker.unref();
-      this.#settle(task);
       if (message.codes !== undefined) task.resolve(message.codes);
       else task.reject(new Error(`evaluating the expression failed: ${message.error ?? "unknown error"}`));
       this.#dispatch();
@@ -193,10 +196,7 @@ export class EvaluatorPool implements PageEvaluator {
       if (!this.#slots.delete(slot)) return;
       const task = slot.task;
       slot.task = undefined;
-      if (task !== undefined) {
-        this.#settle(task);
-        task.reject(new Error(`the evaluator thread ${reason}`));
-      }
+      if (task !== undefined) task.reject(new Error(`the evaluator thread ${reason}`));
       this.#dispatch();
     };
     worker.on("error", (error) => lost(`failed: ${error.message}`));
@@ -204,19 +204,8 @@ export class EvaluatorPool implements PageEvaluator {
     return slot;
   }
 
-  #settle(task: Task): void {
-    if (task.onAbort !== undefined) task.signal?.removeEventListener("abort", task.onAbort);
-  }
-
-  /** An aborted task: dropped from the queue, or its thread terminated (the page is dropped). */
-  #abort(task: Task): void {
-    this.#drop(task);
-    task.reject(abortError());
-  }
-
-  /** Takes a task off the queue, or terminates the thread running it; a settled task is left alone. */
+  /** Takes a task off the queue, or terminates the thread running it (a fresh one takes the next task). */
   #drop(task: Task): void {
-    this.#settle(task);
     const queued = this.#queue.indexOf(task);
     if (queued >= 0) this.#queue.splice(queued, 1);
     for (const slot of this.#slots) {
@@ -225,7 +214,6 @@ export class EvaluatorPool implements PageEvaluator {
       this.#slots.delete(slot);
       void slot.worker.terminate();
     }
-    this.#dispatch();
   }
 
   /** Terminates every thread; queued and running pages reject as aborted. Idempotent. */
@@ -236,10 +224,7 @@ export class EvaluatorPool implements PageEvaluator {
     const slots = [...this.#slots];
     this.#slots.clear();
     for (const slot of slots) if (slot.task !== undefined) tasks.push(slot.task);
-    for (const task of tasks) {
-      this.#settle(task);
-      task.reject(abortError());
-    }
+    for (const task of tasks) task.reject(abortError());
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 }
