@@ -14,7 +14,7 @@
 import type { DecisionCounts, ItemBinding, Program } from "../expr/program.js";
 import type { RunRecord } from "../stores/types.js";
 
-/** What the scan loop asks of a page's decisions: the program's fast loop, or a decided page. */
+/** What the scan loop asks of a page's decisions: the program's fast loop, or a decided page. @internal */
 export interface PageDecider {
   /** As `Program.decideUntilMatch`. */
   decideUntilMatch(items: ArrayLike<object>, from: number, binding: ItemBinding, counts: DecisionCounts): number;

@@ -237,6 +237,7 @@ async function resumeShardedCancellation(
     environmentId: record.environmentId,
     batchSize: settings.batchSize,
     pushdown: settings.pushdown,
+    ...(settings.evaluator !== undefined ? { evaluator: settings.evaluator } : {}),
     ...(settings.limiter !== undefined ? { ratePerSecond: settings.limiter } : {}),
     ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
     ...(onProgress !== undefined

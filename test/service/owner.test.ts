@@ -214,7 +214,7 @@ await describePostgres("one owner per job (PostgreSQL, two services on one datab
       await b.server.close();
       await seeding.close();
     }
-  });
+  }, 120_000);
 });
 
 /** A `cancelkit serve` child process (the CLI from the sources, through tsx). */
@@ -281,5 +281,5 @@ describe("one serve per SQLite file", () => {
     await third.listening;
     third.child.kill("SIGTERM");
     expect((await third.exited).code).toBe(0);
-  });
+  }, 180_000);
 });
