@@ -5,7 +5,8 @@
  * seed, so that CI judges the code and not the luck of a draw: a counterexample that a random
  * seed happens to reach must not block a landing that did not introduce it. Exploration with
  * fresh seeds is `npm run fuzz`, which runs the property suites repeatedly and prints each failing
- * seed; `FC_SEED=<n>` replays one (here or under CI). Locally, without either variable, every run draws a new seed, as fast-check does.
+ * seed; `FC_SEED=<n>` replays one (here or under CI). Locally, without either variable, every
+ * run draws a new seed, as fast-check does.
  */
 import fc from "fast-check";
 import { isCI } from "../support/ci.js";
