@@ -16,6 +16,7 @@ import { createServer } from "../../src/service/server.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import { createRunWorker, RunCancelledError, type RunJobData } from "../../examples/bullmq/worker.js";
 import { isCI } from "../support/ci.js";
+import { pollUntil } from "../support/poll.js";
 
 const REDIS = { host: "127.0.0.1", port: 6379 };
 const JOBS = 10_000;
@@ -112,7 +113,7 @@ describe.skipIf(problem !== undefined && !isCI())("BullMQ example: a cancellatio
       }
 
       // Cancel while runs are in flight: some finished, some running, most waiting.
-      while (completed.size < 500) await new Promise((resolve) => setTimeout(resolve, 10));
+      await pollUntil(() => completed.size >= 500, "500 runs to complete", { timeoutMs: 60_000, intervalMs: 10 });
       const response = await fetch(`${url}/v1/cancellations`, {
         method: "POST",
         headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
