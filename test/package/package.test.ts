@@ -77,7 +77,10 @@ if (registryProblem !== undefined && !isCI()) {
   );
 }
 
-suite("the packed package, installed into a new project", () => {
+// Each test runs npm, tsc or the installed binary in a child process, each bounded by its own
+// kill timer: the tests' own bound is a liveness bound above those, not the 30 s default that a
+// loaded machine exceeds.
+suite("the packed package, installed into a new project", { timeout: 10 * 60_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), "cancelkit-package-"));
   const clone = join(work, "clone");
   const consumer = join(work, "consumer");
