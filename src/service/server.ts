@@ -48,6 +48,8 @@ import { JobRunner, type JobEvent } from "./jobs.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 import { registerUiRoutes } from "./ui-routes.js";
 import { registerCheckRoute } from "./check-route.js";
+import { answerClientError, frameworkErrorAnswer, type ErrorBody } from "./http-errors.js";
+import { readJsonBody } from "./json-body.js";
 
 /** Default largest request body, bytes (1 MiB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -131,13 +133,6 @@ export interface CancelkitServer {
    * listening, and closes the store if `closeStore`. Idempotent.
    */
   close(): Promise<void>;
-}
-
-/** Inngest's error body. */
-interface ErrorBody {
-  readonly error: string;
-  readonly data: unknown;
-  readonly status: number;
 }
 
 /** An error answered with a given status and message. */
@@ -319,7 +314,16 @@ export function createServer(options: ServerOptions): CancelkitServer {
   let closing = false;
   let closed: Promise<void> | undefined;
 
-  const app = Fastify({ bodyLimit, logger: options.logger ?? false });
+  const app = Fastify({
+    bodyLimit,
+    logger: options.logger ?? false,
+    // Errors before any handler answer in Inngest's shape too (`http-errors.ts`).
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => {
+      const answer = frameworkErrorAnswer(error);
+      return sendError(reply, answer.status, answer.error);
+    },
+  });
   const checker = new CancellationChecker(store, {
     onError: (error) => options.log?.(`cancellation checker: ${error instanceof Error ? error.message : String(error)}`),
   });
@@ -333,20 +337,13 @@ export function createServer(options: ServerOptions): CancelkitServer {
     return checkerReady;
   };
 
-  // One JSON parser of our own: exact messages, and no body on other content types (415).
+  // One JSON parser of our own (`json-body.ts`): strict UTF-8, messages that echo nothing, an empty
+  // body read as none; and no body on other content types (415).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit }, (_request, text, done) => {
-    if (text === "") {
-      done(new HttpError(400, "Invalid cancellation request: the body is empty"), undefined);
-      return;
-    }
-    try {
-      // JSON.parse creates own properties only: a `__proto__` key cannot reach a prototype (it is
-      // then reported as an unknown field).
-      done(null, JSON.parse(text as string));
-    } catch (error) {
-      done(new HttpError(400, `Invalid cancellation request: malformed JSON: ${(error as Error).message}`), undefined);
-    }
+  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (_request, bytes, done) => {
+    const read = readJsonBody(bytes as Buffer);
+    if (read.ok) done(null, read.value);
+    else done(new HttpError(400, `Invalid cancellation request: ${read.message}`), undefined);
   });
 
   const sendError = (reply: FastifyReply, status: number, message: string, data: unknown = null): FastifyReply => {
