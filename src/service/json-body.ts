@@ -35,8 +35,7 @@ export function readJsonBody(bytes: Uint8Array): JsonBody {
   try {
     value = JSON.parse(text);
   } catch {
-    const problem = describeJsonError(text, false);
-    return { ok: false, message: problem === undefined ? "malformed JSON" : `malformed JSON at ${position(text, problem.at)}: ${problem.what}` };
+    return { ok: false, message: malformedJsonMessage(text) };
   }
   if (holdsNonFinite(value)) {
     const problem = describeJsonError(text, true);
@@ -44,6 +43,15 @@ export function readJsonBody(bytes: Uint8Array): JsonBody {
     return { ok: false, message: `the number${where} is too large for a 64-bit float (its magnitude must stay below 1.8e308)` };
   }
   return { ok: true, value };
+}
+
+/**
+ * Why `text`, which `JSON.parse` refused, is not JSON, without quoting it: `malformed JSON at line
+ * L, column C: <what was expected>`.
+ */
+export function malformedJsonMessage(text: string): string {
+  const problem = describeJsonError(text, false);
+  return problem === undefined ? "malformed JSON" : `malformed JSON at ${position(text, problem.at)}: ${problem.what}`;
 }
 
 /** `line L, column C` (both from 1, columns in UTF-16 code units) of offset `at`. */
