@@ -146,6 +146,11 @@ class HttpError extends Error {
   }
 }
 
+/** The 415 of a body that is not JSON. */
+function unsupportedMediaType(type: string | undefined): HttpError {
+  return new HttpError(415, `Unsupported Media Type${type === undefined ? "" : ` ${JSON.stringify(type)}`}: send a JSON body with Content-Type: application/json`);
+}
+
 /** A ULID as Go's `ulid.Parse` accepts it (26 Crockford base32 characters, any case), uppercased; else `undefined`. */
 export const parseUlid: (text: unknown) => string | undefined = parseCancellationId;
 
@@ -345,6 +350,12 @@ export function createServer(options: ServerOptions): CancelkitServer {
     if (read.ok) done(null, read.value);
     else done(new HttpError(400, `Invalid cancellation request: ${read.message}`), undefined);
   });
+  // Any other content type: an empty body is no body (a DELETE sent with a client's default
+  // header); a body is 415.
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (request, bytes, done) => {
+    if ((bytes as Buffer).length === 0) done(null, undefined);
+    else done(unsupportedMediaType(request.headers["content-type"]), undefined);
+  });
 
   const sendError = (reply: FastifyReply, status: number, message: string, data: unknown = null): FastifyReply => {
     const body: ErrorBody = { error: message, data, status };
@@ -361,10 +372,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
     if (error instanceof StoreError && error.code.startsWith("invalid_")) return sendError(reply, 400, error.message);
     const code = (error as FastifyError).code;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, 413, `Request body is too large (limit ${bodyLimit} bytes)`);
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      const type = request.headers["content-type"];
-      return sendError(reply, 415, `Unsupported Media Type${type === undefined ? "" : ` ${JSON.stringify(type)}`}: send a JSON body with Content-Type: application/json`);
-    }
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, 415, unsupportedMediaType(request.headers["content-type"]).message);
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) return sendError(reply, status, error.message);
     request.log.error(error);

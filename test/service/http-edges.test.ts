@@ -82,6 +82,18 @@ describe("DELETE with Content-Type: application/json and no body", () => {
     const empty = await raw(withBody("POST", "/v1/cancellations", Buffer.alloc(0), { "Content-Type": "application/json" }));
     expect(empty.json).toEqual({ error: "Invalid cancellation request: the body is empty", data: null, status: 400 });
   });
+
+  it("an empty body is no body whatever its content type; a body that is not JSON is still 415", async () => {
+    for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+      const created = await call(`${running.url}/v1/cancellations`, KEY, { body: BODY });
+      const answer = await raw(withBody("DELETE", `/v1/cancellations/${created.json.id}`, Buffer.alloc(0), { "Content-Type": type }));
+      expect(answer.json, type).toEqual({ ok: true });
+      const empty = await raw(withBody("POST", "/v1/cancellations", Buffer.alloc(0), { "Content-Type": type }));
+      expect(empty.json, type).toEqual({ error: "Invalid cancellation request: the body is empty", data: null, status: 400 });
+      const text = await raw(withBody("POST", "/v1/cancellations", json(JSON.stringify(BODY)), { "Content-Type": type }));
+      expect(text.json, type).toEqual({ error: `Unsupported Media Type "${type}": send a JSON body with Content-Type: application/json`, data: null, status: 415 });
+    }
+  });
 });
 
 describe("bodies that are not valid UTF-8", () => {
