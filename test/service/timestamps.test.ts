@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ulid } from "ulid";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseTimestamp } from "../../src/cancel/request.js";
 import { main, type CliIo } from "../../src/service/cli.js";
@@ -173,9 +174,23 @@ describe("timestamps outside years 0001–9999 (SQLite)", () => {
       expect(JSON.parse(show.stdout).id).toBe(record.id);
     }
     const poisoned = lines.find((record) => record.unreadable !== undefined);
+    // A server starts over such a store (loading the lazy check, resuming the unfinished record),
+    // answers checks, and deletes the record.
+    const raw = new Database(path);
+    raw.prepare("UPDATE cancellations SET status = 'running' WHERE id = ?").run(poisoned.id);
+    raw.close();
     const reopened = new SqliteRunStore({ path });
-    const again = serverOn(reopened);
+    const again = createServer({ store: reopened, keys: { [KEY]: "env" }, now: () => NOW, ui: false });
     try {
+      const url = await again.listen({ host: "127.0.0.1", port: 0 });
+      const check = await fetch(`${url}/v1/cancellations/check`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ app_id: "a", function_id: "f", run_id: ulid(Date.parse("2019-06-01T00:00:00Z")), event: { data: {} } }),
+      });
+      expect(check.status).toBe(200);
+      // Both windows hold the run; the good record is the older (the other's creation time is in year 10000).
+      expect(await check.json()).toEqual({ cancelled: true, cancellation_id: lines.find((record) => record.unreadable === undefined).id });
       expect((await inject(again, "DELETE", `/v1/cancellations/${poisoned.id}`)).json).toEqual({ ok: true });
       expect(await everyRecord(again)).toHaveLength(1);
     } finally {
