@@ -23,6 +23,10 @@ describe("SigningKeys", () => {
 
   it("rejects malformed configurations with a clear error", () => {
     expect(() => SigningKeys.parse("{ not json", "keys.json")).toThrow(SigningKeyError);
+    // Malformed JSON is described by position: JSON.parse's own message would quote the keys (issue 12).
+    expect(() => SigningKeys.parse('{ "signkey-prod-0123456789abcdef": prod }', "CANCELKIT_SIGNING_KEYS")).toThrow(
+      new SigningKeyError("CANCELKIT_SIGNING_KEYS: not valid JSON (malformed JSON at line 1, column 36: expected a value)"),
+    );
     expect(() => SigningKeys.parse("[1,2]", "keys.json")).toThrow(/expected a JSON object/);
     expect(() => SigningKeys.parse('{ "k": 5 }', "keys.json")).toThrow(/must be a string/);
     expect(() => SigningKeys.parse('{ "k": "" }', "keys.json")).toThrow(/environment id/);
