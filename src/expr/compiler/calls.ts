@@ -11,7 +11,8 @@ import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { noSuchOverload, sizeOf, smallInt } from "../runtime/core.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
-import { chargeGrowth, type Fn } from "./context.js";
+import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scanWeight } from "../checker/cost.js";
+import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { guardFor, overloadGuard } from "./guards.js";
 import { attachNode, constFn } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks, Planner } from "./hooks.js";
@@ -38,6 +39,8 @@ function compileSize(e: CallExpr, h: CompilerHooks): Fn | undefined {
   return (c) => {
     const v = arg(c);
     if (v instanceof CelError) return v;
+    // Counting a string's code points reads all of it.
+    if (typeof v === "string" && v.length >= 1 << SCAN_SHIFT) charge(c, v.length >> SCAN_SHIFT, id);
     const n = sizeOf(v, lenient);
     return n < 0 ? attachNode(noSuchOverload("size", v), id) : smallInt(n);
   };
@@ -60,7 +63,10 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
     const k = ac.value;
     return (c) => {
       const s = target(c);
-      if (typeof s === "string") return op(s, k);
+      if (typeof s === "string") {
+        if (s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
+        return op(s, k);
+      }
       if (s instanceof CelError) return s;
       return attachNode(noSuchOverload(fn, s, k), id);
     };
@@ -71,7 +77,11 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
     if (s instanceof CelError) return s;
     const t = arg(c);
     if (t instanceof CelError) return t;
-    if (typeof s === "string" && typeof t === "string") return op(s, t);
+    if (typeof s === "string" && typeof t === "string") {
+      chargeScan(c, s, id);
+      chargeScan(c, t, id);
+      return op(s, t);
+    }
     return attachNode(noSuchOverload(fn, s, t), id);
   };
 }
@@ -87,9 +97,13 @@ function compileMatches(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const id = e.id;
   const re = h.regex(patternExpr.id, pc.value);
   if (re instanceof CelError) return constFn(new CelError(re.code, re.message, patternExpr.id));
+  const factor = regexFactor(pc.value.length);
   return (c) => {
     const s = subject(c);
-    if (typeof s === "string") return re(s);
+    if (typeof s === "string") {
+      if (s.length >= 1 << REGEX_SHIFT) charge(c, (s.length >> REGEX_SHIFT) * factor, id);
+      return re(s);
+    }
     if (s instanceof CelError) return s;
     return attachNode(noSuchOverload("matches", s, pc.value), id);
   };
@@ -164,7 +178,9 @@ export function dispatcher(p: Planner, e: CallExpr): (vals: readonly unknown[]) 
  */
 export function compileGeneric(p: Planner, e: CallExpr): Fn {
   const overloads = p.runtimeOverloads(e);
-  const f = compileDispatch(p, e, overloads);
+  const regex = overloads.some((o) => REGEX_OVERLOADS.has(o.id));
+  const weight = scanWeight(overloads);
+  const f = (regex || weight > 0) && overloads.length > 0 ? compileCharged(p, e, regex, weight) : compileDispatch(p, e, overloads);
   if (!anyGrows(overloads)) return f;
   const id = e.id;
   return (c) => chargeGrowth(c, f(c), id);
@@ -173,6 +189,24 @@ export function compileGeneric(p: Planner, e: CallExpr): Fn {
 function anyGrows(overloads: readonly OverloadDecl[]): boolean {
   for (const o of overloads) if (o.grows === true) return true;
   return false;
+}
+
+/** A call whose work grows with its arguments' sizes: charged by them (see `chargeArgs`) before it runs. */
+function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number): Fn {
+  const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
+  const args = argExprs.map((a) => p.compile(a));
+  const dispatch = dispatcher(p, e);
+  const id = e.id;
+  return (c) => {
+    const vals = new Array<unknown>(args.length);
+    for (let k = 0; k < args.length; k++) {
+      const v = args[k]!(c);
+      if (v instanceof CelError) return v;
+      vals[k] = v;
+    }
+    chargeArgs(c, vals, regex, weight, id);
+    return dispatch(vals);
+  };
 }
 
 function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[]): Fn {
