@@ -212,6 +212,14 @@ export const SCAN_WEIGHTS: ReadonlyMap<string, number> = new Map([
   ["string_reverse", 1],
 ]);
 
+/** The scanning overloads that read every element of a list argument (the others read strings and bytes only). */
+export const LIST_SCANNING_OVERLOADS: ReadonlySet<string> = new Set(["in_list", "equals", "not_equals", "list_join", "list_join_string"]);
+
+/** Whether a call that may dispatch to any of `overloads` reads every element of its list arguments. */
+export function scansLists(overloads: readonly { readonly id: string }[]): boolean {
+  return overloads.some((o) => LIST_SCANNING_OVERLOADS.has(o.id));
+}
+
 /** The scan weight of a call that may dispatch to any of `overloads`; 0 when none scans. */
 export function scanWeight(overloads: readonly { readonly id: string }[]): number {
   let w = 0;
@@ -277,6 +285,8 @@ function union(a: Size, b: Size): Size {
   if (a === b) return a;
   if (a === ZERO) return b;
   if (b === ZERO) return a;
+  // Two parts of inputs (cyclic): the larger holds the other.
+  if (a.budget !== undefined && b.budget !== undefined) return a.budget >= b.budget ? a : b;
   const elem = a.elem === undefined ? b.elem : b.elem === undefined ? a.elem : union(a.elem, b.elem);
   return { chars: Math.max(a.chars, b.chars), items: Math.max(a.items, b.items), elem, repr: Math.max(a.repr, b.repr) };
 }
@@ -313,9 +323,9 @@ function narrow(s: Size, t: Type | undefined): Size {
 }
 
 /** Units charged for scanning (or building) a value of size `s`. */
-function scanCost(s: Size, weight = 1): number {
+function scanCost(s: Size, weight = 1, lists = true): number {
   // Exact, not rounded: the runtime rounds down, and sums of linear terms stay convex (see comprehension()).
-  return (weight * s.chars) / (1 << SCAN_SHIFT) + s.items;
+  return (weight * s.chars) / (1 << SCAN_SHIFT) + (lists ? s.items : 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,7 +579,8 @@ class Estimator {
       const anyConstant = argExprs.some((a) => this.isConstant(a));
       if ((e.fn === "_==_" || e.fn === "_!=_") && anyConstant) return charge;
       if (e.fn === "@in") return charge + (this.isConstant(argExprs[1]!) ? 0 : scanCost(args[1]!.size));
-      for (const a of args) charge += scanCost(a.size, weight);
+      const lists = scansLists(overloads) || overloads.length === 0;
+      for (const a of args) charge += scanCost(a.size, weight, lists);
     }
     return charge;
   }

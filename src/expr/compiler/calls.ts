@@ -11,7 +11,7 @@ import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { noSuchOverload, sizeOf, smallInt } from "../runtime/core.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
-import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scanWeight } from "../checker/cost.js";
+import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { guardFor, overloadGuard } from "./guards.js";
 import { attachNode, constFn } from "./helpers.js";
@@ -180,7 +180,7 @@ export function compileGeneric(p: Planner, e: CallExpr): Fn {
   const overloads = p.runtimeOverloads(e);
   const regex = overloads.some((o) => REGEX_OVERLOADS.has(o.id));
   const weight = scanWeight(overloads);
-  const f = (regex || weight > 0) && overloads.length > 0 ? compileCharged(p, e, regex, weight) : compileDispatch(p, e, overloads);
+  const f = (regex || weight > 0) && overloads.length > 0 ? compileCharged(p, e, regex, weight, scansLists(overloads)) : compileDispatch(p, e, overloads);
   if (!anyGrows(overloads)) return f;
   const id = e.id;
   return (c) => chargeGrowth(c, f(c), id);
@@ -192,7 +192,7 @@ function anyGrows(overloads: readonly OverloadDecl[]): boolean {
 }
 
 /** A call whose work grows with its arguments' sizes: charged by them (see `chargeArgs`) before it runs. */
-function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number): Fn {
+function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number, lists: boolean): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
   const args = argExprs.map((a) => p.compile(a));
   const dispatch = dispatcher(p, e);
@@ -204,7 +204,7 @@ function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number)
       if (v instanceof CelError) return v;
       vals[k] = v;
     }
-    chargeArgs(c, vals, regex, weight, id);
+    chargeArgs(c, vals, regex, weight, lists, id);
     return dispatch(vals);
   };
 }

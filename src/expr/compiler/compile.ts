@@ -35,6 +35,8 @@ export interface CompiledExpr {
   readonly slotCount: number;
   /** Issues found while compiling (such as an invalid constant regular expression). */
   readonly issues: readonly Issue[];
+  /** The subtrees folded into constants, by node id (they cost nothing at run time). */
+  readonly constants: ReadonlyMap<number, unknown>;
 }
 
 /** The runtime value of a literal. */
@@ -111,6 +113,11 @@ class Compiler implements Planner, DecoratorEnv {
       if (this.issues.length !== before) this.issues.length = before;
       this.slotCount = Math.max(saved, this.slotCount);
     }
+  }
+
+  /** The folded subtrees, by node id. */
+  get folded(): ReadonlyMap<number, unknown> {
+    return this.constants;
   }
 
   get slots(): number {
@@ -245,5 +252,5 @@ export function compileChecked(
 ): CompiledExpr {
   const c = new Compiler(checked, dialect, limits, resolution, decorate);
   const root = c.compileRoot();
-  return { root, slotCount: c.slots, issues: c.issues };
+  return { root, slotCount: c.slots, issues: c.issues, constants: c.folded };
 }

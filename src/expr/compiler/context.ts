@@ -119,24 +119,25 @@ export function chargeGrowth(c: Ctx, r: unknown, id: number): unknown {
 }
 
 /** Charges the scan of one argument: its length for a list, `weight` units per 16 characters for a string or bytes. */
-export function chargeScan(c: Ctx, v: unknown, id: number, weight = 1): void {
+export function chargeScan(c: Ctx, v: unknown, id: number, weight = 1, lists = true): void {
   if (typeof v === "string" || v instanceof Uint8Array) {
     if (v.length >= 1 << SCAN_SHIFT) charge(c, (v.length >> SCAN_SHIFT) * weight, id);
-  } else if (Array.isArray(v) && v.length > 0) {
+  } else if (lists && Array.isArray(v) && v.length > 0) {
     charge(c, v.length, id);
   }
 }
 
 /**
- * Charges a call's arguments before it runs: each scanned (see {@link chargeScan}), or for a
+ * Charges a call's arguments before it runs: each scanned (see {@link chargeScan}; lists only
+ * when `lists`), or for a
  * regular expression `[subject, pattern]` the pattern's compilation and the match.
  */
-export function chargeArgs(c: Ctx, vals: readonly unknown[], regex: boolean, weight: number, id: number): void {
+export function chargeArgs(c: Ctx, vals: readonly unknown[], regex: boolean, weight: number, lists: boolean, id: number): void {
   if (regex) {
     const s = vals[0];
     const p = vals[1];
     if (typeof p === "string") charge(c, p.length * REGEX_COMPILE_COST + ((typeof s === "string" ? s.length : 0) >> REGEX_SHIFT) * regexFactor(p.length), id);
     return;
   }
-  for (let k = 0; k < vals.length; k++) chargeScan(c, vals[k], id, weight);
+  for (let k = 0; k < vals.length; k++) chargeScan(c, vals[k], id, weight, lists);
 }

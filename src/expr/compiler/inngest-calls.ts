@@ -18,7 +18,7 @@ import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf,
 import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
-import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scanWeight } from "../checker/cost.js";
+import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { constantOperand } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks } from "./hooks.js";
@@ -166,19 +166,20 @@ export function compileInngestStrict(e: CallExpr, h: CompilerHooks): Fn {
   // Work that grows with the arguments' sizes is charged by them before it runs.
   const weight = scanWeight(overloads);
   const scans = regex || weight > 0;
+  const lists = scansLists(overloads);
   if (fns.length === 1) {
     const a0 = fns[0]!;
     return (c) => {
       const a = a0(c);
       if (isUnknownOrError(a)) return unknownCallResult(fn, [a]);
-      if (scans) chargeScan(c, a, id, weight);
+      if (scans) chargeScan(c, a, id, weight, lists);
       return chargeGrowth(c, dispatch([a]), id);
     };
   }
   return (c) => {
     const { vals, unknown } = evalArgs(fns, c);
     if (unknown) return unknownCallResult(fn, vals);
-    if (scans) chargeArgs(c, vals, regex, weight, id);
+    if (scans) chargeArgs(c, vals, regex, weight, lists, id);
     return chargeGrowth(c, dispatch(vals), id);
   };
 }
