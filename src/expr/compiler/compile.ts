@@ -19,7 +19,7 @@ import { CelError, CelUint } from "../values.js";
 import { compileList, compileMap } from "./aggregates.js";
 import { compileGeneric, dispatcher, runtimeOverloads } from "./calls.js";
 import { compileComprehension } from "./comprehensions.js";
-import { CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
+import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
 import { compileRegexConstant, constFn } from "./helpers.js";
 import type { CompilerDialect, Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
@@ -99,7 +99,11 @@ class Compiler implements Planner, DecoratorEnv {
       const f = this.compile(e);
       // One context serves every folded subtree (each evaluation starts from no cost).
       let ctx = this.foldCtx;
-      if (ctx === undefined || ctx.slots.length < this.slotCount) ctx = this.foldCtx = newCtx(this.slotCount, this.limits);
+      // Folding runs with at least the default budget, so that what is folded (and so what an
+      // evaluation is charged) does not depend on the program's own, possibly smaller, budget.
+      if (ctx === undefined || ctx.slots.length < this.slotCount) {
+        ctx = this.foldCtx = newCtx(this.slotCount, { ...this.limits, maxCost: Math.max(this.limits.maxCost, DEFAULT_EVAL_LIMITS.maxCost) });
+      }
       ctx.cost = 0;
       ctx.now = 0;
       const v = f(ctx);
