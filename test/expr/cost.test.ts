@@ -262,6 +262,26 @@ const events: fc.Arbitrary<Record<string, unknown>> = fc
   .filter((event) => JSON.stringify(event).length <= INPUT_SIZE);
 
 describe("the estimate is an upper bound of the runtime charge", () => {
+  it("and a close one for inputs at the assumed size", () => {
+    const n = 5000;
+    const cases: [string, Record<string, unknown>][] = [
+      ["l.exists(x, x == 10)", { l: Array<number>(n).fill(0) }],
+      ["l.map(x, x) == []", { l: Array<number>(n).fill(0) }],
+      ["l.filter(x, x == 0).size() > 0", { l: Array<number>(n).fill(0) }],
+      ["s.contains('b')", { s: "a".repeat(16 * n) }],
+      ["s.matches('(a|b)*cd')", { s: "a".repeat(16 * n) }],
+    ];
+    for (const [source, activation] of cases) {
+      const inputSize = Math.max(...Object.values(activation).map((v) => JSON.stringify(v).length));
+      const { max } = estimateCost(compile(source, { cache: false }), { inputSize });
+      const within = compile(source, { cache: false, limits: { maxCost: max } }).evaluateResult(activation);
+      expect(within.ok, source).toBe(true);
+      // Nine tenths of the estimate is not enough: the estimate is within 10% of the charge.
+      const under = compile(source, { cache: false, limits: { maxCost: Math.floor(0.9 * max) } }).evaluateResult(activation);
+      expect(under.ok ? under.value : under.error.code, source).toBe("cost_limit");
+    }
+  });
+
   it("for generated expressions and inputs within the assumed size, with and without generated fast paths", () => {
     const { bool } = expressions();
     fc.assert(
