@@ -209,11 +209,11 @@ describe("cancelkit CLI", () => {
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toBe("cancelkit: --app is required\n--before must be in the past\n");
     // A costly `if` is refused before anything is stored.
-    const listed = (await cli(["list", "--db", "cancel.db", "--json"])).stdout;
+    const before = (await cli(["list", "--db", "cancel.db", "--json"])).stdout;
     const costly = await cli(["cancel", ...window.slice(0, -4), "--if", "event.data.s.matches(event.data.s)", "--db", "cancel.db"]);
     expect(costly.code).toBe(2);
     expect(costly.stderr).toMatch(/^cancelkit: invalid expression: ERROR: <input>:1:\d+: expression too costly/);
-    expect((await cli(["list", "--db", "cancel.db", "--json"])).stdout).toBe(listed);
+    expect((await cli(["list", "--db", "cancel.db", "--json"])).stdout).toBe(before);
     const notFound = await cli(["show", "01HMRMPE5ZQ4AMNJ3S2N79QGRZ", "--db", "cancel.db"]);
     expect(notFound).toEqual({ code: 2, stdout: "", stderr: "cancelkit: cancellation 01HMRMPE5ZQ4AMNJ3S2N79QGRZ not found\n" });
   });

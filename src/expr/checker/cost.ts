@@ -262,6 +262,12 @@ interface Size {
 
 /** Nesting of amortised loops past which a loop is estimated as n × its costliest iteration (still an upper bound). */
 const MAX_AMORTISED_DEPTH = 10;
+/**
+ * Node visits after which no further loop is amortised: amortising estimates a loop's body twice,
+ * so nested amortised loops multiply the work; past this the estimate stays one pass per node
+ * (looser, still an upper bound) and compiling a large expression stays fast.
+ */
+const AMORTISE_VISITS = 20_000;
 
 /** A scalar's text form is at most this long (a double, a timestamp). */
 const SCALAR_REPR = 32;
@@ -378,6 +384,8 @@ class Estimator {
   private readonly locals = new Map<string, Size[]>();
   /** How many amortised loops enclose the node being estimated (each doubles the work of estimating). */
   private amortised = 0;
+  /** Nodes estimated so far. */
+  private visits = 0;
   /** Called with each node's maximum once estimated (deepest first). */
   onNode: ((e: Expr, max: number) => void) | undefined;
 
@@ -388,6 +396,7 @@ class Estimator {
   ) {}
 
   estimate(e: Expr): Estimate {
+    this.visits++;
     const r = this.node(e);
     const size = narrow(r.size, this.checked.types.get(e.id));
     this.onNode?.(e, r.max);
@@ -470,7 +479,7 @@ class Estimator {
     let loop: number;
     let transformSize: Size | undefined;
     const budget = range.size.budget;
-    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH) {
+    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH && this.visits < AMORTISE_VISITS) {
       // The elements of a part of the input share its bytes: sizes b_i with Σ b_i ≤ budget. An
       // iteration's cost f(b) is convex in b (sums and products of sizes), so Σ f(b_i) is at most
       // f(budget) + (n - 1)·f(0): one element holding everything, the others empty.
