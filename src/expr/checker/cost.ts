@@ -227,6 +227,12 @@ export function scanWeight(overloads: readonly { readonly id: string }[]): numbe
   return w;
 }
 
+/**
+ * Tests that read no more of their receiver than their argument's length: with a constant
+ * argument they cost a bounded time and are not charged.
+ */
+export const AFFIX_TESTS: ReadonlySet<string> = new Set(["starts_with_string", "ends_with_string"]);
+
 /** The regular-expression overloads: charged by subject size × pattern size, and by pattern size when compiled at run time. */
 export const REGEX_OVERLOADS: ReadonlySet<string> = new Set(["matches", "matches_string"]);
 
@@ -586,6 +592,7 @@ class Estimator {
     }
     if (scans) {
       const anyConstant = argExprs.some((a) => this.isConstant(a));
+      if (ids.every((id) => AFFIX_TESTS.has(id)) && argExprs.length === 2 && this.isConstant(argExprs[1]!)) return charge;
       if ((e.fn === "_==_" || e.fn === "_!=_") && anyConstant) return charge;
       if (e.fn === "@in") return charge + (this.isConstant(argExprs[1]!) ? 0 : scanCost(args[1]!.size));
       const lists = scansLists(overloads) || overloads.length === 0;

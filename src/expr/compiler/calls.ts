@@ -11,7 +11,7 @@ import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { noSuchOverload, sizeOf, smallInt } from "../runtime/core.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
-import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
+import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { guardFor, overloadGuard } from "./guards.js";
 import { attachNode, constFn } from "./helpers.js";
@@ -61,10 +61,12 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const fn = e.fn;
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
+    // `contains` reads the whole subject; `startsWith`/`endsWith` only as much as the constant.
+    const scansSubject = !AFFIX_TESTS.has(overloads[0]!.id);
     return (c) => {
       const s = target(c);
       if (typeof s === "string") {
-        if (s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
+        if (scansSubject && s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
         return op(s, k);
       }
       if (s instanceof CelError) return s;

@@ -18,7 +18,7 @@ import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf,
 import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
-import { REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
+import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { constantOperand } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks } from "./hooks.js";
@@ -302,10 +302,12 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const ac = h.constOf(e.args[0]!);
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
+    // `contains` reads the whole subject; `startsWith`/`endsWith` only as much as the constant.
+    const scansSubject = !AFFIX_TESTS.has(overloads[0]!.id);
     return (c) => {
       const s = target(c);
       if (typeof s === "string") {
-        if (s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
+        if (scansSubject && s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
         return op(s, k);
       }
       if (isUnknownOrError(s)) return false;

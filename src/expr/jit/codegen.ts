@@ -250,8 +250,9 @@ class Generator {
     if (k === undefined || typeof k.value !== "string") throw new Unsupported();
     const s = this.value(e.target);
     this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
-    // Charged by the subject's length, as the closures charge (see checker/cost.ts).
-    this.emit(`if (${s}.length >= ${1 << SCAN_SHIFT} && (c.cost += ${s}.length >> ${SCAN_SHIFT}) > c.maxCost) ${BAIL}`);
+    // `includes` is charged by the subject's length, as the closures charge (see checker/cost.ts);
+    // `startsWith`/`endsWith` read only as much as the constant.
+    if (method === "includes") this.emit(`if (${s}.length >= ${1 << SCAN_SHIFT} && (c.cost += ${s}.length >> ${SCAN_SHIFT}) > c.maxCost) ${BAIL}`);
     this.emit(`const ${t} = ${s}.${method}(${this.constant(k.value)});`);
     return t;
   }
