@@ -199,8 +199,10 @@ export class Program {
    * `limits.maxCost` (see {@link estimateCost}).
    */
   estimateCost(options: CostEstimateOptions = {}): CostEstimate {
-    if (options.inputSize === undefined) return (this.defaultEstimate ??= estimateCheckedCost(this.checked, this.constants));
-    return estimateCheckedCost(this.checked, this.constants, options);
+    // The inngest dialect's loose operators make checked types a guess (`[] + 1` is a string).
+    const trustTypes = this.dialect !== "inngest";
+    if (options.inputSize === undefined) return (this.defaultEstimate ??= estimateCheckedCost(this.checked, this.constants, {}, trustTypes));
+    return estimateCheckedCost(this.checked, this.constants, options, trustTypes);
   }
 
   /** The cost budget of one evaluation (`limits.maxCost`). */
@@ -217,7 +219,7 @@ export class Program {
     const limit = this.limits.maxCost;
     if (estimate.max <= limit) return;
     const parsed = this.checked.parsed;
-    const worst = costliestNode(this.checked, this.constants, limit, options);
+    const worst = costliestNode(this.checked, this.constants, limit, options, this.dialect !== "inngest");
     const span = (worst !== undefined ? parsed.spans.get(worst.expr.id) : undefined) ?? parsed.spans.get(this.checked.expr.id) ?? { start: -1, end: -1 };
     const size = options.inputSize ?? DEFAULT_INPUT_SIZE;
     const message =

@@ -229,7 +229,7 @@ export class HookedStore implements RunStore {
  * refused as too costly to evaluate (see docs/reliability-cost.md).
  */
 export const PATTERN_FROM_DATA =
-  "event.data.r == '[' ? int(event.data.r) > 0 : event.data.k.matches(event.data.r == '^a' ? '^a' : event.data.r == '^b' ? '^b' : '^[ab]')";
+  "event.data.k.matches(event.data.r == '^a' ? '^a' : event.data.r == '^b' ? '^b' : event.data.r == '[' ? '[' : '^[ab]')";
 
 /** Expressions the properties draw from: equality, regex, evaluation errors, non-booleans, none. */
 export const EXPRESSIONS: readonly (string | undefined)[] = [

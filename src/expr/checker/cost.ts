@@ -352,14 +352,17 @@ interface Estimate {
 /**
  * The cost of one evaluation of a checked expression, from its least (every short-circuit taken,
  * every input empty) to its most (every input at its assumed largest size). `constants` are the
- * subtrees the compiler folded (they cost nothing at run time).
+ * subtrees the compiler folded (they cost nothing at run time). `trustTypes`: whether a node's
+ * checked type bounds its value (not in the inngest dialect, whose loose `+` makes a string of a
+ * list); the result types of the overloads are trusted either way.
  */
 export function estimateCheckedCost(
   checked: CheckedAst,
   constants: ReadonlyMap<number, unknown> = new Map(),
   options: CostEstimateOptions = {},
+  trustTypes = true,
 ): CostEstimate {
-  const e = new Estimator(checked, constants, boundedInput(options.inputSize ?? DEFAULT_INPUT_SIZE)).estimate(checked.expr);
+  const e = new Estimator(checked, constants, boundedInput(options.inputSize ?? DEFAULT_INPUT_SIZE), trustTypes).estimate(checked.expr);
   return { min: e.min, max: Math.ceil(e.max) };
 }
 
@@ -372,8 +375,9 @@ export function costliestNode(
   constants: ReadonlyMap<number, unknown>,
   limit: number,
   options: CostEstimateOptions = {},
+  trustTypes = true,
 ): { readonly expr: Expr; readonly max: number } | undefined {
-  const estimator = new Estimator(checked, constants, boundedInput(options.inputSize ?? DEFAULT_INPUT_SIZE));
+  const estimator = new Estimator(checked, constants, boundedInput(options.inputSize ?? DEFAULT_INPUT_SIZE), trustTypes);
   const root = estimator.estimate(checked.expr);
   if (!(root.max > limit)) return undefined;
   let found: { expr: Expr; max: number } | undefined;
@@ -399,12 +403,13 @@ class Estimator {
     private readonly checked: CheckedAst,
     private readonly constants: ReadonlyMap<number, unknown>,
     private readonly input: Size,
+    private readonly trustTypes: boolean,
   ) {}
 
   estimate(e: Expr): Estimate {
     this.visits++;
     const r = this.node(e);
-    const size = narrow(r.size, this.checked.types.get(e.id));
+    const size = this.trustTypes ? narrow(r.size, this.checked.types.get(e.id)) : r.size;
     this.onNode?.(e, r.max);
     return { min: r.min, max: r.max, size };
   }
@@ -603,14 +608,14 @@ class Estimator {
 
   /** The largest value a call may return. */
   private resultSize(e: CallExpr, overloads: readonly OverloadDecl[], args: readonly Estimate[]): Size {
-    const t = this.checked.types.get(e.id);
-    if (t !== undefined && SCALAR_KINDS.has(t.kind)) return ZERO;
+    const t = this.trustTypes ? this.checked.types.get(e.id) : undefined;
     if (e.fn === "_+_") {
       const [a, b] = [args[0]!.size, args[1]!.size];
       const elem = a.elem === undefined ? b.elem : b.elem === undefined ? a.elem : union(a.elem, b.elem);
       // Mixed operands in the inngest dialect concatenate text forms.
       return { chars: Math.max(a.chars + b.chars, a.repr + b.repr), items: a.items + b.items, elem, repr: a.repr + b.repr };
     }
+    if (t !== undefined && SCALAR_KINDS.has(t.kind)) return ZERO;
     let size: Size | undefined;
     for (const o of overloads) {
       const s = overloadResultSize(o, args.map((a) => a.size));
