@@ -182,7 +182,18 @@ export function compileGeneric(p: Planner, e: CallExpr): Fn {
   const overloads = p.runtimeOverloads(e);
   const regex = overloads.some((o) => REGEX_OVERLOADS.has(o.id));
   const weight = scanWeight(overloads);
-  const f = (regex || weight > 0) && overloads.length > 0 ? compileCharged(p, e, regex, weight, scansLists(overloads)) : compileDispatch(p, e, overloads);
+  let f: Fn;
+  if (regex && overloads.length > 0) f = compileCharged(p, e, weight, scansLists(overloads));
+  else if (weight > 0) {
+    // Each string or list argument is charged by its size as it is read, before the call runs.
+    const lists = scansLists(overloads);
+    const id = e.id;
+    f = compileDispatch(p, e, overloads, (a) => (c) => {
+      const v = a(c);
+      chargeScan(c, v, id, weight, lists);
+      return v;
+    });
+  } else f = compileDispatch(p, e, overloads);
   if (!anyGrows(overloads)) return f;
   const id = e.id;
   return (c) => chargeGrowth(c, f(c), id);
@@ -193,8 +204,8 @@ function anyGrows(overloads: readonly OverloadDecl[]): boolean {
   return false;
 }
 
-/** A call whose work grows with its arguments' sizes: charged by them (see `chargeArgs`) before it runs. */
-function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number, lists: boolean): Fn {
+/** A regular expression with a pattern known only at run time: charged (see `chargeArgs`) before it is compiled. */
+function compileCharged(p: Planner, e: CallExpr, weight: number, lists: boolean): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
   const args = argExprs.map((a) => p.compile(a));
   const dispatch = dispatcher(p, e);
@@ -206,14 +217,14 @@ function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number,
       if (v instanceof CelError) return v;
       vals[k] = v;
     }
-    chargeArgs(c, vals, regex, weight, lists, id);
+    chargeArgs(c, vals, true, weight, lists, id);
     return dispatch(vals);
   };
 }
 
-function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[]): Fn {
+function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[], wrap?: (f: Fn) => Fn): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
-  const args = argExprs.map((a) => p.compile(a));
+  const args = argExprs.map((a) => (wrap === undefined ? p.compile(a) : wrap(p.compile(a))));
   const id = e.id;
   const fn = e.fn;
   if (overloads.length === 0) {
