@@ -52,7 +52,9 @@ export interface CancellationCheckerOptions {
 /** The cancellations of one function. */
 class FunctionCancellations {
   readonly unconditional = new WindowIndex<CancellationRecord>();
-  readonly matcher = new Matcher({ dialect: "inngest" });
+  // Every `if` was refused at creation when too costly; a record stored before that check keeps
+  // applying, each evaluation still bounded by the cost budget.
+  readonly matcher = new Matcher({ dialect: "inngest", refuseCostly: false });
   readonly conditional = new Map<string, CancellationRecord>();
 
   get size(): number {

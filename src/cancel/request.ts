@@ -281,7 +281,8 @@ export function validateCancellationRequest(body: unknown, options: ValidateOpti
   let program: Program | undefined;
   if (typeof ifSource === "string") {
     try {
-      program = compile(ifSource, { dialect: "inngest" });
+      // An `if` whose worst case per run exceeds the cost budget is refused here, before any job exists.
+      program = compile(ifSource, { dialect: "inngest", refuseCostly: true });
     } catch (error) {
       if (error instanceof CompileError) errors.push(`invalid expression: ${boundCompileMessage(error)}`);
       else if (error instanceof RangeError) errors.push("invalid expression: the expression is nested too deeply");

@@ -584,7 +584,7 @@ async function checkCommand(io: CliIo, expression: string, flags: { dialect: "ce
   const { compile } = await import("../expr/program.js");
   let type: string;
   try {
-    type = compile(expression, { dialect: flags.dialect, cache: false }).type;
+    type = compile(expression, { dialect: flags.dialect, cache: false, refuseCostly: true }).type;
   } catch (error) {
     if (!(error instanceof CompileError)) throw error;
     // cel-go's format as is: `ERROR: <input>:line:column: message`, the source line, the caret.

@@ -16,6 +16,7 @@ import { compareCursor, type RunRecord, type RunStore } from "../../src/stores/t
 import {
   BASE_TIME,
   EXPRESSIONS,
+  PATTERN_FROM_DATA,
   HookedStore,
   STORE_FACTORIES,
   atOrBefore,
@@ -385,7 +386,7 @@ for (const { name, make } of STORE_FACTORIES) {
         })),
       );
       const store = await seeded(make, runs);
-      const errors = await cancelRuns(store, body({ before: BASE_TIME }, "event.data.k.matches(event.data.r)"), { batchSize: 4, now: NOW });
+      const errors = await cancelRuns(store, body({ before: BASE_TIME }, PATTERN_FROM_DATA), { batchSize: 4, now: NOW });
       expect(errors.status).toBe("completed");
       expect(errors.outcomes).toEqual({ scanned: 30, cancelled: 10, skipped_terminal: 0, not_matched: 10, expression_error: 10, non_boolean: 0 });
       const nonBoolean = await cancelRuns(store, body({ before: BASE_TIME }, "event.data.v"), { batchSize: 4, now: NOW });

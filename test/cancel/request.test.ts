@@ -136,6 +136,18 @@ describe("validateCancellationRequest: the if expression", () => {
     expect(message).toContain("\n | event.data.userId == \n | ");
   });
 
+  it("refuses an if whose worst case per run exceeds the cost budget, with the other errors", () => {
+    let chain = "event.data.n";
+    for (let k = 16; k >= 1; k--) chain = `[1,2,3].map(x${k}, ${chain})`;
+    for (const source of [`${chain} == []`, "event.data.s.matches(event.data.s)", "event.data.k.matches(event.data.r)"]) {
+      const errors = errorsOf({ ...OK, app_id: "", if: source });
+      expect(errors[0]).toBe("app_id is required");
+      expect(errors[1]).toMatch(/^invalid expression: ERROR: <input>:1:\d+: expression too costly: its worst case is an estimated \S+ cost units per evaluation, over the limit of 1000000/);
+    }
+    // The same expressions compile when not validated as a cancellation's if.
+    expect(() => compile("event.data.s.matches(event.data.s)", { dialect: "inngest" })).not.toThrow();
+  });
+
   it("an empty string is an expression (and a syntax error); null means no filter", () => {
     expect(errorsOf({ ...OK, if: "" })[0]).toMatch(/^invalid expression: ERROR: <input>:1:1: Syntax error/);
     const request = validateCancellationRequest({ ...OK, if: null }, { now: NOW });

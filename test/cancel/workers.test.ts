@@ -737,8 +737,10 @@ await describePostgres("sharded cancellations and workers (PostgreSQL)", ({ url,
         for (let i = 0; i < 4000; i++) runs.push(make("other", windowStart + i * 4, i));
         for (let from = 0; from < runs.length; from += 25_000) await store.insertRuns(runs.slice(from, from + 25_000));
         const window = { after: windowStart, before: windowStart + 19_400 };
-        // Partly pushed down (the plan), partly decided by the closure (the pattern).
-        const expression = "event.data.plan == 'pro' && event.data.s.matches(event.data.r)";
+        // Partly pushed down (the plan), partly decided by the closure (the pattern the data
+        // chooses; a pattern read whole from the data would be refused as too costly).
+        const expression =
+          "event.data.plan == 'pro' && event.data.s.matches(event.data.r == '^1' ? '^1' : event.data.r == '[' ? '[' : '^[47]')";
         const entries = oracle(runs, { ...window, expression });
         const expected = oracleCounts(entries);
         expect(expected.scanned).toBe(200_000);
