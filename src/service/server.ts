@@ -47,6 +47,7 @@ import { registerCancellationRoutes } from "./cancellation-routes.js";
 import { registerCheckRoute } from "./check-route.js";
 import { EventStreams } from "./event-stream.js";
 import { authenticator, environmentOf, installErrorHandler, installJsonBody, installMethodNotAllowed, sendError } from "./http.js";
+import { answerClientError, frameworkErrorAnswer } from "./http-errors.js";
 import { JobRunner } from "./jobs.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 import { registerUiRoutes } from "./ui-routes.js";
@@ -174,7 +175,16 @@ export function createServer(options: ServerOptions): CancelkitServer {
   const closingController = new AbortController();
   let closed: Promise<void> | undefined;
 
-  const app = Fastify({ bodyLimit, logger: options.logger ?? false });
+  const app = Fastify({
+    bodyLimit,
+    logger: options.logger ?? false,
+    // Errors before any handler answer in Inngest's shape too (`http-errors.ts`).
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => {
+      const answer = frameworkErrorAnswer(error);
+      return sendError(reply, answer.status, answer.error);
+    },
+  });
   const checker = new CancellationChecker(store, {
     onError: (error) => options.log?.(`cancellation checker: ${error instanceof Error ? error.message : String(error)}`),
   });

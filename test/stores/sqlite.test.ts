@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { SQLITE_SCHEMA_VERSION, SqliteRunStore } from "../../src/stores/sqlite.js";
 import { atom, kindIs } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
+import { pollUntil } from "../support/poll.js";
 import { describeRunStoreConformance } from "./conformance.js";
 import { BASE_TIME, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
 
@@ -153,8 +154,7 @@ describe("SqliteRunStore migration 3 (cancellation change counter)", () => {
       const changes: string[] = [];
       await store.watchCancellations((c) => changes.push(c.kind), { pollMs: 10 });
       await other.deleteCancellation("01J00000000000000000000001");
-      const deadline = Date.now() + 15_000;
-      while (!changes.includes("reload") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await pollUntil(() => changes.includes("reload"), "the reload");
       expect(changes).toEqual(["reload"]);
     } finally {
       await other.close();
