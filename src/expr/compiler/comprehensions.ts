@@ -12,6 +12,7 @@ import { CelError } from "../values.js";
 import { charge, type Fn } from "./context.js";
 import { attachNode } from "./helpers.js";
 import type { Planner } from "./hooks.js";
+import { compileTwoVarMacro } from "./two-var.js";
 
 /** The macro a comprehension was expanded from, recognised from the original call. */
 type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
@@ -84,6 +85,10 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
   const iterSlot = p.newSlot();
   const iter2Slot = e.iterVar2 !== undefined ? p.newSlot() : -1;
   const accuSlot = p.newSlot();
+  if (e.iterVar2 !== undefined) {
+    const loop = compileTwoVarMacro(p, e, range, [iterSlot, iter2Slot, accuSlot]);
+    if (loop !== undefined) return loop;
+  }
   const kind = e.iterVar2 === undefined ? macroKind(p, e) : undefined;
   const accuInit = p.compile(e.accuInit);
 
@@ -207,4 +212,27 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
       };
     }
   }
+}
+
+/**
+ * `cel.@block([e0, e1, …], result)`: each entry is evaluated in order into a slot that
+ * `@index<k>` reads, then the result. Entries are values (errors included), so evaluating them
+ * up front gives what cel-go's lazy slots give; an entry's error counts only where it is read.
+ */
+export function compileBlock(p: Planner, e: CallExpr): Fn | undefined {
+  const list = e.args[0];
+  if (e.args.length !== 2 || list?.kind !== "list" || list.optionalIndices.length > 0) return undefined;
+  const scope = new Map<string, number>();
+  const entries: { readonly slot: number; readonly fn: Fn }[] = [];
+  for (let k = 0; k < list.elements.length; k++) {
+    const fn = p.inScope(scope, () => p.compile(list.elements[k]!));
+    const slot = p.newSlot();
+    scope.set(`@index${k}`, slot);
+    entries.push({ slot, fn });
+  }
+  const result = p.inScope(scope, () => p.compile(e.args[1]!));
+  return (c) => {
+    for (const entry of entries) c.slots[entry.slot] = entry.fn(c);
+    return result(c);
+  };
 }

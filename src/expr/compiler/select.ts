@@ -8,10 +8,11 @@
 import { withoutRootDot, type CallExpr, type Expr, type SelectExpr } from "../ast.js";
 import { candidateNames } from "../checker/checker.js";
 import { MISSING, UNKNOWN } from "../runtime/core.js";
-import { CelError, CelType, TYPES } from "../values.js";
+import { CelError, CelOptional, CelType, TYPES } from "../values.js";
 import { indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "../runtime/access.js";
 import type { Fn } from "./context.js";
 import type { CompilerHooks, Planner } from "./hooks.js";
+import { selectOptional } from "./optionals.js";
 
 /** The type values that type identifiers denote at run time. */
 const TYPE_VALUES: Record<string, CelType> = {
@@ -127,7 +128,11 @@ export function compileSelect(p: Planner, e: SelectExpr): Fn {
     if (lenient && v === UNKNOWN) return UNKNOWN;
     const r = readField(v, s.name, s.proto);
     if (r === MISSING) return lenient ? UNKNOWN : noSuchKey(s.name, s.id);
-    if (r === NOT_A_MAP) return lenient ? UNKNOWN : noSuchField(v, s.name, s.id);
+    if (r === NOT_A_MAP) {
+      // A field of an optional value is selected the optional way (the optionals extension).
+      if (v instanceof CelOptional) return selectOptional(v, s.name, s.proto, s.id);
+      return lenient ? UNKNOWN : noSuchField(v, s.name, s.id);
+    }
     return r;
   };
   if (path.length === 1) {
@@ -168,14 +173,23 @@ export function compileHas(p: Planner, e: SelectExpr): Fn {
   const { field, id } = e;
   const proto = isPrototypeName(field);
   const lenient = p.lenient;
+  const errors = p.presenceTestErrors;
   return (c) => {
-    const v = operand(c);
+    let v = operand(c);
     if (v instanceof CelError) return v;
     if (lenient && v === UNKNOWN) return false;
-    const r = readField(v, field, proto);
+    let r = readField(v, field, proto);
+    if (r === NOT_A_MAP && v instanceof CelOptional) {
+      // `has(opt.f)`: an empty optional has no fields; a present one is looked into.
+      if (!v.hasValue) return false;
+      v = v.value;
+      r = readField(v, field, proto);
+    }
     if (r === NOT_A_MAP) {
+      // cel-go answers `false` for a presence test on a value without fields (null, a number)
+      // unless `EnableErrorOnBadPresenceTest` is set; the inngest dialect reads null as absent.
       if (lenient && (v === null || v === undefined)) return false;
-      return noSuchField(v, field, id);
+      return errors ? noSuchField(v, field, id) : false;
     }
     return r !== MISSING;
   };

@@ -8,7 +8,8 @@
  * @module
  */
 import { kindName, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "./core.js";
-import { CelError, CelUint } from "../values.js";
+import { CelError, CelOptional, CelUint } from "../values.js";
+import { optionalIndex } from "./optional.js";
 
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 
@@ -92,6 +93,8 @@ function indexOutOfRange(index: bigint | number, size: number, nodeId: number): 
  * arguments are non-error values.
  */
 export function indexCel(operand: unknown, index: unknown, nodeId: number): unknown {
+  // `opt[k]` of an optional list or map is `opt[?k]` (the optionals extension).
+  if (operand instanceof CelOptional) return optionalIndex(operand, index, nodeId);
   if (Array.isArray(operand)) {
     const k = listIndex(operand, index, nodeId);
     return typeof k === "number" ? operand[k] : k;
