@@ -98,6 +98,13 @@ export class Program {
     private readonly checked: CheckedAst,
     /** Whether the program may generate entry points of its own once evaluated often. */
     private readonly specialises: boolean,
+    /**
+     * `has(x.f)` on a value without fields is an error (the `inngest` dialect, or the
+     * `errorOnBadPresenceTest` option) rather than `false`.
+     *
+     * @internal For the SQL pushdown, which must know what `has()` gives.
+     */
+    readonly presenceTestErrors: boolean = false,
   ) {
     this.type = formatType(resultType);
     this.ctx = newCtx(slotCount, limits);
@@ -371,6 +378,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     evalLimits,
     checked.ast,
     generated,
+    dialect.presenceTestErrors === true,
   );
   if (key !== undefined) {
     cache.set(key, program);
