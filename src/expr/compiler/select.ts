@@ -9,7 +9,7 @@ import { withoutRootDot, type CallExpr, type Expr, type SelectExpr } from "../as
 import { candidateNames } from "../checker/checker.js";
 import { MISSING, UNKNOWN } from "../runtime/core.js";
 import { CelError, CelOptional, CelType, TYPES } from "../values.js";
-import { indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "../runtime/access.js";
+import { checkedInput, indexCel, indexLenient, isPrototypeName, noSuchField, noSuchKey, NOT_A_MAP, readField } from "../runtime/access.js";
 import type { Fn } from "./context.js";
 import type { CompilerHooks, Planner } from "./hooks.js";
 import { selectOptional } from "./optionals.js";
@@ -30,6 +30,9 @@ const TYPE_VALUES: Record<string, CelType> = {
   "google.protobuf.Duration": TYPES.duration,
   dyn: new CelType("dyn"),
 };
+
+/** The prototype of plain objects (what JSON gives): their own properties are read directly. */
+const OBJECT_PROTO: unknown = Object.prototype;
 
 /** One field of a select chain (a class: see `newCtx` on allocation sites). */
 class PathStep {
@@ -58,15 +61,16 @@ export function compileIdent(p: Planner, id: number, name: string): Fn {
   if (p.lenient) {
     return (c) => {
       const v = c.act[key];
-      if (v !== undefined && !proto) return v;
-      return Object.hasOwn(c.act, key) ? (v ?? null) : UNKNOWN;
+      if (v !== undefined && !proto && typeof v !== "bigint" && Object.getPrototypeOf(c.act) === OBJECT_PROTO) return v;
+      return Object.hasOwn(c.act, key) ? checkedInput(v ?? null, id) : UNKNOWN;
     };
   }
   const missing = new CelError("no_such_attribute", `no such attribute: ${key}`, id);
   return (c) => {
     const v = c.act[key];
-    if (v !== undefined && !proto) return v;
-    return Object.hasOwn(c.act, key) ? (v ?? null) : missing;
+    // Own properties of the activation only: one with a prototype of its own is asked.
+    if (v !== undefined && !proto && typeof v !== "bigint" && Object.getPrototypeOf(c.act) === OBJECT_PROTO) return v;
+    return Object.hasOwn(c.act, key) ? checkedInput(v ?? null, id) : missing;
   };
 }
 
@@ -94,7 +98,7 @@ function compileRuntimeName(p: Planner, root: string, path: readonly string[]): 
           if (r === NOT_A_MAP) return lenient ? UNKNOWN : noSuchField(v, field, 0);
           v = r;
         }
-        return v;
+        return checkedInput(v, 0);
       }
     }
     return lenient ? UNKNOWN : new CelError("no_such_attribute", `no such attribute: ${[root, ...path].join(".")}`);
@@ -133,16 +137,16 @@ export function compileSelect(p: Planner, e: SelectExpr): Fn {
       if (v instanceof CelOptional) return selectOptional(v, s.name, s.proto, s.id);
       return lenient ? UNKNOWN : noSuchField(v, s.name, s.id);
     }
-    return r;
+    return checkedInput(r, s.id);
   };
   if (path.length === 1) {
     const p0 = path[0]!;
     const { name, proto } = p0;
     return (c) => {
       const v = root(c);
-      if (typeof v === "object" && v !== null && !proto && (v as { constructor?: unknown }).constructor === Object) {
+      if (typeof v === "object" && v !== null && !proto && Object.getPrototypeOf(v) === OBJECT_PROTO) {
         const r = (v as Record<string, unknown>)[name];
-        if (r !== undefined) return r;
+        if (r !== undefined && typeof r !== "bigint") return r;
       }
       return v instanceof CelError ? v : step(v, p0);
     };
@@ -152,9 +156,9 @@ export function compileSelect(p: Planner, e: SelectExpr): Fn {
     let v = root(c);
     for (let k = 0; k < n; k++) {
       const s = path[k]!;
-      if (typeof v === "object" && v !== null && !s.proto && (v as { constructor?: unknown }).constructor === Object) {
+      if (typeof v === "object" && v !== null && !s.proto && Object.getPrototypeOf(v) === OBJECT_PROTO) {
         const r = (v as Record<string, unknown>)[s.name];
-        if (r !== undefined) {
+        if (r !== undefined && typeof r !== "bigint") {
           v = r;
           continue;
         }
@@ -211,8 +215,8 @@ export function compileIndex(e: CallExpr, p: CompilerHooks): Fn {
       if (lenient && v === UNKNOWN) return UNKNOWN;
       const r = readField(v, key, proto);
       if (r === MISSING) return lenient ? UNKNOWN : noSuchKey(key, id);
-      if (r === NOT_A_MAP) return index(v, key, id);
-      return r;
+      if (r === NOT_A_MAP) return checkedInput(index(v, key, id), id);
+      return checkedInput(r, id);
     };
   }
   const idx = p.compile(e.args[1]!);
@@ -221,6 +225,6 @@ export function compileIndex(e: CallExpr, p: CompilerHooks): Fn {
     if (v instanceof CelError) return v;
     const k = idx(c);
     if (k instanceof CelError) return k;
-    return index(v, k, id);
+    return checkedInput(index(v, k, id), id);
   };
 }
