@@ -82,7 +82,7 @@ function build(root: PathRoot, keys: readonly string[]): PathAccessor | undefine
   keys.forEach((key, k) => {
     const v = `v${k}`;
     body +=
-      `if (typeof ${v} !== "object" || ${v} === null || Object.getPrototypeOf(${v}) !== OBJECT_PROTO) return SLOW;\n` +
+      `if (typeof ${v} !== "object" || ${v} === null || ${v}.__proto__ !== OBJECT_PROTO) return SLOW;\n` +
       `const v${k + 1} = ${v}[${JSON.stringify(key)}];\n` +
       `if (v${k + 1} === undefined) return SLOW;\n`;
   });

@@ -24,8 +24,9 @@ export function isPrototypeName(name: string): boolean {
  */
 export function readField(v: unknown, name: string, prototypeName: boolean): unknown {
   if (typeof v === "object" && v !== null) {
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null) {
+    // (`__proto__`: see `compiler/select.ts`; a null-prototype object, or one with an own
+    // `__proto__` key, is read below through `Object.hasOwn`.)
+    if ((v as { readonly __proto__?: unknown }).__proto__ === Object.prototype) {
       // A plain object inherits only `Object.prototype`'s names, which `prototypeName` covers.
       const r = (v as Record<string, unknown>)[name];
       if (r !== undefined && !prototypeName) return r;
