@@ -299,7 +299,12 @@ class Checker {
 
   private joinTypes(previous: Type | undefined, current: Type): Type {
     if (previous === undefined) return current;
-    if (this.assignable(previous, current)) return mostGeneral(previous, current);
+    if (this.assignable(previous, current)) {
+      // `[optional.of(1), null]` is a list of optional_type(int): null joins an abstract type.
+      if (current.kind === "null" && previous.kind === "opaque") return previous;
+      if (previous.kind === "null" && current.kind === "opaque") return current;
+      return mostGeneral(previous, current);
+    }
     // Heterogeneous aggregate literals are lists and maps of dyn (cel-go's default).
     return T.dyn;
   }
