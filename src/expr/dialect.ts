@@ -7,6 +7,7 @@
  */
 import { STANDARD_CALLS } from "./compiler/calls.js";
 import type { CallCompiler, CompilerDialect } from "./compiler/hooks.js";
+import { MATH_CALLS } from "./compiler/math.js";
 import { OPTIONAL_CALLS } from "./compiler/optionals.js";
 import { functionTable, type FunctionDecl } from "./decls.js";
 import { BLOCK_EXTENSION, TWO_VAR_COMPREHENSIONS_EXTENSION } from "./ext/comprehensions.js";
@@ -135,6 +136,7 @@ export function withExtensions(dialect: Dialect, names: readonly ExtensionName[]
   const optionals = names.includes("optionals");
   const calls = new Map<string, CallCompiler>(dialect.calls);
   if (optionals) for (const [k, c] of OPTIONAL_CALLS) calls.set(k, c);
+  if (names.includes("math")) for (const [k, c] of MATH_CALLS) calls.set(k, c);
   const d: Dialect = {
     ...dialect,
     functions: functionTable([...dialect.functions.values()], ...libs.map((l) => l.functions)),

@@ -29,7 +29,7 @@ function pick(a: unknown, x: unknown, sign: 1 | -1, name: string): unknown {
 }
 
 /** `math.@max` / `math.@min` of a list: an error when it is empty or holds a non-number. */
-function pickList(list: readonly unknown[], sign: 1 | -1, name: string): unknown {
+export function pickList(list: readonly unknown[], sign: 1 | -1, name: string): unknown {
   if (list.length === 0) return new CelError("invalid_argument", `${name}(list) argument must not be empty`);
   let best = list[0];
   if (!isNumber(best)) return new CelError("no_such_overload", `no such overload: ${name}`);
