@@ -10,8 +10,8 @@
  * @module
  */
 export * from "./expr/index.js";
-export { compile, Program } from "./expr/program.js";
-export type { CompileOptions, Decision, VariableDeclarations } from "./expr/program.js";
+export { compile, estimateCost, Program } from "./expr/program.js";
+export type { CompileOptions, CostEstimate, CostEstimateOptions, Decision, VariableDeclarations } from "./expr/program.js";
 export type { EvalLimits } from "./expr/compiler/context.js";
 export type { DialectName, ExtensionName } from "./expr/dialect.js";
 export { EXTENSION_NAMES } from "./expr/dialect.js";

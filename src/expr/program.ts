@@ -8,7 +8,8 @@ import { compileChecked, type NameResolution } from "./compiler/compile.js";
 import type { DecoratorFactory } from "./compiler/hooks.js";
 import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, EMPTY_ACTIVATION as EMPTY, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
 import { CEL_DIALECT, type Dialect, type DialectName, type ExtensionName, resolveExtensions, withExtensions } from "./dialect.js";
-import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
+import { CompileError, EvalError, type EvalErrorCode, makeIssue } from "./errors.js";
+import { costliestNode, type CostEstimate, type CostEstimateOptions, DEFAULT_INPUT_SIZE, estimateCheckedCost } from "./checker/cost.js";
 import { INNGEST_DIALECT } from "./inngest.js";
 import { parse, type ParseOptions } from "./parser/index.js";
 import { TYPE_IDENTIFIERS } from "./stdlib/index.js";
@@ -19,6 +20,7 @@ import { decideOneByOne, type Decision, type DecisionCounts, type ItemBinding } 
 import { DEFAULT_FAST_PATHS_AFTER, jitDecorator, mayGenerateCode, specialiseEntries } from "./jit/index.js";
 
 export type { Decision } from "./decisions.js";
+export type { CostEstimate, CostEstimateOptions } from "./checker/cost.js";
 /** @internal The planner's scan loop (see {@link Program.decideUntilMatch}). */
 export type { DecisionCounts, ItemBinding } from "./decisions.js";
 
@@ -74,6 +76,15 @@ export interface CompileOptions {
    * Default `false`: such a presence test is `false`, as cel-go answers by default.
    */
   readonly errorOnBadPresenceTest?: boolean;
+  /**
+   * Refuse an expression whose estimated worst-case cost per evaluation ({@link estimateCost}
+   * with {@link CompileOptions.costEstimate}) exceeds its cost budget (`limits.maxCost`): it
+   * throws {@link CompileError} with a `limit_exceeded` issue pointing at the costliest part.
+   * Default `false`; the service, the CLI and {@link Matcher} set it.
+   */
+  readonly refuseCostly?: boolean;
+  /** Size assumptions of the estimate that {@link CompileOptions.refuseCostly} applies. Default `{ inputSize: 131072 }`. */
+  readonly costEstimate?: CostEstimateOptions;
 }
 
 /** A compiled expression. Evaluation is synchronous, allocation-light, and never mutates its input. */
@@ -98,6 +109,8 @@ export class Program {
     private readonly checked: CheckedAst,
     /** Whether the program may generate entry points of its own once evaluated often. */
     private readonly specialises: boolean,
+    /** The subtrees folded into constants, by node id. */
+    private readonly constants: ReadonlyMap<number, unknown>,
     /**
      * `has(x.f)` on a value without fields is an error (the `inngest` dialect, or the
      * `errorOnBadPresenceTest` option) rather than `false`.
@@ -198,6 +211,43 @@ export class Program {
     return v instanceof CelError ? { ok: false, error: this.toEvalError(v) } : { ok: true, value: v };
   }
 
+  /** The estimate with default options, computed once. */
+  private defaultEstimate: CostEstimate | undefined;
+
+  /**
+   * The cost one evaluation may spend, from the least to the most, in the units of the budget
+   * `limits.maxCost` (see {@link estimateCost}).
+   */
+  estimateCost(options: CostEstimateOptions = {}): CostEstimate {
+    // The inngest dialect's loose operators make checked types a guess (`[] + 1` is a string).
+    const trustTypes = this.dialect !== "inngest";
+    if (options.inputSize === undefined) return (this.defaultEstimate ??= estimateCheckedCost(this.checked, this.constants, {}, trustTypes));
+    return estimateCheckedCost(this.checked, this.constants, options, trustTypes);
+  }
+
+  /** The cost budget of one evaluation (`limits.maxCost`). */
+  get maxCost(): number {
+    return this.limits.maxCost;
+  }
+
+  /**
+   * Throws {@link CompileError} (a `limit_exceeded` issue at the costliest part) when the
+   * estimated worst case exceeds the cost budget. @internal {@link CompileOptions.refuseCostly}.
+   */
+  assertAffordable(options: CostEstimateOptions = {}): void {
+    const estimate = this.estimateCost(options);
+    const limit = this.limits.maxCost;
+    if (estimate.max <= limit) return;
+    const parsed = this.checked.parsed;
+    const worst = costliestNode(this.checked, this.constants, limit, options, this.dialect !== "inngest");
+    const span = (worst !== undefined ? parsed.spans.get(worst.expr.id) : undefined) ?? parsed.spans.get(this.checked.expr.id) ?? { start: -1, end: -1 };
+    const size = options.inputSize ?? DEFAULT_INPUT_SIZE;
+    const message =
+      `expression too costly: its worst case is an estimated ${formatUnits(estimate.max)} cost units per evaluation, ` +
+      `over the limit of ${formatUnits(limit)} (with inputs of up to ${size} bytes)`;
+    throw new CompileError([makeIssue(parsed.source, "limit_exceeded", message, span)], parsed.source);
+  }
+
   /** The checked AST (types and resolved references per node), for tools such as SQL pushdown. */
   get ast(): CheckedAst {
     return this.checked;
@@ -209,6 +259,24 @@ export class Program {
     if (span === undefined) return new EvalError(code, e.message);
     return new EvalError(code, e.message, span, this.checked.parsed.source.locate(span.start));
   }
+}
+
+/** A cost for a message: exact when small, else in a short exponent form (`3.4e+12`). */
+function formatUnits(n: number): string {
+  if (!Number.isFinite(n)) return "unbounded";
+  return n < 1e9 ? String(Math.ceil(n)) : n.toPrecision(2);
+}
+
+/**
+ * The cost one evaluation of `program` may spend, `{ min, max }`, in the units of its cost budget
+ * (`limits.maxCost`), estimated from the checked expression as cel-go's `EstimateCost` does: each
+ * variable of the activation (and each part of one) is assumed at most `options.inputSize` JSON
+ * bytes (default 131,072), and the sizes of what the expression builds follow from its operands.
+ * `max` bounds what any evaluation within those sizes charges; it is `Infinity` where the
+ * estimator sees no bound. See `docs/reliability-cost.md`.
+ */
+export function estimateCost(program: Program, options: CostEstimateOptions = {}): CostEstimate {
+  return program.estimateCost(options);
 }
 
 /**
@@ -342,6 +410,7 @@ export function compile(source: string, options: CompileOptions = {}): Program {
       // Refresh its place in the LRU order.
       cache.delete(key);
       cache.set(key, hit);
+      if (options.refuseCostly === true) hit.assertAffordable(options.costEstimate);
       return hit;
     }
   }
@@ -378,11 +447,13 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     evalLimits,
     checked.ast,
     generated,
+    compiled.constants,
     dialect.presenceTestErrors === true,
   );
   if (key !== undefined) {
     cache.set(key, program);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   }
+  if (options.refuseCostly === true) program.assertAffordable(options.costEstimate);
   return program;
 }

@@ -255,13 +255,14 @@ describe("predicate helpers", () => {
     expect(MAX_PREDICATE_SIZE).toBeGreaterThan(100);
   });
 
-  it("translates pathological expressions quickly and soundly", () => {
+  // Blow-ups show as SQL past the size bound (or as the test's timeout), not as a wall-clock
+  // bound, which a loaded machine can break.
+  it("translates pathological expressions soundly, within the SQL size bound", () => {
     const chain = Array.from({ length: 400 }, (_, i) => `event.data.k${i % 7} == ${i}`).join(" || ");
     let nested = "event.data.a == 1";
     for (let i = 0; i < 25; i++) nested = `!(event.data.c${i % 3} ? (${nested}) : (event.data.d${i % 4} || event.data.e == ${i}))`;
     let nots = "event.data.flag";
     for (let i = 0; i < 40; i++) nots = `!(${nots} || event.data.x${i % 5} < ${i})`;
-    const started = performance.now();
     for (const source of [chain, nested, nots]) {
       for (const dialect of ["cel", "inngest"] as const) {
         const r = pushdown(source, dialect);
@@ -269,7 +270,6 @@ describe("predicate helpers", () => {
         for (const target of ["sqlite", "postgres"] as const) expect(r.hint?.[target]?.sql.length ?? 0).toBeLessThan(2_000_000);
       }
     }
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
 

@@ -19,7 +19,7 @@ import { CelError, CelUint } from "../values.js";
 import { compileList, compileMap } from "./aggregates.js";
 import { compileGeneric, dispatcher, runtimeOverloads } from "./calls.js";
 import { compileBlock, compileComprehension } from "./comprehensions.js";
-import { CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
+import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
 import { compileRegexConstant, constFn } from "./helpers.js";
 import type { CompilerDialect, Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
@@ -35,6 +35,8 @@ export interface CompiledExpr {
   readonly slotCount: number;
   /** Issues found while compiling (such as an invalid constant regular expression). */
   readonly issues: readonly Issue[];
+  /** The subtrees folded into constants, by node id (they cost nothing at run time). */
+  readonly constants: ReadonlyMap<number, unknown>;
 }
 
 /** The runtime value of a literal. */
@@ -99,7 +101,11 @@ class Compiler implements Planner, DecoratorEnv {
       const f = this.compile(e);
       // One context serves every folded subtree (each evaluation starts from no cost).
       let ctx = this.foldCtx;
-      if (ctx === undefined || ctx.slots.length < this.slotCount) ctx = this.foldCtx = newCtx(this.slotCount, this.limits);
+      // Folding runs with at least the default budget, so that what is folded (and so what an
+      // evaluation is charged) does not depend on the program's own, possibly smaller, budget.
+      if (ctx === undefined || ctx.slots.length < this.slotCount) {
+        ctx = this.foldCtx = newCtx(this.slotCount, { ...this.limits, maxCost: Math.max(this.limits.maxCost, DEFAULT_EVAL_LIMITS.maxCost) });
+      }
       ctx.cost = 0;
       ctx.now = 0;
       const v = f(ctx);
@@ -113,6 +119,11 @@ class Compiler implements Planner, DecoratorEnv {
       if (this.issues.length !== before) this.issues.length = before;
       this.slotCount = Math.max(saved, this.slotCount);
     }
+  }
+
+  /** The folded subtrees, by node id. */
+  get folded(): ReadonlyMap<number, unknown> {
+    return this.constants;
   }
 
   get slots(): number {
@@ -251,5 +262,5 @@ export function compileChecked(
 ): CompiledExpr {
   const c = new Compiler(checked, dialect, limits, resolution, decorate);
   const root = c.compileRoot();
-  return { root, slotCount: c.slots, issues: c.issues };
+  return { root, slotCount: c.slots, issues: c.issues, constants: c.folded };
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { CallExpr, ComprehensionExpr, Expr, ListExpr } from "../ast.js";
+import { APPEND_COST, fixedCost, ITERATION_COST } from "../checker/cost.js";
 import { kindOf, mapGet, mapKeys, MISSING, noSuchOverload, smallInt, UNKNOWN } from "../runtime/core.js";
 import { CelError } from "../values.js";
 import { charge, chargeGrowth, type Ctx, type Fn } from "./context.js";
@@ -97,6 +98,13 @@ export function compileTwoVarMacro(p: Planner, e: ComprehensionExpr, range: Fn, 
     return { test: x.test && p.compile(x.test), value: x.value && p.compile(x.value) };
   });
   const lenient = p.lenient;
+  // Each iteration is charged the nodes its body evaluates, as the one-variable loops are (see
+  // checker/cost.ts), plus the append of a transform.
+  const { test: testExpr, value: valueExpr } = parts(e.loopStep as CallExpr, kind);
+  const w =
+    ITERATION_COST +
+    (testExpr === undefined ? 0 : fixedCost(testExpr)) +
+    (valueExpr === undefined ? 0 : fixedCost(valueExpr) + APPEND_COST);
 
   /** Runs `visit` for each (index, element) or (key, value); stops at its first non-undefined answer. */
   const each = (c: Ctx, visit: (c: Ctx) => unknown): unknown => {
@@ -105,7 +113,7 @@ export function compileTwoVarMacro(p: Planner, e: ComprehensionExpr, range: Fn, 
     if (lenient && rv === UNKNOWN) return UNKNOWN;
     if (Array.isArray(rv)) {
       for (let k = 0; k < rv.length; k++) {
-        if (++c.cost > c.maxCost) charge(c, 0, id);
+        if ((c.cost += w) > c.maxCost) charge(c, 0, id);
         c.slots[slot1] = smallInt(k);
         c.slots[slot2] = rv[k];
         const r = visit(c);
@@ -116,7 +124,7 @@ export function compileTwoVarMacro(p: Planner, e: ComprehensionExpr, range: Fn, 
     if (kindOf(rv) !== "map") return new CelError("no_such_overload", `expression of type '${kindOf(rv)}' cannot be range of a comprehension`, id);
     const m = rv as Map<unknown, unknown>;
     for (const key of mapKeys(m)) {
-      if (++c.cost > c.maxCost) charge(c, 0, id);
+      if ((c.cost += w) > c.maxCost) charge(c, 0, id);
       c.slots[slot1] = key;
       c.slots[slot2] = mapGet(m, key);
       const r = visit(c);

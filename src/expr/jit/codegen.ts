@@ -25,6 +25,7 @@ import { resolvesWithin, specialisationOf } from "../decls.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { isPrototypeName } from "../runtime/access.js";
 import type { Fn } from "../compiler/context.js";
+import { fixedCost, ITERATION_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/cost.js";
 
 /** What the generator needs to know about the tree being compiled. */
 export interface CodegenEnv {
@@ -256,6 +257,9 @@ class Generator {
     if (k === undefined || typeof k.value !== "string") throw new Unsupported();
     const s = this.value(e.target);
     this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+    // `includes` is charged by the subject's length, as the closures charge (see checker/cost.ts);
+    // `startsWith`/`endsWith` read only as much as the constant.
+    if (method === "includes") this.emit(`if (${s}.length >= ${1 << SCAN_SHIFT} && (c.cost += ${s}.length >> ${SCAN_SHIFT}) > c.maxCost) ${BAIL}`);
     this.emit(`const ${t} = ${s}.${method}(${this.constant(k.value)});`);
     return t;
   }
@@ -271,6 +275,9 @@ class Generator {
     if (re === undefined) throw new Unsupported();
     const s = this.value(subject);
     this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+    this.emit(
+      `if (${s}.length >= ${1 << REGEX_SHIFT} && (c.cost += (${s}.length >> ${REGEX_SHIFT}) * ${regexFactor(k.value.length)}) > c.maxCost) ${BAIL}`,
+    );
     this.emit(`const ${t} = ${this.constant(re)}(${s});`);
     return t;
   }
@@ -414,8 +421,10 @@ class Generator {
     const item = this.fresh("x");
     const decisive = macro === "exists";
     this.emit(`if (!Array.isArray(${range})) ${BAIL}`);
-    // Charge the iterations up front; past the budget the closures raise the cost error.
-    this.emit(`if ((c.cost += ${range}.length) > c.maxCost) ${BAIL}`);
+    // Charge the iterations up front, each the nodes its predicate evaluates (as the closures
+    // charge); past the budget the closures raise the cost error.
+    const weight = ITERATION_COST + fixedCost(step.args[1]!);
+    this.emit(`if ((c.cost += ${weight === 1 ? `${range}.length` : `${range}.length * ${weight}`}) > c.maxCost) ${BAIL}`);
     this.emit(`let ${t} = ${!decisive};`);
     this.open(`for (let ${i} = 0; ${i} < ${range}.length; ${i}++) {`);
     this.emit(`const ${item} = ${range}[${i}];`);

@@ -158,8 +158,19 @@ const SETTINGS: PostgresMigration = {
   statements: [`ALTER TABLE {schema}.cancellations ADD COLUMN settings jsonb`],
 };
 
+/**
+ * The owner lease of a job run by one process (see `RunStore.leaseCancellation`): its owner and
+ * when it ends, by the database's clock (as the shards' leases), so that processes on different
+ * machines agree.
+ */
+const JOB_LEASE: PostgresMigration = {
+  version: 4,
+  name: "owner lease of a cancellation's job",
+  statements: [`ALTER TABLE {schema}.cancellations ADD COLUMN lease_owner text, ADD COLUMN lease_expires_at timestamptz`],
+};
+
 /** Every migration, in version order. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS, JOB_LEASE];
 
 /** The schema version this code expects after `migrate()`. */
 export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;
