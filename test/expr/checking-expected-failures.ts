@@ -25,10 +25,6 @@ const CROSS_TYPE: ExpectedFailure = {
     "them (as cel-go's cel.NewEnv and the cel-spec conformance suite do), so `1 < 1.0` type-checks",
   failure: /^accepted; cel-go reports:\nERROR: <input>:1:\d+: found no matching overload for '_(<|<=|>|>=)_' applied to '\((int|uint|double), (int|uint|double)\)'/,
 };
-const OPTIONAL_SELECT: ExpectedFailure = {
-  reason: "the variable is declared optional_type(...): optional types are not supported",
-  failure: /^ERROR: <input>:1:\d+: type 'optional_type\(.*\)' does not support field selection/,
-};
 const EXISTS_ONE: ExpectedFailure = {
   reason:
     "the expected checker text comes from a parser without the `existsOne` macro alias, while the " +
@@ -45,9 +41,6 @@ export const CHECKING_EXPECTED_FAILURES: Readonly<Record<string, ExpectedFailure
   "checking#109: 1 > 1.0 && 1u > 1.0 && 1.0 > 1 && 1.0 > 1u && 1 > 1u && 1u > 1": CROSS_TYPE,
   "checking#110: 1 >= 1.0 && 1u >= 1.0 && 1.0 >= 1 && 1.0 >= 1u && 1 >= 1u && 1u >= 1": CROSS_TYPE,
   "checking#111: 1 >= 1.0 && 1u >= 1.0 && 1.0 >= 1 && 1.0 >= 1u && 1 >= 1u && 1u >= 1": CROSS_TYPE,
-  "checking#118: a.b": OPTIONAL_SELECT,
-  "checking#119: a.dynamic": OPTIONAL_SELECT,
-  "checking#120: has(a.dynamic)": OPTIONAL_SELECT,
   "parsing#63: m.existsOne(v, f)": EXISTS_ONE,
   "parsing#190: m.existsOne(v, f)": EXISTS_ONE,
 };

@@ -18,7 +18,7 @@ import { T, type Type } from "../types.js";
 import { CelError, CelUint } from "../values.js";
 import { compileList, compileMap } from "./aggregates.js";
 import { compileGeneric, dispatcher, runtimeOverloads } from "./calls.js";
-import { compileComprehension } from "./comprehensions.js";
+import { compileBlock, compileComprehension } from "./comprehensions.js";
 import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
 import { compileRegexConstant, constFn } from "./helpers.js";
@@ -61,6 +61,7 @@ class Compiler implements Planner, DecoratorEnv {
   private readonly types: ReadonlyMap<number, Type>;
   readonly refs: ReadonlyMap<number, Reference>;
   readonly lenient: boolean;
+  readonly presenceTestErrors: boolean;
   readonly root: Expr;
   /** Decorates every planned node; none while folding constants (each is evaluated once). */
   private decorator: Decorator | undefined;
@@ -75,6 +76,7 @@ class Compiler implements Planner, DecoratorEnv {
     this.types = checked.types;
     this.refs = checked.refs;
     this.lenient = dialect.lenient;
+    this.presenceTestErrors = dialect.presenceTestErrors === true;
     this.root = checked.expr;
     this.decorator = decorate?.(this);
   }
@@ -184,6 +186,10 @@ class Compiler implements Planner, DecoratorEnv {
 
   /** A call: the dialect's specialisation of it, else the dialect's default, else dispatch. */
   private compileCall(e: CallExpr): Fn {
+    if (e.fn === "cel.@block" && e.target === undefined) {
+      const block = compileBlock(this, e);
+      if (block !== undefined) return block;
+    }
     const calls = this.dialect.calls;
     const special = (isOperator(e.fn) ? calls.get(e.fn) : specialisationOf(calls, e.fn, this.overloads(e)))?.(e, this);
     if (special !== undefined) return special;

@@ -6,13 +6,14 @@
  *
  * @module
  */
-import type { ComprehensionExpr } from "../ast.js";
+import type { CallExpr, ComprehensionExpr } from "../ast.js";
 import { iterationCharge, type LoopParts, loopParts } from "../checker/cost.js";
 import { kindOf, mapGet, mapKeys, type Missing, noSuchOverload, UNKNOWN } from "../runtime/core.js";
 import { CelError } from "../values.js";
 import { charge, type Fn } from "./context.js";
 import { attachNode } from "./helpers.js";
 import type { Planner } from "./hooks.js";
+import { compileTwoVarMacro } from "./two-var.js";
 
 /** The closures of a comprehension's loop, planned with its variables in scope. */
 interface LoopClosures {
@@ -40,6 +41,10 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
   const iterSlot = p.newSlot();
   const iter2Slot = e.iterVar2 !== undefined ? p.newSlot() : -1;
   const accuSlot = p.newSlot();
+  if (e.iterVar2 !== undefined) {
+    const loop = compileTwoVarMacro(p, e, range, [iterSlot, iter2Slot, accuSlot]);
+    if (loop !== undefined) return loop;
+  }
   const parts = loopParts(e, p.macroCall(e));
   const kind = parts.kind;
   // Each iteration is charged the nodes its body evaluates (see checker/cost.ts).
@@ -166,4 +171,27 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
       };
     }
   }
+}
+
+/**
+ * `cel.@block([e0, e1, …], result)`: each entry is evaluated in order into a slot that
+ * `@index<k>` reads, then the result. Entries are values (errors included), so evaluating them
+ * up front gives what cel-go's lazy slots give; an entry's error counts only where it is read.
+ */
+export function compileBlock(p: Planner, e: CallExpr): Fn | undefined {
+  const list = e.args[0];
+  if (e.args.length !== 2 || list?.kind !== "list" || list.optionalIndices.length > 0) return undefined;
+  const scope = new Map<string, number>();
+  const entries: { readonly slot: number; readonly fn: Fn }[] = [];
+  for (let k = 0; k < list.elements.length; k++) {
+    const fn = p.inScope(scope, () => p.compile(list.elements[k]!));
+    const slot = p.newSlot();
+    scope.set(`@index${k}`, slot);
+    entries.push({ slot, fn });
+  }
+  const result = p.inScope(scope, () => p.compile(e.args[1]!));
+  return (c) => {
+    for (const entry of entries) c.slots[entry.slot] = entry.fn(c);
+    return result(c);
+  };
 }

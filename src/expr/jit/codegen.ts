@@ -86,6 +86,9 @@ class Generator {
    * context slot, cheaper than an array element). Strings are internalised, so comparing one with
    * an internalised string of the data (property-like values, literals) is a pointer comparison.
    */
+  /** The constant holding `Object.prototype`, once used. */
+  private objectProto: string | undefined;
+
   private constant(v: unknown): string {
     this.constants.push(typeof v === "string" ? internalize(v) : v);
     return `k${this.constants.length - 1}`;
@@ -118,9 +121,13 @@ class Generator {
   /** Emits the plain-object check of `v` unless an enclosing block already made it. */
   private checkPlainObject(v: string): void {
     if (this.plainChecked.some((checked) => checked.has(v))) return;
-    // `== null` takes undefined (a missing key) and null; any primitive's constructor is its
-    // wrapper's, never Object: one test covers what typeof would.
-    this.emit(`if (${v} == null || ${v}.constructor !== Object) ${BAIL}`);
+    // `== null` takes undefined (a missing key) and null; any primitive's prototype is its
+    // wrapper's, never Object.prototype: one test covers what typeof would. An object with
+    // another prototype may inherit properties, which are never read (own properties only).
+    this.objectProto ??= this.constant(Object.prototype);
+    // (`__proto__` rather than `Object.getPrototypeOf`: V8 inlines the getter, measured 3× faster
+    // here; an own `__proto__` key only sends the object to the slow path.)
+    this.emit(`if (${v} == null || ${v}.__proto__ !== ${this.objectProto}) ${BAIL}`);
     this.plainChecked[this.plainChecked.length - 1]!.add(v);
   }
 
@@ -182,7 +189,7 @@ class Generator {
     }
     for (let k = done; k < keys.length; k++) {
       const next = this.fresh("v");
-      if (!(root === "act" && k === 0)) this.checkPlainObject(v);
+      this.checkPlainObject(v);
       // No test for a missing key here: every use of the value tests its type (the next step of a
       // path tests for a plain object), and undefined fails each such test.
       this.emit(`const ${next} = ${v}[${JSON.stringify(keys[k]!)}];`);
