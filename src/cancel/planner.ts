@@ -8,9 +8,10 @@
  *
  * @module
  */
-import { isShardedRunStore, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
+import { isShardedRunStore, supportsExactBatches, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError } from "./errors.js";
-import { draftRecord, requestOfRecord } from "./job-record.js";
+import type { ExactRangeBatch } from "./exact-loop.js";
+import { draftRecord, requestOfRecord, windowOf } from "./job-record.js";
 import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
@@ -179,6 +180,7 @@ async function runJob(
     counts: record.counts,
     ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
     commit: (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint }),
+    ...(supportsExactBatches(store) ? { exact: (batch: ExactRangeBatch) => store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record) }) } : {}),
   };
   const outcome = await processRange(store, jobId, request, settings, pushdown, range, startedAt);
   const status: CancellationStatus | "deleted" = outcome.ending === "lease_lost" ? "deleted" : outcome.ending;

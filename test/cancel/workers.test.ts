@@ -110,7 +110,7 @@ function expectedAfter(entries: readonly OracleEntry[], cancellationId: string):
 
 /** A store whose shard commits and lease renewals are delayed: a worker that has stalled. */
 function stalledStore(store: ShardedRunStore, delayMs: number): ShardedRunStore {
-  const delayed = new Set<PropertyKey>(["commitShardBatch", "renewShardLease"]);
+  const delayed = new Set<PropertyKey>(["commitShardBatch", "cancelExactBatch", "renewShardLease"]);
   return new Proxy(store, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
