@@ -12,6 +12,7 @@ import { and, atom, or } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type CancellationChange, type CancellationRecord, type RunRecord, type PushdownHint, type RunStore, type ScanQuery } from "../../src/stores/types.js";
 import { describePostgres, dropSchemas, withClient } from "../support/postgres.js";
 import { describeRunStoreConformance } from "./conformance.js";
+import { describeExactBatchConformance, describeExactShardConformance } from "./exact-conformance.js";
 import { BASE_TIME, expectedStored, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
 
 async function expectStoreError(promise: Promise<unknown>, code: StoreError["code"], message?: RegExp): Promise<void> {
@@ -43,6 +44,13 @@ const HOSTILE = [
 ];
 
 await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
+  const exactStore = async (): Promise<PostgresRunStore> => {
+    const store = new PostgresRunStore({ connectionString: url, schema: newSchema(), poolSize: 2 });
+    await store.migrate();
+    return store;
+  };
+  describeExactBatchConformance("postgres", exactStore, { nulEventsUndecided: true });
+  describeExactShardConformance("postgres", exactStore);
   const schemaOf = new WeakMap<RunStore, string>();
   describeRunStoreConformance(
     "postgres",
