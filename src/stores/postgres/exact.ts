@@ -8,11 +8,11 @@
  *    predicates of the decision and two flags: `mine` (cancelled by this job before a crash) and
  *    `und` (the event is kept as `json`, which the predicates cannot read).
  * 3. `ranked` numbers the candidates (matching, non-terminal, not `mine`) and the runs SQL cannot
- *    judge in keyset order; `taken` is the prefix up to the `limit`-th candidate and before the
- *    first run it cannot judge — empty when `ok` is.
- * 4. `upd` cancels the candidates taken; under READ COMMITTED a run changed meanwhile by another
+ *    judge in keyset order; the batch takes the prefix up to the `limit`-th candidate and before
+ *    the first run it cannot judge — nothing when `ok` is empty.
+ * 4. `upd` cancels the candidates of the prefix; under READ COMMITTED a run changed meanwhile by another
  *    transaction is re-checked against `status IN (non-terminal)`: the compare-and-set.
- * 5. `tally` counts the runs taken by outcome, `ck` saves the given counts plus these and the last
+ * 5. `tally` counts the prefix's runs by outcome, `ck` saves the given counts plus these and the last
  *    run taken as the checkpoint (renewing a shard's lease).
  *
  * All of it is one statement, so one implicit transaction: a crash either keeps the batch with its
@@ -94,23 +94,28 @@ export async function cancelExactBatch(db: Database, b: CheckedExactBatch): Prom
     "cursor_started_at = COALESCE((SELECT started_at FROM last), cursor_started_at), cursor_id = COALESCE((SELECT id FROM last), cursor_id), " +
     `updated_at = GREATEST(updated_at, ${bind(db.now())})${target.renew} ` +
     `FROM tally AS t, done AS d WHERE ${target.where} AND EXISTS (SELECT 1 FROM ok) RETURNING 1) `;
+  // The window functions run over the index scan's own order (no sort); `ranked` is read three
+  // times (the update, the tally, the last run), so it is materialised once.
+  const limit = bind(b.limit);
+  const inBatch = `k <= ${limit} AND stops = 0`;
   const statement =
-    `WITH job AS (${jobCte}), ok AS (SELECT 1 FROM job WHERE held), slice AS (${slice}), ` +
-    `flagged AS (SELECT *, (NOT mine AND NOT und AND m AND status IN ${NON_TERMINAL_SQL}) AS cand, (und AND NOT mine) AS stop FROM slice), ` +
-    "ranked AS (SELECT *, count(*) FILTER (WHERE cand) OVER w AS k, count(*) FILTER (WHERE stop) OVER w AS stops, row_number() OVER w AS rn " +
-    "FROM flagged WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)), " +
-    `taken AS (SELECT * FROM ranked WHERE k <= ${bind(b.limit)} AND stops = 0 AND EXISTS (SELECT 1 FROM ok)), ` +
-    `upd AS (UPDATE ${runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM taken AS t ` +
-    `WHERE r.id = t.id AND t.cand AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
-    "tally AS (SELECT count(*)::bigint AS scanned, count(*) FILTER (WHERE mine) AS mine, count(*) FILTER (WHERE cand) AS cand, " +
-    "count(*) FILTER (WHERE NOT mine AND m AND NOT cand) AS skipped, count(*) FILTER (WHERE NOT mine AND NOT m AND e) AS errors, " +
-    "count(*) FILTER (WHERE NOT mine AND NOT m AND NOT e AND nb) AS nonbool, COALESCE(max(rn), 0) AS last_rn FROM taken), " +
-    "last AS (SELECT started_at, id FROM taken ORDER BY rn DESC LIMIT 1), done AS (SELECT count(*) AS n FROM upd), " +
+    `WITH job AS (${jobCte}), ok AS (SELECT 1 FROM job WHERE held), ` +
+    "ranked AS MATERIALIZED (SELECT f.*, count(*) FILTER (WHERE cand) OVER w AS k, count(*) FILTER (WHERE stop) OVER w AS stops, " +
+    `row_number() OVER w AS rn FROM (SELECT s.*, (NOT mine AND NOT und AND m AND status IN ${NON_TERMINAL_SQL}) AS cand, ` +
+    `(und AND NOT mine) AS stop FROM (${slice}) AS s) AS f WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)), ` +
+    `upd AS (UPDATE ${runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM ranked AS t ` +
+    `WHERE r.id = t.id AND t.cand AND t.${inBatch.replace(" AND stops", " AND t.stops")} AND EXISTS (SELECT 1 FROM ok) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
+    `tally AS (SELECT count(*) FILTER (WHERE ${inBatch}) AS scanned, count(*) FILTER (WHERE ${inBatch} AND mine) AS mine, ` +
+    `count(*) FILTER (WHERE ${inBatch} AND cand) AS cand, count(*) FILTER (WHERE ${inBatch} AND NOT mine AND m AND NOT cand) AS skipped, ` +
+    `count(*) FILTER (WHERE ${inBatch} AND NOT mine AND NOT m AND e) AS errors, ` +
+    `count(*) FILTER (WHERE ${inBatch} AND NOT mine AND NOT m AND NOT e AND nb) AS nonbool, ` +
+    `COALESCE(max(rn) FILTER (WHERE ${inBatch}), 0) AS last_rn, count(*) AS slice_n FROM ranked WHERE EXISTS (SELECT 1 FROM ok)), ` +
+    "last AS (SELECT r.started_at, r.id FROM ranked AS r, tally AS t WHERE r.rn = t.last_rn), done AS (SELECT count(*) AS n FROM upd), " +
     checkpoint +
     "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM ok) AS held, " +
     "ARRAY(SELECT id FROM upd) AS cancelled, t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
-    "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, (SELECT count(*)::integer FROM slice) AS slice_n, " +
+    "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, t.slice_n::integer AS slice_n, " +
     "x.cand AS next_cand, x.stop AS next_stop, x.id AS next_id, (SELECT count(*) FROM ck) AS saved " +
     "FROM tally AS t LEFT JOIN ranked AS x ON x.rn = t.last_rn + 1";
   const { rows } = await db.retrying(() => db.pool.query<ExactRow>(statement, params));
