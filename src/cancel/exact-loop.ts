@@ -23,7 +23,7 @@
  * @module
  */
 import type { ItemBinding, Program } from "../expr/program.js";
-import type { Checkpoint, Cursor, ExactBatchResult, ExactDecision, OutcomeCounts, RunStore } from "../stores/types.js";
+import { MAX_EXACT_SCAN_LIMIT, type Checkpoint, type Cursor, type ExactBatchResult, type ExactDecision, type OutcomeCounts, type RunStore } from "../stores/types.js";
 import { stopReason, type CommitFn } from "./batch-committer.js";
 import { addCounts } from "./ledger.js";
 import type { CancellationRequest } from "./request.js";
@@ -108,7 +108,7 @@ class ExactScan {
   async run(): Promise<ExactOutcome> {
     const { settings, decision } = this.#job;
     const { signal, limiter, maxRuns, batchSize } = settings;
-    const scanLimit = Math.min(1_000_000, batchSize * EXACT_SCAN_FACTOR);
+    const scanLimit = Math.min(MAX_EXACT_SCAN_LIMIT, batchSize * EXACT_SCAN_FACTOR);
     let lastYieldAt = performance.now();
     try {
       for (;;) {

@@ -490,7 +490,7 @@ function isPredicateNumber(value: unknown): value is number {
  * most {@link MAX_PREDICATE_SIZE} nodes with shared subtrees unfolded (which also bounds its
  * depth). The `size` fields the constructors set are not trusted, so not required.
  */
-export function checkPredicate(value: unknown, fail: (message: string) => never): void {
+function checkPredicate(value: unknown, fail: (message: string) => never): void {
   let nodes = 0;
   const visit = (p: unknown, where: string): void => {
     if (++nodes > MAX_PREDICATE_SIZE) fail(`pushdown.predicate has more than ${MAX_PREDICATE_SIZE} nodes`);

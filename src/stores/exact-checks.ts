@@ -6,7 +6,6 @@
  */
 import {
   checkLeaseMs,
-  checkPredicate,
   checkShardNo,
   checkWorkerId,
   describeValue,
@@ -15,15 +14,12 @@ import {
   normalizeScanQuery,
   type CheckedShardWindow,
 } from "./checks.js";
-import { StoreError, type Cursor, type ExactBatch, type ExactDecision, type OutcomeCounts } from "./types.js";
+import { MAX_EXACT_SCAN_LIMIT, StoreError, type Cursor, type ExactBatch, type ExactDecision, type OutcomeCounts } from "./types.js";
 
 /** An exact batch once checked: the window's environment filled in. */
 export interface CheckedExactBatch extends ExactBatch {
   readonly window: CheckedShardWindow;
 }
-
-/** Largest `scanLimit` accepted: ten times the largest batch size. */
-export const MAX_EXACT_SCAN_LIMIT = 1_000_000;
 
 /**
  * Checks an {@link ExactBatch}. A `lease` is accepted only when `allowLease` (a store that can
@@ -57,7 +53,12 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
   const d = b.decision;
   if (!isPlainObject(d)) return fail(`decision must be an object, got ${describeValue(d)}`);
   for (const key of ["match", "error", "nonBoolean"] as const) {
-    checkPredicate(d[key], (message) => fail(`decision.${key}: ${message.replace(/^pushdown\.predicate/, "predicate")}`));
+    // A predicate is checked as a scan query's pushdown hint is.
+    try {
+      normalizeScanQuery({ appId: "a", functionId: "f", startedBefore: 0, limit: 1, pushdown: { predicate: d[key] } });
+    } catch (error) {
+      fail(`decision.${key}: ${(error as Error).message.replace(/^scan query: (pushdown\.)?/, "")}`);
+    }
     if (hasUnknown(d[key])) fail(`decision.${key} must be exact (it holds an unknown subtree)`);
   }
   if (!Number.isSafeInteger(b.limit) || b.limit < 0) fail(`limit must be a non-negative integer, got ${describeValue(b.limit)}`);

@@ -661,6 +661,9 @@ export interface ExactBatchStore extends RunStore {
   cancelExactBatch(batch: ExactBatch): Promise<ExactBatchResult>;
 }
 
+/** Largest {@link ExactBatch.scanLimit} a store accepts. */
+export const MAX_EXACT_SCAN_LIMIT = 1_000_000;
+
 /** Whether a store can decide whole batches itself ({@link ExactBatchStore}). */
 export function supportsExactBatches(store: RunStore): store is ExactBatchStore {
   return typeof (store as Partial<ExactBatchStore>).cancelExactBatch === "function";
