@@ -108,7 +108,10 @@ class ExactScan {
   async run(): Promise<ExactOutcome> {
     const { settings, decision } = this.#job;
     const { signal, limiter, maxRuns, batchSize } = settings;
-    const scanLimit = Math.min(MAX_EXACT_SCAN_LIMIT, batchSize * EXACT_SCAN_FACTOR);
+    const maxScan = Math.min(MAX_EXACT_SCAN_LIMIT, batchSize * EXACT_SCAN_FACTOR);
+    // How many runs a batch reads: it follows the filter's density, so that a batch reads little
+    // more than it takes (PostgreSQL reads its whole slice) and still reaches `batchSize` matches.
+    let scanLimit = batchSize;
     let lastYieldAt = performance.now();
     try {
       for (;;) {
@@ -124,6 +127,7 @@ class ExactScan {
         const cursor = this.#cursor;
         const result = await this.#job.exact({ ...(cursor !== undefined ? { after: cursor } : {}), decision, limit, scanLimit, counts: this.#counts });
         if (!result.ok) return this.#end(stopReason(result));
+        scanLimit = nextScanLimit(scanLimit, result, batchSize, maxScan);
         this.#counts = addCounts(this.#counts, result.counts);
         this.#saved = this.#counts;
         this.#lastSavedAt = Date.now();
@@ -246,6 +250,18 @@ class ExactScan {
       elapsedMs,
     });
   }
+}
+
+/**
+ * The next batch's `scanLimit`: a batch that stopped at its limit before its slice's end read too
+ * much (the next reads a quarter more than it took, at least `batchSize`); one that read its whole
+ * slice without reaching its limit reads twice as much next time, up to `maxScan`.
+ */
+function nextScanLimit(current: number, result: ExactBatchResult & { readonly ok: true }, batchSize: number, maxScan: number): number {
+  if (result.exhausted) return current;
+  const scanned = result.counts.scanned;
+  if (scanned < current) return Math.min(maxScan, Math.max(batchSize, Math.ceil(scanned * 1.25)));
+  return Math.min(maxScan, current * 2);
 }
 
 function zeroSegment(): { -readonly [K in keyof OutcomeCounts]: number } {
