@@ -7,7 +7,7 @@
 import { monotonicFactory } from "ulid";
 import { CompileError } from "../expr/errors.js";
 import { compile, type Program } from "../expr/program.js";
-import { ZERO_COUNTS, type CancellationRecord } from "../stores/types.js";
+import { ZERO_COUNTS, type CancellationRecord, type ShardWindow } from "../stores/types.js";
 import { ValidationError } from "./errors.js";
 import { boundCompileMessage, type CancellationRequest } from "./request.js";
 
@@ -52,5 +52,16 @@ export function requestOfRecord(record: CancellationRecord): CancellationRequest
     startedBefore: record.startedBefore,
     ...(record.if !== undefined ? { if: record.if } : {}),
     ...(program !== undefined ? { program } : {}),
+  };
+}
+
+/** The window of a record: the runs its job scans (and a sharded job splits). @internal */
+export function windowOf(record: CancellationRecord): ShardWindow {
+  return {
+    environmentId: record.environmentId,
+    appId: record.appId,
+    functionId: record.functionId,
+    ...(record.startedAfter !== undefined ? { startedAfter: record.startedAfter } : {}),
+    startedBefore: record.startedBefore,
   };
 }

@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { isShardedRunStore, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
+import { isShardedRunStore, supportsExactBatches, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
 import { CancellationLeaseError, CancellationNotFoundError, ConflictError } from "./errors.js";
+import type { ExactRangeBatch } from "./exact-loop.js";
 import { JobLease } from "./job-lease.js";
-import { draftRecord, requestOfRecord } from "./job-record.js";
+import { draftRecord, requestOfRecord, windowOf } from "./job-record.js";
 import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
@@ -190,6 +191,11 @@ async function runJob(
     counts: record.counts,
     ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
     commit: (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint, ...(owner !== undefined ? { owner } : {}) }),
+    // The exact statement does not check the job's lease yet: a leased job takes the plain path,
+    // whose commits are fenced by the lease, so a process that lost its job can never write.
+    ...(supportsExactBatches(store) && owner === undefined
+      ? { exact: (batch: ExactRangeBatch) => store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record) }) }
+      : {}),
   };
   // A lease taken over stops the job as an abort does; its closing checkpoint then changes nothing.
   const signal = lease === undefined ? settings.signal : settings.signal === undefined ? lease.lost : AbortSignal.any([settings.signal, lease.lost]);

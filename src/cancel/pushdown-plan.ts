@@ -5,8 +5,9 @@
  * @module
  */
 import type { Program } from "../expr/program.js";
-import type { PushdownHint } from "../stores/types.js";
-import { pushdownFor, type PushdownCoverage } from "./pushdown.js";
+import { FALSE, TRUE } from "../stores/predicate.js";
+import type { ExactDecision, PushdownHint } from "../stores/types.js";
+import { exactDecisionFor, pushdownFor, type PushdownCoverage } from "./pushdown.js";
 
 export type { PushdownCoverage };
 
@@ -15,7 +16,15 @@ export interface PushdownPlan {
   /** Predicate a SQL store may apply; it selects a superset of the runs the program matches. */
   readonly hint?: PushdownHint;
   readonly coverage: PushdownCoverage;
+  /**
+   * Set when the `if` translates into SQL exactly (or there is none): a store with
+   * `cancelExactBatch` then decides every run itself (see `exact-loop.ts`).
+   */
+  readonly exact?: ExactDecision;
 }
+
+/** The decision of a job without an `if`: every run matches. */
+const EVERY_RUN: ExactDecision = Object.freeze({ match: TRUE, error: FALSE, nonBoolean: FALSE });
 
 /**
  * The store prefilter for a program; without an `if` there is nothing to push down.
@@ -26,6 +35,7 @@ export interface PushdownPlan {
  * `notFalse` predicate.
  */
 export function planPushdown(program: Program | undefined): PushdownPlan {
-  if (program === undefined) return { coverage: "none" };
-  return pushdownFor(program, { keep: "notFalse" });
+  if (program === undefined) return { coverage: "none", exact: EVERY_RUN };
+  const exact = exactDecisionFor(program);
+  return { ...pushdownFor(program, { keep: "notFalse" }), ...(exact !== undefined ? { exact } : {}) };
 }

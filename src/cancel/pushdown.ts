@@ -54,7 +54,7 @@ import {
   type CmpOp,
   type Pred,
 } from "../stores/predicate.js";
-import type { PushdownHint } from "../stores/types.js";
+import type { ExactDecision, PushdownHint } from "../stores/types.js";
 import {
   containerOutcome,
   E,
@@ -125,6 +125,25 @@ export function pushdownFor(program: Program, options: PushdownOptions = {}): Pu
   const exact = isExact(pred);
   if (pred.k === "true") return { coverage: exact ? "full" : "none" };
   return { hint: { predicate: pred }, coverage: exact ? "full" : "partial" };
+}
+
+/**
+ * The exact decision of a compiled `if`: the rows it matches, errs on and yields a non-boolean for,
+ * as three predicates SQL renders exactly, or `undefined` when any of them is only a superset (an
+ * untranslatable subtree, a database function that is only approximate). With it a SQL store
+ * decides every run itself (`ExactBatchStore`); every other row is one the expression rejects
+ * with `false` (or, in `inngest`, the unknown of a missing attribute, `false` at the top). Never
+ * throws.
+ */
+export function exactDecisionFor(program: Program): ExactDecision | undefined {
+  let root: Sem;
+  try {
+    root = new Translator(program.ast, program.dialect, program.presenceTestErrors).sem(program.ast.expr);
+  } catch {
+    return undefined;
+  }
+  const decision: ExactDecision = { match: root.t, error: root.e, nonBoolean: or(root.oz, root.oy) };
+  return isExact(decision.match) && isExact(decision.error) && isExact(decision.nonBoolean) ? decision : undefined;
 }
 
 /**

@@ -34,6 +34,7 @@ import type { DecisionCounts, ItemBinding, Program } from "../expr/program.js";
 import { MAX_ID_LENGTH, type Cursor, type OutcomeCounts, type RunRecord, type RunStore, type ScanPage } from "../stores/types.js";
 import { BatchCommitter, stopReason, type CommitFn } from "./batch-committer.js";
 import { PageDecisions, isAbortError, type PageDecider } from "./evaluator.js";
+import { processRangeExactly, type ExactFn } from "./exact-loop.js";
 import { Ledger } from "./ledger.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
@@ -65,6 +66,11 @@ export interface JobRange {
    * before the batch) in one transaction. Not called in a dry run.
    */
   readonly commit: CommitFn;
+  /**
+   * The store's exact batch for this range, when it has one (`ExactBatchStore`): with an exact
+   * pushdown plan the range then runs in `exact-loop.ts`. Absent: the scan loop decides.
+   */
+  readonly exact?: ExactFn;
 }
 
 /** How {@link processRange} ended. @internal */
@@ -96,6 +102,24 @@ export function processRange(
   range: JobRange,
   startedAt: number,
 ): Promise<RangeOutcome> {
+  const decision = pushdown.exact;
+  if (decision !== undefined && range.exact !== undefined && !settings.dryRun) {
+    return processRangeExactly(
+      store,
+      {
+        jobId,
+        request,
+        settings,
+        decision,
+        counts: range.counts,
+        ...(range.cursor !== undefined ? { cursor: range.cursor } : {}),
+        ...(range.until !== undefined ? { until: range.until } : {}),
+        exact: range.exact,
+        commit: range.commit,
+      },
+      startedAt,
+    );
+  }
   return new RangeScan(store, jobId, request, settings, pushdown, range, startedAt).run();
 }
 

@@ -36,6 +36,7 @@ import {
   MAX_SHARD_COUNT,
   MAX_WORKER_ID_LENGTH,
   isShardedRunStore,
+  supportsExactBatches,
   type CancellationRecord,
   type Checkpoint,
   type OutcomeCounts,
@@ -46,7 +47,8 @@ import {
   type CancellationStatus,
 } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError } from "./errors.js";
-import { draftRecord, requestOfRecord } from "./job-record.js";
+import type { ExactRangeBatch } from "./exact-loop.js";
+import { draftRecord, requestOfRecord, windowOf } from "./job-record.js";
 import { addCounts, subtractCounts } from "./ledger.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
 import type { RateLimiter } from "./rate.js";
@@ -405,6 +407,18 @@ async function workShard(
           status: shardStatusOf(checkpoint.status),
         },
       }),
+    ...(supportsExactBatches(store)
+      ? {
+          exact: (batch: ExactRangeBatch) =>
+            store.cancelExactBatch({
+              ...batch,
+              cancellationId: shard.cancellationId,
+              window: windowOf(record),
+              ...(shard.until !== undefined ? { until: shard.until } : {}),
+              lease: { shardNo: shard.shardNo, workerId, leaseMs },
+            }),
+        }
+      : {}),
   };
   try {
     const outcome = await processRange(store, record.id, plan.request, settings, plan.pushdown, range, startedAt);

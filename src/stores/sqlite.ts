@@ -41,6 +41,8 @@ import {
 import { renderSqlitePredicate } from "./sqlite/pushdown.js";
 import { LEASE_MIGRATION, batchOwnerHolds, leaseCancellationRow, lockDatabaseFile, releaseCancellationRow, type FileLock } from "./sqlite/lease.js";
 import { migrate } from "./sqlite/migrate.js";
+import { cancelExactBatchSync } from "./sqlite/exact.js";
+import { normalizeExactBatch } from "./exact-checks.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
 import type { CheckedScanQuery } from "./checks.js";
 import type { CheckedWatchOptions } from "./watch-checks.js";
@@ -61,6 +63,9 @@ import {
   type CommitResult,
   type CreateResult,
   type Cursor,
+  type ExactBatch,
+  type ExactBatchResult,
+  type ExactBatchStore,
   type FunctionSummary,
   type RunEvent,
   type RunRecord,
@@ -209,7 +214,7 @@ type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environme
  * rows of the window and returns those the predicate keeps: it may be short or empty while `next`
  * still advances past the dropped rows, and `prefiltered` says how many were dropped.
  */
-export class SqliteRunStore extends BaseRunStore {
+export class SqliteRunStore extends BaseRunStore implements ExactBatchStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
   readonly #path: string;
@@ -567,6 +572,12 @@ export class SqliteRunStore extends BaseRunStore {
         })
         .immediate(),
     );
+  }
+
+  /** Decides, cancels and checkpoints one batch in one transaction (see `sqlite/exact.ts`). */
+  async cancelExactBatch(batch: ExactBatch): Promise<ExactBatchResult> {
+    this.assertUsable();
+    return this.#use("cancelling an exact batch", (db) => db.transaction(() => cancelExactBatchSync(db, normalizeExactBatch(batch, false), this.#now())).immediate());
   }
 
   /** Writes a checkpoint; returns whether the record exists. Call inside a transaction or alone. */

@@ -614,6 +614,103 @@ export function isShardedRunStore(store: RunStore): store is ShardedRunStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Exact batches: a store that decides a whole batch inside its database. Optional: the SQL stores
+// implement it; the planner falls back to its scan loop on a store without it.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How an `if` that translates into SQL exactly decides every run: three predicates over the run's
+ * event (see `predicate.ts`) that never overlap and hold no `unknown` subtree. A run the `if`
+ * neither matches nor errs on nor yields a non-boolean for is `not_matched`.
+ */
+export interface ExactDecision {
+  /** Runs the `if` matches (`true` for every run when there is no `if`). */
+  readonly match: Pred;
+  /** Runs on which the `if` fails with an error (`expression_error`). */
+  readonly error: Pred;
+  /** Runs on which the `if` yields something other than a boolean (`non_boolean`). */
+  readonly nonBoolean: Pred;
+}
+
+/**
+ * One batch of a job decided entirely by the store ({@link ExactBatchStore.cancelExactBatch}).
+ * The store reads the window's runs after `after` (at or before `until`), at most `scanLimit` of
+ * them, in `(startedAt, id)` order, and takes a leading stretch of them holding at most `limit`
+ * *candidates* — runs that `decision.match` keeps, still non-terminal and not already cancelled
+ * by this job. The stretch ends at the end of the slice, or just before the `limit + 1`-th
+ * candidate (`blocked`), or — a store may stop there — right after the `limit`-th one; with
+ * `limit` 0 it ends just before the first candidate. It also ends before a run the store cannot
+ * judge (see {@link ExactBatchResult}). The store cancels the candidates taken (compare-and-set on
+ * status), counts every run taken, and saves `counts` plus the batch's counts and the last run
+ * taken as the checkpoint (status `running`), all in one transaction.
+ */
+export interface ExactBatch {
+  readonly cancellationId: string;
+  /** The job's window: environment (default `'default'`), app, function, start-time bounds. */
+  readonly window: ShardWindow;
+  /** Exclusive lower keyset bound (the saved cursor); absent: the window's start. */
+  readonly after?: Cursor;
+  /** Inclusive upper keyset bound (a shard's end); absent: the window's end. */
+  readonly until?: Cursor;
+  readonly decision: ExactDecision;
+  /** Most runs to cancel, 0 or more (0 only counts the runs before the next candidate). */
+  readonly limit: number;
+  /** Most runs to read, 1 or more. */
+  readonly scanLimit: number;
+  /** Counts of the runs at or before `after` (the settled state the batch adds to). */
+  readonly counts: OutcomeCounts;
+  /**
+   * For a shard of a sharded job: the worker must still hold the shard's lease (else nothing
+   * changes: `lease_lost`), the checkpoint goes to the shard, and the lease is renewed to `leaseMs`
+   * from now. Only a {@link ShardedRunStore} accepts it.
+   */
+  readonly lease?: { readonly shardNo: number; readonly workerId: string; readonly leaseMs: number };
+}
+
+/** What {@link ExactBatchStore.cancelExactBatch} did. */
+export type ExactBatchResult =
+  | {
+      readonly ok: true;
+      /** The runs the batch changed to `cancelled`. */
+      readonly cancelled: readonly string[];
+      /** Outcome counts of the runs the batch took (its own, not added to the given ones). */
+      readonly counts: OutcomeCounts;
+      /** The last run taken: the saved cursor. Absent when the batch took none. */
+      readonly cursor?: Cursor;
+      /** Whether the window (or shard) holds no run after `cursor`. */
+      readonly exhausted: boolean;
+      /** Whether the batch stopped before a candidate because it had cancelled `limit` runs. */
+      readonly blocked: boolean;
+      /**
+       * The id of the run the batch stopped before because SQL cannot judge it (a PostgreSQL event
+       * kept as `json` because it holds a NUL character): the caller decides it itself.
+       */
+      readonly undecided?: string;
+    }
+  /** The record (or shard) is gone, or the worker lost the shard's lease: nothing changed. */
+  | { readonly ok: false; readonly reason: "gone" | "lease_lost" };
+
+/** A {@link RunStore} that can decide and cancel whole batches inside its database. */
+export interface ExactBatchStore extends RunStore {
+  /**
+   * Decides, cancels and checkpoints one batch of a job in one transaction (see
+   * {@link ExactBatch}); the ledger it saves is the one the planner's scan loop would keep.
+   *
+   * @throws {@link StoreError} `invalid_batch` for a malformed batch (or a `lease` on a store that
+   * cannot share jobs); `storage` when the database fails.
+   */
+  cancelExactBatch(batch: ExactBatch): Promise<ExactBatchResult>;
+}
+
+/** Largest {@link ExactBatch.scanLimit} a store accepts. */
+export const MAX_EXACT_SCAN_LIMIT = 1_000_000;
+
+/** Whether a store can decide whole batches itself ({@link ExactBatchStore}). */
+export function supportsExactBatches(store: RunStore): store is ExactBatchStore {
+  return typeof (store as Partial<ExactBatchStore>).cancelExactBatch === "function";
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors and limits shared by every store. The checks that enforce them live in `checks.ts`.
 // ---------------------------------------------------------------------------------------------
 

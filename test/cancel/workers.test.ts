@@ -114,7 +114,7 @@ function expectedAfter(entries: readonly OracleEntry[], cancellationId: string):
  * stalled. `held()` counts the calls waiting.
  */
 function stalledStore(store: ShardedRunStore): { readonly store: ShardedRunStore; release(): void; held(): number } {
-  const delayed = new Set<PropertyKey>(["commitShardBatch", "renewShardLease"]);
+  const delayed = new Set<PropertyKey>(["commitShardBatch", "cancelExactBatch", "renewShardLease"]);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let held = 0;

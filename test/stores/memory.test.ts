@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { MemoryRunStore } from "../../src/stores/memory.js";
+import { supportsExactBatches } from "../../src/stores/types.js";
 import { describeRunStoreConformance } from "./conformance.js";
 import { BASE_TIME, generateRuns, makeRun } from "./fixtures.js";
 
 describeRunStoreConformance("memory", async () => new MemoryRunStore());
 
 describe("MemoryRunStore specifics", () => {
+  it("offers no exact batches: a job on it always runs the planner's scan loop", () => {
+    expect(supportsExactBatches(new MemoryRunStore())).toBe(false);
+  });
+
   it("hands out frozen records that scans share without copying", async () => {
     const store = new MemoryRunStore();
     await store.insertRuns([makeRun({ id: "A", event: { name: "e", data: { nested: { list: [1] } } } })]);

@@ -13,6 +13,7 @@ import { StoreError, ZERO_COUNTS, type CancellationChange, type CancellationReco
 import { pollFor, pollUntil } from "../support/poll.js";
 import { describePostgres, dropSchemas, withClient } from "../support/postgres.js";
 import { describeRunStoreConformance } from "./conformance.js";
+import { describeExactBatchConformance, describeExactShardConformance } from "./exact-conformance.js";
 import { BASE_TIME, expectedStored, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
 
 async function expectStoreError(promise: Promise<unknown>, code: StoreError["code"], message?: RegExp): Promise<void> {
@@ -44,6 +45,13 @@ const HOSTILE = [
 ];
 
 await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
+  const exactStore = async (): Promise<PostgresRunStore> => {
+    const store = new PostgresRunStore({ connectionString: url, schema: newSchema(), poolSize: 2 });
+    await store.migrate();
+    return store;
+  };
+  describeExactBatchConformance("postgres", exactStore, { nulEventsUndecided: true });
+  describeExactShardConformance("postgres", exactStore);
   const schemaOf = new WeakMap<RunStore, string>();
   describeRunStoreConformance(
     "postgres",

@@ -9,6 +9,7 @@ import { atom, kindIs } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
 import { pollUntil } from "../support/poll.js";
 import { describeRunStoreConformance } from "./conformance.js";
+import { describeExactBatchConformance } from "./exact-conformance.js";
 import { BASE_TIME, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-sqlite-"));
@@ -21,6 +22,7 @@ const pushdownNumberEquals = (field: string, value: number): PushdownHint => ({
 });
 
 describeRunStoreConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }), undefined, { pushdownNumberEquals });
+describeExactBatchConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }));
 const pathOf = new WeakMap<object, string>();
 describeRunStoreConformance(
   "sqlite file",

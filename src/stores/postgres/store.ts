@@ -22,6 +22,9 @@ import {
   type CommitBatch,
   type CommitResult,
   type CreateResult,
+  type ExactBatch,
+  type ExactBatchResult,
+  type ExactBatchStore,
   type FunctionSummary,
   type RunRecord,
   type RunStatus,
@@ -33,7 +36,9 @@ import {
   type ShardLeaseResult,
   type ShardRecord,
 } from "../types.js";
+import { normalizeExactBatch } from "../exact-checks.js";
 import * as cancellations from "./cancellations.js";
+import * as exact from "./exact.js";
 import { Database, fitsText, sqlState, toStoreError } from "./db.js";
 import { migrateSchema, type MigrationResult } from "./migrations.js";
 import { scanRowToRun, type ScanRow } from "./rows.js";
@@ -83,7 +88,7 @@ const DEFAULT_SCHEMA = "public";
  * await store.migrate();
  * ```
  */
-export class PostgresRunStore extends BaseShardedRunStore {
+export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchStore {
   /** The schema the tables live in. */
   readonly schema: string;
   /** Most connections the pool holds. */
@@ -238,6 +243,18 @@ export class PostgresRunStore extends BaseShardedRunStore {
       const { rows } = await this.#db.pool.query<{ "QUERY PLAN": string }>(`${prefix} ${statement.sql}`, statement.params);
       return rows.map((row) => row["QUERY PLAN"]);
     });
+  }
+
+  /**
+   * Decides, cancels and checkpoints one batch of a job in one statement, for an `if` that
+   * translates into SQL exactly (see `exact.ts`); with `lease`, a batch of a shard.
+   *
+   * @throws {@link StoreError} `invalid_batch` for a malformed batch; `storage` when the database fails.
+   */
+  async cancelExactBatch(batch: ExactBatch): Promise<ExactBatchResult> {
+    this.assertUsable();
+    const checked = normalizeExactBatch(batch, true);
+    return this.#call(() => exact.cancelExactBatch(this.#db, checked));
   }
 
   protected override commitBatchChecked(batch: CommitBatch): Promise<CommitResult> {

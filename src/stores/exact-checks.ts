@@ -1,0 +1,105 @@
+/**
+ * Input checks of {@link ExactBatchStore.cancelExactBatch}: the window, bounds and predicates as a
+ * scan query's, the counts as a checkpoint's, the limits and the lease as a shard commit's.
+ *
+ * @module
+ */
+import {
+  checkLeaseMs,
+  checkShardNo,
+  checkWorkerId,
+  describeValue,
+  isPlainObject,
+  normalizeCommitBatch,
+  normalizeScanQuery,
+  type CheckedShardWindow,
+} from "./checks.js";
+import { MAX_EXACT_SCAN_LIMIT, StoreError, type Cursor, type ExactBatch, type ExactDecision, type OutcomeCounts } from "./types.js";
+
+/** An exact batch once checked: the window's environment filled in. */
+export interface CheckedExactBatch extends ExactBatch {
+  readonly window: CheckedShardWindow;
+}
+
+/**
+ * Checks an {@link ExactBatch}. A `lease` is accepted only when `allowLease` (a store that can
+ * share jobs between workers).
+ *
+ * @throws {@link StoreError} with code `invalid_batch`.
+ */
+export function normalizeExactBatch(value: unknown, allowLease: boolean): CheckedExactBatch {
+  const fail = (message: string): never => {
+    throw new StoreError("invalid_batch", `exact batch: ${message}`);
+  };
+  if (!isPlainObject(value)) return fail(`expected an object, got ${describeValue(value)}`);
+  const b = value as unknown as ExactBatch;
+  if (!isPlainObject(b.window)) fail(`window must be an object, got ${describeValue(b.window)}`);
+  const w = b.window;
+  let q;
+  try {
+    q = normalizeScanQuery({
+      ...(w.environmentId !== undefined ? { environmentId: w.environmentId } : {}),
+      appId: w.appId,
+      functionId: w.functionId,
+      ...(w.startedAfter !== undefined ? { startedAfter: w.startedAfter } : {}),
+      startedBefore: w.startedBefore,
+      ...(b.after !== undefined ? { after: b.after } : {}),
+      ...(b.until !== undefined ? { until: b.until } : {}),
+      limit: 1,
+    });
+  } catch (error) {
+    return fail((error as Error).message.replace(/^scan query: /, ""));
+  }
+  const d = b.decision;
+  if (!isPlainObject(d)) return fail(`decision must be an object, got ${describeValue(d)}`);
+  for (const key of ["match", "error", "nonBoolean"] as const) {
+    // A predicate is checked as a scan query's pushdown hint is.
+    try {
+      normalizeScanQuery({ appId: "a", functionId: "f", startedBefore: 0, limit: 1, pushdown: { predicate: d[key] } });
+    } catch (error) {
+      fail(`decision.${key}: ${(error as Error).message.replace(/^scan query: (pushdown\.)?/, "")}`);
+    }
+    if (hasUnknown(d[key])) fail(`decision.${key} must be exact (it holds an unknown subtree)`);
+  }
+  if (!Number.isSafeInteger(b.limit) || b.limit < 0) fail(`limit must be a non-negative integer, got ${describeValue(b.limit)}`);
+  if (!Number.isSafeInteger(b.scanLimit) || b.scanLimit < 1 || b.scanLimit > MAX_EXACT_SCAN_LIMIT) {
+    fail(`scanLimit must be an integer from 1 to ${MAX_EXACT_SCAN_LIMIT}, got ${describeValue(b.scanLimit)}`);
+  }
+  // The commit checks cover the id and the counts.
+  const counts: OutcomeCounts = normalizeCommitBatch({ cancellationId: b.cancellationId, runIds: [], checkpoint: { counts: b.counts, status: "running" } })
+    .checkpoint.counts;
+  const lease = b.lease;
+  if (lease !== undefined) {
+    if (!allowLease) fail("lease: this store cannot share a job between workers");
+    if (!isPlainObject(lease)) fail(`lease must be an object, got ${describeValue(lease)}`);
+    checkShardNo(lease.shardNo, "invalid_batch");
+    checkWorkerId(lease.workerId, "invalid_batch");
+    checkLeaseMs(lease.leaseMs, "invalid_batch");
+  }
+  const window: CheckedShardWindow = {
+    environmentId: q.environmentId,
+    appId: q.appId,
+    functionId: q.functionId,
+    ...(q.startedAfter !== undefined ? { startedAfter: q.startedAfter } : {}),
+    startedBefore: q.startedBefore,
+  };
+  const decision: ExactDecision = { match: d.match, error: d.error, nonBoolean: d.nonBoolean };
+  return {
+    cancellationId: b.cancellationId,
+    window,
+    ...(q.after !== undefined ? { after: q.after as Cursor } : {}),
+    ...(q.until !== undefined ? { until: q.until as Cursor } : {}),
+    decision,
+    limit: b.limit,
+    scanLimit: b.scanLimit,
+    counts,
+    ...(lease !== undefined ? { lease: { shardNo: lease.shardNo, workerId: lease.workerId, leaseMs: lease.leaseMs } } : {}),
+  };
+}
+
+/** Whether a (checked) predicate holds an `unknown` node. */
+function hasUnknown(p: unknown): boolean {
+  const node = p as { k: string; xs?: readonly unknown[] };
+  if (node.k === "unknown") return true;
+  return node.xs !== undefined && node.xs.some(hasUnknown);
+}

@@ -1,0 +1,248 @@
+/**
+ * Conformance of the optional store capability `cancelExactBatch` (`ExactBatchStore`): which runs
+ * a batch takes and cancels, how it counts them, the checkpoint it saves with them, the flags it
+ * answers, a deleted record, a lost lease, and the checks of its input. Called from each SQL
+ * store's test file; the memory store does not offer it (the planner falls back to its scan loop).
+ *
+ * @module
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FALSE, TRUE, UNKNOWN, atom, kindIs } from "../../src/stores/predicate.js";
+import {
+  StoreError,
+  ZERO_COUNTS,
+  isShardedRunStore,
+  type ExactBatch,
+  type ExactBatchStore,
+  type ExactDecision,
+  type OutcomeCounts,
+  type RunRecord,
+  type RunStatus,
+} from "../../src/stores/types.js";
+import { BASE_TIME, makeCancellation, makeRun } from "./fixtures.js";
+
+/** Options of {@link describeExactBatchConformance}. */
+export interface ExactConformanceOptions {
+  /** Stores events holding a NUL character where SQL cannot read them (PostgreSQL's `json` column). */
+  readonly nulEventsUndecided?: boolean;
+}
+
+const JOB = "01JOBEXACT0000000000000000";
+
+/** `data.k == 'a'` matches; a missing `data.k` counts as an error, `data.k == 'n'` as a non-boolean (for the counts). */
+const DECISION: ExactDecision = {
+  match: atom({ k: "str", path: ["data", "k"], op: "==", value: "a" }),
+  error: kindIs(["data", "k"], ["missing"]),
+  nonBoolean: atom({ k: "str", path: ["data", "k"], op: "==", value: "n" }),
+};
+
+/** The window's runs, one per millisecond: `[k, status, cancellationId?]`. */
+const LAYOUT: readonly [string | undefined, RunStatus, string?][] = [
+  ["a", "queued"], //          1 candidate
+  ["b", "queued"], //          2 not matched
+  ["a", "completed"], //       3 skipped (terminal)
+  ["a", "running"], //         4 candidate
+  ["a", "cancelled", JOB], //  5 cancelled by this job before (counted cancelled)
+  ["n", "running"], //         6 non-boolean
+  ["a", "sleeping"], //        7 candidate
+  ["a", "waiting"], //         8 candidate
+  ["b", "failed"], //          9 not matched
+  ["a", "queued"], //         10 candidate
+  [undefined, "queued"], //   11 error
+  ["a", "queued"], //         12 candidate
+];
+
+function layoutRuns(): RunRecord[] {
+  const runs = LAYOUT.map(([k, status, cancellationId], i) =>
+    makeRun({
+      id: `r${String(i + 1).padStart(2, "0")}`,
+      startedAt: BASE_TIME + i + 1,
+      status,
+      event: { name: "e", data: k === undefined ? {} : { k } },
+      ...(cancellationId !== undefined ? { cancellationId } : {}),
+    }),
+  );
+  // Outside the window or the function: never read.
+  runs.push(makeRun({ id: "z-before", startedAt: BASE_TIME, status: "queued", event: { name: "e", data: { k: "a" } } }));
+  runs.push(makeRun({ id: "z-after", startedAt: BASE_TIME + 100, status: "queued", event: { name: "e", data: { k: "a" } } }));
+  runs.push(makeRun({ id: "z-other", functionId: "other", startedAt: BASE_TIME + 5, status: "queued", event: { name: "e", data: { k: "a" } } }));
+  return runs;
+}
+
+const WINDOW = { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 50 };
+const BASE_COUNTS: OutcomeCounts = { scanned: 10, cancelled: 4, skipped_terminal: 3, not_matched: 1, expression_error: 1, non_boolean: 1 };
+
+function batch(overrides: Partial<ExactBatch> = {}): ExactBatch {
+  return { cancellationId: JOB, window: WINDOW, decision: DECISION, limit: 100, scanLimit: 100, counts: BASE_COUNTS, ...overrides };
+}
+
+function add(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
+  return {
+    scanned: a.scanned + b.scanned,
+    cancelled: a.cancelled + b.cancelled,
+    skipped_terminal: a.skipped_terminal + b.skipped_terminal,
+    not_matched: a.not_matched + b.not_matched,
+    expression_error: a.expression_error + b.expression_error,
+    non_boolean: a.non_boolean + b.non_boolean,
+  };
+}
+
+async function expectInvalid(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as StoreError).code).toBe("invalid_batch");
+  expect((error as StoreError).message).toMatch(message);
+}
+
+/** Declares the conformance suite of `cancelExactBatch` for one store. */
+export function describeExactBatchConformance(name: string, makeStore: () => Promise<ExactBatchStore>, options: ExactConformanceOptions = {}): void {
+  describe(`cancelExactBatch conformance: ${name}`, () => {
+    let store: ExactBatchStore;
+    beforeEach(async () => {
+      store = await makeStore();
+      await store.insertRuns(layoutRuns());
+      await store.createCancellation(makeCancellation({ id: JOB, startedAfter: WINDOW.startedAfter, startedBefore: WINDOW.startedBefore }));
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const statusOf = async (id: string): Promise<[RunStatus, string | undefined]> => {
+      const run = (await store.getRun(id))!;
+      return [run.status, run.cancellationId];
+    };
+
+    it("takes runs up to the limit-th candidate (or on to the next), cancels the candidates, counts every run it took, and saves the checkpoint with them", async () => {
+      const first = await store.cancelExactBatch(batch({ limit: 2 }));
+      if (!first.ok) throw new Error("gone");
+      expect([...first.cancelled].sort()).toEqual(["r01", "r04"]);
+      expect(first.exhausted).toBe(false);
+      // A store stops right after the second candidate (r04) or just before the third (r07).
+      if (first.blocked) {
+        expect(first.cursor).toEqual({ startedAt: BASE_TIME + 6, id: "r06" });
+        expect(first.counts).toEqual({ scanned: 6, cancelled: 3, skipped_terminal: 1, not_matched: 1, expression_error: 0, non_boolean: 1 });
+      } else {
+        expect(first.cursor).toEqual({ startedAt: BASE_TIME + 4, id: "r04" });
+        expect(first.counts).toEqual({ scanned: 4, cancelled: 2, skipped_terminal: 1, not_matched: 1, expression_error: 0, non_boolean: 0 });
+      }
+      expect(await statusOf("r01")).toEqual(["cancelled", JOB]);
+      expect(await statusOf("r03")).toEqual(["completed", undefined]);
+      expect(await statusOf("r07")).toEqual(["sleeping", undefined]);
+      let saved = (await store.getCancellation(JOB))!;
+      expect(saved.counts).toEqual(add(BASE_COUNTS, first.counts));
+      expect(saved.cursor).toEqual(first.cursor);
+      expect(saved.status).toBe("running");
+
+      // Limit 0: only the runs before the next candidate (r07) are taken.
+      const stopped = await store.cancelExactBatch(batch({ after: saved.cursor!, limit: 0, counts: saved.counts }));
+      expect(stopped).toMatchObject({ ok: true, cancelled: [], exhausted: false, blocked: true });
+      saved = (await store.getCancellation(JOB))!;
+      expect(saved.cursor).toEqual({ startedAt: BASE_TIME + 6, id: "r06" });
+      expect(saved.counts).toEqual(add(BASE_COUNTS, { scanned: 6, cancelled: 3, skipped_terminal: 1, not_matched: 1, expression_error: 0, non_boolean: 1 }));
+      const counts = saved.counts;
+
+      // scanLimit bounds the rows read: three rows, two candidates, not blocked, not the end.
+      const short = await store.cancelExactBatch(batch({ after: saved.cursor!, scanLimit: 3, counts }));
+      expect(short).toMatchObject({ ok: true, cursor: { startedAt: BASE_TIME + 9, id: "r09" }, exhausted: false, blocked: false });
+      expect(short.ok && [...short.cancelled].sort()).toEqual(["r07", "r08"]);
+      expect(short.ok && short.counts).toEqual({ scanned: 3, cancelled: 2, skipped_terminal: 0, not_matched: 1, expression_error: 0, non_boolean: 0 });
+
+      const counts2 = (await store.getCancellation(JOB))!.counts;
+      const last = await store.cancelExactBatch(batch({ after: { startedAt: BASE_TIME + 9, id: "r09" }, counts: counts2 }));
+      expect(last).toMatchObject({ ok: true, cursor: { startedAt: BASE_TIME + 12, id: "r12" }, exhausted: true, blocked: false });
+      expect(last.ok && last.counts).toEqual({ scanned: 3, cancelled: 2, skipped_terminal: 0, not_matched: 0, expression_error: 1, non_boolean: 0 });
+      const final = (await store.getCancellation(JOB))!;
+      expect(final.counts).toEqual({ scanned: 22, cancelled: 11, skipped_terminal: 4, not_matched: 3, expression_error: 2, non_boolean: 2 });
+      // Runs outside the window or the function are never touched.
+      for (const id of ["z-before", "z-after", "z-other"]) expect(await statusOf(id)).toEqual(["queued", undefined]);
+
+      // Past the end: nothing to take, the window is exhausted.
+      expect(await store.cancelExactBatch(batch({ after: final.cursor!, counts: final.counts }))).toEqual({
+        ok: true,
+        cancelled: [],
+        counts: ZERO_COUNTS,
+        exhausted: true,
+        blocked: false,
+      });
+    });
+
+    it("honours an upper keyset bound (a shard's end) and a decision that matches every run", async () => {
+      const result = await store.cancelExactBatch(
+        batch({ decision: { match: TRUE, error: FALSE, nonBoolean: FALSE }, until: { startedAt: BASE_TIME + 4, id: "r04" } }),
+      );
+      expect(result).toMatchObject({ ok: true, cursor: { startedAt: BASE_TIME + 4, id: "r04" }, exhausted: true, blocked: false });
+      expect(result.ok && [...result.cancelled].sort()).toEqual(["r01", "r02", "r04"]);
+      expect(result.ok && result.counts).toEqual({ scanned: 4, cancelled: 3, skipped_terminal: 1, not_matched: 0, expression_error: 0, non_boolean: 0 });
+      expect(await statusOf("r06")).toEqual(["running", undefined]);
+    });
+
+    it("answers gone for a deleted record and changes nothing", async () => {
+      expect(await store.deleteCancellation(JOB)).toBe(true);
+      expect(await store.cancelExactBatch(batch())).toEqual({ ok: false, reason: "gone" });
+      expect(await statusOf("r01")).toEqual(["queued", undefined]);
+    });
+
+    it("rejects malformed batches with invalid_batch before touching anything", async () => {
+      await expectInvalid(store.cancelExactBatch(batch({ decision: { ...DECISION, match: UNKNOWN } })), /decision\.match must be exact/);
+      await expectInvalid(store.cancelExactBatch(batch({ limit: -1 })), /limit must be a non-negative integer/);
+      await expectInvalid(store.cancelExactBatch(batch({ scanLimit: 0 })), /scanLimit must be an integer/);
+      await expectInvalid(store.cancelExactBatch(batch({ cancellationId: "has space" })), /cancellationId/);
+      await expectInvalid(store.cancelExactBatch(batch({ counts: { ...BASE_COUNTS, scanned: -1 } })), /counts\.scanned/);
+      await expectInvalid(store.cancelExactBatch(batch({ window: { ...WINDOW, appId: "" } })), /appId/);
+      await expectInvalid(store.cancelExactBatch({ ...batch(), decision: { match: TRUE } } as unknown as ExactBatch), /decision\.error/);
+      // SQLite's length() stops at a NUL: a string size is not exact there, and the store says so.
+      const stringSize: ExactDecision = { ...DECISION, match: atom({ k: "len", path: ["data", "k"], of: "string", op: "==", value: 1 }) };
+      if (name.startsWith("sqlite")) await expectInvalid(store.cancelExactBatch(batch({ decision: stringSize })), /not exact on SQLite/);
+      if (!isShardedRunStore(store)) {
+        await expectInvalid(store.cancelExactBatch(batch({ lease: { shardNo: 0, workerId: "w", leaseMs: 1000 } })), /cannot share a job/);
+      }
+      expect(await statusOf("r01")).toEqual(["queued", undefined]);
+      expect((await store.getCancellation(JOB))!.counts).toEqual(ZERO_COUNTS);
+    });
+
+    if (options.nulEventsUndecided === true) {
+      it("stops before a run whose event SQL cannot read, and names it", async () => {
+        await store.insertRuns([makeRun({ id: "r03", startedAt: BASE_TIME + 3, status: "queued", event: { name: "e", data: { k: "a\u0000" } } })]);
+        const result = await store.cancelExactBatch(batch());
+        expect(result).toMatchObject({ ok: true, cursor: { startedAt: BASE_TIME + 2, id: "r02" }, exhausted: false, blocked: false, undecided: "r03" });
+        expect(result.ok && result.cancelled).toEqual(["r01"]);
+      });
+    }
+  });
+}
+
+/** The lease checks of `cancelExactBatch` on a store that shares jobs between workers. */
+export function describeExactShardConformance(name: string, makeStore: () => Promise<ExactBatchStore>): void {
+  describe(`cancelExactBatch with a lease: ${name}`, () => {
+    it("needs the worker's lease, saves the shard's checkpoint and renews the lease; another worker gets lease_lost and changes nothing", async () => {
+      const store = await makeStore();
+      try {
+        if (!isShardedRunStore(store)) throw new Error("not a sharded store");
+        await store.insertRuns(layoutRuns());
+        await store.createShardedCancellation(makeCancellation({ id: JOB, startedAfter: WINDOW.startedAfter, startedBefore: WINDOW.startedBefore }), 2);
+        const { lease } = await store.leaseShard({ workerId: "w1", leaseMs: 60_000, cancellationId: JOB });
+        const shard = lease!.shard;
+        const lost = await store.cancelExactBatch(batch({ counts: shard.counts, ...(shard.until !== undefined ? { until: shard.until } : {}), lease: { shardNo: shard.shardNo, workerId: "w2", leaseMs: 1000 } }));
+        expect(lost).toEqual({ ok: false, reason: "lease_lost" });
+        expect(await store.getRun("r01")).toMatchObject({ status: "queued" });
+        const before = (await store.listShards(JOB))[shard.shardNo]!;
+        const done = await store.cancelExactBatch(batch({ counts: shard.counts, ...(shard.until !== undefined ? { until: shard.until } : {}), lease: { shardNo: shard.shardNo, workerId: "w1", leaseMs: 120_000 } }));
+        expect(done).toMatchObject({ ok: true, cursor: shard.until, exhausted: true });
+        const after = (await store.listShards(JOB))[shard.shardNo]!;
+        expect(after.counts).toEqual(done.ok ? done.counts : undefined);
+        expect(after.cursor).toEqual(shard.until);
+        expect(after.status).toBe("running");
+        expect(after.leaseOwner).toBe("w1");
+        expect(after.leaseExpiresAt!).toBeGreaterThan(before.leaseExpiresAt!);
+        // The job's counts are its shards' sum.
+        expect((await store.getCancellation(JOB))!.counts).toEqual(after.counts);
+        expect(await store.cancelExactBatch(batch({ cancellationId: "01NOSUCHJOB000000000000000", lease: { shardNo: 0, workerId: "w1", leaseMs: 1000 } }))).toEqual({
+          ok: false,
+          reason: "gone",
+        });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
