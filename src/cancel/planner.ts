@@ -10,6 +10,7 @@
  */
 import { isShardedRunStore, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError } from "./errors.js";
+import { JobGate } from "./job-control.js";
 import { draftRecord, requestOfRecord } from "./job-record.js";
 import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
@@ -156,7 +157,8 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
     if (settings.maxRuns !== undefined) throw new TypeError("resumeCancellation: maxRuns is not available on a sharded cancellation");
     return resumeShardedCancellation(store, record, settings, pushdown.coverage, startedAt);
   }
-  const stored = storedSettingsOf(settings);
+  // A pause stays in place: it is the job's control, not a setting of this session.
+  const stored = { ...storedSettingsOf(settings), ...(record.settings?.paused === true ? { paused: true } : {}) };
   if (!settings.dryRun && !sameSettings(stored, record.settings)) {
     // The settings this session runs with are the job's from now on (a later resume keeps them).
     if (!(await store.updateCancellationSettings(id, stored))) throw new CancellationNotFoundError(id);
@@ -178,7 +180,11 @@ async function runJob(
   const range: JobRange = {
     counts: record.counts,
     ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
-    commit: (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint }),
+    // The job's stored controls (pause, rate) are read again before each batch.
+    commit: new JobGate(store, jobId, { batchSize: settings.batchSize, limiter: settings.limiter, initialRate: record.settings?.ratePerSecond }).wrap(
+      (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint }),
+      settings.signal,
+    ),
   };
   const outcome = await processRange(store, jobId, request, settings, pushdown, range, startedAt);
   const status: CancellationStatus | "deleted" = outcome.ending === "lease_lost" ? "deleted" : outcome.ending;

@@ -37,6 +37,8 @@ export interface WireCancellation {
   readonly rate_per_second: number | null;
   /** The job's cap on runs cancelled; `null` for none. */
   readonly max_runs: number | null;
+  /** Whether the job is paused (`PATCH /v1/cancellations/:id`, `cancelkit pause`): its workers wait before their next batch. */
+  readonly paused: boolean;
 }
 
 /**
@@ -90,5 +92,6 @@ export function toWireCancellation(record: CancellationRecord): WireCancellation
     batch_size: record.settings?.batchSize ?? null,
     rate_per_second: record.settings?.ratePerSecond ?? null,
     max_runs: record.settings?.maxRuns ?? null,
+    paused: record.settings?.paused === true,
   };
 }

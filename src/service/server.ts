@@ -9,10 +9,14 @@
  *   retry return the same cancellation (another body under the same key: 409).
  * - `GET /v1/cancellations?limit=&cursor=`: the environment's cancellations, newest first,
  *   `{ "data": [...], "next_cursor": "<id>" | null }`.
- * - `GET /v1/cancellations/:id`: the record (status, counts) and, while its job runs, `progress`.
+ * - `GET /v1/cancellations/:id`: the record (status, counts, `paused`, `rate_per_second`), while
+ *   its job runs `progress`, and a sharded job's `shards` (status, counts, lease of each).
+ * - `PATCH /v1/cancellations/:id`: `{"paused": bool}` and/or `{"rate_per_second": n|null}`: pause,
+ *   unpause or re-rate the job on every worker (`job-control.ts`).
  * - `DELETE /v1/cancellations/:id`: deletes the record and stops its job; `{ "ok": true }`.
- * - `GET /v1/cancellations/:id/events`: server-sent events (`progress` while the job runs, then
- *   `done` with the record, or `deleted` / `interrupted`), then the stream closes.
+ * - `GET /v1/cancellations/:id/events`: server-sent events (`control`, `progress` while the job
+ *   runs, then `done` with the record, or `deleted` / `interrupted`), then the stream closes
+ *   (`event-stream.ts`; a sharded job's progress is read from the store, whoever runs it).
  * - `POST /v1/cancellations/preview`: the create body's exact dry run as NDJSON lines (counts so
  *   far while it scans, then the counts and a sample of runs with their event); closing the
  *   response stops the scan (`preview.ts`).
@@ -28,6 +32,10 @@
  *
  * Every error is Inngest's shape `{ "error": message, "data": null, "status": code }`.
  *
+ * With PostgreSQL (a store several processes share) every job is sharded and any number of
+ * instances serve the same database: each runs a `WorkerPool` taking shards of any job, and
+ * answers for any job from the store. Memory and SQLite run each job in this process (`jobs.ts`).
+ *
  * A signing key sees only its environment: every store call is scoped by the key's environment
  * id, and a record of another environment answers 404 exactly like a missing one.
  *
@@ -37,14 +45,17 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { monotonicFactory } from "ulid";
 import { CancellationChecker } from "../cancel/checker.js";
 import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
-import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
+import { cancelRuns } from "../cancel/planner.js";
 import { DEFAULT_BATCH_SIZE } from "../cancel/settings.js";
 import { parseCancellationId, toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest } from "../cancel/request.js";
 import { requestWarnings } from "../cancel/warnings.js";
-import { StoreError, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
+import { StoreError, ZERO_COUNTS, isShardedRunStore, type CancellationRecord, type CreateResult, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
-import { JobRunner, type JobEvent } from "./jobs.js";
+import { openEventStream, progressBody, type EventStream } from "./event-stream.js";
+import { registerControlRoute, wireShards, type WireShard } from "./job-control.js";
+import { JobRunner } from "./jobs.js";
+import { WorkerPool } from "./worker-pool.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 import { registerUiRoutes } from "./ui-routes.js";
 import { registerCheckRoute } from "./check-route.js";
@@ -82,8 +93,27 @@ export interface ServerOptions {
   readonly batchSize?: number;
   /** Most runs each new job cancels per second, stored with its record. Default: no limit. */
   readonly ratePerSecond?: number;
-  /** `listen()` resumes every unfinished (`running`) cancellation of the store. Default `true`. */
+  /**
+   * `listen()` resumes every unfinished (`running`) cancellation of a single-process store
+   * (memory, SQLite). A shared store's (PostgreSQL) jobs are sharded and need no resuming: the
+   * worker pools of all instances lease their shards. Default `true`.
+   */
   readonly resume?: boolean;
+  /**
+   * On a store several processes share (PostgreSQL): how many shards each new job's window is
+   * split into (1 to 1000; fewer when it holds fewer runs). Default 16.
+   */
+  readonly shards?: number;
+  /**
+   * On a store several processes share (PostgreSQL): how many workers this instance runs on
+   * shards of any job of the store, from `listen()` to `close()`; 0 runs none (the instance only
+   * answers requests, `cancelkit worker` processes do the work). Default 2.
+   */
+  readonly concurrency?: number;
+  /** Lease of a shard taken by this instance's workers, ms (see `WorkerPool`). Default 10,000. */
+  readonly leaseMs?: number;
+  /** How often an event stream reads a job run elsewhere from the store, ms. Default 250. */
+  readonly storePollMs?: number;
   /** Receives a line per job start and end (for an operator's console). Default: none. */
   readonly log?: (line: string) => void;
   /** fastify's request logger. Default `false`. */
@@ -105,8 +135,10 @@ export interface ServerOptions {
 export interface CancelkitServer {
   /** The fastify instance (for `inject` in tests, or to add routes). */
   readonly app: FastifyInstance;
-  /** The background jobs. */
+  /** The background jobs of a single-process store (memory, SQLite). */
   readonly jobs: JobRunner;
+  /** The shard workers of a shared store (PostgreSQL), running from `listen()` to `close()`; `undefined` otherwise or with `concurrency: 0`. */
+  readonly pool: WorkerPool | undefined;
   /** The signing keys in use. */
   readonly keys: SigningKeys;
   /** The generated development key (environment `dev`) when no keys were given. */
@@ -184,21 +216,6 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   return value;
 }
 
-/** The progress part of `GET /v1/cancellations/:id` and of `progress` events. */
-function progressBody(progress: CancellationProgress | undefined, record: CancellationRecord): Record<string, unknown> {
-  const counts = progress?.counts ?? record.counts;
-  return {
-    scanned: counts.scanned,
-    matched: counts.cancelled + counts.skipped_terminal,
-    cancelled: counts.cancelled,
-    counts,
-    rate_per_second: progress?.ratePerSecond ?? 0,
-    scanned_per_second: progress?.scannedPerSecond ?? 0,
-    eta_seconds: progress?.etaSeconds ?? null,
-    elapsed_ms: progress?.elapsedMs ?? 0,
-  };
-}
-
 /** `?app_id=&function_id=` of `GET /v1/cancellations`: both or neither. */
 function functionFilter(query: Record<string, unknown>): { readonly appId: string; readonly functionId: string } | undefined {
   const appId = query["app_id"];
@@ -251,7 +268,7 @@ function environmentOf(request: FastifyRequest): string {
 const ROUTES: readonly { readonly url: string; readonly methods: readonly string[] }[] = [
   { url: "/healthz", methods: ["GET", "HEAD"] },
   { url: "/v1/cancellations", methods: ["GET", "HEAD", "POST"] },
-  { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE"] },
+  { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE", "PATCH"] },
   { url: "/v1/cancellations/:id/events", methods: ["GET"] },
   { url: "/v1/cancellations/preview", methods: ["POST"] },
   { url: "/v1/cancellations/check", methods: ["POST"] },
@@ -275,14 +292,6 @@ const CREATE_BODY_SCHEMA = {
     if: {},
   },
 } as const;
-
-/** An open event stream. */
-interface EventStream {
-  /** Resolves once the stream has ended. */
-  readonly ended: Promise<void>;
-  /** Ends the stream now. */
-  end(): void;
-}
 
 /**
  * Creates the service over a store. Call `listen()` to serve, `close()` to shut down.
@@ -310,6 +319,14 @@ export function createServer(options: ServerOptions): CancelkitServer {
     ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
+  /** A store several processes share runs every job sharded, on the worker pools of all instances. */
+  const sharded = isShardedRunStore(store) ? store : undefined;
+  const shardCount = options.shards ?? 16;
+  const concurrency = options.concurrency ?? 2;
+  const pool =
+    sharded === undefined || concurrency === 0
+      ? undefined
+      : new WorkerPool(sharded, { concurrency, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...(options.log !== undefined ? { log: options.log } : {}) });
   const newId = monotonicFactory();
   const streams = new Set<EventStream>();
   const uiRoot = options.ui === false ? undefined : (options.ui ?? defaultUiRoot());
@@ -421,6 +438,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
   });
 
   registerCheckRoute(app, { checker, ready: checkerLoaded, authenticate, environmentOf });
+  registerControlRoute(app, { store, authenticate, environmentOf });
 
   app.post("/v1/cancellations", { onRequest: authenticate, schema: { body: CREATE_BODY_SCHEMA }, attachValidation: true }, async (request, reply) => {
     const environmentId = environmentOf(request);
@@ -455,6 +473,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
           batch_size: _batchSize,
           rate_per_second: _rate,
           max_runs: _maxRuns,
+          paused: _paused,
           ...fields
         } = report.cancellation;
         return {
@@ -485,11 +504,14 @@ export function createServer(options: ServerOptions): CancelkitServer {
       settings: { batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE, ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}) },
     };
     let record = draft;
+    // On a shared store the job is split into shards that the worker pools of every instance take.
+    const create = (idempotency?: { key: string; requestHash: string }): Promise<CreateResult> =>
+      sharded !== undefined ? sharded.createShardedCancellation(draft, shardCount, idempotency) : store.createCancellation(draft, idempotency);
     if (key === undefined) {
-      await store.createCancellation(draft);
+      await create();
     } else {
       const hash = requestHash(validated);
-      const result = await store.createCancellation(draft, { key, requestHash: hash });
+      const result = await create({ key, requestHash: hash });
       if (!result.created) {
         if (result.requestHash !== hash) {
           throw new ConflictError(
@@ -500,11 +522,11 @@ export function createServer(options: ServerOptions): CancelkitServer {
         record = result.record;
         reply.header("idempotent-replayed", "true");
         // An unfinished record whose job does not run here (say, created just before a shutdown).
-        if (record.status === "running") jobs.start(record.id, environmentId);
+        if (record.status === "running" && sharded === undefined) jobs.start(record.id, environmentId);
         return { ...toWireCancellation(record), warnings };
       }
     }
-    jobs.start(record.id, environmentId);
+    if (sharded === undefined) jobs.start(record.id, environmentId);
     return { ...toWireCancellation(record), warnings };
   });
 
@@ -529,14 +551,16 @@ export function createServer(options: ServerOptions): CancelkitServer {
     const id = cancellationId(request.params);
     const record = await store.getCancellation(id, environmentId);
     if (record === undefined) throw new CancellationNotFoundError(id);
-    const active = jobs.isActive(id);
-    const progress = active ? jobs.progress(id) : undefined;
+    // A sharded job runs on any instance: its progress is the store's (the sum of its shards).
+    const active = jobs.isActive(id) || (sharded !== undefined && record.status === "running");
+    const progress = jobs.isActive(id) ? jobs.progress(id) : undefined;
     // The stored counts trail a running job by one batch (each checkpoint is saved with the next
     // batch); the job's own counts are just as exact and current.
     const counts = progress !== undefined && progress.counts.scanned >= record.counts.scanned ? progress.counts : record.counts;
-    const wire: WireCancellation & { progress: Record<string, unknown> | null } = {
+    const wire: WireCancellation & { progress: Record<string, unknown> | null; shards: WireShard[] } = {
       ...toWireCancellation({ ...record, counts }),
       progress: active ? progressBody(progress, record) : null,
+      shards: await wireShards(store, id),
     };
     return wire;
   });
@@ -556,100 +580,19 @@ export function createServer(options: ServerOptions): CancelkitServer {
     const record = await store.getCancellation(id, environmentId);
     if (record === undefined) throw new CancellationNotFoundError(id);
     reply.hijack();
-    openEventStream(reply, id, environmentId, record);
+    openEventStream(
+      { store, jobs, streams, eventIntervalMs, keepAliveMs, pollMs: options.storePollMs ?? 250, followStore: sharded !== undefined },
+      reply,
+      id,
+      environmentId,
+      record,
+    );
   });
-
-  /** Streams a cancellation's progress as server-sent events, until its job ends. */
-  const openEventStream = (reply: FastifyReply, id: string, environmentId: string, record: CancellationRecord): void => {
-    const res = reply.raw;
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    });
-    let finished = false;
-    let resolveEnded!: () => void;
-    const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
-    let lastSentAt = -Infinity;
-    let held: CancellationProgress | undefined;
-    let holdTimer: NodeJS.Timeout | undefined;
-    let unsubscribe: (() => void) | undefined;
-    const write = (event: string, data: unknown): void => {
-      if (!finished) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    const keepAlive = setInterval(() => {
-      if (!finished) res.write(": keep-alive\n\n");
-    }, keepAliveMs);
-    keepAlive.unref();
-    const stream: EventStream = {
-      ended,
-      end: () => {
-        if (finished) return;
-        finished = true;
-        clearInterval(keepAlive);
-        if (holdTimer !== undefined) clearTimeout(holdTimer);
-        unsubscribe?.();
-        streams.delete(stream);
-        res.end();
-        resolveEnded();
-      },
-    };
-    streams.add(stream);
-    // The response's `close`: the client went away (the request's fires once its body is read).
-    res.once("close", stream.end);
-
-    const sendProgress = (progress: CancellationProgress): void => {
-      lastSentAt = performance.now();
-      held = undefined;
-      write("progress", { id, status: "running", ...progressBody(progress, record) });
-    };
-    /** Sends the record as it stands now under `event`, then ends the stream. */
-    const finish = async (event: "done" | "interrupted"): Promise<void> => {
-      try {
-        const current = await store.getCancellation(id, environmentId);
-        if (current === undefined) write("deleted", { id });
-        else write(event, toWireCancellation(current));
-      } catch {
-        // The store is closing: nothing more to say.
-      }
-      stream.end();
-    };
-    const onEvent = (event: JobEvent): void => {
-      if (finished) return;
-      if (event.type === "progress") {
-        const wait = eventIntervalMs - (performance.now() - lastSentAt);
-        if (wait <= 0) sendProgress(event.progress);
-        else {
-          held = event.progress;
-          holdTimer ??= setTimeout(() => {
-            holdTimer = undefined;
-            if (held !== undefined && !finished) sendProgress(held);
-          }, wait);
-        }
-        return;
-      }
-      if (holdTimer !== undefined) clearTimeout(holdTimer);
-      holdTimer = undefined;
-      const outcome = event.outcome;
-      if (outcome.kind === "deleted") {
-        write("deleted", { id });
-        stream.end();
-      } else void finish(outcome.kind === "interrupted" ? "interrupted" : "done");
-    };
-    unsubscribe = jobs.subscribe(id, onEvent);
-    if (unsubscribe === undefined) {
-      // No job runs: the record (read again, after the job ended if one just did) is final.
-      void finish("done");
-      return;
-    }
-    write("progress", { id, status: "running", ...progressBody(jobs.progress(id), record) });
-    lastSentAt = performance.now();
-  };
 
   const server: CancelkitServer = {
     app,
     jobs,
+    pool,
     keys,
     devKey,
     ui: uiBundle !== undefined,
@@ -661,16 +604,18 @@ export function createServer(options: ServerOptions): CancelkitServer {
       const address = app.server.address();
       const port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? DEFAULT_PORT);
       const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
-      if (options.resume ?? true) await jobs.resumeUnfinished();
+      if (sharded === undefined && (options.resume ?? true)) await jobs.resumeUnfinished();
+      pool?.start();
       return `http://${shownHost}:${port}`;
     },
     close() {
       closed ??= (async () => {
         closing = true;
         closingController.abort();
-        await jobs.shutdown();
+        await Promise.all([jobs.shutdown(), pool?.stop()]);
         // Streams of jobs that just ended are sending their last event.
         const pending = [...streams].map((stream) => stream.ended);
+        for (const stream of [...streams]) stream.interrupt();
         await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
         for (const stream of [...streams]) stream.end();
         await app.close();
