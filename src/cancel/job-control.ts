@@ -6,9 +6,12 @@
  * The controls live in the job's record (`CancellationRecord.settings`: `paused`, `ratePerSecond`),
  * never in the process that runs it, so they reach every worker of a sharded job and survive
  * restarts. Each worker reads them before each batch it commits ({@link JobGate}):
- * - **Paused**: the worker waits before the batch (and before any checkpoint of a running scan),
- *   reading the record again every {@link CONTROL_POLL_MS} ms, until the pause is lifted or its
- *   signal aborts. So at most the batch each worker already had in flight lands after a pause.
+ * - **Paused**: the worker stops before the batch (and before any checkpoint of a running scan).
+ *   A single-process job waits there, reading the record again every {@link CONTROL_POLL_MS} ms,
+ *   until the pause is lifted or its signal aborts. A sharded job's worker saves the shard's
+ *   checkpoint and releases it, and the store leases no shard of a paused job, so the workers
+ *   serve other jobs meanwhile and take the shards again once it is unpaused. Either way, at most
+ *   the batch each worker already had in flight lands after a pause.
  * - **Rate**: one budget for the whole job. On a store that keeps it for every worker
  *   (`RateBudgetStore`: PostgreSQL's token bucket row), each batch takes its runs from it; on a
  *   single-process store (memory, SQLite), a limiter in the process running the job does. A batch
@@ -138,6 +141,12 @@ export interface JobGateOptions {
   readonly shared?: boolean;
   /** The rate the job started with (the record's), so that only a change resets the limiter. Default: none. */
   readonly initialRate?: number | undefined;
+  /**
+   * On a pause, stop at once (the commit answers `aborted`: the range saves its checkpoint and a
+   * shard is released) rather than wait: a sharded job's workers then take other jobs' shards
+   * while it is paused, and the store hands its shards out again once it is unpaused. Default `false`.
+   */
+  readonly releaseOnPause?: boolean;
 }
 
 /**
@@ -210,7 +219,7 @@ export class JobGate {
         this.#local?.setRate(rate ?? Infinity);
       }
       if (record.settings?.paused !== true) return { kind: "go", rate: rate !== undefined && rate > 0 ? rate : undefined };
-      if (!(await sleep(CONTROL_POLL_MS, signal))) return { kind: "aborted" };
+      if (this.#options.releaseOnPause === true || !(await sleep(CONTROL_POLL_MS, signal))) return { kind: "aborted" };
     }
   }
 

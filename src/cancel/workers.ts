@@ -408,7 +408,7 @@ async function workShard(
     ...(start !== undefined ? { cursor: start } : {}),
     ...(shard.until !== undefined ? { until: shard.until } : {}),
     // The job's stored controls (pause, the job-wide rate budget) are read again before each batch.
-    commit: new JobGate(store, record.id, { batchSize: settings.batchSize, shared: true }).wrap((runIds, checkpoint: Checkpoint) =>
+    commit: new JobGate(store, record.id, { batchSize: settings.batchSize, shared: true, releaseOnPause: true }).wrap((runIds, checkpoint: Checkpoint) =>
       store.commitShardBatch({
         cancellationId: shard.cancellationId,
         shardNo: shard.shardNo,

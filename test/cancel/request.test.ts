@@ -364,6 +364,7 @@ describe("wire record and request hash", () => {
       batch_size: 500,
       rate_per_second: 1500,
       max_runs: null,
+      paused: false,
     });
     expect(Object.keys(wire)).toEqual([
       "id",
@@ -380,6 +381,7 @@ describe("wire record and request hash", () => {
       "batch_size",
       "rate_per_second",
       "max_runs",
+      "paused",
     ]);
   });
 

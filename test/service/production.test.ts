@@ -84,14 +84,15 @@ async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean,
   }
 }
 
-function runsFor(functionId: string, count: number, seed: number): RunRecord[] {
+/** Runs of one function; one in `matchEvery` is the user's (the filter's), one in 11 finished. */
+function runsFor(functionId: string, count: number, seed: number, matchEvery: number): RunRecord[] {
   return makeRuns(
     Array.from({ length: count }, (_, i) => ({
       environmentId: ENV,
       functionId,
       // Groups of four share a millisecond: shard cuts and page ends fall inside ties.
       startedAt: BASE + Math.floor(i / 4),
-      userId: i % 3 === 0 ? "user_other" : USER,
+      userId: i % matchEvery === 0 ? USER : "user_other",
       status: i % 11 === 0 ? ("completed" as const) : ("sleeping" as const),
     })),
     seed,
@@ -101,8 +102,10 @@ function runsFor(functionId: string, count: number, seed: number): RunRecord[] {
 await describePostgres("several instances and workers on one PostgreSQL database", ({ url, newSchema }) => {
   const schema = newSchema();
   const env = { DATABASE_URL: url, CANCELKIT_POSTGRES_SCHEMA: schema, CANCELKIT_SIGNING_KEYS: JSON.stringify({ [KEY]: ENV }) };
-  const killRuns = runsFor("schedule-reminder", KILL_RUNS, 1);
-  const pauseRuns = runsFor("send-digest", PAUSE_RUNS, 2);
+  // The big job scans 300,000 runs and cancels one in ten (the pushdown keeps the scan fast); the
+  // paused one cancels most of its runs, so that its progress is cancellations.
+  const killRuns = runsFor("schedule-reminder", KILL_RUNS, 1, 10);
+  const pauseRuns = runsFor("send-digest", PAUSE_RUNS, 2, 1);
   let store: PostgresRunStore;
   let a: Instance;
   let b: Instance;
@@ -179,8 +182,9 @@ await describePostgres("several instances and workers on one PostgreSQL database
 
     expect(record).toMatchObject({ status: "completed", counts: expected.counts, progress: null });
     expect(record.shards.every((shard: any) => shard.status === "done")).toBe(true);
-    // The shards A held were finished by another owner after its lease expired.
-    for (const { i } of heldByA) expect(record.shards[i].owner.startsWith(prefixA)).toBe(false);
+    // The shards A held were finished by another owner after its lease expired (one of them at
+    // least: A may have closed one between the look and the kill).
+    expect(heldByA.some(({ i }: { i: number }) => !record.shards[i].owner.startsWith(prefixA))).toBe(true);
     // Exactly the oracle's runs carry the job's id: none missed, none extra, and the count of
     // cancelled runs equals the runs that carry it (no run counted twice).
     const carrying = await cancelledIds("schedule-reminder", id);
@@ -210,6 +214,8 @@ await describePostgres("several instances and workers on one PostgreSQL database
     expect((await cancelledIds("send-digest", id)).size).toBe(settled);
     const paused = (await call(`${b.url}/v1/cancellations/${id}`, KEY)).json;
     expect(paused).toMatchObject({ status: "running", paused: true });
+    // The workers released the paused job's shards (they serve other jobs meanwhile).
+    expect(paused.shards.some((shard: any) => shard.status === "running")).toBe(false);
 
     // Unpause at a rate of 1,000 runs a second for the whole job: the measured throughput stays
     // under it (plus a burst: one chunk, and the batch each worker may have had ready).
