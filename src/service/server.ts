@@ -297,7 +297,7 @@ const CREATE_BODY_SCHEMA = {
  * Creates the service over a store. Call `listen()` to serve, `close()` to shut down.
  *
  * @param options - See {@link ServerOptions}.
- * @throws RangeError for a bad `bodyLimit`.
+ * @throws RangeError for a bad `bodyLimit`, `shards` or `concurrency`.
  */
 export function createServer(options: ServerOptions): CancelkitServer {
   const store = options.store;
@@ -322,6 +322,7 @@ export function createServer(options: ServerOptions): CancelkitServer {
   /** A store several processes share runs every job sharded, on the worker pools of all instances. */
   const sharded = isShardedRunStore(store) ? store : undefined;
   const shardCount = options.shards ?? 16;
+  if (!Number.isSafeInteger(shardCount) || shardCount < 1 || shardCount > 1000) throw new RangeError(`shards must be an integer from 1 to 1000, got ${String(shardCount)}`);
   const concurrency = options.concurrency ?? 2;
   const pool =
     sharded === undefined || concurrency === 0
