@@ -5,7 +5,7 @@
  * layers before it), and inside the engine the order of its parts. Only `src/expr/parser/`
  * imports `chevrotain`, and each database driver is imported only by its own store.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -26,7 +26,7 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) out.push(path);
+    else if ((entry.name.endsWith(".ts") || entry.name.endsWith(".tsx")) && !entry.name.endsWith(".d.ts")) out.push(path);
   }
   return out.sort();
 }
@@ -44,9 +44,12 @@ function readGraph(files: readonly string[]): Graph {
     const mine: string[] = [];
     const theirs: string[] = [];
     for (const specifier of imports) {
+      // Assets the UI's bundler takes (a style sheet) are not modules.
+      if (/\.(css|svg)$/.test(specifier)) continue;
       if (specifier.startsWith(".")) {
         const target = relative(ROOT, resolve(ROOT, dirname(file), specifier)).split("\\").join("/").replace(/\.js$/, ".ts");
-        mine.push(target);
+        // The UI's components are `.tsx`, imported as `.js` like every module.
+        mine.push(existsSync(join(ROOT, target)) || !existsSync(join(ROOT, `${target}x`)) ? target : `${target}x`);
       } else if (!specifier.startsWith("node:")) {
         theirs.push(packageName(specifier));
       }

@@ -6,22 +6,15 @@
  * or `after` / `before` (RFC 3339).
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError, createCancellation, listFunctions, preview, type CancellationBody, type FunctionSummary } from "../api.js";
+import { createCancellation, listFunctions, type CancellationBody, type FunctionSummary } from "../api.js";
 import { ConfirmDialog } from "../components/ConfirmDialog.js";
 import { ExpressionEditor, type CheckState } from "../components/ExpressionEditor.js";
-import { PreviewPanel, type PreviewState } from "../components/PreviewPanel.js";
-import { count, fromLocalInput, time, toLocalInput } from "../format.js";
+import { ConfirmText, FunctionFields, WindowFields } from "../components/CreateFields.js";
+import { PreviewPanel } from "../components/PreviewPanel.js";
+import { count, fromLocalInput, toLocalInput } from "../format.js";
 import { navigate } from "../router.js";
 import { usePageHeading } from "../usePageTitle.js";
-
-/** Wait after the last change of an input before previewing, ms. */
-const PREVIEW_DELAY_MS = 300;
-
-const QUICK_RANGES: readonly { readonly label: string; readonly hours: number }[] = [
-  { label: "Last hour", hours: 1 },
-  { label: "Last 24 hours", hours: 24 },
-  { label: "Last 7 days", hours: 24 * 7 },
-];
+import { usePreview } from "../usePreview.js";
 
 /**
  * A random `Idempotency-Key` for one submit. (`crypto.randomUUID` exists only in secure contexts;
@@ -69,12 +62,9 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
   const [timeWindow, setTimeWindow] = useState(() => initialWindow(props.query));
   const [expression, setExpression] = useState(props.query.get("if") ?? "");
   const [check, setCheck] = useState<CheckState>({ state: "empty" });
-  const [previewState, setPreview] = useState<PreviewState>({ state: "idle", reason: "Pick an app and a function." });
-  const [previewRun, setPreviewRun] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<string | undefined>(undefined);
-  const stopPreview = useRef<(() => void) | undefined>(undefined);
   const idempotencyKey = useRef<string>(newIdempotencyKey());
 
   useEffect(() => {
@@ -97,54 +87,7 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
   const expressionInvalid = check.state === "done" && check.expression === expression && !check.result.valid;
   const requestKey = typeof request === "string" ? request : JSON.stringify(request);
 
-  // The preview follows the inputs: each change aborts the running one (which stops its scan on
-  // the service) and starts another once the inputs rest.
-  useEffect(() => {
-    if (typeof request === "string") {
-      setPreview({ state: "idle", reason: request });
-      return;
-    }
-    if (expressionInvalid) {
-      setPreview({ state: "idle", reason: "Fix the expression to see the preview." });
-      return;
-    }
-    if (!expressionReady) {
-      setPreview({ state: "idle", reason: "Checking the expression…" });
-      return;
-    }
-    const controller = new AbortController();
-    let stoppedByUser = false;
-    let latest: PreviewState = { state: "running", counts: undefined };
-    const timer = setTimeout(() => {
-      setPreview(latest);
-      preview(request, controller.signal, (line) => {
-        if (line.type === "progress") latest = { state: "running", counts: line.counts };
-        else if (line.type === "done") latest = { state: "done", counts: line.counts, sample: line.sample, elapsedMs: line.elapsed_ms };
-        else latest = { state: "error", message: line.error };
-        setPreview(latest);
-      }).then(
-        () => {
-          if (latest.state === "running") setPreview({ state: "error", message: "The preview ended early: the service closed the stream." });
-        },
-        (failure: unknown) => {
-          if (controller.signal.aborted) {
-            if (stoppedByUser) setPreview({ state: "stopped", counts: latest.state === "running" ? latest.counts : undefined });
-            return;
-          }
-          setPreview({ state: "error", message: failure instanceof ApiError ? failure.message : `The preview failed: ${String(failure)}` });
-        },
-      );
-    }, PREVIEW_DELAY_MS);
-    stopPreview.current = () => {
-      stoppedByUser = true;
-      controller.abort();
-    };
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-      stopPreview.current = undefined;
-    };
-  }, [requestKey, expressionReady, expressionInvalid, previewRun]);
+  const [previewState, stopPreview, restartPreview] = usePreview(request, requestKey, expressionReady, expressionInvalid);
 
   const cancelledSoFar = previewState.state === "running" || previewState.state === "stopped" ? (previewState.counts?.cancelled ?? 0) : 0;
   const canSubmit =
@@ -155,11 +98,6 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
     ((previewState.state === "done" && previewState.counts.cancelled > 0) || (previewState.state === "running" && cancelledSoFar > 0) || previewState.state === "stopped");
   const exact = previewState.state === "done";
   const expected = exact ? previewState.counts.cancelled : cancelledSoFar;
-
-  const setQuickRange = (hours: number): void => {
-    const now = Date.now();
-    setTimeWindow({ after: toLocalInput(now - hours * 3_600_000), before: toLocalInput(now) });
-  };
 
   const submit = async (): Promise<void> => {
     if (typeof request === "string") return;
@@ -196,81 +134,23 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
           if (canSubmit) setConfirming(true);
         }}
       >
-        <fieldset>
-          <legend>Function</legend>
-          <div class="row">
-            <div class="field">
-              <label for="app">App</label>
-              <select
-                id="app"
-                data-testid="app-select"
-                value={app}
-                onChange={(event) => {
-                  setApp(event.currentTarget.value);
-                  setFn("");
-                }}
-              >
-                <option value="">Choose an app…</option>
-                {appOptions.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div class="field">
-              <label for="function">Function</label>
-              <select id="function" data-testid="function-select" value={fn} disabled={app === ""} onChange={(event) => setFn(event.currentTarget.value)}>
-                <option value="">Choose a function…</option>
-                {functionOptions.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
-              </select>
-            </div>
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>Runs started in this window (inclusive, your local time)</legend>
-          <div class="row">
-            <div class="field">
-              <label for="started-after">Started after</label>
-              <input
-                id="started-after"
-                type="datetime-local"
-                step={1}
-                data-testid="started-after"
-                value={timeWindow.after}
-                onInput={(event) => setTimeWindow({ ...timeWindow, after: event.currentTarget.value })}
-              />
-            </div>
-            <div class="field">
-              <label for="started-before">Started before</label>
-              <input
-                id="started-before"
-                type="datetime-local"
-                step={1}
-                required
-                data-testid="started-before"
-                value={timeWindow.before}
-                onInput={(event) => setTimeWindow({ ...timeWindow, before: event.currentTarget.value })}
-              />
-            </div>
-          </div>
-          <div class="quick" role="group" aria-label="Quick ranges">
-            {QUICK_RANGES.map((range) => (
-              <button type="button" key={range.hours} onClick={() => setQuickRange(range.hours)}>
-                {range.label}
-              </button>
-            ))}
-          </div>
-        </fieldset>
+        <FunctionFields
+          app={app}
+          fn={fn}
+          appOptions={appOptions}
+          functionOptions={functionOptions}
+          onApp={(name) => {
+            setApp(name);
+            setFn("");
+          }}
+          onFunction={setFn}
+        />
+        <WindowFields value={timeWindow} onChange={setTimeWindow} />
         <ExpressionEditor value={expression} onInput={setExpression} onCheck={setCheck} />
         <PreviewPanel
           preview={previewState}
-          onStop={() => stopPreview.current?.()}
-          onRestart={() => setPreviewRun((n) => n + 1)}
+          onStop={stopPreview}
+          onRestart={restartPreview}
         />
         {submitError !== undefined && (
           <p class="error" role="alert">
@@ -293,22 +173,7 @@ export function CreatePage(props: { readonly query: URLSearchParams }) {
         onConfirm={() => void submit()}
         onCancel={() => setConfirming(false)}
       >
-        {typeof request !== "string" && (
-          <p>
-            {exact ? (
-              <>
-                This cancels <strong>{count(expected)}</strong> runs
-              </>
-            ) : (
-              <>
-                This cancels <strong>at least {count(expected)}</strong> runs (the preview did not reach the end of the window)
-              </>
-            )}{" "}
-            of <strong>{request.app_id}</strong> / <strong>{request.function_id}</strong> started between {time(request.started_after ?? null)} and{" "}
-            {time(request.started_before)}
-            {request.if !== undefined ? " whose event matches the expression" : ""}. Cancelled runs cannot be resumed.
-          </p>
-        )}
+        {typeof request !== "string" && <ConfirmText request={request} exact={exact} expected={expected} />}
       </ConfirmDialog>
     </section>
   );
