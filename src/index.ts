@@ -10,10 +10,11 @@
  * @module
  */
 export * from "./expr/index.js";
-export { compile, Program } from "./expr/program.js";
-export type { CompileOptions, Decision, VariableDeclarations } from "./expr/program.js";
+export { compile, estimateCost, Program } from "./expr/program.js";
+export type { CompileOptions, CostEstimate, CostEstimateOptions, Decision, VariableDeclarations } from "./expr/program.js";
 export type { EvalLimits } from "./expr/compiler/context.js";
-export type { DialectName } from "./expr/dialect.js";
+export type { DialectName, ExtensionName } from "./expr/dialect.js";
+export { EXTENSION_NAMES } from "./expr/dialect.js";
 export { formatType, parseType } from "./expr/types.js";
 export type { Type } from "./expr/types.js";
 export { Matcher } from "./expr/matcher/index.js";

@@ -52,7 +52,9 @@ export interface CancellationCheckerOptions {
 /** The cancellations of one function. */
 class FunctionCancellations {
   readonly unconditional = new WindowIndex<CancellationRecord>();
-  readonly matcher = new Matcher({ dialect: "inngest" });
+  // Every `if` was refused at creation when too costly; a record stored before that check keeps
+  // applying, each evaluation still bounded by the cost budget.
+  readonly matcher = new Matcher({ dialect: "inngest", refuseCostly: false });
   readonly conditional = new Map<string, CancellationRecord>();
 
   get size(): number {
@@ -252,6 +254,12 @@ export class CancellationChecker {
   private add(record: CancellationRecord): void {
     if (this.held.has(record.id)) return;
     if (this.options.environmentId !== undefined && record.environmentId !== this.options.environmentId) return;
+    // No request creates such a record, but a store can hold one (a value written by hand):
+    // a NaN would disorder the window index of every other cancellation of the function.
+    if (!isFiniteWindow(record)) {
+      this.report(new Error(`cancellation ${record.id}: its window or creation time is not a finite number, so it never applies`));
+      return;
+    }
     let apps = this.scopes.get(record.environmentId);
     if (apps === undefined) this.scopes.set(record.environmentId, (apps = new Map()));
     let functions = apps.get(record.appId);
@@ -300,4 +308,9 @@ export class CancellationChecker {
       // An error handler that throws has nowhere left to report to.
     }
   }
+}
+
+/** Whether a record's bounds and creation time are finite numbers (what the window index orders by). */
+function isFiniteWindow(record: CancellationRecord): boolean {
+  return Number.isFinite(record.startedBefore) && Number.isFinite(record.createdAt) && (record.startedAfter === undefined || Number.isFinite(record.startedAfter));
 }

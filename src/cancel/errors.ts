@@ -53,3 +53,31 @@ export class CancellationNotFoundError extends Error {
     super("Cancellation not found");
   }
 }
+
+/**
+ * A job runs under another process's owner lease (HTTP 409): another process found the lease live
+ * and left the job alone (`reason: "held"`), or took the job over after this process's lease
+ * expired (`reason: "lost"`; this process stopped, and changed nothing after it lost the lease).
+ */
+export class CancellationLeaseError extends Error {
+  override readonly name = "CancellationLeaseError";
+  /** HTTP status of the failure. */
+  readonly status = 409;
+
+  constructor(
+    /** The cancellation whose job runs elsewhere. */
+    readonly cancellationId: string,
+    /** `held`: the job was not started here; `lost`: it was taken over while running here. */
+    readonly reason: "held" | "lost",
+    /** The owner holding the lease, when known. */
+    readonly owner: string | undefined,
+    /** When that lease ends unless renewed, epoch ms, when known. */
+    readonly expiresAt: number | undefined,
+  ) {
+    super(
+      reason === "held"
+        ? `cancellation ${cancellationId} is being run by another process (${owner ?? "unknown owner"}, lease until ${expiresAt === undefined ? "unknown" : new Date(expiresAt).toISOString()})`
+        : `cancellation ${cancellationId} was taken over by another process after this one's lease expired`,
+    );
+  }
+}

@@ -4,7 +4,11 @@
  *
  * @module
  */
-export { ValidationError, ConflictError, CancellationNotFoundError } from "./errors.js";
+export { ValidationError, ConflictError, CancellationNotFoundError, CancellationLeaseError } from "./errors.js";
+export { DEFAULT_JOB_LEASE_MS } from "./job-lease.js";
+export { DECISION_CODES } from "./evaluator.js";
+export type { PageEvaluator } from "./evaluator.js";
+export type { JobLeaseOptions } from "./job-lease.js";
 export {
   validateCancellationRequest,
   parseTimestamp,
@@ -14,8 +18,9 @@ export {
   MAX_EXPRESSION_MESSAGE_LENGTH,
   REQUEST_FIELDS,
 } from "./request.js";
-export type { CancellationRequest, ValidateOptions, PreciseInstant } from "./request.js";
+export type { CancellationRequest, ValidateOptions, PreciseInstant, ParsedTimestamp } from "./request.js";
 export { toWireCancellation, formatTimestamp, parseCancellationId } from "./record.js";
+export { wireTimestamp, isWireTimestamp, MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS } from "./timestamps.js";
 export type { WireCancellation } from "./record.js";
 export { RateLimiter } from "./rate.js";
 export { cancelRuns, resumeCancellation } from "./planner.js";

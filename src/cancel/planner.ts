@@ -9,8 +9,9 @@
  * @module
  */
 import { isShardedRunStore, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
-import { CancellationNotFoundError, ConflictError } from "./errors.js";
+import { CancellationLeaseError, CancellationNotFoundError, ConflictError } from "./errors.js";
 import { JobGate } from "./job-control.js";
+import { JobLease } from "./job-lease.js";
 import { draftRecord, requestOfRecord } from "./job-record.js";
 import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
@@ -82,7 +83,7 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
 
   const draft: CancellationRecord = { ...draftRecord(request, settings.environmentId, now), settings: storedSettingsOf(settings) };
   if (settings.dryRun) {
-    return runJob(store, draft, request, settings, pushdown, startedAt, true);
+    return runJob(store, draft, request, settings, pushdown, startedAt, true, undefined);
   }
   let record = draft;
   if (key === undefined) {
@@ -109,7 +110,8 @@ export async function cancelRuns(store: RunStore, body: unknown, options: Cancel
       };
     }
   }
-  return runJob(store, record, request, settings, pushdown, startedAt, true);
+  const lease = settings.lease === undefined || settings.dryRun ? undefined : await JobLease.take(store, record.id, settings.lease);
+  return runJob(store, record, request, settings, pushdown, startedAt, true, lease);
 }
 
 /**
@@ -157,14 +159,21 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
     if (settings.maxRuns !== undefined) throw new TypeError("resumeCancellation: maxRuns is not available on a sharded cancellation");
     return resumeShardedCancellation(store, record, settings, pushdown.coverage, startedAt);
   }
-  // A pause stays in place: it is the job's control, not a setting of this session.
-  const stored = { ...storedSettingsOf(settings), ...(record.settings?.paused === true ? { paused: true } : {}) };
-  if (!settings.dryRun && !sameSettings(stored, record.settings)) {
-    // The settings this session runs with are the job's from now on (a later resume keeps them).
-    if (!(await store.updateCancellationSettings(id, stored))) throw new CancellationNotFoundError(id);
-    record = { ...record, settings: stored };
+  // The lease first: a job another process runs is left alone, settings included.
+  const lease = settings.lease === undefined || settings.dryRun ? undefined : await JobLease.take(store, id, settings.lease);
+  try {
+    // A pause stays in place: it is the job's control, not a setting of this session.
+    const stored = { ...storedSettingsOf(settings), ...(record.settings?.paused === true ? { paused: true } : {}) };
+    if (!settings.dryRun && !sameSettings(stored, record.settings)) {
+      // The settings this session runs with are the job's from now on (a later resume keeps them).
+      if (!(await store.updateCancellationSettings(id, stored))) throw new CancellationNotFoundError(id);
+      record = { ...record, settings: stored };
+    }
+  } catch (error) {
+    await lease?.end();
+    throw error;
   }
-  return runJob(store, record, request, settings, pushdown, startedAt, false);
+  return runJob(store, record, request, settings, pushdown, startedAt, false, lease);
 }
 
 async function runJob(
@@ -175,22 +184,32 @@ async function runJob(
   pushdown: PushdownPlan,
   startedAt: number,
   created: boolean,
+  lease: JobLease | undefined,
 ): Promise<CancellationReport> {
   const jobId = record.id;
+  const owner = lease?.owner;
   const range: JobRange = {
     counts: record.counts,
     ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
     // The job's stored controls (pause, rate) are read again before each batch.
     commit: new JobGate(store, jobId, { batchSize: settings.batchSize, limiter: settings.limiter, initialRate: record.settings?.ratePerSecond }).wrap(
-      (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint }),
-      settings.signal,
+      (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint, ...(owner !== undefined ? { owner } : {}) }),
+      lease === undefined ? settings.signal : settings.signal === undefined ? lease.lost : AbortSignal.any([settings.signal, lease.lost]),
     ),
   };
-  const outcome = await processRange(store, jobId, request, settings, pushdown, range, startedAt);
+  // A lease taken over stops the job as an abort does; its closing checkpoint then changes nothing.
+  const signal = lease === undefined ? settings.signal : settings.signal === undefined ? lease.lost : AbortSignal.any([settings.signal, lease.lost]);
+  let outcome: Awaited<ReturnType<typeof processRange>>;
+  try {
+    outcome = await processRange(store, jobId, request, { ...settings, signal }, pushdown, range, startedAt);
+  } finally {
+    await lease?.end();
+  }
+  if (outcome.ending === "lease_lost" && lease !== undefined) throw new CancellationLeaseError(jobId, "lost", undefined, undefined);
   const status: CancellationStatus | "deleted" = outcome.ending === "lease_lost" ? "deleted" : outcome.ending;
   const final: CancellationRecord = {
     ...record,
-    status: status === "deleted" ? record.status : status,
+    status: status === "deleted" ? record.status : status === "aborted" ? settings.abortStatus : status,
     counts: { ...outcome.counts },
     updatedAt: settings.dryRun ? record.updatedAt : Math.max(record.updatedAt, outcome.lastSavedAt ?? record.updatedAt),
     ...(outcome.cursor !== undefined ? { cursor: outcome.cursor } : {}),
@@ -224,6 +243,7 @@ async function resumeShardedCancellation(
     environmentId: record.environmentId,
     batchSize: settings.batchSize,
     pushdown: settings.pushdown,
+    ...(settings.evaluator !== undefined ? { evaluator: settings.evaluator } : {}),
     ...(settings.limiter !== undefined ? { ratePerSecond: settings.limiter } : {}),
     ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
     ...(onProgress !== undefined

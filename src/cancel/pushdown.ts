@@ -120,7 +120,7 @@ export interface PushdownResult {
  * cannot analyse gives `{ coverage: 'none' }`.
  */
 export function pushdownFor(program: Program, options: PushdownOptions = {}): PushdownResult {
-  const pred = translate(program.ast, program.dialect, options);
+  const pred = translateChecked(program.ast, program.dialect, options, program.presenceTestErrors);
   if (pred === undefined) return { coverage: "none" };
   const exact = isExact(pred);
   if (pred.k === "true") return { coverage: exact ? "full" : "none" };
@@ -132,9 +132,14 @@ export function pushdownFor(program: Program, options: PushdownOptions = {}): Pu
  * one the AST was compiled for. Returns `undefined` when nothing could be translated; never throws.
  */
 export function translate(ast: CheckedAst, dialect: DialectName, options: PushdownOptions = {}): Pred | undefined {
+  return translateChecked(ast, dialect, options, dialect === "inngest");
+}
+
+/** {@link translate}, told whether `has()` on a value without fields is an error (compile option `errorOnBadPresenceTest`). */
+function translateChecked(ast: CheckedAst, dialect: DialectName, options: PushdownOptions, presenceErrors: boolean): Pred | undefined {
   let pred: Pred;
   try {
-    pred = rootPredicate(ast, dialect, options);
+    pred = rootPredicate(ast, dialect, options, presenceErrors);
   } catch {
     return undefined;
   }
@@ -142,8 +147,8 @@ export function translate(ast: CheckedAst, dialect: DialectName, options: Pushdo
 }
 
 /** The superset predicate of the rows to keep: "the expression evaluates to `true`" (or "not to `false`"). */
-function rootPredicate(ast: CheckedAst, dialect: DialectName, options: PushdownOptions): Pred {
-  const root = new Translator(ast, dialect).sem(ast.expr);
+function rootPredicate(ast: CheckedAst, dialect: DialectName, options: PushdownOptions, presenceErrors: boolean): Pred {
+  const root = new Translator(ast, dialect, presenceErrors).sem(ast.expr);
   // At the top, an unknown is `false` (as in Inngest); an error or a non-boolean is not.
   return options.keep === "notFalse" ? or(root.t, root.e, root.oz, root.oy) : root.t;
 }
@@ -165,6 +170,8 @@ class Translator {
   constructor(
     private readonly ast: CheckedAst,
     dialect: DialectName,
+    /** `has()` on a value without fields (null, a number) is an error rather than `false`. */
+    private readonly presenceErrors: boolean,
   ) {
     this.inngest = dialect === "inngest";
   }
@@ -495,12 +502,14 @@ class Translator {
         case "E":
           return O_ERROR;
         case "const":
-          // inngest: has() on null is false; cel: an error. On a boolean: an error in both.
-          return val.value === null && this.inngest ? O_FALSE : O_ERROR;
+          // inngest: has() on null is false, on a boolean an error. cel: `false` on any value
+          // without fields, or an error with the errorOnBadPresenceTest option.
+          if (this.inngest) return val.value === null ? O_FALSE : O_ERROR;
+          return this.presenceErrors ? O_ERROR : O_FALSE;
         case "map":
           return keyOutcome(val.path, field);
         default:
-          return O_ERROR;
+          return this.inngest || this.presenceErrors ? O_ERROR : O_FALSE;
       }
     });
   }

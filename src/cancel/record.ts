@@ -8,9 +8,15 @@
  * sorts as text.) A window bound is written as the normalised whole-millisecond bound the job
  * uses (see `request.ts`), so the record shows exactly which runs it covers.
  *
+ * Writing a record never throws. Validation keeps every instant a record is created with inside
+ * years 0001–9999; a record that holds another all the same (written by an older version, or by
+ * hand into the database) is shown with that timestamp `null` and an `unreadable` text naming it,
+ * so that one bad record never fails a listing of the others, and can still be read and deleted.
+ *
  * @module
  */
 import type { CancellationRecord, CancellationStatus, OutcomeCounts } from "../stores/types.js";
+import { wireTimestamp } from "./timestamps.js";
 
 /** A cancellation as sent over the wire. */
 export interface WireCancellation {
@@ -21,13 +27,14 @@ export interface WireCancellation {
   readonly function_id: string;
   /** Inclusive lower bound, or `null` when the window is unbounded below. */
   readonly started_after: string | null;
-  /** Inclusive upper bound. */
-  readonly started_before: string;
+  /** Inclusive upper bound; `null` only on an {@link WireCancellation.unreadable} record. */
+  readonly started_before: string | null;
   /** The `if` expression, or `null` when every run of the window is cancelled. */
   readonly if: string | null;
-  readonly created_at: string;
-  /** Last change of status or counts. */
-  readonly updated_at: string;
+  /** When it was created; `null` only on an {@link WireCancellation.unreadable} record. */
+  readonly created_at: string | null;
+  /** Last change of status or counts; `null` only on an {@link WireCancellation.unreadable} record. */
+  readonly updated_at: string | null;
   readonly status: CancellationStatus;
   /** Outcome of every run scanned so far; `scanned` is the sum of the other five. */
   readonly counts: OutcomeCounts;
@@ -37,21 +44,18 @@ export interface WireCancellation {
   readonly rate_per_second: number | null;
   /** The job's cap on runs cancelled; `null` for none. */
   readonly max_runs: number | null;
+  /**
+   * Present only on a stored record that holds a value the wire cannot carry (a timestamp outside
+   * years 0001–9999): says which, e.g. `started_after: the stored value -62167219260000 (epoch ms)
+   * lies outside years 0001-9999`. Those fields are `null`. Absent on every other record.
+   */
+  readonly unreadable?: string;
   /** Whether the job is paused (`PATCH /v1/cancellations/:id`, `cancelkit pause`): its workers wait before their next batch. */
   readonly paused: boolean;
 }
 
-/**
- * Formats epoch milliseconds as RFC 3339 UTC with milliseconds (`2024-01-22T14:22:42.130Z`).
- *
- * @throws RangeError when `ms` lies outside years 0000–9999, which RFC 3339 cannot write.
- */
-export function formatTimestamp(ms: number): string {
-  const text = new Date(ms).toISOString();
-  // Outside 0000–9999 `toISOString` writes a six-digit signed year, which is not RFC 3339.
-  if (text.length !== 24) throw new RangeError(`timestamp ${ms} lies outside years 0000-9999`);
-  return text;
-}
+// The formatter lives with the parser (one span for both); it is part of this module's API too.
+export { formatTimestamp } from "./timestamps.js";
 
 const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
 
@@ -75,18 +79,27 @@ function wireCounts(counts: OutcomeCounts): OutcomeCounts {
   };
 }
 
-/** The wire form of a stored cancellation record (a fresh object, safe to `JSON.stringify`). */
+/**
+ * The wire form of a stored cancellation record (a fresh object, safe to `JSON.stringify`). Never
+ * throws: a timestamp it cannot write is `null`, and `unreadable` says which (see the module notes).
+ */
 export function toWireCancellation(record: CancellationRecord): WireCancellation {
-  return {
+  const problems: string[] = [];
+  const timestamp = (field: string, ms: number): string | null => {
+    const text = wireTimestamp(ms);
+    if (text === null) problems.push(`${field}: the stored value ${String(ms)} (epoch ms) lies outside years 0001-9999`);
+    return text;
+  };
+  const wire: { -readonly [K in keyof WireCancellation]: WireCancellation[K] } = {
     id: record.id,
     environment_id: record.environmentId,
     app_id: record.appId,
     function_id: record.functionId,
-    started_after: record.startedAfter === undefined ? null : formatTimestamp(record.startedAfter),
-    started_before: formatTimestamp(record.startedBefore),
+    started_after: record.startedAfter === undefined ? null : timestamp("started_after", record.startedAfter),
+    started_before: timestamp("started_before", record.startedBefore),
     if: record.if ?? null,
-    created_at: formatTimestamp(record.createdAt),
-    updated_at: formatTimestamp(record.updatedAt),
+    created_at: timestamp("created_at", record.createdAt),
+    updated_at: timestamp("updated_at", record.updatedAt),
     status: record.status,
     counts: wireCounts(record.counts),
     batch_size: record.settings?.batchSize ?? null,
@@ -94,4 +107,6 @@ export function toWireCancellation(record: CancellationRecord): WireCancellation
     max_runs: record.settings?.maxRuns ?? null,
     paused: record.settings?.paused === true,
   };
+  if (problems.length > 0) wire.unreadable = problems.join("; ");
+  return wire;
 }

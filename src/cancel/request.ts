@@ -19,7 +19,10 @@
  *
  * Timestamps are RFC 3339 exactly as Go's `time.Time` accepts them: `YYYY-MM-DD`, an uppercase
  * `T`, `hh:mm:ss`, an optional fraction of 1 to 9 digits after a `.`, and a zone (`Z` or
- * `±hh:mm`); years 0000–9999, no leap second. Runs start on whole milliseconds, and the window
+ * `±hh:mm`); no leap second. Unlike Go, the instant itself, once its offset is applied, must lie
+ * in years 0001–9999 (`timestamps.ts`): a record holding another could not be written back
+ * (`started_after must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z once its
+ * offset is applied, got "0000-01-01T00:00:00+00:01"`). Runs start on whole milliseconds, and the window
  * is inclusive at both ends, so a bound with a sub-millisecond fraction is normalised to the
  * whole-millisecond window that holds exactly the same runs: `started_after` is rounded up
  * (a run at millisecond M is inside iff M ≥ after), `started_before` is rounded down (M ≤ before).
@@ -31,6 +34,11 @@ import { createHash } from "node:crypto";
 import { CompileError } from "../expr/errors.js";
 import { compile, type Program } from "../expr/program.js";
 import { ValidationError } from "./errors.js";
+import { MIN_TIMESTAMP_MS, TIMESTAMP_SPAN_TEXT, parseTimestamp, type PreciseInstant } from "./timestamps.js";
+
+// The parser lives with the formatter (one span for both); it is part of this module's API too.
+export { parseTimestamp } from "./timestamps.js";
+export type { PreciseInstant, ParsedTimestamp } from "./timestamps.js";
 
 /** A validated cancellation request. */
 export interface CancellationRequest {
@@ -74,80 +82,12 @@ const MAX_NAMED_UNKNOWN_FIELDS = 10;
 const MAX_ECHO_LENGTH = 64;
 
 /** Epoch ms of Go's zero `time.Time`, 0001-01-01T00:00:00Z. */
-const GO_ZERO_TIME_MS = daysFromCivil(1, 1, 1) * 86_400_000;
+const GO_ZERO_TIME_MS = MIN_TIMESTAMP_MS;
 
 const EXAMPLE_TIMESTAMP = "2024-01-22T14:22:42.130Z";
 
-/** An instant with nanosecond precision: whole epoch milliseconds plus 0–999,999 ns. */
-export interface PreciseInstant {
-  /** Epoch milliseconds, rounded down. */
-  readonly ms: number;
-  /** Nanoseconds past `ms`, 0 to 999,999. */
-  readonly nanos: number;
-}
-
 function compareInstants(a: PreciseInstant, b: PreciseInstant): number {
   return a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.nanos - b.nanos;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = (month + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * Parses an RFC 3339 timestamp as Go's `time.Time` does (see the module notes), keeping
- * nanoseconds. Returns the instant or the reason it is not one.
- */
-export function parseTimestamp(text: string): { readonly ok: true; readonly instant: PreciseInstant } | { readonly ok: false; readonly reason: string } {
-  const m = RFC3339.exec(text);
-  if (m === null) {
-    return { ok: false, reason: "expected YYYY-MM-DDThh:mm:ss[.fraction] and a zone (Z or ±hh:mm)" };
-  }
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  const fraction = m[7];
-  const zone = m[8]!;
-  if (month < 1 || month > 12) return { ok: false, reason: "month out of range" };
-  if (day < 1 || day > daysInMonth(year, month)) return { ok: false, reason: "day out of range" };
-  if (hour > 23) return { ok: false, reason: "hour out of range" };
-  if (minute > 59) return { ok: false, reason: "minute out of range" };
-  if (second > 59) return { ok: false, reason: "second out of range" };
-  if (fraction !== undefined && fraction.length > 9) return { ok: false, reason: "more than 9 fractional digits" };
-  let offsetMinutes = 0;
-  if (zone !== "Z") {
-    const zoneHours = Number(zone.slice(1, 3));
-    const zoneMinutes = Number(zone.slice(4, 6));
-    if (zoneHours > 23) return { ok: false, reason: "time zone hour out of range" };
-    if (zoneMinutes > 59) return { ok: false, reason: "time zone minute out of range" };
-    offsetMinutes = (zone[0] === "-" ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
-  }
-  const fractionNanos = fraction === undefined ? 0 : Number(fraction.padEnd(9, "0"));
-  const ms =
-    daysFromCivil(year, month, day) * 86_400_000 +
-    hour * 3_600_000 +
-    minute * 60_000 +
-    second * 1000 -
-    offsetMinutes * 60_000 +
-    Math.floor(fractionNanos / 1_000_000);
-  return { ok: true, instant: { ms, nanos: fractionNanos % 1_000_000 } };
 }
 
 function describeValue(value: unknown): string {
@@ -310,6 +250,10 @@ export function validateCancellationRequest(body: unknown, options: ValidateOpti
       return invalid;
     }
     const parsed = parseTimestamp(value);
+    if (!parsed.ok && parsed.outOfRange === true) {
+      shape.push(`${field} must be ${TIMESTAMP_SPAN_TEXT} once its offset is applied, got ${echo(value)}`);
+      return invalid;
+    }
     if (!parsed.ok) {
       shape.push(`${field} is not an RFC 3339 timestamp: ${echo(value)} (${parsed.reason}; for example ${EXAMPLE_TIMESTAMP})`);
       return invalid;
@@ -337,7 +281,8 @@ export function validateCancellationRequest(body: unknown, options: ValidateOpti
   let program: Program | undefined;
   if (typeof ifSource === "string") {
     try {
-      program = compile(ifSource, { dialect: "inngest" });
+      // An `if` whose worst case per run exceeds the cost budget is refused here, before any job exists.
+      program = compileIf(ifSource);
     } catch (error) {
       if (error instanceof CompileError) errors.push(`invalid expression: ${boundCompileMessage(error)}`);
       else if (error instanceof RangeError) errors.push("invalid expression: the expression is nested too deeply");
@@ -367,6 +312,18 @@ export function validateCancellationRequest(body: unknown, options: ValidateOpti
     request.program = program!;
   }
   return Object.freeze(request);
+}
+
+/**
+ * Compiles an `if` expression as a cancellation request does (dialect `inngest`, its limits, an
+ * expression whose estimated worst case exceeds the cost budget refused): the one place that says
+ * how, so that an evaluator thread (`service/eval-pool.ts`) compiles the very program the request
+ * was validated with.
+ *
+ * @throws CompileError for an expression that does not compile or is too costly.
+ */
+export function compileIf(source: string): Program {
+  return compile(source, { dialect: "inngest", refuseCostly: true });
 }
 
 /**

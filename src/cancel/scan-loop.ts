@@ -33,6 +33,7 @@
 import type { DecisionCounts, ItemBinding, Program } from "../expr/program.js";
 import { MAX_ID_LENGTH, type Cursor, type OutcomeCounts, type RunRecord, type RunStore, type ScanPage } from "../stores/types.js";
 import { BatchCommitter, stopReason, type CommitFn } from "./batch-committer.js";
+import { PageDecisions, isAbortError, type PageDecider } from "./evaluator.js";
 import { Ledger } from "./ledger.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
@@ -222,12 +223,14 @@ class RangeScan {
     const sampleAtStart = sample.length;
     const segmentAtStart = { ...ledger.segment };
     let runs = page.runs;
+    let decider = await this.#deciderFor(program, runs);
+    if (decider === "aborted") return { page, exact, pendingAtStart, stop: "aborted" };
     for (let i = 0; i < runs.length; i++) {
-      if (program !== undefined) {
+      if (decider !== undefined) {
         // The hot path: runs the expression does not match need nothing but a count; it stops at
         // the first run that needs attention: a match, or a run this job cancelled before a crash.
         const from = i;
-        i = program.decideUntilMatch(runs, i, this.#binding, tally);
+        i = decider.decideUntilMatch(runs, i, this.#binding, tally);
         if (i > from) {
           const segment = ledger.segment;
           segment.notMatched += tally.noMatch;
@@ -260,6 +263,8 @@ class RangeScan {
           ledger.position = pageStart;
           page = await this.#reader.reread(this.#scanAfter);
           runs = page.runs;
+          decider = await this.#deciderFor(program, runs);
+          if (decider === "aborted") return { page, exact: true, pendingAtStart, stop: "aborted" };
           exact = true;
           i = -1;
           continue;
@@ -288,6 +293,25 @@ class RangeScan {
       }
     }
     return { page, exact, pendingAtStart };
+  }
+
+  /**
+   * What decides a page's runs: the program itself (inline), or the page as the settings'
+   * evaluator decided it elsewhere (`aborted` when the signal stopped that first: the page is
+   * dropped undecided). `undefined` without an `if`.
+   */
+  async #deciderFor(program: Program | undefined, runs: readonly RunRecord[]): Promise<PageDecider | undefined | "aborted"> {
+    const evaluator = this.#settings.evaluator;
+    if (program === undefined || evaluator === undefined || runs.length === 0) return program;
+    let codes: Uint8Array;
+    try {
+      codes = await evaluator.decide(program, runs, this.#settings.signal);
+    } catch (error) {
+      if (isAbortError(error) && this.#settings.signal?.aborted === true) return "aborted";
+      throw error;
+    }
+    if (codes.length !== runs.length) throw new Error(`the evaluator decided ${codes.length} runs of a page of ${runs.length}`);
+    return new PageDecisions(codes);
   }
 
   /**
@@ -337,7 +361,7 @@ class RangeScan {
       else if (ending === "aborted" && committer.pending.length === 0) ledger.settle();
     }
     if (final === ending && ending !== "deleted" && ending !== "lease_lost") {
-      const result = await committer.send([], ledger.checkpoint(ending));
+      const result = await committer.send([], ledger.checkpoint(ending === "aborted" ? this.#settings.abortStatus : ending));
       if (!result.ok) final = stopReason(result);
       else this.#report(ending === "completed");
     }

@@ -6,6 +6,8 @@
  */
 import type { Program } from "../expr/program.js";
 import { DEFAULT_ENVIRONMENT_ID, type CancellationBatch, type CancellationSettings, type OutcomeCounts } from "../stores/types.js";
+import type { PageEvaluator } from "./evaluator.js";
+import { readLeaseOptions, type JobLeaseOptions } from "./job-lease.js";
 import { planPushdown, type PushdownPlan } from "./pushdown-plan.js";
 import { RateLimiter } from "./rate.js";
 
@@ -107,6 +109,29 @@ export interface ResumeOptions {
    * Default: no cap.
    */
   readonly maxRuns?: number;
+  /**
+   * Run the job under an owner lease in the store (`RunStore.leaseCancellation`), so that one
+   * process at a time runs it: the lease is taken before the first page (another owner's live
+   * lease: {@link CancellationLeaseError} `held`, and nothing is done), renewed every third of
+   * `leaseMs`, named in every batch (a process whose lease was taken over changes nothing more and
+   * the call rejects with {@link CancellationLeaseError} `lost`), and released when the call ends.
+   * Not for dry runs (they write nothing) nor sharded jobs (their shards have leases). Default:
+   * none (the caller makes sure that one process runs the job).
+   */
+  readonly lease?: JobLeaseOptions;
+  /**
+   * The status an abort saves: `aborted` (default), or `running` for a job that is to go on at the
+   * next start (a service shutting down; saved in the closing checkpoint, under the lease).
+   */
+  readonly abortStatus?: "aborted" | "running";
+  /**
+   * Where the `if` is evaluated: each page is handed to this evaluator (the service's worker
+   * threads, `cancelkit/service`'s `EvaluatorPool`), so that the calling thread never runs the
+   * expression and an abort stops the job also in the middle of a costly page. Same outcomes as
+   * inline evaluation. Default: none, inline on the calling thread (between pages the loop
+   * yields to the event loop at least every 20 ms, but one page of costly evaluations runs in one go).
+   */
+  readonly evaluator?: PageEvaluator;
 }
 
 /** Checked options of a job or worker. @internal */
@@ -120,6 +145,9 @@ export interface Settings {
   readonly dryRun: boolean;
   readonly maxRuns: number | undefined;
   readonly pushdown: boolean;
+  readonly lease: { readonly owner: string; readonly leaseMs: number } | undefined;
+  readonly abortStatus: "aborted" | "running";
+  readonly evaluator: PageEvaluator | undefined;
 }
 
 /** Checks the options shared by every job entry point. @internal */
@@ -147,6 +175,8 @@ export function readSettings(options: ResumeOptions, caller: string): Settings {
   if (options.onBatch !== undefined && typeof options.onBatch !== "function") throw new TypeError(`${caller}: onBatch must be a function`);
   if (options.dryRun !== undefined && typeof options.dryRun !== "boolean") throw new TypeError(`${caller}: dryRun must be a boolean`);
   if (options.pushdown !== undefined && typeof options.pushdown !== "boolean") throw new TypeError(`${caller}: pushdown must be a boolean`);
+  const abortStatus = options.abortStatus ?? "aborted";
+  if (abortStatus !== "aborted" && abortStatus !== "running") throw new TypeError(`${caller}: abortStatus must be "aborted" or "running"`);
   return {
     environmentId,
     batchSize,
@@ -157,7 +187,18 @@ export function readSettings(options: ResumeOptions, caller: string): Settings {
     dryRun: options.dryRun ?? false,
     maxRuns,
     pushdown: options.pushdown ?? true,
+    lease: readLeaseOptions(options.lease, caller),
+    abortStatus,
+    evaluator: readEvaluator(options.evaluator, caller),
   };
+}
+
+function readEvaluator(evaluator: unknown, caller: string): PageEvaluator | undefined {
+  if (evaluator === undefined) return undefined;
+  if (typeof evaluator !== "object" || evaluator === null || typeof (evaluator as { decide?: unknown }).decide !== "function") {
+    throw new TypeError(`${caller}: evaluator must be an object with a decide(program, runs, signal) method`);
+  }
+  return evaluator as PageEvaluator;
 }
 
 /**

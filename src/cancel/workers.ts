@@ -54,6 +54,7 @@ import type { RateLimiter } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
 import { processRange, type Ending, type JobRange } from "./scan-loop.js";
+import type { PageEvaluator } from "./evaluator.js";
 import { MAX_BATCH_SIZE, pushdownPlanFor, readSettings, storedSettingsOf, type CancellationProgress, type Settings } from "./settings.js";
 
 /** Default lease of a shard, ms: a worker that stops renewing it loses the shard after this long. */
@@ -186,6 +187,11 @@ export interface WorkerOptions {
    * Stops the worker at its shard's next page boundary: the shard's checkpoint is saved and its
    * lease released (status `pending`, so another worker takes it at once). Default: none.
    */
+  /**
+   * Where the `if` is evaluated (`ResumeOptions.evaluator`: the service's worker threads). Default:
+   * inline, on the calling thread.
+   */
+  readonly evaluator?: PageEvaluator;
   readonly signal?: AbortSignal;
   /** Called after each commit of a shard; an exception it throws fails the worker. Default: none. */
   readonly onProgress?: (progress: WorkerProgress) => void;
@@ -298,6 +304,7 @@ export async function runWorker(store: RunStore, options: WorkerOptions = {}): P
       ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.pushdown !== undefined ? { pushdown: options.pushdown } : {}),
+      ...(options.evaluator !== undefined ? { evaluator: options.evaluator } : {}),
     },
     "runWorker",
   );

@@ -17,7 +17,7 @@ export type IssueCode =
   | "invalid_macro"
   /** Syntax that is recognised but not enabled (optional `?.`, backquoted names outside selections). */
   | "unsupported_syntax"
-  /** Source size, nesting depth or issue count above its configured limit. */
+  /** Source size, nesting depth, issue count or estimated cost per evaluation above its configured limit. */
   | "limit_exceeded"
   /** A name no declaration covers. */
   | "undeclared_reference"

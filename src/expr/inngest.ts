@@ -29,6 +29,8 @@ const EVENT_MAP: Type = mapType(T.string, T.dyn);
 export const INNGEST_DIALECT: Dialect = {
   name: "inngest",
   lenient: true,
+  // Inngest's `has(x.f)` on a number (or a string) fails, and the run does not match.
+  presenceTestErrors: true,
   truthiness: true,
   functions: functionTable(STANDARD_FUNCTIONS, STRINGS_EXTENSION, INNGEST_FUNCTIONS),
   defaultVariables: new Map([

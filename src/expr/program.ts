@@ -7,8 +7,9 @@ import { check, type CheckedAst, type CheckerEnv } from "./checker/checker.js";
 import { compileChecked, type NameResolution } from "./compiler/compile.js";
 import type { DecoratorFactory } from "./compiler/hooks.js";
 import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, EMPTY_ACTIVATION as EMPTY, type EvalLimits, type Fn, newCtx } from "./compiler/context.js";
-import { CEL_DIALECT, type Dialect, type DialectName } from "./dialect.js";
-import { CompileError, EvalError, type EvalErrorCode } from "./errors.js";
+import { CEL_DIALECT, type Dialect, type DialectName, type ExtensionName, resolveExtensions, withExtensions } from "./dialect.js";
+import { CompileError, EvalError, type EvalErrorCode, makeIssue } from "./errors.js";
+import { costliestNode, type CostEstimate, type CostEstimateOptions, DEFAULT_INPUT_SIZE, estimateCheckedCost } from "./checker/cost.js";
 import { INNGEST_DIALECT } from "./inngest.js";
 import { parse, type ParseOptions } from "./parser/index.js";
 import { TYPE_IDENTIFIERS } from "./stdlib/index.js";
@@ -19,6 +20,7 @@ import { decideOneByOne, type Decision, type DecisionCounts, type ItemBinding } 
 import { DEFAULT_FAST_PATHS_AFTER, jitDecorator, mayGenerateCode, specialiseEntries } from "./jit/index.js";
 
 export type { Decision } from "./decisions.js";
+export type { CostEstimate, CostEstimateOptions } from "./checker/cost.js";
 /** @internal The planner's scan loop (see {@link Program.decideUntilMatch}). */
 export type { DecisionCounts, ItemBinding } from "./decisions.js";
 
@@ -61,6 +63,28 @@ export interface CompileOptions {
   readonly fastPaths?: boolean | { readonly after: number };
   /** Reuse a cached program for the same source and options. Default `true`. */
   readonly cache?: boolean;
+  /**
+   * cel-go's extension libraries to add to the `cel` dialect, by name (`'math'`, `'optionals'`,
+   * `'two_var_comprehensions'`, … — see `docs/cel-extensions.md`), or `'all'`. A library a named
+   * one needs comes along (`regex` brings `optionals`). The `inngest` dialect takes none. Default:
+   * none beyond the dialect's own (the `cel` dialect always has the strings extension).
+   */
+  readonly extensions?: readonly ExtensionName[] | "all";
+  /**
+   * `has(x.f)` on a value that has no fields (null, a number, a string) is an error
+   * (`no_such_field` / `no_such_overload`), as with cel-go's `EnableErrorOnBadPresenceTest`.
+   * Default `false`: such a presence test is `false`, as cel-go answers by default.
+   */
+  readonly errorOnBadPresenceTest?: boolean;
+  /**
+   * Refuse an expression whose estimated worst-case cost per evaluation ({@link estimateCost}
+   * with {@link CompileOptions.costEstimate}) exceeds its cost budget (`limits.maxCost`): it
+   * throws {@link CompileError} with a `limit_exceeded` issue pointing at the costliest part.
+   * Default `false`; the service, the CLI and {@link Matcher} set it.
+   */
+  readonly refuseCostly?: boolean;
+  /** Size assumptions of the estimate that {@link CompileOptions.refuseCostly} applies. Default `{ inputSize: 131072 }`. */
+  readonly costEstimate?: CostEstimateOptions;
 }
 
 /** A compiled expression. Evaluation is synchronous, allocation-light, and never mutates its input. */
@@ -85,6 +109,15 @@ export class Program {
     private readonly checked: CheckedAst,
     /** Whether the program may generate entry points of its own once evaluated often. */
     private readonly specialises: boolean,
+    /** The subtrees folded into constants, by node id. */
+    private readonly constants: ReadonlyMap<number, unknown>,
+    /**
+     * `has(x.f)` on a value without fields is an error (the `inngest` dialect, or the
+     * `errorOnBadPresenceTest` option) rather than `false`.
+     *
+     * @internal For the SQL pushdown, which must know what `has()` gives.
+     */
+    readonly presenceTestErrors: boolean = false,
   ) {
     this.type = formatType(resultType);
     this.ctx = newCtx(slotCount, limits);
@@ -178,6 +211,43 @@ export class Program {
     return v instanceof CelError ? { ok: false, error: this.toEvalError(v) } : { ok: true, value: v };
   }
 
+  /** The estimate with default options, computed once. */
+  private defaultEstimate: CostEstimate | undefined;
+
+  /**
+   * The cost one evaluation may spend, from the least to the most, in the units of the budget
+   * `limits.maxCost` (see {@link estimateCost}).
+   */
+  estimateCost(options: CostEstimateOptions = {}): CostEstimate {
+    // The inngest dialect's loose operators make checked types a guess (`[] + 1` is a string).
+    const trustTypes = this.dialect !== "inngest";
+    if (options.inputSize === undefined) return (this.defaultEstimate ??= estimateCheckedCost(this.checked, this.constants, {}, trustTypes));
+    return estimateCheckedCost(this.checked, this.constants, options, trustTypes);
+  }
+
+  /** The cost budget of one evaluation (`limits.maxCost`). */
+  get maxCost(): number {
+    return this.limits.maxCost;
+  }
+
+  /**
+   * Throws {@link CompileError} (a `limit_exceeded` issue at the costliest part) when the
+   * estimated worst case exceeds the cost budget. @internal {@link CompileOptions.refuseCostly}.
+   */
+  assertAffordable(options: CostEstimateOptions = {}): void {
+    const estimate = this.estimateCost(options);
+    const limit = this.limits.maxCost;
+    if (estimate.max <= limit) return;
+    const parsed = this.checked.parsed;
+    const worst = costliestNode(this.checked, this.constants, limit, options, this.dialect !== "inngest");
+    const span = (worst !== undefined ? parsed.spans.get(worst.expr.id) : undefined) ?? parsed.spans.get(this.checked.expr.id) ?? { start: -1, end: -1 };
+    const size = options.inputSize ?? DEFAULT_INPUT_SIZE;
+    const message =
+      `expression too costly: its worst case is an estimated ${formatUnits(estimate.max)} cost units per evaluation, ` +
+      `over the limit of ${formatUnits(limit)} (with inputs of up to ${size} bytes)`;
+    throw new CompileError([makeIssue(parsed.source, "limit_exceeded", message, span)], parsed.source);
+  }
+
   /** The checked AST (types and resolved references per node), for tools such as SQL pushdown. */
   get ast(): CheckedAst {
     return this.checked;
@@ -189,6 +259,24 @@ export class Program {
     if (span === undefined) return new EvalError(code, e.message);
     return new EvalError(code, e.message, span, this.checked.parsed.source.locate(span.start));
   }
+}
+
+/** A cost for a message: exact when small, else in a short exponent form (`3.4e+12`). */
+function formatUnits(n: number): string {
+  if (!Number.isFinite(n)) return "unbounded";
+  return n < 1e9 ? String(Math.ceil(n)) : n.toPrecision(2);
+}
+
+/**
+ * The cost one evaluation of `program` may spend, `{ min, max }`, in the units of its cost budget
+ * (`limits.maxCost`), estimated from the checked expression as cel-go's `EstimateCost` does: each
+ * variable of the activation (and each part of one) is assumed at most `options.inputSize` JSON
+ * bytes (default 131,072), and the sizes of what the expression builds follow from its operands.
+ * `max` bounds what any evaluation within those sizes charges; it is `Infinity` where the
+ * estimator sees no bound. See `docs/reliability-cost.md`.
+ */
+export function estimateCost(program: Program, options: CostEstimateOptions = {}): CostEstimate {
+  return program.estimateCost(options);
 }
 
 /**
@@ -214,14 +302,25 @@ const DEFAULT_RESOLUTION: NameResolution = Object.freeze({ atRuntime: false, con
 /** The decorator of programs compiled with default options, made once. */
 const DEFAULT_DECORATOR = jitDecorator(DEFAULT_FAST_PATHS_AFTER);
 
-/** The checker environment of each dialect with default options, made once. */
-const defaultCheckerEnvs = new Map<DialectName, CheckerEnv>();
+/** The checker environment of each dialect (with its extensions) with default options, made once. */
+const defaultCheckerEnvs = new Map<Dialect, CheckerEnv>();
 
-function checkerEnv(dialectName: DialectName, dialect: Dialect, options: CompileOptions, limits: ParseOptions & EvalLimits): CheckerEnv {
+/** The type identifiers of a dialect: the standard ones and its extensions'. */
+function typeIdentifiersOf(dialect: Dialect): ReadonlyMap<string, Type> {
+  const extra = dialect.typeIdentifiers;
+  if (extra === undefined) return TYPE_IDENTIFIER_MAP;
+  let merged = mergedTypeIdentifiers.get(extra);
+  if (merged === undefined) mergedTypeIdentifiers.set(extra, (merged = new Map([...TYPE_IDENTIFIER_MAP, ...extra])));
+  return merged;
+}
+
+const mergedTypeIdentifiers = new WeakMap<ReadonlyMap<string, Type>, ReadonlyMap<string, Type>>();
+
+function checkerEnv(dialect: Dialect, options: CompileOptions, limits: ParseOptions & EvalLimits): CheckerEnv {
   const defaults =
     options.variables === undefined && options.container === undefined && options.typeCheck !== false && limits.maxIssues === undefined;
   if (defaults) {
-    const env = defaultCheckerEnvs.get(dialectName);
+    const env = defaultCheckerEnvs.get(dialect);
     if (env !== undefined) return env;
   }
   let variables = dialect.defaultVariables;
@@ -234,13 +333,13 @@ function checkerEnv(dialectName: DialectName, dialect: Dialect, options: Compile
     container: options.container ?? "",
     variables,
     functions: dialect.functions,
-    typeIdentifiers: TYPE_IDENTIFIER_MAP,
+    typeIdentifiers: typeIdentifiersOf(dialect),
     maxIssues: limits.maxIssues ?? 100,
     permissive: options.typeCheck === false,
     truthiness: dialect.truthiness,
     ...(dialect.looseOperators !== undefined ? { looseOperators: dialect.looseOperators } : {}),
   };
-  if (defaults) defaultCheckerEnvs.set(dialectName, env);
+  if (defaults) defaultCheckerEnvs.set(dialect, env);
   return env;
 }
 
@@ -255,7 +354,8 @@ function cacheKey(source: string, options: CompileOptions): string | undefined {
     for (const [k, t] of Object.entries(options.variables)) parts.push(`${k}:${typeof t === "string" ? t : formatType(t)}`);
     vars = parts.sort().join(",");
   }
-  return `${options.dialect ?? "cel"}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : options.fastPaths === true ? "fast0" : typeof options.fastPaths === "object" ? `fast${options.fastPaths.after}` : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
+  const ext = options.extensions === undefined ? "" : options.extensions === "all" ? "all" : [...options.extensions].sort().join(",");
+  return `${options.dialect ?? "cel"}\u0000${ext}${options.errorOnBadPresenceTest === true ? "!has" : ""}\u0000${options.typeCheck === false ? "unchecked" : ""}${options.fastPaths === false ? "noFast" : options.fastPaths === true ? "fast0" : typeof options.fastPaths === "object" ? `fast${options.fastPaths.after}` : ""}\u0000${options.container ?? ""}\u0000${vars}\u0000${JSON.stringify(options.limits ?? {})}\u0000${source}`;
 }
 
 /**
@@ -267,6 +367,34 @@ function decoratorFor(options: CompileOptions, resolution: NameResolution): Deco
   const fast = options.fastPaths;
   if (fast === undefined) return DEFAULT_DECORATOR;
   return jitDecorator(fast === true ? 0 : typeof fast === "object" ? Math.max(0, Math.floor(fast.after)) : DEFAULT_FAST_PATHS_AFTER);
+}
+
+/** The dialect a compilation uses: the named one, with the extensions and rules the options add. */
+function dialectFor(dialectName: DialectName, options: CompileOptions): Dialect {
+  const base = DIALECTS[dialectName];
+  if (base === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
+  const names = resolveExtensions(options.extensions);
+  if (names.length > 0 && dialectName !== "cel") throw new TypeError("compile: extensions are available in the 'cel' dialect only");
+  const dialect = withExtensions(base, names);
+  if (options.errorOnBadPresenceTest !== true) return dialect;
+  let strict = strictPresence.get(dialect);
+  if (strict === undefined) strictPresence.set(dialect, (strict = { ...dialect, presenceTestErrors: true }));
+  return strict;
+}
+
+const strictPresence = new WeakMap<Dialect, Dialect>();
+
+/** Parser options: the limits given, the dialect's string lifting, the extensions' macros and syntax. */
+function parseOptionsFor(source: string, dialect: Dialect, limits: ParseOptions | undefined): ParseOptions | undefined {
+  // Without limits or extensions, the parser runs with its defaults (no options object to resolve).
+  const lifted = dialect.liftsStrings?.(source) === true;
+  if (!lifted && dialect.extensionMacros === undefined && dialect.optionalSyntax !== true) return limits;
+  return {
+    ...limits,
+    ...(lifted ? { liftedStrings: true } : {}),
+    ...(dialect.extensionMacros !== undefined ? { extensionMacros: dialect.extensionMacros } : {}),
+    ...(dialect.optionalSyntax === true ? { enableOptionalSyntax: true } : {}),
+  };
 }
 
 /**
@@ -282,18 +410,16 @@ export function compile(source: string, options: CompileOptions = {}): Program {
       // Refresh its place in the LRU order.
       cache.delete(key);
       cache.set(key, hit);
+      if (options.refuseCostly === true) hit.assertAffordable(options.costEstimate);
       return hit;
     }
   }
   const dialectName = options.dialect ?? "cel";
-  const dialect = DIALECTS[dialectName];
-  if (dialect === undefined) throw new TypeError(`compile: unknown dialect '${String(dialectName)}'`);
+  const dialect = dialectFor(dialectName, options);
   const limits = options.limits ?? NO_LIMITS;
-  // Without limits given, the parser runs with its defaults (no options object to resolve).
-  const lifted = dialect.liftsStrings?.(source) === true;
-  const parsed = parse(source, lifted ? { ...options.limits, liftedStrings: true } : options.limits);
+  const parsed = parse(source, parseOptionsFor(source, dialect, options.limits));
 
-  const checked = check(parsed, checkerEnv(dialectName, dialect, options, limits));
+  const checked = check(parsed, checkerEnv(dialect, options, limits));
   if (!checked.ok) throw new CompileError(checked.issues, parsed.source, checked.truncated);
 
   const evalLimits: Required<EvalLimits> =
@@ -321,10 +447,13 @@ export function compile(source: string, options: CompileOptions = {}): Program {
     evalLimits,
     checked.ast,
     generated,
+    compiled.constants,
+    dialect.presenceTestErrors === true,
   );
   if (key !== undefined) {
     cache.set(key, program);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   }
+  if (options.refuseCostly === true) program.assertAffordable(options.costEstimate);
   return program;
 }

@@ -81,6 +81,16 @@ export function paramType(name: string): Type {
   return { kind: "param", name };
 }
 
+/** `optional_type(t)`, the type of the optionals extension's values. */
+export function optionalType(t: Type): Type {
+  return { kind: "opaque", name: "optional_type", params: [t] };
+}
+
+/** Whether `t` is `optional_type(…)`. */
+export function isOptionalType(t: Type): t is { readonly kind: "opaque"; readonly name: string; readonly params: readonly Type[] } {
+  return t.kind === "opaque" && t.name === "optional_type";
+}
+
 /** An opaque parameterised type. */
 export function opaqueType(name: string, ...params: Type[]): Type {
   return { kind: "opaque", name, params };

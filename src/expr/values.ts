@@ -104,6 +104,31 @@ export class CelType {
   }
 }
 
+/**
+ * A value of CEL's `optional_type(T)` (the optionals extension): `optional.of(v)` holds `v`,
+ * `optional.none()` ({@link CelOptional.NONE}) holds nothing.
+ */
+export class CelOptional {
+  /** The empty optional, `optional.none()`. */
+  static readonly NONE: CelOptional = new CelOptional(undefined, false);
+
+  private constructor(
+    /** The value held; `undefined` when {@link hasValue} is false. */
+    readonly value: unknown,
+    /** Whether a value is held. */
+    readonly hasValue: boolean,
+  ) {}
+
+  /** `optional.of(v)`. */
+  static of(v: unknown): CelOptional {
+    return new CelOptional(v, true);
+  }
+
+  toString(): string {
+    return this.hasValue ? `optional.of(${String(this.value)})` : "optional.none()";
+  }
+}
+
 /** Built-in type values, one instance each so that they compare by identity. */
 export const TYPES = {
   null: new CelType("null_type"),
@@ -118,6 +143,7 @@ export const TYPES = {
   type: new CelType("type"),
   timestamp: new CelType("google.protobuf.Timestamp"),
   duration: new CelType("google.protobuf.Duration"),
+  optional: new CelType("optional_type"),
 } as const;
 
 /**

@@ -11,6 +11,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { malformedJsonMessage } from "./json-body.js";
 
 /** Environment variable holding signing keys: JSON `{ "<key>": "<environment>" }` or `key=env,key2=env2`. */
 export const SIGNING_KEYS_ENV = "CANCELKIT_SIGNING_KEYS";
@@ -103,8 +104,9 @@ export class SigningKeys {
       let parsed: unknown;
       try {
         parsed = JSON.parse(trimmed);
-      } catch (error) {
-        throw new SigningKeyError(`${source}: not valid JSON: ${(error as Error).message}`);
+      } catch {
+        // JSON.parse's own message would quote the text: the keys themselves.
+        throw new SigningKeyError(`${source}: not valid JSON (${malformedJsonMessage(trimmed)})`);
       }
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new SigningKeyError(`${source}: expected a JSON object { "<signing key>": "<environment id>" }`);

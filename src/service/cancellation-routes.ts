@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { monotonicFactory } from "ulid";
 import { CancellationNotFoundError, ConflictError } from "../cancel/errors.js";
+import type { PageEvaluator } from "../cancel/evaluator.js";
 import { cancelRuns } from "../cancel/planner.js";
 import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "../cancel/request.js";
@@ -44,6 +45,8 @@ export interface CancellationRouteContext {
   readonly ratePerSecond: number | undefined;
   /** On a store several processes share: how many shards each new job is split into. */
   readonly shards: number;
+  /** Where a dry run evaluates its `if` (the server's evaluator threads); `undefined`: inline. */
+  readonly evaluator: PageEvaluator | undefined;
 }
 
 /** The JSON schema of the create body: the shape only; the field rules and their texts are the planner's. */
@@ -76,12 +79,15 @@ export function registerCancellationRoutes(app: FastifyInstance, context: Cancel
     if (request.validationError !== undefined) throw new HttpError(400, `Invalid cancellation request: ${request.validationError.message}`);
     // What a valid request will likely not do as meant (an empty window, a non-boolean `if`).
     const warnings = (await requestWarnings(store, validated, environmentId)).map((warning) => warning.message);
-    if (dryRun) return { ...(await dryRunBody(store, body, environmentId, at, reply)), warnings };
+    if (dryRun) return { ...(await dryRunBody(store, body, environmentId, at, reply, context.evaluator)), warnings };
     const created = await createRecord(context, newId(at), validated, environmentId, at, key);
-    if (created.replayed) reply.header("idempotent-replayed", "true");
-    // A replayed, unfinished record whose job does not run here (say, created just before a shutdown).
+    if (created.replayed) {
+      reply.header("idempotent-replayed", "true");
+      // A replay never starts a job: the record's job runs under its owner's lease, here or in
+      // another process, and an unfinished one nobody runs is taken over by the runner's look for
+      // unowned jobs (`JobRunner.resumeUnfinished`).
+    } else if (!isShardedRunStore(store)) jobs.start(created.record.id, environmentId);
     // A sharded job (PostgreSQL) runs on the worker pools of every instance: nothing to start.
-    if (created.record.status === "running" && !isShardedRunStore(store)) jobs.start(created.record.id, environmentId);
     return { ...toWireCancellation(created.record), warnings };
   });
 
@@ -140,7 +146,14 @@ export function registerCancellationRoutes(app: FastifyInstance, context: Cancel
 }
 
 /** `?dry_run=true`: the exact counts and a sample, written nowhere; a client that goes away stops the scan. */
-async function dryRunBody(store: RunStore, body: unknown, environmentId: string, at: number, reply: FastifyReply): Promise<Record<string, unknown>> {
+async function dryRunBody(
+  store: RunStore,
+  body: unknown,
+  environmentId: string,
+  at: number,
+  reply: FastifyReply,
+  evaluator: PageEvaluator | undefined,
+): Promise<Record<string, unknown>> {
   // The response's `close`, not the request's: the request emits `close` as soon as its body has been read.
   const controller = new AbortController();
   const abort = (): void => {
@@ -148,7 +161,7 @@ async function dryRunBody(store: RunStore, body: unknown, environmentId: string,
   };
   reply.raw.once("close", abort);
   try {
-    const report = await cancelRuns(store, body, { environmentId, dryRun: true, now: at, signal: controller.signal });
+    const report = await cancelRuns(store, body, { environmentId, dryRun: true, now: at, signal: controller.signal, ...(evaluator !== undefined ? { evaluator } : {}) });
     const {
       id: _id,
       created_at: _created,

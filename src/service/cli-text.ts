@@ -84,7 +84,7 @@ export function describeFailure(error: unknown): { readonly code: number; readon
   if (error instanceof StoreError && error.name === "RunFileError") {
     return { code: 2, message: `${error.message} (nothing was imported)` };
   }
-  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" ? 1 : 2, message: error.message };
+  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" || error.code === "locked" ? 1 : 2, message: error.message };
   if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "EEXIST" || code === "ENOTDIR") {

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CancellationNotFoundError, ValidationError } from "../cancel/errors.js";
 import type { CancellationProgress, CancellationReport } from "../cancel/planner.js";
-import { formatTimestamp, parseCancellationId } from "../cancel/record.js";
+import { parseCancellationId } from "../cancel/record.js";
 import { CompileError } from "../expr/errors.js";
 import { DEFAULT_ENVIRONMENT_ID, type CancellationBatch, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, loadSigningKeys } from "./auth.js";
@@ -314,7 +314,13 @@ async function serveCommand(
     import("./server.js"),
     import("./demo.js"),
   ]);
-  const opened = await openStore({ ...(flags.db !== undefined ? { db: flags.db } : {}), ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}), env: io.env });
+  // One serve per SQLite file: a second one would run the same jobs (`exclusive`).
+  const opened = await openStore({
+    ...(flags.db !== undefined ? { db: flags.db } : {}),
+    ...(flags.postgres !== undefined ? { postgres: flags.postgres } : {}),
+    env: io.env,
+    exclusive: "cancelkit serve",
+  });
   const log = (line: string): void => {
     io.stdout.write(`${new Date().toISOString()} ${line}\n`);
   };
@@ -505,16 +511,10 @@ async function listCommand(io: CliIo, flags: StoreFlags & { env?: string; limit:
     } else {
       const rows = [["ID", "ENVIRONMENT", "APP", "FUNCTION", "STATUS", "SCANNED", "CANCELLED", "CREATED"]];
       for (const record of page.records) {
-        rows.push([
-          record.id,
-          record.environmentId,
-          record.appId,
-          record.functionId,
-          record.status,
-          String(record.counts.scanned),
-          String(record.counts.cancelled),
-          formatTimestamp(record.createdAt),
-        ]);
+        // A record holding a value the wire cannot carry is listed all the same, and named.
+        const wire = toWireCancellation(record);
+        if (wire.unreadable !== undefined) io.stderr.write(`cancelkit: warning: cancellation ${record.id} is unreadable: ${wire.unreadable}\n`);
+        rows.push([record.id, record.environmentId, record.appId, record.functionId, record.status, String(record.counts.scanned), String(record.counts.cancelled), wire.created_at ?? "-"]);
       }
       const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
       for (const row of rows) io.stdout.write(`${row.map((cell, column) => pad(cell, widths[column]!)).join("  ").trimEnd()}\n`);
@@ -597,7 +597,7 @@ async function checkCommand(io: CliIo, expression: string, flags: { dialect: "ce
   const { compile } = await import("../expr/program.js");
   let type: string;
   try {
-    type = compile(expression, { dialect: flags.dialect, cache: false }).type;
+    type = compile(expression, { dialect: flags.dialect, cache: false, refuseCostly: true }).type;
   } catch (error) {
     if (!(error instanceof CompileError)) throw error;
     // cel-go's format as is: `ERROR: <input>:line:column: message`, the source line, the caret.

@@ -36,6 +36,12 @@ export type ExpressionCheck =
       readonly type: string;
       /** Set when the type can never be a boolean: every run would count as `non_boolean`. */
       readonly warning: string | null;
+      /**
+       * The estimated cost of deciding one run, in cost units (`min` to `max`, see
+       * `docs/reliability-cost.md`), and the budget `limit` it is held to: an `if` whose `max`
+       * exceeds `limit` is refused (then `valid` is false and the issue says so).
+       */
+      readonly cost: { readonly min: number; readonly max: number; readonly limit: number };
     }
   | {
       readonly valid: false;
@@ -71,11 +77,13 @@ export function checkExpression(body: unknown): ExpressionCheck {
   if (errors.length > 0) throw new ValidationError(errors);
   const dialect = dialectField as DialectName;
   try {
-    const type = compile(expression as string, { dialect, cache: false }).type;
+    const program = compile(expression as string, { dialect, cache: false, refuseCostly: true });
+    const type = program.type;
     const warning = MAYBE_BOOLEAN.has(type)
       ? null
       : `the expression's type is ${type}, not bool: every run it decides would be counted as non_boolean and left alone`;
-    return { valid: true, dialect, type, warning };
+    const { min, max } = program.estimateCost();
+    return { valid: true, dialect, type, warning, cost: { min, max, limit: program.maxCost } };
   } catch (error) {
     if (error instanceof CompileError) {
       return {

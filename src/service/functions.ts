@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatTimestamp } from "../cancel/record.js";
+import { wireTimestamp } from "../cancel/timestamps.js";
 import type { FunctionSummary, RunStatus } from "../stores/types.js";
 
 /** One function in wire form. */
@@ -16,9 +16,12 @@ export interface WireFunctionSummary {
   readonly runs: Readonly<Record<RunStatus, number>>;
   /** All runs of the function. */
   readonly total: number;
-  /** Start time of its earliest and latest run, RFC 3339. */
-  readonly first_started_at: string;
-  readonly last_started_at: string;
+  /**
+   * Start time of its earliest and latest run, RFC 3339; `null` for a start time outside years
+   * 0001–9999 (a store takes any integer epoch ms; such a run never falls in a valid window).
+   */
+  readonly first_started_at: string | null;
+  readonly last_started_at: string | null;
 }
 
 /** A store summary in wire form. */
@@ -28,7 +31,7 @@ export function toWireFunctionSummary(summary: FunctionSummary): WireFunctionSum
     function_id: summary.functionId,
     runs: { ...summary.runs },
     total: summary.total,
-    first_started_at: formatTimestamp(summary.firstStartedAt),
-    last_started_at: formatTimestamp(summary.lastStartedAt),
+    first_started_at: wireTimestamp(summary.firstStartedAt),
+    last_started_at: wireTimestamp(summary.lastStartedAt),
   };
 }

@@ -10,6 +10,8 @@ import { CancellationNotFoundError, ConflictError, ValidationError } from "../ca
 import { parseCancellationId } from "../cancel/record.js";
 import { StoreError } from "../stores/types.js";
 import type { SigningKeys } from "./auth.js";
+import type { ErrorBody } from "./http-errors.js";
+import { readJsonBody } from "./json-body.js";
 
 /** Default page size of `GET /v1/cancellations`. */
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -17,13 +19,6 @@ export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 1000;
 /** Longest `Idempotency-Key` accepted. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
-/** Inngest's error body. */
-interface ErrorBody {
-  readonly error: string;
-  readonly data: unknown;
-  readonly status: number;
-}
 
 /** An error answered with a given status and message. */
 export class HttpError extends Error {
@@ -68,22 +63,29 @@ export function environmentOf(request: FastifyRequest): string {
   return environmentId;
 }
 
-/** Replaces fastify's body parsers with one JSON parser of our own: exact messages, and no body on other content types (415). */
+/**
+ * Replaces fastify's body parsers with one JSON parser of our own (`json-body.ts`): strict UTF-8,
+ * messages that echo nothing, an empty body read as none. Any other content type: an empty body is
+ * no body (a DELETE sent with a client's default header); a body is 415.
+ */
 export function installJsonBody(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit }, (_request, text, done) => {
-    if (text === "") {
-      done(new HttpError(400, "Invalid cancellation request: the body is empty"), undefined);
-      return;
-    }
-    try {
-      // JSON.parse creates own properties only: a `__proto__` key cannot reach a prototype (it is
-      // then reported as an unknown field).
-      done(null, JSON.parse(text as string));
-    } catch (error) {
-      done(new HttpError(400, `Invalid cancellation request: malformed JSON: ${(error as Error).message}`), undefined);
-    }
+  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (_request, bytes, done) => {
+    // JSON.parse creates own properties only: a `__proto__` key cannot reach a prototype (it is
+    // then reported as an unknown field).
+    const read = readJsonBody(bytes as Buffer);
+    if (read.ok) done(null, read.value);
+    else done(new HttpError(400, `Invalid cancellation request: ${read.message}`), undefined);
   });
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (request, bytes, done) => {
+    if ((bytes as Buffer).length === 0) done(null, undefined);
+    else done(unsupportedMediaType(request.headers["content-type"]), undefined);
+  });
+}
+
+/** The 415 of a body that is not JSON. */
+function unsupportedMediaType(type: string | undefined): HttpError {
+  return new HttpError(415, `Unsupported Media Type${type === undefined ? "" : ` ${JSON.stringify(type)}`}: send a JSON body with Content-Type: application/json`);
 }
 
 /** Maps every error a handler throws (ours and fastify's) to a status and Inngest's body; the rest is a logged 500. */
@@ -98,10 +100,7 @@ export function installErrorHandler(app: FastifyInstance, options: { readonly bo
     if (error instanceof StoreError && error.code.startsWith("invalid_")) return sendError(reply, 400, error.message);
     const code = (error as FastifyError).code;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, 413, `Request body is too large (limit ${options.bodyLimit} bytes)`);
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      const type = request.headers["content-type"];
-      return sendError(reply, 415, `Unsupported Media Type${type === undefined ? "" : ` ${JSON.stringify(type)}`}: send a JSON body with Content-Type: application/json`);
-    }
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, 415, unsupportedMediaType(request.headers["content-type"]).message);
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) return sendError(reply, status, error.message);
     request.log.error(error);

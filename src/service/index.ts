@@ -29,6 +29,8 @@ export {
 } from "./auth.js";
 export type { AuthResult, LoadSigningKeysOptions, LoadedSigningKeys } from "./auth.js";
 export { JobRunner } from "./jobs.js";
+export { EvaluatorPool, sharedEvaluatorPool } from "./eval-pool.js";
+export type { EvaluatorPoolOptions } from "./eval-pool.js";
 export type { JobEvent, JobListener, JobOutcome, JobRunnerOptions } from "./jobs.js";
 export { openStore, redactUrl, checkPostgresUrl, StoreLocationError, DEFAULT_SQLITE_PATH } from "./store.js";
 export type { OpenedStore, StoreSelection } from "./store.js";

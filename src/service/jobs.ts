@@ -11,12 +11,20 @@
  * shutdown aborts every job at a batch boundary. A job stopped by a shutdown is saved with status
  * `running` again, so the next start resumes it from its checkpoint.
  *
- * One service per store: two services resuming the same record would write checkpoints over each
- * other.
+ * One owner per job: a job runs under an owner lease in the store (`ResumeOptions.lease`, this
+ * runner's {@link JobRunnerOptions.owner}). A record whose lease another process holds is left
+ * alone; one whose owner stopped renewing (a crash) is taken over once the lease has expired, by
+ * the periodic look for unowned jobs that {@link JobRunner.resumeUnfinished} starts. A shutdown
+ * saves its jobs as `running` under the lease and releases it, so the next process takes them at
+ * once. See `docs/reliability-jobs.md`.
  *
  * @module
  */
-import { CancellationNotFoundError } from "../cancel/errors.js";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { CancellationLeaseError, CancellationNotFoundError } from "../cancel/errors.js";
+import type { PageEvaluator } from "../cancel/evaluator.js";
+import { DEFAULT_JOB_LEASE_MS } from "../cancel/job-lease.js";
 import { resumeCancellation, type CancellationProgress, type CancellationReport } from "../cancel/planner.js";
 import type { CancellationStatus, RunStore } from "../stores/types.js";
 
@@ -28,6 +36,8 @@ export type JobOutcome =
   | { readonly kind: "deleted" }
   /** The service is shutting down; the record is saved as `running` and resumes at the next start. */
   | { readonly kind: "interrupted" }
+  /** Another process holds the job's owner lease (or took the job over): it runs there. */
+  | { readonly kind: "elsewhere" }
   /** The job threw; the planner saved status `failed` if the store allowed. */
   | { readonly kind: "error"; readonly error: unknown };
 
@@ -50,6 +60,28 @@ export interface JobRunnerOptions {
   readonly ratePerSecond?: number;
   /** Receives one line per job start and end, for the operator. Default: none. */
   readonly log?: (line: string) => void;
+  /**
+   * This runner's owner id in job leases: unique among the processes sharing the store. Default
+   * `<host>:<pid>:<8 random hex digits>`.
+   */
+  readonly owner?: string;
+  /** Length of a job's owner lease, ms (renewed every third of it). Default 30000. */
+  readonly leaseMs?: number;
+  /**
+   * How often {@link JobRunner.resumeUnfinished} looks again for unfinished jobs nobody runs (an
+   * owner that crashed: its lease has expired), ms; 0 looks only once. Default: `leaseMs`.
+   */
+  readonly takeoverMs?: number;
+  /**
+   * Where jobs evaluate their `if` (the server's `EvaluatorPool`: worker threads, so that the
+   * HTTP event loop never does). Default: inline, on this thread.
+   */
+  readonly evaluator?: PageEvaluator;
+}
+
+/** A process-unique owner id: host, process id and a random part (a restarted process is a new owner). */
+function defaultOwner(): string {
+  return `${hostname().slice(0, 100)}:${process.pid}:${randomBytes(4).toString("hex")}`;
 }
 
 interface ActiveJob {
@@ -67,6 +99,12 @@ export class JobRunner {
   readonly #options: JobRunnerOptions;
   readonly #active = new Map<string, ActiveJob>();
   #shuttingDown = false;
+  /** This runner's owner id in job leases. */
+  readonly owner: string;
+  readonly #leaseMs: number;
+  #takeoverTimer: NodeJS.Timeout | undefined;
+  /** Jobs found running elsewhere, so that the periodic look logs each once. */
+  readonly #elsewhere = new Set<string>();
 
   /**
    * @param store - The store holding the records and runs.
@@ -75,6 +113,8 @@ export class JobRunner {
   constructor(store: RunStore, options: JobRunnerOptions = {}) {
     this.#store = store;
     this.#options = options;
+    this.owner = options.owner ?? defaultOwner();
+    this.#leaseMs = options.leaseMs ?? DEFAULT_JOB_LEASE_MS;
   }
 
   /** Whether a job for this cancellation runs in this process. */
@@ -133,6 +173,10 @@ export class JobRunner {
         environmentId: job.environmentId,
         signal: job.controller.signal,
         onProgress,
+        lease: { owner: this.owner, leaseMs: this.#leaseMs },
+        ...(this.#options.evaluator !== undefined ? { evaluator: this.#options.evaluator } : {}),
+        // A shutdown's abort saves the job as `running`, under its lease, to go on at the next start.
+        abortStatus: "running",
         ...(stored === undefined && batchSize !== undefined ? { batchSize } : {}),
         ...(stored === undefined && ratePerSecond !== undefined ? { ratePerSecond } : {}),
       });
@@ -147,7 +191,11 @@ export class JobRunner {
     } catch (error) {
       // A record deleted before the job read it is not a failure.
       if (error instanceof CancellationNotFoundError) outcome = { kind: "deleted" };
-      else {
+      else if (error instanceof CancellationLeaseError) {
+        outcome = { kind: "elsewhere" };
+        if (!this.#elsewhere.has(job.id)) this.#log(`job ${job.id}: ${error.message}; left alone`);
+        this.#elsewhere.add(job.id);
+      } else {
         outcome = { kind: "error", error };
         this.#log(`job ${job.id} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -217,9 +265,25 @@ export class JobRunner {
 
   /**
    * Starts the job of every record with status `running` (created, or interrupted by a crash or a
-   * shutdown, and not finished), in every environment. Returns how many were started.
+   * shutdown, and not finished), in every environment, whose owner lease is free or expired (a
+   * job another live process runs is left alone). Then looks again every `takeoverMs` (until
+   * {@link JobRunner.shutdown}), to take over the jobs of a process that stopped renewing its
+   * leases. Returns how many were started by this first look.
    */
   async resumeUnfinished(): Promise<number> {
+    const started = await this.#startUnowned();
+    const every = this.#options.takeoverMs ?? this.#leaseMs;
+    if (every > 0 && this.#takeoverTimer === undefined && !this.#shuttingDown) {
+      this.#takeoverTimer = setInterval(() => {
+        this.#startUnowned().catch((error: unknown) => this.#log(`looking for unowned jobs failed: ${error instanceof Error ? error.message : String(error)}`));
+      }, every);
+      this.#takeoverTimer.unref();
+    }
+    return started;
+  }
+
+  /** One look for unfinished jobs nobody runs; returns how many were started. */
+  async #startUnowned(): Promise<number> {
     let started = 0;
     let after: string | undefined;
     const unfinished: { id: string; environmentId: string }[] = [];
@@ -231,10 +295,22 @@ export class JobRunner {
     }
     // Oldest first, so that earlier requests go first.
     for (const { id, environmentId } of unfinished.reverse()) {
+      if (this.#shuttingDown || this.#active.has(id)) continue;
+      // Taking the lease here (the job renews it as its own) leaves a job run elsewhere alone
+      // without showing it as active in this process even for a moment.
+      const lease = await this.#store.leaseCancellation(id, this.owner, this.#leaseMs);
+      if (!lease.ok) {
+        if (lease.reason === "held" && !this.#elsewhere.has(id)) {
+          this.#elsewhere.add(id);
+          this.#log(`job ${id} is run by ${lease.owner}; left alone`);
+        }
+        continue;
+      }
       if (this.start(id, environmentId)) {
         started++;
+        this.#elsewhere.delete(id);
         this.#log(`job ${id} resumed from its checkpoint`);
-      }
+      } else await this.#store.releaseCancellation(id, this.owner);
     }
     return started;
   }
@@ -245,6 +321,7 @@ export class JobRunner {
    */
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
+    if (this.#takeoverTimer !== undefined) clearInterval(this.#takeoverTimer);
     for (const job of this.#active.values()) job.controller.abort();
     await this.idle();
   }

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import type { PageEvaluator } from "../cancel/evaluator.js";
 import { cancelRuns, type CancellationProgress } from "../cancel/planner.js";
 import type { PushdownCoverage } from "../cancel/pushdown.js";
 import { formatTimestamp } from "../cancel/record.js";
@@ -52,12 +53,14 @@ export interface DryRunOptions {
   readonly onProgress: (progress: DryRunProgress) => void;
   /** Runs per scanned page. Default 1000 (the planner's). */
   readonly batchSize?: number;
+  /** Where the `if` is evaluated (the server's evaluator threads). Default: inline, on this thread. */
+  readonly evaluator?: PageEvaluator;
 }
 
 /**
- * The one seam through which the preview runs a dry run. It runs the planner's dry run on this
- * thread today; the service's off-thread dry run (same counts, same abort and progress) replaces
- * its body without touching the route or the stream.
+ * The one seam through which the preview runs a dry run: the planner's dry run, its evaluation
+ * handed to `options.evaluator` (the server's evaluator threads) when given, so the event loop
+ * only reads pages and streams counts; an abort (the client went away) stops it at once.
  *
  * @throws ValidationError for a body that does not validate (before anything is scanned).
  */
@@ -68,6 +71,7 @@ export async function previewDryRun(store: RunStore, body: unknown, options: Dry
     now: options.now,
     signal: options.signal,
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.evaluator !== undefined ? { evaluator: options.evaluator } : {}),
     onProgress: (progress: CancellationProgress) =>
       options.onProgress({
         counts: progress.counts,
@@ -144,6 +148,7 @@ export async function streamPreview(store: RunStore, body: unknown, sink: LineSi
       now: options.now,
       signal: controller.signal,
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.evaluator !== undefined ? { evaluator: options.evaluator } : {}),
       onProgress: (progress) => {
         const at = performance.now();
         if (at - lastAt < intervalMs) return;

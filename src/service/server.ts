@@ -48,11 +48,14 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { CancellationChecker } from "../cancel/checker.js";
 import { isShardedRunStore, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
+import type { PageEvaluator } from "../cancel/evaluator.js";
+import { sharedEvaluatorPool } from "./eval-pool.js";
 import { registerCancellationRoutes } from "./cancellation-routes.js";
 import { registerCheckRoute } from "./check-route.js";
 import { EventStreams } from "./event-stream.js";
 import { authenticator, environmentOf, installErrorHandler, installJsonBody, installMethodNotAllowed, sendError } from "./http.js";
 import { registerControlRoute } from "./job-control.js";
+import { answerClientError, frameworkErrorAnswer } from "./http-errors.js";
 import { JobRunner } from "./jobs.js";
 import { WorkerPool } from "./worker-pool.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
@@ -88,11 +91,24 @@ export interface ServerOptions {
   /** Most runs each new job cancels per second, stored with its record. Default: no limit. */
   readonly ratePerSecond?: number;
   /**
-   * `listen()` resumes every unfinished (`running`) cancellation of a single-process store
-   * (memory, SQLite). A shared store's (PostgreSQL) jobs are sharded and need no resuming: the
-   * worker pools of all instances lease their shards. Default `true`.
+   * `listen()` resumes every unfinished (`running`) cancellation of a single-process store (memory,
+   * SQLite) whose owner lease is free or expired, and looks again every `lease.takeoverMs`. A
+   * shared store's (PostgreSQL) jobs are sharded and need no resuming: the worker pools of all
+   * instances lease their shards. Default `true`.
    */
   readonly resume?: boolean;
+  /**
+   * Job owner leases (see `JobRunnerOptions`): this server's owner id (default host, pid and a
+   * random part), the lease length (default 30000 ms) and how often unowned jobs are looked for
+   * (default the lease length).
+   */
+  readonly lease?: { readonly owner?: string; readonly leaseMs?: number; readonly takeoverMs?: number };
+  /**
+   * Where jobs, dry runs and previews evaluate their `if`: the process's shared pool of worker
+   * threads by default (`sharedEvaluatorPool`), so that the event loop never runs an expression;
+   * another `PageEvaluator`, or `false` for inline evaluation on the event loop.
+   */
+  readonly evaluator?: PageEvaluator | false;
   /**
    * On a store several processes share (PostgreSQL): how many shards each new job's window is
    * split into (1 to 1000; fewer when it holds fewer runs). Default 16.
@@ -171,10 +187,14 @@ export function createServer(options: ServerOptions): CancelkitServer {
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new RangeError("bodyLimit must be a positive integer number of bytes");
   const now = options.now ?? Date.now;
   const { keys, devKey } = signingKeysOf(options.keys);
+  const evaluator: PageEvaluator | undefined =
+    options.evaluator === undefined ? sharedEvaluatorPool() : options.evaluator === false ? undefined : options.evaluator;
   const jobs = new JobRunner(store, {
+    ...(evaluator !== undefined ? { evaluator } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
+    ...options.lease,
   });
   /** A store several processes share runs every job sharded, on the worker pools of all instances. */
   const sharded = isShardedRunStore(store) ? store : undefined;
@@ -199,7 +219,16 @@ export function createServer(options: ServerOptions): CancelkitServer {
   const closingController = new AbortController();
   let closed: Promise<void> | undefined;
 
-  const app = Fastify({ bodyLimit, logger: options.logger ?? false });
+  const app = Fastify({
+    bodyLimit,
+    logger: options.logger ?? false,
+    // Errors before any handler answer in Inngest's shape too (`http-errors.ts`).
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => {
+      const answer = frameworkErrorAnswer(error);
+      return sendError(reply, answer.status, answer.error);
+    },
+  });
   const checker = new CancellationChecker(store, {
     onError: (error) => options.log?.(`cancellation checker: ${error instanceof Error ? error.message : String(error)}`),
   });
@@ -231,11 +260,12 @@ export function createServer(options: ServerOptions): CancelkitServer {
     now,
     ui: uiBundle,
     closing: closingController.signal,
+    ...(evaluator !== undefined ? { evaluator } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
   registerCheckRoute(app, { checker, ready: checkerLoaded, authenticate, environmentOf });
-  registerCancellationRoutes(app, { store, jobs, streams, authenticate, now, batchSize: options.batchSize, ratePerSecond: options.ratePerSecond, shards });
+  registerCancellationRoutes(app, { store, jobs, streams, authenticate, now, batchSize: options.batchSize, ratePerSecond: options.ratePerSecond, evaluator, shards });
   registerControlRoute(app, { store, authenticate, environmentOf });
 
   return {

@@ -29,6 +29,13 @@ export interface StoreSelection {
    * store. Default `true`.
    */
   readonly create?: boolean;
+  /**
+   * Hold the SQLite file exclusively for this purpose (say `cancelkit serve`) until the store is
+   * closed: a second opener with `exclusive` is refused with a {@link StoreError} `locked`
+   * (`SqliteRunStore.lockExclusive`; an OS lock, released by a crash too). PostgreSQL ignores it:
+   * any number of processes share one database there. Default: none.
+   */
+  readonly exclusive?: string;
 }
 
 /**
@@ -90,7 +97,8 @@ export function redactUrl(url: string): string {
  * folder are created when missing (unless `create` is `false`).
  *
  * @throws {@link StoreLocationError} for a missing SQLite file (with `create: false`) or a
- *   malformed PostgreSQL URL; {@link StoreError} when the database cannot be opened or migrated.
+ *   malformed PostgreSQL URL; {@link StoreError} when the database cannot be opened or migrated,
+ *   `locked` when `exclusive` is refused.
  */
 export async function openStore(selection: StoreSelection = {}): Promise<OpenedStore> {
   const env = selection.env ?? process.env;
@@ -123,7 +131,16 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
     mkdirSync(dirname(absolute), { recursive: true });
   }
   const { SqliteRunStore } = await import("../stores/sqlite.js");
-  return { store: new SqliteRunStore({ path: absolute }), kind: "sqlite", location: path };
+  const store = new SqliteRunStore({ path: absolute });
+  if (selection.exclusive !== undefined) {
+    try {
+      store.lockExclusive(selection.exclusive);
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  return { store, kind: "sqlite", location: path };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

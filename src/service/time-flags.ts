@@ -6,6 +6,7 @@
  */
 import { formatTimestamp } from "../cancel/record.js";
 import { parseTimestamp } from "../cancel/request.js";
+import { isWireTimestamp } from "../cancel/timestamps.js";
 
 /** What a time flag accepts, for help texts and error messages. */
 export const TIME_FLAG_FORMS =
@@ -41,7 +42,7 @@ export function readTimeFlag(text: string, now: number): TimeFlagValue {
     let span = 0;
     for (const part of relative[2]!.matchAll(RELATIVE_PART)) span += Number(part[1]) * UNIT_MS[part[2]!]!;
     const ms = relative[1] === "+" ? now + span : now - span;
-    if (!Number.isSafeInteger(span) || !isRepresentable(ms)) return { ok: false, reason: "the time is out of range" };
+    if (!Number.isSafeInteger(span) || !isWireTimestamp(ms)) return { ok: false, reason: "the time is out of range" };
     return { ok: true, text: formatTimestamp(ms), ms };
   }
   const date = PLAIN_DATE.exec(value);
@@ -54,9 +55,4 @@ export function readTimeFlag(text: string, now: number): TimeFlagValue {
   if (parsed.ok) return { ok: true, text: value, ms: parsed.instant.ms };
   // Only a value that looks like a timestamp gets the RFC 3339 parser's reason.
   return { ok: false, reason: /^\d{4}-\d{2}-\d{2}[Tt ]/.test(value) ? parsed.reason : `expected ${TIME_FLAG_FORMS}` };
-}
-
-/** Years 0000 to 9999, what RFC 3339 can write. */
-function isRepresentable(ms: number): boolean {
-  return ms >= -62_167_219_200_000 && ms <= 253_402_300_799_999;
 }

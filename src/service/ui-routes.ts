@@ -13,6 +13,7 @@ import { validateCancellationRequest } from "../cancel/request.js";
 import type { RunStore } from "../stores/types.js";
 import { checkExpression } from "./expressions.js";
 import { toWireFunctionSummary } from "./functions.js";
+import type { PageEvaluator } from "../cancel/evaluator.js";
 import { streamPreview } from "./preview.js";
 import { UI_SECURITY_HEADERS, acceptsGzip, type UiBundle } from "./ui-assets.js";
 
@@ -33,6 +34,8 @@ export interface UiRouteContext {
   readonly closing: AbortSignal;
   /** Runs per page of a preview's scan. Default: the planner's. */
   readonly batchSize?: number;
+  /** Where a preview evaluates its `if` (the server's evaluator threads). Default: inline. */
+  readonly evaluator?: PageEvaluator;
   /** The operator's log. */
   readonly log?: (line: string) => void;
 }
@@ -90,6 +93,7 @@ export function registerUiRoutes(app: FastifyInstance, context: UiRouteContext):
       now: at,
       signal: context.closing,
       ...(context.batchSize !== undefined ? { batchSize: context.batchSize } : {}),
+      ...(context.evaluator !== undefined ? { evaluator: context.evaluator } : {}),
       onError: (error) => context.log?.(`preview failed: ${error instanceof Error ? error.message : String(error)}`),
     });
   });

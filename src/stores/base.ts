@@ -47,6 +47,7 @@ import {
   StoreError,
   type BoundedScanQuery,
   type CancellationChange,
+  type CancellationLeaseResult,
   type CancellationPage,
   type CancellationRecord,
   type CancellationWatch,
@@ -227,7 +228,26 @@ export abstract class BaseRunStore implements RunStore {
   /** {@inheritDoc RunStore.commitBatch} */
   async commitBatch(batch: CommitBatch): Promise<CommitResult> {
     this.assertUsable();
-    return this.commitBatchChecked(normalizeCommitBatch(batch));
+    const checked = normalizeCommitBatch(batch);
+    const owner = (batch as { readonly owner?: unknown }).owner;
+    return this.commitBatchChecked(owner === undefined ? checked : { ...checked, owner: checkWorkerId(owner, "invalid_batch") });
+  }
+
+  /** {@inheritDoc RunStore.leaseCancellation} */
+  async leaseCancellation(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+    this.assertUsable();
+    checkWorkerId(owner, "invalid_option");
+    checkLeaseMs(leaseMs, "invalid_option");
+    if (!isValidId(id)) return { ok: false, reason: "gone" };
+    return this.leaseCancellationChecked(id, owner, leaseMs);
+  }
+
+  /** {@inheritDoc RunStore.releaseCancellation} */
+  async releaseCancellation(id: string, owner: string): Promise<boolean> {
+    this.assertUsable();
+    checkWorkerId(owner, "invalid_option");
+    if (!isValidId(id)) return false;
+    return this.releaseCancellationChecked(id, owner);
   }
 
   /** {@inheritDoc RunStore.createCancellation} */
@@ -370,6 +390,13 @@ export abstract class BaseRunStore implements RunStore {
   protected abstract listFunctionsChecked(environmentId: string): Promise<FunctionSummary[]>;
   /** As {@link RunStore.commitBatch}, with a checked batch (distinct run ids). */
   protected abstract commitBatchChecked(batch: CommitBatch): Promise<CommitResult>;
+  /**
+   * As {@link RunStore.leaseCancellation}, with a valid id, owner and lease length: one atomic step
+   * (take when free, expired or already `owner`'s; else report the holder).
+   */
+  protected abstract leaseCancellationChecked(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult>;
+  /** As {@link RunStore.releaseCancellation}, with a valid id and owner. */
+  protected abstract releaseCancellationChecked(id: string, owner: string): Promise<boolean>;
   /** As {@link RunStore.createCancellation}, with a checked record (frozen) and idempotency. */
   protected abstract createCancellationChecked(record: CancellationRecord, idempotency: Idempotency | undefined): Promise<CreateResult>;
   /** As {@link RunStore.getCancellation}, with a valid id and, if given, a non-empty environment. */

@@ -19,6 +19,7 @@ import {
   compareCursor,
   isNonTerminal,
   zeroStatusCounts,
+  type CancellationLeaseResult,
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
@@ -155,6 +156,8 @@ export class MemoryRunStore extends BaseRunStore {
   #idempotency = new Map<string, { readonly id: string; readonly requestHash: string }>();
   /** Cancellation id → its idempotency map key, to free the key on delete. */
   #keyOfCancellation = new Map<string, string>();
+  /** Cancellation id → the owner lease of its job (see `leaseCancellation`). */
+  #leases = new Map<string, { readonly owner: string; readonly expiresAt: number }>();
   /** Cancellation ids newest first; rebuilt lazily after a create or delete. */
   #sortedCancellationIds: string[] | undefined = [];
 
@@ -315,6 +318,7 @@ export class MemoryRunStore extends BaseRunStore {
   protected override async commitBatchChecked(b: CommitBatch): Promise<CommitResult> {
     const record = this.#cancellations.get(b.cancellationId);
     if (record === undefined) return { ok: false, reason: "gone" };
+    if (b.owner !== undefined && this.#leases.get(b.cancellationId)?.owner !== b.owner) return { ok: false, reason: "lease_lost" };
     const cancelled: string[] = [];
     for (const id of b.runIds) {
       const run = this.#runsById.get(id);
@@ -406,12 +410,29 @@ export class MemoryRunStore extends BaseRunStore {
     const record = this.#cancellations.get(id);
     if (record === undefined || (environmentId !== undefined && record.environmentId !== environmentId)) return false;
     this.#cancellations.delete(id);
+    this.#leases.delete(id);
     this.#sortedCancellationIds = undefined;
     const mapKey = this.#keyOfCancellation.get(id);
     if (mapKey !== undefined) {
       this.#idempotency.delete(mapKey);
       this.#keyOfCancellation.delete(id);
     }
+    return true;
+  }
+
+  protected override async leaseCancellationChecked(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+    if (!this.#cancellations.has(id)) return { ok: false, reason: "gone" };
+    const now = this.#now();
+    const held = this.#leases.get(id);
+    if (held !== undefined && held.owner !== owner && held.expiresAt >= now) return { ok: false, reason: "held", owner: held.owner, expiresAt: held.expiresAt };
+    const expiresAt = now + leaseMs;
+    this.#leases.set(id, { owner, expiresAt });
+    return { ok: true, expiresAt };
+  }
+
+  protected override async releaseCancellationChecked(id: string, owner: string): Promise<boolean> {
+    if (this.#leases.get(id)?.owner !== owner) return false;
+    this.#leases.delete(id);
     return true;
   }
 

@@ -39,6 +39,8 @@ import {
   type CancellationRow,
 } from "./sql-common.js";
 import { renderSqlitePredicate } from "./sqlite/pushdown.js";
+import { LEASE_MIGRATION, batchOwnerHolds, leaseCancellationRow, lockDatabaseFile, releaseCancellationRow, type FileLock } from "./sqlite/lease.js";
+import { migrate } from "./sqlite/migrate.js";
 import { BaseRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "./base.js";
 import type { CheckedScanQuery } from "./checks.js";
 import type { CheckedWatchOptions } from "./watch-checks.js";
@@ -48,6 +50,7 @@ import {
   RUN_STATUSES,
   StoreError,
   type CancellationChange,
+  type CancellationLeaseResult,
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
@@ -78,7 +81,7 @@ export interface SqliteRunStoreOptions {
 }
 
 /** Schema version this code writes; a file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 const STATUS_LIST = RUN_STATUSES.map((s) => `'${s}'`).join(", ");
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -139,6 +142,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER cancellations_deleted AFTER DELETE ON cancellations
     BEGIN UPDATE cancellation_changes SET version = version + 1 WHERE id = 1; END;
   `,
+  // The owner lease of a job (see `sqlite/lease.ts`).
+  LEASE_MIGRATION,
 ];
 
 /** Largest `IN (...)` list prepared (plus 4 other parameters: far below SQLite's 32766 limit). */
@@ -207,6 +212,9 @@ type BuiltRun = { -readonly [K in keyof RunRecord]: RunRecord[K] } & { environme
 export class SqliteRunStore extends BaseRunStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  readonly #path: string;
+  /** The exclusive lock of `lockExclusive`, held until close. */
+  #fileLock: FileLock | undefined;
   /** Imports staged so far on this connection (names their temporary tables). */
   #imports = 0;
   readonly #statements = new Map<string, Statement>();
@@ -231,6 +239,7 @@ export class SqliteRunStore extends BaseRunStore {
     if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new StoreError("invalid_option", "busyTimeoutMs must be a non-negative integer");
     if (!Number.isSafeInteger(cacheSizeKiB) || cacheSizeKiB < 1) throw new StoreError("invalid_option", "cacheSizeKiB must be a positive integer");
     this.#now = options.now ?? Date.now;
+    this.#path = options.path;
     let db: SqliteDatabase | undefined;
     try {
       db = new Database(options.path, { timeout: busyTimeoutMs });
@@ -242,7 +251,7 @@ export class SqliteRunStore extends BaseRunStore {
       db.pragma(`cache_size = -${cacheSizeKiB}`);
       // Keep the WAL from staying huge after a bulk insert.
       db.pragma("journal_size_limit = 67108864");
-      migrate(db);
+      migrate(db, MIGRATIONS);
     } catch (error) {
       db?.close();
       throw storageError(error, `opening ${options.path}`);
@@ -541,6 +550,7 @@ export class SqliteRunStore extends BaseRunStore {
             .raw(true)
             .get(b.cancellationId) as [string, string, string] | undefined;
           if (scope === undefined) return { ok: false, reason: "gone" };
+          if (!batchOwnerHolds((sql) => this.#statement(sql), b.cancellationId, b.owner)) return { ok: false, reason: "lease_lost" };
           const cancelled: string[] = [];
           for (const chunk of paddedIdChunks(b.runIds, MAX_IN_LIST)) {
             const update = this.#statement(
@@ -717,6 +727,27 @@ export class SqliteRunStore extends BaseRunStore {
     );
   }
 
+  protected override async leaseCancellationChecked(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+    return this.#use("leasing a cancellation", (db) => leaseCancellationRow(db, (sql) => this.#statement(sql), id, owner, leaseMs, this.#now()));
+  }
+
+  protected override async releaseCancellationChecked(id: string, owner: string): Promise<boolean> {
+    return this.#use("releasing a cancellation", () => releaseCancellationRow((sql) => this.#statement(sql), id, owner));
+  }
+
+  /**
+   * Makes this store the only one of its kind on the file until it is closed: takes the OS-level
+   * lock of `lockDatabaseFile` (`sqlite/lease.ts`), released by `close()` or the process's death.
+   * `cancelkit serve` takes it, so a second `serve` on one file refuses to start. No-op for `:memory:`.
+   *
+   * @param purpose - Named in the error, say `cancelkit serve`.
+   * @throws {@link StoreError} `locked` when another store holds the file's lock.
+   */
+  lockExclusive(purpose: string): void {
+    this.assertUsable();
+    if (this.#path !== ":memory:") this.#fileLock ??= lockDatabaseFile(this.#path, purpose);
+  }
+
   protected override async findByIdempotencyKeyChecked(environmentId: string, key: string): Promise<KeyedRecord | undefined> {
     return this.#use("looking up an idempotency key", () => this.#findByKey(environmentId, key));
   }
@@ -731,6 +762,7 @@ export class SqliteRunStore extends BaseRunStore {
       // Only statistics: never let them block closing.
     }
     this.#db.close();
+    this.#fileLock?.release();
   }
 }
 
@@ -753,26 +785,4 @@ function compareClusterKey(a: RunRecord, b: RunRecord): number {
   if (a.functionId !== b.functionId) return a.functionId < b.functionId ? -1 : 1;
   if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** Creates or upgrades the schema in one immediate transaction. */
-function migrate(db: SqliteDatabase): void {
-  db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
-    const row = db.prepare("SELECT version FROM schema_version WHERE id = 1").get() as { version: number } | undefined;
-    let version = row?.version ?? 0;
-    if (row === undefined) db.prepare("INSERT INTO schema_version (id, version) VALUES (1, 0)").run();
-    if (version > MIGRATIONS.length) {
-      throw new StoreError(
-        "storage",
-        `SQLite run store: the database has schema version ${version}, newer than this cancelkit understands (${MIGRATIONS.length}); upgrade cancelkit`,
-      );
-    }
-    const bump = db.prepare("UPDATE schema_version SET version = ? WHERE id = 1");
-    while (version < MIGRATIONS.length) {
-      db.exec(MIGRATIONS[version]!);
-      version++;
-      bump.run(version);
-    }
-  }).immediate();
 }

@@ -228,7 +228,12 @@ export type CommitResult =
   /** The batch was applied: `cancelled` lists the ids whose status changed, in no particular order. */
   | { readonly ok: true; readonly cancelled: readonly string[] }
   /** The cancellation record no longer exists (deleted): nothing was changed, the job must stop. */
-  | { readonly ok: false; readonly reason: "gone" };
+  | { readonly ok: false; readonly reason: "gone" }
+  /**
+   * The batch named an `owner` that no longer holds the record's lease (another process took the
+   * job over): nothing was changed, this process must stop the job.
+   */
+  | { readonly ok: false; readonly reason: "lease_lost" };
 
 /**
  * One committed batch of a cancellation, as a downstream consumer sees it: what the planner's
@@ -249,7 +254,26 @@ export interface CommitBatch {
   readonly runIds: readonly string[];
   /** Saved in the same transaction as the status changes. */
   readonly checkpoint: Checkpoint;
+  /**
+   * The owner the job runs under (see {@link RunStore.leaseCancellation}): the batch is applied
+   * only while the record's lease names this owner (expired or not, as long as nobody took it
+   * over), else nothing changes and the result is `lease_lost`. Absent: no check (a job run
+   * without a lease, as the library runs one by default).
+   */
+  readonly owner?: string;
 }
+
+/**
+ * Result of {@link RunStore.leaseCancellation}: the lease is this owner's until `expiresAt`, or the
+ * record is gone, or another owner holds a live lease.
+ */
+export type CancellationLeaseResult =
+  /** The caller owns the job until `expiresAt` (epoch ms, by the store's clock). */
+  | { readonly ok: true; readonly expiresAt: number }
+  /** No such cancellation. */
+  | { readonly ok: false; readonly reason: "gone" }
+  /** Another owner holds the lease until `expiresAt`; leave the job alone until then. */
+  | { readonly ok: false; readonly reason: "held"; readonly owner: string; readonly expiresAt: number };
 
 /** Result of creating a cancellation under an idempotency key. */
 export type CreateResult =
@@ -355,6 +379,23 @@ export interface RunStore {
    * does not exist.
    */
   updateCancellationSettings(id: string, settings: CancellationSettings): Promise<boolean>;
+  /**
+   * Takes, renews or takes over the owner lease of a cancellation's job: one process runs a job at
+   * a time. Atomically, the lease becomes `owner`'s until `leaseMs` from now (the store's clock;
+   * PostgreSQL's server clock) when nobody holds it, when `owner` already does (a renewal, also
+   * after expiry if nobody took it meanwhile), or when the holder's lease has expired (a
+   * takeover); otherwise nothing changes and the live holder is returned. A job's batches then
+   * name their owner ({@link CommitBatch.owner}), so a process that lost its lease can change
+   * nothing. `owner` is 1 to 200 characters, `leaseMs` an integer from 1 to 86,400,000.
+   *
+   * @throws {@link StoreError} `invalid_option` for a bad owner or lease length.
+   */
+  leaseCancellation(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult>;
+  /**
+   * Gives up `owner`'s lease of a cancellation (the next process may take the job at once);
+   * `false` when `owner` does not hold it (or the record is gone).
+   */
+  releaseCancellation(id: string, owner: string): Promise<boolean>;
   /**
    * Deletes a cancellation record, which stops its job at the next batch; runs it already
    * cancelled stay cancelled. Returns false when there was none.
@@ -629,7 +670,9 @@ export type StoreErrorCode =
   /** The underlying database or file failed (busy, I/O error, not a database, newer schema). */
   | "storage"
   /** An import file is corrupt, truncated or of an unknown format. */
-  | "invalid_file";
+  | "invalid_file"
+  /** The store is held by another process that must be alone on it (a second `serve` on one SQLite file). */
+  | "locked";
 
 /** The error every store throws (or rejects with) for bad input and storage failures. */
 export class StoreError extends Error {

@@ -26,7 +26,7 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if ((entry.name.endsWith(".ts") || entry.name.endsWith(".tsx")) && !entry.name.endsWith(".d.ts")) out.push(path);
+    else if (/\.tsx?$/.test(entry.name) && !entry.name.endsWith(".d.ts")) out.push(path);
   }
   return out.sort();
 }
@@ -44,11 +44,11 @@ function readGraph(files: readonly string[]): Graph {
     const mine: string[] = [];
     const theirs: string[] = [];
     for (const specifier of imports) {
-      // Assets the UI's bundler takes (a style sheet) are not modules.
-      if (/\.(css|svg)$/.test(specifier)) continue;
-      if (specifier.startsWith(".")) {
+      if (specifier.startsWith(".") && /\.(css|svg|png|json)$/.test(specifier)) {
+        // An asset the UI's bundler takes in, not a module.
+      } else if (specifier.startsWith(".")) {
         const target = relative(ROOT, resolve(ROOT, dirname(file), specifier)).split("\\").join("/").replace(/\.js$/, ".ts");
-        // The UI's components are `.tsx`, imported as `.js` like every module.
+        // A `.js` specifier names a `.ts` module, or a `.tsx` one (the UI's components).
         mine.push(existsSync(join(ROOT, target)) || !existsSync(join(ROOT, `${target}x`)) ? target : `${target}x`);
       } else if (!specifier.startsWith("node:")) {
         theirs.push(packageName(specifier));

@@ -18,6 +18,7 @@ import { MemoryRunStore } from "../../src/stores/memory.js";
 import { PostgresRunStore } from "../../src/stores/postgres.js";
 import { SqliteRunStore } from "../../src/stores/sqlite.js";
 import { DEFAULT_ENVIRONMENT_ID, ZERO_COUNTS, type CancellationRecord, type RunStore } from "../../src/stores/types.js";
+import { pollUntil } from "../support/poll.js";
 import { describePostgres } from "../support/postgres.js";
 
 const T0 = 1_700_000_000_000;
@@ -332,13 +333,7 @@ await describePostgres("CancellationChecker on PostgreSQL", ({ url, newSchema })
     const theirs = new PostgresRunStore({ connectionString: url, schema, poolSize: 2 });
     await theirs.migrate();
     const checker = await loaded(mine);
-    const waitFor = async (done: () => boolean) => {
-      const deadline = Date.now() + 15_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error("timed out waiting for the notification");
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    };
+    const waitFor = (done: () => boolean) => pollUntil(done, "the notification");
     try {
       const c = cancellation({ if: "event.data.userId == 'u1'" });
       await theirs.createCancellation(c);

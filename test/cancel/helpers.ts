@@ -14,6 +14,7 @@ import {
   compareCursor,
   isNonTerminal,
   type CancellationChange,
+  type CancellationLeaseResult,
   type CancellationWatch,
   type WatchOptions,
   type CancellationPage,
@@ -163,6 +164,12 @@ export class HookedStore implements RunStore {
   listRunLocations(query: RunLocationQuery): Promise<RunLocation[]> {
     return this.inner.listRunLocations(query);
   }
+  leaseCancellation(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+    return this.inner.leaseCancellation(id, owner, leaseMs);
+  }
+  releaseCancellation(id: string, owner: string): Promise<boolean> {
+    return this.inner.releaseCancellation(id, owner);
+  }
   getRun(id: string): Promise<RunRecord | undefined> {
     return this.inner.getRun(id);
   }
@@ -223,13 +230,21 @@ export class HookedStore implements RunStore {
   }
 }
 
+/**
+ * `event.data.k.matches(event.data.r)` for the patterns the runs hold (`^a`, `^b`, `^[ab]`, and `[`,
+ * an evaluation error), the pattern chosen by the data: a pattern read whole from the data is
+ * refused as too costly to evaluate (see docs/reliability-cost.md).
+ */
+export const PATTERN_FROM_DATA =
+  "event.data.k.matches(event.data.r == '^a' ? '^a' : event.data.r == '^b' ? '^b' : event.data.r == '[' ? '[' : '^[ab]')";
+
 /** Expressions the properties draw from: equality, regex, evaluation errors, non-booleans, none. */
 export const EXPRESSIONS: readonly (string | undefined)[] = [
   undefined,
   "event.data.k == 'a'",
   "event.data.k.matches('^[ab]$')",
   "int(event.data.s) > 3",
-  "event.data.k.matches(event.data.r)",
+  PATTERN_FROM_DATA,
   "event.data.v",
   "event.data.k == 'a' || int(event.data.s) >= 5",
 ];

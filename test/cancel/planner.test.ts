@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { decodeTime } from "ulid";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   CancellationNotFoundError,
   ConflictError,
@@ -16,6 +16,7 @@ import { compareCursor, type RunRecord, type RunStore } from "../../src/stores/t
 import {
   BASE_TIME,
   EXPRESSIONS,
+  PATTERN_FROM_DATA,
   HookedStore,
   STORE_FACTORIES,
   atOrBefore,
@@ -385,7 +386,7 @@ for (const { name, make } of STORE_FACTORIES) {
         })),
       );
       const store = await seeded(make, runs);
-      const errors = await cancelRuns(store, body({ before: BASE_TIME }, "event.data.k.matches(event.data.r)"), { batchSize: 4, now: NOW });
+      const errors = await cancelRuns(store, body({ before: BASE_TIME }, PATTERN_FROM_DATA), { batchSize: 4, now: NOW });
       expect(errors.status).toBe("completed");
       expect(errors.outcomes).toEqual({ scanned: 30, cancelled: 10, skipped_terminal: 0, not_matched: 10, expression_error: 10, non_boolean: 0 });
       const nonBoolean = await cancelRuns(store, body({ before: BASE_TIME }, "event.data.v"), { batchSize: 4, now: NOW });
@@ -557,33 +558,64 @@ describe("planner controls", () => {
   const makeRuns = (n: number): RunRecord[] =>
     runsFromSpecs(Array.from({ length: n }, (_, i) => ({ t: i % 5, k: "a", s: "1", r: "^a", v: true, status: "running" as const, fn: "fn", env: "default", salt: "C" })));
 
+  /**
+   * Runs `work` under fake timers (setTimeout, setImmediate, Date and performance.now), advancing
+   * the clock in small steps until it settles: the rate limiter's waits take no real time, and
+   * what a test reads of the clock is exact.
+   */
+  async function onFakeClock<T>(work: () => Promise<T>, stepMs = 10, maxSteps = 100_000): Promise<T> {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      let settled = false;
+      const result = work().finally(() => (settled = true));
+      for (let step = 0; !settled && step < maxSteps; step++) await vi.advanceTimersByTimeAsync(stepMs);
+      expect(settled, "the work settles").toBe(true);
+      return await result;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
   it("a RateLimiter changes the rate of a running job: 0 pauses it, Infinity lets it finish", async () => {
     const store = new MemoryRunStore();
     const runs = makeRuns(50);
     await store.insertRuns(runs);
     const limiter = new RateLimiter(0);
     const hooked = new HookedStore(store);
-    const job = cancelRuns(hooked, body({ before: BASE_TIME + 10 }), { batchSize: 10, ratePerSecond: limiter, now: NOW });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(hooked.commits.filter((c) => c.runIds.length > 0)).toHaveLength(0);
-    limiter.setRate(Infinity);
-    const report = await job;
-    expect(report.outcomes.cancelled).toBe(50);
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const job = cancelRuns(hooked, body({ before: BASE_TIME + 10 }), { batchSize: 10, ratePerSecond: limiter, now: NOW });
+      // Ten minutes pass on the fake clock: a paused job cancels nothing.
+      await vi.advanceTimersByTimeAsync(600_000);
+      expect(hooked.commits.filter((c) => c.runIds.length > 0)).toHaveLength(0);
+      limiter.setRate(Infinity);
+      await vi.advanceTimersByTimeAsync(0);
+      const report = await job;
+      expect(report.outcomes.cancelled).toBe(50);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a numeric rate limit bounds the cancellations per second and the batch size", async () => {
     const store = new MemoryRunStore();
     await store.insertRuns(makeRuns(50));
-    const hooked = new HookedStore(store);
-    const started = performance.now();
-    const report = await cancelRuns(hooked, body({ before: BASE_TIME + 10 }), { batchSize: 100, ratePerSecond: 20, now: NOW });
-    const elapsed = performance.now() - started;
+    const commitTimes: number[] = [];
+    const hooked = new HookedStore(store, { beforeCommit: (batch) => void (batch.runIds.length > 0 && commitTimes.push(performance.now())) });
+    const report = await onFakeClock(() => cancelRuns(hooked, body({ before: BASE_TIME + 10 }), { batchSize: 100, ratePerSecond: 20, now: NOW }));
     expect(report.outcomes.cancelled).toBe(50);
-    // Batches hold at most ⌈rate⌉ runs.
-    for (const commit of hooked.commits) expect(commit.runIds.length).toBeLessThanOrEqual(20);
-    // One second of tokens up front (20), then 30 more at 20/s.
-    expect(elapsed).toBeGreaterThan(1400);
-    expect(elapsed).toBeLessThan(5000);
+    const batches = hooked.commits.filter((c) => c.runIds.length > 0);
+    // Batches hold at most ⌈rate⌉ runs: 20, 20, 10.
+    expect(batches.map((c) => c.runIds.length)).toEqual([20, 20, 10]);
+    // The first batch at once, each later one a second (20 runs at 20/s) after the one before.
+    expect(commitTimes).toHaveLength(3);
+    expect(commitTimes[1]! - commitTimes[0]!).toBeGreaterThanOrEqual(1000);
+    expect(commitTimes[2]! - commitTimes[1]!).toBeGreaterThanOrEqual(1000);
+    // No run-second holds more than the rate.
+    for (let i = 0; i < commitTimes.length; i++) {
+      const inWindow = batches.filter((_, j) => commitTimes[j]! > commitTimes[i]! - 1000 && commitTimes[j]! <= commitTimes[i]!);
+      expect(inWindow.reduce((n, c) => n + c.runIds.length, 0)).toBeLessThanOrEqual(20);
+    }
   });
 
   it("an abort while waiting for the rate limit saves an aborted checkpoint", async () => {

@@ -101,15 +101,34 @@ describe("golden SQL", () => {
     expect(r.hint?.postgres?.sql).toContain("strpos(((event -> $1::text -> $2::text) #>> '{}'), $3::text) > 0");
   });
 
-  it("has(): key presence; its negation also needs the parent to be an object (cel errors otherwise)", () => {
+  it("has(): key presence; its negation also needs the parent to be an object when has() on a scalar errors", () => {
     expect(pushdown("has(event.data.user.email)", "inngest").hint?.sqlite).toEqual({
       sql: "json_type(event, ?) IS NOT NULL",
       params: ['$."data"."user"."email"'],
     });
-    const negated = pushdown("!has(event.data.x)", "cel");
+    // By default (as cel-go) has() on a value without fields is false: `!has` holds there too.
+    const lenient = pushdown("!has(event.data.x)", "cel");
+    expect(lenient.coverage).toBe("full");
+    expect(lenient.hint?.sqlite?.sql).toContain("json_type(event, ?) IS NULL");
+    expect(lenient.hint?.sqlite?.sql).not.toBe("(IFNULL(json_type(event, ?), '') = 'object' AND json_type(event, ?) IS NULL)");
+    const negated = pushdownFor(compile("!has(event.data.x)", { dialect: "cel", errorOnBadPresenceTest: true }));
     expect(negated.coverage).toBe("full");
     expect(negated.hint?.sqlite?.sql).toBe("(IFNULL(json_type(event, ?), '') = 'object' AND json_type(event, ?) IS NULL)");
     expect(negated.hint?.postgres?.sql).toBe("(COALESCE(jsonb_typeof((event -> $1::text)), '') = 'object' AND (event -> $1::text -> $2::text) IS NULL)");
+  });
+
+  it("calls of extension libraries are not pushed down: the prefilter keeps every run they could match", () => {
+    const math = pushdownFor(compile("math.greatest(event.data.scores) > 90 && event.data.plan == 'pro'", { dialect: "cel", extensions: ["math"] }));
+    expect(math.coverage).toBe("partial");
+    expect(JSON.stringify(math.hint?.sqlite)).not.toContain("scores");
+    expect(JSON.stringify(math.hint?.sqlite)).toContain("plan");
+    const optional = pushdownFor(compile("event.data.?plan.orValue('free') == 'pro'", { dialect: "cel", extensions: ["optionals"] }));
+    expect(optional.coverage).toBe("none");
+    expect(optional.hint).toBeUndefined();
+    const either = pushdownFor(compile("event.data.plan == 'pro' || sets.contains(event.data.tags, ['x'])", { dialect: "cel", extensions: ["sets"] }));
+    expect(either.coverage).toBe("none");
+    const bound = pushdownFor(compile("cel.bind(p, event.data.plan, p == 'pro')", { dialect: "cel", extensions: ["bindings"] }));
+    expect(bound.coverage).toBe("none");
   });
 
   it("keys with dots, quotes, brackets and any Unicode are quoted JSON-style in SQLite paths and bound as text in PostgreSQL", () => {
@@ -236,13 +255,14 @@ describe("predicate helpers", () => {
     expect(MAX_PREDICATE_SIZE).toBeGreaterThan(100);
   });
 
-  it("translates pathological expressions quickly and soundly", () => {
+  // Blow-ups show as SQL past the size bound (or as the test's timeout), not as a wall-clock
+  // bound, which a loaded machine can break.
+  it("translates pathological expressions soundly, within the SQL size bound", () => {
     const chain = Array.from({ length: 400 }, (_, i) => `event.data.k${i % 7} == ${i}`).join(" || ");
     let nested = "event.data.a == 1";
     for (let i = 0; i < 25; i++) nested = `!(event.data.c${i % 3} ? (${nested}) : (event.data.d${i % 4} || event.data.e == ${i}))`;
     let nots = "event.data.flag";
     for (let i = 0; i < 40; i++) nots = `!(${nots} || event.data.x${i % 5} < ${i})`;
-    const started = performance.now();
     for (const source of [chain, nested, nots]) {
       for (const dialect of ["cel", "inngest"] as const) {
         const r = pushdown(source, dialect);
@@ -250,7 +270,6 @@ describe("predicate helpers", () => {
         for (const target of ["sqlite", "postgres"] as const) expect(r.hint?.[target]?.sql.length ?? 0).toBeLessThan(2_000_000);
       }
     }
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
 
@@ -417,11 +436,11 @@ const CASES: readonly BehaviourCase[] = [
     rows: [[{ a: { b: null } }, true], [{ a: {} }, false], [{ a: null }, false], [MISSING, false], [{ a: 5 }, false]],
   },
   {
-    name: "cel !has(): an error (not true) when the parent is null or missing",
+    name: "cel !has(): true when the parent has no fields (null, a list), an error when it is missing",
     dialect: "cel",
     if: "!has(event.data.a.b)",
     coverage: "full",
-    rows: [[{ a: {} }, true], [{ a: null }, false], [MISSING, false], [{ a: { b: 1 } }, false], [{ a: [] }, false]],
+    rows: [[{ a: {} }, true], [{ a: null }, true], [MISSING, false], [{ a: { b: 1 } }, false], [{ a: [] }, true], [{ a: 5 }, true]],
   },
   {
     name: "odd keys are found, and a dotted key is not a path",

@@ -11,9 +11,24 @@ import {
 } from "../../src/cancel/index.js";
 import { CompileError } from "../../src/expr/errors.js";
 import { compile } from "../../src/expr/program.js";
+import type { CancellationRecord } from "../../src/stores/types.js";
+import { expectedInstant, rfc3339Text } from "../support/rfc3339.js";
 
 const NOW = Date.parse("2024-01-22T15:00:00.000Z");
 const OK = { app_id: "acme-app", function_id: "schedule-reminder", started_before: "2024-01-22T14:22:42.130Z" };
+
+/** A stored record to write with other bounds. */
+const RECORD: CancellationRecord = {
+  id: "01HMRMPE5ZQ4AMNJ3S2N79QGRZ",
+  environmentId: "e",
+  appId: "a",
+  functionId: "f",
+  startedBefore: NOW,
+  createdAt: NOW,
+  updatedAt: NOW,
+  status: "completed",
+  counts: { scanned: 0, cancelled: 0, skipped_terminal: 0, not_matched: 0, expression_error: 0, non_boolean: 0 },
+};
 
 function errorsOf(body: unknown, now = NOW): string[] {
   try {
@@ -80,8 +95,12 @@ describe("validateCancellationRequest: Inngest's messages and order", () => {
       "started_before is required",
       "started_after must be before started_before",
     ]);
-    // Year 0 lies before 0001-01-01: no second message.
-    expect(errorsOf({ app_id: "a", function_id: "f", started_after: "0000-06-01T00:00:00Z" })).toEqual(["started_before is required"]);
+    // Go's zero time itself is allowed (equal bounds); year 0 lies before it and is refused outright.
+    expect(errorsOf({ app_id: "a", function_id: "f", started_after: "0001-01-01T00:00:00Z" })).toEqual(["started_before is required"]);
+    expect(errorsOf({ app_id: "a", function_id: "f", started_after: "0000-06-01T00:00:00Z" })).toEqual([
+      'started_after must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z once its offset is applied, got "0000-06-01T00:00:00Z"',
+      "started_before is required",
+    ]);
   });
 
   it("every failure at once, in Inngest's order, expression last", () => {
@@ -115,6 +134,18 @@ describe("validateCancellationRequest: the if expression", () => {
     expect(message).toBe(`invalid expression: ${compileMessage("event.data.userId == ")}`);
     expect(message).toMatch(/^invalid expression: ERROR: <input>:1:\d+: Syntax error: /);
     expect(message).toContain("\n | event.data.userId == \n | ");
+  });
+
+  it("refuses an if whose worst case per run exceeds the cost budget, with the other errors", () => {
+    let chain = "event.data.n";
+    for (let k = 16; k >= 1; k--) chain = `[1,2,3].map(x${k}, ${chain})`;
+    for (const source of [`${chain} == []`, "event.data.s.matches(event.data.s)", "event.data.k.matches(event.data.r)"]) {
+      const errors = errorsOf({ ...OK, app_id: "", if: source });
+      expect(errors[0]).toBe("app_id is required");
+      expect(errors[1]).toMatch(/^invalid expression: ERROR: <input>:1:\d+: expression too costly: its worst case is an estimated \S+ cost units per evaluation, over the limit of 1000000/);
+    }
+    // The same expressions compile when not validated as a cancellation's if.
+    expect(() => compile("event.data.s.matches(event.data.s)", { dialect: "inngest" })).not.toThrow();
   });
 
   it("an empty string is an expression (and a syntax error); null means no filter", () => {
@@ -243,7 +274,10 @@ describe("RFC 3339 timestamps as Go's time.Time accepts them", () => {
     ["2024-01-22T14:22:42-00:00", Date.parse("2024-01-22T14:22:42Z"), 0],
     ["2024-02-29T00:00:00Z", Date.parse("2024-02-29T00:00:00Z"), 0],
     ["2000-02-29T23:59:59Z", Date.parse("2000-02-29T23:59:59Z"), 0],
-    ["0000-01-01T00:00:00Z", Date.parse("0000-01-01T00:00:00Z"), 0],
+    ["0001-01-01T00:00:00Z", Date.parse("0001-01-01T00:00:00Z"), 0],
+    ["0001-01-01T00:01:00+00:01", Date.parse("0001-01-01T00:00:00Z"), 0],
+    ["9999-12-31T23:59:59.999Z", Date.parse("9999-12-31T23:59:59.999Z"), 0],
+    ["9999-12-31T23:58:59.999000-00:01", Date.parse("9999-12-31T23:59:59.999Z"), 0],
     ["9999-12-31T23:59:59.999999999+23:59", Date.parse("9999-12-31T00:00:59.999Z"), 999_999],
     ["1969-12-31T23:59:59.9995Z", -1, 500_000],
   ];
@@ -255,8 +289,14 @@ describe("RFC 3339 timestamps as Go's time.Time accepts them", () => {
     ["2024-01-22", /expected YYYY/],
     ["2024-01-22T14:22:42", /expected YYYY/],
     ["2024-01-22 14:22:42Z", /expected YYYY/],
-    ["2024-01-22t14:22:42Z", /expected YYYY/],
-    ["2024-01-22T14:22:42z", /expected YYYY/],
+    ["2024-01-22t14:22:42Z", /^the T and the Z must be upper-case$/],
+    ["2024-01-22T14:22:42z", /^the T and the Z must be upper-case$/],
+    // Well-formed, but outside years 0001–9999 once the offset is applied (issue 12).
+    ["0000-01-01T00:00:00+00:01", /must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z$/],
+    ["0000-12-31T23:59:59.999999999Z", /must lie between/],
+    ["0001-01-01T00:00:00+00:01", /must lie between/],
+    ["9999-12-31T23:59:59-00:01", /must lie between/],
+    ["9999-12-31T23:59:59.999000001Z", /must lie between/],
     ["2024-01-22T4:22:42Z", /expected YYYY/],
     ["2024-01-22T14:22:42,5Z", /expected YYYY/],
     ["2024-01-22T14:22:42.Z", /expected YYYY/],
@@ -286,6 +326,34 @@ describe("RFC 3339 timestamps as Go's time.Time accepts them", () => {
     const [message] = errorsOf({ ...OK, started_before: `2024-01-22T${"9".repeat(100_000)}` });
     expect(message!.length).toBeLessThan(300);
     expect(message).toMatch(/^started_before is not an RFC 3339 timestamp: "2024-01-22T9+…"/);
+  });
+
+  it("takes exactly what the oracle takes over RFC 3339 edge cases, and validation names every refusal (property)", () => {
+    fc.assert(
+      fc.property(rfc3339Text, (text) => {
+        const expected = expectedInstant(text);
+        const parsed = parseTimestamp(text);
+        expect(parsed.ok ? parsed.instant : undefined, text).toEqual(expected);
+        // Every taken instant is written back and read again to the same millisecond.
+        if (parsed.ok) expect(parseTimestamp(formatTimestamp(parsed.instant.ms))).toEqual({ ok: true, instant: { ms: parsed.instant.ms, nanos: 0 } });
+        for (const field of ["started_after", "started_before"] as const) {
+          const body = { app_id: "a", function_id: "f", started_before: "9999-12-31T23:59:59.999Z", [field]: text };
+          let request: ReturnType<typeof validateCancellationRequest> | undefined;
+          try {
+            request = validateCancellationRequest(body, { now: Date.parse("9999-12-31T23:59:59.999Z") });
+          } catch (error) {
+            expect(error).toBeInstanceOf(ValidationError);
+            expect((error as ValidationError).errors.some((message) => message.startsWith(field))).toBe(true);
+          }
+          if (request === undefined) continue;
+          expect(expected).toBeDefined();
+          // A validated request always fits the wire: its record can be written back.
+          const wire = toWireCancellation({ ...RECORD, startedBefore: request.startedBefore, ...(request.startedAfter !== undefined ? { startedAfter: request.startedAfter } : {}) });
+          expect(wire.unreadable).toBeUndefined();
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("round-trips every instant written in any offset (property)", () => {
@@ -332,8 +400,21 @@ describe("wire record and request hash", () => {
   it("formats timestamps as RFC 3339 UTC with milliseconds", () => {
     expect(formatTimestamp(Date.parse("2024-01-22T14:22:42.13Z"))).toBe("2024-01-22T14:22:42.130Z");
     expect(formatTimestamp(0)).toBe("1970-01-01T00:00:00.000Z");
-    expect(formatTimestamp(Date.parse("0000-01-01T00:00:00Z"))).toBe("0000-01-01T00:00:00.000Z");
+    expect(formatTimestamp(Date.parse("0001-01-01T00:00:00Z"))).toBe("0001-01-01T00:00:00.000Z");
+    expect(formatTimestamp(Date.parse("9999-12-31T23:59:59.999Z"))).toBe("9999-12-31T23:59:59.999Z");
+    expect(() => formatTimestamp(Date.parse("0000-12-31T23:59:59.999Z"))).toThrow(RangeError);
     expect(() => formatTimestamp(Date.parse("+010000-01-01T00:00:00Z"))).toThrow(RangeError);
+  });
+
+  it("writes a stored record holding an out-of-span or non-finite timestamp with that field null and `unreadable`, never throwing", () => {
+    const wire = toWireCancellation({ ...RECORD, startedAfter: -62_167_219_260_000, createdAt: Number.NaN, updatedAt: 253_402_300_800_000 });
+    expect(wire).toMatchObject({ started_after: null, started_before: formatTimestamp(NOW), created_at: null, updated_at: null });
+    expect(wire.unreadable).toBe(
+      "started_after: the stored value -62167219260000 (epoch ms) lies outside years 0001-9999; " +
+        "created_at: the stored value NaN (epoch ms) lies outside years 0001-9999; " +
+        "updated_at: the stored value 253402300800000 (epoch ms) lies outside years 0001-9999",
+    );
+    expect("unreadable" in toWireCancellation(RECORD)).toBe(false);
   });
 
   it("serialises a record with the wire names, null for absent bounds and expression", () => {

@@ -15,6 +15,8 @@ import { CancellationChecker } from "../../src/cancel/checker.js";
 import { createServer } from "../../src/service/server.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import { createRunWorker, RunCancelledError, type RunJobData } from "../../examples/bullmq/worker.js";
+import { isCI } from "../support/ci.js";
+import { pollUntil } from "../support/poll.js";
 
 const REDIS = { host: "127.0.0.1", port: 6379 };
 const JOBS = 10_000;
@@ -38,11 +40,11 @@ function probeRedis(): Promise<string | undefined> {
 }
 
 const problem = await probeRedis();
-if (problem !== undefined && process.env["CI"] !== "true") {
+if (problem !== undefined && !isCI()) {
   console.warn(`\n\n!!! SKIPPING the BullMQ example test: Redis at ${REDIS.host}:${REDIS.port} is unreachable (${problem}).\n!!! Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n\n`);
 }
 
-describe.skipIf(problem !== undefined && process.env["CI"] !== "true")("BullMQ example: a cancellation stops runs in flight", () => {
+describe.skipIf(problem !== undefined && !isCI())("BullMQ example: a cancellation stops runs in flight", () => {
   const prefix = `cancelkit-test-${process.pid}-${Date.now()}`;
   const cleanups: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
@@ -111,7 +113,7 @@ describe.skipIf(problem !== undefined && process.env["CI"] !== "true")("BullMQ e
       }
 
       // Cancel while runs are in flight: some finished, some running, most waiting.
-      while (completed.size < 500) await new Promise((resolve) => setTimeout(resolve, 10));
+      await pollUntil(() => completed.size >= 500, "500 runs to complete", { timeoutMs: 60_000, intervalMs: 10 });
       const response = await fetch(`${url}/v1/cancellations`, {
         method: "POST",
         headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },

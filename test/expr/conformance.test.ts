@@ -1,9 +1,10 @@
 /**
  * The cel-spec conformance suites (as shipped in `@bufbuild/cel-spec`) run against `compile`.
  *
- * Cases that need protobuf message types or the optional-types extension are skipped with a
- * counted reason; cases we fail on purpose are listed in `conformance-expected-failures.ts`, and a
- * listed case that starts passing fails the suite.
+ * Cases that need protobuf message types, optional types or function declarations are skipped,
+ * counted per reason, and the count per reason is pinned; cases we fail on purpose are listed in
+ * `conformance-expected-failures.ts` with the failure they must show, and a listed case that starts
+ * passing (or fails otherwise) fails the suite.
  */
 import { tests as conformance } from "@bufbuild/cel-spec/testdata/conformance.js";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import { parse } from "../../src/expr/parser/index.js";
 import type { Expr } from "../../src/expr/ast.js";
 import { CompileError, EvalError } from "../../src/expr/errors.js";
 import { formatType, type Type } from "../../src/expr/types.js";
-import { EXPECTED_FAILURES } from "./conformance-expected-failures.js";
+import { EXPECTED_FAILURES, EXPECTED_SKIPS, SKIP_REASONS } from "./conformance-expected-failures.js";
 import { fromType, fromValue, sameValue, show, Unsupported } from "./support/cel-values.js";
 
 const CORE_SUITES = [
@@ -77,10 +78,10 @@ function containsStruct(e: Expr): boolean {
 
 /** Why a case cannot run on this engine, or undefined when it can. */
 function skipReason(c: Case): string | undefined {
-  if (/\boptional\.|\.\?|\[\?|\{\?|\.orValue\(|\.hasValue\(|\.value\(\)/.test(c.expr)) return "optional types extension";
+  if (/\boptional\.|\.\?|\[\?|\{\?|\.orValue\(|\.hasValue\(|\.value\(\)/.test(c.expr)) return SKIP_REASONS.optional;
   try {
     for (const d of c.typeEnv ?? []) {
-      if (d.function !== undefined) return "custom function declarations";
+      if (d.function !== undefined) return SKIP_REASONS.functions;
       if (d.ident !== undefined) fromType(d.ident.type);
     }
     for (const b of Object.values(c.bindings ?? {})) fromValue(b.value);
@@ -88,13 +89,14 @@ function skipReason(c: Case): string | undefined {
     if (c.typedResult?.result !== undefined) fromValue(c.typedResult.result);
     if (c.typedResult?.deducedType !== undefined) fromType(c.typedResult.deducedType);
   } catch (err) {
-    if (err instanceof Unsupported) return "protobuf message types";
+    if (err instanceof Unsupported && /^(protobuf message|message type) /.test(err.message)) return SKIP_REASONS.protobuf;
     throw err;
   }
   try {
-    if (containsStruct(parse(c.expr).expr)) return "protobuf message types";
-  } catch {
+    if (containsStruct(parse(c.expr).expr)) return SKIP_REASONS.protobuf;
+  } catch (err) {
     // Parse errors are the case's own business.
+    if (!(err instanceof CompileError)) throw err;
   }
   return undefined;
 }
@@ -156,15 +158,17 @@ for (const suiteName of CORE_SUITES) {
           const expectedFailure = EXPECTED_FAILURES[id];
           if (expectedFailure !== undefined) {
             tally.expectedFailures++;
-            it(`${original.name} [expected failure: ${expectedFailure}]`, () => {
-              let passed = false;
+            it(`${original.name} [expected failure: ${expectedFailure.reason}]`, () => {
+              let failure: unknown;
               try {
                 runCase(original);
-                passed = true;
-              } catch {
-                // Failing is expected.
+              } catch (error) {
+                failure = error;
               }
-              if (passed) throw new Error(`${id} now passes: remove it from conformance-expected-failures.ts`);
+              if (failure === undefined) throw new Error(`${id} now passes: remove it from conformance-expected-failures.ts`);
+              // It must fail for the listed reason, not for another one.
+              expect(failure).toBeInstanceOf(Error);
+              expect((failure as Error).message).toMatch(expectedFailure.failure);
             });
             continue;
           }
@@ -175,6 +179,12 @@ for (const suiteName of CORE_SUITES) {
     }
   });
 }
+
+describe("skips", () => {
+  it("skip exactly the pinned number of cases per reason", () => {
+    expect(skipReasons).toEqual(EXPECTED_SKIPS);
+  });
+});
 
 afterAll(() => {
   const lines = Object.entries(counts).map(

@@ -133,6 +133,7 @@ describe("inngest dialect: unknown (missing attribute) handling", () => {
     ["event.data.missing == null", none, true],
     ["event.data.missing == 0", none, false],
     ["event.data.a == event.data.b", none, false],
+    ["event.data.a != event.data.b", none, true],
     ['event.data.missing != "foo"', none, true],
     ["event.data.missing != null", none, false],
     ["event.data.missing != 0", none, true],
@@ -157,6 +158,34 @@ describe("inngest dialect: unknown (missing attribute) handling", () => {
     ["event.data.some.unknown.contains('x')", none, false],
     ["event.data.nums.all(x, x > 0)", E({ nums: [1, 2, 3] }), true],
     ["event.data.nums.all(x, x > 1)", E({ nums: [1, 2, 3] }), false],
+  ];
+  for (const [source, activation, expected] of rows) {
+    it(source, () => expectEval(source, expected, activation, inngest));
+  }
+});
+
+describe("inngest dialect: a missing attribute against a variable holding null", () => {
+  // Both operands are variables here, so neither the literal-null shortcut nor constant folding
+  // decides: the variable/variable branch of the dialect's equality must apply the rule itself.
+  const nul = E({ nul: null, s: "x", n: 1 });
+  const rows: Row[] = [
+    ["event.data.missing == event.data.nul", nul, true],
+    ["event.data.nul == event.data.missing", nul, true],
+    ["event.data.missing != event.data.nul", nul, false],
+    ["event.data.nul != event.data.missing", nul, false],
+    ["event.data.missing.deeper == event.data.nul", nul, true],
+    ["event.data.nul == event.data.missing.deeper", nul, true],
+    ["event.data.missing.deeper != event.data.nul", nul, false],
+    ["async.missing == event.data.nul", nul, true],
+    ["event.data.nul == vars.missing", { ...nul, vars: {} }, true],
+    ["event.data.missing == event.data.s", nul, false],
+    ["event.data.s == event.data.missing", nul, false],
+    ["event.data.missing != event.data.s", nul, true],
+    ["event.data.n != event.data.missing", nul, true],
+    ["event.data.nul == event.data.nul", nul, true],
+    ["event.data.nul != event.data.nul", nul, false],
+    ["event.data.missing == event.data.nul && event.data.nul == event.data.missing", nul, true],
+    ["!(event.data.missing != event.data.nul)", nul, true],
   ];
   for (const [source, activation, expected] of rows) {
     it(source, () => expectEval(source, expected, activation, inngest));

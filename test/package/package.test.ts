@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import semver from "semver";
 import { relativeTargets } from "../../scripts/pack-readme.mjs";
+import { isCI } from "../support/ci.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
@@ -68,15 +69,18 @@ const registryProblem = await (async () => {
   return ping.code === 0 ? undefined : ping.output.trim().split("\n").slice(-3).join(" ");
 })();
 
-const suite = registryProblem === undefined ? describe : process.env["CI"] === "true" ? describe : describe.skip;
-if (registryProblem !== undefined && process.env["CI"] !== "true") {
+const suite = registryProblem === undefined ? describe : isCI() ? describe : describe.skip;
+if (registryProblem !== undefined && !isCI()) {
   console.warn(
     `\n${"!".repeat(78)}\n!! SKIPPING the package tests: the npm registry is unreachable (${registryProblem}).\n` +
       `!! Under CI=true this fails instead.\n${"!".repeat(78)}\n`,
   );
 }
 
-suite("the packed package, installed into a new project", () => {
+// Each test runs npm, tsc or the installed binary in a child process, each bounded by its own
+// kill timer: the tests' own bound is a liveness bound above those, not the 30 s default that a
+// loaded machine exceeds.
+suite("the packed package, installed into a new project", { timeout: 10 * 60_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), "cancelkit-package-"));
   const clone = join(work, "clone");
   const consumer = join(work, "consumer");

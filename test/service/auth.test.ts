@@ -23,6 +23,10 @@ describe("SigningKeys", () => {
 
   it("rejects malformed configurations with a clear error", () => {
     expect(() => SigningKeys.parse("{ not json", "keys.json")).toThrow(SigningKeyError);
+    // Malformed JSON is described by position: JSON.parse's own message would quote the keys (issue 12).
+    expect(() => SigningKeys.parse('{ "signkey-prod-0123456789abcdef": prod }', "CANCELKIT_SIGNING_KEYS")).toThrow(
+      new SigningKeyError("CANCELKIT_SIGNING_KEYS: not valid JSON (malformed JSON at line 1, column 36: expected a value)"),
+    );
     expect(() => SigningKeys.parse("[1,2]", "keys.json")).toThrow(/expected a JSON object/);
     expect(() => SigningKeys.parse('{ "k": 5 }', "keys.json")).toThrow(/must be a string/);
     expect(() => SigningKeys.parse('{ "k": "" }', "keys.json")).toThrow(/environment id/);
@@ -42,6 +46,38 @@ describe("SigningKeys", () => {
     expect(keys.authenticate("Bearer secreT")).toEqual({ ok: false, reason: "invalid" });
     expect(keys.authenticate(`Bearer ${"s".repeat(5000)}`)).toEqual({ ok: false, reason: "invalid" });
     expect(keys.authenticate("BEARER   secret  ")).toEqual({ ok: true, environmentId: "e" });
+  });
+
+  describe("near misses of a real key are refused", () => {
+    const PROD = "signkey-prod-7f3a9c2e41b86d05";
+    const TEST = "signkey-test-0b5e8d1c97a24f36";
+    const keys = new SigningKeys({ [PROD]: "prod", [TEST]: "test" });
+
+    it.each([
+      ["every proper prefix", Array.from({ length: PROD.length - 1 }, (_, n) => PROD.slice(0, n + 1))],
+      ["the key with characters after it", [`${PROD}0`, `${PROD}x`, `${PROD}${PROD}`, `${PROD}-`, `${PROD}${"0".repeat(200)}`]],
+      ["the key with characters before it", [`x${PROD}`, `0${PROD}`, `${TEST}${PROD}`]],
+      ["the key with one character changed, dropped or doubled", [PROD.replace(/5$/, "6"), PROD.replace("prod", "Prod"), PROD.slice(1), PROD.replace("-", "--")]],
+      ["the key's environment or its shared prefix alone", ["prod", "signkey-prod-", "signkey-", PROD.slice("signkey-prod-".length)]],
+    ])("%s", (_what, probes) => {
+      for (const probe of probes) {
+        expect(probe).not.toBe(PROD);
+        expect(keys.authenticate(`Bearer ${probe}`), probe).toEqual({ ok: false, reason: "invalid" });
+      }
+      // The real key still authenticates, so the refusals above are about the probes.
+      expect(keys.authenticate(`Bearer ${PROD}`)).toEqual({ ok: true, environmentId: "prod" });
+    });
+
+    it("another environment's key authenticates as that environment, never as this one", () => {
+      expect(keys.authenticate(`Bearer ${TEST}`)).toEqual({ ok: true, environmentId: "test" });
+      expect(keys.authenticate(`Bearer ${PROD}`)).toEqual({ ok: true, environmentId: "prod" });
+      // Keys of one environment, several keys per environment: each resolves to its own.
+      const many = new SigningKeys({ [PROD]: "prod", [TEST]: "test", "signkey-prod-second": "prod" });
+      expect(many.authenticate("Bearer signkey-prod-second")).toEqual({ ok: true, environmentId: "prod" });
+      expect(many.authenticate(`Bearer ${TEST}`)).toEqual({ ok: true, environmentId: "test" });
+      // A key configured only in another set of keys (another deployment's environment) is refused.
+      expect(new SigningKeys({ [PROD]: "prod" }).authenticate(`Bearer ${TEST}`)).toEqual({ ok: false, reason: "invalid" });
+    });
   });
 
   it("property: every configured key finds its environment, and nothing else authenticates", () => {

@@ -21,10 +21,12 @@ const dir = mkdtempSync(join(tmpdir(), "cancelkit-cli-usability-"));
 const children = new Set<ChildProcess>();
 const BASE_ENV = { DATABASE_URL: "", CANCELKIT_SIGNING_KEYS: "", NO_COLOR: "1" };
 
+// Building dist (tsc and the UI bundle) when it is stale takes minutes on a loaded machine: the
+// hook's bound is a liveness bound, far above the default.
 beforeAll(() => {
   const result = ensureBuild({ allowTypeErrors: true, log: () => undefined });
   if (!result.ok) throw new Error(`build failed:\n${result.output}`);
-});
+}, 600_000);
 afterAll(() => {
   for (const child of children) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });

@@ -22,10 +22,12 @@ const START = join(ROOT, "scripts", "start.mjs");
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-cli-"));
 const children = new Set<ChildProcess>();
 
+// Building dist (tsc and the UI bundle) when it is stale takes minutes on a loaded machine: the
+// hook's bound is a liveness bound, far above the default.
 beforeAll(() => {
   const result = ensureBuild({ allowTypeErrors: true, log: () => undefined });
   if (!result.ok) throw new Error(`build failed:\n${result.output}`);
-});
+}, 600_000);
 afterAll(() => {
   for (const child of children) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
@@ -107,6 +109,10 @@ describe("cancelkit CLI", () => {
     expect((await cli(["check", "1 + 'a'", "--dialect", "inngest"])).stdout).toBe("dyn\n");
     expect((await cli(["check", "[1, 2].map(x, x * 2)", "--dialect", "cel"])).stdout).toBe("list(int)\n");
     expect((await cli(["check", "x", "--dialect", "sql"])).code).toBe(2);
+    // An expression whose worst case per run exceeds the cost budget is refused like an invalid one.
+    const costly = await cli(["check", "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, event.data.l.exists(x, x == a + b))) == []"]);
+    expect(costly.code).toBe(2);
+    expect(costly.stderr).toMatch(/^ERROR: <input>:1:\d+: expression too costly: its worst case is an estimated \d+ cost units per evaluation, over the limit of 1000000/);
   });
 
   it("generate, import and export round-trip MessagePack and JSON Lines", async () => {
@@ -206,6 +212,16 @@ describe("cancelkit CLI", () => {
     expect(invalid.stderr).toBe("cancelkit: --app is required\n--before must be in the past\n");
     const notFound = await cli(["show", "01HMRMPE5ZQ4AMNJ3S2N79QGRZ", "--db", "cancel.db"]);
     expect(notFound).toEqual({ code: 2, stdout: "", stderr: "cancelkit: cancellation 01HMRMPE5ZQ4AMNJ3S2N79QGRZ not found\n" });
+  });
+
+  it("cancel refuses an if too costly to evaluate, before anything is stored (exit 2)", async () => {
+    // A store holding runs and cancellations (the import test's), so "nothing stored" is visible.
+    const before = await cli(["list", "--db", "a.db"]);
+    expect(before.code).toBe(0);
+    const costly = await cli(["cancel", "--app", "acme-app", "--function", "schedule-reminder", "--before", END, "--if", "event.data.s.matches(event.data.s)", "--db", "a.db"]);
+    expect(costly.code).toBe(2);
+    expect(costly.stderr).toMatch(/^cancelkit: --if: invalid expression: ERROR: <input>:1:\d+: expression too costly/);
+    expect(await cli(["list", "--db", "a.db"])).toEqual(before);
   });
 
   it("npm start's script serves the demo; the printed curl, run by bash, cancels the expected runs; SIGTERM exits 0", async () => {

@@ -7,6 +7,7 @@
 import { createServer, type CancelkitServer, type ServerOptions } from "../../src/service/server.js";
 import { ulidAt, seededRandom } from "../../src/service/generate.js";
 import type { OutcomeCounts, RunRecord, RunStatus, RunStore } from "../../src/stores/types.js";
+import { pollFor } from "../support/poll.js";
 
 /** The user of Inngest's example. */
 export const USER = "user_o9235hf84hf";
@@ -87,13 +88,13 @@ export async function readEvents(url: string, key: string, onEvent: (event: SseE
 
 /** Polls `GET /v1/cancellations/:id` until `until` holds (or a timeout). */
 export async function pollCancellation(url: string, key: string, id: string, until: (record: any) => boolean, timeoutMs = 20_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status, json } = await call(`${url}/v1/cancellations/${id}`, key);
-    if (status === 200 && until(json)) return json;
-    if (Date.now() > deadline) throw new Error(`timed out waiting on cancellation ${id}: last answer ${status} ${JSON.stringify(json)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const answer = await pollFor(
+    () => call(`${url}/v1/cancellations/${id}`, key),
+    ({ status, json }) => status === 200 && until(json),
+    `cancellation ${id}`,
+    { timeoutMs, intervalMs: 20 },
+  );
+  return answer.json;
 }
 
 /** What a test run looks like before it becomes a {@link RunRecord}. */

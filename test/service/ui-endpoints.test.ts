@@ -88,7 +88,7 @@ describe("POST /v1/expressions/check", () => {
     const { url } = await serve(new MemoryRunStore());
     const ok = await call(`${url}/v1/expressions/check`, KEY_A, { body: { expression: `event.data.userId == '${USER}'` } });
     expect(ok.status).toBe(200);
-    expect(ok.json).toEqual({ valid: true, dialect: "inngest", type: "bool", warning: null });
+    expect(ok.json).toEqual({ valid: true, dialect: "inngest", type: "bool", warning: null, cost: { min: 4, max: 4, limit: 1_000_000 } });
     // A non-boolean type compiles, with a warning that every run would count as non_boolean.
     const int = await call(`${url}/v1/expressions/check`, KEY_A, { body: { expression: "1 + 2", dialect: "cel" } });
     expect(int.json).toMatchObject({ valid: true, dialect: "cel", type: "int" });

@@ -39,6 +39,8 @@ import {
   seededRandom,
   windowOracle,
 } from "./fixtures.js";
+import { describeLeaseConformance } from "./lease-conformance.js";
+import { pollUntil } from "../support/poll.js";
 
 /** Store-specific extras of the suite. */
 export interface ConformanceOptions {
@@ -80,13 +82,7 @@ async function expectStoreError(promise: Promise<unknown>, code: StoreError["cod
 const counts = (partial: Partial<OutcomeCounts>): OutcomeCounts => ({ ...ZERO_COUNTS, ...partial });
 
 /** Waits (up to 15 s: a liveness bound, not a timing assertion) until `done()` holds. */
-async function waitUntil(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const waitUntil = pollUntil;
 
 /**
  * Registers the conformance suite for one store.
@@ -102,6 +98,7 @@ export function describeRunStoreConformance(
   cleanup?: (store: RunStore) => Promise<void> | void,
   options: ConformanceOptions = {},
 ): void {
+  describeLeaseConformance(name, makeStore, cleanup, options.openSibling !== undefined ? { openSibling: options.openSibling } : {});
   describe(`RunStore conformance: ${name}`, () => {
     let store: RunStore;
     const nextUlid = monotonicFactory();
@@ -285,16 +282,19 @@ export function describeRunStoreConformance(
           let release!: () => void;
           const gate = new Promise<void>((resolve) => (release = resolve));
           const failure = new Error("stop");
+          // Set once the store asks for the second chunk, so it has taken the first one in.
+          let firstTaken = false;
           const stream = store
             .insertRunStream(
               (async function* () {
                 yield runsOf("W", 200);
+                firstTaken = true;
                 await gate;
                 throw failure;
               })(),
             )
             .catch((error: unknown) => error);
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await pollUntil(() => firstTaken, "the stream to take its first chunk");
           expect(await windowIds()).toEqual([]);
           await store.insertRuns([makeRun({ id: "OTHER" })]);
           release();

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { SQLITE_SCHEMA_VERSION, SqliteRunStore } from "../../src/stores/sqlite.js";
 import { atom, kindIs } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
+import { pollUntil } from "../support/poll.js";
 import { describeRunStoreConformance } from "./conformance.js";
 import { BASE_TIME, generateRuns, makeCancellation, makeRun, scanAllPages, windowOracle } from "./fixtures.js";
 
@@ -88,6 +89,51 @@ describe("SqliteRunStore watchCancellations", () => {
   });
 });
 
+/** Undoes migration 4 (the job owner lease), for files of an older version. */
+const DROP_LEASE_COLUMNS = "ALTER TABLE cancellations DROP COLUMN lease_owner; ALTER TABLE cancellations DROP COLUMN lease_expires_at;";
+
+describe("SqliteRunStore migration 4 (job owner lease)", () => {
+  it("upgrades a version-3 file: its records read back unchanged and take leases", async () => {
+    const path = freshPath();
+    const first = new SqliteRunStore({ path });
+    const record = makeCancellation({ id: "01J00000000000000000000004" });
+    await first.createCancellation(record);
+    await first.close();
+    const raw = new Database(path);
+    raw.exec(`${DROP_LEASE_COLUMNS} UPDATE schema_version SET version = 3`);
+    raw.close();
+    const store = new SqliteRunStore({ path });
+    try {
+      expect(await store.getCancellation(record.id)).toEqual(record);
+      expect((await store.leaseCancellation(record.id, "owner", 60_000)).ok).toBe(true);
+      expect(await store.leaseCancellation(record.id, "other", 60_000)).toMatchObject({ ok: false, reason: "held", owner: "owner" });
+    } finally {
+      await store.close();
+    }
+    const check = new Database(path);
+    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: SQLITE_SCHEMA_VERSION });
+    check.close();
+  });
+
+  it("lockExclusive: one holder per file until it closes; :memory: needs none", async () => {
+    const path = freshPath();
+    const a = new SqliteRunStore({ path });
+    const b = new SqliteRunStore({ path });
+    a.lockExclusive("cancelkit serve");
+    expect(() => b.lockExclusive("cancelkit serve")).toThrow(expect.objectContaining({ code: "locked", message: expect.stringContaining("is in use by another cancelkit serve") }));
+    // Others still read and write the file.
+    await b.createCancellation(makeCancellation({ id: "01J00000000000000000000005" }));
+    expect((await a.listCancellations()).records).toHaveLength(1);
+    await a.close();
+    b.lockExclusive("cancelkit serve");
+    await b.close();
+    const memory = new SqliteRunStore({ path: ":memory:" });
+    memory.lockExclusive("x");
+    new SqliteRunStore({ path: ":memory:" }).lockExclusive("x");
+    await memory.close();
+  });
+});
+
 describe("SqliteRunStore migration 3 (cancellation change counter)", () => {
   it("upgrades a version-2 file, keeping its cancellations, and counts changes from then on", async () => {
     const path = freshPath();
@@ -96,7 +142,10 @@ describe("SqliteRunStore migration 3 (cancellation change counter)", () => {
     await first.close();
     // Back to version 2: as a file written before the counter existed.
     const raw = new Database(path);
-    raw.exec("DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; UPDATE schema_version SET version = 2");
+    raw.exec(
+      "DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; " +
+        `${DROP_LEASE_COLUMNS} UPDATE schema_version SET version = 2`,
+    );
     raw.close();
     const store = new SqliteRunStore({ path });
     const other = new SqliteRunStore({ path });
@@ -105,15 +154,14 @@ describe("SqliteRunStore migration 3 (cancellation change counter)", () => {
       const changes: string[] = [];
       await store.watchCancellations((c) => changes.push(c.kind), { pollMs: 10 });
       await other.deleteCancellation("01J00000000000000000000001");
-      const deadline = Date.now() + 15_000;
-      while (!changes.includes("reload") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await pollUntil(() => changes.includes("reload"), "the reload");
       expect(changes).toEqual(["reload"]);
     } finally {
       await other.close();
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 3 });
+    expect(check.prepare("SELECT version FROM schema_version").get()).toEqual({ version: SQLITE_SCHEMA_VERSION });
     check.close();
   });
 });
@@ -176,7 +224,7 @@ describe("SqliteRunStore specifics", () => {
     const db = new Database(path);
     db.exec(
       "DROP TRIGGER cancellations_inserted; DROP TRIGGER cancellations_deleted; DROP TABLE cancellation_changes; " +
-        "ALTER TABLE cancellations DROP COLUMN settings; UPDATE schema_version SET version = 1",
+        `ALTER TABLE cancellations DROP COLUMN settings; ${DROP_LEASE_COLUMNS} UPDATE schema_version SET version = 1`,
     );
     db.close();
     const upgraded = new SqliteRunStore({ path });

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { describe, it } from "vitest";
 import { ROOT, buildUi } from "../../scripts/ensure-build.mjs";
+import { isCI } from "./ci.js";
 
 /** The Chromium binary: `CHROMIUM_PATH`, else Debian's. */
 export const CHROMIUM_PATH = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
@@ -47,7 +48,7 @@ export function describeBrowser(name: string, body: () => void): void {
     return;
   }
   const message = `Chromium is not at ${CHROMIUM_PATH}`;
-  if (process.env["CI"] === "true") {
+  if (isCI()) {
     describe(name, () => {
       it("needs Chromium (CI=true never skips)", () => {
         throw new Error(`${message}. Install it: apt-get install -y chromium (or set CHROMIUM_PATH)`);

@@ -9,6 +9,7 @@
  */
 import pg from "pg";
 import { afterAll, describe, it } from "vitest";
+import { isCI } from "./ci.js";
 
 /** The test database: `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`. */
 export const POSTGRES_URL: string = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -93,7 +94,7 @@ export async function describePostgres(name: string, body: (context: PostgresTes
   const problem = await probePostgres(POSTGRES_URL);
   if (problem !== undefined) {
     const message = `PostgreSQL at ${POSTGRES_URL} is unreachable (${problem})`;
-    if (process.env.CI === "true") {
+    if (isCI()) {
       describe(name, () => {
         it("needs a reachable PostgreSQL server (CI=true never skips)", () => {
           throw new Error(`${message}. Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);

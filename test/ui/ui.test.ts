@@ -249,16 +249,39 @@ describeBrowser("the UI in Chromium", () => {
     await screenshot(page, "detail-completed");
   });
 
-  it("shows a running job's progress live from its event stream, then its outcome", async () => {
-    // A slow store: each page waits, so the job runs long enough to be watched.
+  /**
+   * Holds every page the store reads after the first `free` ones until `release()`, so that a job
+   * or a preview is still running when the page looks at it, however slow the machine (a fixed
+   * delay per page alone would race the browser). Each page first waits `delayMs`. `restore()`
+   * releases and puts the store back.
+   */
+  function holdScans(free: number, delayMs = 0): { release(): void; restore(): void } {
     const scanRuns = store.scanRuns.bind(store);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let pages = 0;
     store.scanRuns = async (query) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (++pages > free) await gate;
       return scanRuns(query);
     };
+    return {
+      release,
+      restore: () => {
+        release();
+        store.scanRuns = scanRuns;
+      },
+    };
+  }
+
+  it("shows a running job's progress live from its event stream, then its outcome", async () => {
+    // Nothing matches, so the job saves its counts once a second (not per batch). Of its 16 reads
+    // (the creation's probe, then 15 pages) 12 slow ones go through, so some 3 s of checkpoints,
+    // then the job waits until the page has shown it running with counts.
+    const held = holdScans(12, 300);
     try {
       await signIn();
-      // About 15 pages of 200 runs: some 5 s of job. Nothing matches, so later tests keep their runs.
+      // About 15 pages of 200 runs. Nothing matches, so later tests keep their runs.
       const created = await call(`${url}/v1/cancellations`, KEY, { body: bodyFor(DEMO_FUNCTION_ID, NOW - 7 * 86_400_000, NOW - 1000, "event.data.userId == 'nobody'") });
       expect(created.status).toBe(200);
       const stream = page.waitForRequest((request) => request.url().endsWith(`/v1/cancellations/${created.json.id}/events`));
@@ -271,13 +294,14 @@ describeBrowser("the UI in Chromium", () => {
       await expectAccessible("detail page of a running job");
       await screenshot(page, "detail-running");
       expect(await page.getByTestId("cancellation-progress").textContent()).not.toBeNull();
+      held.release();
       await page.locator('[data-testid="cancellation-status"]', { hasText: "completed" }).waitFor({ timeout: 30_000 });
       const record = await call(`${url}/v1/cancellations/${created.json.id}`, KEY);
       expect(await scanned()).toBe(record.json.counts.scanned);
       expect(Number(await page.getByTestId("count-cancelled").textContent())).toBe(record.json.counts.cancelled);
       expect(await page.getByTestId("cancellation-progress").getAttribute("value")).toBe("1");
     } finally {
-      store.scanRuns = scanRuns;
+      held.restore();
     }
   });
 
@@ -289,12 +313,8 @@ describeBrowser("the UI in Chromium", () => {
   });
 
   it("stops a preview on request and keeps the count so far", async () => {
-    // A slow store: each page waits, so the preview is still counting when Stop is pressed.
-    const scanRuns = store.scanRuns.bind(store);
-    store.scanRuns = async (query) => {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      return scanRuns(query);
-    };
+    // One page goes through, then the preview waits: it is still counting when Stop is pressed.
+    const held = holdScans(1);
     try {
       await signIn();
       await page.goto(`${url}/#/new?app=${DEMO_APP_ID}&function=${DEMO_FUNCTION_ID}&hours=168`);
@@ -304,7 +324,7 @@ describeBrowser("the UI in Chromium", () => {
       expect(await page.getByTestId("preview").textContent()).toContain("preview stopped after");
       await expectAccessible("create page with a stopped preview");
     } finally {
-      store.scanRuns = scanRuns;
+      held.restore();
     }
   });
 

@@ -6,7 +6,10 @@
  *
  * @module
  */
+import { memoNode } from "./memo.js";
 import { NodeTable } from "./node-table.js";
+
+export { resetResolutionMemo } from "./memo.js";
 import {
   isRootScoped,
   withoutRootDot,
@@ -41,6 +44,8 @@ import {
   type Type,
   typeEquals,
   typeType,
+  isOptionalType,
+  optionalType,
 } from "../types.js";
 
 /** What a name or a call was resolved to. */
@@ -205,68 +210,6 @@ function singleOverloadReference(o: OverloadDecl): Reference {
   return ref;
 }
 
-/** A remembered overload resolution: the call's type and its reference (shared, never mutated). */
-interface Resolution {
-  readonly result: Type;
-  readonly ref: Reference;
-}
-
-/** A node of a function's resolution memo: the resolution for the argument types on the way here. */
-interface MemoNode {
-  resolution: Resolution | undefined;
-  next: Map<Type, MemoNode> | undefined;
-}
-
-/** The memo of one function: global and member calls apart, and the number of resolutions kept. */
-interface FunctionMemo {
-  readonly global: MemoNode;
-  readonly member: MemoNode;
-  size: number;
-}
-
-/**
- * Resolutions of calls whose argument types hold no type variable, per function declaration, in
- * a tree keyed by the argument type objects one after the other. Types are compared by identity
- * (the primitive types are shared instances and `listType`/`mapType` intern theirs), so a lookup
- * builds no key. Declarations live as long as their dialect; the resolutions kept per
- * declaration are bounded, since argument types may nest without bound.
- */
-let resolutions = new WeakMap<FunctionDecl, FunctionMemo>();
-const MAX_MEMO_ENTRIES = 256;
-
-/** Forgets every remembered resolution. Internal; for tests comparing resolution with and without them. */
-export function resetResolutionMemo(): void {
-  resolutions = new WeakMap();
-}
-
-/**
- * The memo node for these argument types, created on the way when `create`; undefined when an
- * argument type holds a type variable (its result depends on the variable's binding).
- */
-function memoNode(f: FunctionDecl, member: boolean, argTypes: readonly Type[], create: boolean): MemoNode | undefined {
-  let memo = resolutions.get(f);
-  if (memo === undefined) {
-    if (!create) return undefined;
-    const root = (): MemoNode => ({ resolution: undefined, next: undefined });
-    memo = { global: root(), member: root(), size: 0 };
-    resolutions.set(f, memo);
-  }
-  let node: MemoNode | undefined = member ? memo.member : memo.global;
-  for (const t of argTypes) {
-    if (!isGround(t)) return undefined;
-    let next: MemoNode | undefined = node.next?.get(t);
-    if (next === undefined) {
-      if (!create) return undefined;
-      if (memo.size >= MAX_MEMO_ENTRIES) return undefined;
-      next = { resolution: undefined, next: undefined };
-      (node.next ??= new Map()).set(t, next);
-    }
-    node = next;
-  }
-  if (create) memo.size++;
-  return node;
-}
-
 class Checker {
   private subst = new Substitution();
   private readonly types: NodeTable<Type>;
@@ -356,7 +299,12 @@ class Checker {
 
   private joinTypes(previous: Type | undefined, current: Type): Type {
     if (previous === undefined) return current;
-    if (this.assignable(previous, current)) return mostGeneral(previous, current);
+    if (this.assignable(previous, current)) {
+      // `[optional.of(1), null]` is a list of optional_type(int): null joins an abstract type.
+      if (current.kind === "null" && previous.kind === "opaque") return previous;
+      if (previous.kind === "null" && current.kind === "opaque") return current;
+      return mostGeneral(previous, current);
+    }
     // Heterogeneous aggregate literals are lists and maps of dyn (cel-go's default).
     return T.dyn;
   }
@@ -462,14 +410,29 @@ class Checker {
       }
     }
     const operand = this.check(e.operand);
-    const operandType = substitute(this.subst, this.typeOf(operand), false);
+    const result = this.selectField(e.id, operand, false);
+    this.setType(e, e.testOnly ? T.bool : result);
+    return operand === e.operand ? e : { ...e, operand };
+  }
+
+  /**
+   * The type of selecting a field from `operand` (cel-go's checkSelectField): an optional operand
+   * is unwrapped and the result wrapped again, as is every result of `x.?f` (`optional`).
+   */
+  private selectField(id: number, operand: Expr, optional: boolean): Type {
+    let operandType = substitute(this.subst, this.typeOf(operand), false);
+    let wrap = optional;
+    if (isOptionalType(operandType)) {
+      operandType = operandType.params[0]!;
+      wrap = true;
+    }
     let result: Type;
     switch (operandType.kind) {
       case "map":
         result = operandType.value;
         break;
       case "struct":
-        this.report(e.id, "type_error", `unexpected failed resolution of '${operandType.name}'`);
+        this.report(id, "type_error", `unexpected failed resolution of '${operandType.name}'`);
         result = T.error;
         break;
       case "param":
@@ -478,16 +441,61 @@ class Checker {
         break;
       default:
         if (!(isDyn(operandType) || operandType.kind === "error")) {
-          this.report(e.id, "type_error", `type '${formatType(operandType)}' does not support field selection`);
+          this.report(id, "type_error", `type '${formatType(operandType)}' does not support field selection`);
         }
         result = T.dyn;
     }
-    if (e.testOnly) result = T.bool;
-    this.setType(e, substitute(this.subst, result, false));
-    return operand === e.operand ? e : { ...e, operand };
+    result = substitute(this.subst, result, false);
+    return wrap ? optionalType(result) : result;
+  }
+
+  /** `x.?f`, the parser's `_?._(x, 'f')` (cel-go's checkOptSelect). */
+  private checkOptionalSelect(e: CallExpr, f: FunctionDecl): Expr {
+    const operand = this.check(e.args[0]!);
+    const field = e.args[1]!;
+    if (field.kind !== "const" || field.value.kind !== "string") {
+      this.report(field.id, "type_error", "unsupported optional field selection");
+      this.setType(e, T.error);
+      return e;
+    }
+    this.setType(field, T.string);
+    this.setType(e, this.selectField(e.id, operand, true));
+    this.refs.set(e.id, { kind: "function", overloads: f.overloads });
+    return operand === e.args[0] ? e : { ...e, args: [operand, field] };
+  }
+
+  /**
+   * `cel.@block([e0, e1, …], result)`: each `@index<k>` names the value of `ek`, in view from
+   * the entries after it and in the result (the expansion of the conformance data's `cel.block`).
+   */
+  private checkBlock(e: CallExpr, f: FunctionDecl): Expr {
+    const list = e.args[0]!;
+    if (list.kind !== "list" || e.args.length !== 2) {
+      this.report(e.id, "type_error", "cel.@block expects a list literal and an expression");
+      this.setType(e, T.error);
+      return e;
+    }
+    const vars = new Map<string, Type>();
+    this.scope = { parent: this.scope, vars };
+    const elements = list.elements.map((x, k) => {
+      const c = this.check(x);
+      vars.set(`@index${k}`, this.typeOf(c));
+      return c;
+    });
+    this.setType(list, listType(T.dyn));
+    const result = this.check(e.args[1]!);
+    this.scope = this.scope.parent;
+    this.setType(e, this.typeOf(result));
+    this.refs.set(e.id, { kind: "function", overloads: f.overloads });
+    const changed = result !== e.args[1] || elements.some((c, k) => c !== list.elements[k]);
+    return changed ? { ...e, args: [{ ...list, elements }, result] } : e;
   }
 
   private checkCall(e: CallExpr): Expr {
+    if (e.target === undefined && (e.fn === "_?._" || e.fn === "cel.@block")) {
+      const f = this.env.functions.get(e.fn);
+      if (f !== undefined) return e.fn === "_?._" ? this.checkOptionalSelect(e, f) : this.checkBlock(e, f);
+    }
     const args = this.checkAll(e.args);
     const argsChanged = args !== e.args;
     if (e.target === undefined) {
@@ -575,7 +583,7 @@ class Checker {
     const known = memoNode(f, target !== undefined, argTypes, false)?.resolution;
     if (known !== undefined) {
       this.setType(call, known.result);
-      this.refs.set(call.id, known.ref);
+      this.refs.set(call.id, known.ref as Reference);
       return;
     }
 

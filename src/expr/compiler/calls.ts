@@ -11,7 +11,8 @@ import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { noSuchOverload, sizeOf, smallInt } from "../runtime/core.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
-import { chargeGrowth, type Fn } from "./context.js";
+import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
+import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { guardFor, overloadGuard } from "./guards.js";
 import { attachNode, constFn } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks, Planner } from "./hooks.js";
@@ -38,6 +39,8 @@ function compileSize(e: CallExpr, h: CompilerHooks): Fn | undefined {
   return (c) => {
     const v = arg(c);
     if (v instanceof CelError) return v;
+    // Counting a string's code points reads all of it.
+    if (typeof v === "string" && v.length >= 1 << SCAN_SHIFT) charge(c, v.length >> SCAN_SHIFT, id);
     const n = sizeOf(v, lenient);
     return n < 0 ? attachNode(noSuchOverload("size", v), id) : smallInt(n);
   };
@@ -58,9 +61,14 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const fn = e.fn;
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
+    // `contains` reads the whole subject; `startsWith`/`endsWith` only as much as the constant.
+    const scansSubject = !AFFIX_TESTS.has(overloads[0]!.id);
     return (c) => {
       const s = target(c);
-      if (typeof s === "string") return op(s, k);
+      if (typeof s === "string") {
+        if (scansSubject && s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
+        return op(s, k);
+      }
       if (s instanceof CelError) return s;
       return attachNode(noSuchOverload(fn, s, k), id);
     };
@@ -71,7 +79,11 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
     if (s instanceof CelError) return s;
     const t = arg(c);
     if (t instanceof CelError) return t;
-    if (typeof s === "string" && typeof t === "string") return op(s, t);
+    if (typeof s === "string" && typeof t === "string") {
+      chargeScan(c, s, id);
+      chargeScan(c, t, id);
+      return op(s, t);
+    }
     return attachNode(noSuchOverload(fn, s, t), id);
   };
 }
@@ -87,9 +99,13 @@ function compileMatches(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const id = e.id;
   const re = h.regex(patternExpr.id, pc.value);
   if (re instanceof CelError) return constFn(new CelError(re.code, re.message, patternExpr.id));
+  const factor = regexFactor(pc.value.length);
   return (c) => {
     const s = subject(c);
-    if (typeof s === "string") return re(s);
+    if (typeof s === "string") {
+      if (s.length >= 1 << REGEX_SHIFT) charge(c, (s.length >> REGEX_SHIFT) * factor, id);
+      return re(s);
+    }
     if (s instanceof CelError) return s;
     return attachNode(noSuchOverload("matches", s, pc.value), id);
   };
@@ -164,7 +180,20 @@ export function dispatcher(p: Planner, e: CallExpr): (vals: readonly unknown[]) 
  */
 export function compileGeneric(p: Planner, e: CallExpr): Fn {
   const overloads = p.runtimeOverloads(e);
-  const f = compileDispatch(p, e, overloads);
+  const regex = overloads.some((o) => REGEX_OVERLOADS.has(o.id));
+  const weight = scanWeight(overloads);
+  let f: Fn;
+  if (regex && overloads.length > 0) f = compileCharged(p, e, weight, scansLists(overloads));
+  else if (weight > 0) {
+    // Each string or list argument is charged by its size as it is read, before the call runs.
+    const lists = scansLists(overloads);
+    const id = e.id;
+    f = compileDispatch(p, e, overloads, (a) => (c) => {
+      const v = a(c);
+      chargeScan(c, v, id, weight, lists);
+      return v;
+    });
+  } else f = compileDispatch(p, e, overloads);
   if (!anyGrows(overloads)) return f;
   const id = e.id;
   return (c) => chargeGrowth(c, f(c), id);
@@ -175,9 +204,27 @@ function anyGrows(overloads: readonly OverloadDecl[]): boolean {
   return false;
 }
 
-function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[]): Fn {
+/** A regular expression with a pattern known only at run time: charged (see `chargeArgs`) before it is compiled. */
+function compileCharged(p: Planner, e: CallExpr, weight: number, lists: boolean): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
   const args = argExprs.map((a) => p.compile(a));
+  const dispatch = dispatcher(p, e);
+  const id = e.id;
+  return (c) => {
+    const vals = new Array<unknown>(args.length);
+    for (let k = 0; k < args.length; k++) {
+      const v = args[k]!(c);
+      if (v instanceof CelError) return v;
+      vals[k] = v;
+    }
+    chargeArgs(c, vals, true, weight, lists, id);
+    return dispatch(vals);
+  };
+}
+
+function compileDispatch(p: Planner, e: CallExpr, overloads: readonly OverloadDecl[], wrap?: (f: Fn) => Fn): Fn {
+  const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
+  const args = argExprs.map((a) => (wrap === undefined ? p.compile(a) : wrap(p.compile(a))));
   const id = e.id;
   const fn = e.fn;
   if (overloads.length === 0) {

@@ -18,8 +18,8 @@ import { T, type Type } from "../types.js";
 import { CelError, CelUint } from "../values.js";
 import { compileList, compileMap } from "./aggregates.js";
 import { compileGeneric, dispatcher, runtimeOverloads } from "./calls.js";
-import { compileComprehension } from "./comprehensions.js";
-import { CostLimitExceeded, type Ctx, type EvalLimits, type Fn, newCtx } from "./context.js";
+import { compileBlock, compileComprehension } from "./comprehensions.js";
+import { CostLimitExceeded, type Ctx, DEFAULT_EVAL_LIMITS, type EvalLimits, type Fn, newCtx } from "./context.js";
 import { foldConstants } from "./fold.js";
 import { compileRegexConstant, constFn } from "./helpers.js";
 import type { CompilerDialect, Decorator, DecoratorEnv, DecoratorFactory, NameResolution, Planner } from "./hooks.js";
@@ -35,6 +35,8 @@ export interface CompiledExpr {
   readonly slotCount: number;
   /** Issues found while compiling (such as an invalid constant regular expression). */
   readonly issues: readonly Issue[];
+  /** The subtrees folded into constants, by node id (they cost nothing at run time). */
+  readonly constants: ReadonlyMap<number, unknown>;
 }
 
 /** The runtime value of a literal. */
@@ -59,6 +61,7 @@ class Compiler implements Planner, DecoratorEnv {
   private readonly types: ReadonlyMap<number, Type>;
   readonly refs: ReadonlyMap<number, Reference>;
   readonly lenient: boolean;
+  readonly presenceTestErrors: boolean;
   readonly root: Expr;
   /** Decorates every planned node; none while folding constants (each is evaluated once). */
   private decorator: Decorator | undefined;
@@ -73,6 +76,7 @@ class Compiler implements Planner, DecoratorEnv {
     this.types = checked.types;
     this.refs = checked.refs;
     this.lenient = dialect.lenient;
+    this.presenceTestErrors = dialect.presenceTestErrors === true;
     this.root = checked.expr;
     this.decorator = decorate?.(this);
   }
@@ -97,7 +101,11 @@ class Compiler implements Planner, DecoratorEnv {
       const f = this.compile(e);
       // One context serves every folded subtree (each evaluation starts from no cost).
       let ctx = this.foldCtx;
-      if (ctx === undefined || ctx.slots.length < this.slotCount) ctx = this.foldCtx = newCtx(this.slotCount, this.limits);
+      // Folding runs with at least the default budget, so that what is folded (and so what an
+      // evaluation is charged) does not depend on the program's own, possibly smaller, budget.
+      if (ctx === undefined || ctx.slots.length < this.slotCount) {
+        ctx = this.foldCtx = newCtx(this.slotCount, { ...this.limits, maxCost: Math.max(this.limits.maxCost, DEFAULT_EVAL_LIMITS.maxCost) });
+      }
       ctx.cost = 0;
       ctx.now = 0;
       const v = f(ctx);
@@ -111,6 +119,11 @@ class Compiler implements Planner, DecoratorEnv {
       if (this.issues.length !== before) this.issues.length = before;
       this.slotCount = Math.max(saved, this.slotCount);
     }
+  }
+
+  /** The folded subtrees, by node id. */
+  get folded(): ReadonlyMap<number, unknown> {
+    return this.constants;
   }
 
   get slots(): number {
@@ -173,6 +186,10 @@ class Compiler implements Planner, DecoratorEnv {
 
   /** A call: the dialect's specialisation of it, else the dialect's default, else dispatch. */
   private compileCall(e: CallExpr): Fn {
+    if (e.fn === "cel.@block" && e.target === undefined) {
+      const block = compileBlock(this, e);
+      if (block !== undefined) return block;
+    }
     const calls = this.dialect.calls;
     const special = (isOperator(e.fn) ? calls.get(e.fn) : specialisationOf(calls, e.fn, this.overloads(e)))?.(e, this);
     if (special !== undefined) return special;
@@ -245,5 +262,5 @@ export function compileChecked(
 ): CompiledExpr {
   const c = new Compiler(checked, dialect, limits, resolution, decorate);
   const root = c.compileRoot();
-  return { root, slotCount: c.slots, issues: c.issues };
+  return { root, slotCount: c.slots, issues: c.issues, constants: c.folded };
 }

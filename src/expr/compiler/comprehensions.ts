@@ -6,45 +6,17 @@
  *
  * @module
  */
-import type { CallExpr, ComprehensionExpr, Expr, ListExpr } from "../ast.js";
+import type { CallExpr, ComprehensionExpr } from "../ast.js";
+import { iterationCharge, type LoopParts, loopParts } from "../checker/cost.js";
 import { kindOf, mapGet, mapKeys, type Missing, noSuchOverload, UNKNOWN } from "../runtime/core.js";
 import { CelError } from "../values.js";
 import { charge, type Fn } from "./context.js";
 import { attachNode } from "./helpers.js";
 import type { Planner } from "./hooks.js";
-
-/** The macro a comprehension was expanded from, recognised from the original call. */
-type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
-
-function macroKind(p: Planner, e: ComprehensionExpr): MacroKind | undefined {
-  const call = p.macroCall(e);
-  if (call === undefined) return undefined;
-  const step = e.loopStep;
-  const isAccu = (x: Expr): boolean => x.kind === "ident" && x.name === e.accuVar;
-  const appendOf = (x: Expr): Expr | undefined =>
-    x.kind === "call" && x.fn === "_+_" && x.args.length === 2 && isAccu(x.args[0]!) && x.args[1]!.kind === "list" && x.args[1]!.elements.length === 1
-      ? x.args[1]!.elements[0]
-      : undefined;
-  switch (call.fn) {
-    case "exists":
-      return step.kind === "call" && step.fn === "_||_" && isAccu(step.args[0]!) ? "exists" : undefined;
-    case "all":
-      return step.kind === "call" && step.fn === "_&&_" && isAccu(step.args[0]!) ? "all" : undefined;
-    case "exists_one":
-    case "existsOne":
-      return step.kind === "call" && step.fn === "_?_:_" && isAccu(step.args[2]!) ? "exists_one" : undefined;
-    case "map":
-      if (call.args.length === 2) return appendOf(step) !== undefined ? "map" : undefined;
-      return step.kind === "call" && step.fn === "_?_:_" && appendOf(step.args[1]!) !== undefined ? "map_filter" : undefined;
-    case "filter":
-      return step.kind === "call" && step.fn === "_?_:_" && appendOf(step.args[1]!) !== undefined ? "filter" : undefined;
-    default:
-      return undefined;
-  }
-}
+import { compileTwoVarMacro } from "./two-var.js";
 
 /** The closures of a comprehension's loop, planned with its variables in scope. */
-interface LoopParts {
+interface LoopClosures {
   /** The predicate (macros) or the step (general loop). */
   readonly body: Fn;
   /** The transform of `map(x, p, f)` / the element of `filter`. */
@@ -53,27 +25,12 @@ interface LoopParts {
   readonly cond: Fn | undefined;
 }
 
-function planLoop(p: Planner, e: ComprehensionExpr, kind: MacroKind | undefined): LoopParts {
-  const step = e.loopStep as CallExpr;
-  switch (kind) {
-    case "exists":
-    case "all":
-      return { body: p.compile(step.args[1]!), second: undefined, cond: undefined };
-    case "exists_one":
-      return { body: p.compile(step.args[0]!), second: undefined, cond: undefined };
-    case "map":
-      return { body: p.compile((step.args[1] as ListExpr).elements[0]!), second: undefined, cond: undefined };
-    case "map_filter":
-    case "filter": {
-      const body = p.compile(step.args[0]!);
-      const second = p.compile(((step.args[1] as CallExpr).args[1] as ListExpr).elements[0]!);
-      return { body, second, cond: undefined };
-    }
-    default: {
-      const cond = p.compile(e.loopCondition);
-      return { body: p.compile(e.loopStep), second: undefined, cond };
-    }
-  }
+function planLoop(p: Planner, parts: LoopParts): LoopClosures {
+  return {
+    body: p.compile(parts.body),
+    second: parts.second === undefined ? undefined : p.compile(parts.second),
+    cond: parts.cond === undefined ? undefined : p.compile(parts.cond),
+  };
 }
 
 /** A comprehension: a macro's own loop, or the general loop. */
@@ -84,13 +41,20 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
   const iterSlot = p.newSlot();
   const iter2Slot = e.iterVar2 !== undefined ? p.newSlot() : -1;
   const accuSlot = p.newSlot();
-  const kind = e.iterVar2 === undefined ? macroKind(p, e) : undefined;
+  if (e.iterVar2 !== undefined) {
+    const loop = compileTwoVarMacro(p, e, range, [iterSlot, iter2Slot, accuSlot]);
+    if (loop !== undefined) return loop;
+  }
+  const parts = loopParts(e, p.macroCall(e));
+  const kind = parts.kind;
+  // Each iteration is charged the nodes its body evaluates (see checker/cost.ts).
+  const w = iterationCharge(parts);
   const accuInit = p.compile(e.accuInit);
 
   const loopScope = new Map<string, number>().set(e.accuVar, accuSlot);
   loopScope.set(e.iterVar, iterSlot);
   if (e.iterVar2 !== undefined) loopScope.set(e.iterVar2, iter2Slot);
-  const { body, second, cond } = p.inScope(loopScope, () => planLoop(p, e, kind));
+  const { body, second, cond } = p.inScope(loopScope, () => planLoop(p, parts));
   const result = p.inScope(new Map<string, number>().set(e.accuVar, accuSlot), () => p.compile(e.result));
 
   /** The items to iterate: list elements or map keys; an error (or unknown) value otherwise. */
@@ -112,7 +76,7 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
         if (!Array.isArray(items)) return items;
         let err: CelError | undefined;
         for (let k = 0; k < items.length; k++) {
-          if (++c.cost > c.maxCost) charge(c, 0, id);
+          if ((c.cost += w) > c.maxCost) charge(c, 0, id);
           c.slots[iterSlot] = items[k];
           const v = body(c);
           if (v === decisive) return decisive;
@@ -129,7 +93,7 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
         if (!Array.isArray(items)) return items;
         let count = 0;
         for (let k = 0; k < items.length; k++) {
-          if (++c.cost > c.maxCost) charge(c, 0, id);
+          if ((c.cost += w) > c.maxCost) charge(c, 0, id);
           c.slots[iterSlot] = items[k];
           const v = body(c);
           if (v === true) count++;
@@ -143,7 +107,7 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
         if (!Array.isArray(items)) return items;
         const out = new Array<unknown>(items.length);
         for (let k = 0; k < items.length; k++) {
-          if (++c.cost > c.maxCost) charge(c, 0, id);
+          if ((c.cost += w) > c.maxCost) charge(c, 0, id);
           c.slots[iterSlot] = items[k];
           const v = body(c);
           if (v instanceof CelError) return v;
@@ -159,7 +123,7 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
         if (!Array.isArray(items)) return items;
         const out: unknown[] = [];
         for (let k = 0; k < items.length; k++) {
-          if (++c.cost > c.maxCost) charge(c, 0, id);
+          if ((c.cost += w) > c.maxCost) charge(c, 0, id);
           c.slots[iterSlot] = items[k];
           const v = body(c);
           if (v === true) {
@@ -185,7 +149,7 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
         let accu = accuInit(c);
         c.slots[accuSlot] = accu;
         for (let k = 0; k < items.length; k++) {
-          if (++c.cost > c.maxCost) charge(c, 0, id);
+          if ((c.cost += w) > c.maxCost) charge(c, 0, id);
           if (twoVars) {
             if (isList) {
               c.slots[iterSlot] = BigInt(k);
@@ -207,4 +171,27 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
       };
     }
   }
+}
+
+/**
+ * `cel.@block([e0, e1, …], result)`: each entry is evaluated in order into a slot that
+ * `@index<k>` reads, then the result. Entries are values (errors included), so evaluating them
+ * up front gives what cel-go's lazy slots give; an entry's error counts only where it is read.
+ */
+export function compileBlock(p: Planner, e: CallExpr): Fn | undefined {
+  const list = e.args[0];
+  if (e.args.length !== 2 || list?.kind !== "list" || list.optionalIndices.length > 0) return undefined;
+  const scope = new Map<string, number>();
+  const entries: { readonly slot: number; readonly fn: Fn }[] = [];
+  for (let k = 0; k < list.elements.length; k++) {
+    const fn = p.inScope(scope, () => p.compile(list.elements[k]!));
+    const slot = p.newSlot();
+    scope.set(`@index${k}`, slot);
+    entries.push({ slot, fn });
+  }
+  const result = p.inScope(scope, () => p.compile(e.args[1]!));
+  return (c) => {
+    for (const entry of entries) c.slots[entry.slot] = entry.fn(c);
+    return result(c);
+  };
 }

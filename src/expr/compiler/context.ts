@@ -3,13 +3,17 @@
  *
  * @module
  */
+import { REGEX_COMPILE_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/cost.js";
 import { CelError } from "../values.js";
 
 /** Evaluation limits; every field has a generous default so that only runaway expressions stop. */
 export interface EvalLimits {
   /**
-   * Budget of abstract cost units per evaluation: one per comprehension iteration, plus the
-   * length of every string, byte string or list built. Default 10,000,000.
+   * Budget of cost units per evaluation (see `docs/reliability-cost.md`): each comprehension
+   * iteration is charged the nodes its body evaluates, each list or map built or scanned one unit
+   * per element, each string or byte string one per 16 characters, a regular expression compiled
+   * from data 4 per pattern character. A unit is a few nanoseconds of work, so the default stops
+   * any evaluation within milliseconds. Default 1,000,000.
    */
   readonly maxCost?: number;
   /** Longest string or byte string an expression may build, in UTF-16 units / bytes. Default 10,000,000. */
@@ -20,7 +24,7 @@ export interface EvalLimits {
 
 /** Default {@link EvalLimits}. */
 export const DEFAULT_EVAL_LIMITS: Required<EvalLimits> = {
-  maxCost: 10_000_000,
+  maxCost: 1_000_000,
   maxStringLength: 10_000_000,
   maxListLength: 1_000_000,
 };
@@ -112,4 +116,28 @@ export function chargeGrowth(c: Ctx, r: unknown, id: number): unknown {
     charge(c, r.length >> 4, id);
   }
   return r;
+}
+
+/** Charges the scan of one argument: its length for a list, `weight` units per 16 characters for a string or bytes. */
+export function chargeScan(c: Ctx, v: unknown, id: number, weight = 1, lists = true): void {
+  if (typeof v === "string" || v instanceof Uint8Array) {
+    if (v.length >= 1 << SCAN_SHIFT) charge(c, (v.length >> SCAN_SHIFT) * weight, id);
+  } else if (lists && Array.isArray(v) && v.length > 0) {
+    charge(c, v.length, id);
+  }
+}
+
+/**
+ * Charges a call's arguments before it runs: each scanned (see {@link chargeScan}; lists only
+ * when `lists`), or for a
+ * regular expression `[subject, pattern]` the pattern's compilation and the match.
+ */
+export function chargeArgs(c: Ctx, vals: readonly unknown[], regex: boolean, weight: number, lists: boolean, id: number): void {
+  if (regex) {
+    const s = vals[0];
+    const p = vals[1];
+    if (typeof p === "string") charge(c, p.length * REGEX_COMPILE_COST + ((typeof s === "string" ? s.length : 0) >> REGEX_SHIFT) * regexFactor(p.length), id);
+    return;
+  }
+  for (let k = 0; k < vals.length; k++) chargeScan(c, vals[k], id, weight, lists);
 }

@@ -20,6 +20,8 @@ import type { Fn } from "./context.js";
 export interface CompilerHooks {
   /** Missing fields, keys and variables read as unknown instead of failing (the dialect's rule). */
   readonly lenient: boolean;
+  /** `has(x.f)` on a value without fields (null, a number) is an error rather than `false`. */
+  readonly presenceTestErrors: boolean;
   /** The closure of a subexpression (constant, folded, or planned and decorated). */
   compile(e: Expr): Fn;
   /** The value of a literal or a folded constant; `undefined` for any other node. */
@@ -61,6 +63,12 @@ export interface CompilerDialect {
   readonly calls: CallTable;
   /** Compiles a call that `calls` does not specialise or declines. Default: overload dispatch. */
   readonly otherCall?: CallCompiler;
+  /**
+   * `has(x.f)` on a value without fields (null, a number, a string) is a `no_such_field` /
+   * `no_such_overload` error, as with cel-go's `EnableErrorOnBadPresenceTest`. Default false:
+   * such a presence test is `false`, as cel-go answers by default.
+   */
+  readonly presenceTestErrors?: boolean;
 }
 
 /** How global names are resolved. */

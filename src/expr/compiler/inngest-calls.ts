@@ -18,7 +18,8 @@ import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf,
 import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
-import { chargeGrowth, type Fn } from "./context.js";
+import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
+import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { constantOperand } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks } from "./hooks.js";
 import { compileNotStrictlyFalse } from "./operators.js";
@@ -160,17 +161,25 @@ export function compileInngestStrict(e: CallExpr, h: CompilerHooks): Fn {
   const dispatch = h.dispatcher(e);
   const fn = e.fn;
   const id = e.id;
+  const overloads = h.overloads(e);
+  const regex = overloads.some((o) => REGEX_OVERLOADS.has(o.id));
+  // Work that grows with the arguments' sizes is charged by them before it runs.
+  const weight = scanWeight(overloads);
+  const scans = regex || weight > 0;
+  const lists = scansLists(overloads);
   if (fns.length === 1) {
     const a0 = fns[0]!;
     return (c) => {
       const a = a0(c);
       if (isUnknownOrError(a)) return unknownCallResult(fn, [a]);
+      if (scans) chargeScan(c, a, id, weight, lists);
       return chargeGrowth(c, dispatch([a]), id);
     };
   }
   return (c) => {
     const { vals, unknown } = evalArgs(fns, c);
     if (unknown) return unknownCallResult(fn, vals);
+    if (scans) chargeArgs(c, vals, regex, weight, lists, id);
     return chargeGrowth(c, dispatch(vals), id);
   };
 }
@@ -200,10 +209,13 @@ function compileEquality(e: CallExpr, h: CompilerHooks): Fn {
   }
   const l = h.compile(le);
   const r = h.compile(re);
+  const id = e.id;
   return (c) => {
     const a = l(c);
     const b = r(c);
     if (isUnknownOrError(a) || isUnknownOrError(b)) return (a === null || b === null) !== negate;
+    // Two values of the data compare in time of their size.
+    chargeScan(c, a, id);
     return celEquals(a, b) !== negate;
   };
 }
@@ -243,6 +255,8 @@ function compileSize(e: CallExpr, h: CompilerHooks): Fn | undefined {
   return (c) => {
     const v = arg(c);
     if (isUnknownOrError(v)) return smallInt(0);
+    // Counting a string's code points reads all of it.
+    if (typeof v === "string" && v.length >= 1 << SCAN_SHIFT) charge(c, v.length >> SCAN_SHIFT, id);
     const n = sizeOf(v, false);
     if (n >= 0) return smallInt(n);
     const err = noSuchOverload("size", v);
@@ -268,6 +282,7 @@ function compileIn(e: CallExpr, h: CompilerHooks): Fn {
     const container = r(c);
     if (isUnknownOrError(v) || isUnknownOrError(container)) return false;
     if (Array.isArray(container)) {
+      chargeScan(c, container, id);
       for (const item of container) if (celEquals(v, item)) return true;
       return false;
     }
@@ -287,9 +302,14 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const ac = h.constOf(e.args[0]!);
   if (ac !== undefined && typeof ac.value === "string") {
     const k = ac.value;
+    // `contains` reads the whole subject; `startsWith`/`endsWith` only as much as the constant.
+    const scansSubject = !AFFIX_TESTS.has(overloads[0]!.id);
     return (c) => {
       const s = target(c);
-      if (typeof s === "string") return op(s, k);
+      if (typeof s === "string") {
+        if (scansSubject && s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
+        return op(s, k);
+      }
       if (isUnknownOrError(s)) return false;
       const err = noSuchOverload(fn, s, k);
       return new CelError(err.code, err.message, id);
@@ -300,7 +320,11 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
     const s = target(c);
     const t = arg(c);
     if (isUnknownOrError(s) || isUnknownOrError(t)) return false;
-    if (typeof s === "string" && typeof t === "string") return op(s, t);
+    if (typeof s === "string" && typeof t === "string") {
+      chargeScan(c, s, id);
+      chargeScan(c, t, id);
+      return op(s, t);
+    }
     const err = noSuchOverload(fn, s, t);
     return new CelError(err.code, err.message, id);
   };
@@ -316,9 +340,13 @@ function compileMatches(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const subject = h.compile(subjectExpr);
   const id = e.id;
   if (re instanceof CelError) return () => new CelError(re.code, re.message, patternExpr.id);
+  const factor = regexFactor(pc.value.length);
   return (c) => {
     const s = subject(c);
-    if (typeof s === "string") return re(s);
+    if (typeof s === "string") {
+      if (s.length >= 1 << REGEX_SHIFT) charge(c, (s.length >> REGEX_SHIFT) * factor, id);
+      return re(s);
+    }
     if (isUnknownOrError(s)) return false;
     const err = noSuchOverload("matches", s, pc.value);
     return new CelError(err.code, err.message, id);

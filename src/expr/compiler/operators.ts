@@ -10,7 +10,7 @@ import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf 
 import { resolvesWithin } from "../decls.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
-import type { Fn } from "./context.js";
+import { chargeScan, type Fn } from "./context.js";
 import type { CompilerHooks } from "./hooks.js";
 import { attachNode, constantOperand } from "./helpers.js";
 
@@ -115,11 +115,14 @@ export function compileEquality(e: CallExpr, h: CompilerHooks): Fn {
   }
   const l = h.compile(le);
   const r = h.compile(re);
+  const id = e.id;
   return (c) => {
     const a = l(c);
     if (a instanceof CelError) return a;
     const b = r(c);
     if (b instanceof CelError) return b;
+    // Two values of the data compare in time of their size.
+    chargeScan(c, a, id);
     return celEquals(a, b) !== negate;
   };
 }
@@ -223,6 +226,7 @@ export function compileIn(e: CallExpr, h: CompilerHooks): Fn {
     const container = r(c);
     if (container instanceof CelError) return container;
     if (Array.isArray(container)) {
+      chargeScan(c, container, id);
       for (const item of container) if (celEquals(v, item)) return true;
       return false;
     }

@@ -25,6 +25,7 @@ import { resolvesWithin, specialisationOf } from "../decls.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { isPrototypeName } from "../runtime/access.js";
 import type { Fn } from "../compiler/context.js";
+import { fixedCost, ITERATION_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/cost.js";
 
 /** What the generator needs to know about the tree being compiled. */
 export interface CodegenEnv {
@@ -85,6 +86,9 @@ class Generator {
    * context slot, cheaper than an array element). Strings are internalised, so comparing one with
    * an internalised string of the data (property-like values, literals) is a pointer comparison.
    */
+  /** The constant holding `Object.prototype`, once used. */
+  private objectProto: string | undefined;
+
   private constant(v: unknown): string {
     this.constants.push(typeof v === "string" ? internalize(v) : v);
     return `k${this.constants.length - 1}`;
@@ -117,9 +121,13 @@ class Generator {
   /** Emits the plain-object check of `v` unless an enclosing block already made it. */
   private checkPlainObject(v: string): void {
     if (this.plainChecked.some((checked) => checked.has(v))) return;
-    // `== null` takes undefined (a missing key) and null; any primitive's constructor is its
-    // wrapper's, never Object: one test covers what typeof would.
-    this.emit(`if (${v} == null || ${v}.constructor !== Object) ${BAIL}`);
+    // `== null` takes undefined (a missing key) and null; any primitive's prototype is its
+    // wrapper's, never Object.prototype: one test covers what typeof would. An object with
+    // another prototype may inherit properties, which are never read (own properties only).
+    this.objectProto ??= this.constant(Object.prototype);
+    // (`__proto__` rather than `Object.getPrototypeOf`: V8 inlines the getter, measured 3× faster
+    // here; an own `__proto__` key only sends the object to the slow path.)
+    this.emit(`if (${v} == null || ${v}.__proto__ !== ${this.objectProto}) ${BAIL}`);
     this.plainChecked[this.plainChecked.length - 1]!.add(v);
   }
 
@@ -181,7 +189,7 @@ class Generator {
     }
     for (let k = done; k < keys.length; k++) {
       const next = this.fresh("v");
-      if (!(root === "act" && k === 0)) this.checkPlainObject(v);
+      this.checkPlainObject(v);
       // No test for a missing key here: every use of the value tests its type (the next step of a
       // path tests for a plain object), and undefined fails each such test.
       this.emit(`const ${next} = ${v}[${JSON.stringify(keys[k]!)}];`);
@@ -249,6 +257,9 @@ class Generator {
     if (k === undefined || typeof k.value !== "string") throw new Unsupported();
     const s = this.value(e.target);
     this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+    // `includes` is charged by the subject's length, as the closures charge (see checker/cost.ts);
+    // `startsWith`/`endsWith` read only as much as the constant.
+    if (method === "includes") this.emit(`if (${s}.length >= ${1 << SCAN_SHIFT} && (c.cost += ${s}.length >> ${SCAN_SHIFT}) > c.maxCost) ${BAIL}`);
     this.emit(`const ${t} = ${s}.${method}(${this.constant(k.value)});`);
     return t;
   }
@@ -264,6 +275,9 @@ class Generator {
     if (re === undefined) throw new Unsupported();
     const s = this.value(subject);
     this.emit(`if (typeof ${s} !== "string") ${BAIL}`);
+    this.emit(
+      `if (${s}.length >= ${1 << REGEX_SHIFT} && (c.cost += (${s}.length >> ${REGEX_SHIFT}) * ${regexFactor(k.value.length)}) > c.maxCost) ${BAIL}`,
+    );
     this.emit(`const ${t} = ${this.constant(re)}(${s});`);
     return t;
   }
@@ -407,8 +421,10 @@ class Generator {
     const item = this.fresh("x");
     const decisive = macro === "exists";
     this.emit(`if (!Array.isArray(${range})) ${BAIL}`);
-    // Charge the iterations up front; past the budget the closures raise the cost error.
-    this.emit(`if ((c.cost += ${range}.length) > c.maxCost) ${BAIL}`);
+    // Charge the iterations up front, each the nodes its predicate evaluates (as the closures
+    // charge); past the budget the closures raise the cost error.
+    const weight = ITERATION_COST + fixedCost(step.args[1]!);
+    this.emit(`if ((c.cost += ${weight === 1 ? `${range}.length` : `${range}.length * ${weight}`}) > c.maxCost) ${BAIL}`);
     this.emit(`let ${t} = ${!decisive};`);
     this.open(`for (let ${i} = 0; ${i} < ${range}.length; ${i}++) {`);
     this.emit(`const ${item} = ${range}[${i}];`);

@@ -82,16 +82,18 @@ function build(root: PathRoot, keys: readonly string[]): PathAccessor | undefine
   keys.forEach((key, k) => {
     const v = `v${k}`;
     body +=
-      `if (typeof ${v} !== "object" || ${v} === null || ${v}.constructor !== Object) return SLOW;\n` +
+      `if (typeof ${v} !== "object" || ${v} === null || ${v}.__proto__ !== OBJECT_PROTO) return SLOW;\n` +
       `const v${k + 1} = ${v}[${JSON.stringify(key)}];\n` +
       `if (v${k + 1} === undefined) return SLOW;\n`;
   });
-  body += `return v${keys.length};\n`;
+  // A bigint is checked against the int64 range by the planned closure.
+  body += `if (typeof v${keys.length} === "bigint") return SLOW;\nreturn v${keys.length};\n`;
   try {
-    const factory = new Function("SLOW", `"use strict";\nreturn function access(c) {\n${body}};`) as (
+    const factory = new Function("SLOW", "OBJECT_PROTO", `"use strict";\nreturn function access(c) {\n${body}};`) as (
       slow: typeof SLOW,
+      objectProto: object,
     ) => PathAccessor;
-    return factory(SLOW);
+    return factory(SLOW, Object.prototype);
   } catch {
     return undefined;
   }

@@ -41,6 +41,11 @@ export interface MatcherOptions {
    * plain path: slower, and it keeps every compiled program in memory). Default `false`.
    */
   readonly verifyAll?: boolean;
+  /**
+   * Refuse, as `compile`'s `refuseCostly` does, source text whose estimated worst-case cost per
+   * evaluation exceeds the cost budget: {@link Matcher.add} throws `CompileError`. Default `true`.
+   */
+  readonly refuseCostly?: boolean;
 }
 
 /** What a {@link Matcher} holds; see {@link Matcher.stats}. */
@@ -99,12 +104,12 @@ export class Matcher {
   private readonly matched: Entry[] = [];
 
   constructor(options: MatcherOptions = {}) {
-    const { verifyAll, ...rest } = options;
+    const { verifyAll, refuseCostly, ...rest } = options;
     if (rest.dialect !== undefined && rest.dialect !== "cel" && rest.dialect !== "inngest") {
       throw new TypeError(`Matcher: unknown dialect '${String(rest.dialect)}'`);
     }
     this.options = rest;
-    this.uncached = { ...rest, cache: false };
+    this.uncached = { ...rest, cache: false, refuseCostly: refuseCostly ?? true };
     const limits = rest.limits;
     const evalLimits = limits !== undefined && (limits.maxCost !== undefined || limits.maxStringLength !== undefined || limits.maxListLength !== undefined);
     this.decideByIndex = verifyAll !== true && !evalLimits;
@@ -123,7 +128,8 @@ export class Matcher {
   /**
    * Adds `expression` under `id`, replacing (and moving to the end of the order) any expression
    * already there. Source text is compiled with the matcher's options and throws `CompileError`
-   * (the matcher is then unchanged). A {@link Program} is used as it is, in its own dialect, and
+   * (the matcher is then unchanged), also for an expression too costly to evaluate (see
+   * {@link MatcherOptions.refuseCostly}). A {@link Program} is used as it is, in its own dialect, and
    * decides each of its candidates itself.
    */
   add(id: string, expression: string | Program): void {

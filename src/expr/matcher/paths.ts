@@ -146,8 +146,8 @@ export function readPath(node: PathNode, activation: Readonly<Record<string, unk
   }
   const container = parent.value;
   if (typeof container === "object" && container !== null) {
-    const ctor = (container as { constructor?: unknown }).constructor;
-    if (ctor === Object || ctor === undefined) {
+    const proto: unknown = Object.getPrototypeOf(container);
+    if (proto === Object.prototype || proto === null) {
       const r = (container as Record<string, unknown>)[node.key];
       if (r !== undefined) settle(node, r);
       else if (Object.hasOwn(container, node.key)) settle(node, null);

@@ -90,6 +90,8 @@ export interface BuilderLimits {
   readonly maxIssues: number;
 }
 
+const NO_LIBRARIES: ReadonlySet<string> = new Set();
+
 /**
  * Allocates ids in creation order (starting at 1), records the span of each id, tracks the depth
  * of every node so that a too deep tree is rejected while it is being built (never walked
@@ -104,6 +106,8 @@ export class AstBuilder {
   macroCalls: Map<number, CallExpr> | undefined;
   /** Single- and double-quoted strings are taken verbatim (Inngest's lifted literals). */
   liftedStrings = false;
+  /** The extension libraries whose macros are expanded (see `ext-macros.ts`); none by default. */
+  macroLibraries: ReadonlySet<string> = NO_LIBRARIES;
   #limits: BuilderLimits = { maxDepth: 250, maxIssues: 100 };
   // Plain arrays of small integers: cheaper to copy into a SpanTable than typed arrays.
   #starts: number[] = [0];
@@ -263,6 +267,7 @@ export class AstBuilder {
     loopCondition: Expr,
     loopStep: Expr,
     result: Expr,
+    iterVar2?: string,
   ): ComprehensionExpr {
     const deepest = Math.max(
       this.#depths[iterRange.id]!,
@@ -272,6 +277,7 @@ export class AstBuilder {
       this.#depths[result.id]!,
     );
     this.#nest(id, deepest);
-    return { kind: "comprehension", id, iterVar, iterRange, accuVar, accuInit, loopCondition, loopStep, result };
+    const e: ComprehensionExpr = { kind: "comprehension", id, iterVar, iterRange, accuVar, accuInit, loopCondition, loopStep, result };
+    return iterVar2 === undefined ? e : { ...e, iterVar2 };
   }
 }

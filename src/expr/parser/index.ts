@@ -6,3 +6,5 @@
  */
 export { parse } from "./parse.js";
 export type { ParseOptions } from "./parse.js";
+export type { MacroLibrary } from "./ext-macros.js";
+export { UNUSED_ITER_VAR } from "./ext-macros.js";

@@ -7,18 +7,10 @@
  */
 import type { CallExpr, Expr } from "../ast.js";
 import { RECOVERED, type AstBuilder } from "./builder.js";
+import { expandExtensionMacro } from "./ext-macros.js";
+import { ACCUMULATOR, LEGACY_ACCUMULATOR, type MacroSite } from "./macro-site.js";
 
-/** The hidden accumulator variable of every comprehension a macro produces. */
-export const ACCUMULATOR = "@result";
-/** cel-go's former accumulator name; still refused as an iteration variable. */
-const LEGACY_ACCUMULATOR = "__result__";
-
-/** Where the call being expanded sits: its id (reused for the expansion) and the `(` token. */
-export interface MacroSite {
-  readonly id: number;
-  readonly start: number;
-  readonly end: number;
-}
+export { ACCUMULATOR, type MacroSite } from "./macro-site.js";
 
 /**
  * Expands `fn(args)` or `target.fn(args)` when it is a macro call, returning the expansion (whose
@@ -34,7 +26,16 @@ export function expandMacro(
   args: readonly Expr[],
 ): Expr | undefined {
   let expansion: Expr | string;
-  if (target === undefined) {
+  let culprit: Expr | undefined = args[0];
+  const ext = expandExtensionMacro(b, site, fn, target, args);
+  if (ext !== undefined) {
+    if ("error" in ext) {
+      expansion = ext.error;
+      culprit = ext.at;
+    } else {
+      expansion = ext;
+    }
+  } else if (target === undefined) {
     if (fn !== "has" || args.length !== 1) return undefined;
     expansion = expandHas(b, site, args[0]!);
   } else {
@@ -61,10 +62,8 @@ export function expandMacro(
   if (typeof expansion === "string") {
     // The macro matched but its arguments are unusable. A placeholder from an earlier syntax
     // error already has its issue, so it does not produce a second one.
-    const culprit = args[0]!;
-    if (culprit !== RECOVERED) {
-      b.report("invalid_macro", expansion, b.spanStart(culprit.id), b.spanEnd(culprit.id));
-    }
+    if (culprit === undefined) b.report("invalid_macro", expansion, site.start, site.end);
+    else if (culprit !== RECOVERED) b.report("invalid_macro", expansion, b.spanStart(culprit.id), b.spanEnd(culprit.id));
     return b.errorNode(site.start, site.end);
   }
   const call: CallExpr =

@@ -7,6 +7,7 @@ import type { IToken, Lexer } from "chevrotain";
 import { Source, type CallExpr, type Expr, type ParsedAst } from "../ast.js";
 import { CompileError, makeIssue, type Issue } from "../errors.js";
 import { AstBuilder, ParseAborted } from "./builder.js";
+import type { MacroLibrary } from "./ext-macros.js";
 import { FastParser } from "./fast.js";
 import { CelGrammar } from "./grammar.js";
 import { escapeDisplay, scanLexicalError } from "./messages.js";
@@ -46,6 +47,12 @@ export interface ParseOptions {
    * with cel-go's ``unsupported syntax: '`'``. Default true.
    */
   readonly enableBackquotedNames?: boolean;
+  /**
+   * Extension libraries whose macros are expanded (`cel.bind`, two-variable `all`/`exists`,
+   * `transformList`, `optMap`, `math.greatest`, `sortBy`, `cel.block`, …; see `ext-macros.ts`).
+   * Default none: such calls stay plain calls, which the checker then rejects as undeclared.
+   */
+  readonly extensionMacros?: readonly MacroLibrary[];
 }
 
 interface ResolvedOptions {
@@ -55,7 +62,10 @@ interface ResolvedOptions {
   readonly enableOptionalSyntax: boolean;
   readonly enableBackquotedNames: boolean;
   readonly liftedStrings: boolean;
+  readonly extensionMacros: ReadonlySet<string>;
 }
+
+const NO_MACRO_LIBRARIES: ReadonlySet<string> = new Set();
 
 const DEFAULTS: ResolvedOptions = {
   maxCodePoints: 100_000,
@@ -64,6 +74,7 @@ const DEFAULTS: ResolvedOptions = {
   enableOptionalSyntax: false,
   enableBackquotedNames: true,
   liftedStrings: false,
+  extensionMacros: NO_MACRO_LIBRARIES,
 };
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -83,6 +94,7 @@ function resolve(options: ParseOptions | undefined): ResolvedOptions {
     enableOptionalSyntax: options.enableOptionalSyntax ?? DEFAULTS.enableOptionalSyntax,
     enableBackquotedNames: options.enableBackquotedNames ?? DEFAULTS.enableBackquotedNames,
     liftedStrings: options.liftedStrings ?? DEFAULTS.liftedStrings,
+    extensionMacros: options.extensionMacros === undefined ? NO_MACRO_LIBRARIES : new Set(options.extensionMacros),
   };
 }
 
@@ -151,6 +163,7 @@ function parseText(source: string, options: ParseOptions | undefined, fastPath: 
   }
 
   b.liftedStrings = opts.liftedStrings;
+  b.macroLibraries = opts.extensionMacros;
   if (fastPath) {
     b.abortOnLimit = true;
     const expr = fastParser.parse(source, b, opts.maxDepth);

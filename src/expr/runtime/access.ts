@@ -8,7 +8,8 @@
  * @module
  */
 import { kindName, kindOf, mapGet, MISSING, noSuchOverload, UNKNOWN } from "./core.js";
-import { CelError, CelUint } from "../values.js";
+import { CelError, CelOptional, CelUint, INT64_MAX, INT64_MIN } from "../values.js";
+import { optionalIndex } from "./optional.js";
 
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 
@@ -23,19 +24,37 @@ export function isPrototypeName(name: string): boolean {
  */
 export function readField(v: unknown, name: string, prototypeName: boolean): unknown {
   if (typeof v === "object" && v !== null) {
-    const ctor = (v as { constructor?: unknown }).constructor;
-    if (ctor === Object || ctor === undefined) {
+    // (`__proto__`: see `compiler/select.ts`; a null-prototype object, or one with an own
+    // `__proto__` key, is read below through `Object.hasOwn`.)
+    if ((v as { readonly __proto__?: unknown }).__proto__ === Object.prototype) {
+      // A plain object inherits only `Object.prototype`'s names, which `prototypeName` covers.
       const r = (v as Record<string, unknown>)[name];
       if (r !== undefined && !prototypeName) return r;
       return Object.hasOwn(v, name) ? (r === undefined ? null : r) : MISSING;
     }
     if (v instanceof Map) return mapGet(v, name);
     if (kindOf(v) === "map") {
-      // A plain object whose own `constructor` property hides its prototype's.
+      // An object with another prototype (`Object.create(p)`, a class instance): own
+      // properties only, as everywhere else (`in`, `size`, equality, macros).
       return Object.hasOwn(v, name) ? ((v as Record<string, unknown>)[name] ?? null) : MISSING;
     }
   }
   return NOT_A_MAP;
+}
+
+/**
+ * A JS `bigint` read from the input as a CEL int: itself when within int64, else an
+ * `invalid_argument` error, so that no value outside int64 enters the engine (`2n ** 63n` would
+ * otherwise compare above `9223372036854775807`).
+ */
+export function inputInt(v: bigint, nodeId: number): bigint | CelError {
+  if (v <= INT64_MAX && v >= INT64_MIN) return v;
+  return new CelError("invalid_argument", `int value out of int64 range: ${v}`, nodeId);
+}
+
+/** {@link inputInt} for any value read from the input: other values pass unchanged. */
+export function checkedInput(v: unknown, nodeId: number): unknown {
+  return typeof v === "bigint" ? inputInt(v, nodeId) : v;
 }
 
 /** Marker: the operand of a selection is not a map. */
@@ -92,6 +111,8 @@ function indexOutOfRange(index: bigint | number, size: number, nodeId: number): 
  * arguments are non-error values.
  */
 export function indexCel(operand: unknown, index: unknown, nodeId: number): unknown {
+  // `opt[k]` of an optional list or map is `opt[?k]` (the optionals extension).
+  if (operand instanceof CelOptional) return optionalIndex(operand, index, nodeId);
   if (Array.isArray(operand)) {
     const k = listIndex(operand, index, nodeId);
     return typeof k === "number" ? operand[k] : k;

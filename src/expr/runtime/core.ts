@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CelDuration, CelError, CelTimestamp, CelType, CelUint, TYPES } from "../values.js";
+import { CelDuration, CelError, CelOptional, CelTimestamp, CelType, CelUint, TYPES } from "../values.js";
 
 /** Runtime kinds of CEL values. */
 export type Kind =
@@ -20,6 +20,8 @@ export type Kind =
   | "timestamp"
   | "duration"
   | "type"
+  /** An optional value (the optionals extension). */
+  | "optional"
   | "error"
   /** A missing attribute in the `inngest` dialect (see {@link UNKNOWN}). */
   | "missing"
@@ -63,6 +65,7 @@ export function kindOf(v: unknown): Kind {
       if (v instanceof CelType) return "type";
       if (v instanceof CelError) return "error";
       if (v === UNKNOWN) return "missing";
+      if (v instanceof CelOptional) return "optional";
       return "map";
     default:
       return "unknown";
@@ -267,6 +270,11 @@ export function celEquals(a: unknown, b: unknown): boolean {
     }
     case "type":
       return (a as CelType).name === (b as CelType).name;
+    case "optional": {
+      const oa = a as CelOptional;
+      const ob = b as CelOptional;
+      return oa.hasValue === ob.hasValue && (!oa.hasValue || celEquals(oa.value, ob.value));
+    }
     default:
       return false;
   }
@@ -312,7 +320,7 @@ export function noSuchOverload(fn: string, ...args: unknown[]): CelError {
 /** The CEL type name of a value, for messages. */
 export function kindName(v: unknown): string {
   const k = kindOf(v);
-  return k === "null" ? "null_type" : k === "timestamp" ? "google.protobuf.Timestamp" : k === "duration" ? "google.protobuf.Duration" : k;
+  return k === "null" ? "null_type" : k === "optional" ? "optional_type" : k === "timestamp" ? "google.protobuf.Timestamp" : k === "duration" ? "google.protobuf.Duration" : k;
 }
 
 const SMALL_INTS: bigint[] = Array.from({ length: 1024 }, (_, k) => BigInt(k));

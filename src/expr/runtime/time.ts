@@ -697,10 +697,24 @@ function resolveUncached(name: string): TimeZone | CelError {
       minute: "numeric",
       second: "numeric",
     });
+    if (ianaName !== undefined && !spelledAsIana(name, formatter.resolvedOptions().timeZone)) return unknown;
     return new IanaZone(name, formatter);
   } catch {
     return unknown;
   }
+}
+
+/**
+ * Whether `name` is spelled as the zone database spells it. Go's `time.LoadLocation` reads the
+ * zoneinfo file of that name, so `utc` or `america/new_york` are unknown in cel-go, while
+ * `Intl` accepts any case. A name Intl resolves to itself, or to a different canonical zone (an
+ * alias such as `US/Central`), passes if each of its segments starts with a capital, as every
+ * name of the database does; one that differs from its resolution only in case does not.
+ */
+function spelledAsIana(name: string, resolved: string): boolean {
+  if (resolved === name) return true;
+  if (resolved.toLowerCase() === name.toLowerCase()) return false;
+  return name.split("/").every((segment) => /^[A-Z]/.test(segment));
 }
 
 /** Calendar fields of a timestamp in a zone (UTC when `zone` is omitted). */

@@ -8,7 +8,7 @@ import type pg from "pg";
 import type { PoolClient } from "pg";
 import type { CheckedListOptions, Idempotency, KeyedRecord } from "../base.js";
 import { CANCELLATION_COLUMNS, cancellationToRow, settingsToJson } from "../sql-common.js";
-import { StoreError, type CancellationPage, type CancellationRecord, type CancellationSettings, type Checkpoint, type CommitBatch, type CommitResult, type CreateResult } from "../types.js";
+import { StoreError, type CancellationLeaseResult, type CancellationPage, type CancellationRecord, type CancellationSettings, type Checkpoint, type CommitBatch, type CommitResult, type CreateResult } from "../types.js";
 import { ATTEMPTS, fitsText, requireFitsText, sqlState, type Database } from "./db.js";
 import { CANCELLATION_SELECT, rowToCancellation, type PostgresCancellationRow } from "./rows.js";
 import { cancelRuns } from "./runs.js";
@@ -27,17 +27,47 @@ const ROLL_BACK: unique symbol = Symbol("roll back");
 export async function commitBatch(db: Database, b: CommitBatch): Promise<CommitResult> {
   return db.retrying(() =>
     db.transaction(async (client): Promise<CommitResult> => {
-      const locked = await client.query<{ environment_id: string; app_id: string; function_id: string }>(
-        `SELECT environment_id, app_id, function_id FROM ${db.tables.cancellations} WHERE id = $1 FOR UPDATE`,
+      const locked = await client.query<{ environment_id: string; app_id: string; function_id: string; lease_owner: string | null }>(
+        `SELECT environment_id, app_id, function_id, lease_owner FROM ${db.tables.cancellations} WHERE id = $1 FOR UPDATE`,
         [b.cancellationId],
       );
-      const scope = locked.rows[0];
-      if (scope === undefined) return { ok: false, reason: "gone" };
+      const row = locked.rows[0];
+      if (row === undefined) return { ok: false, reason: "gone" };
+      // A batch of a job run under a lease applies only while its owner still holds it.
+      if (b.owner !== undefined && row.lease_owner !== b.owner) return { ok: false, reason: "lease_lost" };
+      const scope = { environment_id: row.environment_id, app_id: row.app_id, function_id: row.function_id };
       const cancelled = await cancelRuns(db, client, b.cancellationId, b.runIds, scope);
       await saveCheckpoint(db, client, b.cancellationId, b.checkpoint);
       return { ok: true, cancelled };
     }),
   );
+}
+
+/**
+ * Takes, renews or takes over a job's owner lease in one statement: the row is locked and updated
+ * either way, with the new owner when the lease is free, expired (by the database's clock) or
+ * already `owner`'s, else unchanged; the returned owner says which.
+ */
+export async function leaseCancellation(db: Database, id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+  const takes = "c.lease_owner IS NULL OR c.lease_owner = $2 OR c.lease_expires_at < n.t";
+  const { rows } = await db.pool.query<{ lease_owner: string; expires_at: number }>(
+    `UPDATE ${db.tables.cancellations} AS c SET ` +
+      `lease_owner = CASE WHEN ${takes} THEN $2 ELSE c.lease_owner END, ` +
+      `lease_expires_at = CASE WHEN ${takes} THEN n.t + $3 * interval '1 millisecond' ELSE c.lease_expires_at END ` +
+      "FROM (SELECT clock_timestamp() AS t) AS n WHERE c.id = $1 " +
+      "RETURNING c.lease_owner, (extract(epoch FROM c.lease_expires_at) * 1000)::float8 AS expires_at",
+    [id, owner, leaseMs],
+  );
+  const row = rows[0];
+  if (row === undefined) return { ok: false, reason: "gone" };
+  const expiresAt = Number(row.expires_at);
+  return row.lease_owner === owner ? { ok: true, expiresAt } : { ok: false, reason: "held", owner: row.lease_owner, expiresAt };
+}
+
+/** Clears `owner`'s lease of a job; false when `owner` does not hold it. */
+export async function releaseCancellation(db: Database, id: string, owner: string): Promise<boolean> {
+  const result = await db.pool.query(`UPDATE ${db.tables.cancellations} SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner]);
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** Saves status, counts and cursor (an absent cursor keeps the saved one); false when the record is gone. */

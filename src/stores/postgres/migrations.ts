@@ -158,6 +158,17 @@ const SETTINGS: PostgresMigration = {
   statements: [`ALTER TABLE {schema}.cancellations ADD COLUMN settings jsonb`],
 };
 
+/**
+ * The owner lease of a job run by one process (see `RunStore.leaseCancellation`): its owner and
+ * when it ends, by the database's clock (as the shards' leases), so that processes on different
+ * machines agree.
+ */
+const JOB_LEASE: PostgresMigration = {
+  version: 4,
+  name: "owner lease of a cancellation's job",
+  statements: [`ALTER TABLE {schema}.cancellations ADD COLUMN lease_owner text, ADD COLUMN lease_expires_at timestamptz`],
+};
+
 /*
  * A job's rate budget shared by every worker (issue 15): one token bucket row per rate-limited
  * job, refilled at the job's rate by the database's clock and taken from in one `UPDATE` (see
@@ -165,7 +176,7 @@ const SETTINGS: PostgresMigration = {
  * workers and machines. Deleting the job deletes its bucket.
  */
 const RATE_BUDGETS: PostgresMigration = {
-  version: 4,
+  version: 5,
   name: "shared rate budget of a job",
   statements: [
     `CREATE TABLE {schema}.cancellation_rate_budgets (
@@ -178,7 +189,7 @@ const RATE_BUDGETS: PostgresMigration = {
 };
 
 /** Every migration, in version order. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS, RATE_BUDGETS];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS, JOB_LEASE, RATE_BUDGETS];
 
 /** The schema version this code expects after `migrate()`. */
 export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;

@@ -13,6 +13,7 @@ import type { CheckedRunLocationQuery } from "../location-checks.js";
 import {
   StoreError,
   type CancellationChange,
+  type CancellationLeaseResult,
   type CancellationPage,
   type CancellationRecord,
   type CancellationSettings,
@@ -284,6 +285,14 @@ export class PostgresRunStore extends BaseShardedRunStore {
 
   protected override deleteCancellationChecked(id: string, environmentId: string | undefined): Promise<boolean> {
     return this.#call(() => cancellations.deleteCancellation(this.#db, id, environmentId));
+  }
+
+  protected override leaseCancellationChecked(id: string, owner: string, leaseMs: number): Promise<CancellationLeaseResult> {
+    return this.#call(() => cancellations.leaseCancellation(this.#db, id, owner, leaseMs));
+  }
+
+  protected override releaseCancellationChecked(id: string, owner: string): Promise<boolean> {
+    return this.#call(() => cancellations.releaseCancellation(this.#db, id, owner));
   }
 
   protected override findByIdempotencyKeyChecked(environmentId: string, key: string): Promise<KeyedRecord | undefined> {

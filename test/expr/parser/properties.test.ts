@@ -14,6 +14,7 @@ import { CompileError } from "../../../src/expr/errors.js";
 import { parse, type ParseOptions } from "../../../src/expr/parser/index.js";
 import { unparse } from "../../../src/expr/unparse.js";
 import { astExpr as expr } from "../support/ast-generators.js";
+import { grammar } from "../support/generators.js";
 
 const OPTIONS: ParseOptions = { enableOptionalSyntax: true };
 
@@ -47,9 +48,44 @@ const TOKENS = [
   "`f-g`", "as", "if", "|", "&", "=", "@", "$", "'", '"', "\\", "\n", " ",
 ];
 
-/** Strings made of CEL tokens and stray characters: most are invalid, many are valid. */
+/** Strings made of CEL tokens and stray characters: almost all are invalid. */
 const tokenSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 24 }).map((parts) => parts.join(" "));
-/** Expressions built to be valid, then mutated by the token soup around them. */
+/** Well-typed expressions of the generator's grammar: every operator, macros, literals of every kind. */
+const validSource = grammar().anyExpr(4).map((e) => e.text);
+/** A valid expression with a slice cut out or a token spliced in: near misses, some still valid. */
+const nearMiss = fc.tuple(validSource, fc.nat(), fc.nat(), fc.constantFrom(...TOKENS)).map(([text, at, length, token]) => {
+  const start = at % (text.length + 1);
+  const end = Math.min(text.length, start + (length % 6));
+  return text.slice(0, start) + (length % 2 === 0 ? token : "") + text.slice(end);
+});
+/**
+ * Sources for the properties over parsed trees: mostly valid expressions, so that the assertions
+ * run on real trees (token soup alone parses about one time in twenty, and then mostly as a
+ * single token), with near misses and token soup for the odd corners.
+ */
+const parseable = fc.oneof(
+  { weight: 6, arbitrary: validSource },
+  { weight: 2, arbitrary: nearMiss },
+  { weight: 2, arbitrary: tokenSoup },
+);
+
+/** Counts the sources a property actually checked, to require that it was not vacuous. */
+class Coverage {
+  parsed = 0;
+  /** Parsed into a tree of at least {@link Coverage.LARGE} nodes. */
+  large = 0;
+  static readonly LARGE = 5;
+  record(ast: ParsedAst): void {
+    this.parsed++;
+    if (ast.nextId - 1 >= Coverage.LARGE) this.large++;
+  }
+  /** At least `parsedShare` of `runs` parsed, and at least `largeShare` of them into larger trees. */
+  expectShare(runs: number, parsedShare: number, largeShare: number): void {
+    expect(this.parsed, "sources that parsed").toBeGreaterThanOrEqual(runs * parsedShare);
+    expect(this.large, `sources that parsed into ${Coverage.LARGE}+ nodes`).toBeGreaterThanOrEqual(runs * largeShare);
+  }
+}
+
 const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 
 describe("any input", () => {
@@ -120,10 +156,12 @@ function collectIds(e: Expr, out: number[]): number[] {
 
 describe("ids and spans", () => {
   it("gives every node a unique id from 1 and a span inside the source", () => {
+    const coverage = new Coverage();
     fc.assert(
-      fc.property(tokenSoup, (source) => {
+      fc.property(parseable, (source) => {
         const ast = tryParse(source);
         if (ast === undefined) return;
+        coverage.record(ast);
         const ids = collectIds(ast.expr, []);
         expect(new Set(ids).size).toBe(ids.length);
         for (const id of ids) {
@@ -143,6 +181,7 @@ describe("ids and spans", () => {
       }),
       { numRuns: 1000 },
     );
+    coverage.expectShare(1000, 0.5, 0.25);
   });
 
   it("records spans of ids as the tokens they come from", () => {
@@ -169,10 +208,14 @@ describe("unparse", () => {
   });
 
   it("parses the printout of a parsed expression back to the same tree and macro calls", () => {
+    const coverage = new Coverage();
+    let withMacros = 0;
     fc.assert(
-      fc.property(tokenSoup, (source) => {
+      fc.property(parseable, (source) => {
         const ast = tryParse(source);
         if (ast === undefined) return;
+        coverage.record(ast);
+        if (ast.macroCalls.size > 0) withMacros++;
         const text = unparse(ast);
         const back = parse(text, OPTIONS);
         expect(shape(back), text).toBe(shape(ast));
@@ -180,6 +223,8 @@ describe("unparse", () => {
       }),
       { numRuns: 1000 },
     );
+    coverage.expectShare(1000, 0.5, 0.25);
+    expect(withMacros, "parsed sources with macro calls").toBeGreaterThanOrEqual(50);
   });
 
   it.each([

@@ -1,0 +1,682 @@
+/**
+ * The cost model of one evaluation, shared by the runtime budget and the static estimate.
+ *
+ * At run time a program charges its context (`ctx.cost`) for the work whose amount depends on the
+ * data: every comprehension iteration (weighed by the nodes its body evaluates), every string,
+ * byte string or list scanned or built (by its size), every list or map literal built, and a
+ * regular expression compiled from data (by the pattern's size, before compiling it). Work whose
+ * amount the source text bounds (the nodes outside any loop) is not charged at run time.
+ *
+ * At compile time {@link estimateCheckedCost} walks the checked AST, as cel-go's `EstimateCost`
+ * does, and bounds what any evaluation can charge plus the nodes it evaluates once, from size
+ * estimates of every value: a value read from the activation (a variable or any part of one) is at
+ * most {@link CostEstimateOptions.inputSize} JSON bytes, so a string of it has at most that many
+ * characters and a list or map at most half as many entries; sizes of what the expression builds
+ * follow from its operands. The estimate is an upper bound of the runtime charge for inputs within
+ * those sizes (a property test holds it to that).
+ *
+ * @module
+ */
+import type { CallExpr, ComprehensionExpr, Expr, ListExpr } from "../ast.js";
+import type { OverloadDecl } from "../decls.js";
+import type { Type } from "../types.js";
+import { type CheckedAst, overloadsOf } from "./checker.js";
+
+/** A range of cost units: the least and the most one evaluation may spend. */
+export interface CostEstimate {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Options of {@link estimateCheckedCost}. */
+export interface CostEstimateOptions {
+  /**
+   * The largest JSON size, in bytes, assumed of each variable of the activation (and so of any
+   * value read from one). Default {@link DEFAULT_INPUT_SIZE}: Inngest's largest event on its
+   * free plan, 256 KiB.
+   */
+  readonly inputSize?: number;
+}
+
+/** Default {@link CostEstimateOptions.inputSize}: 256 KiB, Inngest's maximum event size on its free plan. */
+export const DEFAULT_INPUT_SIZE = 131_072;
+
+/** Units charged per comprehension iteration, on top of the nodes its body evaluates. */
+export const ITERATION_COST = 1;
+/** Units charged per element a `map` or `filter` appends to its result. */
+export const APPEND_COST = 8;
+/** Strings and byte strings are charged one unit per `2 ** SCAN_SHIFT` units scanned or built. */
+export const SCAN_SHIFT = 4;
+/** A regular expression's subject is charged `regexFactor(pattern length)` units per `2 ** REGEX_SHIFT` characters. */
+export const REGEX_SHIFT = 2;
+/** Units charged per character of a regular expression compiled at run time (from data). */
+export const REGEX_COMPILE_COST = 4;
+
+/** The macro a comprehension was expanded from, recognised from the original call and the loop's shape. */
+export type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
+
+/** The parts of a comprehension's loop that run per iteration. */
+export interface LoopParts {
+  readonly kind: MacroKind | undefined;
+  /** The predicate (`all`, `exists`, `exists_one`, `filter`, `map_filter`), the transform (`map`) or the step (general loop). */
+  readonly body: Expr;
+  /** The transform of `map(x, p, f)` / the element of `filter`. */
+  readonly second: Expr | undefined;
+  /** The loop condition of the general loop. */
+  readonly cond: Expr | undefined;
+}
+
+/**
+ * The parts of a comprehension's loop that its closure evaluates per iteration: a macro's own
+ * loop runs only the predicate and transform, the general loop its condition and step.
+ */
+export function loopParts(e: ComprehensionExpr, call: CallExpr | undefined): LoopParts {
+  const kind = e.iterVar2 === undefined && call !== undefined ? macroKind(e, call) : undefined;
+  const step = e.loopStep as CallExpr;
+  switch (kind) {
+    case "exists":
+    case "all":
+      return { kind, body: step.args[1]!, second: undefined, cond: undefined };
+    case "exists_one":
+      return { kind, body: step.args[0]!, second: undefined, cond: undefined };
+    case "map":
+      return { kind, body: (step.args[1] as ListExpr).elements[0]!, second: undefined, cond: undefined };
+    case "map_filter":
+    case "filter":
+      return { kind, body: step.args[0]!, second: ((step.args[1] as CallExpr).args[1] as ListExpr).elements[0]!, cond: undefined };
+    default:
+      return { kind: undefined, body: e.loopStep, second: undefined, cond: e.loopCondition };
+  }
+}
+
+function macroKind(e: ComprehensionExpr, call: CallExpr): MacroKind | undefined {
+  const step = e.loopStep;
+  const isAccu = (x: Expr): boolean => x.kind === "ident" && x.name === e.accuVar;
+  const appendOf = (x: Expr): Expr | undefined =>
+    x.kind === "call" && x.fn === "_+_" && x.args.length === 2 && isAccu(x.args[0]!) && x.args[1]!.kind === "list" && x.args[1]!.elements.length === 1
+      ? x.args[1]!.elements[0]
+      : undefined;
+  switch (call.fn) {
+    case "exists":
+      return step.kind === "call" && step.fn === "_||_" && isAccu(step.args[0]!) ? "exists" : undefined;
+    case "all":
+      return step.kind === "call" && step.fn === "_&&_" && isAccu(step.args[0]!) ? "all" : undefined;
+    case "exists_one":
+    case "existsOne":
+      return step.kind === "call" && step.fn === "_?_:_" && isAccu(step.args[2]!) ? "exists_one" : undefined;
+    case "map":
+      if (call.args.length === 2) return appendOf(step) !== undefined ? "map" : undefined;
+      return step.kind === "call" && step.fn === "_?_:_" && appendOf(step.args[1]!) !== undefined ? "map_filter" : undefined;
+    case "filter":
+      return step.kind === "call" && step.fn === "_?_:_" && appendOf(step.args[1]!) !== undefined ? "filter" : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The units one evaluation of `e` always costs, whatever the data: one per identifier, selection,
+ * call and literal list or map, nothing for a constant. A nested comprehension counts its range,
+ * start and result; its iterations are charged by its own loop.
+ */
+export function fixedCost(e: Expr): number {
+  switch (e.kind) {
+    case "const":
+      return 0;
+    case "ident":
+      return 1;
+    case "select":
+      return 1 + fixedCost(e.operand);
+    case "call": {
+      let sum = 1 + (e.target !== undefined ? fixedCost(e.target) : 0);
+      for (const a of e.args) sum += fixedCost(a);
+      return sum;
+    }
+    case "list": {
+      let sum = 1;
+      for (const x of e.elements) sum += fixedCost(x);
+      return sum;
+    }
+    case "map": {
+      let sum = 1;
+      for (const x of e.entries) sum += fixedCost(x.key) + fixedCost(x.value);
+      return sum;
+    }
+    case "struct": {
+      let sum = 1;
+      for (const f of e.fields) sum += fixedCost(f.value);
+      return sum;
+    }
+    case "comprehension":
+      return fixedCost(e.iterRange) + fixedCost(e.accuInit) + fixedCost(e.result);
+  }
+}
+
+/** The units a comprehension's closure charges per iteration (see {@link loopParts}). */
+export function iterationCharge(parts: LoopParts): number {
+  let units = ITERATION_COST + fixedCost(parts.body);
+  if (parts.second !== undefined) units += fixedCost(parts.second) + APPEND_COST;
+  if (parts.kind === "map") units += APPEND_COST;
+  if (parts.cond !== undefined) units += fixedCost(parts.cond);
+  return units;
+}
+
+/**
+ * Overloads whose work grows with the size of their string, bytes or list arguments, with their
+ * weight: a call is charged, before it runs, `weight` units per 16 characters of each string or
+ * bytes argument and one unit per list element. The weights are measured ratios (`json_parse`
+ * reads a character about as slowly as a comprehension runs an iteration).
+ */
+export const SCAN_WEIGHTS: ReadonlyMap<string, number> = new Map([
+  ["contains_string", 1],
+  ["starts_with_string", 1],
+  ["ends_with_string", 1],
+  ["size_string", 1],
+  ["string_size", 1],
+  ["size_bytes", 1],
+  ["bytes_size", 1],
+  ["in_list", 1],
+  ["equals", 1],
+  ["not_equals", 1],
+  ["string_to_bool", 1],
+  ["string_to_bytes", 1],
+  ["string_to_double", 16],
+  ["string_to_duration", 16],
+  ["string_to_int64", 16],
+  ["string_to_timestamp", 16],
+  ["string_to_uint64", 16],
+  ["bytes_to_string", 1],
+  ["inngest_lowercase", 1],
+  ["inngest_uppercase", 1],
+  ["inngest_b64decode", 8],
+  ["inngest_json_parse", 64],
+  ["inngest_date", 16],
+  ["string_char_at_int", 1],
+  ["string_index_of_string", 1],
+  ["string_index_of_string_int", 1],
+  ["string_last_index_of_string", 1],
+  ["string_last_index_of_string_int", 1],
+  ["string_lower_ascii", 1],
+  ["string_upper_ascii", 1],
+  ["string_replace_string_string", 1],
+  ["string_replace_string_string_int", 1],
+  ["string_split_string", 1],
+  ["string_split_string_int", 1],
+  ["string_substring_int", 1],
+  ["string_substring_int_int", 1],
+  ["string_trim", 1],
+  ["string_format", 4],
+  ["strings_quote", 4],
+  ["list_join", 1],
+  ["list_join_string", 1],
+  ["string_reverse", 1],
+]);
+
+/** The scanning overloads that read every element of a list argument (the others read strings and bytes only). */
+export const LIST_SCANNING_OVERLOADS: ReadonlySet<string> = new Set(["in_list", "equals", "not_equals", "list_join", "list_join_string"]);
+
+/** Whether a call that may dispatch to any of `overloads` reads every element of its list arguments. */
+export function scansLists(overloads: readonly { readonly id: string }[]): boolean {
+  return overloads.some((o) => LIST_SCANNING_OVERLOADS.has(o.id));
+}
+
+/** The scan weight of a call that may dispatch to any of `overloads`; 0 when none scans. */
+export function scanWeight(overloads: readonly { readonly id: string }[]): number {
+  let w = 0;
+  for (const o of overloads) w = Math.max(w, SCAN_WEIGHTS.get(o.id) ?? 0);
+  return w;
+}
+
+/**
+ * Tests that read no more of their receiver than their argument's length: with a constant
+ * argument they cost a bounded time and are not charged.
+ */
+export const AFFIX_TESTS: ReadonlySet<string> = new Set(["starts_with_string", "ends_with_string"]);
+
+/** The regular-expression overloads: charged by subject size × pattern size, and by pattern size when compiled at run time. */
+export const REGEX_OVERLOADS: ReadonlySet<string> = new Set(["matches", "matches_string"]);
+
+/** Units to charge for scanning a string or bytes of `length` units. */
+export function scanUnits(length: number): number {
+  return length >> SCAN_SHIFT;
+}
+
+/** The per-subject-unit factor of matching a pattern of `patternLength` characters (an NFA may step that many states). */
+export function regexFactor(patternLength: number): number {
+  return 1 + (patternLength >> 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size estimates
+
+/**
+ * The largest size a value may have: `chars` for a string or bytes, `items` for a list or map,
+ * `elem` for its elements (and map keys), `repr` for the length of its text form (the inngest
+ * dialect's mixed `+` concatenates text forms).
+ */
+interface Size {
+  readonly chars: number;
+  readonly items: number;
+  readonly elem: Size | undefined;
+  readonly repr: number;
+  /**
+   * Set for a part of the input (or of parsed JSON): the JSON bytes it holds, which its elements
+   * share, so that their sizes sum to at most this.
+   */
+  readonly budget?: number;
+}
+
+/** Nesting of amortised loops past which a loop is estimated as n × its costliest iteration (still an upper bound). */
+const MAX_AMORTISED_DEPTH = 10;
+/**
+ * Node visits after which no further loop is amortised: amortising estimates a loop's body twice,
+ * so nested amortised loops multiply the work; past this the estimate stays one pass per node
+ * (looser, still an upper bound) and compiling a large expression stays fast.
+ */
+const AMORTISE_VISITS = 20_000;
+
+/** A scalar's text form is at most this long (a double, a timestamp). */
+const SCALAR_REPR = 32;
+
+const ZERO: Size = { chars: 0, items: 0, elem: undefined, repr: SCALAR_REPR };
+const UNBOUNDED: Size = { chars: Infinity, items: Infinity, elem: undefined, repr: Infinity };
+
+/** A value of at most `bytes` JSON bytes, and every part of it (cyclic: a part is no larger). */
+function boundedInput(bytes: number): Size {
+  const size = { chars: bytes, items: Math.ceil(bytes / 2), elem: undefined as Size | undefined, repr: 6 * bytes + SCALAR_REPR, budget: bytes };
+  size.elem = size;
+  return size;
+}
+
+function sized(chars: number, items: number, elem: Size | undefined): Size {
+  const elemRepr = elem === undefined ? 0 : elem.repr + 2;
+  return { chars, items, elem, repr: 6 * chars + items * elemRepr + SCALAR_REPR };
+}
+
+function union(a: Size, b: Size): Size {
+  if (a === b) return a;
+  if (a === ZERO) return b;
+  if (b === ZERO) return a;
+  // Two parts of inputs (cyclic): the larger holds the other.
+  if (a.budget !== undefined && b.budget !== undefined) return a.budget >= b.budget ? a : b;
+  const elem = a.elem === undefined ? b.elem : b.elem === undefined ? a.elem : union(a.elem, b.elem);
+  return { chars: Math.max(a.chars, b.chars), items: Math.max(a.items, b.items), elem, repr: Math.max(a.repr, b.repr) };
+}
+
+function sizeOfValue(v: unknown, depth = 0): Size {
+  if (typeof v === "string") return sized(v.length, 0, undefined);
+  if (v instanceof Uint8Array) return sized(v.length, 0, undefined);
+  if (depth > 64) return UNBOUNDED;
+  if (Array.isArray(v)) {
+    let elem: Size | undefined;
+    for (const x of v) elem = elem === undefined ? sizeOfValue(x, depth + 1) : union(elem, sizeOfValue(x, depth + 1));
+    return sized(0, v.length, elem);
+  }
+  if (v instanceof Map) {
+    let elem: Size | undefined;
+    for (const [k, x] of v) {
+      const s = union(sizeOfValue(k, depth + 1), sizeOfValue(x, depth + 1));
+      elem = elem === undefined ? s : union(elem, s);
+    }
+    return sized(0, v.size, elem);
+  }
+  return ZERO;
+}
+
+const SCALAR_KINDS: ReadonlySet<string> = new Set(["bool", "int", "uint", "double", "null", "timestamp", "duration", "type"]);
+
+/** Narrows a size by the checked type: a scalar has none, a string no items, a list no characters. */
+function narrow(s: Size, t: Type | undefined): Size {
+  if (t === undefined) return s;
+  if (SCALAR_KINDS.has(t.kind)) return ZERO;
+  if (t.kind === "string" || t.kind === "bytes") return s.items === 0 ? s : { ...s, items: 0 };
+  if (t.kind === "list" || t.kind === "map") return s.chars === 0 ? s : { ...s, chars: 0 };
+  return s;
+}
+
+/** Units charged for scanning (or building) a value of size `s`. */
+function scanCost(s: Size, weight = 1, lists = true): number {
+  // Exact, not rounded: the runtime rounds down, and sums of linear terms stay convex (see comprehension()).
+  return (weight * s.chars) / (1 << SCAN_SHIFT) + (lists ? s.items : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The estimator
+
+interface Estimate {
+  readonly min: number;
+  readonly max: number;
+  readonly size: Size;
+}
+
+/**
+ * The cost of one evaluation of a checked expression, from its least (every short-circuit taken,
+ * every input empty) to its most (every input at its assumed largest size). `constants` are the
+ * subtrees the compiler folded (they cost nothing at run time). `trustTypes`: whether a node's
+ * checked type bounds its value (not in the inngest dialect, whose loose `+` makes a string of a
+ * list); the result types of the overloads are trusted either way.
+ */
+export function estimateCheckedCost(
+  checked: CheckedAst,
+  constants: ReadonlyMap<number, unknown> = new Map(),
+  options: CostEstimateOptions = {},
+  trustTypes = true,
+): CostEstimate {
+  const e = new Estimator(checked, constants, boundedInput(options.inputSize ?? DEFAULT_INPUT_SIZE), trustTypes).estimate(checked.expr);
+  return { min: e.min, max: Math.ceil(e.max) };
+}
+
+/**
+ * The subexpression that makes an evaluation cost more than `limit`: the deepest node whose own
+ * estimate exceeds it, for pointing an error at. `undefined` when the whole fits.
+ */
+export function costliestNode(
+  checked: CheckedAst,
+  constants: ReadonlyMap<number, unknown>,
+  limit: number,
+  options: CostEstimateOptions = {},
+  trustTypes = true,
+): { readonly expr: Expr; readonly max: number } | undefined {
+  const estimator = new Estimator(checked, constants, boundedInput(options.inputSize ?? DEFAULT_INPUT_SIZE), trustTypes);
+  const root = estimator.estimate(checked.expr);
+  if (!(root.max > limit)) return undefined;
+  let found: { expr: Expr; max: number } | undefined;
+  // Nodes are reported children first: the first one over the limit is a deepest one.
+  estimator.onNode = (expr, max) => {
+    if (found === undefined && max > limit) found = { expr, max };
+  };
+  estimator.estimate(checked.expr);
+  return found;
+}
+
+class Estimator {
+  /** Local variables in scope (comprehension variables) and their sizes. */
+  private readonly locals = new Map<string, Size[]>();
+  /** How many amortised loops enclose the node being estimated (each doubles the work of estimating). */
+  private amortised = 0;
+  /** Nodes estimated so far. */
+  private visits = 0;
+  /** Called with each node's maximum once estimated (deepest first). */
+  onNode: ((e: Expr, max: number) => void) | undefined;
+
+  constructor(
+    private readonly checked: CheckedAst,
+    private readonly constants: ReadonlyMap<number, unknown>,
+    private readonly input: Size,
+    private readonly trustTypes: boolean,
+  ) {}
+
+  estimate(e: Expr): Estimate {
+    this.visits++;
+    const r = this.node(e);
+    const size = this.trustTypes ? narrow(r.size, this.checked.types.get(e.id)) : r.size;
+    this.onNode?.(e, r.max);
+    return { min: r.min, max: r.max, size };
+  }
+
+  private node(e: Expr): Estimate {
+    if (e.kind === "const") return { min: 0, max: 0, size: sizeOfValue(constantValue(e)) };
+    if (this.constants.has(e.id)) return { min: 0, max: 0, size: sizeOfValue(this.constants.get(e.id)) };
+    switch (e.kind) {
+      case "ident": {
+        const local = this.locals.get(e.name);
+        return { min: 1, max: 1, size: local !== undefined && local.length > 0 ? local[local.length - 1]! : this.input };
+      }
+      case "select": {
+        const o = this.estimate(e.operand);
+        return { min: 1 + o.min, max: 1 + o.max, size: e.testOnly ? ZERO : (o.size.elem ?? ZERO) };
+      }
+      case "list": {
+        let min = 1 + e.elements.length;
+        let max = min;
+        let elem: Size | undefined;
+        for (const x of e.elements) {
+          const r = this.estimate(x);
+          min += r.min;
+          max += r.max;
+          elem = elem === undefined ? r.size : union(elem, r.size);
+        }
+        return { min, max, size: sized(0, e.elements.length, elem) };
+      }
+      case "map": {
+        let min = 1 + e.entries.length;
+        let max = min;
+        let elem: Size | undefined;
+        for (const x of e.entries) {
+          const k = this.estimate(x.key);
+          const v = this.estimate(x.value);
+          min += k.min + v.min;
+          max += k.max + v.max;
+          const s = union(k.size, v.size);
+          elem = elem === undefined ? s : union(elem, s);
+        }
+        return { min, max, size: sized(0, e.entries.length, elem) };
+      }
+      case "struct": {
+        let min = 1;
+        let max = 1;
+        for (const f of e.fields) {
+          const r = this.estimate(f.value);
+          min += r.min;
+          max += r.max;
+        }
+        return { min, max, size: UNBOUNDED };
+      }
+      case "comprehension":
+        return this.comprehension(e);
+      case "call":
+        return this.call(e);
+    }
+  }
+
+  private withLocal<R>(name: string, size: Size, f: () => R): R {
+    let stack = this.locals.get(name);
+    if (stack === undefined) this.locals.set(name, (stack = []));
+    stack.push(size);
+    try {
+      return f();
+    } finally {
+      stack.pop();
+    }
+  }
+
+  private comprehension(e: ComprehensionExpr): Estimate {
+    const range = this.estimate(e.iterRange);
+    const init = this.estimate(e.accuInit);
+    const parts = loopParts(e, this.checked.parsed.macroCalls.get(e.id));
+    const n = range.size.items;
+    // The accumulator of a general loop may grow without a bound the estimator can see.
+    const accuSize = parts.kind === undefined ? (SCALAR_KINDS.has(this.checked.types.get(e.accuInit.id)?.kind ?? "dyn") ? ZERO : UNBOUNDED) : init.size;
+    let loop: number;
+    let transformSize: Size | undefined;
+    const budget = range.size.budget;
+    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH && this.visits < AMORTISE_VISITS) {
+      // The elements of a part of the input share its bytes: sizes b_i with Σ b_i ≤ budget. An
+      // iteration's cost f(b) is convex in b (sums and products of sizes), so Σ f(b_i) is at most
+      // f(budget) + (n - 1)·f(0): one element holding everything, the others empty.
+      this.amortised++;
+      const small = this.iteration(e, parts, accuSize, boundedInput(0));
+      const large = this.iteration(e, parts, accuSize, boundedInput(budget));
+      this.amortised--;
+      loop = (n - 1) * small.cost + large.cost;
+      transformSize = large.size === undefined ? undefined : union(large.size, small.size ?? ZERO);
+    } else {
+      const one = this.iteration(e, parts, accuSize, range.size.elem ?? ZERO);
+      loop = n === 0 ? 0 : n * one.cost;
+      transformSize = one.size;
+    }
+    const result = this.withLocal(e.accuVar, accuSize, () => this.estimate(e.result));
+    const min = range.min + init.min + result.min;
+    const max = range.max + init.max + result.max + loop;
+    let size: Size;
+    switch (parts.kind) {
+      case "map":
+      case "map_filter":
+      case "filter":
+        size = sized(0, n, transformSize);
+        break;
+      case undefined:
+        size = accuSize === ZERO ? ZERO : UNBOUNDED;
+        break;
+      default:
+        size = ZERO;
+    }
+    return { min, max, size };
+  }
+
+  /** The most one iteration costs with the iteration variables bound to `elem`, and the size of what it appends. */
+  private iteration(e: ComprehensionExpr, parts: LoopParts, accuSize: Size, elem: Size): { cost: number; size: Size | undefined } {
+    let cost = 0;
+    let size: Size | undefined;
+    const inner = (): void => {
+      const body = this.estimate(parts.body);
+      cost = ITERATION_COST + body.max;
+      if (parts.kind === "map") {
+        cost += APPEND_COST;
+        size = body.size;
+      }
+      if (parts.kind === "filter" || parts.kind === "map_filter") size = elem;
+      if (parts.second !== undefined) {
+        const s = this.estimate(parts.second);
+        cost += s.max + APPEND_COST;
+        size = s.size;
+      }
+      if (parts.cond !== undefined) cost += this.estimate(parts.cond).max;
+    };
+    // A list's first variable is its index in the two-variable form, a map's its key: no larger than an element.
+    this.withLocal(e.accuVar, accuSize, () =>
+      this.withLocal(e.iterVar, elem, () => (e.iterVar2 !== undefined ? this.withLocal(e.iterVar2, elem, inner) : inner())),
+    );
+    return { cost, size };
+  }
+
+  private call(e: CallExpr): Estimate {
+    const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
+    const args = argExprs.map((a) => this.estimate(a));
+    let min = 1;
+    let max = 1;
+    for (const a of args) max += a.max;
+    const overloads = overloadsOf(this.checked.refs, e);
+    switch (e.fn) {
+      case "_&&_":
+      case "_||_":
+        min += args[0]!.min;
+        return { min, max, size: union(args[0]!.size, args[1]!.size) };
+      case "_?_:_":
+        min += args[0]!.min + Math.min(args[1]!.min, args[2]!.min);
+        max = 1 + args[0]!.max + Math.max(args[1]!.max, args[2]!.max);
+        return { min, max, size: union(args[1]!.size, args[2]!.size) };
+      case "_[_]":
+        for (const a of args) min += a.min;
+        return { min, max, size: args[0]!.size.elem ?? ZERO };
+    }
+    for (const a of args) min += a.min;
+    max += this.dynamicCharge(e, overloads, argExprs, args);
+    const size = this.resultSize(e, overloads, args);
+    if (overloads.some((o) => o.grows === true) || (e.fn === "_+_" && overloads.length === 0)) max += scanCost(size);
+    return { min, max, size };
+  }
+
+  private isConstant(e: Expr): boolean {
+    return e.kind === "const" || this.constants.has(e.id);
+  }
+
+  /** What a call charges at run time beyond its arguments: scans and regular expressions. */
+  private dynamicCharge(e: CallExpr, overloads: readonly OverloadDecl[], argExprs: readonly Expr[], args: readonly Estimate[]): number {
+    const ids = overloads.map((o) => o.id);
+    // Equality, `in` and the loose operators of the inngest dialect (no overload) scan too.
+    const weight = Math.max(scanWeight(overloads), (e.fn === "_==_" || e.fn === "_!=_" || e.fn === "@in") && overloads.length === 0 ? 1 : 0);
+    const scans = weight > 0;
+    let charge = 0;
+    if (ids.some((id) => REGEX_OVERLOADS.has(id)) && args.length === 2) {
+      const subject = args[0]!.size;
+      const patternConst = this.isConstant(argExprs[1]!);
+      const pattern = args[1]!.size.chars;
+      charge += (subject.chars / (1 << REGEX_SHIFT)) * (1 + pattern / 4);
+      if (!patternConst) charge += pattern * REGEX_COMPILE_COST;
+    }
+    if (scans) {
+      const anyConstant = argExprs.some((a) => this.isConstant(a));
+      if (ids.every((id) => AFFIX_TESTS.has(id)) && argExprs.length === 2 && this.isConstant(argExprs[1]!)) return charge;
+      if ((e.fn === "_==_" || e.fn === "_!=_") && anyConstant) return charge;
+      if (e.fn === "@in") return charge + (this.isConstant(argExprs[1]!) ? 0 : scanCost(args[1]!.size));
+      const lists = scansLists(overloads) || overloads.length === 0;
+      for (const a of args) charge += scanCost(a.size, weight, lists);
+    }
+    return charge;
+  }
+
+  /** The largest value a call may return. */
+  private resultSize(e: CallExpr, overloads: readonly OverloadDecl[], args: readonly Estimate[]): Size {
+    const t = this.trustTypes ? this.checked.types.get(e.id) : undefined;
+    if (e.fn === "_+_") {
+      const [a, b] = [args[0]!.size, args[1]!.size];
+      const elem = a.elem === undefined ? b.elem : b.elem === undefined ? a.elem : union(a.elem, b.elem);
+      // Mixed operands in the inngest dialect concatenate text forms.
+      return { chars: Math.max(a.chars + b.chars, a.repr + b.repr), items: a.items + b.items, elem, repr: a.repr + b.repr };
+    }
+    if (t !== undefined && SCALAR_KINDS.has(t.kind)) return ZERO;
+    let size: Size | undefined;
+    for (const o of overloads) {
+      const s = overloadResultSize(o, args.map((a) => a.size));
+      size = size === undefined ? s : union(size, s);
+    }
+    return size ?? (t !== undefined && SCALAR_KINDS.has(t.kind) ? ZERO : UNBOUNDED);
+  }
+}
+
+/** The largest result of one overload, from its arguments' sizes (receiver first). */
+function overloadResultSize(o: OverloadDecl, a: readonly Size[]): Size {
+  if (SCALAR_KINDS.has(o.result.kind)) return ZERO;
+  const s = a[0] ?? ZERO;
+  switch (o.id) {
+    case "to_dyn":
+    case "string_to_string":
+    case "bytes_to_bytes":
+    case "bytes_to_string":
+    case "string_substring_int":
+    case "string_substring_int_int":
+    case "string_trim":
+    case "string_reverse":
+    case "string_lower_ascii":
+    case "string_upper_ascii":
+    case "inngest_b64decode":
+      return sized(s.chars, 0, undefined);
+    case "string_char_at_int":
+      return sized(2, 0, undefined);
+    case "string_to_bytes":
+    case "inngest_lowercase":
+    case "inngest_uppercase":
+      return sized(3 * s.chars, 0, undefined);
+    case "strings_quote":
+      return sized(6 * s.chars + 2, 0, undefined);
+    case "string_replace_string_string":
+    case "string_replace_string_string_int": {
+      const replacement = Math.max(1, a[2]?.chars ?? 0);
+      return sized((s.chars + 1) * replacement + s.chars, 0, undefined);
+    }
+    case "string_split_string":
+    case "string_split_string_int":
+      return sized(0, s.chars + 1, sized(s.chars, 0, undefined));
+    case "list_join":
+    case "list_join_string": {
+      const sep = a[1]?.chars ?? 0;
+      return sized(s.items * ((s.elem?.chars ?? 0) + sep), 0, undefined);
+    }
+    case "string_format":
+      return sized((s.chars + 1) * ((a[1]?.repr ?? 0) + 1), 0, undefined);
+    case "inngest_json_parse":
+      return boundedInput(s.chars);
+    default:
+      if (o.result.kind === "string" || o.result.kind === "bytes") {
+        // The other conversions to string print a scalar.
+        return o.id.endsWith("_to_string") ? sized(SCALAR_REPR, 0, undefined) : UNBOUNDED;
+      }
+      return UNBOUNDED;
+  }
+}
+
+function constantValue(e: Expr & { kind: "const" }): unknown {
+  const v = e.value;
+  return v.kind === "string" || v.kind === "bytes" ? v.value : null;
+}
