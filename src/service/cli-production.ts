@@ -95,11 +95,13 @@ async function workerCommand(context: ProductionCliContext, flags: StoreFlags & 
   if (flags.db !== undefined) throw context.usageError("worker needs --postgres URL (or DATABASE_URL): a SQLite store runs its jobs in its one serve process");
   await context.withStore(flags, async (opened) => {
     if (!isShardedRunStore(opened.store)) throw context.usageError("worker needs --postgres URL (or DATABASE_URL): a SQLite store runs its jobs in its one serve process");
-    const { WorkerPool } = await import("./worker-pool.js");
+    const [{ WorkerPool }, { sharedEvaluatorPool }] = await Promise.all([import("./worker-pool.js"), import("./eval-pool.js")]);
     const log = (line: string): void => void io.stdout.write(`${new Date().toISOString()} ${line}\n`);
     const pool = new WorkerPool(opened.store, {
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       ...(flags.leaseMs !== undefined ? { leaseMs: flags.leaseMs } : {}),
+      // As in serve: expressions run in worker threads, off the event loop that renews the leases.
+      evaluator: sharedEvaluatorPool(),
       log,
     });
     pool.start();

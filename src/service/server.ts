@@ -204,7 +204,12 @@ export function createServer(options: ServerOptions): CancelkitServer {
   const pool =
     sharded === undefined || concurrency === 0
       ? undefined
-      : new WorkerPool(sharded, { concurrency, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...(options.log !== undefined ? { log: options.log } : {}) });
+      : new WorkerPool(sharded, {
+          concurrency,
+          ...(evaluator !== undefined ? { evaluator } : {}),
+          ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+          ...(options.log !== undefined ? { log: options.log } : {}),
+        });
   const streams = new EventStreams({
     store,
     jobs,

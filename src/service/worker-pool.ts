@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { PageEvaluator } from "../cancel/evaluator.js";
 import { DEFAULT_LEASE_MS, runWorker, type WorkerProgress } from "../cancel/workers.js";
 import type { RunStore } from "../stores/types.js";
 
@@ -38,6 +39,8 @@ export interface WorkerPoolOptions {
   readonly log?: (line: string) => void;
   /** Receives every progress event of every worker. Default: none. */
   readonly onProgress?: (progress: WorkerProgress) => void;
+  /** Where the workers evaluate the `if` (the service's worker threads, `sharedEvaluatorPool`). Default: inline. */
+  readonly evaluator?: PageEvaluator;
 }
 
 /** A pool of shard workers over one store; see the module comment. */
@@ -103,6 +106,7 @@ export class WorkerPool {
           exitWhenIdle: false,
           signal,
           ...(this.#options.onProgress !== undefined ? { onProgress: this.#options.onProgress } : {}),
+          ...(this.#options.evaluator !== undefined ? { evaluator: this.#options.evaluator } : {}),
         });
         this.#log(`worker ${workerId} stopped: ${report.shards.length} shard sessions, scanned ${report.scanned}, cancelled ${report.cancelled}`);
         backoff = this.#pollMs;
