@@ -20,8 +20,12 @@ import type { Checkpoint, CommitResult, Cursor, OutcomeCounts } from "../stores/
 import { emptySegment, recordBatch, type Ledger, type Segment } from "./ledger.js";
 import type { Settings } from "./settings.js";
 
-/** What committing one batch of a range answered. @internal */
-export type RangeCommitResult = CommitResult | { readonly ok: false; readonly reason: "lease_lost" };
+/**
+ * What committing one batch of a range answered: `lease_lost` when another worker holds the shard,
+ * `aborted` when the job's signal aborted while the commit waited (a pause, the job's shared rate
+ * budget; see `job-control.ts`) and nothing was written. @internal
+ */
+export type RangeCommitResult = CommitResult | { readonly ok: false; readonly reason: "lease_lost" | "aborted" };
 
 /** Why a commit stops the scan: the rate-limit wait was aborted, the job deleted, the lease lost. */
 export type StopReason = "aborted" | "deleted" | "lease_lost";
@@ -36,12 +40,12 @@ interface Flight {
   readonly segment: Segment;
   readonly position: Cursor | undefined;
   /** Runs of `ids` the store cancelled, or why the job must stop. */
-  readonly result: Promise<number | "deleted" | "lease_lost">;
+  readonly result: Promise<number | StopReason>;
 }
 
 /** Why a failed commit stops the job. */
-export function stopReason(result: { readonly ok: false; readonly reason: "gone" | "lease_lost" }): "deleted" | "lease_lost" {
-  return result.reason === "gone" ? "deleted" : "lease_lost";
+export function stopReason(result: { readonly ok: false; readonly reason: "gone" | "lease_lost" | "aborted" }): StopReason {
+  return result.reason === "gone" ? "deleted" : result.reason;
 }
 
 /** Options of {@link BatchCommitter}. */
@@ -118,7 +122,7 @@ export class BatchCommitter {
   }
 
   /** Waits for the batch in flight and settles its segment; returns the reason to stop, if any. */
-  async land(): Promise<"deleted" | "lease_lost" | undefined> {
+  async land(): Promise<StopReason | undefined> {
     const current = this.#flight;
     if (current === undefined) return undefined;
     this.#flight = undefined;
@@ -131,7 +135,7 @@ export class BatchCommitter {
   }
 
   /** Settles everything decided (nothing may be pending): lands the batch in flight first. */
-  async settleAll(): Promise<"deleted" | "lease_lost" | undefined> {
+  async settleAll(): Promise<StopReason | undefined> {
     const reason = await this.land();
     if (reason === undefined) this.#options.ledger.settle();
     return reason;
@@ -171,7 +175,7 @@ export class BatchCommitter {
   }
 
   /** Sends the pending ids (with the runs decided since the last batch) as the batch in flight. */
-  async #launch(): Promise<"deleted" | "lease_lost" | undefined> {
+  async #launch(): Promise<StopReason | undefined> {
     const reason = await this.land();
     if (reason !== undefined) return reason;
     const ledger = this.#options.ledger;
@@ -186,8 +190,8 @@ export class BatchCommitter {
       this.#flight = { ids, segment: emptySegment(), position: ledger.cursor, result };
       return undefined;
     }
-    // Without a rate limit (pipelined), `#sendChunks` never answers "aborted".
-    const result = this.#sendChunks(ids, ledger.checkpoint("running")) as Promise<number | "deleted" | "lease_lost">;
+    // Without a rate limit (pipelined), only a commit waiting on the job's controls answers "aborted".
+    const result = this.#sendChunks(ids, ledger.checkpoint("running"));
     // Read at the next landing; a failure meanwhile must not surface as an unhandled rejection.
     result.catch(() => undefined);
     this.#flight = { ids, segment: ledger.takeSegment(), position: ledger.position, result };

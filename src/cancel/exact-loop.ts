@@ -24,7 +24,7 @@
  */
 import type { ItemBinding, Program } from "../expr/program.js";
 import { MAX_EXACT_SCAN_LIMIT, type Checkpoint, type Cursor, type ExactBatchResult, type ExactDecision, type OutcomeCounts, type RunStore } from "../stores/types.js";
-import { stopReason, type CommitFn } from "./batch-committer.js";
+import { stopReason, type CommitFn, type StopReason } from "./batch-committer.js";
 import { addCounts } from "./ledger.js";
 import type { CancellationRequest } from "./request.js";
 import type { Settings } from "./settings.js";
@@ -169,7 +169,7 @@ class ExactScan {
    * (with the checkpoint before it, as the scan loop's lagged checkpoint), and moves the cursor
    * past it; the next batch (or the closing checkpoint) saves its outcome.
    */
-  async #decideAlone(id: string): Promise<"deleted" | "lease_lost" | undefined> {
+  async #decideAlone(id: string): Promise<StopReason | undefined> {
     const run = await this.#store.getRun(id);
     if (run === undefined) return undefined;
     const { jobId, request } = this.#job;

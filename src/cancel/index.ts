@@ -40,6 +40,8 @@ export type {
   ShardSessionEnd,
 } from "./workers.js";
 export type { PushdownCoverage } from "./pushdown-plan.js";
+export { controlCancellation, validateControlRequest, CONTROL_POLL_MS, MAX_CONTROL_RATE } from "./job-control.js";
+export type { ControlPatch, ControlOptions } from "./job-control.js";
 export { CancellationChecker } from "./checker.js";
 export type { CancellationCheckerOptions, CheckableRun } from "./checker.js";
 export { requestWarnings } from "./warnings.js";

@@ -11,6 +11,7 @@
 import { isShardedRunStore, supportsExactBatches, type CancellationRecord, type CancellationStatus, type OutcomeCounts, type RunStore, type ShardedRunStore } from "../stores/types.js";
 import { CancellationLeaseError, CancellationNotFoundError, ConflictError } from "./errors.js";
 import type { ExactRangeBatch } from "./exact-loop.js";
+import { JobGate } from "./job-control.js";
 import { JobLease } from "./job-lease.js";
 import { draftRecord, requestOfRecord, windowOf } from "./job-record.js";
 import type { PushdownCoverage, PushdownPlan } from "./pushdown-plan.js";
@@ -162,7 +163,8 @@ export async function resumeCancellation(store: RunStore, id: string, options: R
   // The lease first: a job another process runs is left alone, settings included.
   const lease = settings.lease === undefined || settings.dryRun ? undefined : await JobLease.take(store, id, settings.lease);
   try {
-    const stored = storedSettingsOf(settings);
+    // A pause stays in place: it is the job's control, not a setting of this session.
+    const stored = { ...storedSettingsOf(settings), ...(record.settings?.paused === true ? { paused: true } : {}) };
     if (!settings.dryRun && !sameSettings(stored, record.settings)) {
       // The settings this session runs with are the job's from now on (a later resume keeps them).
       if (!(await store.updateCancellationSettings(id, stored))) throw new CancellationNotFoundError(id);
@@ -190,9 +192,13 @@ async function runJob(
   const range: JobRange = {
     counts: record.counts,
     ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
-    commit: (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint, ...(owner !== undefined ? { owner } : {}) }),
-    // The exact statement does not check the job's lease yet: a leased job takes the plain path,
-    // whose commits are fenced by the lease, so a process that lost its job can never write.
+    // The job's stored controls (pause, rate) are read again before each batch.
+    commit: new JobGate(store, jobId, { batchSize: settings.batchSize, limiter: settings.limiter, initialRate: record.settings?.ratePerSecond }).wrap(
+      (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint, ...(owner !== undefined ? { owner } : {}) }),
+      lease === undefined ? settings.signal : settings.signal === undefined ? lease.lost : AbortSignal.any([settings.signal, lease.lost]),
+    ),
+    // The exact statement checks neither the job's lease nor its stored controls yet: a leased job
+    // takes the plain path, whose commits are fenced by the lease and gated by pause and rate.
     ...(supportsExactBatches(store) && owner === undefined
       ? { exact: (batch: ExactRangeBatch) => store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record) }) }
       : {}),

@@ -50,6 +50,8 @@ export interface WireCancellation {
    * lies outside years 0001-9999`. Those fields are `null`. Absent on every other record.
    */
   readonly unreadable?: string;
+  /** Whether the job is paused (`PATCH /v1/cancellations/:id`, `cancelkit pause`): its workers wait before their next batch. */
+  readonly paused: boolean;
 }
 
 // The formatter lives with the parser (one span for both); it is part of this module's API too.
@@ -103,6 +105,7 @@ export function toWireCancellation(record: CancellationRecord): WireCancellation
     batch_size: record.settings?.batchSize ?? null,
     rate_per_second: record.settings?.ratePerSecond ?? null,
     max_runs: record.settings?.maxRuns ?? null,
+    paused: record.settings?.paused === true,
   };
   if (problems.length > 0) wire.unreadable = problems.join("; ");
   return wire;

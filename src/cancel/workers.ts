@@ -48,6 +48,7 @@ import {
 } from "../stores/types.js";
 import { CancellationNotFoundError, ConflictError } from "./errors.js";
 import type { ExactRangeBatch } from "./exact-loop.js";
+import { JobGate } from "./job-control.js";
 import { draftRecord, requestOfRecord, windowOf } from "./job-record.js";
 import { addCounts, subtractCounts } from "./ledger.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
@@ -56,7 +57,7 @@ import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
 import { processRange, type Ending, type JobRange } from "./scan-loop.js";
 import type { PageEvaluator } from "./evaluator.js";
-import { pushdownPlanFor, readSettings, type CancellationProgress, type Settings } from "./settings.js";
+import { MAX_BATCH_SIZE, pushdownPlanFor, readSettings, storedSettingsOf, type CancellationProgress, type Settings } from "./settings.js";
 
 /** Default lease of a shard, ms: a worker that stops renewing it loses the shard after this long. */
 export const DEFAULT_LEASE_MS = 10_000;
@@ -84,6 +85,13 @@ export interface ShardedCancelOptions {
   readonly idempotencyKey?: string;
   /** The current time, epoch ms: validation, `created_at` and the ULID. Default `Date.now()`. */
   readonly now?: number;
+  /** Runs per page and per batch of the job's workers, stored with the record (1 to 100,000). Default 1000. */
+  readonly batchSize?: number;
+  /**
+   * Most runs the job cancels per second over all its workers, stored with the record (change it
+   * while the job runs with `controlCancellation`). Default: no limit.
+   */
+  readonly ratePerSecond?: number;
 }
 
 /** What {@link createShardedCancellation} stored. */
@@ -114,13 +122,21 @@ export async function createShardedCancellation(store: RunStore, body: unknown, 
   if (typeof shards !== "number" || !Number.isSafeInteger(shards) || shards < 1 || shards > MAX_SHARD_COUNT) {
     throw new RangeError(`createShardedCancellation: shards must be an integer from 1 to ${MAX_SHARD_COUNT}, got ${String(shards)}`);
   }
-  const settings = readSettings({ ...(options.environmentId !== undefined ? { environmentId: options.environmentId } : {}) }, "createShardedCancellation");
+  const settings = readSettings(
+    {
+      ...(options.environmentId !== undefined ? { environmentId: options.environmentId } : {}),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.ratePerSecond !== undefined ? { ratePerSecond: options.ratePerSecond } : {}),
+    },
+    "createShardedCancellation",
+  );
+  if (options.ratePerSecond !== undefined && typeof options.ratePerSecond !== "number") throw new TypeError("createShardedCancellation: ratePerSecond must be a number");
   const now = options.now ?? Date.now();
   if (typeof now !== "number" || !Number.isFinite(now)) throw new TypeError("createShardedCancellation: now must be a finite number");
   const key = options.idempotencyKey;
   if (key !== undefined && (typeof key !== "string" || key === "")) throw new TypeError("createShardedCancellation: idempotencyKey must be a non-empty string");
   const request = validateCancellationRequest(body, { now });
-  const draft = draftRecord(request, settings.environmentId, now);
+  const draft: CancellationRecord = { ...draftRecord(request, settings.environmentId, now), settings: storedSettingsOf(settings) };
   let record: CancellationRecord = draft;
   let created = true;
   if (key === undefined) {
@@ -160,7 +176,10 @@ export interface WorkerOptions {
    * Default 10,000.
    */
   readonly leaseMs?: number;
-  /** Runs per scanned page and at most per committed batch, 1 to 100,000. Default 1000. */
+  /**
+   * Runs per scanned page and at most per committed batch, 1 to 100,000, for every job. Default:
+   * each job's own (stored with its record), else 1000.
+   */
   readonly batchSize?: number;
   /** Most runs this worker cancels per second (each worker has its own limit). Default: no limit. */
   readonly ratePerSecond?: number | RateLimiter;
@@ -337,7 +356,10 @@ export async function runWorker(store: RunStore, options: WorkerOptions = {}): P
       ...(environmentId !== undefined ? { environmentId } : {}),
     });
     if (lease !== undefined) {
-      const session = await workShard(sharded, lease, planOf(lease.record), base, { workerId, leaseMs, onProgress });
+      // A job's own batch size (stored with it) unless the worker was given one.
+      const stored = lease.record.settings?.batchSize;
+      const jobBase = options.batchSize === undefined && stored !== undefined ? { ...base, batchSize: Math.min(MAX_BATCH_SIZE, stored) } : base;
+      const session = await workShard(sharded, lease, planOf(lease.record), jobBase, { workerId, leaseMs, onProgress });
       sessions.push(session);
       scanned += session.scanned;
       cancelled += session.cancelled;
@@ -394,7 +416,8 @@ async function workShard(
     counts: shard.counts,
     ...(start !== undefined ? { cursor: start } : {}),
     ...(shard.until !== undefined ? { until: shard.until } : {}),
-    commit: (runIds, checkpoint: Checkpoint) =>
+    // The job's stored controls (pause, the job-wide rate budget) are read again before each batch.
+    commit: new JobGate(store, record.id, { batchSize: settings.batchSize, shared: true, releaseOnPause: true }).wrap((runIds, checkpoint: Checkpoint) =>
       store.commitShardBatch({
         cancellationId: shard.cancellationId,
         shardNo: shard.shardNo,
@@ -406,7 +429,7 @@ async function workShard(
           counts: checkpoint.counts,
           status: shardStatusOf(checkpoint.status),
         },
-      }),
+      }), signal),
     ...(supportsExactBatches(store)
       ? {
           exact: (batch: ExactRangeBatch) =>

@@ -14,7 +14,7 @@ import { toWireCancellation, type WireCancellation } from "../cancel/record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "../cancel/request.js";
 import { DEFAULT_BATCH_SIZE } from "../cancel/settings.js";
 import { requestWarnings } from "../cancel/warnings.js";
-import { ZERO_COUNTS, type CancellationRecord, type RunStore } from "../stores/types.js";
+import { ZERO_COUNTS, isShardedRunStore, type CancellationRecord, type CreateResult, type RunStore } from "../stores/types.js";
 import { progressBody, type EventStreams } from "./event-stream.js";
 import {
   HttpError,
@@ -28,6 +28,7 @@ import {
   parseUlid,
   type Authenticate,
 } from "./http.js";
+import { wireShards, type WireShard } from "./job-control.js";
 import type { JobRunner } from "./jobs.js";
 
 /** What the cancellation routes take from the server. */
@@ -42,6 +43,8 @@ export interface CancellationRouteContext {
   readonly batchSize: number | undefined;
   /** Rate stored with each new job. */
   readonly ratePerSecond: number | undefined;
+  /** On a store several processes share: how many shards each new job is split into. */
+  readonly shards: number;
   /** Where a dry run evaluates its `if` (the server's evaluator threads); `undefined`: inline. */
   readonly evaluator: PageEvaluator | undefined;
 }
@@ -83,7 +86,8 @@ export function registerCancellationRoutes(app: FastifyInstance, context: Cancel
       // A replay never starts a job: the record's job runs under its owner's lease, here or in
       // another process, and an unfinished one nobody runs is taken over by the runner's look for
       // unowned jobs (`JobRunner.resumeUnfinished`).
-    } else jobs.start(created.record.id, environmentId);
+    } else if (!isShardedRunStore(store)) jobs.start(created.record.id, environmentId);
+    // A sharded job (PostgreSQL) runs on the worker pools of every instance: nothing to start.
     return { ...toWireCancellation(created.record), warnings };
   });
 
@@ -108,14 +112,16 @@ export function registerCancellationRoutes(app: FastifyInstance, context: Cancel
     const id = cancellationId(request.params);
     const record = await store.getCancellation(id, environmentId);
     if (record === undefined) throw new CancellationNotFoundError(id);
-    const active = jobs.isActive(id);
-    const progress = active ? jobs.progress(id) : undefined;
+    // A sharded job runs on any instance: its progress is the store's (the sum of its shards).
+    const active = jobs.isActive(id) || (isShardedRunStore(store) && record.status === "running");
+    const progress = jobs.isActive(id) ? jobs.progress(id) : undefined;
     // The stored counts trail a running job by one batch (each checkpoint is saved with the next
     // batch); the job's own counts are just as exact and current.
     const counts = progress !== undefined && progress.counts.scanned >= record.counts.scanned ? progress.counts : record.counts;
-    const wire: WireCancellation & { progress: Record<string, unknown> | null } = {
+    const wire: WireCancellation & { progress: Record<string, unknown> | null; shards: WireShard[] } = {
       ...toWireCancellation({ ...record, counts }),
       progress: active ? progressBody(progress, record) : null,
+      shards: await wireShards(store, id),
     };
     return wire;
   });
@@ -165,6 +171,7 @@ async function dryRunBody(
       batch_size: _batchSize,
       rate_per_second: _rate,
       max_runs: _maxRuns,
+      paused: _paused,
       ...fields
     } = report.cancellation;
     return { dry_run: true, ...fields, counts: report.outcomes, sample: report.sample ?? [] };
@@ -200,12 +207,16 @@ async function createRecord(
     // The job's settings travel with the record: a restart resumes it with them.
     settings: { batchSize: context.batchSize ?? DEFAULT_BATCH_SIZE, ...(context.ratePerSecond !== undefined ? { ratePerSecond: context.ratePerSecond } : {}) },
   };
+  // On a shared store the job is split into shards that the worker pools of every instance take.
+  const store = context.store;
+  const create = (idempotency?: { key: string; requestHash: string }): Promise<CreateResult> =>
+    isShardedRunStore(store) ? store.createShardedCancellation(draft, context.shards, idempotency) : store.createCancellation(draft, idempotency);
   if (key === undefined) {
-    await context.store.createCancellation(draft);
+    await create();
     return { record: draft, replayed: false };
   }
   const hash = requestHash(validated);
-  const result = await context.store.createCancellation(draft, { key, requestHash: hash });
+  const result = await create({ key, requestHash: hash });
   if (result.created) return { record: draft, replayed: false };
   if (result.requestHash !== hash) {
     throw new ConflictError(`Idempotency-Key ${JSON.stringify(key)} was already used for another request (cancellation ${result.record.id})`, result.record.id);

@@ -4,6 +4,16 @@
  *
  * @module
  */
+import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
+import { CompileError } from "../expr/errors.js";
+import { StoreError } from "../stores/types.js";
+import { SigningKeyError } from "./auth.js";
+import { StoreLocationError } from "./store.js";
+
+/** A usage error found by the CLI itself (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
 
 /** The store flags of a command, as given. */
 export interface StoreFlagValues {
@@ -62,3 +72,24 @@ export function inFlagTerms(failure: string): string {
   for (const [field, flag] of FIELD_FLAGS) head = head.replace(new RegExp(`(^|[\\s(])${field}\\b`, "g"), `$1${flag}`);
   return head + rest;
 }
+
+/** Exit code and message lines for an error that ended a command. */
+export function describeFailure(error: unknown): { readonly code: number; readonly message: string } {
+  if (error instanceof UsageError || error instanceof SigningKeyError || error instanceof StoreLocationError) return { code: 2, message: error.message };
+  if (error instanceof ValidationError) return { code: 2, message: error.message };
+  if (error instanceof ConflictError) return { code: 2, message: error.message };
+  if (error instanceof CancellationNotFoundError) return { code: 2, message: `cancellation ${error.cancellationId} not found` };
+  if (error instanceof CompileError) return { code: 2, message: error.message };
+  // RunFileError, by name: its module (MessagePack) is loaded only by the file commands.
+  if (error instanceof StoreError && error.name === "RunFileError") {
+    return { code: 2, message: `${error.message} (nothing was imported)` };
+  }
+  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" || error.code === "locked" ? 1 : 2, message: error.message };
+  if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "EEXIST" || code === "ENOTDIR") {
+    return { code: 2, message: (error as Error).message };
+  }
+  return { code: 1, message: error instanceof Error ? error.message : String(error) };
+}
+

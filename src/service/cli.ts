@@ -12,15 +12,16 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { CancellationNotFoundError, ConflictError, ValidationError } from "../cancel/errors.js";
+import { CancellationNotFoundError, ValidationError } from "../cancel/errors.js";
 import type { CancellationProgress, CancellationReport } from "../cancel/planner.js";
 import { parseCancellationId } from "../cancel/record.js";
 import { CompileError } from "../expr/errors.js";
-import { DEFAULT_ENVIRONMENT_ID, StoreError, type CancellationBatch, type RunStore } from "../stores/types.js";
-import { DEV_ENVIRONMENT_ID, loadSigningKeys, SigningKeyError } from "./auth.js";
-import { followUpCommand, inFlagTerms } from "./cli-text.js";
+import { DEFAULT_ENVIRONMENT_ID, type CancellationBatch, type RunStore } from "../stores/types.js";
+import { DEV_ENVIRONMENT_ID, loadSigningKeys } from "./auth.js";
+import { cancelSharded, registerProductionCommands } from "./cli-production.js";
+import { describeFailure, followUpCommand, inFlagTerms, UsageError } from "./cli-text.js";
 import { ProgressReporter, formatCount, type ProgressStream } from "./progress.js";
-import { StoreLocationError, type OpenedStore } from "./store.js";
+import type { OpenedStore } from "./store.js";
 
 // The heavy modules (fastify, the database drivers, the expression engine, MessagePack) are
 // imported by the commands that need them, so that `--help` or `check` start quickly.
@@ -48,10 +49,7 @@ export interface CliIo {
   readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
-/** A usage error found by the CLI itself (exit code 2). */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError } from "./cli-text.js";
 
 /** A failure whose message was already written; ends the command with `exitCode`. */
 class Reported extends Error {
@@ -303,6 +301,9 @@ async function serveCommand(
     verbose?: boolean;
     ui: boolean;
     uiDir?: string;
+    concurrency?: number;
+    shards?: number;
+    leaseMs?: number;
   },
 ): Promise<void> {
   if (flags.ui === false && flags.uiDir !== undefined) throw new UsageError("give either --ui-dir or --no-ui, not both");
@@ -332,6 +333,9 @@ async function serveCommand(
     logger: flags.verbose === true,
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
     ...(flags.rate !== undefined ? { ratePerSecond: flags.rate } : {}),
+    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
+    ...(flags.leaseMs !== undefined ? { leaseMs: flags.leaseMs } : {}),
     ...(flags.ui === false ? { ui: false as const } : flags.uiDir !== undefined ? { ui: flags.uiDir } : {}),
   });
   if (flags.uiDir !== undefined && !server.ui) {
@@ -444,8 +448,11 @@ async function cancelCommand(
       const only = warning.environments?.length === 1 ? ` (add --env ${warning.environments[0]})` : "";
       io.stderr.write(`cancelkit: warning: ${warning.message.replace(/^the if expression/, "the --if expression")}${only}\n`);
     }
+    // On PostgreSQL a job is sharded, so that serve and worker processes share it (except the
+    // forms a sharded job lacks: a dry run, --max-runs, --batches-out).
+    const sharded = opened.kind === "postgres" && flags.dryRun !== true && flags.maxRuns === undefined && flags.batchesOut === undefined;
     await runJob(io, flags, ({ signal, onProgress, onBatch }) =>
-      cancelRuns(opened.store, body, {
+      (sharded ? cancelSharded : cancelRuns)(opened.store, body, {
         environmentId: flags.env,
         signal,
         onProgress,
@@ -633,6 +640,9 @@ function buildProgram(io: CliIo): Command {
       .option("--body-limit <bytes>", "largest request body", integer(1), DEFAULT_BODY_LIMIT)
       .option("--batch-size <n>", "runs per page and per cancelled batch of each job (default 1000)", integer(1, 100_000))
       .option("--rate <n>", "most runs each job cancels per second (default: no limit)", positiveNumber)
+      .option("--concurrency <n>", "PostgreSQL: shard workers of this instance, 0 for none (default 2)", integer(0, 64))
+      .option("--shards <n>", "PostgreSQL: shards each new job is split into (default 16)", integer(1, 1000))
+      .option("--lease-ms <ms>", "PostgreSQL: lease of a shard (default 10000)", integer(100, 86_400_000))
       .option("--verbose", "log every request")
       .option("--ui-dir <dir>", "serve the browser UI from this folder (default: the package's built UI, dist/ui)")
       .option("--no-ui", "serve no browser UI (the API only)"),
@@ -716,27 +726,15 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--dialect <dialect>", "cel (the specification) or inngest (Inngest's if)").choices(["cel", "inngest"]).default("inngest"))
     .action(async (expression: string, flags: { dialect: "cel" | "inngest" }) => checkCommand(io, expression, flags));
 
+  registerProductionCommands(program, {
+    io,
+    withStoreOptions,
+    withStore: (flags, work, options) => withStore(flags, io, work, options),
+    cancellationIdArgument,
+    integer,
+    usageError: (message) => new UsageError(message),
+  });
   return program;
-}
-
-/** Exit code and message lines for an error that ended a command. */
-function describeFailure(error: unknown): { readonly code: number; readonly message: string } {
-  if (error instanceof UsageError || error instanceof SigningKeyError || error instanceof StoreLocationError) return { code: 2, message: error.message };
-  if (error instanceof ValidationError) return { code: 2, message: error.message };
-  if (error instanceof ConflictError) return { code: 2, message: error.message };
-  if (error instanceof CancellationNotFoundError) return { code: 2, message: `cancellation ${error.cancellationId} not found` };
-  if (error instanceof CompileError) return { code: 2, message: error.message };
-  // RunFileError, by name: its module (MessagePack) is loaded only by the file commands.
-  if (error instanceof StoreError && error.name === "RunFileError") {
-    return { code: 2, message: `${error.message} (nothing was imported)` };
-  }
-  if (error instanceof StoreError) return { code: error.code === "storage" || error.code === "closed" || error.code === "locked" ? 1 : 2, message: error.message };
-  if (error instanceof RangeError || error instanceof TypeError) return { code: 2, message: error.message };
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "EEXIST" || code === "ENOTDIR") {
-    return { code: 2, message: (error as Error).message };
-  }
-  return { code: 1, message: error instanceof Error ? error.message : String(error) };
 }
 
 /**

@@ -114,7 +114,7 @@ export function installErrorHandler(app: FastifyInstance, options: { readonly bo
 const ROUTES: readonly { readonly url: string; readonly methods: readonly string[] }[] = [
   { url: "/healthz", methods: ["GET", "HEAD"] },
   { url: "/v1/cancellations", methods: ["GET", "HEAD", "POST"] },
-  { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE"] },
+  { url: "/v1/cancellations/:id", methods: ["GET", "HEAD", "DELETE", "PATCH"] },
   { url: "/v1/cancellations/:id/events", methods: ["GET"] },
   { url: "/v1/cancellations/preview", methods: ["POST"] },
   { url: "/v1/cancellations/check", methods: ["POST"] },

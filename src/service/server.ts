@@ -9,10 +9,13 @@
  *   retry return the same cancellation (another body under the same key: 409).
  * - `GET /v1/cancellations?limit=&cursor=`: the environment's cancellations, newest first,
  *   `{ "data": [...], "next_cursor": "<id>" | null }`.
- * - `GET /v1/cancellations/:id`: the record (status, counts) and, while its job runs, `progress`.
+ * - `GET /v1/cancellations/:id`: the record (status, counts, `paused`, `rate_per_second`), while
+ *   its job runs `progress`, and a sharded job's `shards` (status, counts, lease of each).
+ * - `PATCH /v1/cancellations/:id`: `{"paused": bool}` and/or `{"rate_per_second": n|null}`: pause,
+ *   unpause or re-rate the job on every worker (`job-control.ts`).
  * - `DELETE /v1/cancellations/:id`: deletes the record and stops its job; `{ "ok": true }`.
- * - `GET /v1/cancellations/:id/events`: server-sent events (`progress` while the job runs, then
- *   `done` with the record, or `deleted` / `interrupted`), then the stream closes.
+ * - `GET /v1/cancellations/:id/events`: server-sent events (`control`, `progress` while the job
+ *   runs, then `done` with the record, or `deleted` / `interrupted`), then the stream closes.
  * - `POST /v1/cancellations/preview`: the create body's exact dry run as NDJSON lines (counts so
  *   far while it scans, then the counts and a sample of runs with their event); closing the
  *   response stops the scan (`preview.ts`).
@@ -32,6 +35,10 @@
  *
  * Every error is Inngest's shape `{ "error": message, "data": null, "status": code }`.
  *
+ * With PostgreSQL (a store several processes share) every job is sharded and any number of
+ * instances serve the same database: each runs a `WorkerPool` (`worker-pool.ts`) taking shards of
+ * any job, and answers for any job from the store. Memory and SQLite run each job in this process.
+ *
  * A signing key sees only its environment: every store call is scoped by the key's environment
  * id, and a record of another environment answers 404 exactly like a missing one.
  *
@@ -39,7 +46,7 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { CancellationChecker } from "../cancel/checker.js";
-import type { RunStore } from "../stores/types.js";
+import { isShardedRunStore, type RunStore } from "../stores/types.js";
 import { DEV_ENVIRONMENT_ID, SigningKeys, generateDevKey } from "./auth.js";
 import type { PageEvaluator } from "../cancel/evaluator.js";
 import { sharedEvaluatorPool } from "./eval-pool.js";
@@ -47,8 +54,10 @@ import { registerCancellationRoutes } from "./cancellation-routes.js";
 import { registerCheckRoute } from "./check-route.js";
 import { EventStreams } from "./event-stream.js";
 import { authenticator, environmentOf, installErrorHandler, installJsonBody, installMethodNotAllowed, sendError } from "./http.js";
+import { registerControlRoute } from "./job-control.js";
 import { answerClientError, frameworkErrorAnswer } from "./http-errors.js";
 import { JobRunner } from "./jobs.js";
+import { WorkerPool } from "./worker-pool.js";
 import { defaultUiRoot, loadUiBundle, type UiBundle } from "./ui-assets.js";
 import { registerUiRoutes } from "./ui-routes.js";
 
@@ -82,8 +91,10 @@ export interface ServerOptions {
   /** Most runs each new job cancels per second, stored with its record. Default: no limit. */
   readonly ratePerSecond?: number;
   /**
-   * `listen()` resumes every unfinished (`running`) cancellation of the store whose owner lease is
-   * free or expired, and looks again every `lease.takeoverMs`. Default `true`.
+   * `listen()` resumes every unfinished (`running`) cancellation of a single-process store (memory,
+   * SQLite) whose owner lease is free or expired, and looks again every `lease.takeoverMs`. A
+   * shared store's (PostgreSQL) jobs are sharded and need no resuming: the worker pools of all
+   * instances lease their shards. Default `true`.
    */
   readonly resume?: boolean;
   /**
@@ -98,6 +109,21 @@ export interface ServerOptions {
    * another `PageEvaluator`, or `false` for inline evaluation on the event loop.
    */
   readonly evaluator?: PageEvaluator | false;
+  /**
+   * On a store several processes share (PostgreSQL): how many shards each new job's window is
+   * split into (1 to 1000; fewer when it holds fewer runs). Default 16.
+   */
+  readonly shards?: number;
+  /**
+   * On a store several processes share (PostgreSQL): how many workers this instance runs on
+   * shards of any job of the store, from `listen()` to `close()`; 0 runs none (the instance only
+   * answers requests, `cancelkit worker` processes do the work). Default 2.
+   */
+  readonly concurrency?: number;
+  /** Lease of a shard taken by this instance's workers, ms (see `WorkerPool`). Default 10,000. */
+  readonly leaseMs?: number;
+  /** How often an event stream reads its record from the store (controls; a job run elsewhere), ms. Default 250. */
+  readonly storePollMs?: number;
   /** Receives a line per job start and end (for an operator's console). Default: none. */
   readonly log?: (line: string) => void;
   /** fastify's request logger. Default `false`. */
@@ -119,8 +145,10 @@ export interface ServerOptions {
 export interface CancelkitServer {
   /** The fastify instance (for `inject` in tests, or to add routes). */
   readonly app: FastifyInstance;
-  /** The background jobs. */
+  /** The background jobs of a single-process store (memory, SQLite). */
   readonly jobs: JobRunner;
+  /** The shard workers of a shared store (PostgreSQL), running from `listen()` to `close()`; `undefined` otherwise or with `concurrency: 0`. */
+  readonly pool: WorkerPool | undefined;
   /** The signing keys in use. */
   readonly keys: SigningKeys;
   /** The generated development key (environment `dev`) when no keys were given. */
@@ -151,7 +179,7 @@ export interface CancelkitServer {
  * Creates the service over a store. Call `listen()` to serve, `close()` to shut down.
  *
  * @param options - See {@link ServerOptions}.
- * @throws RangeError for a bad `bodyLimit`.
+ * @throws RangeError for a bad `bodyLimit`, `shards` or `concurrency`.
  */
 export function createServer(options: ServerOptions): CancelkitServer {
   const store = options.store;
@@ -168,7 +196,28 @@ export function createServer(options: ServerOptions): CancelkitServer {
     ...(options.log !== undefined ? { log: options.log } : {}),
     ...options.lease,
   });
-  const streams = new EventStreams({ store, jobs, eventIntervalMs: options.eventIntervalMs ?? 100, keepAliveMs: options.keepAliveMs ?? 15_000 });
+  /** A store several processes share runs every job sharded, on the worker pools of all instances. */
+  const sharded = isShardedRunStore(store) ? store : undefined;
+  const shards = options.shards ?? 16;
+  if (!Number.isSafeInteger(shards) || shards < 1 || shards > 1000) throw new RangeError(`shards must be an integer from 1 to 1000, got ${String(shards)}`);
+  const concurrency = options.concurrency ?? 2;
+  const pool =
+    sharded === undefined || concurrency === 0
+      ? undefined
+      : new WorkerPool(sharded, {
+          concurrency,
+          ...(evaluator !== undefined ? { evaluator } : {}),
+          ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+          ...(options.log !== undefined ? { log: options.log } : {}),
+        });
+  const streams = new EventStreams({
+    store,
+    jobs,
+    eventIntervalMs: options.eventIntervalMs ?? 100,
+    keepAliveMs: options.keepAliveMs ?? 15_000,
+    pollMs: options.storePollMs ?? 250,
+    followStore: sharded !== undefined,
+  });
   const uiRoot = options.ui === false ? undefined : (options.ui ?? defaultUiRoot());
   const uiBundle: UiBundle | undefined = uiRoot === undefined ? undefined : loadUiBundle(uiRoot);
   /** Aborted by `close()`: stops running previews. */
@@ -221,11 +270,13 @@ export function createServer(options: ServerOptions): CancelkitServer {
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
   registerCheckRoute(app, { checker, ready: checkerLoaded, authenticate, environmentOf });
-  registerCancellationRoutes(app, { store, jobs, streams, authenticate, now, batchSize: options.batchSize, ratePerSecond: options.ratePerSecond, evaluator });
+  registerCancellationRoutes(app, { store, jobs, streams, authenticate, now, batchSize: options.batchSize, ratePerSecond: options.ratePerSecond, evaluator, shards });
+  registerControlRoute(app, { store, authenticate, environmentOf });
 
   return {
     app,
     jobs,
+    pool,
     keys,
     devKey,
     ui: uiBundle !== undefined,
@@ -237,14 +288,16 @@ export function createServer(options: ServerOptions): CancelkitServer {
       const address = app.server.address();
       const port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? DEFAULT_PORT);
       const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
-      if (options.resume ?? true) await jobs.resumeUnfinished();
+      if (sharded === undefined && (options.resume ?? true)) await jobs.resumeUnfinished();
+      pool?.start();
       return `http://${shownHost}:${port}`;
     },
     close() {
       closed ??= (async () => {
         closingController.abort();
-        await jobs.shutdown();
-        // Streams of jobs that just ended are sending their last event.
+        await Promise.all([jobs.shutdown(), pool?.stop()]);
+        // Streams following jobs that run elsewhere say so; those of jobs that just ended here are sending their last event.
+        streams.interruptAll();
         await streams.closeAll(2000);
         await app.close();
         await checker.close();

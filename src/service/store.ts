@@ -17,7 +17,7 @@ export interface StoreSelection {
   readonly db?: string;
   /** PostgreSQL URL; wins over `db`. Default: `DATABASE_URL` from `env`. */
   readonly postgres?: string;
-  /** PostgreSQL schema of the store's tables (created by the migration). Default `public`. */
+  /** PostgreSQL schema of the store's tables (created by the migration). Default: `CANCELKIT_POSTGRES_SCHEMA` from `env`, else `public`. */
   readonly postgresSchema?: string;
   /** Environment variables to read `DATABASE_URL` from. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
@@ -107,7 +107,8 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
   if (url !== undefined) {
     checkPostgresUrl(url, selection.postgres !== undefined ? "--postgres" : "DATABASE_URL");
     const { PostgresRunStore } = await import("../stores/postgres.js");
-    const store = new PostgresRunStore({ connectionString: url, ...(selection.postgresSchema !== undefined ? { schema: selection.postgresSchema } : {}) });
+    const schema = selection.postgresSchema ?? nonEmpty(env["CANCELKIT_POSTGRES_SCHEMA"]);
+    const store = new PostgresRunStore({ connectionString: url, ...(schema !== undefined ? { schema } : {}) });
     try {
       await store.migrate();
     } catch (error) {

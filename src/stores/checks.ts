@@ -368,7 +368,7 @@ export function normalizeCommitBatch(value: unknown): CommitBatch {
 
 function checkSettings(value: unknown, where: string, fail: (message: string) => never): CancellationSettings {
   if (!isPlainObject(value)) return fail(`${where} must be an object, got ${describeValue(value)}`);
-  const { batchSize, ratePerSecond, maxRuns } = value;
+  const { batchSize, ratePerSecond, maxRuns, paused } = value;
   if (typeof batchSize !== "number" || !Number.isSafeInteger(batchSize) || batchSize < 1) {
     fail(`${where}.batchSize must be a positive integer, got ${describeValue(batchSize)}`);
   }
@@ -376,9 +376,12 @@ function checkSettings(value: unknown, where: string, fail: (message: string) =>
     fail(`${where}.ratePerSecond must be a finite number, 0 or more (absent for no limit), got ${describeValue(ratePerSecond)}`);
   }
   if (maxRuns !== undefined && !isCount(maxRuns)) fail(`${where}.maxRuns must be a non-negative integer (absent for no cap), got ${describeValue(maxRuns)}`);
+  if (paused !== undefined && typeof paused !== "boolean") fail(`${where}.paused must be a boolean (absent: not paused), got ${describeValue(paused)}`);
   const out: { -readonly [K in keyof CancellationSettings]: CancellationSettings[K] } = { batchSize: batchSize as number };
   if (ratePerSecond !== undefined) out.ratePerSecond = ratePerSecond as number;
   if (maxRuns !== undefined) out.maxRuns = maxRuns as number;
+  // Only a pause is kept: `paused: false` is the same as none, so a record reads back the same.
+  if (paused === true) out.paused = true;
   return Object.freeze(out);
 }
 

@@ -99,7 +99,12 @@ export function cancellationToRow(record: CancellationRecord): (string | number 
 
 /** Settings as the JSON text of the `settings` column (keys in a fixed order). */
 export function settingsToJson(settings: CancellationSettings): string {
-  return JSON.stringify({ batchSize: settings.batchSize, ratePerSecond: settings.ratePerSecond, maxRuns: settings.maxRuns });
+  return JSON.stringify({
+    batchSize: settings.batchSize,
+    ratePerSecond: settings.ratePerSecond,
+    maxRuns: settings.maxRuns,
+    ...(settings.paused === true ? { paused: true } : {}),
+  });
 }
 
 /** Settings read back from the `settings` column. */

@@ -216,6 +216,11 @@ export interface CancellationSettings {
   readonly ratePerSecond?: number;
   /** Most runs the job cancels in all, earlier sessions included (an integer, 0 or more); absent: no cap. */
   readonly maxRuns?: number;
+  /**
+   * The job is paused: every worker stops before its next batch (and its next checkpoint) until
+   * this is cleared. Absent: not paused. Set with `controlCancellation` (`PATCH`, `cancelkit pause`).
+   */
+  readonly paused?: boolean;
 }
 
 /** Outcome of committing one batch. */
@@ -598,6 +603,26 @@ export interface ShardedRunStore extends RunStore {
   commitShardBatch(commit: ShardCommit): Promise<ShardCommitResult>;
   /** The shards of a cancellation in window order; empty for an unsharded or unknown one. */
   listShards(cancellationId: string): Promise<ShardRecord[]>;
+}
+
+/**
+ * A store that keeps a job's rate budget where every worker of the job takes from it (PostgreSQL:
+ * a token bucket row), so that a job's rate limit holds for all its workers together.
+ */
+export interface RateBudgetStore {
+  /**
+   * Takes `units` (runs about to be cancelled) from the job's budget, refilled at `ratePerSecond`
+   * (finite, above 0) up to `burst` units (at least 1). Answers 0 when granted, else how many
+   * milliseconds to wait before asking again (nothing was taken).
+   *
+   * @throws {@link StoreError} `invalid_option` for a bad number.
+   */
+  takeRateBudget(cancellationId: string, units: number, ratePerSecond: number, burst: number): Promise<number>;
+}
+
+/** Whether a store keeps a job's rate budget for all its workers ({@link RateBudgetStore}). */
+export function isRateBudgetStore(store: RunStore): store is RunStore & RateBudgetStore {
+  return typeof (store as Partial<RateBudgetStore>).takeRateBudget === "function";
 }
 
 /** Whether a store can run sharded cancellations ({@link ShardedRunStore}). */

@@ -445,6 +445,7 @@ describe("wire record and request hash", () => {
       batch_size: 500,
       rate_per_second: 1500,
       max_runs: null,
+      paused: false,
     });
     expect(Object.keys(wire)).toEqual([
       "id",
@@ -461,6 +462,7 @@ describe("wire record and request hash", () => {
       "batch_size",
       "rate_per_second",
       "max_runs",
+      "paused",
     ]);
   });
 

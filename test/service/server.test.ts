@@ -362,7 +362,7 @@ describe("routing and auth errors", () => {
     expect(put.headers.get("allow")).toBe("GET, HEAD, POST");
     const post = await call(`${url}/v1/cancellations/01HMRMPE5ZQ4AMNJ3S2N79QGRZ`, KEY_A, { method: "POST", body: "{}" });
     expect(post.status).toBe(405);
-    expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE");
+    expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE, PATCH");
     expect((await call(`${url}/v1/cancellations/01HMRMPE5ZQ4AMNJ3S2N79QGRZ/events`, KEY_A, { method: "DELETE" })).status).toBe(405);
     expect((await call(`${url}/healthz`, undefined, { method: "PATCH" })).status).toBe(405);
   });

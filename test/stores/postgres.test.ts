@@ -156,6 +156,7 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
         const tables = await query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", [schema]);
         expect(tables.rows.map((r) => r.table_name).sort()).toEqual([
           "cancelkit_migrations",
+          "cancellation_rate_budgets",
           "cancellation_shards",
           "cancellations",
           "idempotency_keys",

@@ -76,6 +76,7 @@ export interface Tables {
   readonly cancellations: string;
   readonly keys: string;
   readonly shards: string;
+  readonly rateBudgets: string;
   readonly migrations: string;
 }
 
@@ -112,6 +113,7 @@ export class Database {
       cancellations: `${quoted}.cancellations`,
       keys: `${quoted}.idempotency_keys`,
       shards: `${quoted}.cancellation_shards`,
+      rateBudgets: `${quoted}.cancellation_rate_budgets`,
       migrations: `${quoted}.cancelkit_migrations`,
     };
     this.cancellationSource =

@@ -169,8 +169,27 @@ const JOB_LEASE: PostgresMigration = {
   statements: [`ALTER TABLE {schema}.cancellations ADD COLUMN lease_owner text, ADD COLUMN lease_expires_at timestamptz`],
 };
 
+/*
+ * A job's rate budget shared by every worker (issue 15): one token bucket row per rate-limited
+ * job, refilled at the job's rate by the database's clock and taken from in one `UPDATE` (see
+ * `rate-budget.ts`), so that the rate is one budget for the whole job whatever the number of
+ * workers and machines. Deleting the job deletes its bucket.
+ */
+const RATE_BUDGETS: PostgresMigration = {
+  version: 5,
+  name: "shared rate budget of a job",
+  statements: [
+    `CREATE TABLE {schema}.cancellation_rate_budgets (
+       cancellation_id text COLLATE "C" PRIMARY KEY REFERENCES {schema}.cancellations (id) ON DELETE CASCADE,
+       tokens double precision NOT NULL,
+       refilled_at timestamptz NOT NULL,
+       granted boolean NOT NULL DEFAULT false
+     )`,
+  ],
+};
+
 /** Every migration, in version order. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS, JOB_LEASE];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [INITIAL_SCHEMA, SHARDS, SETTINGS, JOB_LEASE, RATE_BUDGETS];
 
 /** The schema version this code expects after `migrate()`. */
 export const POSTGRES_SCHEMA_VERSION: number = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;

@@ -101,8 +101,8 @@ export async function insertShards(db: Database, client: PoolClient, record: Can
 
 /**
  * Leases one shard to a worker: in one statement, `SELECT … FOR UPDATE SKIP LOCKED` picks the
- * first shard (oldest job first, in window order) that is `pending` or `running` under an expired
- * lease, and sets it `running` with `lease_owner = workerId` and `lease_expires_at = now +
+ * first shard (oldest job first, in window order) of a job that is not paused and that is
+ * `pending` or `running` under an expired lease, and sets it `running` with `lease_owner = workerId` and `lease_expires_at = now +
  * leaseMs` (the database's clock). Concurrent callers skip each other's candidate rows, so no
  * shard is handed to two workers; a row whose lease a commit is renewing at that moment is skipped
  * too. Also answers how many other shards in scope are not done.
@@ -121,6 +121,8 @@ export async function leaseShard(db: Database, request: CheckedLeaseRequest): Pr
     db.pool.query<ShardRow>(
       `WITH candidate AS (SELECT s.cancellation_id, s.shard_no FROM ${db.tables.shards} AS s ` +
         `WHERE s.status <> 'done' AND (s.status = 'pending' OR s.lease_expires_at < clock_timestamp())${scope} ` +
+        // A paused job's shards wait (its workers released them): workers go to other jobs.
+        `AND NOT EXISTS (SELECT 1 FROM ${db.tables.cancellations} AS p WHERE p.id = s.cancellation_id AND p.settings @> '{"paused": true}'::jsonb) ` +
         "ORDER BY s.cancellation_id, s.shard_no LIMIT 1 FOR UPDATE OF s SKIP LOCKED) " +
         `UPDATE ${db.tables.shards} AS s SET status = 'running', lease_owner = $${base + 1}, ` +
         `lease_expires_at = clock_timestamp() + $${base + 2} * interval '1 millisecond', updated_at = GREATEST(s.updated_at, $${base + 3}) ` +

@@ -7,7 +7,7 @@
  */
 import type { QueryResultRow } from "pg";
 import { BaseShardedRunStore, type CheckedListOptions, type Idempotency, type KeyedRecord, type StopWatching } from "../base.js";
-import { normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow } from "../checks.js";
+import { isValidId, normalizeScanQuery, type CheckedLeaseRequest, type CheckedScanQuery, type CheckedShardWindow } from "../checks.js";
 import type { CheckedWatchOptions } from "../watch-checks.js";
 import type { CheckedRunLocationQuery } from "../location-checks.js";
 import {
@@ -45,6 +45,7 @@ import { scanRowToRun, type ScanRow } from "./rows.js";
 import * as runs from "./runs.js";
 import { planScan, pushdownPage, type PushdownRunRow } from "./scan.js";
 import * as shards from "./shards.js";
+import { checkRateBudget, takeRateBudget } from "./rate-budget.js";
 import { watchChanges } from "./watch.js";
 
 /** Options of {@link PostgresRunStore}. */
@@ -334,6 +335,14 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
 
   protected override listShardsChecked(cancellationId: string): Promise<ShardRecord[]> {
     return this.#call(() => shards.listShards(this.#db, cancellationId));
+  }
+
+  /** {@inheritDoc RateBudgetStore.takeRateBudget} */
+  async takeRateBudget(cancellationId: string, units: number, ratePerSecond: number, burst: number): Promise<number> {
+    this.assertUsable();
+    checkRateBudget(units, ratePerSecond, burst);
+    if (!isValidId(cancellationId)) return 0;
+    return this.#call(() => takeRateBudget(this.#db, cancellationId, units, ratePerSecond, burst));
   }
 
   /** `LISTEN`s for other store objects' notifications (see `watch.ts`). */
