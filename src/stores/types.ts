@@ -727,9 +727,6 @@ export interface ExactBatchStore extends RunStore {
   cancelExactBatch(batch: ExactBatch): Promise<ExactBatchResult>;
 }
 
-/** Largest {@link ExactBatch.scanLimit} a store accepts. */
-export const MAX_EXACT_SCAN_LIMIT = 1_000_000;
-
 /** Whether a store can decide whole batches itself ({@link ExactBatchStore}). */
 export function supportsExactBatches(store: RunStore): store is ExactBatchStore {
   return typeof (store as Partial<ExactBatchStore>).cancelExactBatch === "function";
@@ -782,23 +779,4 @@ export class StoreError extends Error {
   }
 }
 
-/** Longest id (run or cancellation) a store accepts. */
-export const MAX_ID_LENGTH = 128;
-
-/** Deepest nesting of objects and arrays inside a run's `event` (the event itself is level 1). */
-export const MAX_EVENT_DEPTH = 100;
-
-/** Default page size of `listCancellations`. */
-export const DEFAULT_LIST_LIMIT = 100;
-
-/** Largest page size of `listCancellations`; larger limits are lowered to it. */
-export const MAX_LIST_LIMIT = 1000;
-
-/** Most shards one cancellation can be split into ({@link ShardedRunStore.planShards}). */
-export const MAX_SHARD_COUNT = 1000;
-
-/** Longest shard lease a worker may ask for, ms (one day). */
-export const MAX_LEASE_MS = 86_400_000;
-
-/** Longest worker id, characters. */
-export const MAX_WORKER_ID_LENGTH = 200;
+export { MAX_ID_LENGTH, MAX_EVENT_DEPTH, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_SHARD_COUNT, MAX_LEASE_MS, MAX_WORKER_ID_LENGTH, MAX_EXACT_SCAN_LIMIT } from "./limits.js";
