@@ -174,7 +174,9 @@ export class JobGate {
   /** `commit` with the job's controls applied before each batch; waits end when `signal` aborts. */
   wrap(commit: CommitFn, signal: AbortSignal | undefined): CommitFn {
     return async (runIds, checkpoint) => {
-      if (checkpoint.status !== "running") return commit(runIds, checkpoint);
+      // A closing checkpoint passes at once: one with another status, or (a stop saved as `running`
+      // for a resume, `abortStatus`) one without runs after the signal aborted.
+      if (checkpoint.status !== "running" || (runIds.length === 0 && signal?.aborted === true)) return commit(runIds, checkpoint);
       const controls = await this.#controls(signal);
       if (controls.kind === "aborted") return { ok: false, reason: "aborted" };
       if (controls.kind === "gone" || controls.rate === undefined || runIds.length === 0 || this.#options.limiter !== undefined) {
