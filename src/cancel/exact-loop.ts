@@ -73,7 +73,12 @@ export interface ExactJob {
   readonly exact: ExactFn;
   /** The range's plain commit: the closing checkpoint, and a run the store could not judge. */
   readonly commit: CommitFn;
+  /** The job's stored controls before each batch (pause, rate; see `JobGate.admit`). Default: none. */
+  readonly admit?: ExactAdmit | undefined;
 }
+
+/** Admits the next exact batch of at most `units` runs: `go`, or why the job stops. @internal */
+export type ExactAdmit = (units: number, signal: AbortSignal | undefined) => Promise<"go" | "gone" | "aborted">;
 
 /** Runs the exact loop over a range; see the module comment. @internal */
 export function processRangeExactly(store: RunStore, job: ExactJob, startedAt: number): Promise<ExactOutcome> {
@@ -122,6 +127,9 @@ class ExactScan {
         if (signal?.aborted === true) return await this.#finish("aborted");
         let limit = limiter === undefined ? batchSize : limiter.chunkSize(batchSize);
         if (maxRuns !== undefined) limit = Math.min(limit, Math.max(0, maxRuns - this.#counts.cancelled));
+        const admitted = this.#job.admit === undefined ? "go" : await this.#job.admit(limit, signal);
+        if (admitted === "aborted") return await this.#finish("aborted");
+        if (admitted === "gone") return this.#end("deleted");
         // The rate is taken for the batch's most runs before it is sent: a limit is never exceeded.
         if (limiter !== undefined && limit > 0 && !(await limiter.take(limit, signal))) return await this.#finish("aborted");
         const cursor = this.#cursor;

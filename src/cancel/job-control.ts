@@ -23,7 +23,7 @@
 import { isRateBudgetStore, type Checkpoint, type CancellationSettings, type RunStore } from "../stores/types.js";
 import type { CommitFn, RangeCommitResult } from "./batch-committer.js";
 import { CancellationNotFoundError, ValidationError } from "./errors.js";
-import { RateLimiter } from "./rate.js";
+import { RateLimiter, sleep } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { DEFAULT_BATCH_SIZE } from "./settings.js";
 
@@ -186,6 +186,18 @@ export class JobGate {
     };
   }
 
+  /**
+   * Before an exact batch (decided and committed inside the database, so {@link JobGate.wrap}
+   * never sees it) of at most `units` runs: waits while the job is paused, and takes the units
+   * from the stored rate's budget unless the job's own limiter does.
+   */
+  async admit(units: number, signal: AbortSignal | undefined): Promise<"go" | "gone" | "aborted"> {
+    const controls = await this.#controls(signal);
+    if (controls.kind !== "go") return controls.kind;
+    if (controls.rate !== undefined && units > 0 && this.#options.limiter === undefined && !(await this.#take(units, controls.rate, signal))) return "aborted";
+    return "go";
+  }
+
   /** Commits `runIds` in chunks the rate allows, each taken from the budget and with the controls read again. */
   async #commitChunks(commit: CommitFn, runIds: readonly string[], checkpoint: Checkpoint, firstRate: number, signal: AbortSignal | undefined): Promise<RangeCommitResult> {
     const cancelled: string[] = [];
@@ -241,20 +253,4 @@ export class JobGate {
     this.#local ??= new RateLimiter(rate);
     return this.#local.take(units, signal);
   }
-}
-
-/** Waits `ms`; false when the signal aborted the wait. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted === true) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

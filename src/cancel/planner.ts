@@ -189,18 +189,23 @@ async function runJob(
 ): Promise<CancellationReport> {
   const jobId = record.id;
   const owner = lease?.owner;
+  const gate = new JobGate(store, jobId, { batchSize: settings.batchSize, limiter: settings.limiter, initialRate: record.settings?.ratePerSecond });
+  const gateSignal = lease === undefined ? settings.signal : settings.signal === undefined ? lease.lost : AbortSignal.any([settings.signal, lease.lost]);
   const range: JobRange = {
     counts: record.counts,
     ...(record.cursor !== undefined ? { cursor: record.cursor } : {}),
     // The job's stored controls (pause, rate) are read again before each batch.
-    commit: new JobGate(store, jobId, { batchSize: settings.batchSize, limiter: settings.limiter, initialRate: record.settings?.ratePerSecond }).wrap(
+    commit: gate.wrap(
       (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint, ...(owner !== undefined ? { owner } : {}) }),
-      lease === undefined ? settings.signal : settings.signal === undefined ? lease.lost : AbortSignal.any([settings.signal, lease.lost]),
+      gateSignal,
     ),
-    // The exact statement checks neither the job's lease nor its stored controls yet: a leased job
-    // takes the plain path, whose commits are fenced by the lease and gated by pause and rate.
+    // The exact statement does not check the job's lease yet: a leased job takes the plain path,
+    // whose commits are fenced by the lease, so a process that lost its job can never write.
     ...(supportsExactBatches(store) && owner === undefined
-      ? { exact: (batch: ExactRangeBatch) => store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record) }) }
+      ? {
+          exact: (batch: ExactRangeBatch) => store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record) }),
+          admit: (units: number) => gate.admit(units, gateSignal),
+        }
       : {}),
   };
   // A lease taken over stops the job as an abort does; its closing checkpoint then changes nothing.

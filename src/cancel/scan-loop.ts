@@ -34,7 +34,7 @@ import type { DecisionCounts, ItemBinding, Program } from "../expr/program.js";
 import { MAX_ID_LENGTH, type Cursor, type OutcomeCounts, type RunRecord, type RunStore, type ScanPage } from "../stores/types.js";
 import { BatchCommitter, stopReason, type CommitFn } from "./batch-committer.js";
 import { PageDecisions, isAbortError, type PageDecider } from "./evaluator.js";
-import { processRangeExactly, type ExactFn } from "./exact-loop.js";
+import { processRangeExactly, type ExactAdmit, type ExactFn } from "./exact-loop.js";
 import { Ledger } from "./ledger.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
@@ -71,6 +71,8 @@ export interface JobRange {
    * pushdown plan the range then runs in `exact-loop.ts`. Absent: the scan loop decides.
    */
   readonly exact?: ExactFn;
+  /** Admits each exact batch under the job's stored controls (`JobGate.admit`). Default: none. */
+  readonly admit?: ExactAdmit;
 }
 
 /** How {@link processRange} ended. @internal */
@@ -116,6 +118,7 @@ export function processRange(
         ...(range.until !== undefined ? { until: range.until } : {}),
         exact: range.exact,
         commit: range.commit,
+        admit: range.admit,
       },
       startedAt,
     );

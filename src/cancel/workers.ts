@@ -52,7 +52,7 @@ import { JobGate } from "./job-control.js";
 import { draftRecord, requestOfRecord, windowOf } from "./job-record.js";
 import { addCounts, subtractCounts } from "./ledger.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
-import type { RateLimiter } from "./rate.js";
+import { sleep, type RateLimiter } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
 import { processRange, type Ending, type JobRange } from "./scan-loop.js";
@@ -412,12 +412,13 @@ async function workShard(
         : (progress: CancellationProgress) => onProgress({ ...progress, workerId, shardNo: shard.shardNo, job: addCounts(others, progress.counts) }),
   };
   const start = shard.cursor ?? shard.after;
+  const gate = new JobGate(store, record.id, { batchSize: settings.batchSize, shared: true, releaseOnPause: true });
   const range: JobRange = {
     counts: shard.counts,
     ...(start !== undefined ? { cursor: start } : {}),
     ...(shard.until !== undefined ? { until: shard.until } : {}),
     // The job's stored controls (pause, the job-wide rate budget) are read again before each batch.
-    commit: new JobGate(store, record.id, { batchSize: settings.batchSize, shared: true, releaseOnPause: true }).wrap((runIds, checkpoint: Checkpoint) =>
+    commit: gate.wrap((runIds, checkpoint: Checkpoint) =>
       store.commitShardBatch({
         cancellationId: shard.cancellationId,
         shardNo: shard.shardNo,
@@ -432,6 +433,7 @@ async function workShard(
       }), signal),
     ...(supportsExactBatches(store)
       ? {
+          admit: (units: number) => gate.admit(units, signal),
           exact: (batch: ExactRangeBatch) =>
             store.cancelExactBatch({
               ...batch,
@@ -491,20 +493,4 @@ function checkInterval(value: unknown, name: string): number {
     throw new RangeError(`runWorker: ${name} must be an integer from 1 to ${MAX_INTERVAL_MS}, got ${String(value)}`);
   }
   return value;
-}
-
-/** Waits `ms`; false when the signal aborted the wait. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted === true) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
