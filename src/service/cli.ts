@@ -362,6 +362,32 @@ async function serveCommand(
     throw error;
   }
   const out = (text = ""): void => void io.stdout.write(`${text}\n`);
+  // The handler is in place before the address is printed: a supervisor that signals as soon as it
+  // reads it gets a graceful shutdown, not the default action.
+  const stopped = new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const remove = io.onSignal((signal) => {
+      if (stopping) {
+        io.stderr.write("cancelkit: second signal, exiting at once\n");
+        process.exit(1);
+      }
+      stopping = true;
+      out(`${signal}: shutting down (running jobs stop at a batch boundary and resume at the next start)…`);
+      server.close().then(
+        () => {
+          remove();
+          out("stopped");
+          resolve();
+        },
+        (error: unknown) => {
+          remove();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  });
+  // Awaited below, after the banner; a shutdown failing meanwhile must not count as unhandled.
+  stopped.catch(() => undefined);
   out(`cancelkit ${packageVersion()} listening on ${url}`);
   out(`Store: ${opened.kind === "sqlite" ? "SQLite" : "PostgreSQL"} ${opened.location}`);
   if (server.ui) out(`Browser UI: ${url}/ (sign in with a signing key)`);
@@ -394,28 +420,7 @@ async function serveCommand(
   out();
   out("Press Ctrl-C to stop.");
 
-  await new Promise<void>((resolve, reject) => {
-    let stopping = false;
-    const remove = io.onSignal((signal) => {
-      if (stopping) {
-        io.stderr.write("cancelkit: second signal, exiting at once\n");
-        process.exit(1);
-      }
-      stopping = true;
-      out(`${signal}: shutting down (running jobs stop at a batch boundary and resume at the next start)…`);
-      server.close().then(
-        () => {
-          remove();
-          out("stopped");
-          resolve();
-        },
-        (error: unknown) => {
-          remove();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
-  });
+  await stopped;
 }
 
 async function cancelCommand(
