@@ -232,10 +232,17 @@ class ExactScan {
   }
 
   /** A progress event, shaped as the scan loop's. */
+  /** The counts of the last progress report. */
+  #lastReported: { readonly scanned: number; readonly cancelled: number } | undefined;
+
   #report(done = false): void {
     const onProgress = this.#job.settings.onProgress;
     if (onProgress === undefined) return;
     const counts = this.#counts;
+    // `onProgress`'s contract: never twice in a row with the same counts (the closing checkpoint
+    // after the last batch changes none).
+    if (this.#lastReported !== undefined && this.#lastReported.scanned === counts.scanned && this.#lastReported.cancelled === counts.cancelled) return;
+    this.#lastReported = { scanned: counts.scanned, cancelled: counts.cancelled };
     const elapsedMs = performance.now() - this.#startedAt;
     const seconds = elapsedMs / 1000;
     let etaSeconds: number | undefined = done ? 0 : undefined;
