@@ -474,10 +474,14 @@ describeBrowser("the UI in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "New cancellation" }).waitFor();
     await tabTo("app-select");
+    // The apps arrive after the page; a user sees them before pressing a key (CI once pressed
+    // ArrowDown on a select holding only its placeholder).
+    await page.getByTestId("app-select").locator("option", { hasText: DEMO_APP_ID }).waitFor({ state: "attached" });
     // A closed select takes its options from the arrow keys.
     await page.keyboard.press("ArrowDown");
     expect(await page.getByTestId("app-select").inputValue()).toBe(DEMO_APP_ID);
     await tabTo("function-select");
+    await page.getByTestId("function-select").locator("option", { hasText: DEMO_FUNCTION_ID }).waitFor({ state: "attached" });
     const options = await page.getByTestId("function-select").locator("option").allTextContents();
     for (let i = 0; i < options.indexOf(DEMO_FUNCTION_ID); i++) await page.keyboard.press("ArrowDown");
     expect(await page.getByTestId("function-select").inputValue()).toBe(DEMO_FUNCTION_ID);
