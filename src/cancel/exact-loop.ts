@@ -211,7 +211,8 @@ class ExactScan {
 
   /** Saves the closing checkpoint and reports. */
   async #finish(ending: "completed" | "aborted" | "stopped_max_runs"): Promise<ExactOutcome> {
-    const result = await this.#job.commit([], this.#checkpoint(ending));
+    // An abort is saved as the caller asked (`abortStatus`: a service's shutdown keeps the job `running`).
+    const result = await this.#job.commit([], this.#checkpoint(ending === "aborted" ? this.#job.settings.abortStatus : ending));
     if (!result.ok) return this.#end(stopReason(result));
     this.#saved = this.#counts;
     this.#lastSavedAt = Date.now();

@@ -199,11 +199,11 @@ async function runJob(
       (runIds, checkpoint) => store.commitBatch({ cancellationId: jobId, runIds, checkpoint, ...(owner !== undefined ? { owner } : {}) }),
       gateSignal,
     ),
-    // The exact statement does not check the job's lease yet: a leased job takes the plain path,
-    // whose commits are fenced by the lease, so a process that lost its job can never write.
-    ...(supportsExactBatches(store) && owner === undefined
+    // Exact batches are fenced by the lease as commits are: a process that lost its job writes nothing.
+    ...(supportsExactBatches(store)
       ? {
-          exact: (batch: ExactRangeBatch) => store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record) }),
+          exact: (batch: ExactRangeBatch) =>
+            store.cancelExactBatch({ ...batch, cancellationId: jobId, window: windowOf(record), ...(owner !== undefined ? { owner } : {}) }),
           admit: (units: number) => gate.admit(units, gateSignal),
         }
       : {}),

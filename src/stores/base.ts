@@ -230,7 +230,7 @@ export abstract class BaseRunStore implements RunStore {
     this.assertUsable();
     const checked = normalizeCommitBatch(batch);
     const owner = (batch as { readonly owner?: unknown }).owner;
-    return this.commitBatchChecked(owner === undefined ? checked : { ...checked, owner: checkWorkerId(owner, "invalid_batch") });
+    return this.commitBatchChecked(owner === undefined ? checked : { ...checked, owner: checkWorkerId(owner, "invalid_batch", "owner") });
   }
 
   /** {@inheritDoc RunStore.leaseCancellation} */

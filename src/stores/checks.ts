@@ -666,11 +666,11 @@ export function checkShardCount(count: unknown): number {
  *
  * @throws {@link StoreError} with the given code.
  */
-export function checkWorkerId(workerId: unknown, code: StoreErrorCode): string {
+export function checkWorkerId(workerId: unknown, code: StoreErrorCode, what = "workerId"): string {
   if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > MAX_WORKER_ID_LENGTH || workerId.includes("\u0000")) {
     throw new StoreError(
       code,
-      `workerId must be a string of 1 to ${MAX_WORKER_ID_LENGTH} characters without NUL, got ${typeof workerId === "string" ? JSON.stringify(workerId.slice(0, 40)) : typeof workerId}`,
+      `${what} must be a string of 1 to ${MAX_WORKER_ID_LENGTH} characters without NUL, got ${typeof workerId === "string" ? JSON.stringify(workerId.slice(0, 40)) : typeof workerId}`,
     );
   }
   return workerId;

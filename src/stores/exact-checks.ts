@@ -76,6 +76,11 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
     checkWorkerId(lease.workerId, "invalid_batch");
     checkLeaseMs(lease.leaseMs, "invalid_batch");
   }
+  const owner = b.owner;
+  if (owner !== undefined) {
+    if (lease !== undefined) fail("owner and lease exclude each other (a shard's lease fences its worker)");
+    checkWorkerId(owner, "invalid_batch", "owner");
+  }
   const window: CheckedShardWindow = {
     environmentId: q.environmentId,
     appId: q.appId,
@@ -94,6 +99,7 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
     scanLimit: b.scanLimit,
     counts,
     ...(lease !== undefined ? { lease: { shardNo: lease.shardNo, workerId: lease.workerId, leaseMs: lease.leaseMs } } : {}),
+    ...(owner !== undefined ? { owner } : {}),
   };
 }
 

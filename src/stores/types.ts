@@ -690,6 +690,13 @@ export interface ExactBatch {
    * from now. Only a {@link ShardedRunStore} accepts it.
    */
   readonly lease?: { readonly shardNo: number; readonly workerId: string; readonly leaseMs: number };
+  /**
+   * The owner the job runs under (see {@link RunStore.leaseCancellation}), as
+   * {@link CommitBatch.owner}: the batch is applied only while the record's lease names this owner,
+   * else nothing changes and the result is `lease_lost`. Absent: no check. Not with `lease` (a
+   * shard's lease already fences its worker).
+   */
+  readonly owner?: string;
 }
 
 /** What {@link ExactBatchStore.cancelExactBatch} did. */
@@ -712,7 +719,7 @@ export type ExactBatchResult =
        */
       readonly undecided?: string;
     }
-  /** The record (or shard) is gone, or the worker lost the shard's lease: nothing changed. */
+  /** The record (or shard) is gone, or the worker lost the shard's lease or the owner the job's: nothing changed. */
   | { readonly ok: false; readonly reason: "gone" | "lease_lost" };
 
 /** A {@link RunStore} that can decide and cancel whole batches inside its database. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { CancellationLeaseError, cancelRuns, resumeCancellation } from "../../src/cancel/index.js";
 import { makeRun } from "../stores/fixtures.js";
 import { BASE_TIME, STORE_FACTORIES, body, cancelledBy } from "./helpers.js";
-import type { RunRecord, RunStore } from "../../src/stores/types.js";
+import { supportsExactBatches, type RunRecord, type RunStore } from "../../src/stores/types.js";
 
 const NOW = BASE_TIME + 86_400_000;
 
@@ -84,6 +84,44 @@ for (const { name, make } of STORE_FACTORIES) {
       // Released at the end: anyone takes it at once.
       expect((await store.leaseCancellation(id, "next", 60_000)).ok).toBe(true);
       await store.close();
+    });
+
+    if (supportsExactBatches(make())) {
+      it("a leased job takes the store's exact batches, each naming its owner", async () => {
+        const store = make();
+        if (!supportsExactBatches(store)) throw new Error("unreachable");
+        const all = runs(1000);
+        await store.insertRuns(all);
+        const id = await created(store, "event.data.keep == true");
+        const owners: (string | undefined)[] = [];
+        const exact = store.cancelExactBatch.bind(store);
+        store.cancelExactBatch = (batch) => {
+          owners.push(batch.owner);
+          return exact(batch);
+        };
+        const report = await resumeCancellation(store, id, { lease: { owner: "me" }, batchSize: 100 });
+        expect(report.status).toBe("completed");
+        expect(owners.length).toBeGreaterThan(3);
+        expect(new Set(owners)).toEqual(new Set(["me"]));
+        expect(report.outcomes.cancelled).toBe(all.filter((run) => (run.event.data as { keep: boolean }).keep).length);
+        await store.close();
+      });
+    }
+
+    it("abortStatus running without a lease saves an aborted session as running, on every path", async () => {
+      // No `if` (the exact path where the store has one) and one the scan loop decides.
+      for (const expression of ["true", "event.data.n % 7 != 3 && event.data.keep"]) {
+        const store = make();
+        await store.insertRuns(runs(500));
+        const id = await created(store, expression);
+        const controller = new AbortController();
+        const report = await resumeCancellation(store, id, { abortStatus: "running", batchSize: 50, signal: controller.signal, onBatch: () => controller.abort() });
+        expect(report.status).toBe("aborted");
+        expect((await store.getCancellation(id))!.status).toBe("running");
+        const resumed = await resumeCancellation(store, id);
+        expect(resumed.status).toBe("completed");
+        await store.close();
+      }
     });
 
     it("abortStatus running saves an aborted session as running, and releases the lease", async () => {

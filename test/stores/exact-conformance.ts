@@ -182,6 +182,26 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       expect(await statusOf("r01")).toEqual(["queued", undefined]);
     });
 
+    it("applies a batch of a leased job only while its owner holds the lease; another owner gets lease_lost and changes nothing", async () => {
+      expect((await store.leaseCancellation(JOB, "owner-a", 60_000)).ok).toBe(true);
+      expect(await store.cancelExactBatch(batch({ owner: "owner-b" }))).toEqual({ ok: false, reason: "lease_lost" });
+      expect(await statusOf("r01")).toEqual(["queued", undefined]);
+      expect((await store.getCancellation(JOB))!.counts).toEqual(ZERO_COUNTS);
+      // An empty window is fenced too (the store answers it without reading runs).
+      const empty = { ...WINDOW, startedAfter: BASE_TIME + 60, startedBefore: BASE_TIME + 70 };
+      expect(await store.cancelExactBatch(batch({ owner: "owner-b", window: empty }))).toEqual({ ok: false, reason: "lease_lost" });
+      const held = await store.cancelExactBatch(batch({ owner: "owner-a", limit: 1, scanLimit: 1, counts: ZERO_COUNTS }));
+      expect(held).toMatchObject({ ok: true, cancelled: ["r01"], cursor: { startedAt: BASE_TIME + 1, id: "r01" } });
+      // Expired but not taken over: still the owner's (as commitBatch).
+      expect((await store.leaseCancellation(JOB, "owner-a", 1)).ok).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const again = await store.cancelExactBatch(batch({ owner: "owner-a", after: { startedAt: BASE_TIME + 1, id: "r01" }, limit: 1, counts: ZERO_COUNTS }));
+      expect(again).toMatchObject({ ok: true, cancelled: ["r04"] });
+      expect((await store.leaseCancellation(JOB, "owner-b", 60_000)).ok).toBe(true);
+      expect(await store.cancelExactBatch(batch({ owner: "owner-a" }))).toEqual({ ok: false, reason: "lease_lost" });
+      expect(await statusOf("r07")).toEqual(["sleeping", undefined]);
+    });
+
     it("rejects malformed batches with invalid_batch before touching anything", async () => {
       await expectInvalid(store.cancelExactBatch(batch({ decision: { ...DECISION, match: UNKNOWN } })), /decision\.match must be exact/);
       await expectInvalid(store.cancelExactBatch(batch({ limit: -1 })), /limit must be a non-negative integer/);
@@ -190,6 +210,8 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       await expectInvalid(store.cancelExactBatch(batch({ counts: { ...BASE_COUNTS, scanned: -1 } })), /counts\.scanned/);
       await expectInvalid(store.cancelExactBatch(batch({ window: { ...WINDOW, appId: "" } })), /appId/);
       await expectInvalid(store.cancelExactBatch({ ...batch(), decision: { match: TRUE } } as unknown as ExactBatch), /decision\.error/);
+      await expectInvalid(store.cancelExactBatch(batch({ owner: "" })), /owner must be a string/);
+      await expectInvalid(store.cancelExactBatch(batch({ owner: "a", lease: { shardNo: 0, workerId: "w", leaseMs: 1000 } })), /owner and lease exclude each other|cannot share a job/);
       // SQLite's length() stops at a NUL: a string size is not exact there, and the store says so.
       const stringSize: ExactDecision = { ...DECISION, match: atom({ k: "len", path: ["data", "k"], of: "string", op: "==", value: 1 }) };
       if (name.startsWith("sqlite")) await expectInvalid(store.cancelExactBatch(batch({ decision: stringSize })), /not exact on SQLite/);

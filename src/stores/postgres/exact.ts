@@ -3,7 +3,8 @@
  * cancels and checkpoints a batch of a job. Its common table expressions:
  *
  * 1. `job` locks the cancellation row (`FOR UPDATE`, as `commitBatch` does), or for a shard the
- *    shard row, and says whether the worker still holds its lease; `ok` holds a row only then.
+ *    shard row, and says whether the worker (or the job's `owner`) still holds its lease; `ok`
+ *    holds a row only then.
  * 2. `slice` reads the next `scanLimit` runs of the window in keyset order, with the three
  *    predicates of the decision and two flags: `mine` (cancelled by this job before a crash) and
  *    `und` (the event is kept as `json`, which the predicates cannot read).
@@ -67,7 +68,7 @@ export async function cancelExactBatch(db: Database, b: CheckedExactBatch): Prom
   const shardNo = lease === undefined ? "" : bind(lease.shardNo);
   const jobCte =
     lease === undefined
-      ? `SELECT TRUE AS held FROM ${cancellations} WHERE id = ${job} FOR UPDATE`
+      ? `SELECT ${b.owner === undefined ? "TRUE" : `lease_owner IS NOT DISTINCT FROM ${bind(b.owner)}`} AS held FROM ${cancellations} WHERE id = ${job} FOR UPDATE`
       : `SELECT (status = 'running' AND lease_owner = ${bind(lease.workerId)}) AS held FROM ${shards} ` +
         `WHERE cancellation_id = ${job} AND shard_no = ${shardNo} FOR UPDATE`;
   // Predicates cannot read an event kept as `json` (`event` NULL): such a run stops the batch,
@@ -153,8 +154,10 @@ async function emptyWindow(db: Database, b: CheckedExactBatch): Promise<ExactBat
   const zero: OutcomeCounts = { scanned: 0, cancelled: 0, skipped_terminal: 0, not_matched: 0, expression_error: 0, non_boolean: 0 };
   const lease = b.lease;
   if (lease === undefined) {
-    const { rowCount } = await db.pool.query(`SELECT 1 FROM ${db.tables.cancellations} WHERE id = $1`, [b.cancellationId]);
-    return rowCount === 0 ? { ok: false, reason: "gone" } : { ok: true, cancelled: [], counts: zero, exhausted: true, blocked: false };
+    const { rows } = await db.pool.query<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${db.tables.cancellations} WHERE id = $1`, [b.cancellationId]);
+    if (rows[0] === undefined) return { ok: false, reason: "gone" };
+    if (b.owner !== undefined && rows[0].lease_owner !== b.owner) return { ok: false, reason: "lease_lost" };
+    return { ok: true, cancelled: [], counts: zero, exhausted: true, blocked: false };
   }
   const { rows } = await db.pool.query<{ held: boolean }>(
     `SELECT (status = 'running' AND lease_owner = $3) AS held FROM ${db.tables.shards} WHERE cancellation_id = $1 AND shard_no = $2`,

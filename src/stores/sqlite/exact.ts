@@ -93,7 +93,10 @@ function addTally(into: Tally, row: TallyColumns): number {
  * `now` stamps the record's `updated_at`.
  */
 export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, now: number): ExactBatchResult {
-  if (prepare(db, "SELECT 1 FROM cancellations WHERE id = ?").get(b.cancellationId) === undefined) return { ok: false, reason: "gone" };
+  const job = prepare(db, "SELECT lease_owner FROM cancellations WHERE id = ?").raw(true).get(b.cancellationId) as [string | null] | undefined;
+  if (job === undefined) return { ok: false, reason: "gone" };
+  // A job run under a lease (the service's) changes nothing once another process took it over.
+  if (b.owner !== undefined && job[0] !== b.owner) return { ok: false, reason: "lease_lost" };
   const w = b.window;
   let lower = w.startedAfter === undefined ? NO_LOWER_BOUND : { startedAt: w.startedAfter, id: "" };
   if (b.after !== undefined && (b.after.startedAt > lower.startedAt || (b.after.startedAt === lower.startedAt && b.after.id > lower.id))) lower = b.after;
