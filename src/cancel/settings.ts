@@ -48,7 +48,7 @@ export interface CancellationProgress {
   readonly elapsedMs: number;
 }
 
-/** A progress callback, as `onProgress` takes it. */
+/** A progress callback, as `onProgress` takes it. @internal */
 export type ProgressFn = (progress: CancellationProgress) => void;
 
 /**

@@ -10,13 +10,13 @@
  * @module
  */
 
-/** Longest stretch a job loop runs without yielding to the event loop, ms. */
+/** Longest stretch a job loop runs without yielding to the event loop, ms. @internal */
 export const YIELD_INTERVAL_MS = 20;
 
 /**
  * Awaited at the head of each round of a loop: resolves at once while less than the interval has
- * passed since the last yield, else after one turn of the event loop (`setImmediate`, so pending
- * I/O callbacks and due timers run first).
+ * passed since the last yield, else after a turn of the event loop (`setImmediate`: I/O callbacks,
+ * timers and abort signals get to run meanwhile). @internal
  */
 export type Yielder = () => Promise<void>;
 
@@ -24,6 +24,7 @@ export type Yielder = () => Promise<void>;
  * A {@link Yielder} whose interval starts now (create it where the loop starts).
  *
  * @param intervalMs - Longest stretch without a yield, ms. Default {@link YIELD_INTERVAL_MS}.
+ * @internal
  */
 export function createYielder(intervalMs: number = YIELD_INTERVAL_MS): Yielder {
   // The globals are looked up on each call, not captured: tests run the loops under fake timers,
