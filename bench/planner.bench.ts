@@ -40,13 +40,17 @@ const SELF = fileURLToPath(import.meta.url);
 const BASE_TIME = 1_705_000_000_000;
 /** Three runs share each millisecond. */
 const RUNS_PER_MS = 3;
-const TARGET_USER = "user_o9235hf84hf";
+/** The user whose runs the `equality` filter picks (about 10% of them). */
+export const TARGET_USER = "user_o9235hf84hf";
 const OTHER_FUNCTIONS = ["send-digest", "sync-crm", "bill-usage"];
 const OTHER_RUNS_EACH = 50_000;
+/** Runs of the three other functions (150,000 whatever `BENCH_RUNS` is), which the request's function leaves out. */
+export const OTHER_RUNS = OTHER_FUNCTIONS.length * OTHER_RUNS_EACH;
 const CHUNK = 50_000;
 /** Planner batch size (`BENCH_BATCH`, default the planner's 1000). */
 const BATCH_SIZE = Number(process.env["BENCH_BATCH"] ?? 1000);
 
+/** The `if` expressions measured, each matching about 10% of the runs. */
 export const FILTERS = {
   equality: `event.data.userId == '${TARGET_USER}'`,
   matches: "event.data.email.matches('^vip[0-9]+@acme[.]com$')",
@@ -108,10 +112,12 @@ export function* runChunks(targetRuns: number): Generator<RunRecord[]> {
   }
 }
 
-function windowOf(targetRuns: number): { after: number; before: number } {
+/** The request's window: every run of the target function, epoch ms (both ends inclusive). */
+export function windowOf(targetRuns: number): { after: number; before: number } {
   return { after: BASE_TIME, before: BASE_TIME + Math.ceil(targetRuns / RUNS_PER_MS) };
 }
 
+/** A `POST /v1/cancellations` body over the target function's window with the named filter. */
 export function requestBody(targetRuns: number, filter: FilterName): Record<string, unknown> {
   const w = windowOf(targetRuns);
   return {
@@ -123,6 +129,7 @@ export function requestBody(targetRuns: number, filter: FilterName): Record<stri
   };
 }
 
+/** The `now` every job is created at: a year after the runs, so the window is in the past. */
 export const NOW = BASE_TIME + 365 * 86_400_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -256,7 +263,11 @@ function inChild(args: readonly string[]): JobResult {
 // Main
 // ---------------------------------------------------------------------------------------------
 
-async function buildSqlite(path: string, targetRuns: number): Promise<void> {
+/**
+ * Leaves the SQLite file at `path` holding the runs of {@link runChunks}: kept when it holds
+ * `targetRuns` runs of the target function already, else removed and built again.
+ */
+export async function buildSqlite(path: string, targetRuns: number): Promise<void> {
   if (existsSync(path)) {
     const db = new Database(path, { readonly: true });
     const count = db.prepare("SELECT count(*) FROM runs WHERE function_id = 'schedule-reminder'").pluck().get() as number;
@@ -268,7 +279,7 @@ async function buildSqlite(path: string, targetRuns: number): Promise<void> {
   const store = new SqliteRunStore({ path });
   for (const chunk of runChunks(targetRuns)) await store.insertRuns(chunk);
   await store.close();
-  console.error(`built ${path}: ${targetRuns + OTHER_FUNCTIONS.length * OTHER_RUNS_EACH} runs, ${mb(statSync(path).size)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(`built ${path}: ${targetRuns + OTHER_RUNS} runs, ${mb(statSync(path).size)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 function resetSqlite(path: string): void {

@@ -32,16 +32,15 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
+import type pg from "pg";
 import { cancelRuns, createShardedCancellation, runWorker, type WorkerReport } from "../src/cancel/index.js";
 import { PostgresRunStore } from "../src/stores/postgres.js";
-import { NOW, requestBody, runChunks } from "./planner.bench.js";
+import { NOW, OTHER_RUNS, TARGET_USER, requestBody, windowOf } from "./planner.bench.js";
+import { buildPostgresRuns, quotedSchema, resetPostgresRuns, withPgClient } from "./postgres-data.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const URL_ = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 const SCHEMA = process.env["BENCH_SCHEMA"] ?? "cancelkit_bench";
-const TARGET_USER = "user_o9235hf84hf";
-const OTHER_RUNS = 150_000;
 
 interface JobResult {
   readonly label: string;
@@ -53,56 +52,24 @@ interface JobResult {
   readonly note?: string;
 }
 
-function window(targetRuns: number): { after: number; before: number } {
-  const body = requestBody(targetRuns, "equality");
-  return { after: Date.parse(body["started_after"] as string), before: Date.parse(body["started_before"] as string) };
+function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withPgClient(URL_, work);
 }
 
-async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: URL_ });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const quoted = `"${SCHEMA.replaceAll('"', '""')}"`;
+const quoted = quotedSchema(SCHEMA);
 
 // ---------------------------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------------------------
 
-async function build(targetRuns: number): Promise<void> {
-  const store = new PostgresRunStore({ connectionString: URL_, schema: SCHEMA, poolSize: 2 });
-  await store.migrate();
-  const count = await withClient(async (client) => {
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoted}.runs`);
-    return Number(rows[0]!.n);
-  });
-  if (count === targetRuns + OTHER_RUNS) {
-    await store.close();
-    return;
-  }
-  await withClient((client) => client.query(`TRUNCATE ${quoted}.runs, ${quoted}.cancellations CASCADE`));
-  const t0 = performance.now();
-  for (const chunk of runChunks(targetRuns)) await store.insertRuns(chunk);
-  await store.close();
-  console.error(`built ${SCHEMA}: ${(targetRuns + OTHER_RUNS).toLocaleString("en-US")} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+/** The schema holding `planner.bench.ts`'s runs (built once, then reused). */
+function build(targetRuns: number): Promise<void> {
+  return buildPostgresRuns({ url: URL_, schema: SCHEMA }, targetRuns);
 }
 
 /** Puts back what a job changed and leaves the table vacuumed, analysed and checkpointed. */
-async function reset(): Promise<void> {
-  await withClient(async (client) => {
-    await client.query(`UPDATE ${quoted}.runs SET status = 'running', cancellation_id = NULL WHERE cancellation_id IS NOT NULL`);
-    await client.query(`DELETE FROM ${quoted}.cancellations`);
-    await client.query(`VACUUM (ANALYZE) ${quoted}.runs`);
-    await client.query(`VACUUM (ANALYZE) ${quoted}.cancellations`);
-    await client.query("CHECKPOINT");
-    // Warm the cache alike for every job: one pass over the table and the window index.
-    await client.query(`SELECT count(*), sum(length(event::text)) FROM ${quoted}.runs`);
-  });
+function reset(): Promise<void> {
+  return resetPostgresRuns({ url: URL_, schema: SCHEMA });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +93,7 @@ async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
 }
 
 async function rawJob(targetRuns: number): Promise<JobResult> {
-  const w = window(targetRuns);
+  const w = windowOf(targetRuns);
   return withClient(async (client) => {
     const { rows } = await client.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${quoted}.runs WHERE environment_id = 'default' AND app_id = 'acme-app' AND function_id = 'schedule-reminder' AND started_at BETWEEN $1 AND $2`,

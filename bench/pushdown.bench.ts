@@ -23,26 +23,25 @@
  *   `BENCH_REPEAT` rounds (default 3);
  * - `BENCH_SCHEMA` PostgreSQL schema of the data (default `cancelkit_bench_pushdown`, kept and
  *   reused when it holds the right runs); `BENCH_DIR` where the SQLite file goes (default
- *   `.bench-data/`, kept and reused likewise).
+ *   `.bench-data/`, kept and reused likewise; built again when it holds another number of runs).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 import { cancelRuns } from "../src/cancel/index.js";
 import { PostgresRunStore } from "../src/stores/postgres.js";
 import { SqliteRunStore } from "../src/stores/sqlite.js";
 import type { RunStore } from "../src/stores/types.js";
-import { FILTERS, NOW, requestBody, runChunks } from "./planner.bench.js";
+import { NOW, OTHER_RUNS, TARGET_USER, buildSqlite, requestBody, windowOf } from "./planner.bench.js";
+import { buildPostgresRuns, quotedSchema, resetPostgresRuns, withPgClient } from "./postgres-data.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const URL_ = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 const SCHEMA = process.env["BENCH_SCHEMA"] ?? "cancelkit_bench_pushdown";
-const QUOTED = `"${SCHEMA.replaceAll('"', '""')}"`;
-const OTHER_RUNS = 150_000;
-const TARGET_USER = FILTERS.equality.match(/'([^']+)'/)![1]!;
+const QUOTED = quotedSchema(SCHEMA);
 const NON_TERMINAL = "('queued', 'running', 'sleeping', 'waiting')";
 
 interface JobResult {
@@ -71,19 +70,8 @@ function bodyOf(targetRuns: number, filter: Filter): Record<string, unknown> {
   return body;
 }
 
-function windowOf(targetRuns: number): { after: number; before: number } {
-  const body = requestBody(targetRuns, "equality");
-  return { after: Date.parse(body["started_after"] as string), before: Date.parse(body["started_before"] as string) };
-}
-
-async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: URL_ });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withPgClient(URL_, work);
 }
 
 async function postgresBench(targetRuns: number): Promise<Bench> {
@@ -92,15 +80,7 @@ async function postgresBench(targetRuns: number): Promise<Bench> {
     await store.migrate();
     return store;
   };
-  const setup = (await open()) as PostgresRunStore;
-  const count = await withClient(async (c) => Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${QUOTED}.runs`)).rows[0]!.n));
-  if (count !== targetRuns + OTHER_RUNS) {
-    await withClient((c) => c.query(`TRUNCATE ${QUOTED}.runs, ${QUOTED}.cancellations CASCADE`));
-    const t0 = performance.now();
-    for (const chunk of runChunks(targetRuns)) await setup.insertRuns(chunk);
-    console.error(`built ${SCHEMA} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  await setup.close();
+  await buildPostgresRuns({ url: URL_, schema: SCHEMA }, targetRuns);
   const w = windowOf(targetRuns);
   return {
     name: "PostgreSQL",
@@ -115,15 +95,7 @@ async function postgresBench(targetRuns: number): Promise<Bench> {
         );
         return result.rowCount ?? 0;
       }),
-    reset: () =>
-      withClient(async (c) => {
-        await c.query(`UPDATE ${QUOTED}.runs SET status = 'running', cancellation_id = NULL WHERE cancellation_id IS NOT NULL`);
-        await c.query(`DELETE FROM ${QUOTED}.cancellations`);
-        await c.query(`VACUUM (ANALYZE) ${QUOTED}.runs`);
-        await c.query(`VACUUM (ANALYZE) ${QUOTED}.cancellations`);
-        await c.query("CHECKPOINT");
-        await c.query(`SELECT count(*), sum(length(event::text)) FROM ${QUOTED}.runs`);
-      }),
+    reset: () => resetPostgresRuns({ url: URL_, schema: SCHEMA }),
   };
 }
 
@@ -131,18 +103,7 @@ async function sqliteBench(targetRuns: number): Promise<Bench> {
   const dir = process.env["BENCH_DIR"] ?? ".bench-data";
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `pushdown-${targetRuns}.db`);
-  if (existsSync(path)) {
-    const db = new Database(path, { readonly: true });
-    const n = db.prepare("SELECT count(*) FROM runs").pluck().get() as number;
-    db.close();
-    if (n !== targetRuns + OTHER_RUNS) throw new Error(`${path} holds ${n} runs; remove it`);
-  } else {
-    const store = new SqliteRunStore({ path });
-    const t0 = performance.now();
-    for (const chunk of runChunks(targetRuns)) await store.insertRuns(chunk);
-    await store.close();
-    console.error(`built ${path} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
+  await buildSqlite(path, targetRuns);
   const w = windowOf(targetRuns);
   const onFile = <T>(work: (db: Database.Database) => T): T => {
     const db = new Database(path);

@@ -28,12 +28,10 @@ import { stopReason, type CommitFn, type StopReason } from "./batch-committer.js
 import { addCounts } from "./ledger.js";
 import type { CancellationRequest } from "./request.js";
 import type { Settings } from "./settings.js";
+import { createYielder } from "./yielder.js";
 
 /** Rows a batch reads at most, per run of the batch size: bounds a statement's time when few runs match. */
 export const EXACT_SCAN_FACTOR = 10;
-
-/** Longest stretch without yielding to the event loop, ms (SQLite answers synchronously). */
-const YIELD_INTERVAL_MS = 20;
 
 /** One batch of a range as the loop asks for it; the range adds the job, window and lease. @internal */
 export interface ExactRangeBatch {
@@ -64,6 +62,7 @@ export interface ExactOutcome {
 export interface ExactJob {
   readonly jobId: string;
   readonly request: CancellationRequest;
+  /** The session's settings; `onProgress` already drops repeated reports (`processRange` wraps it). */
   readonly settings: Settings;
   readonly decision: ExactDecision;
   readonly counts: OutcomeCounts;
@@ -117,13 +116,11 @@ class ExactScan {
     // How many runs a batch reads: it follows the filter's density, so that a batch reads little
     // more than it takes (PostgreSQL reads its whole slice) and still reaches `batchSize` matches.
     let scanLimit = batchSize;
-    let lastYieldAt = performance.now();
+    // SQLite answers each batch synchronously: without a yield the loop would hold the event loop.
+    const maybeYield = createYielder();
     try {
       for (;;) {
-        if (performance.now() - lastYieldAt >= YIELD_INTERVAL_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYieldAt = performance.now();
-        }
+        await maybeYield();
         if (signal?.aborted === true) return await this.#finish("aborted");
         let limit = limiter === undefined ? batchSize : limiter.chunkSize(batchSize);
         if (maxRuns !== undefined) limit = Math.min(limit, Math.max(0, maxRuns - this.#counts.cancelled));
@@ -232,18 +229,14 @@ class ExactScan {
     };
   }
 
-  /** A progress event, shaped as the scan loop's. */
-  /** The counts of the last progress report. */
-  #lastReported: { readonly scanned: number; readonly cancelled: number } | undefined;
-
+  /**
+   * A progress event, shaped as the scan loop's. The closing checkpoint after the last batch
+   * changes no counts: `onProgress` drops that repeat (wrapped by `processRange`).
+   */
   #report(done = false): void {
     const onProgress = this.#job.settings.onProgress;
     if (onProgress === undefined) return;
     const counts = this.#counts;
-    // `onProgress`'s contract: never twice in a row with the same counts (the closing checkpoint
-    // after the last batch changes none).
-    if (this.#lastReported !== undefined && this.#lastReported.scanned === counts.scanned && this.#lastReported.cancelled === counts.cancelled) return;
-    this.#lastReported = { scanned: counts.scanned, cancelled: counts.cancelled };
     const elapsedMs = performance.now() - this.#startedAt;
     const seconds = elapsedMs / 1000;
     let etaSeconds: number | undefined = done ? 0 : undefined;

@@ -23,8 +23,8 @@
  *   dropped rows lie among the kept ones is unknown, so such a page is never split: its batch is
  *   committed at its end, and a `maxRuns` stop inside it re-reads the page without the prefilter.
  *   A prefiltered last page ends at an end-of-window cursor (`startedBefore`, `"~"` × 128).
- * - **Fairness.** The loop yields to the event loop at least every 20 ms, so that an in-memory
- *   store's job does not starve timers, I/O and abort signals.
+ * - **Fairness.** The loop yields to the event loop at least every 20 ms (`yielder.ts`), so that an
+ *   in-memory store's job does not starve timers, I/O and abort signals.
  * - **Memory.** The loop holds three pages of runs (`batchSize` runs each: the current one and two
  *   read ahead), plus at most two batches of ids (one in flight), whatever the window holds.
  *
@@ -39,13 +39,10 @@ import { Ledger } from "./ledger.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
 import type { CancellationRequest } from "./request.js";
-import { CHECKPOINT_INTERVAL_MS, DRY_RUN_SAMPLE_SIZE, type Settings } from "./settings.js";
+import { CHECKPOINT_INTERVAL_MS, DRY_RUN_SAMPLE_SIZE, dropRepeatedProgress, type Settings } from "./settings.js";
+import { createYielder } from "./yielder.js";
 
 export type { RangeCommitResult } from "./batch-committer.js";
-
-
-/** Longest stretch the loop runs without yielding to the event loop, ms. */
-const YIELD_INTERVAL_MS = 20;
 
 /** Greatest valid id: with `startedBefore`, a cursor past every run of the window. */
 const END_OF_WINDOW_ID = "~".repeat(MAX_ID_LENGTH);
@@ -93,17 +90,21 @@ export interface RangeOutcome {
  * The scan loop: reads the range's runs page by page, decides each, cancels the matching ones in
  * batches through `range.commit` and ends with a closing checkpoint (`completed`, `aborted`,
  * `stopped_max_runs`), or without one when the job was deleted or the range's lease lost.
- * A thrown error is passed on after a best-effort `failed` checkpoint. @internal
+ * A thrown error is passed on after a best-effort `failed` checkpoint.
+ *
+ * `settings.onProgress` is wrapped here, once per session, to drop repeated reports (see
+ * {@link dropRepeatedProgress}); both loops call the wrapped one. @internal
  */
 export function processRange(
   store: RunStore,
   jobId: string,
   request: CancellationRequest,
-  settings: Settings,
+  given: Settings,
   pushdown: PushdownPlan,
   range: JobRange,
   startedAt: number,
 ): Promise<RangeOutcome> {
+  const settings: Settings = { ...given, onProgress: dropRepeatedProgress(given.onProgress) };
   const decision = pushdown.exact;
   if (decision !== undefined && range.exact !== undefined && !settings.dryRun) {
     return processRangeExactly(
@@ -149,8 +150,6 @@ class RangeScan {
   readonly #reader: PageReader;
   readonly #committer: BatchCommitter;
   readonly #sample: string[] = [];
-  /** The counts of the last progress event. */
-  #lastReported: { readonly scanned: number; readonly cancelled: number } | undefined;
   /**
    * A run's activation is `{ event }`; a run this job cancelled before a crash stops the decisions
    * undecided (it is counted as cancelled, whatever the expression says now).
@@ -207,15 +206,12 @@ class RangeScan {
 
   async run(): Promise<RangeOutcome> {
     const signal = this.#settings.signal;
-    let lastYieldAt = performance.now();
+    // A store that answers from memory never lets the event loop run: give timers, I/O and abort
+    // signals a turn now and then.
+    const maybeYield = createYielder();
     try {
       for (;;) {
-        // A store that answers from memory never lets the event loop run: give timers, I/O and
-        // abort signals a turn now and then.
-        if (performance.now() - lastYieldAt >= YIELD_INTERVAL_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYieldAt = performance.now();
-        }
+        await maybeYield();
         if (signal?.aborted === true) return await this.#finish("aborted");
         // The reader reads the next pages while this one is decided and committed.
         const decided = await this.#decidePage(await this.#reader.read(this.#scanAfter));
@@ -406,15 +402,12 @@ class RangeScan {
   /**
    * Sends a progress event (after each commit or checkpoint). A commit that settled nothing new
    * (such as the final checkpoint after the last batch) repeats no event, so a progress display
-   * shows each state once.
+   * shows each state once: `onProgress` drops it (wrapped by {@link processRange}).
    */
   #report(done = false): void {
     const onProgress = this.#settings.onProgress;
     if (onProgress === undefined) return;
     const ledger = this.#ledger;
-    const now = ledger.counts();
-    if (this.#lastReported !== undefined && this.#lastReported.scanned === now.scanned && this.#lastReported.cancelled === now.cancelled) return;
-    this.#lastReported = { scanned: now.scanned, cancelled: now.cancelled };
     const elapsedMs = performance.now() - this.#startedAt;
     const seconds = elapsedMs / 1000;
     let etaSeconds: number | undefined = done ? 0 : undefined;

@@ -48,6 +48,30 @@ export interface CancellationProgress {
   readonly elapsedMs: number;
 }
 
+/** A progress callback, as `onProgress` takes it. @internal */
+export type ProgressFn = (progress: CancellationProgress) => void;
+
+/**
+ * `onProgress` as a job loop calls it: a report with the same `scanned` and `cancelled` as the
+ * previous one is dropped, so that the callback is never called twice in a row with the same
+ * counts (its documented contract: a commit that settled nothing new, such as the closing
+ * checkpoint after the last batch, would otherwise repeat the last progress line). `undefined`
+ * stays `undefined`, so a loop can skip building reports nobody reads.
+ *
+ * Each wrapper remembers only its own last report: wrap once per loop session (`processRange`
+ * does), not once per call of an entry point — a worker builds a callback per shard, and a
+ * sharded resume funnels several shard sessions into one. @internal
+ */
+export function dropRepeatedProgress(onProgress: ProgressFn | undefined): ProgressFn | undefined {
+  if (onProgress === undefined) return undefined;
+  let last: { readonly scanned: number; readonly cancelled: number } | undefined;
+  return (progress) => {
+    if (last !== undefined && last.scanned === progress.scanned && last.cancelled === progress.cancelled) return;
+    last = { scanned: progress.scanned, cancelled: progress.cancelled };
+    onProgress(progress);
+  };
+}
+
 /**
  * Options of {@link resumeCancellation}; {@link cancelRuns} adds `idempotencyKey` and `now`.
  *

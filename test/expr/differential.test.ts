@@ -12,17 +12,15 @@
  * - every entry of the known-differences list still holds on both sides;
  * - the cel-spec conformance corpus runs through both engines, counting who gets it right.
  */
-import { tests as conformance } from "@bufbuild/cel-spec/testdata/conformance.js";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Expr } from "../../src/expr/ast.js";
 import { CompileError, EvalError } from "../../src/expr/errors.js";
 import { parse } from "../../src/expr/parser/index.js";
 import { compile, type CompileOptions } from "../../src/expr/program.js";
-import type { Type } from "../../src/expr/types.js";
 import { BUFBUILD_CONFORMANCE_FAILURES, KNOWN_DIFFERENCES, type Expected } from "./bufbuild-known-differences.js";
 import { bufType, runBuf, type Outcome } from "./support/bufbuild.js";
 import { fromType, fromValue, sameValue, show, Unsupported } from "./support/cel-values.js";
+import { caseOptions, conformanceSuite, containsStruct, type Case } from "./support/conformance-case.js";
 import { ALL_TYPES, grammar, SCALAR_TYPES, TAGS, VARIABLES, type Generated } from "./support/generators.js";
 
 /** Without characters outside the BMP, which `@bufbuild/cel` indexes by UTF-16 unit. */
@@ -196,44 +194,6 @@ const CORE_SUITES = [
   "type_deductions",
 ];
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-interface Case {
-  name: string;
-  expr: string;
-  container?: string;
-  typeEnv?: { name: string; ident?: { type: Record<string, Json> }; function?: unknown }[];
-  bindings?: Record<string, { value: Record<string, Json> }>;
-  value?: Record<string, Json>;
-  evalError?: unknown;
-  typedResult?: { result?: Record<string, Json> };
-  disableCheck?: boolean;
-  checkOnly?: boolean;
-}
-interface Suite {
-  name: string;
-  suites?: Suite[];
-  tests?: { original: Case }[];
-}
-
-function containsStruct(e: Expr): boolean {
-  switch (e.kind) {
-    case "struct":
-      return true;
-    case "select":
-      return containsStruct(e.operand);
-    case "call":
-      return (e.target !== undefined && containsStruct(e.target)) || e.args.some(containsStruct);
-    case "list":
-      return e.elements.some(containsStruct);
-    case "map":
-      return e.entries.some((x) => containsStruct(x.key) || containsStruct(x.value));
-    case "comprehension":
-      return [e.iterRange, e.accuInit, e.loopCondition, e.loopStep, e.result].some(containsStruct);
-    default:
-      return false;
-  }
-}
-
 /** Whether a case can run on both engines without protobuf message types or extensions. */
 function runnable(c: Case): boolean {
   if (c.checkOnly) return false;
@@ -256,15 +216,7 @@ function runnable(c: Case): boolean {
 
 /** Our outcome on a conformance case, with the case's declarations and container. */
 function oursOnCase(c: Case, activation: Record<string, unknown>): Outcome {
-  const variables: Record<string, Type> = {};
-  for (const d of c.typeEnv ?? []) if (d.ident !== undefined) variables[d.name] = fromType(d.ident.type);
-  const options: CompileOptions = {
-    cache: false,
-    ...(c.container !== undefined ? { container: c.container } : {}),
-    ...(c.typeEnv !== undefined && !c.disableCheck ? { variables } : {}),
-    ...(c.disableCheck ? { typeCheck: false } : {}),
-  };
-  return runOurs(c.expr, activation, options);
+  return runOurs(c.expr, activation, caseOptions(c, { cache: false }));
 }
 
 interface Tally {
@@ -280,7 +232,7 @@ interface Tally {
 function runCorpus(suiteNames: readonly string[], errors: boolean): Tally {
   const tally: Tally = { cases: 0, ours: 0, bufbuild: 0, bufbuildFailures: [], bufbuildDetails: [] };
   for (const suiteName of suiteNames) {
-    const suite = (conformance as Suite).suites!.find((s) => s.name === suiteName)!;
+    const suite = conformanceSuite(suiteName);
     for (const section of suite.suites ?? []) {
       for (const { original: c } of section.tests ?? []) {
         if ((c.evalError !== undefined) !== errors || !runnable(c)) continue;

@@ -5,58 +5,34 @@
  * (through `script`, a real pseudo-terminal), dry-run wording, and the development key surviving
  * a restart.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_USER_ID, generateRuns } from "../../src/service/generate.js";
-import { ensureBuild } from "../../scripts/ensure-build.mjs";
+import { runningChildren } from "../support/child.js";
+import { BUILT_CLI as CLI, ISOLATED_ENV, ensureBuiltCli, startBuiltCli, type CliResult as Result } from "../support/cli.js";
 import { expectedOutcome } from "./helpers.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "dist", "src", "service", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-cli-usability-"));
-const children = new Set<ChildProcess>();
-const BASE_ENV = { DATABASE_URL: "", CANCELKIT_SIGNING_KEYS: "", NO_COLOR: "1" };
+const BASE_ENV = { ...ISOLATED_ENV, NO_COLOR: "1" };
 
 // Building dist (tsc and the UI bundle) when it is stale takes minutes on a loaded machine: the
 // hook's bound is a liveness bound, far above the default.
-beforeAll(() => {
-  const result = ensureBuild({ allowTypeErrors: true, log: () => undefined });
-  if (!result.ok) throw new Error(`build failed:\n${result.output}`);
-}, 600_000);
+beforeAll(ensureBuiltCli, 600_000);
 afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
+  for (const child of runningChildren) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Starts the built CLI in `cwd`; `onStdout` sees the output as it comes. */
+/** Starts the built CLI in `cwd` (default: the test's directory); `onStdout` sees the output as it comes. */
 function start(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onStdout?: (all: string, child: ChildProcess) => void } = {}): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? dir, env: { ...process.env, ...BASE_ENV, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  const done = new Promise<Result>((resolve, reject) => {
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      options.onStdout?.(stdout, child);
-    });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
+  return startBuiltCli(args, {
+    cwd: options.cwd ?? dir,
+    env: { ...BASE_ENV, ...options.env },
+    ...(options.onStdout !== undefined ? { onStdout: options.onStdout } : {}),
   });
-  return { child, done };
 }
 
 function cli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {

@@ -4,7 +4,7 @@
  * import/export round trip, and `npm start`'s script serving the demo whose printed curl, run
  * through bash, cancels the expected runs.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,47 +13,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_USER_ID, GENERATED_FUNCTIONS, generateRuns } from "../../src/service/generate.js";
 import { readCancellationBatches, readRunFile } from "../../src/formats/msgpack.js";
 import type { RunRecord } from "../../src/stores/types.js";
-import { ensureBuild } from "../../scripts/ensure-build.mjs";
+import { runningChildren } from "../support/child.js";
+import { BUILT_CLI as CLI, ISOLATED_ENV, ensureBuiltCli, runBuiltCli, type CliResult } from "../support/cli.js";
 import { expectedOutcome } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "dist", "src", "service", "cli.js");
 const START = join(ROOT, "scripts", "start.mjs");
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-cli-"));
-const children = new Set<ChildProcess>();
 
 // Building dist (tsc and the UI bundle) when it is stale takes minutes on a loaded machine: the
 // hook's bound is a liveness bound, far above the default.
-beforeAll(() => {
-  const result = ensureBuild({ allowTypeErrors: true, log: () => undefined });
-  if (!result.ok) throw new Error(`build failed:\n${result.output}`);
-}, 600_000);
+beforeAll(ensureBuiltCli, 600_000);
 afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
+  for (const child of runningChildren) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built CLI to its end (stdout is a pipe, so progress comes as plain lines). */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, DATABASE_URL: "", CANCELKIT_SIGNING_KEYS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the built CLI in the test's directory to its end. */
+function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runBuiltCli(args, { cwd: dir, env });
 }
 
 const END = "2024-06-01T12:00:00.000Z";
@@ -229,10 +207,10 @@ describe("cancelkit CLI", () => {
     // while it runs, which used to find no handler yet and kill the process by the default action.
     const child = spawn(process.execPath, [CLI, "serve", "--demo", "--port", "0", "--db", join(dir, "early-signal.db")], {
       cwd: dir,
-      env: { ...process.env, DATABASE_URL: "", CANCELKIT_SIGNING_KEYS: "" },
+      env: { ...process.env, ...ISOLATED_ENV },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    children.add(child);
+    runningChildren.add(child);
     let stdout = "";
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -242,16 +220,16 @@ describe("cancelkit CLI", () => {
     });
     expect(await exited).toEqual({ code: 0, signal: null });
     expect(stdout).toContain("SIGTERM: shutting down");
-    children.delete(child);
+    runningChildren.delete(child);
   });
 
   it("npm start's script serves the demo; the printed curl, run by bash, cancels the expected runs; SIGTERM exits 0", async () => {
     const child = spawn(process.execPath, [START, "--port", "0", "--db", join(dir, "demo.db")], {
       cwd: dir,
-      env: { ...process.env, DATABASE_URL: "", CANCELKIT_SIGNING_KEYS: "" },
+      env: { ...process.env, ...ISOLATED_ENV },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    children.add(child);
+    runningChildren.add(child);
     let stdout = "";
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
@@ -293,6 +271,6 @@ describe("cancelkit CLI", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(stdout).toContain("stopped");
-    children.delete(child);
+    runningChildren.delete(child);
   });
 });

@@ -7,20 +7,18 @@
  *
  * The PostgreSQL scenarios need the server at DATABASE_URL (see test/support/postgres.ts).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/service/store.js";
 import { MemoryRunStore } from "../../src/stores/memory.js";
 import type { RunRecord, RunStore } from "../../src/stores/types.js";
 import { runningChildren, startJsonLineChild } from "../support/child.js";
+import { serveFromSources } from "../support/cli.js";
 import { describePostgres } from "../support/postgres.js";
 import { call, expectedOutcome, makeRuns, pollCancellation, startServer, USER } from "./helpers.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cancelkit-owner-"));
 afterAll(() => {
   for (const child of runningChildren) child.kill("SIGKILL");
@@ -218,37 +216,6 @@ await describePostgres("one owner per job (PostgreSQL, two services on one datab
   }, 120_000);
 });
 
-/** A `cancelkit serve` child process (the CLI from the sources, through tsx). */
-function serveCli(db: string): { readonly child: ChildProcess; readonly listening: Promise<string>; readonly exited: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/service/cli.ts"), "serve", "--db", db, "--port", "0", "--no-ui", "--keys-file", join(dir, "keys.json")], {
-    // From the repository (tsx resolves there); every path given is absolute.
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: "", CANCELKIT_SIGNING_KEYS: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  runningChildren.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.on("close", (code) => {
-      runningChildren.delete(child);
-      resolve({ code, stderr });
-    }),
-  );
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      // Signals are handled once it says so.
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match !== null && stdout.includes("Press Ctrl-C to stop.")) resolve(match[1]!);
-    });
-    void exited.then(({ code }) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  listening.catch(() => undefined);
-  return { child, listening, exited };
-}
-
 describe("one serve per SQLite file", () => {
   it("a second serve on the same file refuses to start with a clear error; the first one's job ends exact; a kill frees the file", async () => {
     writeFileSync(join(dir, "keys.json"), JSON.stringify(KEYS));
@@ -259,9 +226,9 @@ describe("one serve per SQLite file", () => {
     await seeding.close();
     const expected = oracle(runs);
 
-    const first = serveCli(db);
+    const first = serveFromSources(db, join(dir, "keys.json"));
     const url = await first.listening;
-    const second = serveCli(db);
+    const second = serveFromSources(db, join(dir, "keys.json"));
     const refused = await second.exited;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`cancelkit: ${db} is in use by another cancelkit serve: SQLite allows one cancelkit serve per database file.`);
@@ -278,7 +245,7 @@ describe("one serve per SQLite file", () => {
     // SIGKILL leaves no stale lock: the OS releases it with the process.
     first.child.kill("SIGKILL");
     await first.exited;
-    const third = serveCli(db);
+    const third = serveFromSources(db, join(dir, "keys.json"));
     await third.listening;
     third.child.kill("SIGTERM");
     expect((await third.exited).code).toBe(0);

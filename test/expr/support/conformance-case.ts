@@ -1,8 +1,10 @@
 /**
- * One cel-spec conformance case run against `compile`, shared by the conformance runners: why a
- * case cannot run here (protobuf messages, custom function declarations), and the run itself,
- * with the compile options a suite needs (its extension libraries).
+ * The cel-spec conformance data (as `@bufbuild/cel-spec` ships it) for every reader of it — the
+ * conformance runners, the differential and cost tests, `bench/cel-spec-table.ts`: its shape, a
+ * suite by name, why a case cannot run here (protobuf messages, custom function declarations), and
+ * one case run against `compile` with the compile options a suite needs (its extension libraries).
  */
+import { tests as conformance } from "@bufbuild/cel-spec/testdata/conformance.js";
 import { expect } from "vitest";
 import type { Expr } from "../../../src/expr/ast.js";
 import { CompileError, EvalError } from "../../../src/expr/errors.js";
@@ -11,6 +13,7 @@ import { compile, type CompileOptions } from "../../../src/expr/program.js";
 import { formatType, type Type } from "../../../src/expr/types.js";
 import { fromType, fromValue, sameValue, show, Unsupported } from "./cel-values.js";
 
+/** A JSON value of the data. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** A conformance case as `@bufbuild/cel-spec` ships it. */
@@ -34,7 +37,15 @@ export interface Suite {
   tests?: { original: Case }[];
 }
 
-function containsStruct(e: Expr): boolean {
+/** A top-level suite of the conformance data (`basic`, `string_ext`, …); throws when it is missing. */
+export function conformanceSuite(name: string): Suite {
+  const suite = (conformance as Suite).suites?.find((s) => s.name === name);
+  if (suite === undefined) throw new Error(`conformance suite ${name} is missing`);
+  return suite;
+}
+
+/** Whether an expression builds a message (`Msg{…}`): such a case needs protobuf message types. */
+export function containsStruct(e: Expr): boolean {
   switch (e.kind) {
     case "struct":
       return true;
