@@ -132,7 +132,7 @@ class ExactScan {
         const cursor = this.#cursor;
         const result = await this.#job.exact({ ...(cursor !== undefined ? { after: cursor } : {}), decision, limit, scanLimit, counts: this.#counts });
         if (!result.ok) return this.#end(stopReason(result));
-        scanLimit = nextScanLimit(scanLimit, result, batchSize, maxScan);
+        scanLimit = nextScanLimit(scanLimit, result, limit, batchSize, maxScan);
         this.#counts = addCounts(this.#counts, result.counts);
         this.#saved = this.#counts;
         this.#lastSavedAt = Date.now();
@@ -261,16 +261,23 @@ class ExactScan {
   }
 }
 
+/** Share of a batch's `limit` that the next slice aims to hold: a little room for the filter's drift. */
+const SLICE_TARGET = 0.9;
+
 /**
- * The next batch's `scanLimit`: a batch that stopped at its limit before its slice's end read too
- * much (the next reads a quarter more than it took, at least `batchSize`); one that read its whole
- * slice without reaching its limit reads twice as much next time, up to `maxScan`.
+ * The next batch's `scanLimit`, from the filter's density in the last batch: a slice that holds
+ * about {@link SLICE_TARGET} of `limit` candidates. A store reads its whole slice (PostgreSQL), or
+ * reads it twice when it holds more than `limit` candidates (SQLite), so a slice should rarely hold
+ * more; one that held none grows twice as long. At least `batchSize`, at most `maxScan`.
+ *
+ * @internal
  */
-function nextScanLimit(current: number, result: ExactBatchResult & { readonly ok: true }, batchSize: number, maxScan: number): number {
-  if (result.exhausted) return current;
+export function nextScanLimit(current: number, result: ExactBatchResult & { readonly ok: true }, limit: number, batchSize: number, maxScan: number): number {
+  if (result.exhausted || limit === 0) return current;
   const scanned = result.counts.scanned;
-  if (scanned < current) return Math.min(maxScan, Math.max(batchSize, Math.ceil(scanned * 1.25)));
-  return Math.min(maxScan, current * 2);
+  const found = result.cancelled.length;
+  const next = found === 0 ? current * 2 : Math.min(current * 2, Math.ceil((scanned * SLICE_TARGET * limit) / found));
+  return Math.min(maxScan, Math.max(batchSize, next));
 }
 
 function zeroSegment(): { -readonly [K in keyof OutcomeCounts]: number } {

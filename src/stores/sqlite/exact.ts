@@ -1,14 +1,16 @@
 /**
  * Exact batches on SQLite ({@link ExactBatchStore.cancelExactBatch}): one write transaction
  * (`BEGIN IMMEDIATE`, so nothing else writes meanwhile) of three statements, all decided inside
- * SQLite — JavaScript only carries counts and ids from one statement to the next:
+ * SQLite — JavaScript only carries outcome codes and ids from one statement to the next:
  *
- * 1. `SELECT`s count the runs taken by outcome and list the candidates among them (matching,
- *    non-terminal, not already cancelled by this job): chunks of the window no longer than the
- *    candidates the batch may still cancel (see {@link inChunks}), or, for a batch that may
- *    cancel none, the runs before the next candidate (a window function, see {@link upToCandidate}).
- * 2. An `UPDATE … RETURNING id` cancels the candidates the `SELECT`s listed (a JSON array of ids),
- *    through the `runs_id` index (the transaction holds the write lock, so they are as counted).
+ * 1. A `SELECT` reads the slice in keyset order and answers each run's outcome code (one `CASE`
+ *    over the decision's predicates, see {@link OUTCOME}) and each candidate's id (matching,
+ *    non-terminal, not already cancelled by this job): one aggregate of the slice when it holds
+ *    no more than `limit` candidates ({@link wholeSlice}), else the runs' outcome codes up to the
+ *    `limit`-th candidate ({@link upToLimit}). A batch that may cancel none takes the runs before
+ *    the next candidate (a window function, see {@link upToCandidate}).
+ * 2. An `UPDATE … RETURNING id` cancels the candidates (a JSON array of ids), through the
+ *    `runs_id` index (the transaction holds the write lock, so they are as counted).
  * 3. The checkpoint: the given counts plus the batch's, and the last run taken as the cursor.
  *
  * @module
@@ -49,9 +51,9 @@ function render(b: CheckedExactBatch, which: "match" | "error" | "nonBoolean"): 
 /** What the statements of a batch share: the job, the rendered decision, the window. */
 interface BatchSql {
   readonly b: CheckedExactBatch;
-  /** The rows' outcome flags: `mine`, `m`, `e`, `nb` (and their parameters, in text order). */
-  readonly flags: string;
-  readonly flagParams: readonly unknown[];
+  /** The rows' outcome code `o` (see {@link OUTCOME}) and its parameters, in text order. */
+  readonly outcome: string;
+  readonly outcomeParams: readonly unknown[];
   readonly scope: readonly unknown[];
   /** `started_at <= ?` of the window and its `until`, with their parameters. */
   readonly end: string;
@@ -69,10 +71,17 @@ interface Tally {
   candidates: string[];
 }
 
-/** The columns a tally sums, over rows with the flags of {@link BatchSql} and `cand`. */
+/**
+ * A run's outcome code `o`, decided in the order of the scan loop: cancelled by this job before,
+ * a candidate, matching but finished, an error, a non-boolean, not matched. One `CASE` evaluates
+ * the predicates lazily (an error test only for runs that do not match), once per run.
+ */
+const OUTCOME = { mine: 0, cand: 1, skipped: 2, error: 3, nonBoolean: 4, notMatched: 5 } as const;
+
+/** The columns a tally sums over rows with the outcome code `o`, and the candidates' ids. */
 const TALLY_COLUMNS =
-  "count(*), sum(mine), sum(cand), sum(NOT mine AND m AND NOT cand), sum(NOT mine AND NOT m AND e), " +
-  "sum(NOT mine AND NOT m AND NOT e AND nb), json_group_array(id) FILTER (WHERE cand)";
+  `count(*), sum(o = ${OUTCOME.mine}), sum(o = ${OUTCOME.cand}), sum(o = ${OUTCOME.skipped}), sum(o = ${OUTCOME.error}), ` +
+  `sum(o = ${OUTCOME.nonBoolean}), json_group_array(id) FILTER (WHERE o = ${OUTCOME.cand})`;
 
 type TallyColumns = [number, number | null, number | null, number | null, number | null, number | null, string];
 
@@ -105,14 +114,17 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   const nb = render(b, "nonBoolean");
   const sql: BatchSql = {
     b,
-    flags: `IFNULL(cancellation_id = ?, 0) AS mine, (${m.sql}) AS m, (${e.sql}) AS e, (${nb.sql}) AS nb`,
-    flagParams: [b.cancellationId, ...m.params, ...e.params, ...nb.params],
+    outcome:
+      `CASE WHEN IFNULL(cancellation_id = ?, 0) THEN ${OUTCOME.mine} ` +
+      `WHEN IFNULL(${m.sql}, 0) THEN (CASE WHEN status IN (${NON_TERMINAL_LIST}) THEN ${OUTCOME.cand} ELSE ${OUTCOME.skipped} END) ` +
+      `WHEN IFNULL(${e.sql}, 0) THEN ${OUTCOME.error} WHEN IFNULL(${nb.sql}, 0) THEN ${OUTCOME.nonBoolean} ELSE ${OUTCOME.notMatched} END AS o`,
+    outcomeParams: [b.cancellationId, ...m.params, ...e.params, ...nb.params],
     scope: [w.environmentId, w.appId, w.functionId],
     end: `started_at <= ?${b.until === undefined ? "" : " AND (started_at, id) <= (?, ?)"}`,
     endParams: [w.startedBefore, ...(b.until !== undefined ? [b.until.startedAt, b.until.id] : [])],
   };
   const tally: Tally = { scanned: 0, mine: 0, cand: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
-  const taken = b.limit === 0 ? upToCandidate(db, sql, lower, tally) : inChunks(db, sql, lower, tally);
+  const taken = b.limit === 0 ? upToCandidate(db, sql, lower, tally) : (wholeSlice(db, sql, lower, tally) ?? upToLimit(db, sql, lower, tally));
   const cancelled: string[] = [];
   if (tally.cand > 0) {
     // The candidates by id (the `runs_id` index): only they are visited, and the predicate is not
@@ -144,57 +156,77 @@ interface Taken {
 }
 
 /**
- * A batch with room for candidates: chunks of the window, each no longer than the candidates it
- * may still cancel (so none needs cutting), each bounded by its last run found by walking the
- * window key (`OFFSET`, no event read), then tallied in one aggregate. Stops once `limit`
- * candidates are taken (right after the last of them), `scanLimit` runs read, or the window ends.
+ * A batch whose slice (at most `scanLimit` runs) holds no more than `limit` candidates takes all
+ * of it: one aggregate counts the slice by outcome and lists its candidates, and the slice's last
+ * run is found by walking the window key (no event read). `undefined` (nothing taken) when the
+ * slice holds more candidates: the exact loop sizes `scanLimit` so that this is rare.
  */
-function inChunks(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally): Taken {
+function wholeSlice(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally): Taken | undefined {
   const { b } = sql;
-  const walk = prepare(
+  // `LIMIT -1` keeps SQLite from flattening the slice into the aggregate, which would evaluate
+  // the outcome once per reference to it.
+  const row = prepare(
+    db,
+    `SELECT ${TALLY_COLUMNS} FROM (SELECT id, ${sql.outcome} FROM runs ` +
+      `WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ORDER BY started_at, id LIMIT ?) LIMIT -1`,
+  )
+    .raw(true)
+    .get(...sql.outcomeParams, ...sql.scope, from.startedAt, from.id, ...sql.endParams, b.scanLimit) as TallyColumns;
+  if ((row[2] ?? 0) > b.limit) return undefined;
+  addTally(tally, row);
+  const scanned = row[0];
+  return { last: scanned === 0 ? undefined : keyAt(db, sql, from, scanned - 1), exhausted: scanned < b.scanLimit, blocked: false };
+}
+
+/** The key of the run `offset` runs past `from` in the batch's window (the window key walked). */
+function keyAt(db: SqliteDatabase, sql: BatchSql, from: Cursor, offset: number): Cursor {
+  const [startedAt, id] = prepare(
     db,
     `SELECT started_at, id FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ` +
-      "ORDER BY started_at, id LIMIT 2 OFFSET ?",
+      "ORDER BY started_at, id LIMIT 1 OFFSET ?",
+  )
+    .raw(true)
+    .get(...sql.scope, from.startedAt, from.id, ...sql.endParams, offset) as [number, string];
+  return { startedAt, id };
+}
+
+/**
+ * A batch whose slice holds more than `limit` candidates: one statement reads the slice in
+ * keyset order and answers each run's outcome code, with each candidate's id (no event crosses
+ * into JavaScript); the batch takes the runs up to and including the `limit`-th candidate. The
+ * runs read past it are read again by the next batch.
+ */
+function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally): Taken {
+  const { b } = sql;
+  // The outer `LIMIT -1` keeps SQLite from flattening the slice into the outer query, which would
+  // evaluate the outcome twice for a candidate (once for `o`, once in the `CASE`).
+  const slice = prepare(
+    db,
+    `SELECT o, started_at, CASE WHEN o = ${OUTCOME.cand} THEN id END FROM (SELECT id, started_at, ${sql.outcome} FROM runs ` +
+      `WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ORDER BY started_at, id LIMIT ?) LIMIT -1`,
   );
-  // `LIMIT -1` keeps SQLite from flattening the inner query into the aggregate, which would
-  // evaluate the predicates once per reference to a flag (five times a row, 2.3× the time).
-  const tallyOf = (upper: string): Statement =>
-    prepare(
-      db,
-      `SELECT ${TALLY_COLUMNS} FROM (SELECT *, (NOT mine AND m AND status IN (${NON_TERMINAL_LIST})) AS cand FROM ` +
-        `(SELECT id, status, ${sql.flags} FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${upper} LIMIT -1))`,
-    );
-  let lower = from;
-  let last: Cursor | undefined;
-  let budget = b.limit;
-  let read = 0;
-  while (budget > 0 && read < b.scanLimit) {
-    const size = Math.min(budget, b.scanLimit - read);
-    const ends = walk.raw(true).all(...sql.scope, lower.startedAt, lower.id, ...sql.endParams, size - 1) as [number, string][];
-    if (ends.length === 0) {
-      // Fewer than `size` runs are left: the rest of the window, and its last run.
-      const rest = tallyOf(sql.end).raw(true).get(...sql.flagParams, ...sql.scope, lower.startedAt, lower.id, ...sql.endParams) as TallyColumns;
-      addTally(tally, rest);
-      if (rest[0] > 0) {
-        const end = prepare(
-          db,
-          `SELECT started_at, id FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ` +
-            "ORDER BY started_at DESC, id DESC LIMIT 1",
-        ).raw(true).get(...sql.scope, lower.startedAt, lower.id, ...sql.endParams) as [number, string];
-        last = { startedAt: end[0], id: end[1] };
-      }
-      return { last, exhausted: true, blocked: false };
+  const rows = slice.raw(true).all(...sql.outcomeParams, ...sql.scope, from.startedAt, from.id, ...sql.endParams, b.scanLimit) as [number, number, string | null][];
+  const counts = [0, 0, 0, 0, 0, 0];
+  let taken = 0;
+  while (taken < rows.length) {
+    const [o, , id] = rows[taken++]!;
+    counts[o]!++;
+    if (o === OUTCOME.cand) {
+      tally.candidates.push(id!);
+      if (tally.candidates.length === b.limit) break;
     }
-    const end = ends[0]!;
-    // Bounded by its last run alone: with `started_at <= ?` beside it, SQLite would end the index
-    // range at the window's end (see the store's prefiltered scan).
-    const row = tallyOf("(started_at, id) <= (?, ?)").raw(true).get(...sql.flagParams, ...sql.scope, lower.startedAt, lower.id, end[0], end[1]) as TallyColumns;
-    budget -= addTally(tally, row);
-    read += size;
-    lower = last = { startedAt: end[0], id: end[1] };
-    if (ends.length === 1) return { last, exhausted: true, blocked: false };
   }
-  return { last, exhausted: false, blocked: false };
+  tally.scanned += taken;
+  tally.mine += counts[OUTCOME.mine]!;
+  tally.cand += counts[OUTCOME.cand]!;
+  tally.skipped += counts[OUTCOME.skipped]!;
+  tally.errors += counts[OUTCOME.error]!;
+  tally.nonbool += counts[OUTCOME.nonBoolean]!;
+  // The write lock is held since the aggregate that found more than `limit` candidates, so the
+  // loop stopped at the `limit`-th: the last run taken, with runs after it.
+  const [, startedAt, id] = rows[taken - 1]!;
+  if (id === null || taken === rows.length) throw new StoreError("storage", "exact batch: the slice changed under the write lock");
+  return { last: { startedAt, id }, exhausted: false, blocked: false };
 }
 
 /**
@@ -204,16 +236,15 @@ function inChunks(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally)
 function upToCandidate(db: SqliteDatabase, sql: BatchSql, lower: Cursor, tally: Tally): Taken {
   const row = prepare(
     db,
-    `WITH slice AS MATERIALIZED (SELECT id, started_at, status, ${sql.flags} FROM runs ` +
+    `WITH slice AS MATERIALIZED (SELECT id, started_at, ${sql.outcome} FROM runs ` +
       `WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ORDER BY started_at, id LIMIT ?), ` +
-      `flagged AS (SELECT *, (NOT mine AND m AND status IN (${NON_TERMINAL_LIST})) AS cand FROM slice), ` +
-      "ranked AS MATERIALIZED (SELECT *, sum(cand) OVER w AS k, row_number() OVER w AS rn FROM flagged " +
+      `ranked AS MATERIALIZED (SELECT *, sum(o = ${OUTCOME.cand}) OVER w AS k, row_number() OVER w AS rn FROM slice ` +
       "WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)) " +
       // One max() aggregate: the bare columns started_at and id come from the row with the largest rn.
       `SELECT ${TALLY_COLUMNS}, max(rn), started_at, id, (SELECT count(*) FROM ranked) FROM ranked WHERE k <= 0`,
   )
     .raw(true)
-    .get(...sql.flagParams, ...sql.scope, lower.startedAt, lower.id, ...sql.endParams, sql.b.scanLimit) as [...TallyColumns, number | null, number | null, string | null, number];
+    .get(...sql.outcomeParams, ...sql.scope, lower.startedAt, lower.id, ...sql.endParams, sql.b.scanLimit) as [...TallyColumns, number | null, number | null, string | null, number];
   addTally(tally, row.slice(0, 7) as TallyColumns);
   const [scanned, , , , , , , , lastStartedAt, lastId, sliceRows] = row;
   const last = scanned > 0 && lastStartedAt !== null && lastId !== null ? { startedAt: lastStartedAt, id: lastId } : undefined;
