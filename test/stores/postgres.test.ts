@@ -85,6 +85,59 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
 
   const query = (sql: string, params: unknown[] = []) => withClient((client) => client.query(sql, params), url);
 
+  describe("exact batches under concurrent writers", () => {
+    // A writer changed a candidate after the batch's snapshot and held its row lock: the batch
+    // waits for it, then cancels the run if it is still unfinished (the compare-and-set), and
+    // counts it `skipped_terminal` if it finished — whichever way the store reaches the row.
+    for (const [after, expected] of [
+      ["running", "cancelled"],
+      ["completed", "completed"],
+    ] as const) {
+      it(`decides a candidate another transaction changed to ${after} meanwhile on its newest version`, async () => {
+        const store = await freshStore({ poolSize: 2 });
+        try {
+          const runs = Array.from({ length: 6 }, (_, i) =>
+            makeRun({ id: `r${i}`, startedAt: BASE_TIME + i, status: "queued", event: { name: "e", data: { k: i % 2 === 0 ? "a" : "b" } } }),
+          );
+          await store.insertRuns(runs);
+          await store.createCancellation(makeCancellation({ id: "01JOBCONCURRENT00000000000", startedAfter: BASE_TIME, startedBefore: BASE_TIME + 10 }));
+          const batch = {
+            cancellationId: "01JOBCONCURRENT00000000000",
+            window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME, startedBefore: BASE_TIME + 10 },
+            decision: { match: atom({ k: "str", path: ["data", "k"], op: "==", value: "a" }), error: { k: "false" }, nonBoolean: { k: "false" } },
+            limit: 100,
+            scanLimit: 100,
+            counts: ZERO_COUNTS,
+          } as const;
+          const result = await withClient(async (writer) => {
+            await writer.query("BEGIN");
+            await writer.query(`UPDATE "${store.schema}".runs SET status = $1 WHERE id = 'r2'`, [after]);
+            const pending = store.cancelExactBatch(batch);
+            // The batch blocks on r2's row lock until the writer commits.
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            await writer.query("COMMIT");
+            return pending;
+          }, url);
+          expect(result.ok).toBe(true);
+          if (!result.ok) return;
+          const cancelledNow = [...result.cancelled].sort();
+          expect(cancelledNow).toEqual(expected === "cancelled" ? ["r0", "r2", "r4"] : ["r0", "r4"]);
+          expect(result.counts).toEqual({
+            scanned: 6,
+            cancelled: cancelledNow.length,
+            skipped_terminal: 3 - cancelledNow.length,
+            not_matched: 3,
+            expression_error: 0,
+            non_boolean: 0,
+          });
+          expect((await store.getRun("r2"))!.status).toBe(expected);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+  });
+
   describe("watchCancellations", () => {
     const describeChange = (c: CancellationChange) => (c.kind === "created" ? `created ${c.record.id}` : c.kind === "deleted" ? `deleted ${c.id}` : "reload");
     const waitFor = pollUntil;
