@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PostgresRunStore, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "../../src/stores/postgres.js";
-import { and, atom, or } from "../../src/stores/predicate.js";
+import { FALSE, and, atom, or } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type CancellationChange, type CancellationRecord, type RunRecord, type PushdownHint, type RunStore, type ScanQuery } from "../../src/stores/types.js";
 import { pollFor, pollUntil } from "../support/poll.js";
 import { describePostgres, dropSchemas, withClient } from "../support/postgres.js";
@@ -104,7 +104,7 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
           const batch = {
             cancellationId: "01JOBCONCURRENT00000000000",
             window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME, startedBefore: BASE_TIME + 10 },
-            decision: { match: atom({ k: "str", path: ["data", "k"], op: "==", value: "a" }), error: { k: "false" }, nonBoolean: { k: "false" } },
+            decision: { match: atom({ k: "str", path: ["data", "k"], op: "==", value: "a" }), error: FALSE, nonBoolean: FALSE },
             limit: 100,
             scanLimit: 100,
             counts: ZERO_COUNTS,

@@ -125,16 +125,7 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   };
   const tally: Tally = { scanned: 0, mine: 0, cand: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
   const taken = b.limit === 0 ? upToCandidate(db, sql, lower, tally) : (wholeSlice(db, sql, lower, tally) ?? upToLimit(db, sql, lower, tally));
-  const cancelled: string[] = [];
-  if (tally.cand > 0) {
-    // The candidates by id (the `runs_id` index): only they are visited, and the predicate is not
-    // evaluated again. The write lock is held since the SELECT, so all are still non-terminal.
-    const update = prepare(
-      db,
-      `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status IN (${NON_TERMINAL_LIST}) RETURNING id`,
-    );
-    for (const r of update.raw(true).all(b.cancellationId, JSON.stringify(tally.candidates)) as [string][]) cancelled.push(r[0]);
-  }
+  const cancelled = tally.cand === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
   const counts: OutcomeCounts = {
     scanned: tally.scanned,
     cancelled: tally.mine + cancelled.length,
@@ -146,6 +137,29 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   const last = taken.last;
   saveCheckpoint(db, b, counts, last, now);
   return { ok: true, cancelled, counts, ...(last !== undefined ? { cursor: last } : {}), exhausted: taken.exhausted, blocked: taken.blocked };
+}
+
+/**
+ * Cancels the candidates a batch took. The write lock is held since they were counted, so all are
+ * still non-terminal. When the decision reads no event (no `if`), the taken stretch of the window
+ * is updated in key order, as the raw `UPDATE` does, with the candidates' own conditions: most of
+ * its runs are candidates, and finding each by id would cost two B-tree descents. Otherwise the
+ * candidates are found by id (the `runs_id` index), and no predicate is evaluated again.
+ */
+function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last: Cursor, candidates: readonly string[]): string[] {
+  const { b } = sql;
+  const update =
+    b.decision.match.k === "true"
+      ? prepare(
+          db,
+          "UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE environment_id = ? AND app_id = ? AND function_id = ? " +
+            `AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?) AND status IN (${NON_TERMINAL_LIST}) AND IFNULL(cancellation_id = ?, 0) = 0 RETURNING id`,
+        ).raw(true).all(b.cancellationId, ...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id, b.cancellationId)
+      : prepare(
+          db,
+          `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status IN (${NON_TERMINAL_LIST}) RETURNING id`,
+        ).raw(true).all(b.cancellationId, JSON.stringify(candidates));
+  return (update as [string][]).map((row) => row[0]);
 }
 
 /** Where the runs a batch took end, and why. */
