@@ -29,18 +29,21 @@ import {
 /** A literal: the runtime value of a constant (int is bigint, uint is CelUint). */
 export type Lit = null | boolean | number | bigint | string | CelUint;
 
-/** The six outcome cases of a boolean node (see the module comment). */
+/** The seven outcome cases of a boolean node (see the module comment of `pushdown.ts`). */
 export interface Sem {
   readonly t: Pred;
   readonly f: Pred;
   readonly u: Pred;
+  /** An evaluation error that is not a missing attribute. */
   readonly e: Pred;
+  /** (`inngest`) The error of an absent map key: an error at the top, a missing attribute to calls. */
+  readonly a: Pred;
   readonly oz: Pred;
   readonly oy: Pred;
 }
 
 /** A node nothing is known of: every case may hold. */
-export const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, u: UNKNOWN, e: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
+export const UNSUPPORTED: Sem = { t: UNKNOWN, f: UNKNOWN, u: UNKNOWN, e: UNKNOWN, a: UNKNOWN, oz: UNKNOWN, oy: UNKNOWN };
 
 /** How each key of a path is reached: `x.k` (select) or `x['k']` (index). */
 export type Step = "select" | "index";
@@ -62,11 +65,13 @@ export interface SizeTerm {
 export type Term = PathTerm | SizeTerm;
 
 /**
- * What a term evaluates to on some rows: `U` the inngest unknown (a missing attribute), `E` an
- * error value, a known constant, or a number / string / list / map whose value SQL reads at `path`.
+ * What a term evaluates to on some rows: `U` the inngest unknown (a missing attribute), `A` the
+ * inngest error of an absent map key (a missing attribute to the calls that read it, an error
+ * elsewhere), `E` any other error value, a known constant, or a number / string / list / map
+ * whose value SQL reads at `path`.
  */
 export type Val =
-  | { readonly v: "U" | "E" }
+  | { readonly v: "U" | "A" | "E" }
   | { readonly v: "const"; readonly value: Lit }
   /** A number: the JSON number at `path`, or with `len` the size of the string/array/object there. */
   | { readonly v: "num"; readonly path: JsonPath; readonly len?: "string" | "array" | "object" }
@@ -84,9 +89,9 @@ export interface Entry {
   readonly val: Val;
 }
 
-/** Outcome of a comparison-like leaf on the rows of one entry. */
+/** Outcome of a comparison-like leaf on the rows of one entry (`absent`: the error of an absent key). */
 export type Outcome =
-  | { readonly o: "true" | "false" | "error" | "any" }
+  | { readonly o: "true" | "false" | "error" | "absent" | "any" }
   /** `pos` holds exactly where the outcome is true, `neg` where it is false (both within the entry's kinds). */
   | { readonly o: "test"; readonly pos: Pred; readonly neg: Pred };
 
@@ -97,6 +102,8 @@ export const O_FALSE: Outcome = { o: "false" };
 /** See {@link O_TRUE}. */
 export const O_ERROR: Outcome = { o: "error" };
 /** See {@link O_TRUE}. */
+export const O_ABSENT: Outcome = { o: "absent" };
+/** See {@link O_TRUE}. */
 export const O_ANY: Outcome = { o: "any" };
 
 /** The constant outcome of a boolean. */
@@ -106,6 +113,8 @@ export function bool(b: boolean): Outcome {
 
 /** The unknown of a missing attribute (`inngest`). */
 export const U: Val = { v: "U" };
+/** The error of an absent map key (`inngest`): calls read it as a missing attribute. */
+export const A: Val = { v: "A" };
 /** An error. */
 export const E: Val = { v: "E" };
 /** The boolean `false`. */
@@ -116,16 +125,18 @@ export const PRESENT: readonly JsonKind[] = ["null", "true", "false", "number", 
 
 /**
  * What an `inngest` path evaluates to when it does not exist, given the step at which it stops
- * existing and the steps after it. The engine compiles `x['k']` as an ordinary call: indexing an
- * unknown or an error yields `false` (Inngest's default for a call with unknown arguments), a
- * missing key or a non-map operand an error; a select of a missing key or on a non-map is
- * unknown, and an error passes through selects.
+ * existing, whether the value before that step is an object, and the steps after it. The engine
+ * compiles `x['k']` as an ordinary call: indexing a missing attribute (unknown, or an absent
+ * key's error) yields `false` (Inngest's default for a call with unknown arguments), a key missing
+ * from an object the absent key's error, a non-map operand (or `false`) an error, which
+ * propagates; a select of a missing key or on a non-map is unknown, and an error passes through
+ * selects.
  */
-export function missingValue(steps: readonly Step[], failedAt: number): Val {
-  let v: Val = steps[failedAt] === "select" ? U : E;
+export function missingValue(steps: readonly Step[], failedAt: number, parentIsObject: boolean): Val {
+  let v: Val = steps[failedAt] === "select" ? U : parentIsObject ? A : E;
   for (let i = failedAt + 1; i < steps.length; i++) {
-    if (steps[i] === "select") v = v === E ? E : U;
-    else v = v === FALSE_VAL ? E : FALSE_VAL;
+    if (steps[i] === "select") v = v === E || v === A ? v : U;
+    else v = v === E || v === FALSE_VAL ? E : FALSE_VAL;
   }
   return v;
 }
@@ -221,9 +232,12 @@ export function equalityOutcome(inngest: boolean, val: Val, lit: Lit, negate: bo
   const op: CmpOp = negate ? "!=" : "==";
   switch (val.v) {
     case "U":
-    case "E":
-      // cel: the error propagates. inngest: an unknown or error operand equals only null.
+    case "A":
+      // inngest: a missing attribute equals only null (the cel dialect has neither).
       return inngest ? bool((lit === null) !== negate) : O_ERROR;
+    case "E":
+      // Both dialects: the error propagates.
+      return O_ERROR;
     case "const":
       return bool(celEquals(val.value, lit) !== negate);
     case "num":
@@ -241,12 +255,14 @@ export function orderingOutcome(inngest: boolean, val: Val, op: CmpOp, lit: Lit,
   const opTerm = termOnLeft ? op : FLIP[op];
   switch (val.v) {
     case "U":
-    case "E": {
+    case "A": {
       if (!inngest) return O_ERROR;
-      // Inngest: an unknown (or error) left operand is less than anything; on the right, more.
+      // Inngest: a missing left operand is less than anything; on the right, more.
       const leftUnknownResult = op === "<" || op === "<=";
       return bool(termOnLeft ? leftUnknownResult : !leftUnknownResult);
     }
+    case "E":
+      return O_ERROR;
     case "const": {
       let left: Lit | undefined = termOnLeft ? val.value : lit;
       let right: Lit | undefined = termOnLeft ? lit : val.value;
@@ -278,8 +294,10 @@ export function inListOutcome(inngest: boolean, val: Val, items: readonly Lit[])
   switch (val.v) {
     case "U":
       return O_FALSE;
-    case "E":
+    case "A":
       return inngest ? O_FALSE : O_ERROR;
+    case "E":
+      return O_ERROR;
     case "const":
       return bool(items.some((item) => celEquals(val.value, item)));
     case "num": {
@@ -323,8 +341,10 @@ export function containerOutcome(inngest: boolean, val: Val, lit: Lit): Outcome 
   switch (val.v) {
     case "U":
       return O_FALSE;
-    case "E":
+    case "A":
       return inngest ? O_FALSE : O_ERROR;
+    case "E":
+      return O_ERROR;
     case "const":
     case "num":
     case "str":

@@ -6,19 +6,22 @@
  * runs the closure then rejects, never drop one it would match. Where the translation is exactly
  * equivalent, the result says so (`coverage: 'full'`).
  *
- * How it works. Every boolean node is described by six SQL predicates, each a superset of the
+ * How it works. Every boolean node is described by seven SQL predicates, each a superset of the
  * rows on which the node evaluates to
  *   `t` — the boolean `true`;        `f` — the boolean `false`;
- *   `u` — (inngest) the unknown of a missing attribute, `false` at the top;   `e` — an error;
+ *   `u` — (inngest) the unknown of a missing attribute, `false` at the top;
+ *   `a` — (inngest) the error of an absent map key (`event.data['k']`), which calls read as a
+ *         missing attribute and which is an error at the top;
+ *   `e` — any other error, which propagates through calls in both dialects;
  *   `oz` — any other falsy value (`null`, `""`, `0`);   `oy` — any other truthy value.
- * These six cases partition the rows, so a negation never has to negate SQL: `!e` is true exactly
+ * These seven cases partition the rows, so a negation never has to negate SQL: `!e` is true exactly
  * where `e` is false, so `t(!e) = f(e)`. Negating a superset would not give a superset; this way
  * an untranslatable subtree (TRUE, "unknown") stays sound wherever it sits. `&&`, `||` and `?:`
  * combine the cases by the dialect's rules (the `cel` dialect's error absorption, the `inngest`
- * dialect's truthiness: `a || b` is `a` when `a` is truthy, else `b`). The prefilter is `t` of the
- * root, since a run matches only when the result is exactly `true` — or, for a caller that counts
- * the rows SQL drops as "not matched" and must still see errors and non-booleans, `t ∨ e ∨ oz ∨ oy`
- * (option `keep: 'notFalse'`).
+ * dialect's truthiness: `a || b` is `a` when `a` is truthy, else `b` — or an error `a` when `b` is
+ * falsy too). The prefilter is `t` of the root, since a run matches only when the result is
+ * exactly `true` — or, for a caller that counts the rows SQL drops as "not matched" and must still
+ * see errors and non-booleans, `t ∨ e ∨ a ∨ oz ∨ oy` (option `keep: 'notFalse'`).
  *
  * Leaves are comparisons of a *term* (a field path `event.a.b` / `event['a']`, or `size()` of
  * one) with a literal. A leaf is translated by cases over the JSON type the path holds in the row
@@ -56,6 +59,7 @@ import {
 } from "../stores/predicate.js";
 import type { ExactDecision, PushdownHint } from "../stores/types.js";
 import {
+  A,
   containerOutcome,
   E,
   type Entry,
@@ -66,6 +70,7 @@ import {
   type Lit,
   missingValue,
   numOutcome,
+  O_ABSENT,
   O_ANY,
   O_ERROR,
   O_FALSE,
@@ -142,7 +147,7 @@ export function exactDecisionFor(program: Program): ExactDecision | undefined {
   } catch {
     return undefined;
   }
-  const decision: ExactDecision = { match: root.t, error: root.e, nonBoolean: or(root.oz, root.oy) };
+  const decision: ExactDecision = { match: root.t, error: or(root.e, root.a), nonBoolean: or(root.oz, root.oy) };
   return isExact(decision.match) && isExact(decision.error) && isExact(decision.nonBoolean) ? decision : undefined;
 }
 
@@ -169,12 +174,15 @@ function translateChecked(ast: CheckedAst, dialect: DialectName, options: Pushdo
 function rootPredicate(ast: CheckedAst, dialect: DialectName, options: PushdownOptions, presenceErrors: boolean): Pred {
   const root = new Translator(ast, dialect, presenceErrors).sem(ast.expr);
   // At the top, an unknown is `false` (as in Inngest); an error or a non-boolean is not.
-  return options.keep === "notFalse" ? or(root.t, root.e, root.oz, root.oy) : root.t;
+  return options.keep === "notFalse" ? or(root.t, root.e, root.a, root.oz, root.oy) : root.t;
 }
 
 // =============================================================================================
 // The translator
 // =============================================================================================
+
+/** The JSON kinds of a present value other than an object: indexing one is an error, not an absent key. */
+const NON_OBJECT = ["null", "true", "false", "number", "string", "array"] as const;
 
 /** The string tests SQL can decide, by overload id, with the test of the SQL atom. */
 const STRING_TESTS: ReadonlyMap<string, "prefix" | "suffix" | "contains"> = new Map([
@@ -323,11 +331,20 @@ class Translator {
     const { path, steps } = term;
     if (!this.inngest) return [{ guard: kindIs(path, ["missing"]), val: E }];
     const groups = new Map<Val, Pred[]>();
+    const add = (val: Val, guard: Pred): void => {
+      groups.set(val, [...(groups.get(val) ?? []), guard]);
+    };
     for (let j = 0; j < steps.length; j++) {
       // The path stops existing at step j: its first j keys exist, its first j + 1 do not.
-      const guard = and(j === 0 ? TRUE : kindIs(path.slice(0, j), PRESENT), kindIs(path.slice(0, j + 1), ["missing"]));
-      const val = missingValue(steps, j);
-      groups.set(val, [...(groups.get(val) ?? []), guard]);
+      const missing = kindIs(path.slice(0, j + 1), ["missing"]);
+      if (steps[j] === "index" && j > 0) {
+        // Indexing an object for an absent key and indexing a non-map fail differently.
+        add(missingValue(steps, j, true), and(kindIs(path.slice(0, j), ["object"]), missing));
+        add(missingValue(steps, j, false), and(kindIs(path.slice(0, j), NON_OBJECT), missing));
+      } else {
+        // The root `event` is an object.
+        add(missingValue(steps, j, true), and(j === 0 ? TRUE : kindIs(path.slice(0, j), PRESENT), missing));
+      }
     }
     if (groups.size <= 1) return [{ guard: kindIs(path, ["missing"]), val: groups.keys().next().value ?? U }];
     return [...groups].map(([val, guards]) => ({ guard: or(...guards), val }));
@@ -350,10 +367,11 @@ class Translator {
     }
     const p = term.of.path;
     return [
-      // size() of an unknown or an error is 0 in inngest; of null, a boolean or a number, an error.
+      // size() of a missing attribute is 0 in inngest; of an error, that error; of null, a
+      // boolean or a number, an error.
       ...this.missingEntries(term.of).map(({ guard, val }) => ({
         guard,
-        val: this.inngest && (val === U || val === E) ? ({ v: "const", value: 0n } as const) : E,
+        val: this.inngest && (val === U || val === A) ? ({ v: "const", value: 0n } as const) : E,
       })),
       { guard: kindIs(p, ["null", "true", "false", "number"]), val: E },
       { guard: kindIs(p, ["string"]), val: { v: "num", path: p, len: "string" } },
@@ -367,6 +385,7 @@ class Translator {
     const t: Pred[] = [];
     const f: Pred[] = [];
     const e: Pred[] = [];
+    const a: Pred[] = [];
     for (const { guard, val } of this.entries(term)) {
       const out = outcome(val);
       switch (out.o) {
@@ -378,6 +397,9 @@ class Translator {
           break;
         case "error":
           e.push(guard);
+          break;
+        case "absent":
+          a.push(guard);
           break;
         case "any": {
           const some = and(guard, UNKNOWN);
@@ -394,7 +416,7 @@ class Translator {
       }
     }
     // Comparisons, has(), `in` and string tests give booleans or errors, never an unknown.
-    return { t: or(...t), f: or(...f), u: FALSE, e: or(...e), oz: FALSE, oy: FALSE };
+    return { t: or(...t), f: or(...f), u: FALSE, e: or(...e), a: or(...a), oz: FALSE, oy: FALSE };
   }
 
   // -- leaves ----------------------------------------------------------------------------------
@@ -405,12 +427,16 @@ class Translator {
     const f: Pred[] = [];
     const u: Pred[] = [];
     const e: Pred[] = [];
+    const a: Pred[] = [];
     const oz: Pred[] = [];
     const oy: Pred[] = [];
     for (const { guard, val } of this.entries(term)) {
       switch (val.v) {
         case "U":
           u.push(guard);
+          break;
+        case "A":
+          a.push(guard);
           break;
         case "E":
           e.push(guard);
@@ -438,7 +464,7 @@ class Translator {
           break;
       }
     }
-    return { t: or(...t), f: or(...f), u: or(...u), e: or(...e), oz: or(...oz), oy: or(...oy) };
+    return { t: or(...t), f: or(...f), u: or(...u), e: or(...e), a: or(...a), oz: or(...oz), oy: or(...oy) };
   }
 
   private equality(a: Expr, b: Expr, negate: boolean): Sem {
@@ -458,13 +484,14 @@ class Translator {
 
   /**
    * `node == k` for a boolean literal `k`. cel: an error stays an error, any other non-boolean is
-   * unequal. inngest: unknowns, errors and non-booleans are all unequal.
+   * unequal. inngest: missing attributes and non-booleans are unequal, an error stays an error.
    */
   private boolEquality(s: Sem, k: boolean, negate: boolean): Sem {
     const match = k ? s.t : s.f;
-    const mismatch = or(k ? s.f : s.t, s.oz, s.oy, this.inngest ? or(s.u, s.e) : FALSE);
-    const e = this.inngest ? FALSE : or(s.u, s.e);
-    return negate ? { t: mismatch, f: match, u: FALSE, e, oz: FALSE, oy: FALSE } : { t: match, f: mismatch, u: FALSE, e, oz: FALSE, oy: FALSE };
+    const mismatch = or(k ? s.f : s.t, s.oz, s.oy, this.inngest ? or(s.u, s.a) : FALSE);
+    const e = this.inngest ? s.e : or(s.u, s.e, s.a);
+    const none = { u: FALSE, e, a: FALSE, oz: FALSE, oy: FALSE };
+    return negate ? { t: mismatch, f: match, ...none } : { t: match, f: mismatch, ...none };
   }
 
   private ordering(a: Expr, b: Expr, op: CmpOp): Sem {
@@ -495,8 +522,10 @@ class Translator {
       switch (val.v) {
         case "U":
           return O_FALSE;
-        case "E":
+        case "A":
           return this.inngest ? O_FALSE : O_ERROR;
+        case "E":
+          return O_ERROR;
         case "str": {
           if (!sqlSafeString(value)) return O_ANY;
           if (value === "") return O_TRUE;
@@ -518,6 +547,9 @@ class Translator {
       switch (val.v) {
         case "U":
           return O_FALSE;
+        case "A":
+          // has() of an error is that error: an absent key's.
+          return O_ABSENT;
         case "E":
           return O_ERROR;
         case "const":
@@ -536,22 +568,24 @@ class Translator {
   // -- logic -----------------------------------------------------------------------------------
 
   private not(s: Sem): Sem {
-    // `!` of an unknown or error is false in inngest, the error in cel; of a non-boolean, an error.
-    if (this.inngest) return { t: s.f, f: or(s.t, s.u, s.e), u: FALSE, e: or(s.oz, s.oy), oz: FALSE, oy: FALSE };
-    return { t: s.f, f: s.t, u: FALSE, e: nonBoolOf(s), oz: FALSE, oy: FALSE };
+    // `!` of a missing attribute is false in inngest; of an error, the error; of a non-boolean,
+    // an error.
+    if (this.inngest) return { t: s.f, f: or(s.t, s.u, s.a), u: FALSE, e: or(s.e, s.oz, s.oy), a: FALSE, oz: FALSE, oy: FALSE };
+    return { t: s.f, f: s.t, u: FALSE, e: nonBoolOf(s), a: FALSE, oz: FALSE, oy: FALSE };
   }
 
   private and(a: Sem, b: Sem): Sem {
     if (this.inngest) {
       // `a && b` is `b` when `a` is truthy, else `a`.
       const ya = truthyOf(a);
-      // When `a` is always a boolean, an error or unknown, "not false" is "truthy".
-      const aIsBoolean = a.u === FALSE && a.e === FALSE && a.oz === FALSE && a.oy === FALSE;
+      // When `a` is always a boolean, "not false" is "truthy".
+      const aIsBoolean = a.u === FALSE && a.e === FALSE && a.a === FALSE && a.oz === FALSE && a.oy === FALSE;
       return {
         t: and(ya, b.t),
         f: aIsBoolean ? or(a.f, b.f) : or(a.f, and(ya, b.f)),
         u: or(a.u, and(ya, b.u)),
         e: or(a.e, and(ya, b.e)),
+        a: or(a.a, and(ya, b.a)),
         oz: or(a.oz, and(ya, b.oz)),
         oy: and(ya, b.oy),
       };
@@ -562,6 +596,7 @@ class Translator {
       f: or(a.f, b.f),
       u: FALSE,
       e: and(or(a.t, nonBoolOf(a)), or(b.t, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
+      a: FALSE,
       oz: FALSE,
       oy: FALSE,
     };
@@ -569,15 +604,18 @@ class Translator {
 
   private or(a: Sem, b: Sem): Sem {
     if (this.inngest) {
-      // `a || b` is `a` when `a` is truthy, else `b`.
+      // `a || b` is `a` when `a` is truthy, else `b` when truthy, else `a` when it is an error
+      // (not a missing attribute), else `b`.
       const za = falsyOf(a);
+      const zaNoError = or(a.f, a.u, a.a, a.oz);
       // When `a` is never a truthy non-boolean, "not true" is "falsy": t(a) ∨ (¬t(a) ∧ t(b)) = t(a) ∨ t(b).
       return {
         t: a.oy === FALSE ? or(a.t, b.t) : or(a.t, and(za, b.t)),
-        f: and(za, b.f),
-        u: and(za, b.u),
-        e: and(za, b.e),
-        oz: and(za, b.oz),
+        f: and(zaNoError, b.f),
+        u: and(zaNoError, b.u),
+        e: or(and(a.e, falsyOf(b)), and(zaNoError, b.e)),
+        a: and(zaNoError, b.a),
+        oz: and(zaNoError, b.oz),
         oy: or(a.oy, and(za, b.oy)),
       };
     }
@@ -586,21 +624,24 @@ class Translator {
       f: and(a.f, b.f),
       u: FALSE,
       e: and(or(a.f, nonBoolOf(a)), or(b.f, nonBoolOf(b)), or(nonBoolOf(a), nonBoolOf(b))),
+      a: FALSE,
       oz: FALSE,
       oy: FALSE,
     };
   }
 
   private conditional(c: Sem, yes: Sem, no: Sem): Sem {
-    // inngest tests the condition for truthiness; cel wants a boolean (else an error).
+    // inngest tests the condition for truthiness (an error condition is the result); cel wants a
+    // boolean (else an error).
     const take = this.inngest ? truthyOf(c) : c.t;
-    const skip = this.inngest ? falsyOf(c) : c.f;
+    const skip = this.inngest ? or(c.f, c.u, c.a, c.oz) : c.f;
     const pick = (p: (s: Sem) => Pred): Pred => or(and(take, p(yes)), and(skip, p(no)));
     return {
       t: pick((s) => s.t),
       f: pick((s) => s.f),
       u: pick((s) => s.u),
-      e: this.inngest ? pick((s) => s.e) : or(nonBoolOf(c), pick((s) => s.e)),
+      e: or(this.inngest ? c.e : nonBoolOf(c), pick((s) => s.e)),
+      a: pick((s) => s.a),
       oz: pick((s) => s.oz),
       oy: pick((s) => s.oy),
     };
@@ -609,7 +650,7 @@ class Translator {
 
 /** The cases of a literal in boolean position. */
 function constSem(l: Lit): Sem {
-  const none = { t: FALSE, f: FALSE, u: FALSE, e: FALSE, oz: FALSE, oy: FALSE };
+  const none = { t: FALSE, f: FALSE, u: FALSE, e: FALSE, a: FALSE, oz: FALSE, oy: FALSE };
   if (l === true) return { ...none, t: TRUE };
   if (l === false) return { ...none, f: TRUE };
   return truthy(l) ? { ...none, oy: TRUE } : { ...none, oz: TRUE };
@@ -630,9 +671,9 @@ function truthyOf(s: Sem): Pred {
 }
 
 function falsyOf(s: Sem): Pred {
-  return or(s.f, s.u, s.e, s.oz);
+  return or(s.f, s.u, s.e, s.a, s.oz);
 }
 
 function nonBoolOf(s: Sem): Pred {
-  return or(s.u, s.e, s.oz, s.oy);
+  return or(s.u, s.e, s.a, s.oz, s.oy);
 }

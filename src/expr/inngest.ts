@@ -4,8 +4,10 @@
  *
  * - Variables `event`, `async` and `vars` are `map(string, dyn)`.
  * - A missing attribute is *unknown*: equal to `null` but to nothing else, ordered before
- *   everything when on the left, and absorbed by calls (see `compiler/inngest-calls.ts`). A
- *   result that is unknown is `false`.
+ *   everything when on the left, and absorbed by calls (see `compiler/inngest-calls.ts`); so is
+ *   the error of an absent map key or list element. A result that is unknown is `false`.
+ * - Any other evaluation error propagates, as in `cel` (Inngest absorbs it like an unknown, which
+ *   can turn an error into a match: deliberately not followed, see `compiler/inngest-calls.ts`).
  * - `+ == != < <= > >=` accept operands of any types; `&&`, `||` and `?:` use truthiness.
  * - Quoted string literals are raw: Inngest lifts them out of the expression before parsing, so
  *   escapes are not decoded (`'\w'` is the two characters `\` and `w`), unless the expression

@@ -11,12 +11,14 @@ import { compareCursor, type RunRecord, type RunStore, type ScanPage } from "../
 import { BASE_TIME, HookedStore, atOrBefore, body, cancelledBy, oracle, oracleCounts, runSpecArb, runsFromSpecs } from "./helpers.js";
 
 vi.mock("../../src/cancel/pushdown-plan.js", () => {
-  // Hints that drop only runs the expression does not match (k never 'a', s never '7').
+  // Hints that drop only runs the expression decides `false` (k never 'a', s '1' or '4'): a run
+  // whose s is 'x' is kept, since `int('x')` is an error and an error is not `false`.
   const kIsA = { k: "atom", atom: { k: "str", path: ["data", "k"], op: "==", value: "a" }, size: 1 };
   const sIs7 = { k: "atom", atom: { k: "str", path: ["data", "s"], op: "==", value: "7" }, size: 1 };
+  const sIsX = { k: "atom", atom: { k: "str", path: ["data", "s"], op: "==", value: "x" }, size: 1 };
   const hints: Record<string, { predicate: unknown }> = {
     "event.data.k == 'a'": { predicate: kIsA },
-    "event.data.k == 'a' || int(event.data.s) >= 5": { predicate: { k: "or", xs: [kIsA, sIs7], size: 3 } },
+    "event.data.k == 'a' || int(event.data.s) >= 5": { predicate: { k: "or", xs: [kIsA, sIs7, sIsX], size: 4 } },
   };
   return {
     planPushdown: (program: { source: string } | undefined) => {
@@ -37,7 +39,7 @@ function emulatingPrefilter(inner: RunStore): HookedStore {
       if (predicate === undefined) return page;
       const keep = (run: RunRecord): boolean => {
         const data = run.event.data as { k?: string; s?: string };
-        return data.k === "a" || (predicate.k === "or" && data.s === "7");
+        return data.k === "a" || (predicate.k === "or" && (data.s === "7" || data.s === "x"));
       };
       const runs = page.runs.filter(keep);
       // Like a SQL store, `next` stays the end of what was read, even if its last rows were dropped.

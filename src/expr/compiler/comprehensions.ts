@@ -80,6 +80,10 @@ export function compileComprehension(p: Planner, e: ComprehensionExpr): Fn {
           c.slots[iterSlot] = items[k];
           const v = body(c);
           if (v === decisive) return decisive;
+          // inngest: the first error ends the loop and is the result. Inngest's loop condition
+          // (`@not_strictly_false`, through its decorator) is `false` on an error, so its
+          // `exists`/`all` stop there; cel's go on and let a later element decide.
+          if (lenient && v instanceof CelError) return v;
           if (v !== !decisive && err === undefined) {
             err = v instanceof CelError ? v : (attachNode(noSuchOverload(decisive ? "_||_" : "_&&_", v), id) as CelError);
           }

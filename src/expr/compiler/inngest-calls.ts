@@ -1,10 +1,18 @@
 /**
  * Calls in the `inngest` dialect, following what Inngest's evaluator does (its "unknown"
- * decorator over cel-go):
+ * decorator over cel-go, `pkg/expressions/unknown.go`), with one deliberate departure:
  *
- * - A call with an unknown (missing attribute) or error argument does not fail: `+` yields its
- *   first known operand, `==` is true only against `null`, `<`/`<=` are true when the left side is
- *   unknown, `>`/`>=` when the right side is, `size` is 0, and anything else is `false`.
+ * - A call with a missing attribute for an argument does not fail: `+` yields its first other
+ *   operand, `==` is true only against `null`, `<`/`<=` are true when the left side is missing,
+ *   `>`/`>=` when the right side is, `size` is 0, and anything else is `false`. A missing
+ *   attribute is the unknown of an absent field, or the error of an absent map key or list
+ *   element (see {@link isAbsent}).
+ * - Any other evaluation error propagates, as in the `cel` dialect. Inngest hands it the static
+ *   results above too (its decorator treats every error argument but "no such attribute" like an
+ *   unknown), so that `event.data.n % 3 != 0` — an error, JSON numbers being doubles and CEL
+ *   having no `double % int` — is `true` for every event there, and a bulk cancellation with that
+ *   `if` would cancel every run of its window. For a cancellation an error must never become a
+ *   match, so here it stays an error (the run counts as `expression_error`).
  * - `==`, `!=`, `<`, `<=`, `>`, `>=` and `+` accept any operand types: `+` of two different
  *   types concatenates Go's `%v` renderings; a `null` operand of an ordering is replaced by the
  *   zero value of the other side.
@@ -22,7 +30,6 @@ import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, sca
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { constantOperand } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks } from "./hooks.js";
-import { compileNotStrictlyFalse } from "./operators.js";
 
 const ORDERINGS: Record<string, (c: number) => boolean> = {
   "_<_": (c) => c < 0,
@@ -31,18 +38,31 @@ const ORDERINGS: Record<string, (c: number) => boolean> = {
   "_>=_": (c) => c >= 0,
 };
 
-/** Inngest's truthiness; an unknown (missing attribute) is falsy. */
+/** Inngest's truthiness; an unknown (missing attribute) and an error are falsy. */
 function isTruthy(v: unknown): boolean {
   return v !== UNKNOWN && isTruthyValue(v);
 }
 
-function isUnknownOrError(v: unknown): boolean {
-  return v === UNKNOWN || v instanceof CelError;
+/**
+ * Error codes that only say an attribute is absent: a key missing from a map (`event.data['k']`),
+ * an index past the end of a list. Inngest's decorator was written to catch exactly these ("no
+ * such key" from reaching into a missing value) and gives them a missing attribute's results.
+ */
+const ABSENT_CODES: ReadonlySet<string> = new Set(["no_such_key", "index_out_of_bounds"]);
+
+/** Whether `v` is a missing attribute: Inngest's unknown, or an absent key or element. */
+function isAbsent(v: unknown): boolean {
+  return v === UNKNOWN || (v instanceof CelError && ABSENT_CODES.has(v.code));
+}
+
+/** Whether `v` is an evaluation error that is not a missing attribute: it propagates. */
+function isFailure(v: unknown): v is CelError {
+  return v instanceof CelError && !ABSENT_CODES.has(v.code);
 }
 
 /**
- * The result of a call whose arguments include an unknown or an error value (Inngest's
- * `handleUnknownCall`).
+ * The result of a call none of whose arguments fails and some of which are missing attributes
+ * (Inngest's `handleUnknownCall`).
  */
 function unknownCallResult(fn: string, vals: readonly unknown[]): unknown {
   switch (fn) {
@@ -55,10 +75,10 @@ function unknownCallResult(fn: string, vals: readonly unknown[]): unknown {
       return !vals.some((v) => v === null);
     case "_<_":
     case "_<=_":
-      return isUnknownOrError(vals[0]);
+      return isAbsent(vals[0]);
     case "_>_":
     case "_>=_":
-      return !isUnknownOrError(vals[0]);
+      return !isAbsent(vals[0]);
     case "size":
       return smallInt(0);
     default:
@@ -81,25 +101,39 @@ function order(fn: string, a: unknown, b: unknown, id: number): unknown {
   return c === c && test(c);
 }
 
-function evalArgs(fns: readonly Fn[], c: Parameters<Fn>[0]): { vals: unknown[]; unknown: boolean } {
+/** The evaluated arguments, the first failure among them, and whether any is a missing attribute. */
+function evalArgs(fns: readonly Fn[], c: Parameters<Fn>[0]): { vals: unknown[]; failure: CelError | undefined; absent: boolean } {
   const vals = new Array<unknown>(fns.length);
-  let unknown = false;
+  let failure: CelError | undefined;
+  let absent = false;
   for (let k = 0; k < fns.length; k++) {
     const v = fns[k]!(c);
-    if (v === UNKNOWN || v instanceof CelError) unknown = true;
+    if (v === UNKNOWN) absent = true;
+    else if (v instanceof CelError) {
+      if (ABSENT_CODES.has(v.code)) absent = true;
+      else failure ??= v;
+    }
     vals[k] = v;
   }
-  return { vals, unknown };
+  return { vals, failure, absent };
 }
 
-/** `a || b` / `a && b` by truthiness: the deciding operand itself. */
+/**
+ * `a || b` / `a && b` by truthiness: the deciding operand itself. `a && b` is `a` when `a` is
+ * falsy, an error included (as in Inngest). `a || b` is `a` when truthy, else `b` when truthy,
+ * else — both falsy — an error `a` rather than `b`: Inngest would answer `b`, which turns
+ * `!(err || false)` into `true`; this way an error is absorbed only by an operand that decides,
+ * as CEL's `err || true` is `true`.
+ */
 function compileLogical(e: CallExpr, h: CompilerHooks): Fn {
   const l = h.compile(e.args[0]!);
   const r = h.compile(e.args[1]!);
   return e.fn === "_||_"
     ? (c) => {
         const a = l(c);
-        return isTruthy(a) ? a : r(c);
+        if (isTruthy(a)) return a;
+        const b = r(c);
+        return isFailure(a) && !isTruthy(b) ? a : b;
       }
     : (c) => {
         const a = l(c);
@@ -107,12 +141,33 @@ function compileLogical(e: CallExpr, h: CompilerHooks): Fn {
       };
 }
 
-/** `c ? a : b` with the condition tested for truthiness. */
+/**
+ * `c ? a : b` with the condition tested for truthiness; a failed condition is the error (Inngest
+ * takes it as falsy and picks `b`).
+ */
 function compileConditional(e: CallExpr, h: CompilerHooks): Fn {
   const cond = h.compile(e.args[0]!);
   const yes = h.compile(e.args[1]!);
   const no = h.compile(e.args[2]!);
-  return (c) => (isTruthy(cond(c)) ? yes(c) : no(c));
+  return (c) => {
+    const v = cond(c);
+    if (isFailure(v)) return v;
+    return isTruthy(v) ? yes(c) : no(c);
+  };
+}
+
+/**
+ * The loop condition of `all`/`exists`: the loop goes on unless the condition is `false`, an
+ * error or unknown. cel's rule goes on past an error; Inngest's decorator answers `false` for a
+ * call on an error or unknown, so its `exists` stops at the first element whose test fails and
+ * yields that error — which this keeps, now that `!` of an error is the error (not `false`).
+ */
+function compileLoopCondition(e: CallExpr, h: CompilerHooks): Fn {
+  const arg = h.compile(e.args[0]!);
+  return (c) => {
+    const v = arg(c);
+    return v !== false && v !== UNKNOWN && !(v instanceof CelError);
+  };
 }
 
 /** `a + b`: the overload of the operands' kinds, else Go's `%v` concatenation of mixed kinds. */
@@ -123,7 +178,9 @@ function compilePlus(e: CallExpr, h: CompilerHooks): Fn {
   return (c) => {
     const a = l(c);
     const b = r(c);
-    if (isUnknownOrError(a) || isUnknownOrError(b)) return unknownCallResult("_+_", [a, b]);
+    if (isFailure(a)) return a;
+    if (isFailure(b)) return b;
+    if (isAbsent(a) || isAbsent(b)) return unknownCallResult("_+_", [a, b]);
     const sum = add([a, b]);
     if (!(sum instanceof CelError) || kindOf(a) === kindOf(b)) return chargeGrowth(c, sum, id);
     return chargeGrowth(c, inngestConcat(a, b), id);
@@ -142,7 +199,8 @@ function compileNowShift(e: CallExpr, h: CompilerHooks): Fn {
   const id = e.id;
   return (c) => {
     const v = arg(c);
-    if (isUnknownOrError(v)) return false;
+    if (isFailure(v)) return v;
+    if (isAbsent(v)) return false;
     const r = f(clock(c), v);
     return r instanceof CelError ? new CelError(r.code, r.message, id) : r;
   };
@@ -154,7 +212,10 @@ function clock(c: Parameters<Fn>[0]): number {
   return c.now;
 }
 
-/** Any other call: unknown or error arguments give the static result, else normal dispatch. */
+/**
+ * Any other call: a failed argument is the result, missing attributes give the static result,
+ * else normal dispatch.
+ */
 export function compileInngestStrict(e: CallExpr, h: CompilerHooks): Fn {
   const argExprs: Expr[] = e.target === undefined ? [...e.args] : [e.target, ...e.args];
   const fns = argExprs.map((x) => h.compile(x));
@@ -171,14 +232,15 @@ export function compileInngestStrict(e: CallExpr, h: CompilerHooks): Fn {
     const a0 = fns[0]!;
     return (c) => {
       const a = a0(c);
-      if (isUnknownOrError(a)) return unknownCallResult(fn, [a]);
+      if (a === UNKNOWN || a instanceof CelError) return isFailure(a) ? a : unknownCallResult(fn, [a]);
       if (scans) chargeScan(c, a, id, weight, lists);
       return chargeGrowth(c, dispatch([a]), id);
     };
   }
   return (c) => {
-    const { vals, unknown } = evalArgs(fns, c);
-    if (unknown) return unknownCallResult(fn, vals);
+    const { vals, failure, absent } = evalArgs(fns, c);
+    if (failure !== undefined) return failure;
+    if (absent) return unknownCallResult(fn, vals);
     if (scans) chargeArgs(c, vals, regex, weight, lists, id);
     return chargeGrowth(c, dispatch(vals), id);
   };
@@ -192,18 +254,21 @@ function compileEquality(e: CallExpr, h: CompilerHooks): Fn {
     const k = split.constant.value;
     const varSide = split.other;
     const x = h.compile(varSide);
-    // An unknown or error operand is equal only to null.
+    // A missing attribute is equal only to null; a failed operand is the result.
     const onUnknown = (k === null) !== negate;
     if (typeof k === "string" || typeof k === "boolean") {
       return (c) => {
         const v = x(c);
         if (typeof v === typeof k) return (v === k) !== negate;
-        return isUnknownOrError(v) ? onUnknown : negate;
+        if (v === UNKNOWN) return onUnknown;
+        if (v instanceof CelError) return isFailure(v) ? v : onUnknown;
+        return negate;
       };
     }
     return (c) => {
       const v = x(c);
-      if (isUnknownOrError(v)) return onUnknown;
+      if (v === UNKNOWN) return onUnknown;
+      if (v instanceof CelError) return isFailure(v) ? v : onUnknown;
       return celEquals(v, k) !== negate;
     };
   }
@@ -213,7 +278,9 @@ function compileEquality(e: CallExpr, h: CompilerHooks): Fn {
   return (c) => {
     const a = l(c);
     const b = r(c);
-    if (isUnknownOrError(a) || isUnknownOrError(b)) return (a === null || b === null) !== negate;
+    if (isFailure(a)) return a;
+    if (isFailure(b)) return b;
+    if (isAbsent(a) || isAbsent(b)) return (a === null || b === null) !== negate;
     // Two values of the data compare in time of their size.
     chargeScan(c, a, id);
     return celEquals(a, b) !== negate;
@@ -233,7 +300,8 @@ function compileOrdering(e: CallExpr, h: CompilerHooks): Fn {
     return (c) => {
       const a = l(c);
       if (typeof a === "number") return a === a && k === k && test(a < k ? -1 : a > k ? 1 : 0);
-      if (isUnknownOrError(a)) return leftUnknown;
+      if (a === UNKNOWN) return leftUnknown;
+      if (a instanceof CelError) return isFailure(a) ? a : leftUnknown;
       return order(fn, a, k, id);
     };
   }
@@ -241,8 +309,10 @@ function compileOrdering(e: CallExpr, h: CompilerHooks): Fn {
   return (c) => {
     const a = l(c);
     const b = r(c);
-    if (isUnknownOrError(a)) return leftUnknown;
-    if (isUnknownOrError(b)) return !leftUnknown;
+    if (isFailure(a)) return a;
+    if (isFailure(b)) return b;
+    if (isAbsent(a)) return leftUnknown;
+    if (isAbsent(b)) return !leftUnknown;
     return order(fn, a, b, id);
   };
 }
@@ -254,7 +324,8 @@ function compileSize(e: CallExpr, h: CompilerHooks): Fn | undefined {
   const id = e.id;
   return (c) => {
     const v = arg(c);
-    if (isUnknownOrError(v)) return smallInt(0);
+    if (isFailure(v)) return v;
+    if (isAbsent(v)) return smallInt(0);
     // Counting a string's code points reads all of it.
     if (typeof v === "string" && v.length >= 1 << SCAN_SHIFT) charge(c, v.length >> SCAN_SHIFT, id);
     const n = sizeOf(v, false);
@@ -272,7 +343,8 @@ function compileIn(e: CallExpr, h: CompilerHooks): Fn {
     const set = new Set(rc.value as string[]);
     return (c) => {
       const v = x(c);
-      return typeof v === "string" && set.has(v);
+      if (typeof v === "string") return set.has(v);
+      return isFailure(v) ? v : false;
     };
   }
   const r = h.compile(re);
@@ -280,7 +352,9 @@ function compileIn(e: CallExpr, h: CompilerHooks): Fn {
   return (c) => {
     const v = x(c);
     const container = r(c);
-    if (isUnknownOrError(v) || isUnknownOrError(container)) return false;
+    if (isFailure(v)) return v;
+    if (isFailure(container)) return container;
+    if (isAbsent(v) || isAbsent(container)) return false;
     if (Array.isArray(container)) {
       chargeScan(c, container, id);
       for (const item of container) if (celEquals(v, item)) return true;
@@ -310,7 +384,8 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
         if (scansSubject && s.length >= 1 << SCAN_SHIFT) charge(c, s.length >> SCAN_SHIFT, id);
         return op(s, k);
       }
-      if (isUnknownOrError(s)) return false;
+      if (isFailure(s)) return s;
+      if (isAbsent(s)) return false;
       const err = noSuchOverload(fn, s, k);
       return new CelError(err.code, err.message, id);
     };
@@ -319,7 +394,9 @@ function compileStringTest(e: CallExpr, h: CompilerHooks): Fn | undefined {
   return (c) => {
     const s = target(c);
     const t = arg(c);
-    if (isUnknownOrError(s) || isUnknownOrError(t)) return false;
+    if (isFailure(s)) return s;
+    if (isFailure(t)) return t;
+    if (isAbsent(s) || isAbsent(t)) return false;
     if (typeof s === "string" && typeof t === "string") {
       chargeScan(c, s, id);
       chargeScan(c, t, id);
@@ -347,7 +424,8 @@ function compileMatches(e: CallExpr, h: CompilerHooks): Fn | undefined {
       if (s.length >= 1 << REGEX_SHIFT) charge(c, (s.length >> REGEX_SHIFT) * factor, id);
       return re(s);
     }
-    if (isUnknownOrError(s)) return false;
+    if (isFailure(s)) return s;
+    if (isAbsent(s)) return false;
     const err = noSuchOverload("matches", s, pc.value);
     return new CelError(err.code, err.message, id);
   };
@@ -361,7 +439,7 @@ export const INNGEST_CALLS: CallTable = new Map<string, CallCompiler>([
   ["_||_", compileLogical],
   ["_&&_", compileLogical],
   ["_?_:_", compileConditional],
-  ["@not_strictly_false", compileNotStrictlyFalse],
+  ["@not_strictly_false", compileLoopCondition],
   ["_==_", compileEquality],
   ["_!=_", compileEquality],
   ["_<_", compileOrdering],

@@ -14,11 +14,13 @@
  * - `cel`: `a && b` is true iff both are true and false iff either is false (errors are absorbed
  *   either way); `a || b` dually; `!a` swaps true and false and keeps errors; `c ? a : b` is `a`
  *   when `c` is true and `b` when it is false.
- * - `inngest`: `a && b` is `b` when `a` is truthy, else `a`; `a || b` is `a` when truthy, else `b`;
- *   `!a` is `false` when `a` is unknown or an error. Truthy equals `true` only for operands known
- *   to be booleans or errors ({@link Node.bool}), and falsy equals `false` only for operands that
- *   cannot fail either ({@link Node.total}); elsewhere the analysis keeps a weaker, still
- *   necessary, condition.
+ * - `inngest`: `a && b` is `b` when `a` is truthy, else `a`; `a || b` is `a` when truthy, else `b`
+ *   (or `a` when it is an evaluation error and `b` is falsy); `!a` is `false` when `a` is a missing
+ *   attribute, and an evaluation error stays an error through `!`, comparisons and `?:`. Truthy
+ *   equals `true` only for operands known to be booleans or errors ({@link Node.bool}), and falsy
+ *   equals `false` only for operands that are never a missing attribute ({@link Node.total}: an
+ *   evaluation error is falsy too, but then the result is never `false`, so the condition stays
+ *   necessary); elsewhere the analysis keeps a weaker, still necessary, condition.
  *
  * @module
  */
@@ -48,7 +50,10 @@ interface Node {
   readonly f: Condition;
   /** (`inngest`) The node is a boolean or an error, never another value. */
   readonly bool: boolean;
-  /** (`inngest`) The node is a boolean: never an error nor unknown. */
+  /**
+   * (`inngest`) The node is never a missing attribute (unknown, or an absent key's error): a falsy
+   * value of it is `false`, or an evaluation error that makes every enclosing outcome an error.
+   */
   readonly total: boolean;
 }
 
@@ -200,7 +205,7 @@ class Analysis {
   }
 
   private not(a: Node): Node {
-    // `inngest`: `!` of an unknown or an error is `false`.
+    // `inngest`: `!` of a missing attribute is `false`; of an evaluation error, the error.
     const f = !this.lenient || a.total ? a.t : UNKNOWN;
     return { t: a.f, f, bool: true, total: a.total && a.bool };
   }
@@ -217,7 +222,8 @@ class Analysis {
   }
 
   private equality(l: Expr, r: Expr, negated: boolean): Node {
-    // In `inngest` equality is always a boolean; in `cel` it can fail.
+    // In `inngest` equality is a boolean unless an operand fails (then it fails); in `cel` it can
+    // fail on any operand.
     const total = this.lenient;
     let path = this.path(l);
     let constant = path === undefined ? undefined : this.scalar(r);

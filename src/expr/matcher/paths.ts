@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CelDuration, CelTimestamp, CelUint } from "../values.js";
+import { CelDuration, CelTimestamp, CelUint, INT64_MAX, INT64_MIN } from "../values.js";
 
 /** The path exists; its value is in {@link PathNode.value}. */
 export const PRESENT = 0;
@@ -168,10 +168,18 @@ export function readPath(node: PathNode, activation: Readonly<Record<string, unk
 /** Records a present value, or {@link WEIRD} for a value the predicates do not model. */
 function settle(node: PathNode, v: unknown): void {
   switch (typeof v) {
+    case "bigint":
+      // An int beyond int64 is an error where a program reads it, which no predicate models.
+      if (v > INT64_MAX || v < INT64_MIN) {
+        node.state = WEIRD;
+        return;
+      }
+      node.state = PRESENT;
+      node.value = v;
+      return;
     case "string":
     case "number":
     case "boolean":
-    case "bigint":
       node.state = PRESENT;
       node.value = v;
       return;

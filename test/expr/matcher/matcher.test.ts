@@ -120,6 +120,11 @@ describe("Matcher: Inngest's rules", () => {
     ["!(event.data.n == 1) || event.data.x == 2", { n: 2 }, true],
     ["!(event.data.missing > 1)", {}, true],
     ["!has(event.data.x.y)", { x: 5 }, false],
+    // An evaluation error that is not a missing attribute stays an error (Inngest would answer
+    // true to each of these).
+    ["event.data.n % 3 != 0", { n: 3 }, false],
+    ["!(event.data.n > 5)", { n: "7" }, false],
+    ["!(event.data.n * 2 == 6) || event.data.x == 2", { n: 3 }, false],
   ];
   for (const [source, data, expected] of cases) {
     it(`${source} on ${JSON.stringify(data)} → ${expected}`, () => {
@@ -208,6 +213,9 @@ describe("Matcher: values at the edges", () => {
     ["event.data.a == 5u", E({ a: 5 })],
     ["event.data.a == 5u", E({ a: new CelUint(5n) })],
     ["event.data.a != 5", E({ a: -0 })],
+    // An int beyond int64 is an error where a program reads it.
+    ["event.data.a != 5", E({ a: 18446744073709551616n })],
+    ["!(event.data.a == 5)", E({ a: 18446744073709551616n })],
     // Code-point order: U+E000 sorts before U+1F600 (a surrogate pair), unlike UTF-16 order.
     ["event.data.s < '😀'", E({ s: "\ue000" })],
     ["event.data.s > '\ue000'", E({ s: "😀" })],
