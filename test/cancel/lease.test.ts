@@ -110,7 +110,7 @@ for (const { name, make } of STORE_FACTORIES) {
 
     it("abortStatus running without a lease saves an aborted session as running, on every path", async () => {
       // No `if` (the exact path where the store has one) and one the scan loop decides.
-      for (const expression of ["true", "event.data.n % 7 != 3 && event.data.keep"]) {
+      for (const expression of ["true", "int(event.data.n) % 7 != 3 && event.data.keep"]) {
         const store = make();
         await store.insertRuns(runs(500));
         const id = await created(store, expression);
