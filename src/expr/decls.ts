@@ -34,6 +34,15 @@ export interface OverloadDecl {
    * `join`): a call that may dispatch to it is charged by the size of what it built.
    */
   readonly grows?: boolean;
+  /**
+   * The units of work a call does beyond reading its arguments once and building its result,
+   * from its argument values (receiver first): comparisons of pairs of elements (`sets.contains`,
+   * `distinct`), a sort's comparisons. A call that may dispatch to it is charged this before it
+   * runs, so that the budget stops the call before the work rather than after. Its static
+   * counterpart is a rule of the estimate (`checker/cost.ts`). Arguments of other kinds than the
+   * overload's must give 0 (dispatch reports them).
+   */
+  readonly cost?: (args: readonly unknown[]) => number;
   /** Depends on more than its arguments (the clock): never folded into a constant. */
   readonly impure?: boolean;
 }
@@ -57,6 +66,8 @@ export interface OverloadOptions {
   readonly nonStrict?: boolean;
   /** See {@link OverloadDecl.grows}. */
   readonly grows?: boolean;
+  /** See {@link OverloadDecl.cost}; default none. */
+  readonly cost?: (args: readonly unknown[]) => number;
   /** See {@link OverloadDecl.impure}. */
   readonly impure?: boolean;
 }
@@ -81,6 +92,7 @@ export function overload(
     ...(impl === undefined ? {} : { impl }),
     ...(options.nonStrict ? { nonStrict: true } : {}),
     ...(options.grows ? { grows: true } : {}),
+    ...(options.cost === undefined ? {} : { cost: options.cost }),
     ...(options.impure ? { impure: true } : {}),
   };
 }

@@ -3,8 +3,10 @@
  *
  * At run time a program charges its context (`ctx.cost`) for the work whose amount depends on the
  * data: every comprehension iteration (weighed by the nodes its body evaluates), every string,
- * byte string or list scanned or built (by its size), every list or map literal built, and a
- * regular expression compiled from data (by the pattern's size, before compiling it). Work whose
+ * byte string or list scanned or built (by its size), every list or map literal built, a
+ * regular expression compiled from data (by the pattern's size, before compiling it), and the work
+ * of a function that grows faster than its arguments (pairs of elements compared, a sort), as its
+ * overload declares it (`OverloadDecl.cost`, estimated by `overloadWork`). Work whose
  * amount the source text bounds (the nodes outside any loop) is not charged at run time.
  *
  * At compile time {@link estimateCheckedCost} walks the checked AST, as cel-go's `EstimateCost`
@@ -20,6 +22,7 @@
 import type { CallExpr, ComprehensionExpr, Expr, ListExpr } from "../ast.js";
 import type { OverloadDecl } from "../decls.js";
 import type { Type } from "../types.js";
+import { CelUint } from "../values.js";
 import { type CheckedAst, overloadsOf } from "./checker.js";
 
 /** A range of cost units: the least and the most one evaluation may spend. */
@@ -55,6 +58,86 @@ export const REGEX_COMPILE_COST = 4;
 /** The macro a comprehension was expanded from, recognised from the original call and the loop's shape. */
 export type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
 
+/**
+ * The macros of cel-go's two-variable comprehensions (ext/comprehensions.go), which run as loops
+ * of their own (`compiler/two-var.ts`): the quantifiers, and `transformList` / `transformMap` /
+ * `transformMapEntry` without and with a filter.
+ */
+export type TwoVarKind = "all" | "exists" | "exists_one" | "list" | "list_filter" | "map" | "map_filter" | "entry" | "entry_filter";
+
+/** A two-variable macro's loop: what it evaluates per iteration. */
+export interface TwoVarLoop {
+  readonly kind: TwoVarKind;
+  /** The predicate of a quantifier, or the filter of a transform. */
+  readonly test: Expr | undefined;
+  /** The transform: an element (`transformList`), a value (`transformMap`) or a map of entries (`transformMapEntry`). */
+  readonly value: Expr | undefined;
+}
+
+/**
+ * The two-variable macro a comprehension was expanded from, recognised from the original call and
+ * its expansion (shared by the loop and the estimate so that both see the same parts), or
+ * `undefined` for any other comprehension (the general loop runs it).
+ */
+export function twoVarLoop(e: ComprehensionExpr, call: CallExpr | undefined): TwoVarLoop | undefined {
+  if (call === undefined || e.iterVar2 === undefined) return undefined;
+  const kind = twoVarKind(e, call);
+  if (kind === undefined) return undefined;
+  const step = e.loopStep as CallExpr;
+  const last = (x: CallExpr): Expr => x.args[x.args.length - 1]!;
+  switch (kind) {
+    case "all":
+    case "exists":
+      return { kind, test: step.args[1], value: undefined };
+    case "exists_one":
+      return { kind, test: step.args[0], value: undefined };
+    case "list":
+      return { kind, test: undefined, value: (step.args[1] as ListExpr).elements[0] };
+    case "list_filter":
+      return { kind, test: step.args[0], value: ((step.args[1] as CallExpr).args[1] as ListExpr).elements[0] };
+    case "map":
+    case "entry":
+      return { kind, test: undefined, value: last(step) };
+    default:
+      return { kind, test: step.args[0], value: last(step.args[1] as CallExpr) };
+  }
+}
+
+function twoVarKind(e: ComprehensionExpr, call: CallExpr): TwoVarKind | undefined {
+  const step = e.loopStep;
+  const isAccu = (x: Expr | undefined): boolean => x?.kind === "ident" && x.name === e.accuVar;
+  const isCall = (x: Expr | undefined, fn: string): x is CallExpr => x?.kind === "call" && x.fn === fn;
+  const append = (x: Expr | undefined): boolean =>
+    isCall(x, "_+_") && isAccu(x.args[0]) && x.args[1]?.kind === "list" && x.args[1].elements.length === 1;
+  const insert = (x: Expr | undefined, n: number): boolean => isCall(x, "cel.@mapInsert") && x.args.length === n && isAccu(x.args[0]);
+  const filtered = isCall(step, "_?_:_") && isAccu(step.args[2]) ? step.args[1] : undefined;
+  switch (call.fn) {
+    case "exists":
+      return isCall(step, "_||_") && isAccu(step.args[0]) ? "exists" : undefined;
+    case "all":
+      return isCall(step, "_&&_") && isAccu(step.args[0]) ? "all" : undefined;
+    case "existsOne":
+    case "exists_one":
+      return filtered !== undefined ? "exists_one" : undefined;
+    case "transformList":
+      if (call.args.length === 3) return append(step) ? "list" : undefined;
+      return append(filtered) ? "list_filter" : undefined;
+    case "transformMap":
+      if (call.args.length === 3) return insert(step, 3) ? "map" : undefined;
+      return insert(filtered, 3) ? "map_filter" : undefined;
+    case "transformMapEntry":
+      if (call.args.length === 3) return insert(step, 2) ? "entry" : undefined;
+      return insert(filtered, 2) ? "entry_filter" : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The units a two-variable macro's loop charges per iteration: as a one-variable loop, plus the append of a transform. */
+export function twoVarIterationCharge(loop: TwoVarLoop): number {
+  return ITERATION_COST + (loop.test === undefined ? 0 : fixedCost(loop.test)) + (loop.value === undefined ? 0 : fixedCost(loop.value) + APPEND_COST);
+}
+
 /** The parts of a comprehension's loop that run per iteration. */
 export interface LoopParts {
   readonly kind: MacroKind | undefined;
@@ -71,7 +154,7 @@ export interface LoopParts {
  * loop runs only the predicate and transform, the general loop its condition and step.
  */
 export function loopParts(e: ComprehensionExpr, call: CallExpr | undefined): LoopParts {
-  const kind = e.iterVar2 === undefined && call !== undefined ? macroKind(e, call) : undefined;
+  const kind = e.iterVar2 !== undefined ? undefined : call !== undefined ? macroKind(e, call) : isMapExpansion(e) ? "map" : undefined;
   const step = e.loopStep as CallExpr;
   switch (kind) {
     case "exists":
@@ -87,6 +170,30 @@ export function loopParts(e: ComprehensionExpr, call: CallExpr | undefined): Loo
     default:
       return { kind: undefined, body: e.loopStep, second: undefined, cond: e.loopCondition };
   }
+}
+
+/**
+ * A comprehension that another macro spelled out as `map` expands (`sortBy` computes its keys so):
+ * it runs as the `map` loop does, building its list in place, rather than as a general loop
+ * that copies its accumulator at each step.
+ */
+function isMapExpansion(e: ComprehensionExpr): boolean {
+  const isAccu = (x: Expr): boolean => x.kind === "ident" && x.name === e.accuVar;
+  const step = e.loopStep;
+  return (
+    e.accuInit.kind === "list" &&
+    e.accuInit.elements.length === 0 &&
+    e.loopCondition.kind === "const" &&
+    e.loopCondition.value.kind === "bool" &&
+    e.loopCondition.value.value &&
+    isAccu(e.result) &&
+    step.kind === "call" &&
+    step.fn === "_+_" &&
+    step.args.length === 2 &&
+    isAccu(step.args[0]!) &&
+    step.args[1]!.kind === "list" &&
+    step.args[1]!.elements.length === 1
+  );
 }
 
 function macroKind(e: ComprehensionExpr, call: CallExpr): MacroKind | undefined {
@@ -210,10 +317,23 @@ export const SCAN_WEIGHTS: ReadonlyMap<string, number> = new Map([
   ["list_join", 1],
   ["list_join_string", 1],
   ["string_reverse", 1],
+  // The lists and math extensions' functions that read every element of a list.
+  ["list_flatten", 1],
+  ["list_flatten_int", 1],
+  ...["@max", "@min"].flatMap((f) => ["double", "int", "uint"].map((t): [string, number] => [`math_${f}_list_${t}`, 1])),
 ]);
 
 /** The scanning overloads that read every element of a list argument (the others read strings and bytes only). */
-export const LIST_SCANNING_OVERLOADS: ReadonlySet<string> = new Set(["in_list", "equals", "not_equals", "list_join", "list_join_string"]);
+export const LIST_SCANNING_OVERLOADS: ReadonlySet<string> = new Set([
+  "in_list",
+  "equals",
+  "not_equals",
+  "list_join",
+  "list_join_string",
+  "list_flatten",
+  "list_flatten_int",
+  ...["@max", "@min"].flatMap((f) => ["double", "int", "uint"].map((t) => `math_${f}_list_${t}`)),
+]);
 
 /** Whether a call that may dispatch to any of `overloads` reads every element of its list arguments. */
 export function scansLists(overloads: readonly { readonly id: string }[]): boolean {
@@ -233,8 +353,18 @@ export function scanWeight(overloads: readonly { readonly id: string }[]): numbe
  */
 export const AFFIX_TESTS: ReadonlySet<string> = new Set(["starts_with_string", "ends_with_string"]);
 
-/** The regular-expression overloads: charged by subject size × pattern size, and by pattern size when compiled at run time. */
-export const REGEX_OVERLOADS: ReadonlySet<string> = new Set(["matches", "matches_string"]);
+/**
+ * The regular-expression overloads, `(subject, pattern, …)`: charged by subject size × pattern
+ * size, and by pattern size when compiled at run time.
+ */
+export const REGEX_OVERLOADS: ReadonlySet<string> = new Set([
+  "matches",
+  "matches_string",
+  "regex_extract_string_string",
+  "regex_extractAll_string_string",
+  "regex_replace_string_string_string",
+  "regex_replace_string_string_string_int",
+]);
 
 /** Units to charge for scanning a string or bytes of `length` units. */
 export function scanUnits(length: number): number {
@@ -264,6 +394,12 @@ interface Size {
    * share, so that their sizes sum to at most this.
    */
   readonly budget?: number;
+  /**
+   * The largest value of an int or uint that is known to be bounded (a constant, a `size`, an index,
+   * an element of `lists.range(n)`); absent when any value is possible. It bounds what
+   * `lists.range` builds.
+   */
+  readonly int?: number;
 }
 
 /** Nesting of amortised loops past which a loop is estimated as n × its costliest iteration (still an upper bound). */
@@ -293,18 +429,34 @@ function sized(chars: number, items: number, elem: Size | undefined): Size {
   return { chars, items, elem, repr: 6 * chars + items * elemRepr + SCALAR_REPR };
 }
 
+/** A scalar that is an int or uint of at most `max`. */
+function intAtMost(max: number): Size {
+  return { ...ZERO, int: max };
+}
+
+/** `s` with any int value possible. */
+function anyInt(s: Size): Size {
+  if (s.int === undefined) return s;
+  const { int: _bounded, ...rest } = s;
+  return rest;
+}
+
 function union(a: Size, b: Size): Size {
   if (a === b) return a;
-  if (a === ZERO) return b;
-  if (b === ZERO) return a;
-  // Two parts of inputs (cyclic): the larger holds the other.
+  // ZERO stands for any scalar, so an int of it is unbounded.
+  if (a === ZERO) return anyInt(b);
+  if (b === ZERO) return anyInt(a);
+  // Two parts of inputs (cyclic, any int): the larger holds the other.
   if (a.budget !== undefined && b.budget !== undefined) return a.budget >= b.budget ? a : b;
   const elem = a.elem === undefined ? b.elem : b.elem === undefined ? a.elem : union(a.elem, b.elem);
-  return { chars: Math.max(a.chars, b.chars), items: Math.max(a.items, b.items), elem, repr: Math.max(a.repr, b.repr) };
+  const joined = { chars: Math.max(a.chars, b.chars), items: Math.max(a.items, b.items), elem, repr: Math.max(a.repr, b.repr) };
+  return a.int !== undefined && b.int !== undefined ? { ...joined, int: Math.max(a.int, b.int) } : joined;
 }
 
 function sizeOfValue(v: unknown, depth = 0): Size {
   if (typeof v === "string") return sized(v.length, 0, undefined);
+  if (typeof v === "bigint") return intAtMost(Number(v));
+  if (v instanceof CelUint) return intAtMost(Number(v.value));
   if (v instanceof Uint8Array) return sized(v.length, 0, undefined);
   if (depth > 64) return UNBOUNDED;
   if (Array.isArray(v)) {
@@ -328,6 +480,7 @@ const SCALAR_KINDS: ReadonlySet<string> = new Set(["bool", "int", "uint", "doubl
 /** Narrows a size by the checked type: a scalar has none, a string no items, a list no characters. */
 function narrow(s: Size, t: Type | undefined): Size {
   if (t === undefined) return s;
+  if ((t.kind === "int" || t.kind === "uint") && s.int !== undefined) return s.items === 0 && s.chars === 0 ? s : intAtMost(s.int);
   if (SCALAR_KINDS.has(t.kind)) return ZERO;
   if (t.kind === "string" || t.kind === "bytes") return s.items === 0 ? s : { ...s, items: 0 };
   if (t.kind === "list" || t.kind === "map") return s.chars === 0 ? s : { ...s, chars: 0 };
@@ -481,12 +634,21 @@ class Estimator {
   }
 
   private comprehension(e: ComprehensionExpr): Estimate {
+    const call = this.checked.parsed.macroCalls.get(e.id);
+    const twoVar = twoVarLoop(e, call);
+    if (twoVar !== undefined) return this.twoVarComprehension(e, twoVar);
     const range = this.estimate(e.iterRange);
     const init = this.estimate(e.accuInit);
-    const parts = loopParts(e, this.checked.parsed.macroCalls.get(e.id));
+    const parts = loopParts(e, call);
     const n = range.size.items;
-    // The accumulator of a general loop may grow without a bound the estimator can see.
-    const accuSize = parts.kind === undefined ? (SCALAR_KINDS.has(this.checked.types.get(e.accuInit.id)?.kind ?? "dyn") ? ZERO : UNBOUNDED) : init.size;
+    // The accumulator of a general loop may grow without a bound the estimator can see, unless
+    // the loop never runs (`cel.bind` is one over an empty list): then it is its initial value.
+    const accuSize =
+      parts.kind !== undefined || n === 0
+        ? init.size
+        : SCALAR_KINDS.has(this.checked.types.get(e.accuInit.id)?.kind ?? "dyn")
+          ? ZERO
+          : UNBOUNDED;
     let loop: number;
     let transformSize: Size | undefined;
     const budget = range.size.budget;
@@ -516,12 +678,87 @@ class Estimator {
         size = sized(0, n, transformSize);
         break;
       case undefined:
-        size = accuSize === ZERO ? ZERO : UNBOUNDED;
+        // The value of a general loop is its result's.
+        size = result.size;
         break;
       default:
         size = ZERO;
     }
     return { min, max, size };
+  }
+
+  /**
+   * A two-variable macro's loop (see {@link twoVarLoop}), estimated as the one-variable loops are:
+   * amortised over a part of the input, else its largest number of iterations times its costliest
+   * one; plus what a transform builds (charged by its size once built).
+   */
+  private twoVarComprehension(e: ComprehensionExpr, loop: TwoVarLoop): Estimate {
+    const range = this.estimate(e.iterRange);
+    const n = range.size.items;
+    const rangeKind = this.checked.types.get(e.iterRange.id)?.kind;
+    // The first variable is a list's index (below n) or a map's key (an element of the range's size).
+    const index = intAtMost(Math.max(0, n - 1));
+    const firstOf = (elem: Size): Size => (rangeKind === "list" ? index : rangeKind === "map" ? elem : union(elem, index));
+    let cost: number;
+    let valueSize: Size | undefined;
+    let entries: number;
+    const budget = range.size.budget;
+    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH && this.visits < AMORTISE_VISITS) {
+      // As in comprehension(): the entries share the part's bytes, and an iteration's cost is convex in them.
+      this.amortised++;
+      const small = this.twoVarIteration(e, loop, firstOf(boundedInput(0)), boundedInput(0));
+      const large = this.twoVarIteration(e, loop, firstOf(boundedInput(budget)), boundedInput(budget));
+      this.amortised--;
+      cost = times(n - 1, small.cost) + large.cost;
+      valueSize = large.size === undefined ? undefined : union(large.size, small.size ?? ZERO);
+      entries = times(n - 1, small.size?.items ?? 0) + (large.size?.items ?? 0);
+    } else {
+      const elem = range.size.elem ?? ZERO;
+      const one = this.twoVarIteration(e, loop, firstOf(elem), elem);
+      cost = n === 0 ? 0 : n * one.cost;
+      valueSize = one.size;
+      entries = times(n, one.size?.items ?? 0);
+    }
+    let size: Size;
+    switch (loop.kind) {
+      case "list":
+      case "list_filter":
+        // The list is charged its length once built.
+        cost += n;
+        size = sized(0, n, valueSize);
+        break;
+      case "map":
+      case "map_filter":
+        cost += n;
+        size = sized(0, n, union(firstOf(range.size.elem ?? ZERO), valueSize ?? ZERO));
+        break;
+      case "entry":
+      case "entry_filter":
+        // The merged map has at most the entries of all the maps the transform gives.
+        cost += entries;
+        size = sized(0, entries, valueSize?.elem);
+        break;
+      default:
+        size = ZERO;
+    }
+    return { min: range.min, max: range.max + cost, size };
+  }
+
+  /** The most one iteration of a two-variable macro costs with its variables bound to `first` and `second`, and the size of the transform's value. */
+  private twoVarIteration(e: ComprehensionExpr, loop: TwoVarLoop, first: Size, second: Size): { cost: number; size: Size | undefined } {
+    let cost = ITERATION_COST;
+    let size: Size | undefined;
+    this.withLocal(e.iterVar, first, () =>
+      this.withLocal(e.iterVar2!, second, () => {
+        if (loop.test !== undefined) cost += this.estimate(loop.test).max;
+        if (loop.value !== undefined) {
+          const v = this.estimate(loop.value);
+          cost += v.max + APPEND_COST;
+          size = v.size;
+        }
+      }),
+    );
+    return { cost, size };
   }
 
   /** The most one iteration costs with the iteration variables bound to `elem`, and the size of what it appends. */
@@ -551,6 +788,8 @@ class Estimator {
   }
 
   private call(e: CallExpr): Estimate {
+    const entries = e.fn === "cel.@block" && e.target === undefined && e.args.length === 2 ? e.args[0]! : undefined;
+    if (entries?.kind === "list") return this.block(entries.elements, e.args[1]!);
     const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
     const args = argExprs.map((a) => this.estimate(a));
     let min = 1;
@@ -572,9 +811,37 @@ class Estimator {
     }
     for (const a of args) min += a.min;
     max += this.dynamicCharge(e, overloads, argExprs, args);
+    max += overloadsWork(overloads, args);
     const size = this.resultSize(e, overloads, args);
     if (overloads.some((o) => o.grows === true) || (e.fn === "_+_" && overloads.length === 0)) max += scanCost(size);
     return { min, max, size };
+  }
+
+  /**
+   * `cel.@block([e0, e1, …], result)`: each entry evaluated once, in order, its value read as
+   * `@index<k>` by the later entries and the result (as `compileBlock` runs it), so a read has
+   * the size of its entry, not of an input.
+   */
+  private block(entries: readonly Expr[], result: Expr): Estimate {
+    let min = 1;
+    let max = 1;
+    const bound: string[] = [];
+    try {
+      for (let k = 0; k < entries.length; k++) {
+        const r = this.estimate(entries[k]!);
+        min += r.min;
+        max += r.max;
+        const name = `@index${k}`;
+        let stack = this.locals.get(name);
+        if (stack === undefined) this.locals.set(name, (stack = []));
+        stack.push(r.size);
+        bound.push(name);
+      }
+      const r = this.estimate(result);
+      return { min: min + r.min, max: max + r.max, size: r.size };
+    } finally {
+      for (const name of bound) this.locals.get(name)!.pop();
+    }
   }
 
   private isConstant(e: Expr): boolean {
@@ -588,7 +855,7 @@ class Estimator {
     const weight = Math.max(scanWeight(overloads), (e.fn === "_==_" || e.fn === "_!=_" || e.fn === "@in") && overloads.length === 0 ? 1 : 0);
     const scans = weight > 0;
     let charge = 0;
-    if (ids.some((id) => REGEX_OVERLOADS.has(id)) && args.length === 2) {
+    if (ids.some((id) => REGEX_OVERLOADS.has(id)) && args.length >= 2) {
       const subject = args[0]!.size;
       const patternConst = this.isConstant(argExprs[1]!);
       const pattern = args[1]!.size.chars;
@@ -613,8 +880,11 @@ class Estimator {
       const [a, b] = [args[0]!.size, args[1]!.size];
       const elem = a.elem === undefined ? b.elem : b.elem === undefined ? a.elem : union(a.elem, b.elem);
       // Mixed operands in the inngest dialect concatenate text forms.
-      return { chars: Math.max(a.chars + b.chars, a.repr + b.repr), items: a.items + b.items, elem, repr: a.repr + b.repr };
+      const sum = { chars: Math.max(a.chars + b.chars, a.repr + b.repr), items: a.items + b.items, elem, repr: a.repr + b.repr };
+      return a.int !== undefined && b.int !== undefined ? { ...sum, int: a.int + b.int } : sum;
     }
+    // A size is at most the number of characters or entries.
+    if (e.fn === "size" && args.length === 1) return intAtMost(Math.max(args[0]!.size.chars, args[0]!.size.items));
     if (t !== undefined && SCALAR_KINDS.has(t.kind)) return ZERO;
     let size: Size | undefined;
     for (const o of overloads) {
@@ -623,6 +893,66 @@ class Estimator {
     }
     return size ?? (t !== undefined && SCALAR_KINDS.has(t.kind) ? ZERO : UNBOUNDED);
   }
+}
+
+/** `a × b` where a count of 0 times an unbounded cost is 0. */
+function times(a: number, b: number): number {
+  return a === 0 || b === 0 ? 0 : a * b;
+}
+
+/**
+ * The most `equalityWeight` (`runtime/element-set.ts`) of a value of size `s`, the work of one CEL
+ * equality with it: one per value it holds (two per map entry), one per 16 characters. A JSON text
+ * of `B` bytes holds at most `B / 2 + 1` of these (every value but one takes a separator or bracket).
+ */
+function weightBound(s: Size): number {
+  if (s.budget !== undefined) return s.budget / 2 + 1;
+  const elem = s.elem === undefined ? 1 : weightBound(s.elem);
+  return 1 + s.chars / (1 << SCAN_SHIFT) + times(s.items, 1 + elem);
+}
+
+/**
+ * The static counterpart of the runtime `cost` of an overload (see `OverloadDecl.cost`): a bound
+ * of what the call is charged for its work, from its arguments' sizes (receiver first). An
+ * overload with a runtime cost and no rule here is unbounded, so that an expression using it is
+ * refused rather than misjudged.
+ */
+function overloadWork(o: OverloadDecl, a: readonly Size[]): number {
+  const s = a[0] ?? ZERO;
+  switch (o.id) {
+    case "list_sets_contains_list":
+    case "list_sets_intersects_list":
+      return membershipWork(s, a[1] ?? ZERO);
+    case "list_sets_equivalent_list":
+      return 2 * membershipWork(s, a[1] ?? ZERO);
+    case "list_distinct": {
+      // One per element, and each element without a hash key compared with those kept.
+      const w = weightBound(s);
+      return s.items + w + times(s.items, w);
+    }
+    default:
+      // The sorts: comparisons of sorting the keys (the last argument); n·(log2 n + 1) ≥ n·⌈log2 n⌉ and is convex.
+      if (o.id.endsWith("_sort") || o.id.endsWith("_sortByAssociatedKeys")) {
+        const n = (a[a.length - 1] ?? ZERO).items;
+        return n < 2 ? 0 : n * (Math.log2(n) + 1);
+      }
+      return Infinity;
+  }
+}
+
+/** A bound of `membershipCost(a, b)`: the elements, their weights, and each of `b` compared with all of `a`. */
+function membershipWork(a: Size, b: Size): number {
+  const wa = weightBound(a);
+  return a.items + b.items + wa + weightBound(b) + times(b.items, wa);
+}
+
+/** The work of a call that may dispatch to any of `overloads`: the most of those with a runtime cost. */
+function overloadsWork(overloads: readonly OverloadDecl[], args: readonly Estimate[]): number {
+  let units = 0;
+  for (const o of overloads) {
+    if (o.cost !== undefined) units = Math.max(units, overloadWork(o, args.map((x) => x.size)));
+  }
+  return units;
 }
 
 /** The largest result of one overload, from its arguments' sizes (receiver first). */
@@ -667,7 +997,51 @@ function overloadResultSize(o: OverloadDecl, a: readonly Size[]): Size {
       return sized((s.chars + 1) * ((a[1]?.repr ?? 0) + 1), 0, undefined);
     case "inngest_json_parse":
       return boundedInput(s.chars);
+    case "lists_range": {
+      // [0, n): as many ints as the bound of n, each below it.
+      const n = Math.max(0, s.int ?? Infinity);
+      return sized(0, n, n > 0 ? intAtMost(n - 1) : undefined);
+    }
+    case "list_distinct":
+    case "list_reverse":
+    case "list_int_sort":
+    case "list_uint_sort":
+    case "list_double_sort":
+    case "list_bool_sort":
+    case "list_string_sort":
+    case "list_bytes_sort":
+    case "list_google.protobuf.Duration_sort":
+    case "list_google.protobuf.Timestamp_sort":
+    case "list_slice":
+    case "optional_unwrap":
+    case "optional_unwrapOpt":
+      return s;
+    case "list_flatten":
+    case "list_flatten_int":
+      return flattenedSize(s, o.id === "list_flatten");
+    case "optional_of":
+    case "optional_ofNonZeroValue":
+    case "optional_value":
+      // An optional is as large as its value.
+      return s;
+    case "optional_or_optional":
+    case "optional_orValue_value":
+      return union(s, a[1] ?? ZERO);
+    case "list_first":
+    case "list_last":
+      return s.elem ?? ZERO;
+    case "regex_extract_string_string":
+      return sized(s.chars, 0, undefined);
+    case "regex_extractAll_string_string":
+      return sized(0, s.chars + 1, sized(s.chars, 0, undefined));
+    case "regex_replace_string_string_string":
+    case "regex_replace_string_string_string_int": {
+      const replacement = Math.max(1, a[2]?.chars ?? 0);
+      return sized((s.chars + 1) * replacement + s.chars, 0, undefined);
+    }
     default:
+      // `sortBy`: the list in another order.
+      if (o.id.endsWith("_sortByAssociatedKeys")) return s;
       if (o.result.kind === "string" || o.result.kind === "bytes") {
         // The other conversions to string print a scalar.
         return o.id.endsWith("_to_string") ? sized(SCALAR_REPR, 0, undefined) : UNBOUNDED;
@@ -676,7 +1050,19 @@ function overloadResultSize(o: OverloadDecl, a: readonly Size[]): Size {
   }
 }
 
+/**
+ * What `flatten` builds from a list of size `s`: a part of the input holds no more than itself;
+ * one level (`oneLevel`) of another list splices each element's items in; deeper is unbounded.
+ */
+function flattenedSize(s: Size, oneLevel: boolean): Size {
+  if (s.budget !== undefined) return s;
+  if (!oneLevel) return UNBOUNDED;
+  const inner = s.elem ?? ZERO;
+  return sized(0, times(s.items, Math.max(1, inner.items)), inner.elem === undefined ? inner : union(inner, inner.elem));
+}
+
 function constantValue(e: Expr & { kind: "const" }): unknown {
   const v = e.value;
-  return v.kind === "string" || v.kind === "bytes" ? v.value : null;
+  // Strings and bytes have a size, ints a bound (for `lists.range`); other scalars neither.
+  return v.kind === "string" || v.kind === "bytes" || v.kind === "int" || v.kind === "uint" ? v.value : null;
 }

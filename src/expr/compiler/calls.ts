@@ -176,14 +176,16 @@ export function dispatcher(p: Planner, e: CallExpr): (vals: readonly unknown[]) 
 
 /**
  * Calls through the overload table, dispatching on runtime kinds where static types are `dyn`; a
- * call that may dispatch to an overload that `grows` is charged by the size of what it built.
+ * call that may dispatch to an overload that `grows` is charged by the size of what it built, one
+ * to an overload with a `cost` that cost before it runs.
  */
 export function compileGeneric(p: Planner, e: CallExpr): Fn {
   const overloads = p.runtimeOverloads(e);
   const regex = overloads.some((o) => REGEX_OVERLOADS.has(o.id));
+  const costs = overloads.filter((o) => o.cost !== undefined);
   const weight = scanWeight(overloads);
   let f: Fn;
-  if (regex && overloads.length > 0) f = compileCharged(p, e, weight, scansLists(overloads));
+  if ((regex || costs.length > 0) && overloads.length > 0) f = compileCharged(p, e, regex, weight, scansLists(overloads), costs);
   else if (weight > 0) {
     // Each string or list argument is charged by its size as it is read, before the call runs.
     const lists = scansLists(overloads);
@@ -204,12 +206,19 @@ function anyGrows(overloads: readonly OverloadDecl[]): boolean {
   return false;
 }
 
-/** A regular expression with a pattern known only at run time: charged (see `chargeArgs`) before it is compiled. */
-function compileCharged(p: Planner, e: CallExpr, weight: number, lists: boolean): Fn {
+/**
+ * A call charged for its arguments' values before it runs: their scans or, for a regular
+ * expression, the match and the pattern's compilation when it is not a constant (a constant is
+ * compiled once and cached) (see `chargeArgs`), and the `cost` of the overloads of its arity (the
+ * most of them).
+ */
+function compileCharged(p: Planner, e: CallExpr, regex: boolean, weight: number, lists: boolean, costs: readonly OverloadDecl[]): Fn {
   const argExprs = e.target === undefined ? e.args : [e.target, ...e.args];
   const args = argExprs.map((a) => p.compile(a));
   const dispatch = dispatcher(p, e);
   const id = e.id;
+  const patternConstant = regex && argExprs[1] !== undefined && p.constOf(argExprs[1]) !== undefined;
+  const work = costs.filter((o) => o.params.length === args.length).map((o) => o.cost!);
   return (c) => {
     const vals = new Array<unknown>(args.length);
     for (let k = 0; k < args.length; k++) {
@@ -217,7 +226,12 @@ function compileCharged(p: Planner, e: CallExpr, weight: number, lists: boolean)
       if (v instanceof CelError) return v;
       vals[k] = v;
     }
-    chargeArgs(c, vals, true, weight, lists, id);
+    if (regex || weight > 0) chargeArgs(c, vals, regex, weight, lists, id, patternConstant);
+    if (work.length > 0) {
+      let units = 0;
+      for (const w of work) units = Math.max(units, w(vals));
+      if (units > 0) charge(c, units, id);
+    }
     return dispatch(vals);
   };
 }

@@ -129,14 +129,25 @@ export function chargeScan(c: Ctx, v: unknown, id: number, weight = 1, lists = t
 
 /**
  * Charges a call's arguments before it runs: each scanned (see {@link chargeScan}; lists only
- * when `lists`), or for a
- * regular expression `[subject, pattern]` the pattern's compilation and the match.
+ * when `lists`), or for a regular expression `[subject, pattern, …]` the match and, unless
+ * `patternConstant` (compiled once and cached), the pattern's compilation.
  */
-export function chargeArgs(c: Ctx, vals: readonly unknown[], regex: boolean, weight: number, lists: boolean, id: number): void {
+export function chargeArgs(
+  c: Ctx,
+  vals: readonly unknown[],
+  regex: boolean,
+  weight: number,
+  lists: boolean,
+  id: number,
+  patternConstant = false,
+): void {
   if (regex) {
     const s = vals[0];
     const p = vals[1];
-    if (typeof p === "string") charge(c, p.length * REGEX_COMPILE_COST + ((typeof s === "string" ? s.length : 0) >> REGEX_SHIFT) * regexFactor(p.length), id);
+    if (typeof p === "string") {
+      const compile = patternConstant ? 0 : p.length * REGEX_COMPILE_COST;
+      charge(c, compile + ((typeof s === "string" ? s.length : 0) >> REGEX_SHIFT) * regexFactor(p.length), id);
+    }
     return;
   }
   for (let k = 0; k < vals.length; k++) chargeScan(c, vals[k], id, weight, lists);

@@ -1,14 +1,15 @@
 /**
  * The math extension's `math.greatest(x)` / `math.least(x)` of one argument (a list, or a
  * number), run without overload dispatch: with a `dyn` argument the checker leaves six overloads
- * open (a number or a list of each numeric kind), all of which this closure answers alike.
+ * open (a number or a list of each numeric kind), all of which this closure answers alike. A
+ * list is charged one unit per element.
  *
  * @module
  */
 import { pickList } from "../ext/math.js";
 import { noSuchOverload } from "../runtime/core.js";
 import { CelError, CelUint } from "../values.js";
-import type { Fn } from "./context.js";
+import { charge, type Fn } from "./context.js";
 import { attachNode } from "./helpers.js";
 import type { CallCompiler } from "./hooks.js";
 
@@ -19,7 +20,11 @@ function compileExtremum(sign: 1 | -1, name: string): CallCompiler {
     const id = e.id;
     return (c) => {
       const v = arg(c);
-      if (Array.isArray(v)) return attachNode(pickList(v, sign, name), id);
+      if (Array.isArray(v)) {
+        // Reads every element: charged as a scan of the list (see checker/cost.ts).
+        if (v.length > 0) charge(c, v.length, id);
+        return attachNode(pickList(v, sign, name), id);
+      }
       if (typeof v === "number" || typeof v === "bigint" || v instanceof CelUint || v instanceof CelError) return v;
       return attachNode(noSuchOverload(name, v), id);
     };

@@ -6,7 +6,8 @@
  * @module
  */
 import { fn, member, overload, T, type FunctionDecl } from "../decls.js";
-import { celCompare, celEquals, kindOf, smallInt } from "../runtime/core.js";
+import { celCompare, kindOf, smallInt } from "../runtime/core.js";
+import { distinctCost, distinctElements, sortCost } from "../runtime/element-set.js";
 import { listType, type Type } from "../types.js";
 import { CelError, INT64_MAX } from "../values.js";
 
@@ -65,11 +66,24 @@ export function flatten(list: readonly unknown[], depth: bigint): unknown {
   return out;
 }
 
-/** `list.distinct()`: the first of each group of equal elements, in order. */
+/** `list.distinct()`: the first of each group of equal elements, in order (see `runtime/element-set.ts`). */
 export function distinct(list: readonly unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const v of list) if (!out.some((w) => celEquals(v, w))) out.push(v);
-  return out;
+  return distinctElements(list);
+}
+
+/**
+ * What `distinct` is charged before it runs, beyond the size of its result: linear for elements a
+ * hash set takes, pairwise for the others.
+ */
+const DISTINCT = { grows: true, cost: (args: readonly unknown[]) => (Array.isArray(args[0]) ? distinctCost(args[0]) : 0) } as const;
+
+/** What `sort` and `@sortByAssociatedKeys` are charged before they run: the comparisons of sorting the keys, and the result. */
+const SORTS = { grows: true, cost: sortKeysCost } as const;
+
+/** The comparisons of sorting the keys, the last argument (the list itself for `sort`). */
+function sortKeysCost(args: readonly unknown[]): number {
+  const keys = args[args.length - 1];
+  return Array.isArray(keys) ? sortCost(keys.length) : 0;
 }
 
 /** `list.@sortByAssociatedKeys(keys)`: `list` in the order of its keys (`sort` is the list by itself). */
@@ -101,14 +115,14 @@ export const LISTS_EXTENSION: readonly FunctionDecl[] = [
     member("list_flatten", [listType(LIST_T)], LIST_T, (l: readonly unknown[]) => flatten(l, 1n), GROWS),
     member("list_flatten_int", [listType(T.dyn), T.int], listType(T.dyn), flatten, GROWS),
   ),
-  fn("distinct", member("list_distinct", [LIST_T], LIST_T, distinct, GROWS)),
+  fn("distinct", member("list_distinct", [LIST_T], LIST_T, distinct, DISTINCT)),
   fn("reverse", member("list_reverse", [LIST_T], LIST_T, (l: readonly unknown[]) => l.slice().reverse(), GROWS)),
   fn(
     "sort",
-    ...COMPARABLE.map(([name, t]) => member(`list_${name}_sort`, [listType(t)], listType(t), (l: readonly unknown[]) => sortByKeys(l, l), GROWS)),
+    ...COMPARABLE.map(([name, t]) => member(`list_${name}_sort`, [listType(t)], listType(t), (l: readonly unknown[]) => sortByKeys(l, l), SORTS)),
   ),
   fn(
     "@sortByAssociatedKeys",
-    ...COMPARABLE.map(([name, t]) => member(`list_${name}_sortByAssociatedKeys`, [LIST_T, listType(t)], LIST_T, sortByKeys, GROWS)),
+    ...COMPARABLE.map(([name, t]) => member(`list_${name}_sortByAssociatedKeys`, [LIST_T, listType(t)], LIST_T, sortByKeys, SORTS)),
   ),
 ];
