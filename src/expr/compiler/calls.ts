@@ -11,7 +11,7 @@ import type { FunctionDecl, OverloadDecl } from "../decls.js";
 import { noSuchOverload, sizeOf, smallInt } from "../runtime/core.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { CelError } from "../values.js";
-import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
+import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/charges.js";
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { guardFor, overloadGuard } from "./guards.js";
 import { attachNode, constFn } from "./helpers.js";

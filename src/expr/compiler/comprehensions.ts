@@ -7,7 +7,7 @@
  * @module
  */
 import type { CallExpr, ComprehensionExpr } from "../ast.js";
-import { iterationCharge, type LoopParts, loopParts } from "../checker/cost.js";
+import { iterationCharge, type LoopParts, loopParts } from "../checker/charges.js";
 import { kindOf, mapGet, mapKeys, type Missing, noSuchOverload, UNKNOWN } from "../runtime/core.js";
 import { CelError } from "../values.js";
 import { charge, type Fn } from "./context.js";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { REGEX_COMPILE_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/cost.js";
+import { REGEX_COMPILE_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/charges.js";
 import { CelError } from "../values.js";
 
 /** Evaluation limits; every field has a generous default so that only runaway expressions stop. */

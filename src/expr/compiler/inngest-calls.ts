@@ -26,7 +26,7 @@ import { celCompare, celEquals, kindOf, mapGet, MISSING, noSuchOverload, sizeOf,
 import { inngestConcat, isTruthy as isTruthyValue, now, nowMinus, nowPlus, zeroValueLike } from "../runtime/inngest.js";
 import { CelError } from "../values.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
-import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/cost.js";
+import { AFFIX_TESTS, REGEX_OVERLOADS, REGEX_SHIFT, regexFactor, SCAN_SHIFT, scansLists, scanWeight } from "../checker/charges.js";
 import { charge, chargeArgs, chargeGrowth, chargeScan, type Fn } from "./context.js";
 import { constantOperand } from "./helpers.js";
 import type { CallCompiler, CallTable, CompilerHooks } from "./hooks.js";

@@ -8,7 +8,7 @@
  * @module
  */
 import type { ComprehensionExpr } from "../ast.js";
-import { twoVarIterationCharge, twoVarLoop } from "../checker/cost.js";
+import { twoVarIterationCharge, twoVarLoop } from "../checker/charges.js";
 import { kindOf, mapGet, mapKeys, MISSING, noSuchOverload, smallInt, UNKNOWN } from "../runtime/core.js";
 import { CelError } from "../values.js";
 import { charge, chargeGrowth, type Ctx, type Fn } from "./context.js";

@@ -25,7 +25,7 @@ import { resolvesWithin, specialisationOf } from "../decls.js";
 import { SIZE_OVERLOADS } from "../stdlib/containers.js";
 import { isPrototypeName } from "../runtime/access.js";
 import type { Fn } from "../compiler/context.js";
-import { fixedCost, ITERATION_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/cost.js";
+import { fixedCost, ITERATION_COST, REGEX_SHIFT, regexFactor, SCAN_SHIFT } from "../checker/charges.js";
 
 /** What the generator needs to know about the tree being compiled. */
 export interface CodegenEnv {
