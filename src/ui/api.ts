@@ -52,10 +52,15 @@ export interface Cancellation {
   readonly app_id: string;
   readonly function_id: string;
   readonly started_after: string | null;
-  readonly started_before: string;
+  /** `null` only on a record whose stored value cannot be written (see `unreadable`). */
+  readonly started_before: string | null;
   readonly if: string | null;
-  readonly created_at: string;
-  readonly updated_at: string;
+  /** `null` only on a record whose stored value cannot be written (see `unreadable`). */
+  readonly created_at: string | null;
+  /** `null` only on a record whose stored value cannot be written (see `unreadable`). */
+  readonly updated_at: string | null;
+  /** Which stored values of the record cannot be written as RFC 3339, and why. */
+  readonly unreadable?: string;
   readonly status: string;
   readonly counts: Counts;
   readonly progress?: Progress | null;

@@ -396,6 +396,29 @@ describeBrowser("the UI in Chromium", () => {
     expect(page.url()).toContain(`#/cancellations/${ids[0]}`);
   });
 
+  it("says which values of a partly unreadable record cannot be shown, and shows the rest", async () => {
+    // A record stored before timestamps were checked, with a creation time past year 9999.
+    const id = "01JQ0000000000000000000000";
+    await store.createCancellation({
+      id,
+      environmentId: ENV,
+      appId: DEMO_APP_ID,
+      functionId: XSS_FUNCTION,
+      startedBefore: NOW - 1000,
+      createdAt: 253_402_300_800_000,
+      updatedAt: NOW,
+      status: "completed",
+      counts: { scanned: 3, cancelled: 0, skipped_terminal: 0, not_matched: 3, expression_error: 0, non_boolean: 0 },
+    });
+    await signIn();
+    await page.goto(`${url}/#/cancellations/${id}`);
+    const note = page.getByTestId("cancellation-unreadable");
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(/created_at: the stored value 253402300800000 \(epoch ms\) lies outside years 0001-9999/);
+    expect(await page.getByTestId("cancellation-status").textContent()).toBe("completed");
+    expect(await page.locator("main").textContent()).toContain(XSS_FUNCTION);
+  });
+
   it("renders event data and expressions holding HTML as text", async () => {
     await signIn();
     const expression = `event.data.bio == '${XSS}' || event.data.bio == "</pre><script>alert(3)</script>"`;

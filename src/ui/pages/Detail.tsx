@@ -24,7 +24,8 @@ function RequestList(props: { readonly record: Cancellation }) {
       <dd>{record.started_after === null ? "no lower bound" : `${time(record.started_after)} (${record.started_after})`}</dd>
       <dt>Started before</dt>
       <dd>
-        {time(record.started_before)} ({record.started_before})
+        {time(record.started_before)}
+        {record.started_before !== null && ` (${record.started_before})`}
       </dd>
       <dt>Expression</dt>
       <dd>{record.if === null ? "none: every run of the window" : <pre class="code" data-testid="cancellation-expression">{record.if}</pre>}</dd>
@@ -75,6 +76,11 @@ export function DetailPage(props: { readonly id: string }) {
       )}
       {record !== undefined && counts !== undefined && (
         <>
+          {record.unreadable !== undefined && (
+            <p class="error" role="alert" data-testid="cancellation-unreadable">
+              Part of this record cannot be read back ({record.unreadable}); those values show as “—”.
+            </p>
+          )}
           <div class="status-line">
             <span>Status: </span>
             <strong class={`status status-${record.status}`} data-testid="cancellation-status" aria-live="polite">
