@@ -26,6 +26,7 @@ import type { ItemBinding, Program } from "../expr/program.js";
 import { MAX_EXACT_SCAN_LIMIT, type Checkpoint, type Cursor, type ExactBatchResult, type ExactDecision, type OutcomeCounts, type RunStore } from "../stores/types.js";
 import { stopReason, type CommitFn, type StopReason } from "./batch-committer.js";
 import { addCounts } from "./ledger.js";
+import type { Ending, RangeOutcome } from "./range-outcome.js";
 import type { CancellationRequest } from "./request.js";
 import type { Settings } from "./settings.js";
 import { createYielder } from "./yielder.js";
@@ -44,19 +45,6 @@ export interface ExactRangeBatch {
 
 /** Runs one exact batch of a range (see `ExactBatchStore.cancelExactBatch`). @internal */
 export type ExactFn = (batch: ExactRangeBatch) => Promise<ExactBatchResult>;
-
-/** Why the exact loop stopped (as the scan loop's `Ending`). */
-type Ending = "completed" | "aborted" | "stopped_max_runs" | "deleted" | "lease_lost";
-
-/** How {@link processRangeExactly} ended (the scan loop's `RangeOutcome`). @internal */
-export interface ExactOutcome {
-  readonly ending: Ending;
-  readonly counts: OutcomeCounts;
-  readonly cursor?: Cursor;
-  readonly saved: OutcomeCounts;
-  readonly sample: readonly string[];
-  readonly lastSavedAt: number | undefined;
-}
 
 /** What the exact loop works through: a range with its exact batch and its plain commit. @internal */
 export interface ExactJob {
@@ -80,7 +68,7 @@ export interface ExactJob {
 export type ExactAdmit = (units: number, signal: AbortSignal | undefined) => Promise<"go" | "gone" | "aborted">;
 
 /** Runs the exact loop over a range; see the module comment. @internal */
-export function processRangeExactly(store: RunStore, job: ExactJob, startedAt: number): Promise<ExactOutcome> {
+export function processRangeExactly(store: RunStore, job: ExactJob, startedAt: number): Promise<RangeOutcome> {
   return new ExactScan(store, job, startedAt).run();
 }
 
@@ -109,7 +97,7 @@ class ExactScan {
     this.#firstStartedAt = this.#sessionFrom;
   }
 
-  async run(): Promise<ExactOutcome> {
+  async run(): Promise<RangeOutcome> {
     const { settings, decision } = this.#job;
     const { signal, limiter, maxRuns, batchSize } = settings;
     const maxScan = Math.min(MAX_EXACT_SCAN_LIMIT, batchSize * EXACT_SCAN_FACTOR);
@@ -207,7 +195,7 @@ class ExactScan {
   }
 
   /** Saves the closing checkpoint and reports. */
-  async #finish(ending: "completed" | "aborted" | "stopped_max_runs"): Promise<ExactOutcome> {
+  async #finish(ending: "completed" | "aborted" | "stopped_max_runs"): Promise<RangeOutcome> {
     // An abort is saved as the caller asked (`abortStatus`: a service's shutdown keeps the job `running`).
     const result = await this.#job.commit([], this.#checkpoint(ending === "aborted" ? this.#job.settings.abortStatus : ending));
     if (!result.ok) return this.#end(stopReason(result));
@@ -217,7 +205,7 @@ class ExactScan {
     return this.#end(ending);
   }
 
-  #end(ending: Ending): ExactOutcome {
+  #end(ending: Ending): RangeOutcome {
     const cursor = this.#cursor;
     return {
       ending,

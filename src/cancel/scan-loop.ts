@@ -36,6 +36,7 @@ import { BatchCommitter, stopReason, type CommitFn } from "./batch-committer.js"
 import { PageDecisions, isAbortError, type PageDecider } from "./evaluator.js";
 import { processRangeExactly, type ExactAdmit, type ExactFn } from "./exact-loop.js";
 import { Ledger } from "./ledger.js";
+import type { Ending, RangeOutcome } from "./range-outcome.js";
 import { PageReader } from "./page-reader.js";
 import type { PushdownPlan } from "./pushdown-plan.js";
 import type { CancellationRequest } from "./request.js";
@@ -47,8 +48,6 @@ export type { RangeCommitResult } from "./batch-committer.js";
 /** Greatest valid id: with `startedBefore`, a cursor past every run of the window. */
 const END_OF_WINDOW_ID = "~".repeat(MAX_ID_LENGTH);
 
-/** Why the scan loop stopped. @internal */
-export type Ending = "completed" | "aborted" | "stopped_max_runs" | "deleted" | "lease_lost";
 
 /** A slice of a job the scan loop works through: the whole window, or one shard. @internal */
 export interface JobRange {
@@ -72,19 +71,6 @@ export interface JobRange {
   readonly admit?: ExactAdmit;
 }
 
-/** How {@link processRange} ended. @internal */
-export interface RangeOutcome {
-  readonly ending: Ending;
-  /** Counts of exactly the runs at or before `cursor`. */
-  readonly counts: OutcomeCounts;
-  readonly cursor?: Cursor;
-  /** Counts of the last checkpoint the range saved (its starting counts if none). */
-  readonly saved: OutcomeCounts;
-  /** Dry runs: up to 20 ids of runs that would be cancelled. */
-  readonly sample: readonly string[];
-  /** Epoch ms of the last saved checkpoint, if any. */
-  readonly lastSavedAt: number | undefined;
-}
 
 /**
  * The scan loop: reads the range's runs page by page, decides each, cancels the matching ones in

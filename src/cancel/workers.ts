@@ -55,7 +55,8 @@ import type { PushdownPlan } from "./pushdown-plan.js";
 import { sleep, type RateLimiter } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
 import { requestHash, validateCancellationRequest, type CancellationRequest } from "./request.js";
-import { processRange, type Ending, type JobRange } from "./scan-loop.js";
+import type { Ending } from "./range-outcome.js";
+import { processRange, type JobRange } from "./scan-loop.js";
 import type { PageEvaluator } from "./evaluator.js";
 import { MAX_BATCH_SIZE, pushdownPlanFor, readSettings, storedSettingsOf, type CancellationProgress, type Settings } from "./settings.js";
 
