@@ -103,6 +103,34 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
   };
 }
 
+/** What an exact batch counted of the runs it took, by outcome, before its compare-and-set. */
+export interface ExactTally {
+  readonly scanned: number;
+  /** Runs this job had cancelled before (past a crash's checkpoint). */
+  readonly mine: number;
+  /** Candidates: matching, non-terminal, not `mine`. */
+  readonly cand: number;
+  /** Matching runs already finished. */
+  readonly skipped: number;
+  readonly errors: number;
+  readonly nonbool: number;
+}
+
+/**
+ * A batch's outcome counts from its tally and how many candidates the compare-and-set changed:
+ * a candidate found finished by then counts `skipped_terminal`; what is left is `not_matched`.
+ */
+export function exactBatchCounts(t: ExactTally, cancelledNow: number): OutcomeCounts {
+  return {
+    scanned: t.scanned,
+    cancelled: t.mine + cancelledNow,
+    skipped_terminal: t.skipped + t.cand - cancelledNow,
+    not_matched: t.scanned - t.mine - t.cand - t.skipped - t.errors - t.nonbool,
+    expression_error: t.errors,
+    non_boolean: t.nonbool,
+  };
+}
+
 /** Whether a (checked) predicate holds an `unknown` node. */
 function hasUnknown(p: unknown): boolean {
   const node = p as { k: string; xs?: readonly unknown[] };

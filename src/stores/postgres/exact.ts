@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { CheckedExactBatch } from "../exact-checks.js";
+import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
 import { StoreError, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import type { Database } from "./db.js";
 import { renderPostgresPredicate } from "./pushdown.js";
@@ -129,14 +129,7 @@ function resultOf(row: ExactRow, scanLimit: number): ExactBatchResult {
   if (row.held === 0) return { ok: false, reason: "lease_lost" };
   const cancelled = row.cancelled;
   const done = cancelled.length;
-  const counts: OutcomeCounts = {
-    scanned: row.scanned,
-    cancelled: row.mine + done,
-    skipped_terminal: row.skipped + row.cand - done,
-    not_matched: row.scanned - row.mine - row.cand - row.skipped - row.errors - row.nonbool,
-    expression_error: row.errors,
-    non_boolean: row.nonbool,
-  };
+  const counts = exactBatchCounts(row, done);
   const cursor = row.last_id === null || row.last_started_at === null ? undefined : { startedAt: row.last_started_at, id: row.last_id };
   return {
     ok: true,

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
-import type { CheckedExactBatch } from "../exact-checks.js";
+import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
 import { LruCache } from "../sql-common.js";
 import { NON_TERMINAL_STATUSES, StoreError, type Cursor, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import { renderSqlitePredicate } from "./pushdown.js";
@@ -60,11 +60,10 @@ interface BatchSql {
   readonly endParams: readonly unknown[];
 }
 
-/** Counts of runs taken, by outcome flags, and the candidates among them. */
+/** Counts of runs taken, by outcome, and the candidates among them (their ids: as many as they are). */
 interface Tally {
   scanned: number;
   mine: number;
-  cand: number;
   skipped: number;
   errors: number;
   nonbool: number;
@@ -85,16 +84,14 @@ const TALLY_COLUMNS =
 
 type TallyColumns = [number, number | null, number | null, number | null, number | null, number | null, string];
 
-function addTally(into: Tally, row: TallyColumns): number {
+function addTally(into: Tally, row: TallyColumns): void {
   const [scanned, mine, cand, skipped, errors, nonbool, candidates] = row;
   into.scanned += scanned;
   into.mine += mine ?? 0;
-  into.cand += cand ?? 0;
   into.skipped += skipped ?? 0;
   into.errors += errors ?? 0;
   into.nonbool += nonbool ?? 0;
   if ((cand ?? 0) > 0) into.candidates.push(...(JSON.parse(candidates) as string[]));
-  return cand ?? 0;
 }
 
 /**
@@ -123,17 +120,10 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
     end: `started_at <= ?${b.until === undefined ? "" : " AND (started_at, id) <= (?, ?)"}`,
     endParams: [w.startedBefore, ...(b.until !== undefined ? [b.until.startedAt, b.until.id] : [])],
   };
-  const tally: Tally = { scanned: 0, mine: 0, cand: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
+  const tally: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
   const taken = b.limit === 0 ? upToCandidate(db, sql, lower, tally) : (wholeSlice(db, sql, lower, tally) ?? upToLimit(db, sql, lower, tally));
-  const cancelled = tally.cand === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
-  const counts: OutcomeCounts = {
-    scanned: tally.scanned,
-    cancelled: tally.mine + cancelled.length,
-    skipped_terminal: tally.skipped + tally.cand - cancelled.length,
-    not_matched: tally.scanned - tally.mine - tally.cand - tally.skipped - tally.errors - tally.nonbool,
-    expression_error: tally.errors,
-    non_boolean: tally.nonbool,
-  };
+  const cancelled = tally.candidates.length === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
+  const counts = exactBatchCounts({ ...tally, cand: tally.candidates.length }, cancelled.length);
   const last = taken.last;
   saveCheckpoint(db, b, counts, last, now);
   return { ok: true, cancelled, counts, ...(last !== undefined ? { cursor: last } : {}), exhausted: taken.exhausted, blocked: taken.blocked };
@@ -232,7 +222,6 @@ function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally
   }
   tally.scanned += taken;
   tally.mine += counts[OUTCOME.mine]!;
-  tally.cand += counts[OUTCOME.cand]!;
   tally.skipped += counts[OUTCOME.skipped]!;
   tally.errors += counts[OUTCOME.error]!;
   tally.nonbool += counts[OUTCOME.nonBoolean]!;
