@@ -7,6 +7,7 @@
  * @module
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { addCounts as add } from "../../src/cancel/ledger.js";
 import { FALSE, TRUE, UNKNOWN, atom, kindIs } from "../../src/stores/predicate.js";
 import {
   StoreError,
@@ -74,17 +75,6 @@ const BASE_COUNTS: OutcomeCounts = { scanned: 10, cancelled: 4, skipped_terminal
 
 function batch(overrides: Partial<ExactBatch> = {}): ExactBatch {
   return { cancellationId: JOB, window: WINDOW, decision: DECISION, limit: 100, scanLimit: 100, counts: BASE_COUNTS, ...overrides };
-}
-
-function add(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
-  return {
-    scanned: a.scanned + b.scanned,
-    cancelled: a.cancelled + b.cancelled,
-    skipped_terminal: a.skipped_terminal + b.skipped_terminal,
-    not_matched: a.not_matched + b.not_matched,
-    expression_error: a.expression_error + b.expression_error,
-    non_boolean: a.non_boolean + b.non_boolean,
-  };
 }
 
 async function expectInvalid(promise: Promise<unknown>, message: RegExp): Promise<void> {
