@@ -4,6 +4,7 @@
  * both dialects, with translatable leaves and untranslatable ones.
  */
 import fc from "fast-check";
+import { celString } from "./cel-source.js";
 
 // ---------------------------------------------------------------------------------------------
 // Events
@@ -83,17 +84,6 @@ export const eventArb = fc.record(
 // Expressions
 // ---------------------------------------------------------------------------------------------
 
-/** CEL source of a string literal (double-quoted). In `inngest`, literals are raw: escapes stay as text. */
-function celString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch.charCodeAt(0) < 0x20) out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
 
 const SELECT_FIELDS = [
   "event.data.a",

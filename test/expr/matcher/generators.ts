@@ -9,23 +9,13 @@
  */
 import fc from "fast-check";
 import { CelDuration, CelTimestamp, CelUint } from "../../../src/expr/values.js";
+import { celString } from "../../support/cel-source.js";
 
 /** Strings chosen for their traps: empty, digits, case, non-ASCII, code-point order, escapes. */
 export const TRICKY_STRINGS = [
   "", "5", "5.0", "a", "ab", "abc", "A", "Z", "z", "é", "😀", "a😀", "\uffff", "\ue000", "true", "null", " ", "x'y", "\\", "a\\b", "u1", "u2", "pro",
 ];
 
-/** CEL source of a string literal (double-quoted). In `inngest`, literals are raw: escapes stay as text. */
-export function celString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch.charCodeAt(0) < 0x20) out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Values
