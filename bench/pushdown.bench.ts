@@ -37,6 +37,7 @@ import { SqliteRunStore } from "../src/stores/sqlite.js";
 import type { RunStore } from "../src/stores/types.js";
 import { NOW, OTHER_RUNS, TARGET_USER, buildSqlite, requestBody, windowOf } from "./planner.bench.js";
 import { buildPostgresRuns, quotedSchema, resetPostgresRuns, withPgClient } from "./postgres-data.js";
+import { withoutExactBatches } from "../test/support/without-exact.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const URL_ = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -137,21 +138,11 @@ async function sqliteBench(targetRuns: number): Promise<Bench> {
   };
 }
 
-/** The store with its exact batches hidden: the scan loop decides, with the superset prefilter. */
-function supersetPath(store: RunStore): RunStore {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === "cancelExactBatch") return undefined;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 async function job(bench: Bench, targetRuns: number, filter: Filter, exact: boolean): Promise<JobResult> {
   const store = await bench.open();
   const t0 = performance.now();
-  const report = await cancelRuns(exact ? store : supersetPath(store), bodyOf(targetRuns, filter), { now: NOW });
+  const report = await cancelRuns(exact ? store : withoutExactBatches(store), bodyOf(targetRuns, filter), { now: NOW });
   const elapsedMs = performance.now() - t0;
   await store.close();
   if (report.status !== "completed") throw new Error(`job ended ${report.status}`);

@@ -19,6 +19,7 @@ import { describePostgres } from "../support/postgres.js";
 import { eventArb, expression } from "../support/pushdown-arbitraries.js";
 import { generateRuns } from "../stores/fixtures.js";
 import { BASE_TIME, body, cancelledBy, oracle, oracleCounts } from "./helpers.js";
+import { withoutExactBatches } from "../support/without-exact.js";
 
 /** Filters every SQL store decides exactly: equality, `in`, ranges, string tests, `has`, sizes, negation, no `if`. */
 const CORPUS: readonly (string | undefined)[] = [
@@ -45,16 +46,6 @@ function corpusRuns(seed: number, count = 600): RunRecord[] {
 const WINDOW = { after: BASE_TIME + 20, before: BASE_TIME + 380 };
 const NOW = BASE_TIME + 86_400_000;
 
-/** The store with its exact batches hidden: the scan loop (with the superset prefilter) decides. */
-function closurePath(store: RunStore): RunStore {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === "cancelExactBatch") return undefined;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 /** The store counting its exact batches. */
 function counting(store: RunStore): { store: RunStore; readonly batches: () => number } {
@@ -101,7 +92,7 @@ async function expectSameBothWays(store: RunStore, runs: readonly RunRecord[], e
   await store.insertRuns([...exactRuns, ...closureRuns]);
   const exact = counting(store);
   const viaExact = await runPath(exact.store, exactRuns, "fx", expression, options);
-  const viaClosure = await runPath(closurePath(store), closureRuns, "fc", expression, options);
+  const viaClosure = await runPath(withoutExactBatches(store), closureRuns, "fc", expression, options);
   const label = `if: ${String(expression)}, options: ${JSON.stringify({ ...options, signal: undefined })}`;
   expect(exact.batches(), label).toBeGreaterThan(0);
   expect(viaExact.report.outcomes, label).toEqual(viaClosure.report.outcomes);
@@ -299,7 +290,7 @@ function describeExactPushdown(makeStore: () => Promise<RunStore>): void {
       // The scan loop's checkpoint lags one batch behind the runs it cancelled; it "dies" after
       // its third commit, so the runs of that batch are cancelled past the saved cursor.
       let commits = 0;
-      const dying = new Proxy(closurePath(store), {
+      const dying = new Proxy(withoutExactBatches(store), {
         get(target, property) {
           const value: unknown = Reflect.get(target, property, target);
           if (property !== "commitBatch" || typeof value !== "function") return value;
