@@ -35,11 +35,13 @@ describe("golden SQL", () => {
       sql: "(json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text')",
       params: ['$."data"."userId"', "x", '$."data"."userId"'],
     });
-    // PostgreSQL: one jsonb equality (a missing field or another JSON type is simply unequal).
+    // PostgreSQL: one jsonb containment test (a missing field or another JSON type is not contained).
     expect(r.hint?.postgres).toEqual({
-      sql: "COALESCE((event -> $1::text -> $2::text) = $3::jsonb, FALSE)",
-      params: ["data", "userId", '"x"'],
+      sql: "COALESCE(event @> $1::jsonb, FALSE)",
+      params: ['{"data":{"userId":"x"}}'],
     });
+    // At the top (`event == 'x'`, no path), a plain jsonb equality.
+    expect(pushdown("event == 'x'", "cel").hint?.postgres).toEqual({ sql: "COALESCE(event = $1::jsonb, FALSE)", params: ['"x"'] });
   });
 
   it("number ordering: JSON numbers read as doubles (REAL / float8), casts guarded by the JSON type", () => {
@@ -202,11 +204,15 @@ describe("golden SQL", () => {
 
   it("user text never reaches the SQL text", () => {
     const hostile = "'; DROP TABLE runs; -- $1 ? \\";
-    const r = pushdown(`event.data["${hostile.replace(/\\/g, "\\\\")}"] == "${hostile.replace(/\\/g, "\\\\")}"`, "cel");
+    const r = pushdown(`event.data["${hostile.replace(/\\/g, "\\\\")}"] > "${hostile.replace(/\\/g, "\\\\")}"`, "cel");
     for (const target of ["sqlite", "postgres"] as const) {
       expect(r.hint?.[target]?.sql).not.toContain("DROP");
       expect(r.hint?.[target]?.params).toContain(hostile);
     }
+    // An equality's key and value travel inside one JSON parameter on PostgreSQL.
+    const equality = pushdown(`event.data["${hostile.replace(/\\/g, "\\\\")}"] == "${hostile.replace(/\\/g, "\\\\")}"`, "cel");
+    expect(equality.hint?.postgres?.sql).not.toContain("DROP");
+    expect(equality.hint?.postgres?.params).toEqual([JSON.stringify({ data: { [hostile]: hostile } })]);
   });
 
   it("the same SQL text for the same shape (stores cache statements by it)", () => {

@@ -88,6 +88,18 @@ class PostgresRenderer extends PredicateRenderer {
     return names.length === 1 ? `${expr} = '${names[0]}'` : `${expr} IN (${quoteList(names)})`;
   }
 
+  /**
+   * Whether the string at `path` equals `value`. Below the top, one containment test
+   * `event @> '{"a":{"b":"…"}}'`: it walks the event in place where `->` copies each level out
+   * (half the predicate's cost per row), and it holds exactly when the field is that string (an
+   * object or array on the way, or an array in the field's place, does not contain it).
+   */
+  private stringEquals(path: JsonPath, value: string): string {
+    if (path.length === 0) return `COALESCE(event = ${this.bind(JSON.stringify(value), "jsonb")}, FALSE)`;
+    const pattern = path.reduceRight((inner, key) => `{${JSON.stringify(key)}:${inner}}`, JSON.stringify(value));
+    return `COALESCE(event @> ${this.bind(pattern, "jsonb")}, FALSE)`;
+  }
+
   /** `CASE WHEN <path is a jsonType> THEN test ELSE FALSE END`: the test never sees another type, so casts cannot fail. */
   private guarded(path: JsonPath, jsonType: string, test: string): string {
     return `CASE WHEN jsonb_typeof(${this.value(path)}) = '${jsonType}' THEN ${test} ELSE FALSE END`;
@@ -107,7 +119,7 @@ class PostgresRenderer extends PredicateRenderer {
         // text comparison reads it twice (~30% of the predicate's cost per row), and jsonb strings
         // are equal exactly when their bytes are. (Atoms carry only strings SQL holds exactly: no
         // NUL, no lone surrogate; see pushdown.ts.) A missing field or another type is unequal.
-        if (a.op === "==") return `COALESCE(${this.value(a.path)} = ${this.bind(JSON.stringify(a.value), "jsonb")}, FALSE)`;
+        if (a.op === "==") return this.stringEquals(a.path, a.value);
         return this.guarded(a.path, "string", `${this.text(a.path)} COLLATE "C" ${SQL_OPS[a.op]} ${this.bind(a.value, "text")}`);
       case "strIn":
         return `COALESCE(${this.value(a.path)} = ANY(${this.bind(a.values.map((v) => JSON.stringify(v)), "jsonb[]")}), FALSE)`;
