@@ -191,10 +191,12 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
     `tally AS (SELECT count(*) AS scanned, ${count(OUTCOME.mine)} AS mine, ${count(OUTCOME.cand)} AS cand, ${count(OUTCOME.skipped)} AS skipped, ` +
     `${count(OUTCOME.error)} AS errors, ${count(OUTCOME.nonBoolean)} AS nonbool, ${count(OUTCOME.stop)} AS stops, max(started_at) AS last_at FROM slice), ` +
     `go AS (SELECT 1 FROM ok, tally WHERE cand <= ${bind(b.limit)} AND stops = 0), ` +
-    `upd AS (UPDATE ${sql.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM slice AS t ` +
-    `WHERE r.id = t.id AND t.o = ${OUTCOME.cand} AND EXISTS (SELECT 1 FROM go) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
     // The last run: the greatest id at the greatest time (cheaper than sorting the slice).
     "last AS (SELECT last_at AS started_at, (SELECT max(id) FROM slice WHERE started_at = last_at) AS id FROM tally WHERE last_at IS NOT NULL), " +
+    // The candidates are found by id: an update of the slice's stretch of the window (bounded by
+    // `last`) was planned as a scan of the whole rest of the window, batch after batch.
+    `upd AS (UPDATE ${sql.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM slice AS t ` +
+    `WHERE r.id = t.id AND t.o = ${OUTCOME.cand} AND EXISTS (SELECT 1 FROM go) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
     "done AS (SELECT count(*) AS n FROM upd), " +
     `${checkpointCte(db, sql, "go")} ` +
     "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM ok) AS held, (SELECT count(*)::integer FROM go) AS taken, " +

@@ -1,0 +1,18 @@
+import Database from "better-sqlite3";
+import { cancelRuns } from "../src/cancel/index.js";
+import { SqliteRunStore } from "../src/stores/sqlite.js";
+import { NOW, requestBody } from "./planner.bench.js";
+const path = ".bench-data/pushdown-1000000.db";
+const db = new Database(path);
+db.prepare("UPDATE runs SET status = 'running', cancellation_id = NULL WHERE cancellation_id IS NOT NULL").run();
+db.prepare("DELETE FROM cancellations").run();
+db.pragma("wal_checkpoint(TRUNCATE)");
+db.prepare("SELECT count(*), sum(length(event)) FROM runs").get();
+db.close();
+const store = new SqliteRunStore({ path });
+const body = requestBody(1_000_000, "equality");
+if (process.env.ALL) delete body["if"];
+const t0 = performance.now();
+const report = await cancelRuns(store, body, { now: NOW });
+console.log(report.status, report.outcomes.cancelled, (performance.now() - t0).toFixed(0), "ms");
+await store.close();
