@@ -23,6 +23,13 @@ function decideIn(source: string, data: Record<string, unknown>, options: Compil
 
 type Row = readonly [source: string, data: Record<string, unknown>, expected: Decision];
 
+/** One test per row: the source decides `expected` on an event with `data`. */
+function itDecides(rows: readonly Row[]): void {
+  for (const [source, data, expected] of rows) {
+    it(`${source} → ${expected}`, () => expect(decideIn(source, data)).toBe(expected));
+  }
+}
+
 /** `n` is a JSON number (a double) in every row, as in a stored event. */
 const N_VALUES = [0, 1, 3, 4, 2.5] as const;
 
@@ -101,9 +108,7 @@ describe("inngest dialect: strings and booleans in arithmetic are errors too", (
     ["!(event.data.s < 1)", { s: "a" }, "error"],
     ["(event.data.s < 1) != true", { s: "a" }, "error"],
   ];
-  for (const [source, data, expected] of rows) {
-    it(`${source} → ${expected}`, () => expect(decideIn(source, data)).toBe(expected));
-  }
+  itDecides(rows);
 });
 
 describe("inngest dialect: division and modulus by zero", () => {
@@ -119,9 +124,7 @@ describe("inngest dialect: division and modulus by zero", () => {
     // And a double divided by the int 0 is the mixed-type error again.
     ["event.data.n / 0 != 1", { n: 3 }, "error"],
   ];
-  for (const [source, data, expected] of rows) {
-    it(`${source} → ${expected}`, () => expect(decideIn(source, data)).toBe(expected));
-  }
+  itDecides(rows);
 });
 
 describe("inngest dialect: what still decides", () => {
@@ -145,9 +148,7 @@ describe("inngest dialect: what still decides", () => {
     ["!(event.data['missing'] == 'x')", {}, "match"],
     ["event.data['missing'] == 'x' || true", {}, "match"],
   ];
-  for (const [source, data, expected] of rows) {
-    it(`${source} → ${expected}`, () => expect(decideIn(source, data)).toBe(expected));
-  }
+  itDecides(rows);
 });
 
 describe("inngest dialect: the Matcher agrees on error-producing filters", () => {
