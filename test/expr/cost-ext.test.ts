@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_EVAL_LIMITS } from "../../src/expr/compiler/context.js";
 import { CompileError } from "../../src/expr/errors.js";
 import { compile, type CompileOptions, estimateCost } from "../../src/expr/program.js";
+import { expectEstimateBounds } from "./support/cost-bound.js";
 
 const EXT: CompileOptions = { extensions: "all", cache: false };
 const LIMIT = DEFAULT_EVAL_LIMITS.maxCost;
@@ -236,21 +237,7 @@ describe("the estimate is an upper bound of the runtime charge", () => {
   it("for generated expressions over the extension functions and inputs within the assumed size", () => {
     fc.assert(
       fc.property(expressions, fc.array(events, { minLength: 1, maxLength: 3 }), (source, inputs) => {
-        let program;
-        try {
-          program = compile(source, EXT);
-        } catch (error) {
-          if (error instanceof CompileError) return;
-          throw error;
-        }
-        const { min, max } = estimateCost(program, { inputSize: INPUT_SIZE });
-        expect(min).toBeLessThanOrEqual(max);
-        if (!Number.isFinite(max) || max > 1e8) return;
-        const bounded = compile(source, { ...EXT, limits: { maxCost: max } });
-        for (const e of inputs) {
-          const r = bounded.evaluateResult({ e });
-          if (!r.ok) expect(r.error.code, `${source} over ${JSON.stringify(e)} (estimate ${max})`).not.toBe("cost_limit");
-        }
+        expectEstimateBounds(source, EXT, INPUT_SIZE, inputs.map((e) => ({ e })), 1e8);
       }),
       { numRuns: 300 },
     );

@@ -11,6 +11,7 @@ import { CompileError } from "../../src/expr/errors.js";
 import { Matcher } from "../../src/expr/matcher/index.js";
 import { compile, type CompileOptions, estimateCost } from "../../src/expr/program.js";
 import { regexCacheSize } from "../../src/expr/runtime/regex.js";
+import { expectEstimateBounds } from "./support/cost-bound.js";
 import { conformanceSuite, type Suite } from "./support/conformance-case.js";
 
 const INNGEST: CompileOptions = { dialect: "inngest", cache: false };
@@ -283,25 +284,8 @@ describe("the estimate is an upper bound of the runtime charge", () => {
     const { bool } = expressions();
     fc.assert(
       fc.property(bool, fc.array(events, { minLength: 1, maxLength: 4 }), fc.boolean(), (source, inputs, fastPaths) => {
-        let program;
-        try {
-          program = compile(source, INNGEST);
-        } catch (error) {
-          if (error instanceof CompileError) return;
-          throw error;
-        }
-        const { min, max } = estimateCost(program, { inputSize: INPUT_SIZE });
-        expect(min).toBeLessThanOrEqual(max);
-        if (!Number.isFinite(max) || max > 1e9) return;
-        // With the estimate as its budget, no evaluation within the sizes runs out.
-        const bounded = compile(source, { ...INNGEST, fastPaths, limits: { maxCost: max } });
-        for (const event of inputs) {
-          // Twice: the second evaluation may take a generated fast path.
-          for (let k = 0; k < 2; k++) {
-            const r = bounded.evaluateResult({ event });
-            if (!r.ok) expect(r.error.code, `${source} over ${JSON.stringify(event)} (estimate ${max})`).not.toBe("cost_limit");
-          }
-        }
+        // Twice each: the second evaluation may take a generated fast path.
+        expectEstimateBounds(source, { ...INNGEST, fastPaths }, INPUT_SIZE, inputs.map((event) => ({ event })), 1e9, 2);
       }),
       { numRuns: 400 },
     );
