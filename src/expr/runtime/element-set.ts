@@ -155,16 +155,17 @@ export function equalityWeight(v: unknown): number {
   return 1;
 }
 
-/** How many elements of `list` have no hash key, and the sum of their {@link equalityWeight}s. */
-function unkeyed(list: readonly unknown[], withWeight: boolean): { readonly count: number; readonly weight: number } {
-  let count = 0;
+/** The elements of `list` that have no hash key (one pass; most lists have none). */
+function unkeyedOf(list: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const v of list) if (hashKey(v) === NO_KEY) out.push(v);
+  return out;
+}
+
+function weightOf(values: readonly unknown[]): number {
   let weight = 0;
-  for (const v of list) {
-    if (hashKey(v) !== NO_KEY) continue;
-    count++;
-    if (withWeight) weight += equalityWeight(v);
-  }
-  return { count, weight };
+  for (const v of values) weight += equalityWeight(v);
+  return weight;
 }
 
 /**
@@ -174,15 +175,14 @@ function unkeyed(list: readonly unknown[], withWeight: boolean): { readonly coun
  * comparisons among them, each bounded by the weight of one side: `min(na·Wb, nb·Wa)`.
  */
 export function membershipCost(a: readonly unknown[], b: readonly unknown[]): number {
-  let units = a.length + b.length;
-  const countA = unkeyed(a, false).count;
-  const countB = countA === 0 ? 0 : unkeyed(b, false).count;
-  if (countA > 0 && countB > 0) {
-    const wa = unkeyed(a, true).weight;
-    const wb = unkeyed(b, true).weight;
-    units += wa + wb + Math.min(countA * wb, countB * wa);
-  }
-  return units;
+  const units = a.length + b.length;
+  const ua = unkeyedOf(a);
+  if (ua.length === 0) return units;
+  const ub = unkeyedOf(b);
+  if (ub.length === 0) return units;
+  const wa = weightOf(ua);
+  const wb = weightOf(ub);
+  return units + wa + wb + Math.min(ua.length * wb, ub.length * wa);
 }
 
 /**
@@ -190,10 +190,11 @@ export function membershipCost(a: readonly unknown[], b: readonly unknown[]): nu
  * their weights and the comparison of each with those kept before it (at most `n·W`).
  */
 export function distinctCost(list: readonly unknown[]): number {
+  const u = unkeyedOf(list);
   // Weights only when there are comparisons to weigh: computing them reads the elements through.
-  if (unkeyed(list, false).count < 2) return list.length;
-  const { count, weight } = unkeyed(list, true);
-  return list.length + weight + count * weight;
+  if (u.length < 2) return list.length;
+  const weight = weightOf(u);
+  return list.length + weight + u.length * weight;
 }
 
 /** Units of work of sorting `n` elements: at most `n·⌈log2 n⌉` comparisons. */
