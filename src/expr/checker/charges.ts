@@ -20,14 +20,14 @@ export const REGEX_SHIFT = 2;
 export const REGEX_COMPILE_COST = 4;
 
 /** The macro a comprehension was expanded from, recognised from the original call and the loop's shape. */
-export type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
+type MacroKind = "all" | "exists" | "exists_one" | "map" | "map_filter" | "filter";
 
 /**
  * The macros of cel-go's two-variable comprehensions (ext/comprehensions.go), which run as loops
  * of their own (`compiler/two-var.ts`): the quantifiers, and `transformList` / `transformMap` /
  * `transformMapEntry` without and with a filter.
  */
-export type TwoVarKind = "all" | "exists" | "exists_one" | "list" | "list_filter" | "map" | "map_filter" | "entry" | "entry_filter";
+type TwoVarKind = "all" | "exists" | "exists_one" | "list" | "list_filter" | "map" | "map_filter" | "entry" | "entry_filter";
 
 /** A two-variable macro's loop: what it evaluates per iteration. */
 export interface TwoVarLoop {
@@ -238,7 +238,7 @@ export function iterationCharge(parts: LoopParts): number {
  * bytes argument and one unit per list element. The weights are measured ratios (`json_parse`
  * reads a character about as slowly as a comprehension runs an iteration).
  */
-export const SCAN_WEIGHTS: ReadonlyMap<string, number> = new Map([
+const SCAN_WEIGHTS: ReadonlyMap<string, number> = new Map([
   ["contains_string", 1],
   ["starts_with_string", 1],
   ["ends_with_string", 1],
@@ -288,7 +288,7 @@ export const SCAN_WEIGHTS: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** The scanning overloads that read every element of a list argument (the others read strings and bytes only). */
-export const LIST_SCANNING_OVERLOADS: ReadonlySet<string> = new Set([
+const LIST_SCANNING_OVERLOADS: ReadonlySet<string> = new Set([
   "in_list",
   "equals",
   "not_equals",
@@ -329,11 +329,6 @@ export const REGEX_OVERLOADS: ReadonlySet<string> = new Set([
   "regex_replace_string_string_string",
   "regex_replace_string_string_string_int",
 ]);
-
-/** Units to charge for scanning a string or bytes of `length` units. */
-export function scanUnits(length: number): number {
-  return length >> SCAN_SHIFT;
-}
 
 /** The per-subject-unit factor of matching a pattern of `patternLength` characters (an NFA may step that many states). */
 export function regexFactor(patternLength: number): number {

@@ -9,7 +9,7 @@
 import { pickList } from "../ext/math.js";
 import { noSuchOverload } from "../runtime/core.js";
 import { CelError, CelUint } from "../values.js";
-import { charge, type Fn } from "./context.js";
+import { chargeScan, type Fn } from "./context.js";
 import { attachNode } from "./helpers.js";
 import type { CallCompiler } from "./hooks.js";
 
@@ -22,7 +22,7 @@ function compileExtremum(sign: 1 | -1, name: string): CallCompiler {
       const v = arg(c);
       if (Array.isArray(v)) {
         // Reads every element: charged as a scan of the list (see checker/cost.ts).
-        if (v.length > 0) charge(c, v.length, id);
+        chargeScan(c, v, id);
         return attachNode(pickList(v, sign, name), id);
       }
       if (typeof v === "number" || typeof v === "bigint" || v instanceof CelUint || v instanceof CelError) return v;

@@ -137,7 +137,7 @@ export function distinctElements(list: readonly unknown[]): unknown[] {
  * visit (a map entry counts its key too), and a string or bytes one more per 16 characters, as
  * scans are charged. It is also the work of computing it.
  */
-export function equalityWeight(v: unknown): number {
+function equalityWeight(v: unknown): number {
   if (typeof v === "string") return 1 + (v.length >> 4);
   if (typeof v !== "object" || v === null) return 1;
   if (Array.isArray(v)) {
