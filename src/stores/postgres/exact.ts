@@ -60,7 +60,7 @@ interface ExactRow {
  */
 const OUTCOME = { mine: 0, cand: 1, skipped: 2, error: 3, nonBoolean: 4, notMatched: 5, stop: 6 } as const;
 
-/** What both statements of a batch share, with their parameters bound in one list. */
+/** What both statements of a batch share, with the parameters bound so far. */
 interface BatchSql {
   readonly b: CheckedExactBatch;
   readonly params: unknown[];
@@ -77,7 +77,6 @@ interface BatchSql {
   readonly readsEvent: boolean;
   /** `FROM runs WHERE … ORDER BY started_at, id LIMIT scanLimit`: the slice's rows. */
   readonly sliceFrom: string;
-  readonly runs: string;
 }
 
 /** The seam of the whole-slice statement, for tests. @internal */
@@ -90,20 +89,26 @@ export interface ExactStatementOptions {
 
 /** Cancels one exact batch; see the module comment. */
 export async function cancelExactBatch(db: Database, b: CheckedExactBatch, options: ExactStatementOptions = {}): Promise<ExactBatchResult> {
-  // Each statement binds its own parameters: PostgreSQL refuses one it cannot see used.
-  const whole = batchSql(db, b);
-  if (whole === undefined) return emptyWindow(db, b);
+  const shared = batchSql(db, b);
+  if (shared === undefined) return emptyWindow(db, b);
   if (b.limit > 0 && options.wholeSlice !== false) {
+    const whole = ownParams(shared);
     const row = await run(db, wholeSliceStatement(db, whole), whole.params);
     if (row.found === 0 || row.held === 0 || row.taken === 1) {
       options.onStatement?.("whole-slice");
       return resultOf(row, b.scanLimit);
     }
   }
-  const ranked = batchSql(db, b)!;
+  const ranked = ownParams(shared);
   const row = await run(db, rankedStatement(db, ranked), ranked.params);
   options.onStatement?.("ranked");
   return resultOf(row, b.scanLimit);
+}
+
+/** `sql` with a parameter list of its own: PostgreSQL refuses a parameter the statement does not use. */
+function ownParams(sql: BatchSql): BatchSql {
+  const params = [...sql.params];
+  return { ...sql, params, bind: (value: unknown): string => `$${params.push(value)}` };
 }
 
 async function run(db: Database, statement: string, params: unknown[]): Promise<ExactRow> {
@@ -138,12 +143,13 @@ function batchSql(db: Database, b: CheckedExactBatch): BatchSql | undefined {
   // unless no predicate reads the event at all (a job without an `if`).
   const readsEvent = [b.decision.match, b.decision.error, b.decision.nonBoolean].some((p) => p.k !== "true" && p.k !== "false");
   const sliceFrom = `FROM ${runs} WHERE ${where} ORDER BY started_at, id LIMIT ${bind(b.scanLimit)}`;
-  return { b, params, bind, m, e, nb, job, jobCte, readsEvent, sliceFrom, runs };
+  return { b, params, bind, m, e, nb, job, jobCte, readsEvent, sliceFrom };
 }
 
 /**
  * The `ck` CTE: saves the given counts plus the batch's (`tally AS t`, `done AS d`) and the last
  * run taken (`last`) as the checkpoint, renewing a shard's lease, when `gate` holds a row.
+ * PostgreSQL runs it though no part of the query reads it, as every data-modifying CTE.
  */
 function checkpointCte(db: Database, sql: BatchSql, gate: string): string {
   const { b, bind, job } = sql;
@@ -195,7 +201,7 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
     "last AS (SELECT last_at AS started_at, (SELECT max(id) FROM slice WHERE started_at = last_at) AS id FROM tally WHERE last_at IS NOT NULL), " +
     // The candidates are found by id: an update of the slice's stretch of the window (bounded by
     // `last`) was planned as a scan of the whole rest of the window, batch after batch.
-    `upd AS (UPDATE ${sql.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM slice AS t ` +
+    `upd AS (UPDATE ${db.tables.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM slice AS t ` +
     `WHERE r.id = t.id AND t.o = ${OUTCOME.cand} AND EXISTS (SELECT 1 FROM go) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
     "done AS (SELECT count(*) AS n FROM upd), " +
     `${checkpointCte(db, sql, "go")} ` +
@@ -203,7 +209,7 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
     "(SELECT string_agg(id, E'\\n') FROM upd) AS cancelled, t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
     "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, t.scanned::integer AS slice_n, " +
-    "NULL::boolean AS next_cand, NULL::boolean AS next_stop, NULL::text AS next_id, (SELECT count(*) FROM ck) AS saved FROM tally AS t"
+    "NULL::boolean AS next_cand, NULL::boolean AS next_stop, NULL::text AS next_id FROM tally AS t"
   );
 }
 
@@ -225,7 +231,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
     "ranked AS MATERIALIZED (SELECT f.*, count(*) FILTER (WHERE cand) OVER w AS k, count(*) FILTER (WHERE stop) OVER w AS stops, " +
     `row_number() OVER w AS rn FROM (SELECT s.*, (NOT mine AND NOT und AND m AND status IN ${NON_TERMINAL_SQL}) AS cand, ` +
     `(und AND NOT mine) AS stop FROM (${slice}) AS s) AS f WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)), ` +
-    `upd AS (UPDATE ${sql.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM ranked AS t ` +
+    `upd AS (UPDATE ${db.tables.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM ranked AS t ` +
     `WHERE r.id = t.id AND t.cand AND t.${inBatch.replace(" AND stops", " AND t.stops")} AND EXISTS (SELECT 1 FROM ok) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
     `tally AS (SELECT count(*) FILTER (WHERE ${inBatch}) AS scanned, count(*) FILTER (WHERE ${inBatch} AND mine) AS mine, ` +
     `count(*) FILTER (WHERE ${inBatch} AND cand) AS cand, count(*) FILTER (WHERE ${inBatch} AND NOT mine AND m AND NOT cand) AS skipped, ` +
@@ -238,7 +244,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
     "(SELECT string_agg(id, E'\\n') FROM upd) AS cancelled, t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
     "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, t.slice_n::integer AS slice_n, " +
-    "x.cand AS next_cand, x.stop AS next_stop, x.id AS next_id, (SELECT count(*) FROM ck) AS saved " +
+    "x.cand AS next_cand, x.stop AS next_stop, x.id AS next_id " +
     "FROM tally AS t LEFT JOIN ranked AS x ON x.rn = t.last_rn + 1"
   );
 }
