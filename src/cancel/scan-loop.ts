@@ -48,7 +48,6 @@ export type { RangeCommitResult } from "./batch-committer.js";
 /** Greatest valid id: with `startedBefore`, a cursor past every run of the window. */
 const END_OF_WINDOW_ID = "~".repeat(MAX_ID_LENGTH);
 
-
 /** A slice of a job the scan loop works through: the whole window, or one shard. @internal */
 export interface JobRange {
   /** Outcome counts of the runs at or before `cursor` (earlier sessions). */
@@ -70,7 +69,6 @@ export interface JobRange {
   /** Admits each exact batch under the job's stored controls (`JobGate.admit`). Default: none. */
   readonly admit?: ExactAdmit;
 }
-
 
 /**
  * The scan loop: reads the range's runs page by page, decides each, cancels the matching ones in

@@ -46,7 +46,6 @@ function corpusRuns(seed: number, count = 600): RunRecord[] {
 const WINDOW = { after: BASE_TIME + 20, before: BASE_TIME + 380 };
 const NOW = BASE_TIME + 86_400_000;
 
-
 /** The store counting its exact batches. */
 function counting(store: RunStore): { store: RunStore; readonly batches: () => number } {
   let batches = 0;
