@@ -58,7 +58,7 @@ export async function buildPostgresRuns(at: BenchSchema, targetRuns: number): Pr
 
 /**
  * Puts back what a job changed (every run a job cancelled was non-terminal: `running` again, no
- * `cancellation_id`; no records) and leaves the table vacuumed, analysed and checkpointed, its
+ * `cancellation_id`; no records) and leaves the table clustered, analysed and checkpointed, its
  * cache warmed alike for every job. Updating most runs (a job without an `if`, and its reset)
  * moves rows to other pages and leaves the heap out of start order; so the table is clustered on
  * the window index before every job, and every job starts from the same layout (the raw `UPDATE`'s

@@ -8,7 +8,7 @@
  *
  * Every job starts from the same data: runs a job cancelled are set back (`status = 'running'`,
  * no `cancellation_id`; they were all non-terminal), the job's records deleted, and the table
- * `VACUUM ANALYZE`d and checkpointed. Each job runs in its own process, timed from inside (process
+ * clustered on the window index, analysed and checkpointed (`resetPostgresRuns`). Each job runs in its own process, timed from inside (process
  * start-up excluded); worker jobs are timed from the job's creation (shard planning included) to
  * the last worker's end.
  *
@@ -67,7 +67,7 @@ function build(targetRuns: number): Promise<void> {
   return buildPostgresRuns({ url: URL_, schema: SCHEMA }, targetRuns);
 }
 
-/** Puts back what a job changed and leaves the table vacuumed, analysed and checkpointed. */
+/** Puts back what a job changed and leaves the table clustered, analysed and checkpointed. */
 function reset(): Promise<void> {
   return resetPostgresRuns({ url: URL_, schema: SCHEMA });
 }

@@ -9,8 +9,9 @@
  *    no more than `limit` candidates ({@link wholeSlice}), else the runs' outcome codes up to the
  *    `limit`-th candidate ({@link upToLimit}). A batch that may cancel none takes the runs before
  *    the next candidate (a window function, see {@link upToCandidate}).
- * 2. An `UPDATE … RETURNING id` cancels the candidates (a JSON array of ids), through the
- *    `runs_id` index (the transaction holds the write lock, so they are as counted).
+ * 2. An `UPDATE … RETURNING id` cancels the candidates (the transaction holds the write lock, so
+ *    they are as counted): by id through the `runs_id` index (a JSON array of ids), or, for a job
+ *    without an `if`, the taken stretch in key order ({@link cancelCandidates}).
  * 3. The checkpoint: the given counts plus the batch's, and the last run taken as the cursor.
  *
  * @module
