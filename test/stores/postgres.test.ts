@@ -113,8 +113,23 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
             await writer.query("BEGIN");
             await writer.query(`UPDATE "${store.schema}".runs SET status = $1 WHERE id = 'r2'`, [after]);
             const pending = store.cancelExactBatch(batch);
-            // The batch blocks on r2's row lock until the writer commits.
-            await new Promise((resolve) => setTimeout(resolve, 300));
+            // The batch blocks on r2's row lock until the writer commits: wait until it does, so
+            // that the test sees the compare-and-set decide on the newest version.
+            let blocked = 0;
+            for (let i = 0; i < 250 && blocked === 0; i++) {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              blocked = await withClient(
+                async (probe) =>
+                  (
+                    await probe.query<{ n: number }>(
+                      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0",
+                      [store.schema],
+                    )
+                  ).rows[0]!.n,
+                url,
+              );
+            }
+            expect(blocked, "the batch waits on the writer's row lock").toBe(1);
             await writer.query("COMMIT");
             return pending;
           }, url);
