@@ -194,7 +194,7 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
   const count = (code: number): string => `count(*) FILTER (WHERE o = ${code})`;
   return (
     `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held), ` +
-    // One pass, no materialised slice (reading one back three times cost a sixth of a batch). A
+    // One pass, no materialised slice (reading one back three times cost about a tenth of a batch). A
     // subquery with a LIMIT is never flattened, so the aggregate gets the runs in keyset order and
     // the last id it gathers is the last run's.
     `tally AS (SELECT count(*) AS scanned, ${count(OUTCOME.mine)} AS mine, ${count(OUTCOME.cand)} AS cand, ${count(OUTCOME.skipped)} AS skipped, ` +
