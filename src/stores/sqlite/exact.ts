@@ -55,10 +55,19 @@ interface BatchSql {
   /** The rows' outcome code `o` (see {@link OUTCOME}) and its parameters, in text order. */
   readonly outcome: string;
   readonly outcomeParams: readonly unknown[];
+  /**
+   * `FROM runs WHERE … ORDER BY started_at, id`: the window's runs after a cursor in keyset order;
+   * its parameters are {@link keysetParams}.
+   */
+  readonly keyset: string;
+  /** The keyset's parameters but the cursor: the job's scope, then the window's end and `until`. */
   readonly scope: readonly unknown[];
-  /** `started_at <= ?` of the window and its `until`, with their parameters. */
-  readonly end: string;
   readonly endParams: readonly unknown[];
+}
+
+/** The parameters of {@link BatchSql.keyset} for the runs after `from`. */
+function keysetParams(sql: BatchSql, from: Cursor): unknown[] {
+  return [...sql.scope, from.startedAt, from.id, ...sql.endParams];
 }
 
 /** Counts of runs taken, by outcome, and the candidates among them (their ids: as many as they are). */
@@ -117,8 +126,10 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
       `WHEN IFNULL(${m.sql}, 0) THEN (CASE WHEN status IN (${NON_TERMINAL_LIST}) THEN ${OUTCOME.cand} ELSE ${OUTCOME.skipped} END) ` +
       `WHEN IFNULL(${e.sql}, 0) THEN ${OUTCOME.error} WHEN IFNULL(${nb.sql}, 0) THEN ${OUTCOME.nonBoolean} ELSE ${OUTCOME.notMatched} END AS o`,
     outcomeParams: [b.cancellationId, ...m.params, ...e.params, ...nb.params],
+    keyset:
+      "FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ?" +
+      `${b.until === undefined ? "" : " AND (started_at, id) <= (?, ?)"} ORDER BY started_at, id`,
     scope: [w.environmentId, w.appId, w.functionId],
-    end: `started_at <= ?${b.until === undefined ? "" : " AND (started_at, id) <= (?, ?)"}`,
     endParams: [w.startedBefore, ...(b.until !== undefined ? [b.until.startedAt, b.until.id] : [])],
   };
   const tally: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
@@ -172,11 +183,10 @@ function wholeSlice(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tall
   // the outcome once per reference to it.
   const row = prepare(
     db,
-    `SELECT ${TALLY_COLUMNS} FROM (SELECT id, ${sql.outcome} FROM runs ` +
-      `WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ORDER BY started_at, id LIMIT ?) LIMIT -1`,
+    `SELECT ${TALLY_COLUMNS} FROM (SELECT id, ${sql.outcome} ${sql.keyset} LIMIT ?) LIMIT -1`,
   )
     .raw(true)
-    .get(...sql.outcomeParams, ...sql.scope, from.startedAt, from.id, ...sql.endParams, b.scanLimit) as TallyColumns;
+    .get(...sql.outcomeParams, ...keysetParams(sql, from), b.scanLimit) as TallyColumns;
   if ((row[2] ?? 0) > b.limit) return undefined;
   addTally(tally, row);
   const scanned = row[0];
@@ -185,13 +195,9 @@ function wholeSlice(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tall
 
 /** The key of the run `offset` runs past `from` in the batch's window (the window key walked). */
 function keyAt(db: SqliteDatabase, sql: BatchSql, from: Cursor, offset: number): Cursor {
-  const [startedAt, id] = prepare(
-    db,
-    `SELECT started_at, id FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ` +
-      "ORDER BY started_at, id LIMIT 1 OFFSET ?",
-  )
+  const [startedAt, id] = prepare(db, `SELECT started_at, id ${sql.keyset} LIMIT 1 OFFSET ?`)
     .raw(true)
-    .get(...sql.scope, from.startedAt, from.id, ...sql.endParams, offset) as [number, string];
+    .get(...keysetParams(sql, from), offset) as [number, string];
   return { startedAt, id };
 }
 
@@ -207,10 +213,9 @@ function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally
   // evaluate the outcome twice for a candidate (once for `o`, once in the `CASE`).
   const slice = prepare(
     db,
-    `SELECT o, started_at, CASE WHEN o = ${OUTCOME.cand} THEN id END FROM (SELECT id, started_at, ${sql.outcome} FROM runs ` +
-      `WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ORDER BY started_at, id LIMIT ?) LIMIT -1`,
+    `SELECT o, started_at, CASE WHEN o = ${OUTCOME.cand} THEN id END FROM (SELECT id, started_at, ${sql.outcome} ${sql.keyset} LIMIT ?) LIMIT -1`,
   );
-  const rows = slice.raw(true).all(...sql.outcomeParams, ...sql.scope, from.startedAt, from.id, ...sql.endParams, b.scanLimit) as [number, number, string | null][];
+  const rows = slice.raw(true).all(...sql.outcomeParams, ...keysetParams(sql, from), b.scanLimit) as [number, number, string | null][];
   const counts = [0, 0, 0, 0, 0, 0];
   let taken = 0;
   while (taken < rows.length) {
@@ -240,15 +245,14 @@ function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally
 function upToCandidate(db: SqliteDatabase, sql: BatchSql, lower: Cursor, tally: Tally): Taken {
   const row = prepare(
     db,
-    `WITH slice AS MATERIALIZED (SELECT id, started_at, ${sql.outcome} FROM runs ` +
-      `WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND ${sql.end} ORDER BY started_at, id LIMIT ?), ` +
+    `WITH slice AS MATERIALIZED (SELECT id, started_at, ${sql.outcome} ${sql.keyset} LIMIT ?), ` +
       `ranked AS MATERIALIZED (SELECT *, sum(o = ${OUTCOME.cand}) OVER w AS k, row_number() OVER w AS rn FROM slice ` +
       "WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)) " +
       // One max() aggregate: the bare columns started_at and id come from the row with the largest rn.
       `SELECT ${TALLY_COLUMNS}, max(rn), started_at, id, (SELECT count(*) FROM ranked) FROM ranked WHERE k <= 0`,
   )
     .raw(true)
-    .get(...sql.outcomeParams, ...sql.scope, lower.startedAt, lower.id, ...sql.endParams, sql.b.scanLimit) as [...TallyColumns, number | null, number | null, string | null, number];
+    .get(...sql.outcomeParams, ...keysetParams(sql, lower), sql.b.scanLimit) as [...TallyColumns, number | null, number | null, string | null, number];
   addTally(tally, row.slice(0, 7) as TallyColumns);
   const [scanned, , , , , , , , lastStartedAt, lastId, sliceRows] = row;
   const last = scanned > 0 && lastStartedAt !== null && lastId !== null ? { startedAt: lastStartedAt, id: lastId } : undefined;
