@@ -118,7 +118,8 @@ async function sqliteBench(targetRuns: number): Promise<Bench> {
   };
   return {
     name: "SQLite",
-    open: async () => new SqliteRunStore({ path }),
+    // As `cancelkit serve` opens it (checkpoints on a thread of their own).
+    open: async () => new SqliteRunStore({ path, checkpoints: "background" }),
     raw: async (filter) =>
       onFile(
         (db) =>

@@ -131,7 +131,8 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
     mkdirSync(dirname(absolute), { recursive: true });
   }
   const { SqliteRunStore } = await import("../stores/sqlite.js");
-  const store = new SqliteRunStore({ path: absolute });
+  // A long job commits often: its WAL checkpoints run beside it, not inside its commits.
+  const store = new SqliteRunStore({ path: absolute, checkpoints: "background" });
   if (selection.exclusive !== undefined) {
     try {
       store.lockExclusive(selection.exclusive);
