@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { cancelRuns } from "../../src/cancel/index.js";
 import { SqliteRunStore } from "../../src/stores/sqlite.js";
 import { StoreError, type RunRecord } from "../../src/stores/types.js";
-import { body, oracle, oracleCounts } from "../cancel/helpers.js";
+import { body, cancelledBy, oracle, oracleCounts } from "../cancel/helpers.js";
 import { pollUntil } from "../support/poll.js";
 import { describeExactBatchConformance } from "./exact-conformance.js";
 import { BASE_TIME, generateRuns } from "./fixtures.js";
@@ -71,7 +71,7 @@ describe("SQLite store, checkpoints on a thread of their own", () => {
       await store.insertRuns(runs);
       // Batches of 50: many commits, so the thread checkpoints while the job writes.
       const report = await cancelRuns(store, body(window, expression), { now: BASE_TIME + 120_000, batchSize: 50 });
-      const cancelled = await cancelledIds(store, runs, report.cancellation.id);
+      const cancelled = await cancelledBy(store, runs, report.cancellation.id);
       results.push({ outcomes: report.outcomes, cancelled });
       await store.close();
     }
@@ -84,9 +84,3 @@ describe("SQLite store, checkpoints on a thread of their own", () => {
     expect(() => new SqliteRunStore({ path: freshPath(), checkpoints: "sometimes" as "inline" })).toThrow(StoreError);
   });
 });
-
-async function cancelledIds(store: SqliteRunStore, runs: readonly RunRecord[], jobId: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const run of runs) if ((await store.getRun(run.id))?.cancellationId === jobId) ids.push(run.id);
-  return ids.sort();
-}
