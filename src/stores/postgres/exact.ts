@@ -8,15 +8,15 @@
  * 1. `job` locks the cancellation row (`FOR UPDATE`, as `commitBatch` does), or for a shard the
  *    shard row, and says whether the worker (or the job's `owner`) still holds its lease; `ok`
  *    holds a row only then.
- * 2. `slice` reads the next `scanLimit` runs of the window in keyset order, with the three
- *    predicates of the decision and two flags: `mine` (cancelled by this job before a crash) and
- *    `und` (the event is kept as `json`, which the predicates cannot read).
- * 3. `ranked` numbers the candidates (matching, non-terminal, not `mine`) and the runs SQL cannot
- *    judge in keyset order; the batch takes the prefix up to the `limit`-th candidate and before
- *    the first run it cannot judge — nothing when `ok` is empty.
- * 4. `upd` cancels the candidates of the prefix; under READ COMMITTED a run changed meanwhile by another
+ * 2. `ranked` reads the next `scanLimit` runs of the window in keyset order, each with its outcome
+ *    code (see {@link OUTCOME}: one lazy `CASE`, shared with the whole-slice statement), and
+ *    numbers the candidates (matching, non-terminal, not cancelled by this job before a crash) and
+ *    the runs SQL cannot judge (the event is kept as `json`, which the predicates cannot read); the
+ *    batch takes the prefix up to the `limit`-th candidate and before the first run it cannot
+ *    judge — nothing when `ok` is empty.
+ * 3. `upd` cancels the candidates of the prefix; under READ COMMITTED a run changed meanwhile by another
  *    transaction is re-checked against `status IN (non-terminal)`: the compare-and-set.
- * 5. `tally` counts the prefix's runs by outcome, `ck` saves the given counts plus these and the last
+ * 4. `tally` counts the prefix's runs by outcome, `ck` saves the given counts plus these and the last
  *    run taken as the checkpoint (renewing a shard's lease).
  *
  * All of it is one statement, so one implicit transaction: a crash either keeps the batch with its
@@ -54,7 +54,7 @@ interface ExactRow {
 }
 
 /**
- * A run's outcome code `o` in the whole-slice statement, decided in the order of the scan loop:
+ * A run's outcome code `o` in both statements, decided in the order of the scan loop:
  * cancelled by this job before, stops the batch (an event SQL cannot read), a candidate, matching
  * but finished, an error, a non-boolean, not matched. One `CASE` evaluates the predicates lazily.
  */
@@ -65,16 +65,12 @@ interface BatchSql {
   readonly b: CheckedExactBatch;
   readonly params: unknown[];
   readonly bind: (value: unknown) => string;
-  /** The rendered `match`, `error` and `nonBoolean` predicates. */
-  readonly m: string;
-  readonly e: string;
-  readonly nb: string;
+  /** A run's outcome code (see {@link OUTCOME}): one `CASE` over the rendered predicates. */
+  readonly outcome: string;
   /** The job's placeholder. */
   readonly job: string;
   /** The `job` CTE: one row, `held`, when the record (or shard) exists. */
   readonly jobCte: string;
-  /** Whether a predicate reads the event (so a run whose event is kept as `json` stops the batch). */
-  readonly readsEvent: boolean;
   /** `FROM runs WHERE … ORDER BY started_at, id LIMIT scanLimit`: the slice's rows. */
   readonly sliceFrom: string;
 }
@@ -142,8 +138,14 @@ function batchSql(db: Database, b: CheckedExactBatch): BatchSql | undefined {
   // Predicates cannot read an event kept as `json` (`event` NULL): such a run stops the batch,
   // unless no predicate reads the event at all (a job without an `if`).
   const readsEvent = [b.decision.match, b.decision.error, b.decision.nonBoolean].some((p) => p.k !== "true" && p.k !== "false");
+  // Lazily, in the scan loop's order: the error and non-boolean tests only for runs that do not match.
+  const outcome =
+    `CASE WHEN COALESCE(cancellation_id = ${job}, FALSE) THEN ${OUTCOME.mine} ` +
+    (readsEvent ? `WHEN event IS NULL THEN ${OUTCOME.stop} ` : "") +
+    `WHEN COALESCE(${m}, FALSE) THEN (CASE WHEN status IN ${NON_TERMINAL_SQL} THEN ${OUTCOME.cand} ELSE ${OUTCOME.skipped} END) ` +
+    `WHEN COALESCE(${e}, FALSE) THEN ${OUTCOME.error} WHEN COALESCE(${nb}, FALSE) THEN ${OUTCOME.nonBoolean} ELSE ${OUTCOME.notMatched} END`;
   const sliceFrom = `FROM ${runs} WHERE ${where} ORDER BY started_at, id LIMIT ${bind(b.scanLimit)}`;
-  return { b, params, bind, m, e, nb, job, jobCte, readsEvent, sliceFrom };
+  return { b, params, bind, outcome, job, jobCte, sliceFrom };
 }
 
 /**
@@ -185,12 +187,7 @@ function checkpointCte(db: Database, sql: BatchSql, gate: string): string {
  * ranked slice, about a third of a batch's time.
  */
 function wholeSliceStatement(db: Database, sql: BatchSql): string {
-  const { b, bind, m, e, nb, job } = sql;
-  const outcome =
-    `CASE WHEN COALESCE(cancellation_id = ${job}, FALSE) THEN ${OUTCOME.mine} ` +
-    (sql.readsEvent ? `WHEN event IS NULL THEN ${OUTCOME.stop} ` : "") +
-    `WHEN COALESCE(${m}, FALSE) THEN (CASE WHEN status IN ${NON_TERMINAL_SQL} THEN ${OUTCOME.cand} ELSE ${OUTCOME.skipped} END) ` +
-    `WHEN COALESCE(${e}, FALSE) THEN ${OUTCOME.error} WHEN COALESCE(${nb}, FALSE) THEN ${OUTCOME.nonBoolean} ELSE ${OUTCOME.notMatched} END`;
+  const { b, bind, job } = sql;
   const count = (code: number): string => `count(*) FILTER (WHERE o = ${code})`;
   return (
     `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held), ` +
@@ -200,7 +197,7 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
     `tally AS (SELECT count(*) AS scanned, ${count(OUTCOME.mine)} AS mine, ${count(OUTCOME.cand)} AS cand, ${count(OUTCOME.skipped)} AS skipped, ` +
     `${count(OUTCOME.error)} AS errors, ${count(OUTCOME.nonBoolean)} AS nonbool, ${count(OUTCOME.stop)} AS stops, ` +
     `max(started_at) AS last_at, (array_agg(id))[count(*)::integer] AS last_id, array_agg(id) FILTER (WHERE o = ${OUTCOME.cand}) AS cands ` +
-    `FROM (SELECT id, started_at, ${outcome} AS o ${sql.sliceFrom}) AS s), ` +
+    `FROM (SELECT id, started_at, ${sql.outcome} AS o ${sql.sliceFrom}) AS s), ` +
     `go AS (SELECT 1 FROM ok, tally WHERE cand <= ${bind(b.limit)} AND stops = 0), ` +
     "last AS (SELECT last_at AS started_at, last_id AS id FROM tally WHERE last_at IS NOT NULL), " +
     // The candidates are found by id: an update of the slice's stretch of the window (bounded by
@@ -223,24 +220,22 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
  * judge (steps 3–5 of the module comment).
  */
 function rankedStatement(db: Database, sql: BatchSql): string {
-  const { b, bind, m, e, nb, job } = sql;
-  const slice =
-    `SELECT id, started_at, status, COALESCE(cancellation_id = ${job}, FALSE) AS mine, ${sql.readsEvent ? "event IS NULL" : "FALSE"} AS und, ` +
-    `COALESCE(${m}, FALSE) AS m, COALESCE(${e}, FALSE) AS e, COALESCE(${nb}, FALSE) AS nb ${sql.sliceFrom}`;
+  const { b, bind, job } = sql;
+  const limit = bind(b.limit);
+  const is = (code: number, alias = ""): string => `${alias}o = ${code}`;
   // The window functions run over the index scan's own order (no sort); `ranked` is read three
   // times (the update, the tally, the last run), so it is materialised once.
-  const inBatch = `k <= ${bind(b.limit)} AND stops = 0`;
+  const inBatch = `k <= ${limit} AND stops = 0`;
+  const count = (code: number): string => `count(*) FILTER (WHERE ${inBatch} AND ${is(code)})`;
   return (
     `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held), ` +
-    "ranked AS MATERIALIZED (SELECT f.*, count(*) FILTER (WHERE cand) OVER w AS k, count(*) FILTER (WHERE stop) OVER w AS stops, " +
-    `row_number() OVER w AS rn FROM (SELECT s.*, (NOT mine AND NOT und AND m AND status IN ${NON_TERMINAL_SQL}) AS cand, ` +
-    `(und AND NOT mine) AS stop FROM (${slice}) AS s) AS f WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)), ` +
+    `ranked AS MATERIALIZED (SELECT s.*, count(*) FILTER (WHERE ${is(OUTCOME.cand)}) OVER w AS k, count(*) FILTER (WHERE ${is(OUTCOME.stop)}) OVER w AS stops, ` +
+    `row_number() OVER w AS rn FROM (SELECT id, started_at, ${sql.outcome} AS o ${sql.sliceFrom}) AS s ` +
+    "WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)), " +
     `upd AS (UPDATE ${db.tables.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM ranked AS t ` +
-    `WHERE r.id = t.id AND t.cand AND t.${inBatch.replace(" AND stops", " AND t.stops")} AND EXISTS (SELECT 1 FROM ok) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
-    `tally AS (SELECT count(*) FILTER (WHERE ${inBatch}) AS scanned, count(*) FILTER (WHERE ${inBatch} AND mine) AS mine, ` +
-    `count(*) FILTER (WHERE ${inBatch} AND cand) AS cand, count(*) FILTER (WHERE ${inBatch} AND NOT mine AND m AND NOT cand) AS skipped, ` +
-    `count(*) FILTER (WHERE ${inBatch} AND NOT mine AND NOT m AND e) AS errors, ` +
-    `count(*) FILTER (WHERE ${inBatch} AND NOT mine AND NOT m AND NOT e AND nb) AS nonbool, ` +
+    `WHERE r.id = t.id AND ${is(OUTCOME.cand, "t.")} AND t.k <= ${limit} AND t.stops = 0 AND EXISTS (SELECT 1 FROM ok) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
+    `tally AS (SELECT count(*) FILTER (WHERE ${inBatch}) AS scanned, ${count(OUTCOME.mine)} AS mine, ${count(OUTCOME.cand)} AS cand, ` +
+    `${count(OUTCOME.skipped)} AS skipped, ${count(OUTCOME.error)} AS errors, ${count(OUTCOME.nonBoolean)} AS nonbool, ` +
     `COALESCE(max(rn) FILTER (WHERE ${inBatch}), 0) AS last_rn, count(*) AS slice_n FROM ranked WHERE EXISTS (SELECT 1 FROM ok)), ` +
     "last AS (SELECT r.started_at, r.id FROM ranked AS r, tally AS t WHERE r.rn = t.last_rn), done AS (SELECT count(*) AS n FROM upd), " +
     `${checkpointCte(db, sql, "ok")} ` +
@@ -248,7 +243,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
     "(SELECT string_agg(id, E'\\n') FROM upd) AS cancelled, t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
     "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, t.slice_n::integer AS slice_n, " +
-    "x.cand AS next_cand, x.stop AS next_stop, x.id AS next_id " +
+    `${is(OUTCOME.cand, "x.")} AS next_cand, ${is(OUTCOME.stop, "x.")} AS next_stop, x.id AS next_id ` +
     "FROM tally AS t LEFT JOIN ranked AS x ON x.rn = t.last_rn + 1"
   );
 }
