@@ -35,11 +35,19 @@ describe("golden SQL", () => {
       sql: "(json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text')",
       params: ['$."data"."userId"', "x", '$."data"."userId"'],
     });
-    // PostgreSQL: one jsonb containment test (a missing field or another JSON type is not contained).
+    // PostgreSQL: the field's text, byte for byte (a missing field, JSON null or a container on the way is NULL).
     expect(r.hint?.postgres).toEqual({
-      sql: "COALESCE(event @> $1::jsonb, FALSE)",
-      params: ['{"data":{"userId":"x"}}'],
+      sql: 'COALESCE((event -> $1::text ->> $2::text) COLLATE "C" = $3::text, FALSE)',
+      params: ["data", "userId", "x"],
     });
+    // A value a number, a boolean or a container could print as: one jsonb containment test instead
+    // (another JSON type is not contained).
+    for (const value of ["5", "-1", "true", "false", "{}", "[1]"]) {
+      expect(pushdown(`event.data.userId == '${value}'`, "inngest").hint?.postgres).toEqual({
+        sql: "COALESCE(event @> $1::jsonb, FALSE)",
+        params: [JSON.stringify({ data: { userId: value } })],
+      });
+    }
     // At the top (`event == 'x'`, no path), a plain jsonb equality.
     expect(pushdown("event == 'x'", "cel").hint?.postgres).toEqual({ sql: "COALESCE(event = $1::jsonb, FALSE)", params: ['"x"'] });
   });
@@ -209,10 +217,15 @@ describe("golden SQL", () => {
       expect(r.hint?.[target]?.sql).not.toContain("DROP");
       expect(r.hint?.[target]?.params).toContain(hostile);
     }
-    // An equality's key and value travel inside one JSON parameter on PostgreSQL.
+    // An equality's keys and value are text parameters on PostgreSQL (one, when they are the same text)…
     const equality = pushdown(`event.data["${hostile.replace(/\\/g, "\\\\")}"] == "${hostile.replace(/\\/g, "\\\\")}"`, "cel");
     expect(equality.hint?.postgres?.sql).not.toContain("DROP");
-    expect(equality.hint?.postgres?.params).toEqual([JSON.stringify({ data: { [hostile]: hostile } })]);
+    expect(equality.hint?.postgres?.params).toEqual(["data", hostile]);
+    // …or, for a value a number could print as, travel inside one JSON parameter.
+    const numberLike = `1${hostile}`;
+    const containment = pushdown(`event.data["${hostile.replace(/\\/g, "\\\\")}"] == "${numberLike.replace(/\\/g, "\\\\")}"`, "cel");
+    expect(containment.hint?.postgres?.sql).not.toContain("DROP");
+    expect(containment.hint?.postgres?.params).toEqual([JSON.stringify({ data: { [hostile]: numberLike } })]);
   });
 
   it("the same SQL text for the same shape (stores cache statements by it)", () => {
@@ -311,6 +324,42 @@ const CASES: readonly BehaviourCase[] = [
     if: "event.data.x == '5'",
     coverage: "full",
     rows: [[{ x: "5" }, true], [{ x: 5 }, false], [MISSING, false], [{ x: "05" }, false]],
+  },
+  {
+    name: "a string literal never equals a boolean, number, object or array that prints as it",
+    dialect: "cel",
+    if: "event.data.x == 'true' || event.data.x == '-1.5' || event.data.x == '{\"a\": 1}' || event.data.x == '[1, 2]' || event.data.x == '7'",
+    coverage: "full",
+    rows: [
+      [{ x: true }, false],
+      [{ x: -1.5 }, false],
+      [{ x: { a: 1 } }, false],
+      [{ x: [1, 2] }, false],
+      [{ x: 7 }, false],
+      [{ x: "true" }, true],
+      [{ x: "-1.5" }, true],
+      [{ x: '{"a": 1}' }, true],
+      [{ x: "[1, 2]" }, true],
+      [{ x: "7" }, true],
+    ],
+  },
+  {
+    name: "a string equality below the top: only a string field at that path of objects equals it",
+    dialect: "inngest",
+    if: "event.data.a.b == 'x'",
+    coverage: "full",
+    rows: [
+      [{ a: { b: "x" } }, true],
+      [{ a: { b: "X" } }, false],
+      [{ a: { b: "x " } }, false],
+      [{ a: { b: ["x"] } }, false],
+      [{ a: { b: { x: 1 } } }, false],
+      [{ a: { b: null } }, false],
+      [{ a: [{ b: "x" }] }, false],
+      [{ a: "x" }, false],
+      [{ a: {} }, false],
+      [MISSING, false],
+    ],
   },
   {
     name: "inngest: a missing field is less than anything on the left of <; null is compared as 0; strings are errors",
