@@ -2,11 +2,12 @@
  * PostgreSQL exact batches: the whole-slice statement (a speed-up) against the ranked statement
  * alone (the plain path), batch by batch over generated windows — same runs cancelled, same
  * counts, cursor and flags, same stored state — and the whole-slice statement really doing the
- * batches it can.
+ * batches it can; and both statements under a concurrent update of a candidate.
  *
  * @module
  */
 import fc from "fast-check";
+import pg from "pg";
 import { expect, it } from "vitest";
 import { normalizeExactBatch } from "../../src/stores/exact-checks.js";
 import { Database } from "../../src/stores/postgres/db.js";
@@ -128,4 +129,57 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
     expect(used["whole-slice"]).toBeGreaterThan(used.ranked);
     expect(used.ranked).toBeGreaterThan(0);
   }, 120_000);
+
+  it("a candidate another transaction updates while the batch runs is cancelled if still unfinished, counted finished if not", async () => {
+    const runs = Array.from({ length: 10 }, (_, i) => makeRun({ id: `r${i}`, startedAt: BASE_TIME + 1 + i, event: { name: "e", data: { k: "a" } } }));
+    for (const wholeSlice of [true, false]) {
+      const { store, db, schema } = await setUp(runs);
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        // Another transaction moves r4 on to `sleeping` and r6 to `completed`, and holds their row locks.
+        await other.query("BEGIN");
+        await other.query(`UPDATE "${schema}".runs SET status = CASE id WHEN 'r4' THEN 'sleeping' ELSE 'completed' END WHERE id IN ('r4', 'r6')`);
+        const used: string[] = [];
+        const batch = normalizeExactBatch(
+          {
+            cancellationId: JOB,
+            window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 },
+            decision: DECISION,
+            limit: 20,
+            scanLimit: 20,
+            counts: ZERO_COUNTS,
+          },
+          false,
+        );
+        // The batch's snapshot sees both unfinished; its update waits for the locks.
+        const result = cancelExactBatch(db, batch, { wholeSlice, onStatement: (which) => used.push(which) });
+        await waitForLockWait(url, schema);
+        await other.query("COMMIT");
+        const got = await result;
+        expect(used).toEqual([wholeSlice ? "whole-slice" : "ranked"]);
+        expect(got.ok && [...got.cancelled].sort()).toEqual(["r0", "r1", "r2", "r3", "r4", "r5", "r7", "r8", "r9"]);
+        expect(got.ok && got.counts).toEqual({ ...ZERO_COUNTS, scanned: 10, cancelled: 9, skipped_terminal: 1 });
+        const state = (await stateOf(schema)) as { runs: { id: string; status: string }[] };
+        expect(state.runs.find((r) => r.id === "r4")?.status).toBe("cancelled");
+        expect(state.runs.find((r) => r.id === "r6")?.status).toBe("completed");
+      } finally {
+        await other.end();
+        await Promise.all([db.pool.end(), store.close()]);
+      }
+    }
+  }, 60_000);
 });
+
+/** Waits until a statement on `schema` waits for a lock (the batch behind the other transaction). */
+async function waitForLockWait(url: string, schema: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const waiting = await withClient(
+      async (client) => (await client.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0", [`"${schema}".`])).rowCount ?? 0,
+      url,
+    );
+    if (waiting > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("the batch never waited for the other transaction's row locks");
+}

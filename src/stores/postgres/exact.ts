@@ -179,8 +179,8 @@ function checkpointCte(db: Database, sql: BatchSql, gate: string): string {
 /**
  * The common case: a batch that takes its whole slice. One aggregate reads the slice once, with
  * each run's outcome code (see {@link OUTCOME}): it counts the runs by outcome, keeps the last run
- * and gathers the candidates' ids. Only when the slice holds no more than `limit` candidates and
- * no run SQL cannot judge (`go`) are the candidates cancelled (by id, re-checked against
+ * and gathers the candidates' ids and row addresses. Only when the slice holds no more than `limit`
+ * candidates and no run SQL cannot judge (`go`) are the candidates cancelled (re-checked against
  * `status IN (non-terminal)`: the compare-and-set under READ COMMITTED) and the checkpoint saved;
  * else nothing changes (`taken` 0) and the ranked statement does the batch. The exact loop sizes
  * `scanLimit` so that this is rare; it saves the window functions and the repeated reads of a
@@ -196,21 +196,39 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
     // the last id it gathers is the last run's.
     `tally AS (SELECT count(*) AS scanned, ${count(OUTCOME.mine)} AS mine, ${count(OUTCOME.cand)} AS cand, ${count(OUTCOME.skipped)} AS skipped, ` +
     `${count(OUTCOME.error)} AS errors, ${count(OUTCOME.nonBoolean)} AS nonbool, ${count(OUTCOME.stop)} AS stops, ` +
-    `max(started_at) AS last_at, (array_agg(id))[count(*)::integer] AS last_id, array_agg(id) FILTER (WHERE o = ${OUTCOME.cand}) AS cands ` +
-    `FROM (SELECT id, started_at, ${sql.outcome} AS o ${sql.sliceFrom}) AS s), ` +
+    `max(started_at) AS last_at, (array_agg(id))[count(*)::integer] AS last_id, ` +
+    `array_agg(id) FILTER (WHERE o = ${OUTCOME.cand}) AS cands, array_agg(ctid) FILTER (WHERE o = ${OUTCOME.cand}) AS tids ` +
+    `FROM (SELECT id, ctid, started_at, ${sql.outcome} AS o ${sql.sliceFrom}) AS s), ` +
     `go AS (SELECT 1 FROM ok, tally WHERE cand <= ${bind(b.limit)} AND stops = 0), ` +
     "last AS (SELECT last_at AS started_at, last_id AS id FROM tally WHERE last_at IS NOT NULL), " +
-    // The candidates are found by id: an update of the slice's stretch of the window (bounded by
-    // `last`) was planned as a scan of the whole rest of the window, batch after batch.
-    `upd AS (UPDATE ${db.tables.runs} AS r SET status = 'cancelled', cancellation_id = ${job} FROM tally AS t ` +
-    `WHERE r.id = ANY (t.cands) AND EXISTS (SELECT 1 FROM go) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id), ` +
-    "done AS (SELECT count(*) AS n FROM upd), " +
+    `${cancelCandidatesCtes(db, job)}, ` +
+    "done AS (SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM moved) AS n), " +
     `${checkpointCte(db, sql, "go")} ` +
     "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM ok) AS held, (SELECT count(*)::integer FROM go) AS taken, " +
-    "(SELECT string_agg(id, E'\\n') FROM upd) AS cancelled, t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
+    "(SELECT string_agg(id, E'\\n') FROM (SELECT id FROM upd UNION ALL SELECT id FROM moved) AS c) AS cancelled, " +
+    "t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
     "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, t.scanned::integer AS slice_n, " +
     "NULL::boolean AS next_cand, NULL::boolean AS next_stop, NULL::text AS next_id FROM tally AS t"
+  );
+}
+
+/**
+ * The whole-slice statement's `upd` and `moved` CTEs: cancel the candidates `tally` gathered, when
+ * `go` holds a row. Each is reached at its row address (`ctid`: no primary-key descent, about a
+ * twentieth of a batch's time). A candidate another transaction updated after this statement's
+ * snapshot is no longer at that address, and PostgreSQL skips it there rather than following it,
+ * so `moved` finds the candidates `upd` missed again by id, where the update does follow the row to
+ * its current version and re-checks its status. (An update of the slice's stretch of the window,
+ * bounded by `last`, was planned as a scan of the whole rest of the window, batch after batch.)
+ */
+function cancelCandidatesCtes(db: Database, job: string): string {
+  const cancel = `UPDATE ${db.tables.runs} AS r SET status = 'cancelled', cancellation_id = ${job}`;
+  const guard = `EXISTS (SELECT 1 FROM go) AND r.status IN ${NON_TERMINAL_SQL} RETURNING r.id`;
+  return (
+    `upd AS (${cancel} WHERE r.ctid = ANY ((SELECT tids FROM tally)::tid[]) AND ${guard}), ` +
+    `moved AS (${cancel} WHERE r.id = ANY (CASE WHEN (SELECT count(*) FROM upd) < (SELECT cand FROM tally) ` +
+    `THEN ARRAY(SELECT unnest(cands) FROM tally EXCEPT SELECT id FROM upd) END) AND ${guard})`
   );
 }
 
