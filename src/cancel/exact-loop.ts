@@ -13,17 +13,29 @@
  *   `cancelled` by the store, as the scan loop counts it.
  * - **Compare-and-set.** The store cancels only runs still non-terminal; a candidate that finished
  *   meanwhile counts as `skipped_terminal`.
- * - **Controls between batches.** The abort signal is read before each batch, the rate limit takes
- *   the batch's most runs before it is sent, `maxRuns` caps the batch's `limit` (at 0 the store only
- *   counts up to the next candidate, where the job stops with `stopped_max_runs`, as the scan loop
- *   does), and a deleted record (or a lost lease) answers the next batch.
+ * - **Controls between batches.** The abort signal is read before each batch, the job's stored
+ *   controls too — or, while no rate is in force, the store checks under its lock that they are
+ *   still those read before an earlier batch, and changes nothing if not (`controls_changed`: the
+ *   loop then reads them) — the rate limit takes the batch's most runs before it is sent,
+ *   `maxRuns` caps the batch's `limit` (at 0 the store only counts up to the next candidate,
+ *   where the job stops with `stopped_max_runs`, as the scan loop does), and a deleted record (or
+ *   a lost lease) answers the next batch.
  * - **Runs SQL cannot judge.** A PostgreSQL event kept as `json` (it holds a NUL character) stops
  *   the batch before it; the loop decides that run with the program and commits it alone.
  *
  * @module
  */
 import type { ItemBinding, Program } from "../expr/program.js";
-import { MAX_EXACT_SCAN_LIMIT, type Checkpoint, type Cursor, type ExactBatchResult, type ExactDecision, type OutcomeCounts, type RunStore } from "../stores/types.js";
+import {
+  MAX_EXACT_SCAN_LIMIT,
+  type Checkpoint,
+  type Cursor,
+  type ExactBatchControls,
+  type ExactBatchResult,
+  type ExactDecision,
+  type OutcomeCounts,
+  type RunStore,
+} from "../stores/types.js";
 import { stopReason, type CommitFn, type StopReason } from "./batch-committer.js";
 import { addCounts } from "./ledger.js";
 import type { Ending, RangeOutcome } from "./range-outcome.js";
@@ -41,6 +53,8 @@ export interface ExactRangeBatch {
   readonly limit: number;
   readonly scanLimit: number;
   readonly counts: OutcomeCounts;
+  /** The stored controls the batch runs under, unread since an earlier batch (see `ExactBatch.controls`). */
+  readonly controls?: ExactBatchControls;
 }
 
 /** Runs one exact batch of a range (see `ExactBatchStore.cancelExactBatch`). @internal */
@@ -65,7 +79,16 @@ export interface ExactJob {
 }
 
 /** Admits the next exact batch of at most `units` runs: `go`, or why the job stops. @internal */
-export type ExactAdmit = (units: number, signal: AbortSignal | undefined) => Promise<"go" | "gone" | "aborted">;
+export type ExactAdmit = (units: number, signal: AbortSignal | undefined) => Promise<ExactAdmission>;
+
+/**
+ * What an {@link ExactAdmit} answers: `go` with the stored controls it read (`rated`: a rate is
+ * in force, so every batch takes from its budget), or why the job stops. @internal
+ */
+export type ExactAdmission =
+  | { readonly kind: "go"; readonly controls: ExactBatchControls; readonly rated: boolean }
+  | { readonly kind: "gone" }
+  | { readonly kind: "aborted" };
 
 /** Runs the exact loop over a range; see the module comment. @internal */
 export function processRangeExactly(store: RunStore, job: ExactJob, startedAt: number): Promise<RangeOutcome> {
@@ -84,6 +107,8 @@ class ExactScan {
   #sessionCancelled = 0;
   readonly #sessionFrom: number | undefined;
   #firstStartedAt: number | undefined;
+  /** Controls read before an earlier batch that the next batch runs under unread (see `run`). */
+  #unreadControls: ExactBatchControls | undefined;
 
   constructor(store: RunStore, job: ExactJob, startedAt: number) {
     this.#store = store;
@@ -112,14 +137,34 @@ class ExactScan {
         if (signal?.aborted === true) return await this.#finish("aborted");
         let limit = limiter === undefined ? batchSize : limiter.chunkSize(batchSize);
         if (maxRuns !== undefined) limit = Math.min(limit, Math.max(0, maxRuns - this.#counts.cancelled));
-        const admitted = this.#job.admit === undefined ? "go" : await this.#job.admit(limit, signal);
-        if (admitted === "aborted") return await this.#finish("aborted");
-        if (admitted === "gone") return this.#end("deleted");
+        // The job's controls: read before the batch, or, while no rate is in force, left for the
+        // store to check against those read before an earlier batch (one query less per batch).
+        const unread = this.#unreadControls;
+        this.#unreadControls = undefined;
+        let readNow: ExactBatchControls | undefined;
+        if (this.#job.admit !== undefined && unread === undefined) {
+          const admitted = await this.#job.admit(limit, signal);
+          if (admitted.kind === "aborted") return await this.#finish("aborted");
+          if (admitted.kind === "gone") return this.#end("deleted");
+          if (!admitted.rated) readNow = admitted.controls;
+        }
         // The rate is taken for the batch's most runs before it is sent: a limit is never exceeded.
         if (limiter !== undefined && limit > 0 && !(await limiter.take(limit, signal))) return await this.#finish("aborted");
         const cursor = this.#cursor;
-        const result = await this.#job.exact({ ...(cursor !== undefined ? { after: cursor } : {}), decision, limit, scanLimit, counts: this.#counts });
-        if (!result.ok) return this.#end(stopReason(result));
+        const result = await this.#job.exact({
+          ...(cursor !== undefined ? { after: cursor } : {}),
+          decision,
+          limit,
+          scanLimit,
+          counts: this.#counts,
+          ...(unread !== undefined ? { controls: unread } : {}),
+        });
+        if (!result.ok) {
+          // Paused or re-rated since they were read: nothing changed; the next round reads them.
+          if (result.reason === "controls_changed") continue;
+          return this.#end(stopReason({ ok: false, reason: result.reason }));
+        }
+        this.#unreadControls = readNow ?? unread;
         scanLimit = nextScanLimit(scanLimit, result, limit, batchSize, maxScan);
         this.#counts = addCounts(this.#counts, result.counts);
         this.#saved = this.#counts;

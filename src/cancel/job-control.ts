@@ -22,6 +22,7 @@
  */
 import { isRateBudgetStore, type Checkpoint, type CancellationSettings, type RunStore } from "../stores/types.js";
 import type { CommitFn, RangeCommitResult } from "./batch-committer.js";
+import type { ExactAdmission } from "./exact-loop.js";
 import { CancellationNotFoundError, ValidationError } from "./errors.js";
 import { RateLimiter, sleep } from "./rate.js";
 import { toWireCancellation, type WireCancellation } from "./record.js";
@@ -122,8 +123,8 @@ export function chunkSizeFor(rate: number, batchSize: number): number {
   return Math.max(1, Math.min(batchSize, Math.floor(rate / parts)));
 }
 
-/** What the gate read from the record. */
-type Controls = { readonly kind: "go"; readonly rate: number | undefined } | { readonly kind: "gone" } | { readonly kind: "aborted" };
+/** What the gate read from the record: `rate` the limit in force, `stored` the record's `ratePerSecond` as stored. */
+type Controls = { readonly kind: "go"; readonly rate: number | undefined; readonly stored: number | undefined } | { readonly kind: "gone" } | { readonly kind: "aborted" };
 
 /** Options of {@link JobGate}. @internal */
 export interface JobGateOptions {
@@ -189,13 +190,14 @@ export class JobGate {
   /**
    * Before an exact batch (decided and committed inside the database, so {@link JobGate.wrap}
    * never sees it) of at most `units` runs: waits while the job is paused, and takes the units
-   * from the stored rate's budget unless the job's own limiter does.
+   * from the stored rate's budget unless the job's own limiter does. Answers the controls it read
+   * (see {@link ExactAdmission}).
    */
-  async admit(units: number, signal: AbortSignal | undefined): Promise<"go" | "gone" | "aborted"> {
+  async admit(units: number, signal: AbortSignal | undefined): Promise<ExactAdmission> {
     const controls = await this.#controls(signal);
-    if (controls.kind !== "go") return controls.kind;
-    if (controls.rate !== undefined && units > 0 && this.#options.limiter === undefined && !(await this.#take(units, controls.rate, signal))) return "aborted";
-    return "go";
+    if (controls.kind !== "go") return controls;
+    if (controls.rate !== undefined && units > 0 && this.#options.limiter === undefined && !(await this.#take(units, controls.rate, signal))) return { kind: "aborted" };
+    return { kind: "go", controls: controls.stored !== undefined ? { ratePerSecond: controls.stored } : {}, rated: controls.rate !== undefined };
   }
 
   /** Commits `runIds` in chunks the rate allows, each taken from the budget and with the controls read again. */
@@ -232,7 +234,7 @@ export class JobGate {
         limiter?.setRate(rate ?? Infinity);
         this.#local?.setRate(rate ?? Infinity);
       }
-      if (record.settings?.paused !== true) return { kind: "go", rate: rate !== undefined && rate > 0 ? rate : undefined };
+      if (record.settings?.paused !== true) return { kind: "go", rate: rate !== undefined && rate > 0 ? rate : undefined, stored: rate };
       if (this.#options.releaseOnPause === true || !(await sleep(CONTROL_POLL_MS, signal))) return { kind: "aborted" };
     }
   }

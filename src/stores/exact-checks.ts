@@ -14,7 +14,7 @@ import {
   normalizeScanQuery,
   type CheckedShardWindow,
 } from "./checks.js";
-import { MAX_EXACT_SCAN_LIMIT, StoreError, type Cursor, type ExactBatch, type ExactDecision, type OutcomeCounts } from "./types.js";
+import { MAX_EXACT_SCAN_LIMIT, StoreError, type Cursor, type ExactBatch, type ExactBatchControls, type ExactDecision, type OutcomeCounts } from "./types.js";
 
 /** An exact batch once checked: the window's environment filled in. */
 export interface CheckedExactBatch extends ExactBatch {
@@ -81,6 +81,14 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
     if (lease !== undefined) fail("owner and lease exclude each other (a shard's lease fences its worker)");
     checkWorkerId(owner, "invalid_batch", "owner");
   }
+  const rawControls: unknown = b.controls;
+  let controls: ExactBatchControls | undefined;
+  if (rawControls !== undefined) {
+    if (!isPlainObject(rawControls)) return fail(`controls must be an object, got ${describeValue(rawControls)}`);
+    const rate: unknown = rawControls["ratePerSecond"];
+    if (rate !== undefined && (typeof rate !== "number" || !Number.isFinite(rate))) fail(`controls.ratePerSecond must be a finite number, got ${describeValue(rate)}`);
+    controls = typeof rate === "number" ? { ratePerSecond: rate } : {};
+  }
   const window: CheckedShardWindow = {
     environmentId: q.environmentId,
     appId: q.appId,
@@ -100,6 +108,7 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
     counts,
     ...(lease !== undefined ? { lease: { shardNo: lease.shardNo, workerId: lease.workerId, leaseMs: lease.leaseMs } } : {}),
     ...(owner !== undefined ? { owner } : {}),
+    ...(controls !== undefined ? { controls } : {}),
   };
 }
 

@@ -697,6 +697,19 @@ export interface ExactBatch {
    * shard's lease already fences its worker).
    */
   readonly owner?: string;
+  /**
+   * The job's stored controls the caller read before an earlier batch and runs this one under:
+   * the batch is applied only while the record still says the same (not paused, the same
+   * `ratePerSecond`), else nothing changes and the result is `controls_changed` (the caller reads
+   * them again). It spares the caller reading the record before every batch. Absent: no check.
+   */
+  readonly controls?: ExactBatchControls;
+}
+
+/** The stored controls an exact batch runs under ({@link ExactBatch.controls}): not paused, and this rate. */
+export interface ExactBatchControls {
+  /** The record's `settings.ratePerSecond` as stored; absent when it has none. */
+  readonly ratePerSecond?: number;
 }
 
 /** What {@link ExactBatchStore.cancelExactBatch} did. */
@@ -719,8 +732,11 @@ export type ExactBatchResult =
        */
       readonly undecided?: string;
     }
-  /** The record (or shard) is gone, or the worker lost the shard's lease or the owner the job's: nothing changed. */
-  | { readonly ok: false; readonly reason: "gone" | "lease_lost" };
+  /**
+   * The record (or shard) is gone, or the worker lost the shard's lease or the owner the job's, or
+   * the job's controls are no longer `controls` (paused or re-rated): nothing changed.
+   */
+  | { readonly ok: false; readonly reason: "gone" | "lease_lost" | "controls_changed" };
 
 /** A {@link RunStore} that can decide and cancel whole batches inside its database. */
 export interface ExactBatchStore extends RunStore {

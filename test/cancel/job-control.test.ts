@@ -165,6 +165,99 @@ describe("a running job obeys its stored controls", () => {
     expect(sizes.reduce((sum, s) => sum + s.size, 0)).toBe(1000);
   });
 
+  describe("an exact job (SQLite decides its batches) reads its controls only when they may have changed", () => {
+    /** The store's exact batches as the loop sent them: the controls they ran under and what they answered. */
+    const exactCalls = (store: SqliteRunStore): { controls: unknown; answer: string }[] => {
+      const calls: { controls: unknown; answer: string }[] = [];
+      const cancelExactBatch = store.cancelExactBatch.bind(store);
+      store.cancelExactBatch = async (batch) => {
+        const result = await cancelExactBatch(batch);
+        calls.push({ controls: batch.controls, answer: result.ok ? "ok" : result.reason });
+        return result;
+      };
+      return calls;
+    };
+    const expected = (runs: ReturnType<typeof runsOf>) =>
+      expectedOutcome(runs, { environmentId: "default", appId: "acme-app", functionId: "schedule-reminder", before: Date.parse(BODY.started_before), userId: USER });
+
+    it("unchanged controls: one read before the first batch, every later batch checked by the store instead", async () => {
+      const { store, reads } = countingReads(new SqliteRunStore({ path: join(dir, "exact-reads.db") }));
+      const calls = exactCalls(store);
+      const runs = runsOf(2000);
+      await store.insertRuns(runs);
+      const report = await cancelRuns(store, { ...BODY, if: IF_USER }, { batchSize: 50 });
+      expect(report.status).toBe("completed");
+      expect(report.outcomes).toEqual(expected(runs).counts);
+      expect(calls.length).toBeGreaterThan(20);
+      expect(calls[0]).toEqual({ controls: undefined, answer: "ok" });
+      expect(calls.slice(1).every((c) => c.answer === "ok" && JSON.stringify(c.controls) === "{}")).toBe(true);
+      // Not one read per batch: the gate's first look, and what the job itself reads around it.
+      expect(reads()).toBeLessThan(5);
+      await store.close();
+    });
+
+    it("a pause set between batches stops the job before its next batch (the store answers controls_changed); unpause finishes it exactly", async () => {
+      const { store, reads } = countingReads(new SqliteRunStore({ path: join(dir, "exact-pause.db") }));
+      const calls = exactCalls(store);
+      const runs = runsOf(2000);
+      await store.insertRuns(runs);
+      let paused: Promise<{ id: string }> | undefined;
+      let first = 0;
+      const job = cancelRuns(store, { ...BODY, if: IF_USER }, {
+        batchSize: 50,
+        onBatch: async (batch) => {
+          if (paused === undefined) {
+            first = batch.runIds.length;
+            paused = controlCancellation(store, batch.cancellationId, { paused: true });
+          }
+          await paused;
+        },
+      });
+      await waitUntil(() => paused !== undefined);
+      const { id } = await paused!;
+      const readsAtPause = reads();
+      await waitUntil(() => reads() >= readsAtPause + 4);
+      // Only the batch that set the pause landed; the next one was refused by the store.
+      expect(first).toBeGreaterThan(0);
+      expect((await cancelledBy(store, runs, id)).size).toBe(first);
+      expect(calls.slice(0, 2).map((c) => c.answer)).toEqual(["ok", "controls_changed"]);
+      await controlCancellation(store, id, { paused: false });
+      const report = await job;
+      expect(report.outcomes).toEqual(expected(runs).counts);
+      expect(await cancelledBy(store, runs, id)).toEqual(expected(runs).cancel);
+      await store.close();
+    });
+
+    it("a rate set while it runs is read at the next batch and then before every batch; lifting it goes back to the store's check", async () => {
+      const store = new SqliteRunStore({ path: join(dir, "exact-rate.db") });
+      const calls = exactCalls(store);
+      const runs = runsOf(2000);
+      await store.insertRuns(runs);
+      let batches = 0;
+      const report = await cancelRuns(store, { ...BODY, if: IF_USER }, {
+        batchSize: 50,
+        onBatch: async (batch) => {
+          batches++;
+          if (batches === 1) await controlCancellation(store, batch.cancellationId, { ratePerSecond: 1_000_000 });
+          if (batches === 4) await controlCancellation(store, batch.cancellationId, { ratePerSecond: null });
+        },
+      });
+      expect(report.outcomes).toEqual(expected(runs).counts);
+      const shape = calls.slice(0, 8).map((c) => `${c.controls === undefined ? "read" : JSON.stringify(c.controls)} ${c.answer}`);
+      expect(shape).toEqual([
+        "read ok", // batch 1, then the rate is set
+        "{} controls_changed",
+        "read ok", // batches 2–4 under the rate: read each time (its budget is taken before each)
+        "read ok",
+        "read ok", // batch 4, then the rate is lifted
+        "read ok", // batch 5: read, no rate
+        "{} ok",
+        "{} ok",
+      ]);
+      await store.close();
+    });
+  });
+
   it("the pause is kept in the record: after reopening the file a resumed job waits, and unpausing from another store object lets it finish", async () => {
     const path = join(dir, "paused.db");
     const runs = runsOf(400);

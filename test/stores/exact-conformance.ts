@@ -192,6 +192,34 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       expect(await statusOf("r07")).toEqual(["sleeping", undefined]);
     });
 
+    it("applies a batch under controls only while the record still has them: paused or re-rated, controls_changed and nothing changes", async () => {
+      const settings = (await store.getCancellation(JOB))!.settings ?? { batchSize: 100 };
+      const untouched = async (): Promise<void> => {
+        expect(await statusOf("r01")).toEqual(["queued", undefined]);
+        expect((await store.getCancellation(JOB))!.counts).toEqual(ZERO_COUNTS);
+      };
+      // Paused since the controls were read.
+      expect(await store.updateCancellationSettings(JOB, { ...settings, paused: true })).toBe(true);
+      expect(await store.cancelExactBatch(batch({ controls: {}, counts: ZERO_COUNTS }))).toEqual({ ok: false, reason: "controls_changed" });
+      await untouched();
+      // A rate set, changed or lifted since.
+      expect(await store.updateCancellationSettings(JOB, { ...settings, ratePerSecond: 5 })).toBe(true);
+      expect(await store.cancelExactBatch(batch({ controls: {}, counts: ZERO_COUNTS }))).toEqual({ ok: false, reason: "controls_changed" });
+      expect(await store.cancelExactBatch(batch({ controls: { ratePerSecond: 2.5 }, counts: ZERO_COUNTS }))).toEqual({ ok: false, reason: "controls_changed" });
+      await untouched();
+      // The same controls: the batch runs.
+      const rated = await store.cancelExactBatch(batch({ controls: { ratePerSecond: 5 }, limit: 1, scanLimit: 1, counts: ZERO_COUNTS }));
+      expect(rated).toMatchObject({ ok: true, cancelled: ["r01"] });
+      expect(await store.updateCancellationSettings(JOB, { ...settings })).toBe(true);
+      expect(await store.cancelExactBatch(batch({ controls: { ratePerSecond: 5 }, counts: ZERO_COUNTS }))).toEqual({ ok: false, reason: "controls_changed" });
+      const plain = await store.cancelExactBatch(batch({ controls: {}, after: { startedAt: BASE_TIME + 1, id: "r01" }, limit: 1, counts: ZERO_COUNTS }));
+      expect(plain).toMatchObject({ ok: true, cancelled: ["r04"] });
+      // Without controls the batch is not checked against them (the caller has just read them).
+      expect(await store.updateCancellationSettings(JOB, { ...settings, paused: true })).toBe(true);
+      const unchecked = await store.cancelExactBatch(batch({ after: { startedAt: BASE_TIME + 4, id: "r04" }, limit: 1, counts: ZERO_COUNTS }));
+      expect(unchecked).toMatchObject({ ok: true, cancelled: ["r07"] });
+    });
+
     it("rejects malformed batches with invalid_batch before touching anything", async () => {
       await expectInvalid(store.cancelExactBatch(batch({ decision: { ...DECISION, match: UNKNOWN } })), /decision\.match must be exact/);
       await expectInvalid(store.cancelExactBatch(batch({ limit: -1 })), /limit must be a non-negative integer/);
@@ -201,6 +229,8 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       await expectInvalid(store.cancelExactBatch(batch({ window: { ...WINDOW, appId: "" } })), /appId/);
       await expectInvalid(store.cancelExactBatch({ ...batch(), decision: { match: TRUE } } as unknown as ExactBatch), /decision\.error/);
       await expectInvalid(store.cancelExactBatch(batch({ owner: "" })), /owner must be a string/);
+      await expectInvalid(store.cancelExactBatch({ ...batch(), controls: 5 } as unknown as ExactBatch), /controls must be an object/);
+      await expectInvalid(store.cancelExactBatch(batch({ controls: { ratePerSecond: Number.NaN } })), /controls\.ratePerSecond must be a finite number/);
       await expectInvalid(store.cancelExactBatch(batch({ owner: "a", lease: { shardNo: 0, workerId: "w", leaseMs: 1000 } })), /owner and lease exclude each other|cannot share a job/);
       // SQLite's length() stops at a NUL: a string size is not exact there, and the store says so.
       const stringSize: ExactDecision = { ...DECISION, match: atom({ k: "len", path: ["data", "k"], of: "string", op: "==", value: 1 }) };
@@ -237,8 +267,15 @@ export function describeExactShardConformance(name: string, makeStore: () => Pro
         const lost = await store.cancelExactBatch(batch({ counts: shard.counts, ...(shard.until !== undefined ? { until: shard.until } : {}), lease: { shardNo: shard.shardNo, workerId: "w2", leaseMs: 1000 } }));
         expect(lost).toEqual({ ok: false, reason: "lease_lost" });
         expect(await store.getRun("r01")).toMatchObject({ status: "queued" });
+        // The job's controls are the record's, though the shard's row is the one locked.
+        const settings = (await store.getCancellation(JOB))!.settings ?? { batchSize: 100 };
+        expect(await store.updateCancellationSettings(JOB, { ...settings, paused: true })).toBe(true);
+        const leased = { counts: shard.counts, ...(shard.until !== undefined ? { until: shard.until } : {}), lease: { shardNo: shard.shardNo, workerId: "w1", leaseMs: 120_000 } };
+        expect(await store.cancelExactBatch(batch({ ...leased, controls: {} }))).toEqual({ ok: false, reason: "controls_changed" });
+        expect(await store.getRun("r01")).toMatchObject({ status: "queued" });
+        expect(await store.updateCancellationSettings(JOB, settings)).toBe(true);
         const before = (await store.listShards(JOB))[shard.shardNo]!;
-        const done = await store.cancelExactBatch(batch({ counts: shard.counts, ...(shard.until !== undefined ? { until: shard.until } : {}), lease: { shardNo: shard.shardNo, workerId: "w1", leaseMs: 120_000 } }));
+        const done = await store.cancelExactBatch(batch({ ...leased, controls: {} }));
         expect(done).toMatchObject({ ok: true, cursor: shard.until, exhausted: true });
         const after = (await store.listShards(JOB))[shard.shardNo]!;
         expect(after.counts).toEqual(done.ok ? done.counts : undefined);

@@ -6,8 +6,8 @@
  * ranked statement's common table expressions:
  *
  * 1. `job` locks the cancellation row (`FOR UPDATE`, as `commitBatch` does), or for a shard the
- *    shard row, and says whether the worker (or the job's `owner`) still holds its lease; `ok`
- *    holds a row only then.
+ *    shard row, and says whether the worker (or the job's `owner`) still holds its lease and
+ *    whether the job's controls are still the batch's `controls`; `ok` holds a row only then.
  * 2. `ranked` reads the next `scanLimit` runs of the window in keyset order, each with its outcome
  *    code (see {@link OUTCOME}: one lazy `CASE`, shared with the whole-slice statement), and
  *    numbers the candidates (matching, non-terminal, not cancelled by this job before a crash) and
@@ -35,6 +35,8 @@ import { windowConditions } from "./scan.js";
 interface ExactRow {
   found: number;
   held: number;
+  /** Whether the job's controls are the batch's `controls` (1 without them). */
+  ctl: number;
   /** Whether the batch took its runs (the whole-slice statement may take none and leave it to the ranked one). */
   taken: number;
   /** The cancelled runs' ids, one per line (ids are printable ASCII); `null` for none. */
@@ -69,7 +71,7 @@ interface BatchSql {
   readonly outcome: string;
   /** The job's placeholder. */
   readonly job: string;
-  /** The `job` CTE: one row, `held`, when the record (or shard) exists. */
+  /** The `job` CTE: one row, `held` and `ctl` (the controls unchanged), when the record (or shard) exists. */
   readonly jobCte: string;
   /** `FROM runs WHERE … ORDER BY started_at, id LIMIT scanLimit`: the slice's rows. */
   readonly sliceFrom: string;
@@ -130,10 +132,17 @@ function batchSql(db: Database, b: CheckedExactBatch): BatchSql | undefined {
   const nb = predicate("nonBoolean");
   const job = bind(b.cancellationId);
   const lease = b.lease;
+  // The controls are read from the record, locked here unless the batch is a shard's.
+  const settings = lease === undefined ? "settings" : `(SELECT settings FROM ${cancellations} WHERE id = ${job})`;
+  const ctl =
+    b.controls === undefined
+      ? "TRUE"
+      : `COALESCE(NOT (${settings} @> '{"paused": true}'::jsonb), TRUE) AND ` +
+        `(${settings} -> 'ratePerSecond') IS NOT DISTINCT FROM ${bind(b.controls.ratePerSecond === undefined ? null : JSON.stringify(b.controls.ratePerSecond))}::jsonb`;
   const jobCte =
     lease === undefined
-      ? `SELECT ${b.owner === undefined ? "TRUE" : `lease_owner IS NOT DISTINCT FROM ${bind(b.owner)}`} AS held FROM ${cancellations} WHERE id = ${job} FOR UPDATE`
-      : `SELECT (status = 'running' AND lease_owner = ${bind(lease.workerId)}) AS held FROM ${shards} ` +
+      ? `SELECT ${b.owner === undefined ? "TRUE" : `lease_owner IS NOT DISTINCT FROM ${bind(b.owner)}`} AS held, ${ctl} AS ctl FROM ${cancellations} WHERE id = ${job} FOR UPDATE`
+      : `SELECT (status = 'running' AND lease_owner = ${bind(lease.workerId)}) AS held, ${ctl} AS ctl FROM ${shards} ` +
         `WHERE cancellation_id = ${job} AND shard_no = ${bind(lease.shardNo)} FOR UPDATE`;
   // Predicates cannot read an event kept as `json` (`event` NULL): such a run stops the batch,
   // unless no predicate reads the event at all (a job without an `if`).
@@ -190,7 +199,7 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
   const { b, bind, job } = sql;
   const count = (code: number): string => `count(*) FILTER (WHERE o = ${code})`;
   return (
-    `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held), ` +
+    `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held AND ctl), ` +
     // One pass, no materialised slice (reading one back three times cost about a tenth of a batch). A
     // subquery with a LIMIT is never flattened, so the aggregate gets the runs in keyset order and
     // the last id it gathers is the last run's.
@@ -206,7 +215,7 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
     `${cancelCandidatesCtes(db, job)}, ` +
     "done AS (SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM moved) AS n), " +
     `${checkpointCte(db, sql, "go")} ` +
-    "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM ok) AS held, (SELECT count(*)::integer FROM go) AS taken, " +
+    "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM job WHERE held) AS held, (SELECT count(*)::integer FROM ok) AS ctl, (SELECT count(*)::integer FROM go) AS taken, " +
     "(SELECT string_agg(id, E'\\n') FROM (SELECT id FROM upd UNION ALL SELECT id FROM moved) AS c) AS cancelled, " +
     "t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
@@ -248,7 +257,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
   const inBatch = `k <= ${limit} AND stops = 0`;
   const count = (code: number): string => `count(*) FILTER (WHERE ${inBatch} AND ${is(code)})`;
   return (
-    `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held), ` +
+    `WITH job AS (${sql.jobCte}), ok AS (SELECT 1 FROM job WHERE held AND ctl), ` +
     `ranked AS MATERIALIZED (SELECT s.*, count(*) FILTER (WHERE ${is(OUTCOME.cand)}) OVER w AS k, count(*) FILTER (WHERE ${is(OUTCOME.stop)}) OVER w AS stops, ` +
     `row_number() OVER w AS rn FROM (SELECT id, started_at, ${sql.outcome} AS o ${sql.sliceFrom}) AS s ` +
     "WINDOW w AS (ORDER BY started_at, id ROWS UNBOUNDED PRECEDING)), " +
@@ -259,7 +268,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
     `COALESCE(max(rn) FILTER (WHERE ${inBatch}), 0) AS last_rn, count(*) AS slice_n FROM ranked WHERE EXISTS (SELECT 1 FROM ok)), ` +
     "last AS (SELECT r.started_at, r.id FROM ranked AS r, tally AS t WHERE r.rn = t.last_rn), done AS (SELECT count(*) AS n FROM upd), " +
     `${checkpointCte(db, sql, "ok")} ` +
-    "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM ok) AS held, 1 AS taken, " +
+    "SELECT (SELECT count(*)::integer FROM job) AS found, (SELECT count(*)::integer FROM job WHERE held) AS held, (SELECT count(*)::integer FROM ok) AS ctl, 1 AS taken, " +
     "(SELECT string_agg(id, E'\\n') FROM upd) AS cancelled, t.scanned::integer AS scanned, t.mine::integer AS mine, t.cand::integer AS cand, " +
     "t.skipped::integer AS skipped, t.errors::integer AS errors, t.nonbool::integer AS nonbool, " +
     "(SELECT started_at FROM last) AS last_started_at, (SELECT id FROM last) AS last_id, t.slice_n::integer AS slice_n, " +
@@ -272,6 +281,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
 function resultOf(row: ExactRow, scanLimit: number): ExactBatchResult {
   if (row.found === 0) return { ok: false, reason: "gone" };
   if (row.held === 0) return { ok: false, reason: "lease_lost" };
+  if (row.ctl === 0) return { ok: false, reason: "controls_changed" };
   // Text splits faster than the driver parses a `text[]`.
   const cancelled = row.cancelled === null ? [] : row.cancelled.split("\n");
   const done = cancelled.length;

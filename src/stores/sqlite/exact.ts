@@ -19,7 +19,7 @@
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
 import { LruCache } from "../sql-common.js";
-import { NON_TERMINAL_STATUSES, StoreError, type Cursor, type ExactBatchResult, type OutcomeCounts } from "../types.js";
+import { NON_TERMINAL_STATUSES, StoreError, type Cursor, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import { renderSqlitePredicate } from "./pushdown.js";
 
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -109,10 +109,13 @@ function addTally(into: Tally, row: TallyColumns): void {
  * `now` stamps the record's `updated_at`.
  */
 export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, now: number): ExactBatchResult {
-  const job = prepare(db, "SELECT lease_owner FROM cancellations WHERE id = ?").raw(true).get(b.cancellationId) as [string | null] | undefined;
+  const job = prepare(db, "SELECT lease_owner, settings FROM cancellations WHERE id = ?").raw(true).get(b.cancellationId) as
+    | [string | null, string | null]
+    | undefined;
   if (job === undefined) return { ok: false, reason: "gone" };
   // A job run under a lease (the service's) changes nothing once another process took it over.
   if (b.owner !== undefined && job[0] !== b.owner) return { ok: false, reason: "lease_lost" };
+  if (b.controls !== undefined && !controlsUnchanged(job[1], b.controls)) return { ok: false, reason: "controls_changed" };
   const w = b.window;
   let lower = w.startedAfter === undefined ? NO_LOWER_BOUND : { startedAt: w.startedAfter, id: "" };
   if (b.after !== undefined && (b.after.startedAt > lower.startedAt || (b.after.startedAt === lower.startedAt && b.after.id > lower.id))) lower = b.after;
@@ -139,6 +142,18 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   const last = taken.last;
   saveCheckpoint(db, b, counts, last, now);
   return { ok: true, cancelled, counts, ...(last !== undefined ? { cursor: last } : {}), exhausted: taken.exhausted, blocked: taken.blocked };
+}
+
+/** Whether a record's stored settings (JSON text) leave the job unpaused at the batch's rate. */
+function controlsUnchanged(settings: string | null, controls: ExactBatchControls): boolean {
+  let stored: { paused?: unknown; ratePerSecond?: unknown } = {};
+  try {
+    if (settings !== null) stored = JSON.parse(settings) as typeof stored;
+  } catch {
+    // Damaged settings: the caller reads the record again, which reports them.
+    return false;
+  }
+  return stored.paused !== true && stored.ratePerSecond === controls.ratePerSecond;
 }
 
 /**
