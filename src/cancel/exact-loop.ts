@@ -141,12 +141,13 @@ class ExactScan {
         // store to check against those read before an earlier batch (one query less per batch).
         const unread = this.#unreadControls;
         this.#unreadControls = undefined;
-        let readNow: ExactBatchControls | undefined;
+        let controls = unread;
         if (this.#job.admit !== undefined && unread === undefined) {
           const admitted = await this.#job.admit(limit, signal);
           if (admitted.kind === "aborted") return await this.#finish("aborted");
           if (admitted.kind === "gone") return this.#end("deleted");
-          if (!admitted.rated) readNow = admitted.controls;
+          // Sent along although just read: the answer tells whether the store checks them.
+          if (!admitted.rated) controls = admitted.controls;
         }
         // The rate is taken for the batch's most runs before it is sent: a limit is never exceeded.
         if (limiter !== undefined && limit > 0 && !(await limiter.take(limit, signal))) return await this.#finish("aborted");
@@ -157,14 +158,15 @@ class ExactScan {
           limit,
           scanLimit,
           counts: this.#counts,
-          ...(unread !== undefined ? { controls: unread } : {}),
+          ...(controls !== undefined ? { controls } : {}),
         });
         if (!result.ok) {
           // Paused or re-rated since they were read: nothing changed; the next round reads them.
           if (result.reason === "controls_changed") continue;
           return this.#end(stopReason({ ok: false, reason: result.reason }));
         }
-        this.#unreadControls = readNow ?? unread;
+        // A store that does not check them (`controlsChecked` absent) gets the controls read before every batch.
+        this.#unreadControls = result.controlsChecked === true ? controls : undefined;
         scanLimit = nextScanLimit(scanLimit, result, limit, batchSize, maxScan);
         this.#counts = addCounts(this.#counts, result.counts);
         this.#saved = this.#counts;

@@ -731,6 +731,11 @@ export type ExactBatchResult =
        * kept as `json` because it holds a NUL character): the caller decides it itself.
        */
       readonly undecided?: string;
+      /**
+       * `true` when the batch carried `controls` and the store checked them. A store that
+       * predates them leaves it out, and the caller then reads the controls before every batch.
+       */
+      readonly controlsChecked?: boolean;
     }
   /**
    * The record (or shard) is gone, or the worker lost the shard's lease or the owner the job's, or

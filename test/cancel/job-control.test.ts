@@ -189,8 +189,7 @@ describe("a running job obeys its stored controls", () => {
       expect(report.status).toBe("completed");
       expect(report.outcomes).toEqual(expected(runs).counts);
       expect(calls.length).toBeGreaterThan(20);
-      expect(calls[0]).toEqual({ controls: undefined, answer: "ok" });
-      expect(calls.slice(1).every((c) => c.answer === "ok" && JSON.stringify(c.controls) === "{}")).toBe(true);
+      expect(calls.every((c) => c.answer === "ok" && JSON.stringify(c.controls) === "{}")).toBe(true);
       // Not one read per batch: the gate's first look, and what the job itself reads around it.
       expect(reads()).toBeLessThan(5);
       await store.close();
@@ -228,6 +227,46 @@ describe("a running job obeys its stored controls", () => {
       await store.close();
     });
 
+    it("a store that does not check the controls (an older ExactBatchStore) gets them read before every batch: a pause still stops the job at once", async () => {
+      const { store, reads } = countingReads(new SqliteRunStore({ path: join(dir, "exact-older.db") }));
+      const cancelExactBatch = store.cancelExactBatch.bind(store);
+      let batches = 0;
+      store.cancelExactBatch = async (batch) => {
+        batches++;
+        const { controls: _ignored, ...older } = batch;
+        const result = await cancelExactBatch(older);
+        if (!result.ok) return result;
+        const { controlsChecked: _unsaid, ...answer } = result;
+        return answer;
+      };
+      const runs = runsOf(2000);
+      await store.insertRuns(runs);
+      let paused: Promise<{ id: string }> | undefined;
+      let first = 0;
+      const job = cancelRuns(store, { ...BODY, if: IF_USER }, {
+        batchSize: 50,
+        onBatch: async (batch) => {
+          if (paused === undefined) {
+            first = batch.runIds.length;
+            paused = controlCancellation(store, batch.cancellationId, { paused: true });
+          }
+          await paused;
+        },
+      });
+      await waitUntil(() => paused !== undefined);
+      const { id } = await paused!;
+      const readsAtPause = reads();
+      await waitUntil(() => reads() >= readsAtPause + 4);
+      expect(batches).toBe(1);
+      expect((await cancelledBy(store, runs, id)).size).toBe(first);
+      await controlCancellation(store, id, { paused: false });
+      const report = await job;
+      expect(report.outcomes).toEqual(expected(runs).counts);
+      // One read a batch, at least.
+      expect(reads()).toBeGreaterThanOrEqual(batches);
+      await store.close();
+    });
+
     it("a rate set while it runs is read at the next batch and then before every batch; lifting it goes back to the store's check", async () => {
       const store = new SqliteRunStore({ path: join(dir, "exact-rate.db") });
       const calls = exactCalls(store);
@@ -243,14 +282,14 @@ describe("a running job obeys its stored controls", () => {
         },
       });
       expect(report.outcomes).toEqual(expected(runs).counts);
-      const shape = calls.slice(0, 8).map((c) => `${c.controls === undefined ? "read" : JSON.stringify(c.controls)} ${c.answer}`);
+      const shape = calls.slice(0, 8).map((c) => `${c.controls === undefined ? "none" : JSON.stringify(c.controls)} ${c.answer}`);
       expect(shape).toEqual([
-        "read ok", // batch 1, then the rate is set
+        "{} ok", // batch 1, then the rate is set
         "{} controls_changed",
-        "read ok", // batches 2–4 under the rate: read each time (its budget is taken before each)
-        "read ok",
-        "read ok", // batch 4, then the rate is lifted
-        "read ok", // batch 5: read, no rate
+        "none ok", // batches 2–4 under the rate: read before each (its budget is taken before each), sent without controls
+        "none ok",
+        "none ok", // batch 4, then the rate is lifted
+        "{} ok", // batch 5: read, no rate
         "{} ok",
         "{} ok",
       ]);

@@ -209,15 +209,16 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       await untouched();
       // The same controls: the batch runs.
       const rated = await store.cancelExactBatch(batch({ controls: { ratePerSecond: 5 }, limit: 1, scanLimit: 1, counts: ZERO_COUNTS }));
-      expect(rated).toMatchObject({ ok: true, cancelled: ["r01"] });
+      expect(rated).toMatchObject({ ok: true, cancelled: ["r01"], controlsChecked: true });
       expect(await store.updateCancellationSettings(JOB, { ...settings })).toBe(true);
       expect(await store.cancelExactBatch(batch({ controls: { ratePerSecond: 5 }, counts: ZERO_COUNTS }))).toEqual({ ok: false, reason: "controls_changed" });
       const plain = await store.cancelExactBatch(batch({ controls: {}, after: { startedAt: BASE_TIME + 1, id: "r01" }, limit: 1, counts: ZERO_COUNTS }));
-      expect(plain).toMatchObject({ ok: true, cancelled: ["r04"] });
+      expect(plain).toMatchObject({ ok: true, cancelled: ["r04"], controlsChecked: true });
       // Without controls the batch is not checked against them (the caller has just read them).
       expect(await store.updateCancellationSettings(JOB, { ...settings, paused: true })).toBe(true);
       const unchecked = await store.cancelExactBatch(batch({ after: { startedAt: BASE_TIME + 4, id: "r04" }, limit: 1, counts: ZERO_COUNTS }));
       expect(unchecked).toMatchObject({ ok: true, cancelled: ["r07"] });
+      expect(unchecked.ok && unchecked.controlsChecked).toBeUndefined();
     });
 
     it("rejects malformed batches with invalid_batch before touching anything", async () => {

@@ -92,15 +92,15 @@ export async function cancelExactBatch(db: Database, b: CheckedExactBatch, optio
   if (b.limit > 0 && options.wholeSlice !== false) {
     const whole = ownParams(shared);
     const row = await run(db, wholeSliceStatement(db, whole), whole.params);
-    if (row.found === 0 || row.held === 0 || row.taken === 1) {
+    if (row.found === 0 || row.held === 0 || row.ctl === 0 || row.taken === 1) {
       options.onStatement?.("whole-slice");
-      return resultOf(row, b.scanLimit);
+      return resultOf(row, b);
     }
   }
   const ranked = ownParams(shared);
   const row = await run(db, rankedStatement(db, ranked), ranked.params);
   options.onStatement?.("ranked");
-  return resultOf(row, b.scanLimit);
+  return resultOf(row, b);
 }
 
 /** `sql` with a parameter list of its own: PostgreSQL refuses a parameter the statement does not use. */
@@ -278,7 +278,7 @@ function rankedStatement(db: Database, sql: BatchSql): string {
 }
 
 /** The result from the statement's row. */
-function resultOf(row: ExactRow, scanLimit: number): ExactBatchResult {
+function resultOf(row: ExactRow, b: CheckedExactBatch): ExactBatchResult {
   if (row.found === 0) return { ok: false, reason: "gone" };
   if (row.held === 0) return { ok: false, reason: "lease_lost" };
   if (row.ctl === 0) return { ok: false, reason: "controls_changed" };
@@ -292,9 +292,10 @@ function resultOf(row: ExactRow, scanLimit: number): ExactBatchResult {
     cancelled,
     counts,
     ...(cursor !== undefined ? { cursor } : {}),
-    exhausted: row.next_id === null && row.slice_n < scanLimit,
+    exhausted: row.next_id === null && row.slice_n < b.scanLimit,
     blocked: row.next_cand === true,
     ...(row.next_stop === true && row.next_id !== null ? { undecided: row.next_id } : {}),
+    ...(b.controls !== undefined ? { controlsChecked: true } : {}),
   };
 }
 

@@ -141,19 +141,29 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   const counts = exactBatchCounts({ ...tally, cand: tally.candidates.length }, cancelled.length);
   const last = taken.last;
   saveCheckpoint(db, b, counts, last, now);
-  return { ok: true, cancelled, counts, ...(last !== undefined ? { cursor: last } : {}), exhausted: taken.exhausted, blocked: taken.blocked };
+  return {
+    ok: true,
+    cancelled,
+    counts,
+    ...(last !== undefined ? { cursor: last } : {}),
+    exhausted: taken.exhausted,
+    blocked: taken.blocked,
+    ...(b.controls !== undefined ? { controlsChecked: true } : {}),
+  };
 }
 
 /** Whether a record's stored settings (JSON text) leave the job unpaused at the batch's rate. */
 function controlsUnchanged(settings: string | null, controls: ExactBatchControls): boolean {
-  let stored: { paused?: unknown; ratePerSecond?: unknown } = {};
+  let stored: unknown = {};
   try {
-    if (settings !== null) stored = JSON.parse(settings) as typeof stored;
+    if (settings !== null) stored = JSON.parse(settings);
   } catch {
-    // Damaged settings: the caller reads the record again, which reports them.
-    return false;
+    stored = undefined;
   }
-  return stored.paused !== true && stored.ratePerSecond === controls.ratePerSecond;
+  // Damaged settings count as changed: the caller reads the record again, which reports them.
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return false;
+  const { paused, ratePerSecond } = stored as { paused?: unknown; ratePerSecond?: unknown };
+  return paused !== true && ratePerSecond === controls.ratePerSecond;
 }
 
 /**
