@@ -180,6 +180,39 @@ describe("a running job obeys its stored controls", () => {
     const expected = (runs: ReturnType<typeof runsOf>) =>
       expectedOutcome(runs, { environmentId: "default", appId: "acme-app", functionId: "schedule-reminder", before: Date.parse(BODY.started_before), userId: USER });
 
+    /**
+     * Runs a job over 2,000 runs that pauses itself after its first batch, waits until the job has
+     * looked at its paused record four more times, then checks that only that batch landed,
+     * unpauses and checks the exact end. `whilePaused` runs before the unpause.
+     */
+    const pauseAfterFirstBatch = async (store: SqliteRunStore, reads: () => number, whilePaused: () => void): Promise<void> => {
+      const runs = runsOf(2000);
+      await store.insertRuns(runs);
+      let paused: Promise<{ id: string }> | undefined;
+      let first = 0;
+      const job = cancelRuns(store, { ...BODY, if: IF_USER }, {
+        batchSize: 50,
+        onBatch: async (batch) => {
+          if (paused === undefined) {
+            first = batch.runIds.length;
+            paused = controlCancellation(store, batch.cancellationId, { paused: true });
+          }
+          await paused;
+        },
+      });
+      await waitUntil(() => paused !== undefined);
+      const { id } = await paused!;
+      const readsAtPause = reads();
+      await waitUntil(() => reads() >= readsAtPause + 4);
+      expect(first).toBeGreaterThan(0);
+      expect((await cancelledBy(store, runs, id)).size).toBe(first);
+      whilePaused();
+      await controlCancellation(store, id, { paused: false });
+      const report = await job;
+      expect(report.outcomes).toEqual(expected(runs).counts);
+      expect(await cancelledBy(store, runs, id)).toEqual(expected(runs).cancel);
+    };
+
     it("unchanged controls: one read before the first batch, every later batch checked by the store instead", async () => {
       const { store, reads } = countingReads(new SqliteRunStore({ path: join(dir, "exact-reads.db") }));
       const calls = exactCalls(store);
@@ -198,32 +231,8 @@ describe("a running job obeys its stored controls", () => {
     it("a pause set between batches stops the job before its next batch (the store answers controls_changed); unpause finishes it exactly", async () => {
       const { store, reads } = countingReads(new SqliteRunStore({ path: join(dir, "exact-pause.db") }));
       const calls = exactCalls(store);
-      const runs = runsOf(2000);
-      await store.insertRuns(runs);
-      let paused: Promise<{ id: string }> | undefined;
-      let first = 0;
-      const job = cancelRuns(store, { ...BODY, if: IF_USER }, {
-        batchSize: 50,
-        onBatch: async (batch) => {
-          if (paused === undefined) {
-            first = batch.runIds.length;
-            paused = controlCancellation(store, batch.cancellationId, { paused: true });
-          }
-          await paused;
-        },
-      });
-      await waitUntil(() => paused !== undefined);
-      const { id } = await paused!;
-      const readsAtPause = reads();
-      await waitUntil(() => reads() >= readsAtPause + 4);
       // Only the batch that set the pause landed; the next one was refused by the store.
-      expect(first).toBeGreaterThan(0);
-      expect((await cancelledBy(store, runs, id)).size).toBe(first);
-      expect(calls.slice(0, 2).map((c) => c.answer)).toEqual(["ok", "controls_changed"]);
-      await controlCancellation(store, id, { paused: false });
-      const report = await job;
-      expect(report.outcomes).toEqual(expected(runs).counts);
-      expect(await cancelledBy(store, runs, id)).toEqual(expected(runs).cancel);
+      await pauseAfterFirstBatch(store, reads, () => expect(calls.slice(0, 2).map((c) => c.answer)).toEqual(["ok", "controls_changed"]));
       await store.close();
     });
 
@@ -239,29 +248,7 @@ describe("a running job obeys its stored controls", () => {
         const { controlsChecked: _unsaid, ...answer } = result;
         return answer;
       };
-      const runs = runsOf(2000);
-      await store.insertRuns(runs);
-      let paused: Promise<{ id: string }> | undefined;
-      let first = 0;
-      const job = cancelRuns(store, { ...BODY, if: IF_USER }, {
-        batchSize: 50,
-        onBatch: async (batch) => {
-          if (paused === undefined) {
-            first = batch.runIds.length;
-            paused = controlCancellation(store, batch.cancellationId, { paused: true });
-          }
-          await paused;
-        },
-      });
-      await waitUntil(() => paused !== undefined);
-      const { id } = await paused!;
-      const readsAtPause = reads();
-      await waitUntil(() => reads() >= readsAtPause + 4);
-      expect(batches).toBe(1);
-      expect((await cancelledBy(store, runs, id)).size).toBe(first);
-      await controlCancellation(store, id, { paused: false });
-      const report = await job;
-      expect(report.outcomes).toEqual(expected(runs).counts);
+      await pauseAfterFirstBatch(store, reads, () => expect(batches).toBe(1));
       // One read a batch, at least.
       expect(reads()).toBeGreaterThanOrEqual(batches);
       await store.close();
