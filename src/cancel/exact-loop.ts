@@ -82,13 +82,11 @@ export interface ExactJob {
 export type ExactAdmit = (units: number, signal: AbortSignal | undefined) => Promise<ExactAdmission>;
 
 /**
- * What an {@link ExactAdmit} answers: `go` with the stored controls it read (`rated`: a rate is
- * in force, so every batch takes from its budget), or why the job stops. @internal
+ * What an {@link ExactAdmit} answers: `go`, with the stored controls it read when later batches
+ * may run under them unread (absent while a rate is in force: every batch takes from its budget),
+ * or why the job stops. @internal
  */
-export type ExactAdmission =
-  | { readonly kind: "go"; readonly controls: ExactBatchControls; readonly rated: boolean }
-  | { readonly kind: "gone" }
-  | { readonly kind: "aborted" };
+export type ExactAdmission = { readonly kind: "go"; readonly controls?: ExactBatchControls } | { readonly kind: "gone" } | { readonly kind: "aborted" };
 
 /** Runs the exact loop over a range; see the module comment. @internal */
 export function processRangeExactly(store: RunStore, job: ExactJob, startedAt: number): Promise<RangeOutcome> {
@@ -139,15 +137,13 @@ class ExactScan {
         if (maxRuns !== undefined) limit = Math.min(limit, Math.max(0, maxRuns - this.#counts.cancelled));
         // The job's controls: read before the batch, or, while no rate is in force, left for the
         // store to check against those read before an earlier batch (one query less per batch).
-        const unread = this.#unreadControls;
-        this.#unreadControls = undefined;
-        let controls = unread;
-        if (this.#job.admit !== undefined && unread === undefined) {
+        let controls = this.#unreadControls;
+        if (this.#job.admit !== undefined && controls === undefined) {
           const admitted = await this.#job.admit(limit, signal);
           if (admitted.kind === "aborted") return await this.#finish("aborted");
           if (admitted.kind === "gone") return this.#end("deleted");
           // Sent along although just read: the answer tells whether the store checks them.
-          if (!admitted.rated) controls = admitted.controls;
+          controls = admitted.controls;
         }
         // The rate is taken for the batch's most runs before it is sent: a limit is never exceeded.
         if (limiter !== undefined && limit > 0 && !(await limiter.take(limit, signal))) return await this.#finish("aborted");
@@ -162,7 +158,10 @@ class ExactScan {
         });
         if (!result.ok) {
           // Paused or re-rated since they were read: nothing changed; the next round reads them.
-          if (result.reason === "controls_changed") continue;
+          if (result.reason === "controls_changed") {
+            this.#unreadControls = undefined;
+            continue;
+          }
           return this.#end(stopReason({ ok: false, reason: result.reason }));
         }
         // A store that does not check them (`controlsChecked` absent) gets the controls read before every batch.

@@ -197,7 +197,8 @@ export class JobGate {
     const controls = await this.#controls(signal);
     if (controls.kind !== "go") return controls;
     if (controls.rate !== undefined && units > 0 && this.#options.limiter === undefined && !(await this.#take(units, controls.rate, signal))) return { kind: "aborted" };
-    return { kind: "go", controls: controls.stored !== undefined ? { ratePerSecond: controls.stored } : {}, rated: controls.rate !== undefined };
+    if (controls.rate !== undefined) return { kind: "go" };
+    return { kind: "go", controls: controls.stored !== undefined ? { ratePerSecond: controls.stored } : {} };
   }
 
   /** Commits `runIds` in chunks the rate allows, each taken from the budget and with the controls read again. */

@@ -107,8 +107,12 @@ export function settingsToJson(settings: CancellationSettings): string {
   });
 }
 
-/** Settings read back from the `settings` column. */
-function settingsFromColumn(value: string | Readonly<Record<string, unknown>>): CancellationSettings {
+/**
+ * Settings read back from the `settings` column.
+ *
+ * @throws {@link StoreError} `storage` for settings that do not read back.
+ */
+export function settingsFromColumn(value: string | Readonly<Record<string, unknown>>): CancellationSettings {
   try {
     return normalizeCancellationSettings(typeof value === "string" ? JSON.parse(value) : value);
   } catch (error) {

@@ -28,6 +28,7 @@ import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
 import { StoreError, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import type { Database } from "./db.js";
 import { renderPostgresPredicate } from "./pushdown.js";
+import { pausedSql } from "./rows.js";
 import { NON_TERMINAL_SQL } from "./runs.js";
 import { windowConditions } from "./scan.js";
 
@@ -137,7 +138,7 @@ function batchSql(db: Database, b: CheckedExactBatch): BatchSql | undefined {
   const ctl =
     b.controls === undefined
       ? "TRUE"
-      : `COALESCE(NOT (${settings} @> '{"paused": true}'::jsonb), TRUE) AND ` +
+      : `COALESCE(NOT (${pausedSql(settings)}), TRUE) AND ` +
         `(${settings} -> 'ratePerSecond') IS NOT DISTINCT FROM ${bind(b.controls.ratePerSecond === undefined ? null : JSON.stringify(b.controls.ratePerSecond))}::jsonb`;
   const jobCte =
     lease === undefined
@@ -228,9 +229,9 @@ function wholeSliceStatement(db: Database, sql: BatchSql): string {
  * The whole-slice statement's `upd` and `moved` CTEs: cancel the candidates `tally` gathered, when
  * `go` holds a row. Each is reached at its row address (`ctid`: no primary-key descent, about a
  * twentieth of a batch's time). A candidate another transaction updated after this statement's
- * snapshot is no longer at that address, and PostgreSQL skips it there rather than following it,
- * so `moved` finds the candidates `upd` missed again by id, where the update does follow the row to
- * its current version and re-checks its status. (An update of the slice's stretch of the window,
+ * snapshot is no longer at that address, and PostgreSQL 15 skips it there rather than following it
+ * (older releases follow it), so `moved` finds the candidates `upd` missed again by id, where the
+ * update does follow the row to its current version and re-checks its status. (An update of the slice's stretch of the window,
  * bounded by `last`, was planned as a scan of the whole rest of the window, batch after batch.)
  */
 function cancelCandidatesCtes(db: Database, job: string): string {

@@ -34,7 +34,7 @@ const POSTGRES_TYPES: Record<JsonKind, string> = {
  * Whether `->>` could print a JSON value that is not a string as `text`: a number (it starts with
  * `-` or a digit), `true`, `false`, an object or an array (`{`, `[`). JSON `null` prints as SQL NULL.
  */
-export function mayPrintAsNonString(text: string): boolean {
+function mayPrintAsNonString(text: string): boolean {
   return text === "true" || text === "false" || /^[-0-9{[]/.test(text);
 }
 

@@ -22,6 +22,11 @@ export const CANCELLATION_SELECT =
   COUNT_COLUMNS.map((column) => `s.shard_${column}`).join(", ") +
   ", s.shard_updated_at";
 
+/** Whether a `settings` column (or expression) says the job is paused: NULL when it is NULL. */
+export function pausedSql(settings: string): string {
+  return `${settings} @> '{"paused": true}'::jsonb`;
+}
+
 /** Select list of a shard read, columns qualified by `prefix` (e.g. `"s."`). */
 export function shardColumns(prefix = ""): string {
   const plain = [

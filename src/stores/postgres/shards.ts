@@ -19,7 +19,7 @@ import type {
 } from "../types.js";
 import { fitsText, type Database } from "./db.js";
 import { getCancellation } from "./cancellations.js";
-import { shardColumns, rowToShard, type ShardRow } from "./rows.js";
+import { pausedSql, shardColumns, rowToShard, type ShardRow } from "./rows.js";
 import { cancelRuns } from "./runs.js";
 import { windowConditions } from "./scan.js";
 
@@ -122,7 +122,7 @@ export async function leaseShard(db: Database, request: CheckedLeaseRequest): Pr
       `WITH candidate AS (SELECT s.cancellation_id, s.shard_no FROM ${db.tables.shards} AS s ` +
         `WHERE s.status <> 'done' AND (s.status = 'pending' OR s.lease_expires_at < clock_timestamp())${scope} ` +
         // A paused job's shards wait (its workers released them): workers go to other jobs.
-        `AND NOT EXISTS (SELECT 1 FROM ${db.tables.cancellations} AS p WHERE p.id = s.cancellation_id AND p.settings @> '{"paused": true}'::jsonb) ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${db.tables.cancellations} AS p WHERE p.id = s.cancellation_id AND ${pausedSql("p.settings")}) ` +
         "ORDER BY s.cancellation_id, s.shard_no LIMIT 1 FOR UPDATE OF s SKIP LOCKED) " +
         `UPDATE ${db.tables.shards} AS s SET status = 'running', lease_owner = $${base + 1}, ` +
         `lease_expires_at = clock_timestamp() + $${base + 2} * interval '1 millisecond', updated_at = GREATEST(s.updated_at, $${base + 3}) ` +

@@ -18,8 +18,8 @@
  */
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
-import { LruCache } from "../sql-common.js";
-import { NON_TERMINAL_STATUSES, StoreError, type Cursor, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
+import { LruCache, settingsFromColumn } from "../sql-common.js";
+import { NON_TERMINAL_STATUSES, StoreError, type Cursor, type CancellationSettings, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import { renderSqlitePredicate } from "./pushdown.js";
 
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -152,18 +152,19 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   };
 }
 
-/** Whether a record's stored settings (JSON text) leave the job unpaused at the batch's rate. */
-function controlsUnchanged(settings: string | null, controls: ExactBatchControls): boolean {
-  let stored: unknown = {};
+/**
+ * Whether a record's stored settings leave the job unpaused at the batch's rate, read as the
+ * caller read them (`getCancellation`). Damaged settings count as changed: the caller reads the
+ * record again, which reports them.
+ */
+function controlsUnchanged(column: string | null, controls: ExactBatchControls): boolean {
+  let settings: CancellationSettings | undefined;
   try {
-    if (settings !== null) stored = JSON.parse(settings);
+    settings = column === null ? undefined : settingsFromColumn(column);
   } catch {
-    stored = undefined;
+    return false;
   }
-  // Damaged settings count as changed: the caller reads the record again, which reports them.
-  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return false;
-  const { paused, ratePerSecond } = stored as { paused?: unknown; ratePerSecond?: unknown };
-  return paused !== true && ratePerSecond === controls.ratePerSecond;
+  return settings?.paused !== true && settings?.ratePerSecond === controls.ratePerSecond;
 }
 
 /**
