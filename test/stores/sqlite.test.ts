@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { SQLITE_SCHEMA_VERSION, SqliteRunStore } from "../../src/stores/sqlite.js";
-import { atom, kindIs } from "../../src/stores/predicate.js";
+import { FALSE, TRUE, atom, kindIs } from "../../src/stores/predicate.js";
 import { StoreError, ZERO_COUNTS, type PushdownHint } from "../../src/stores/types.js";
 import { pollUntil } from "../support/poll.js";
 import { describeRunStoreConformance } from "./conformance.js";
@@ -330,4 +330,48 @@ describe("SqliteRunStore specifics", () => {
     expect(await store.getRun(runs[999]!.id)).toBeDefined();
     await store.close();
   });
+});
+
+describe("SqliteRunStore exact batches: cancelled means updated", () => {
+  const job = "01JOBEXACTIGNORED000000000";
+  const window = { appId: "app", functionId: "fn", startedAfter: BASE_TIME, startedBefore: BASE_TIME + 100 };
+  const decisions = {
+    "no if (the stretch updated in key order)": { match: TRUE, error: FALSE, nonBoolean: FALSE },
+    "an if (the candidates updated by id)": { match: atom({ k: "str", path: ["data", "k"], op: "==", value: "a" }), error: FALSE, nonBoolean: FALSE },
+  };
+
+  // The batch reports the candidates it counted as cancelled, the rows its UPDATE changed being
+  // the same under the write lock; a row that did not change (here a trigger ignores one) must
+  // fail the batch and roll it back, not be reported cancelled.
+  for (const [label, decision] of Object.entries(decisions)) {
+    it(`fails with a storage error and changes nothing when a candidate was not updated: ${label}`, async () => {
+      const path = freshPath();
+      const store = new SqliteRunStore({ path });
+      try {
+        await store.insertRuns(
+          ["r1", "r2", "r3"].map((id, i) => makeRun({ id, startedAt: BASE_TIME + 1 + i, status: "running", event: { name: "e", data: { k: "a" } } })),
+        );
+        await store.createCancellation(makeCancellation({ id: job, startedAfter: window.startedAfter, startedBefore: window.startedBefore }));
+        const before = (await store.getCancellation(job))!;
+        const other = new Database(path);
+        other.exec("CREATE TRIGGER keep_r2 BEFORE UPDATE ON runs WHEN old.id = 'r2' BEGIN SELECT RAISE(IGNORE); END;");
+        await expectStoreError(
+          store.cancelExactBatch({ cancellationId: job, window, decision, limit: 100, scanLimit: 100, counts: ZERO_COUNTS }),
+          "storage",
+          /2 runs cancelled for 3 candidates/,
+        );
+        const statuses = await Promise.all(["r1", "r2", "r3"].map(async (id) => (await store.getRun(id))!.status));
+        expect(statuses).toEqual(["running", "running", "running"]);
+        expect(await store.getCancellation(job)).toEqual(before);
+
+        // Without the trigger the same batch cancels all three and reports them.
+        other.exec("DROP TRIGGER keep_r2");
+        other.close();
+        const result = await store.cancelExactBatch({ cancellationId: job, window, decision, limit: 100, scanLimit: 100, counts: ZERO_COUNTS });
+        expect(result).toMatchObject({ ok: true, cancelled: ["r1", "r2", "r3"] });
+      } finally {
+        await store.close();
+      }
+    });
+  }
 });

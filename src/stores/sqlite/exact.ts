@@ -9,9 +9,10 @@
  *    no more than `limit` candidates ({@link wholeSlice}), else the runs' outcome codes up to the
  *    `limit`-th candidate ({@link upToLimit}). A batch that may cancel none takes the runs before
  *    the next candidate (a window function, see {@link upToCandidate}).
- * 2. An `UPDATE … RETURNING id` cancels the candidates (the transaction holds the write lock, so
- *    they are as counted): by id through the `runs_id` index (a JSON array of ids), or, for a job
- *    without an `if`, the taken stretch in key order ({@link cancelCandidates}).
+ * 2. An `UPDATE` cancels the candidates (the transaction holds the write lock, so they are as
+ *    counted, and the batch fails unless it changed exactly as many rows): by id through the
+ *    `runs_id` index (a JSON array of ids), or, for a job without an `if`, the taken stretch in
+ *    key order ({@link cancelCandidates}).
  * 3. The checkpoint: the given counts plus the batch's, and the last run taken as the cursor.
  *
  * @module
@@ -174,20 +175,23 @@ function controlsUnchanged(column: string | null, controls: ExactBatchControls):
  * its runs are candidates, and finding each by id would cost two B-tree descents. Otherwise the
  * candidates are found by id (the `runs_id` index), and no predicate is evaluated again.
  */
-function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last: Cursor, candidates: readonly string[]): string[] {
+function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last: Cursor, candidates: readonly string[]): readonly string[] {
   const { b } = sql;
-  const update =
+  // No `RETURNING`: SQLite then collects the rows first and finds each again by its key, which
+  // doubled the cost of these updates; the write lock makes the candidates the rows updated.
+  const changes =
     b.decision.match.k === "true"
       ? prepare(
           db,
           "UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE environment_id = ? AND app_id = ? AND function_id = ? " +
-            `AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?) AND status IN (${NON_TERMINAL_LIST}) AND IFNULL(cancellation_id = ?, 0) = 0 RETURNING id`,
-        ).raw(true).all(b.cancellationId, ...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id, b.cancellationId)
+            `AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?) AND status IN (${NON_TERMINAL_LIST}) AND IFNULL(cancellation_id = ?, 0) = 0`,
+        ).run(b.cancellationId, ...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id, b.cancellationId).changes
       : prepare(
           db,
-          `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status IN (${NON_TERMINAL_LIST}) RETURNING id`,
-        ).raw(true).all(b.cancellationId, JSON.stringify(candidates));
-  return (update as [string][]).map((row) => row[0]);
+          `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status IN (${NON_TERMINAL_LIST})`,
+        ).run(b.cancellationId, JSON.stringify(candidates)).changes;
+  if (changes !== candidates.length) throw new StoreError("storage", `exact batch: ${changes} runs cancelled for ${candidates.length} candidates under the write lock`);
+  return candidates;
 }
 
 /** Where the runs a batch took end, and why. */
