@@ -28,13 +28,20 @@ function pushdown(source: string, dialect: DialectName): PushdownResult {
 // =============================================================================================
 
 describe("golden SQL", () => {
-  it("string equality: the value, then a type guard (most rows stop at the value); every value and path is a parameter", () => {
+  it("string equality: the value (with a type guard when a container could print as it); every value and path is a parameter", () => {
     const r = pushdown("event.data.userId == 'x'", "inngest");
     expect(r.coverage).toBe("full");
-    expect(r.hint?.sqlite).toEqual({
-      sql: "(json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text')",
-      params: ['$."data"."userId"', "x", '$."data"."userId"'],
-    });
+    // SQLite: json_extract answers TEXT only for a string or a container (its JSON text), so text
+    // that no container prints as needs no type test.
+    expect(r.hint?.sqlite).toEqual({ sql: "IFNULL(json_extract(event, ?) = ?, 0)", params: ['$."data"."userId"', "x"] });
+    for (const value of ["{}", "[1]"]) {
+      expect(pushdown(`event.data.userId == '${value}'`, "inngest").hint?.sqlite).toEqual({
+        sql: "(json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text')",
+        params: ['$."data"."userId"', value, '$."data"."userId"'],
+      });
+    }
+    // Numbers and booleans come back as INTEGER or REAL, never equal to TEXT.
+    expect(pushdown("event.data.userId == '5'", "inngest").hint?.sqlite?.sql).toBe("IFNULL(json_extract(event, ?) = ?, 0)");
     // PostgreSQL: the field's text, byte for byte (a missing field, JSON null or a container on the way is NULL).
     expect(r.hint?.postgres).toEqual({
       sql: 'COALESCE((event -> $1::text ->> $2::text) COLLATE "C" = $3::text, FALSE)',
@@ -80,9 +87,13 @@ describe("golden SQL", () => {
     const r = pushdown("event.data.status in ['a', 'b']", "inngest");
     expect(r.coverage).toBe("full");
     expect(r.hint?.sqlite).toEqual({
-      sql: "(json_extract(event, ?) IN (?, ?) AND IFNULL(json_type(event, ?), '') = 'text')",
-      params: ['$."data"."status"', "a", "b", '$."data"."status"'],
+      sql: "IFNULL(json_extract(event, ?) IN (?, ?), 0)",
+      params: ['$."data"."status"', "a", "b"],
     });
+    // A value a container could print as keeps the type test.
+    expect(pushdown("event.data.status in ['a', '[]']", "inngest").hint?.sqlite?.sql).toBe(
+      "(json_extract(event, ?) IN (?, ?) AND IFNULL(json_type(event, ?), '') = 'text')",
+    );
     expect(r.hint?.postgres?.sql).toBe("COALESCE((event -> $1::text -> $2::text) = ANY($3::jsonb[]), FALSE)");
     expect(r.hint?.postgres?.params).toEqual(["data", "status", ['"a"', '"b"']]);
   });
@@ -90,7 +101,7 @@ describe("golden SQL", () => {
   it("a long list is one JSON parameter in SQLite", () => {
     const values = Array.from({ length: 100 }, (_, i) => `'v${i}'`).join(", ");
     const r = pushdown(`event.name in [${values}]`, "cel");
-    expect(r.hint?.sqlite?.sql).toBe("(json_extract(event, ?) IN (SELECT value FROM json_each(?)) AND IFNULL(json_type(event, ?), '') = 'text')");
+    expect(r.hint?.sqlite?.sql).toBe("IFNULL(json_extract(event, ?) IN (SELECT value FROM json_each(?)), 0)");
     expect(JSON.parse(r.hint?.sqlite?.params[1] as string)).toHaveLength(100);
   });
 
@@ -199,7 +210,7 @@ describe("golden SQL", () => {
     const notFalse = (source: string, dialect: DialectName) => pushdownFor(compile(source, { dialect }), { keep: "notFalse" });
     // cel: a missing field is an error, which must reach the closure to be counted.
     expect(notFalse("event.data.userId == 'x'", "cel").hint?.sqlite?.sql).toBe(
-      "((json_extract(event, ?) = ? AND IFNULL(json_type(event, ?), '') = 'text') OR json_type(event, ?) IS NULL)",
+      "(IFNULL(json_extract(event, ?) = ?, 0) OR json_type(event, ?) IS NULL)",
     );
     // inngest: the comparison is never an error, so nothing more is kept.
     expect(notFalse("event.data.userId == 'x'", "inngest")).toEqual(pushdown("event.data.userId == 'x'", "inngest"));
@@ -328,7 +339,7 @@ const CASES: readonly BehaviourCase[] = [
   {
     name: "a string literal never equals a boolean, number, object or array that prints as it",
     dialect: "cel",
-    if: "event.data.x == 'true' || event.data.x == '-1.5' || event.data.x == '{\"a\": 1}' || event.data.x == '[1, 2]' || event.data.x == '7'",
+    if: "event.data.x == 'true' || event.data.x == '-1.5' || event.data.x == '{\"a\": 1}' || event.data.x == '[1, 2]' || event.data.x == '7' || event.data.x == '{\"b\":2}' || event.data.x == '[3,4]'",
     coverage: "full",
     rows: [
       [{ x: true }, false],
@@ -341,6 +352,11 @@ const CASES: readonly BehaviourCase[] = [
       [{ x: '{"a": 1}' }, true],
       [{ x: "[1, 2]" }, true],
       [{ x: "7" }, true],
+      // SQLite's json_extract answers a container as its compact JSON text, exactly these literals.
+      [{ x: { b: 2 } }, false],
+      [{ x: [3, 4] }, false],
+      [{ x: '{"b":2}' }, true],
+      [{ x: "[3,4]" }, true],
     ],
   },
   {

@@ -40,6 +40,16 @@ export function sqliteJsonPath(path: JsonPath): string {
   return out;
 }
 
+/**
+ * Whether `json_extract` could return `text` as TEXT for a field that is not a string: it returns
+ * an object or array as its JSON text (starting `{` or `[`), and every other non-string as an
+ * INTEGER, a REAL or NULL, which never equal TEXT. Equality with any other text needs no type
+ * test, which spares a second look into the event for each matching row.
+ */
+function mayPrintAsContainer(text: string): boolean {
+  return text.startsWith("{") || text.startsWith("[");
+}
+
 /** Above this many values an IN list is bound as one JSON array parameter. */
 const INLINE_LIST_LIMIT = 32;
 
@@ -112,8 +122,10 @@ class SqliteRenderer extends PredicateRenderer {
         return this.guarded(`${this.number(a.path)} IN ${this.inList(a.values, true)}`, a.path, "number");
       case "str":
         // BINARY collation compares UTF-8 bytes: code-point order, embedded NULs included.
+        if (a.op === "==" && !mayPrintAsContainer(a.value)) return `IFNULL(${this.value(a.path)} = ${this.bind(a.value)}, 0)`;
         return this.guarded(`${this.value(a.path)} ${SQL_OPS[a.op]} ${this.bind(a.value)}`, a.path, "string");
       case "strIn":
+        if (!a.values.some(mayPrintAsContainer)) return `IFNULL(${this.value(a.path)} IN ${this.inList(a.values, false)}, 0)`;
         return this.guarded(`${this.value(a.path)} IN ${this.inList(a.values, false)}`, a.path, "string");
       case "prefix":
       case "suffix": {
