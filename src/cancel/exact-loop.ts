@@ -46,6 +46,13 @@ import { createYielder } from "./yielder.js";
 /** Rows a batch reads at most, per run of the batch size: bounds a statement's time when few runs match. */
 export const EXACT_SCAN_FACTOR = 10;
 
+/**
+ * Batches in a row a store may refuse (`controls_changed`) for controls read just before them;
+ * past it the loop stops sending controls and reads them before every batch, so a store whose
+ * comparison disagrees with the gate's reading slows the job down instead of stalling it.
+ */
+const MAX_FRESH_REFUSALS = 3;
+
 /** One batch of a range as the loop asks for it; the range adds the job, window and lease. @internal */
 export interface ExactRangeBatch {
   readonly after?: Cursor;
@@ -107,6 +114,8 @@ class ExactScan {
   #firstStartedAt: number | undefined;
   /** Controls read before an earlier batch that the next batch runs under unread (see `run`). */
   #unreadControls: ExactBatchControls | undefined;
+  /** Batches in a row the store refused for controls read just before them (see {@link MAX_FRESH_REFUSALS}). */
+  #freshRefusals = 0;
 
   constructor(store: RunStore, job: ExactJob, startedAt: number) {
     this.#store = store;
@@ -138,12 +147,14 @@ class ExactScan {
         // The job's controls: read before the batch, or, while no rate is in force, left for the
         // store to check against those read before an earlier batch (one query less per batch).
         let controls = this.#unreadControls;
+        const fresh = controls === undefined;
         if (this.#job.admit !== undefined && controls === undefined) {
           const admitted = await this.#job.admit(limit, signal);
           if (admitted.kind === "aborted") return await this.#finish("aborted");
           if (admitted.kind === "gone") return this.#end("deleted");
-          // Sent along although just read: the answer tells whether the store checks them.
-          controls = admitted.controls;
+          // Sent along although just read (the answer tells whether the store checks them), unless
+          // the store kept refusing controls it was handed fresh.
+          controls = this.#freshRefusals < MAX_FRESH_REFUSALS ? admitted.controls : undefined;
         }
         // The rate is taken for the batch's most runs before it is sent: a limit is never exceeded.
         if (limiter !== undefined && limit > 0 && !(await limiter.take(limit, signal))) return await this.#finish("aborted");
@@ -160,12 +171,14 @@ class ExactScan {
           // Paused or re-rated since they were read: nothing changed; the next round reads them.
           if (result.reason === "controls_changed") {
             this.#unreadControls = undefined;
+            if (fresh) this.#freshRefusals++;
             continue;
           }
           return this.#end(stopReason({ ok: false, reason: result.reason }));
         }
         // A store that does not check them (`controlsChecked` absent) gets the controls read before every batch.
         this.#unreadControls = result.controlsChecked === true ? controls : undefined;
+        if (controls !== undefined) this.#freshRefusals = 0;
         scanLimit = nextScanLimit(scanLimit, result, limit, batchSize, maxScan);
         this.#counts = addCounts(this.#counts, result.counts);
         this.#saved = this.#counts;

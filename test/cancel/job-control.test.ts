@@ -254,6 +254,32 @@ describe("a running job obeys its stored controls", () => {
       await store.close();
     });
 
+    it("a store that refuses every batch carrying controls (its comparison disagrees with the gate's) still ends the job exactly, after at most three refusals", async () => {
+      const { store, reads } = countingReads(new SqliteRunStore({ path: join(dir, "exact-disagrees.db") }));
+      const cancelExactBatch = store.cancelExactBatch.bind(store);
+      const answers: string[] = [];
+      store.cancelExactBatch = async (batch) => {
+        if (batch.controls !== undefined) {
+          answers.push("controls_changed");
+          return { ok: false, reason: "controls_changed" };
+        }
+        const result = await cancelExactBatch(batch);
+        answers.push(result.ok ? "ok" : result.reason);
+        return result;
+      };
+      const runs = runsOf(2000);
+      await store.insertRuns(runs);
+      const report = await cancelRuns(store, { ...BODY, if: IF_USER }, { batchSize: 50 });
+      expect(report.status).toBe("completed");
+      expect(report.outcomes).toEqual(expected(runs).counts);
+      expect(await cancelledBy(store, runs, report.cancellation.id)).toEqual(expected(runs).cancel);
+      expect(answers.slice(0, 3)).toEqual(["controls_changed", "controls_changed", "controls_changed"]);
+      expect(answers.slice(3).every((a) => a === "ok")).toBe(true);
+      // Then read before every batch, as for a store that does not check them.
+      expect(reads()).toBeGreaterThanOrEqual(answers.length - 3);
+      await store.close();
+    });
+
     it("a rate set while it runs is read at the next batch and then before every batch; lifting it goes back to the store's check", async () => {
       const store = new SqliteRunStore({ path: join(dir, "exact-rate.db") });
       const calls = exactCalls(store);
