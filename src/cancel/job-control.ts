@@ -123,6 +123,14 @@ export function chunkSizeFor(rate: number, batchSize: number): number {
   return Math.max(1, Math.min(batchSize, Math.floor(rate / parts)));
 }
 
+/**
+ * The limit a record's stored rate puts in force: none for none, nor for 0 (a record this code
+ * never writes; the store contract allows it), for the job's own limiter as for a shared budget.
+ */
+function rateLimitOf(stored: number | undefined): number | undefined {
+  return stored !== undefined && stored > 0 ? stored : undefined;
+}
+
 /** What the gate read from the record: `rate` the limit in force, `stored` the record's `ratePerSecond` as stored. */
 type Controls = { readonly kind: "go"; readonly rate: number | undefined; readonly stored: number | undefined } | { readonly kind: "gone" } | { readonly kind: "aborted" };
 
@@ -169,7 +177,7 @@ export class JobGate {
     this.#jobId = jobId;
     this.#options = options;
     this.#shared = options.shared === true && isRateBudgetStore(store);
-    this.#lastRate = options.initialRate;
+    this.#lastRate = rateLimitOf(options.initialRate);
   }
 
   /** `commit` with the job's controls applied before each batch; waits end when `signal` aborts. */
@@ -228,14 +236,15 @@ export class JobGate {
       if (signal?.aborted === true) return { kind: "aborted" };
       const record = await this.#store.getCancellation(this.#jobId);
       if (record === undefined) return { kind: "gone" };
-      const rate = record.settings?.ratePerSecond;
+      const stored = record.settings?.ratePerSecond;
+      const rate = rateLimitOf(stored);
       const limiter = this.#options.limiter;
       if (rate !== this.#lastRate) {
         this.#lastRate = rate;
         limiter?.setRate(rate ?? Infinity);
         this.#local?.setRate(rate ?? Infinity);
       }
-      if (record.settings?.paused !== true) return { kind: "go", rate: rate !== undefined && rate > 0 ? rate : undefined, stored: rate };
+      if (record.settings?.paused !== true) return { kind: "go", rate, stored };
       if (this.#options.releaseOnPause === true || !(await sleep(CONTROL_POLL_MS, signal))) return { kind: "aborted" };
     }
   }

@@ -165,6 +165,26 @@ describe("a running job obeys its stored controls", () => {
     expect(sizes.reduce((sum, s) => sum + s.size, 0)).toBe(1000);
   });
 
+  it("a stored rate of 0 (allowed by the store contract, never written by PATCH) is no limit for the job's own limiter too, not a stall", async () => {
+    const store = new MemoryRunStore();
+    const runs = runsOf(2000);
+    await store.insertRuns(runs);
+    let set = false;
+    // At 50 runs a second the job would take 40 s; a limiter set to 0 would never finish.
+    const report = await cancelRuns(store, BODY, {
+      batchSize: 50,
+      ratePerSecond: 50,
+      signal: AbortSignal.timeout(20_000),
+      onBatch: async (batch) => {
+        if (set) return;
+        set = true;
+        expect(await store.updateCancellationSettings(batch.cancellationId, { batchSize: 50, ratePerSecond: 0 })).toBe(true);
+      },
+    });
+    expect(report.status).toBe("completed");
+    expect(report.outcomes.cancelled).toBe(runs.filter((r) => r.status !== "completed" && r.status !== "failed" && r.status !== "cancelled" && r.startedAt <= Date.parse(BODY.started_before)).length);
+  });
+
   describe("an exact job (SQLite decides its batches) reads its controls only when they may have changed", () => {
     /** The store's exact batches as the loop sent them: the controls they ran under and what they answered. */
     const exactCalls = (store: SqliteRunStore): { controls: unknown; answer: string }[] => {
