@@ -62,6 +62,8 @@ export interface ExactRangeBatch {
   readonly counts: OutcomeCounts;
   /** The stored controls the batch runs under, unread since an earlier batch (see `ExactBatch.controls`). */
   readonly controls?: ExactBatchControls;
+  /** `false` when nothing needs the cancelled runs' ids (see `ExactBatch.listCancelled`). */
+  readonly listCancelled?: boolean;
 }
 
 /** Runs one exact batch of a range (see `ExactBatchStore.cancelExactBatch`). @internal */
@@ -166,6 +168,8 @@ class ExactScan {
           scanLimit,
           counts: this.#counts,
           ...(controls !== undefined ? { controls } : {}),
+          // Only `onBatch` hands the ids on; without it a store need not collect them.
+          ...(settings.onBatch === undefined ? { listCancelled: false } : {}),
         });
         if (!result.ok) {
           // Paused or re-rated since they were read: nothing changed; the next round reads them.
@@ -322,7 +326,9 @@ const SLICE_TARGET = 0.9;
 export function nextScanLimit(current: number, result: ExactBatchResult & { readonly ok: true }, limit: number, batchSize: number, maxScan: number): number {
   if (result.exhausted || limit === 0) return current;
   const scanned = result.counts.scanned;
-  const found = result.cancelled.length;
+  // Counted rather than listed (see `listCancelled`); runs this job cancelled before (a crash's)
+  // count too, which only makes the next slice a little shorter.
+  const found = result.counts.cancelled;
   const next = found === 0 ? current * 2 : Math.min(current * 2, Math.ceil((scanned * SLICE_TARGET * limit) / found));
   return Math.min(maxScan, Math.max(batchSize, next));
 }

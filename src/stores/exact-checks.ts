@@ -89,6 +89,8 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
     if (rate !== undefined && (typeof rate !== "number" || !Number.isFinite(rate))) fail(`controls.ratePerSecond must be a finite number, got ${describeValue(rate)}`);
     controls = typeof rate === "number" ? { ratePerSecond: rate } : {};
   }
+  const listCancelled: unknown = b.listCancelled;
+  if (listCancelled !== undefined && typeof listCancelled !== "boolean") fail(`listCancelled must be a boolean, got ${describeValue(listCancelled)}`);
   const window: CheckedShardWindow = {
     environmentId: q.environmentId,
     appId: q.appId,
@@ -109,6 +111,7 @@ export function normalizeExactBatch(value: unknown, allowLease: boolean): Checke
     ...(lease !== undefined ? { lease: { shardNo: lease.shardNo, workerId: lease.workerId, leaseMs: lease.leaseMs } } : {}),
     ...(owner !== undefined ? { owner } : {}),
     ...(controls !== undefined ? { controls } : {}),
+    ...(listCancelled === false ? { listCancelled: false } : {}),
   };
 }
 

@@ -704,6 +704,12 @@ export interface ExactBatch {
    * them again). It spares the caller reading the record before every batch. Absent: no check.
    */
   readonly controls?: ExactBatchControls;
+  /**
+   * Whether the result must list the runs the batch cancelled (`cancelled`). `false`: the caller
+   * hands no ids on (a job without `onBatch`), so a store may answer `cancelled` empty, the runs
+   * still counted in `counts.cancelled`, and spare collecting them. Default `true`.
+   */
+  readonly listCancelled?: boolean;
 }
 
 /** The stored controls an exact batch runs under ({@link ExactBatch.controls}): not paused, and this rate. */
@@ -716,7 +722,7 @@ export interface ExactBatchControls {
 export type ExactBatchResult =
   | {
       readonly ok: true;
-      /** The runs the batch changed to `cancelled`. */
+      /** The runs the batch changed to `cancelled` (possibly none listed with `listCancelled: false`). */
       readonly cancelled: readonly string[];
       /** Outcome counts of the runs the batch took (its own, not added to the given ones). */
       readonly counts: OutcomeCounts;

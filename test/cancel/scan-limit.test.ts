@@ -17,7 +17,8 @@ function batchOf(scanLimit: number, limit: number, every: number): { scanned: nu
 }
 
 function next(current: number, batch: { scanned: number; found: number }, limit: number, batchSize: number, maxScan: number): number {
-  const result = { ok: true as const, cancelled: Array.from({ length: batch.found }, (_, i) => `r${i}`), counts: { ...ZERO_COUNTS, scanned: batch.scanned }, exhausted: false, blocked: false };
+  // Only the count matters: a store may list no ids (`listCancelled: false`).
+  const result = { ok: true as const, cancelled: [], counts: { ...ZERO_COUNTS, scanned: batch.scanned, cancelled: batch.found }, exhausted: false, blocked: false };
   return nextScanLimit(current, result, limit, batchSize, maxScan);
 }
 

@@ -166,6 +166,42 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       expect(await statusOf("r06")).toEqual(["running", undefined]);
     });
 
+    // A store may take another path when it need not list the ids (SQLite: a job without an `if`
+    // updates the stretch first): everything but the list must be the same as the listing batch's,
+    // including a slice with more candidates than `limit` (taken up to the limit either way).
+    const listless: [string, Partial<ExactBatch>][] = [
+      ["the whole window", {}],
+      ["a slice short of the window", { scanLimit: 5 }],
+      ["a slice past the limit", { scanLimit: 12, limit: 2 }],
+      ["a slice ending at a shard's end", { until: { startedAt: BASE_TIME + 9, id: "r09" } }],
+      ["the window already taken", { after: { startedAt: BASE_TIME + 12, id: "r12" } }],
+    ];
+    for (const [label, overrides] of listless) {
+      it(`listCancelled: false changes nothing but the list (no if, ${label})`, async () => {
+        const every: Partial<ExactBatch> = { decision: { match: TRUE, error: FALSE, nonBoolean: FALSE }, ...overrides };
+        const listing = await makeStore();
+        try {
+          await listing.insertRuns(layoutRuns());
+          await listing.createCancellation(makeCancellation({ id: JOB, startedAfter: WINDOW.startedAfter, startedBefore: WINDOW.startedBefore }));
+          const listed = await listing.cancelExactBatch(batch(every));
+          const unlisted = await store.cancelExactBatch(batch({ ...every, listCancelled: false }));
+          if (!listed.ok || !unlisted.ok) throw new Error("gone");
+          const { cancelled: ids, ...rest } = listed;
+          const { cancelled: maybeIds, ...unlistedRest } = unlisted;
+          expect(unlistedRest).toEqual(rest);
+          if (maybeIds.length > 0) expect([...maybeIds].sort()).toEqual([...ids].sort());
+          expect(ids.length).toBe(rest.counts.cancelled - (rest.counts.scanned >= 5 ? 1 : 0));
+          const statuses = async (s: ExactBatchStore) =>
+            Promise.all(layoutRuns().map(async (r) => [r.id, (await s.getRun(r.id))!.status, (await s.getRun(r.id))!.cancellationId ?? null]));
+          expect(await statuses(store)).toEqual(await statuses(listing));
+          const [a, b] = [(await store.getCancellation(JOB))!, (await listing.getCancellation(JOB))!];
+          expect([a.counts, a.cursor]).toEqual([b.counts, b.cursor]);
+        } finally {
+          await listing.close();
+        }
+      });
+    }
+
     it("answers gone for a deleted record and changes nothing", async () => {
       expect(await store.deleteCancellation(JOB)).toBe(true);
       expect(await store.cancelExactBatch(batch())).toEqual({ ok: false, reason: "gone" });
@@ -232,6 +268,7 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       await expectInvalid(store.cancelExactBatch(batch({ owner: "" })), /owner must be a string/);
       await expectInvalid(store.cancelExactBatch({ ...batch(), controls: 5 } as unknown as ExactBatch), /controls must be an object/);
       await expectInvalid(store.cancelExactBatch(batch({ controls: { ratePerSecond: Number.NaN } })), /controls\.ratePerSecond must be a finite number/);
+      await expectInvalid(store.cancelExactBatch({ ...batch(), listCancelled: "no" } as unknown as ExactBatch), /listCancelled must be a boolean/);
       await expectInvalid(store.cancelExactBatch(batch({ owner: "a", lease: { shardNo: 0, workerId: "w", leaseMs: 1000 } })), /owner and lease exclude each other|cannot share a job/);
       // SQLite's length() stops at a NUL: a string size is not exact there, and the store says so.
       const stringSize: ExactDecision = { ...DECISION, match: atom({ k: "len", path: ["data", "k"], of: "string", op: "==", value: 1 }) };
