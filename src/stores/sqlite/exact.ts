@@ -15,6 +15,9 @@
  *    key order ({@link cancelCandidates}).
  * 3. The checkpoint: the given counts plus the batch's, and the last run taken as the cursor.
  *
+ * A job without an `if` whose ids nobody needs updates first and counts after instead
+ * ({@link cancelStretch}).
+ *
  * @module
  */
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
