@@ -150,7 +150,7 @@ class ExactScan {
         // store to check against those read before an earlier batch (one query less per batch).
         let controls = this.#unreadControls;
         const fresh = controls === undefined;
-        if (this.#job.admit !== undefined && controls === undefined) {
+        if (this.#job.admit !== undefined && fresh) {
           const admitted = await this.#job.admit(limit, signal);
           if (admitted.kind === "aborted") return await this.#finish("aborted");
           if (admitted.kind === "gone") return this.#end("deleted");

@@ -23,7 +23,7 @@
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
 import { LruCache, settingsFromColumn } from "../sql-common.js";
-import { NON_TERMINAL_STATUSES, StoreError, type Cursor, type CancellationSettings, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
+import { NON_TERMINAL_STATUSES, StoreError, ZERO_COUNTS, type Cursor, type CancellationSettings, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import { renderSqlitePredicate } from "./pushdown.js";
 
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -59,17 +59,16 @@ interface BatchSql {
   /** The rows' outcome code `o` (see {@link OUTCOME}) and its parameters, in text order. */
   readonly outcome: string;
   readonly outcomeParams: readonly unknown[];
-  /**
-   * `FROM runs WHERE … ORDER BY started_at, id`: the window's runs after a cursor in keyset order;
-   * its parameters are {@link keysetParams}.
-   */
+  /** `FROM runs WHERE …`: the window's runs after a cursor; its parameters are {@link keysetParams}. */
+  readonly rest: string;
+  /** {@link BatchSql.rest} in keyset order (`ORDER BY started_at, id`). */
   readonly keyset: string;
   /** The keyset's parameters but the cursor: the job's scope, then the window's end and `until`. */
   readonly scope: readonly unknown[];
   readonly endParams: readonly unknown[];
 }
 
-/** The parameters of {@link BatchSql.keyset} for the runs after `from`. */
+/** The parameters of {@link BatchSql.rest} and {@link BatchSql.keyset} for the runs after `from`. */
 function keysetParams(sql: BatchSql, from: Cursor): unknown[] {
   return [...sql.scope, from.startedAt, from.id, ...sql.endParams];
 }
@@ -126,6 +125,9 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
   const m = render(b, "match");
   const e = render(b, "error");
   const nb = render(b, "nonBoolean");
+  const rest =
+    "FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ?" +
+    (b.until === undefined ? "" : " AND (started_at, id) <= (?, ?)");
   const sql: BatchSql = {
     b,
     outcome:
@@ -133,24 +135,13 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
       `WHEN IFNULL(${m.sql}, 0) THEN (CASE WHEN status IN (${NON_TERMINAL_LIST}) THEN ${OUTCOME.cand} ELSE ${OUTCOME.skipped} END) ` +
       `WHEN IFNULL(${e.sql}, 0) THEN ${OUTCOME.error} WHEN IFNULL(${nb.sql}, 0) THEN ${OUTCOME.nonBoolean} ELSE ${OUTCOME.notMatched} END AS o`,
     outcomeParams: [b.cancellationId, ...m.params, ...e.params, ...nb.params],
-    keyset:
-      "FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND started_at <= ?" +
-      `${b.until === undefined ? "" : " AND (started_at, id) <= (?, ?)"} ORDER BY started_at, id`,
+    rest,
+    keyset: `${rest} ORDER BY started_at, id`,
     scope: [w.environmentId, w.appId, w.functionId],
     endParams: [w.startedBefore, ...(b.until !== undefined ? [b.until.startedAt, b.until.id] : [])],
   };
   const stretch = b.listCancelled === false && b.decision.match.k === "true" && b.limit > 0 ? cancelStretch(db, sql, lower) : undefined;
-  let counts: OutcomeCounts;
-  let taken: Taken;
-  let cancelled: readonly string[] = [];
-  if (stretch !== undefined) {
-    ({ counts, taken } = stretch);
-  } else {
-    const tally: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
-    taken = b.limit === 0 ? upToCandidate(db, sql, lower, tally) : (wholeSlice(db, sql, lower, tally) ?? upToLimit(db, sql, lower, tally));
-    cancelled = tally.candidates.length === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
-    counts = exactBatchCounts({ ...tally, cand: tally.candidates.length }, cancelled.length);
-  }
+  const { counts, taken, cancelled } = stretch ?? countThenCancel(db, sql, lower);
   const last = taken.last;
   saveCheckpoint(db, b, counts, last, now);
   return {
@@ -162,6 +153,21 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
     blocked: taken.blocked,
     ...(b.controls !== undefined ? { controlsChecked: true } : {}),
   };
+}
+
+/** What a batch did: its counts, where the runs it took end, the runs it cancelled (listed or not). */
+interface Done {
+  readonly counts: OutcomeCounts;
+  readonly taken: Taken;
+  readonly cancelled: readonly string[];
+}
+
+/** The plain batch (steps 1 and 2 of the module comment): count the slice, then cancel its candidates. */
+function countThenCancel(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done {
+  const tally: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
+  const taken = sql.b.limit === 0 ? upToCandidate(db, sql, lower, tally) : (wholeSlice(db, sql, lower, tally) ?? upToLimit(db, sql, lower, tally));
+  const cancelled = tally.candidates.length === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
+  return { counts: exactBatchCounts({ ...tally, cand: tally.candidates.length }, cancelled.length), taken, cancelled };
 }
 
 /**
@@ -192,11 +198,7 @@ function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last
   // doubled the cost of these updates; the write lock makes the candidates the rows updated.
   const changes =
     b.decision.match.k === "true"
-      ? prepare(
-          db,
-          "UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE environment_id = ? AND app_id = ? AND function_id = ? " +
-            `AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?) AND status IN (${NON_TERMINAL_LIST}) AND IFNULL(cancellation_id = ?, 0) = 0`,
-        ).run(b.cancellationId, ...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id, b.cancellationId).changes
+      ? updateStretch(db, sql, lower, last)
       : prepare(
           db,
           `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status IN (${NON_TERMINAL_LIST})`,
@@ -210,20 +212,16 @@ function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last
  * cancelled by this job and not finished is a candidate, so the slice's stretch is updated in key
  * order at once (a savepoint undoes it should it hold more than `limit` candidates), and one count
  * of the runs this job now holds after it gives the ledger. This spares the aggregate that lists
- * the candidates before the update, a fifth of such a job's time on the 1 M bench (bench/RESULTS.md).
+ * the candidates before the update, a sixth to a fifth of such a job's time on the 1 M bench.
  * `undefined` (nothing changed) when the slice held more than `limit`: the plain path takes it.
  */
-function cancelStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor): { counts: OutcomeCounts; taken: Taken } | undefined {
+function cancelStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done | undefined {
   const { b } = sql;
   const end = keyAtOrUndefined(db, sql, lower, b.scanLimit - 1);
   const last = end ?? lastKey(db, sql, lower);
-  if (last === undefined) return { counts: exactBatchCounts({ scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, cand: 0 }, 0), taken: { last: undefined, exhausted: true, blocked: false } };
+  if (last === undefined) return { counts: ZERO_COUNTS, taken: { last: undefined, exhausted: true, blocked: false }, cancelled: [] };
   prepare(db, "SAVEPOINT exact_stretch").run();
-  const changed = prepare(
-    db,
-    "UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE environment_id = ? AND app_id = ? AND function_id = ? " +
-      `AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?) AND status IN (${NON_TERMINAL_LIST}) AND IFNULL(cancellation_id = ?, 0) = 0`,
-  ).run(b.cancellationId, ...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id, b.cancellationId).changes;
+  const changed = updateStretch(db, sql, lower, last);
   if (changed > b.limit) {
     prepare(db, "ROLLBACK TO exact_stretch").run();
     prepare(db, "RELEASE exact_stretch").run();
@@ -231,21 +229,35 @@ function cancelStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor): { coun
   }
   prepare(db, "RELEASE exact_stretch").run();
   // After the update every run of the stretch this job does not hold is finished: skipped.
-  const [scanned, held] = prepare(
-    db,
-    "SELECT count(*), IFNULL(sum(IFNULL(cancellation_id = ?, 0)), 0) FROM runs WHERE environment_id = ? AND app_id = ? AND function_id = ? " +
-      "AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?)",
-  )
+  const [scanned, held] = prepare(db, `SELECT count(*), IFNULL(sum(IFNULL(cancellation_id = ?, 0)), 0) FROM runs WHERE ${STRETCH}`)
     .raw(true)
-    .get(b.cancellationId, ...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id) as [number, number];
+    .get(b.cancellationId, ...stretchParams(sql, lower, last)) as [number, number];
   const tally = { scanned, mine: held - changed, skipped: scanned - held, errors: 0, nonbool: 0, cand: changed };
-  return { counts: exactBatchCounts(tally, changed), taken: { last, exhausted: end === undefined, blocked: false } };
+  return { counts: exactBatchCounts(tally, changed), taken: { last, exhausted: end === undefined, blocked: false }, cancelled: [] };
+}
+
+/** The job's runs in `(lower, last]` of the window key (a `WHERE` condition); parameters from {@link stretchParams}. */
+const STRETCH = "environment_id = ? AND app_id = ? AND function_id = ? AND (started_at, id) > (?, ?) AND (started_at, id) <= (?, ?)";
+
+function stretchParams(sql: BatchSql, lower: Cursor, last: Cursor): unknown[] {
+  return [...sql.scope, lower.startedAt, lower.id, last.startedAt, last.id];
+}
+
+/**
+ * Cancels every run of `(lower, last]` not finished and not cancelled by this job, in key order as
+ * the raw `UPDATE` does; answers how many it changed.
+ */
+function updateStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last: Cursor): number {
+  const job = sql.b.cancellationId;
+  const update = `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE ${STRETCH} AND status IN (${NON_TERMINAL_LIST}) AND IFNULL(cancellation_id = ?, 0) = 0`;
+  return prepare(db, update).run(job, ...stretchParams(sql, lower, last), job).changes;
 }
 
 /** The key of the window's last run after `from` (within `until`), if any. */
 function lastKey(db: SqliteDatabase, sql: BatchSql, from: Cursor): Cursor | undefined {
-  const keyset = sql.keyset.replace(/ORDER BY started_at, id$/, "ORDER BY started_at DESC, id DESC");
-  const row = prepare(db, `SELECT started_at, id ${keyset} LIMIT 1`).raw(true).get(...keysetParams(sql, from)) as [number, string] | undefined;
+  const row = prepare(db, `SELECT started_at, id ${sql.rest} ORDER BY started_at DESC, id DESC LIMIT 1`).raw(true).get(...keysetParams(sql, from)) as
+    | [number, string]
+    | undefined;
   return row === undefined ? undefined : { startedAt: row[0], id: row[1] };
 }
 
