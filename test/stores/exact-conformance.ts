@@ -156,6 +156,16 @@ export function describeExactBatchConformance(name: string, makeStore: () => Pro
       });
     });
 
+    it("cancels no more than limit when the slice holds one candidate more (r01 and r04 in four runs, limit 1)", async () => {
+      const result = await store.cancelExactBatch(batch({ limit: 1, scanLimit: 4 }));
+      if (!result.ok) throw new Error("gone");
+      expect(result.cancelled).toEqual(["r01"]);
+      expect(result.counts.cancelled).toBe(1);
+      expect(await statusOf("r04")).toEqual(["running", undefined]);
+      // Stopped right after r01, or just before r04 (blocked).
+      expect(result.cursor).toEqual(result.blocked ? { startedAt: BASE_TIME + 3, id: "r03" } : { startedAt: BASE_TIME + 1, id: "r01" });
+    });
+
     it("honours an upper keyset bound (a shard's end) and a decision that matches every run", async () => {
       const result = await store.cancelExactBatch(
         batch({ decision: { match: TRUE, error: FALSE, nonBoolean: FALSE }, until: { startedAt: BASE_TIME + 4, id: "r04" } }),
