@@ -1,6 +1,6 @@
 /**
  * `checkpoints: "background"` of the SQLite store: the WAL reaches the database file from a thread
- * of the store's own (not at the store's commits), the thread ends with the store, and a job ends
+ * of the store's own (not at the store's commits), also after an idle spell, the thread ends with the store, and a job ends
  * exactly as with inline checkpoints.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -47,6 +47,22 @@ describe("SQLite store, checkpoints on a thread of their own", () => {
     }
     expect(sizes.inline).toBeLessThan(100_000);
     expect(sizes.background).toBeGreaterThan(1_000_000);
+  });
+
+  it("still copies commits made after an idle spell (the thread looks less often while nothing commits)", async () => {
+    const path = freshPath();
+    const store = new SqliteRunStore({ path, checkpoints: "background" });
+    try {
+      await store.insertRuns(someRuns().slice(0, 10));
+      // Longer than the thread's longest pause: it has backed off as far as it goes.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const before = statSync(path).size;
+      await store.insertRuns(someRuns().slice(10));
+      expect(statSync(`${path}-wal`).size).toBeGreaterThan(1_000_000);
+      await pollUntil(() => statSync(path).size > before + 1_000_000, "the thread to checkpoint the commits after the idle spell", { timeoutMs: 10_000 });
+    } finally {
+      await store.close();
+    }
   });
 
   it("ends its thread at close: the last connection removes the WAL, and the file opens again", async () => {

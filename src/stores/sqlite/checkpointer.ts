@@ -1,7 +1,8 @@
 /**
  * WAL checkpoints on a thread of their own ({@link WalCheckpointer}): a second connection to the
- * file copies committed WAL frames into the database every few milliseconds (`PRAGMA
- * wal_checkpoint(PASSIVE)`, which never blocks readers or the writer), so the store's own
+ * file copies committed WAL frames into the database every few milliseconds while the file is
+ * written, backing off to once a second while it is not (`PRAGMA wal_checkpoint(PASSIVE)`, which
+ * never blocks readers or the writer), so the store's own
  * connection does not stop at a commit to do it. On the 1 M-run exact-pushdown bench the inline
  * checkpoints were about a sixth of a SQLite job's time (bench/RESULTS.md).
  *
@@ -16,22 +17,40 @@ import { Worker } from "node:worker_threads";
 /** WAL pages at which the store's own connection checkpoints anyway (SQLite's default is 1000). */
 export const BACKSTOP_PAGES = 10_000;
 
-/** Pause between two checkpoints of the thread, ms. */
-const INTERVAL_MS = 50;
+/** Pause between two looks of the thread while the file is being written, ms. */
+const BUSY_PAUSE_MS = 50;
+
+/** Longest pause of the thread while nothing commits, ms: an idle store wakes it once a second. */
+const IDLE_PAUSE_MS = 1000;
 
 /**
- * The thread's body, CommonJS run with `eval` (no file to locate beside this module, built or
- * not): open the file, checkpoint it passively every `intervalMs`, close on any message. A
- * failure ends the thread with the error, which the store ignores (the backstop remains).
+ * The thread's body, CommonJS run with \`eval\` (no file to locate beside this module, built or
+ * not): open the file and, after each pause, checkpoint it passively if another connection
+ * committed since the last look (\`PRAGMA data_version\` changed; reading it costs no I/O). The
+ * pause is \`busyMs\` after a look that found commits, else twice the last one up to \`idleMs\`:
+ * the first commits after an idle spell wait at most \`idleMs\` for their checkpoint (the store's
+ * backstop bounds the WAL meanwhile). Closes on any message. A failure ends the thread with the
+ * error, which the store ignores (the backstop remains).
  */
 const THREAD_BODY = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma("wal_autocheckpoint = 0");
-const timer = setInterval(() => db.pragma("wal_checkpoint(PASSIVE)"), workerData.intervalMs);
+let seen;
+let pause = workerData.busyMs;
+let timer;
+const look = () => {
+  const version = db.pragma("data_version", { simple: true });
+  const committed = version !== seen;
+  seen = version;
+  if (committed) db.pragma("wal_checkpoint(PASSIVE)");
+  pause = committed ? workerData.busyMs : Math.min(workerData.idleMs, pause * 2);
+  timer = setTimeout(look, pause);
+};
+timer = setTimeout(look, pause);
 parentPort.once("message", () => {
-  clearInterval(timer);
+  clearTimeout(timer);
   db.close();
   parentPort.close();
 });
@@ -45,7 +64,7 @@ export class WalCheckpointer {
   /** Starts the thread on `path` (a file, not `:memory:`). */
   constructor(path: string, busyTimeoutMs: number) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-    this.#worker = new Worker(THREAD_BODY, { eval: true, workerData: { driver, path, busyTimeoutMs, intervalMs: INTERVAL_MS } });
+    this.#worker = new Worker(THREAD_BODY, { eval: true, workerData: { driver, path, busyTimeoutMs, busyMs: BUSY_PAUSE_MS, idleMs: IDLE_PAUSE_MS } });
     // A store left open must not keep the process alive for its checkpoints.
     this.#worker.unref();
     // A thread that failed (the file vanished, say) only leaves the backstop to checkpoint.
