@@ -89,8 +89,9 @@ export interface SqliteRunStoreOptions {
   /**
    * Who copies the WAL into the database file: `"inline"`, the store's connection, at the commit
    * that finds 1,000 pages in the WAL (SQLite's default); `"background"`, a thread of the store's
-   * with a connection of its own, every 50 ms, so commits do not wait for it (the store's
-   * connection still checkpoints at 10,000 pages, should the thread fall behind). Ignored for
+   * with a connection of its own, every 50 ms while the file is written and at most once a second
+   * while it is not, so commits do not wait for it (the store's connection still checkpoints at
+   * 10,000 pages, should the thread fall behind). Ignored for
    * `":memory:"`. Default `"inline"`; `cancelkit serve` and the CLI use `"background"`.
    */
   readonly checkpoints?: "inline" | "background";

@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { cancelRuns } from "../../src/cancel/index.js";
 import { SqliteRunStore } from "../../src/stores/sqlite.js";
@@ -61,6 +62,26 @@ describe("SQLite store, checkpoints on a thread of their own", () => {
       expect(statSync(`${path}-wal`).size).toBeGreaterThan(1_000_000);
       await pollUntil(() => statSync(path).size > before + 1_000_000, "the thread to checkpoint the commits after the idle spell", { timeoutMs: 10_000 });
     } finally {
+      await store.close();
+    }
+  });
+
+  it("finishes a checkpoint a reader held back once the reader is done, with no commit after it", async () => {
+    const path = freshPath();
+    const store = new SqliteRunStore({ path, checkpoints: "background" });
+    const reader = new Database(path);
+    try {
+      // A read transaction's snapshot: frames committed after it cannot be copied while it lasts.
+      reader.exec("BEGIN");
+      reader.prepare("SELECT count(*) FROM runs").get();
+      const before = statSync(path).size;
+      await store.insertRuns(someRuns());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(statSync(path).size).toBeLessThan(before + 1_000_000);
+      reader.exec("COMMIT");
+      await pollUntil(() => statSync(path).size > before + 1_000_000, "the thread to finish the checkpoint the reader held back", { timeoutMs: 10_000 });
+    } finally {
+      reader.close();
       await store.close();
     }
   });

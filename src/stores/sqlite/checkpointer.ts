@@ -26,11 +26,13 @@ const IDLE_PAUSE_MS = 1000;
 /**
  * The thread's body, CommonJS run with \`eval\` (no file to locate beside this module, built or
  * not): open the file and, after each pause, checkpoint it passively if another connection
- * committed since the last look (\`PRAGMA data_version\` changed; reading it costs no I/O). The
- * pause is \`busyMs\` after a look that found commits, else twice the last one up to \`idleMs\`:
- * the first commits after an idle spell wait at most \`idleMs\` for their checkpoint (the store's
- * backstop bounds the WAL meanwhile). Closes on any message. A failure ends the thread with the
- * error, which the store ignores (the backstop remains).
+ * committed since the last look (\`PRAGMA data_version\` changed; reading it costs no I/O) or the
+ * last checkpoint stopped short (busy, or frames a reader's snapshot still needed). The pause is
+ * \`busyMs\` after a look that checkpointed or failed, else twice the last one up to \`idleMs\`: the
+ * first commits after an idle spell wait at most \`idleMs\` for their checkpoint (the store's
+ * backstop bounds the WAL meanwhile). A look that fails (the file busy past the timeout) is tried
+ * again; the thread closes on any message. A failure to open ends the thread with the error,
+ * which the store ignores (the backstop remains).
  */
 const THREAD_BODY = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -38,14 +40,23 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma("wal_autocheckpoint = 0");
 let seen;
+let unfinished = false;
 let pause = workerData.busyMs;
 let timer;
 const look = () => {
-  const version = db.pragma("data_version", { simple: true });
-  const committed = version !== seen;
-  seen = version;
-  if (committed) db.pragma("wal_checkpoint(PASSIVE)");
-  pause = committed ? workerData.busyMs : Math.min(workerData.idleMs, pause * 2);
+  let worked = true;
+  try {
+    const version = db.pragma("data_version", { simple: true });
+    worked = version !== seen || unfinished;
+    if (worked) {
+      const [done] = db.pragma("wal_checkpoint(PASSIVE)");
+      seen = version;
+      unfinished = done.busy !== 0 || done.log !== done.checkpointed;
+    }
+  } catch {
+    // Busy past the timeout: look again soon.
+  }
+  pause = worked ? workerData.busyMs : Math.min(workerData.idleMs, pause * 2);
   timer = setTimeout(look, pause);
 };
 timer = setTimeout(look, pause);
