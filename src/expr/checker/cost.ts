@@ -319,24 +319,9 @@ class Estimator {
         : SCALAR_KINDS.has(this.checked.types.get(e.accuInit.id)?.kind ?? "dyn")
           ? ZERO
           : UNBOUNDED;
-    let loop: number;
-    let transformSize: Size | undefined;
-    const budget = range.size.budget;
-    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH && this.visits < AMORTISE_VISITS) {
-      // The elements of a part of the input share its bytes: sizes b_i with Σ b_i ≤ budget. An
-      // iteration's cost f(b) is convex in b (sums and products of sizes), so Σ f(b_i) is at most
-      // f(budget) + (n - 1)·f(0): one element holding everything, the others empty.
-      this.amortised++;
-      const small = this.iteration(e, parts, accuSize, boundedInput(0));
-      const large = this.iteration(e, parts, accuSize, boundedInput(budget));
-      this.amortised--;
-      loop = (n - 1) * small.cost + large.cost;
-      transformSize = large.size === undefined ? undefined : union(large.size, small.size ?? ZERO);
-    } else {
-      const one = this.iteration(e, parts, accuSize, range.size.elem ?? ZERO);
-      loop = n === 0 ? 0 : n * one.cost;
-      transformSize = one.size;
-    }
+    const iterations = this.iterations(range.size, (elem) => this.iteration(e, parts, accuSize, elem));
+    const loop = iterations.cost;
+    const transformSize = iterations.size;
     const result = this.withLocal(e.accuVar, accuSize, () => this.estimate(e.result));
     const min = range.min + init.min + result.min;
     const max = range.max + init.max + result.max + loop;
@@ -358,6 +343,33 @@ class Estimator {
   }
 
   /**
+   * The most all iterations of a loop over a range of size `range` cost, the size of what they
+   * give (`undefined` when no iteration gives anything) and the most items they give together;
+   * `iterate` estimates one iteration with its element of the given size. Over a part of the input
+   * the elements share its bytes — sizes b_i with Σ b_i ≤ budget — and an iteration's cost f(b) is
+   * convex in b (sums and products of sizes), so Σ f(b_i) is at most f(budget) + (n - 1)·f(0): one
+   * element holding everything, the others empty. Otherwise, or nested too deep, or past
+   * {@link AMORTISE_VISITS}: n times the iteration with the range's element.
+   */
+  private iterations(range: Size, iterate: (elem: Size) => { cost: number; size: Size | undefined }): { cost: number; size: Size | undefined; items: number } {
+    const n = range.items;
+    const budget = range.budget;
+    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH && this.visits < AMORTISE_VISITS) {
+      this.amortised++;
+      const small = iterate(boundedInput(0));
+      const large = iterate(boundedInput(budget));
+      this.amortised--;
+      return {
+        cost: times(n - 1, small.cost) + large.cost,
+        size: large.size === undefined ? undefined : union(large.size, small.size ?? ZERO),
+        items: times(n - 1, small.size?.items ?? 0) + (large.size?.items ?? 0),
+      };
+    }
+    const one = iterate(range.elem ?? ZERO);
+    return { cost: n === 0 ? 0 : n * one.cost, size: one.size, items: times(n, one.size?.items ?? 0) };
+  }
+
+  /**
    * A two-variable macro's loop (see {@link twoVarLoop}), estimated as the one-variable loops are:
    * amortised over a part of the input, else its largest number of iterations times its costliest
    * one; plus what a transform builds (charged by its size once built).
@@ -369,26 +381,10 @@ class Estimator {
     // The first variable is a list's index (below n) or a map's key (an element of the range's size).
     const index = intAtMost(Math.max(0, n - 1));
     const firstOf = (elem: Size): Size => (rangeKind === "list" ? index : rangeKind === "map" ? elem : union(elem, index));
-    let cost: number;
-    let valueSize: Size | undefined;
-    let entries: number;
-    const budget = range.size.budget;
-    if (budget !== undefined && n > 0 && this.amortised < MAX_AMORTISED_DEPTH && this.visits < AMORTISE_VISITS) {
-      // As in comprehension(): the entries share the part's bytes, and an iteration's cost is convex in them.
-      this.amortised++;
-      const small = this.twoVarIteration(e, loop, firstOf(boundedInput(0)), boundedInput(0));
-      const large = this.twoVarIteration(e, loop, firstOf(boundedInput(budget)), boundedInput(budget));
-      this.amortised--;
-      cost = times(n - 1, small.cost) + large.cost;
-      valueSize = large.size === undefined ? undefined : union(large.size, small.size ?? ZERO);
-      entries = times(n - 1, small.size?.items ?? 0) + (large.size?.items ?? 0);
-    } else {
-      const elem = range.size.elem ?? ZERO;
-      const one = this.twoVarIteration(e, loop, firstOf(elem), elem);
-      cost = n === 0 ? 0 : n * one.cost;
-      valueSize = one.size;
-      entries = times(n, one.size?.items ?? 0);
-    }
+    const iterations = this.iterations(range.size, (elem) => this.twoVarIteration(e, loop, firstOf(elem), elem));
+    let cost = iterations.cost;
+    const valueSize = iterations.size;
+    const entries = iterations.items;
     let size: Size;
     switch (loop.kind) {
       case "list":
