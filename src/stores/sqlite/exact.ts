@@ -82,12 +82,18 @@ function keysetParams(sql: BatchSql, from: Cursor): unknown[] {
 
 /** Counts of runs taken, by outcome, and the candidates among them (their ids: as many as they are). */
 interface Tally {
-  scanned: number;
-  mine: number;
-  skipped: number;
-  errors: number;
-  nonbool: number;
-  candidates: string[];
+  readonly scanned: number;
+  readonly mine: number;
+  readonly skipped: number;
+  readonly errors: number;
+  readonly nonbool: number;
+  readonly candidates: readonly string[];
+}
+
+/** The runs a batch took: how they count, and where they end. */
+interface Slice {
+  readonly tally: Tally;
+  readonly taken: Taken;
 }
 
 /**
@@ -118,14 +124,16 @@ const TALLY_COLUMNS =
 
 type TallyColumns = [number, number | null, number | null, number | null, number | null, number | null, string];
 
-function addTally(into: Tally, row: TallyColumns): void {
+function tallyOf(row: TallyColumns): Tally {
   const [scanned, mine, cand, skipped, errors, nonbool, candidates] = row;
-  into.scanned += scanned;
-  into.mine += mine ?? 0;
-  into.skipped += skipped ?? 0;
-  into.errors += errors ?? 0;
-  into.nonbool += nonbool ?? 0;
-  if ((cand ?? 0) > 0) into.candidates.push(...(JSON.parse(candidates) as string[]));
+  return {
+    scanned,
+    mine: mine ?? 0,
+    skipped: skipped ?? 0,
+    errors: errors ?? 0,
+    nonbool: nonbool ?? 0,
+    candidates: (cand ?? 0) > 0 ? (JSON.parse(candidates) as string[]) : [],
+  };
 }
 
 /**
@@ -183,8 +191,7 @@ interface Done {
 
 /** The plain batch (steps 1 and 2 of the module comment): count the slice, then cancel its candidates. */
 function countThenCancel(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done {
-  const tally: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
-  const taken = sql.b.limit === 0 ? upToCandidate(db, sql, lower, tally) : (wholeSlice(db, sql, lower, tally) ?? upToLimit(db, sql, lower, tally));
+  const { tally, taken } = sql.b.limit === 0 ? upToCandidate(db, sql, lower) : (wholeSlice(db, sql, lower) ?? upToLimit(db, sql, lower));
   const cancelled = tally.candidates.length === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
   return { counts: exactBatchCounts({ ...tally, cand: tally.candidates.length }, cancelled.length), taken, cancelled };
 }
@@ -236,9 +243,9 @@ function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last
  */
 function cancelStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done | undefined {
   const { b } = sql;
-  const end = keyAt(db, sql, lower, b.scanLimit - 1);
-  const last = end ?? lastKey(db, sql, lower);
-  if (last === undefined) return { counts: ZERO_COUNTS, taken: { last: undefined, exhausted: true, blocked: false }, cancelled: [] };
+  const end = sliceEnd(db, sql, lower);
+  if (end === undefined) return { counts: ZERO_COUNTS, taken: NOTHING_LEFT, cancelled: [] };
+  const { last } = end;
   prepare(db, "SAVEPOINT exact_stretch").run();
   const changed = updateStretch(db, sql, lower, last);
   if (changed > b.limit) {
@@ -252,7 +259,7 @@ function cancelStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done |
     .raw(true)
     .get(b.cancellationId, ...stretchParams(sql, lower, last)) as [number, number];
   const tally = { scanned, mine: held - changed, skipped: scanned - held, errors: 0, nonbool: 0, cand: changed };
-  return { counts: exactBatchCounts(tally, changed), taken: { last, exhausted: end === undefined, blocked: false }, cancelled: [] };
+  return { counts: exactBatchCounts(tally, changed), taken: { ...end, blocked: false }, cancelled: [] };
 }
 
 /** The job's runs in `(lower, last]` of the window key (a `WHERE` condition); parameters from {@link stretchParams}. */
@@ -294,36 +301,42 @@ interface Taken {
  * {@link BatchSql.sliceOutcome}). `undefined` (nothing taken) when the slice holds more candidates: the
  * exact loop sizes `scanLimit` so that this is rare.
  */
-function wholeSlice(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally): Taken | undefined {
-  const { b } = sql;
-  const end = keyAt(db, sql, from, b.scanLimit - 1);
-  const last = end ?? lastKey(db, sql, from);
-  if (last === undefined) return { last: undefined, exhausted: true, blocked: false };
+function wholeSlice(db: SqliteDatabase, sql: BatchSql, from: Cursor): Slice | undefined {
+  const end = sliceEnd(db, sql, from);
+  if (end === undefined) return { tally: EMPTY_TALLY, taken: NOTHING_LEFT };
   // A flat aggregate rather than one over a `LIMIT`ed subquery: SQLite runs such a subquery as a
   // co-routine, which cost a fifth more than the flat aggregate of the same rows on the 1 M bench.
   const [scanned, listed] = prepare(db, `SELECT count(*), group_concat(${sql.sliceOutcome}, ',') FROM runs WHERE ${STRETCH}`)
     .raw(true)
-    .get(...sql.outcomeParams, ...stretchParams(sql, from, last)) as [number, string | null];
-  const slice: Tally = { scanned, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
+    .get(...sql.outcomeParams, ...stretchParams(sql, from, end.last)) as [number, string | null];
+  const candidates: string[] = [];
+  const counts = [0, 0, 0, 0, 0, 0];
   for (const item of JSON.parse(`[${listed ?? ""}]`) as (number | string)[]) {
-    if (typeof item === "string") slice.candidates.push(item);
-    else if (item === OUTCOME.mine) slice.mine++;
-    else if (item === OUTCOME.skipped) slice.skipped++;
-    else if (item === OUTCOME.error) slice.errors++;
-    else slice.nonbool++;
+    if (typeof item === "string") candidates.push(item);
+    else counts[item]!++;
   }
-  if (slice.candidates.length > b.limit) return undefined;
-  addSlice(tally, slice);
-  return { last, exhausted: end === undefined, blocked: false };
+  if (candidates.length > sql.b.limit) return undefined;
+  return { tally: tallyOfCodes(scanned, counts, candidates), taken: { ...end, blocked: false } };
 }
 
-function addSlice(into: Tally, slice: Tally): void {
-  into.scanned += slice.scanned;
-  into.mine += slice.mine;
-  into.skipped += slice.skipped;
-  into.errors += slice.errors;
-  into.nonbool += slice.nonbool;
-  into.candidates.push(...slice.candidates);
+/** A tally from the counts of each outcome code (indexed by code) and the candidates' ids. */
+function tallyOfCodes(scanned: number, counts: readonly number[], candidates: readonly string[]): Tally {
+  return { scanned, mine: counts[OUTCOME.mine]!, skipped: counts[OUTCOME.skipped]!, errors: counts[OUTCOME.error]!, nonbool: counts[OUTCOME.nonBoolean]!, candidates };
+}
+
+const EMPTY_TALLY: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
+
+/** What a batch takes when the window holds no run after its lower bound. */
+const NOTHING_LEFT: Taken = { last: undefined, exhausted: true, blocked: false };
+
+/**
+ * Where the slice of at most `scanLimit` runs after `from` ends (the window key walked, no event
+ * read), and whether that is the window's end; `undefined` when no run is left.
+ */
+function sliceEnd(db: SqliteDatabase, sql: BatchSql, from: Cursor): { readonly last: Cursor; readonly exhausted: boolean } | undefined {
+  const end = keyAt(db, sql, from, sql.b.scanLimit - 1);
+  const last = end ?? lastKey(db, sql, from);
+  return last === undefined ? undefined : { last, exhausted: end === undefined };
 }
 
 /**
@@ -343,7 +356,7 @@ function keyAt(db: SqliteDatabase, sql: BatchSql, from: Cursor, offset: number):
  * into JavaScript); the batch takes the runs up to and including the `limit`-th candidate. The
  * runs read past it are read again by the next batch.
  */
-function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally): Taken {
+function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor): Slice {
   const { b } = sql;
   // The outer `LIMIT -1` keeps SQLite from flattening the slice into the outer query, which would
   // evaluate the outcome twice for a candidate (once for `o`, once in the `CASE`).
@@ -353,32 +366,28 @@ function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, tally: Tally
   );
   const rows = slice.raw(true).all(...sql.outcomeParams, ...keysetParams(sql, from), b.scanLimit) as [number, number, string | null][];
   const counts = [0, 0, 0, 0, 0, 0];
+  const candidates: string[] = [];
   let taken = 0;
   while (taken < rows.length) {
     const [o, , id] = rows[taken++]!;
     counts[o]!++;
     if (o === OUTCOME.cand) {
-      tally.candidates.push(id!);
-      if (tally.candidates.length === b.limit) break;
+      candidates.push(id!);
+      if (candidates.length === b.limit) break;
     }
   }
-  tally.scanned += taken;
-  tally.mine += counts[OUTCOME.mine]!;
-  tally.skipped += counts[OUTCOME.skipped]!;
-  tally.errors += counts[OUTCOME.error]!;
-  tally.nonbool += counts[OUTCOME.nonBoolean]!;
   // The write lock is held since the aggregate that found more than `limit` candidates, so the
   // loop stopped at the `limit`-th: the last run taken, with runs after it.
   const [, startedAt, id] = rows[taken - 1]!;
   if (id === null || taken === rows.length) throw new StoreError("storage", "exact batch: the slice changed under the write lock");
-  return { last: { startedAt, id }, exhausted: false, blocked: false };
+  return { tally: tallyOfCodes(taken, counts, candidates), taken: { last: { startedAt, id }, exhausted: false, blocked: false } };
 }
 
 /**
  * A batch that may cancel nothing (`limit` 0, a `maxRuns` reached): the runs before the next
  * candidate, at most `scanLimit`, found with a running count of candidates (a window function).
  */
-function upToCandidate(db: SqliteDatabase, sql: BatchSql, lower: Cursor, tally: Tally): Taken {
+function upToCandidate(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Slice {
   const row = prepare(
     db,
     `WITH slice AS MATERIALIZED (SELECT id, started_at, ${sql.outcome} ${sql.keyset} LIMIT ?), ` +
@@ -389,10 +398,12 @@ function upToCandidate(db: SqliteDatabase, sql: BatchSql, lower: Cursor, tally: 
   )
     .raw(true)
     .get(...sql.outcomeParams, ...keysetParams(sql, lower), sql.b.scanLimit) as [...TallyColumns, number | null, number | null, string | null, number];
-  addTally(tally, row.slice(0, 7) as TallyColumns);
   const [scanned, , , , , , , , lastStartedAt, lastId, sliceRows] = row;
   const last = scanned > 0 && lastStartedAt !== null && lastId !== null ? { startedAt: lastStartedAt, id: lastId } : undefined;
-  return { last, exhausted: sliceRows === scanned && sliceRows < sql.b.scanLimit, blocked: sliceRows > scanned };
+  return {
+    tally: tallyOf(row.slice(0, 7) as TallyColumns),
+    taken: { last, exhausted: sliceRows === scanned && sliceRows < sql.b.scanLimit, blocked: sliceRows > scanned },
+  };
 }
 
 /** Saves the given counts plus the batch's and the cursor (status `running`). */
