@@ -24,12 +24,12 @@ const BUSY_PAUSE_MS = 50;
 const IDLE_PAUSE_MS = 1000;
 
 /**
- * The thread's body, CommonJS run with \`eval\` (no file to locate beside this module, built or
+ * The thread's body, CommonJS run with `eval` (no file to locate beside this module, built or
  * not): open the file and, after each pause, checkpoint it passively if another connection
- * committed since the last look (\`PRAGMA data_version\` changed; reading it costs no I/O) or the
+ * committed since the last look (`PRAGMA data_version` changed; reading it costs no I/O) or the
  * last checkpoint stopped short (busy, or frames a reader's snapshot still needed). The pause is
- * \`busyMs\` after a look that checkpointed or failed, else twice the last one up to \`idleMs\`: the
- * first commits after an idle spell wait at most \`idleMs\` for their checkpoint (the store's
+ * `busyMs` after a look that checkpointed or failed, else twice the last one up to `idleMs`: the
+ * first commits after an idle spell wait at most `idleMs` for their checkpoint (the store's
  * backstop bounds the WAL meanwhile). A look that fails (the file busy past the timeout) is tried
  * again; the thread closes on any message. A failure to open ends the thread with the error,
  * which the store ignores (the backstop remains).
