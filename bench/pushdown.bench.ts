@@ -54,7 +54,7 @@ interface JobResult {
 }
 
 /** One store's data, jobs and reset. */
-interface Bench {
+export interface Bench {
   readonly name: string;
   open(): Promise<RunStore>;
   raw(filter: Filter): Promise<number>;
@@ -65,9 +65,10 @@ interface Bench {
  * The filters measured: `equality` is `event.data.userId == '…'` (10% of the runs); `all` has no
  * `if` (every run of the window not finished: 75%), where the writes dominate.
  */
-type Filter = "equality" | "all";
+export type Filter = "equality" | "all";
 
-function bodyOf(targetRuns: number, filter: Filter): Record<string, unknown> {
+/** The job's request body for a filter. */
+export function bodyOf(targetRuns: number, filter: Filter): Record<string, unknown> {
   const body = requestBody(targetRuns, "equality");
   if (filter === "all") delete body["if"];
   return body;
@@ -102,7 +103,8 @@ async function postgresBench(targetRuns: number): Promise<Bench> {
   };
 }
 
-async function sqliteBench(targetRuns: number): Promise<Bench> {
+/** The SQLite file of `targetRuns` runs (built unless `BENCH_DIR` already holds it), its raw `UPDATE` and reset. */
+export async function sqliteBench(targetRuns: number): Promise<Bench & { readonly path: string }> {
   const dir = process.env["BENCH_DIR"] ?? ".bench-data";
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `pushdown-${targetRuns}.db`);
@@ -118,6 +120,7 @@ async function sqliteBench(targetRuns: number): Promise<Bench> {
   };
   return {
     name: "SQLite",
+    path,
     // As `cancelkit serve` opens it (checkpoints on a thread of their own).
     open: async () => new SqliteRunStore({ path, checkpoints: "background" }),
     raw: async (filter) =>
@@ -151,7 +154,8 @@ async function job(bench: Bench, targetRuns: number, filter: Filter, exact: bool
   return { label: exact ? "exact pushdown job" : "superset path", elapsedMs, cancelled: report.outcomes.cancelled };
 }
 
-function median(values: readonly number[]): number {
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
