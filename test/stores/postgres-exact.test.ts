@@ -2,7 +2,9 @@
  * PostgreSQL exact batches: the whole-slice statement (a speed-up) against the ranked statement
  * alone (the plain path), batch by batch over generated windows — same runs cancelled, same
  * counts, cursor and flags, same stored state — and the whole-slice statement really doing the
- * batches it can; and both statements under a concurrent update of a candidate.
+ * batches it can; both statements under a concurrent update of a candidate; and the batches that
+ * commit without waiting for their WAL flush (`asyncBatchCommits`, a speed-up) against those that
+ * wait (the plain path): only the batches that list no ids, the same jobs either way.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import { PostgresRunStore } from "../../src/stores/postgres.js";
 import { FALSE, TRUE, atom, kindIs } from "../../src/stores/predicate.js";
 import { ZERO_COUNTS, type Cursor, type ExactDecision, type OutcomeCounts, type RunRecord, type RunStatus } from "../../src/stores/types.js";
 import { addCounts } from "../../src/cancel/ledger.js";
+import { cancelRuns } from "../../src/cancel/index.js";
 import { describePostgres, withClient } from "../support/postgres.js";
 import { BASE_TIME, makeCancellation, makeRun } from "./fixtures.js";
 
@@ -66,7 +69,7 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
     await store.migrate();
     await store.insertRuns(runs);
     await store.createCancellation(makeCancellation({ id: JOB, startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 }));
-    const db = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined });
+    const db = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined, asyncBatchCommits: true });
     return { store, db, schema };
   };
 
@@ -169,7 +172,95 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
       }
     }
   }, 60_000);
+
+  it("only a batch that lists no ids commits without waiting for its flush, and only with asyncBatchCommits; the setting ends with the batch", async () => {
+    const runs = Array.from({ length: 12 }, (_, i) => makeRun({ id: `r${String(i).padStart(2, "0")}`, startedAt: BASE_TIME + 1 + i, event: { name: "e", data: { k: "a" } } }));
+    for (const asyncBatchCommits of [true, false]) {
+      for (const listCancelled of [false, true]) {
+        const { store, db, schema } = await setUp(runs);
+        const modes = await commitModesOf(url, schema);
+        const checked = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined, asyncBatchCommits });
+        try {
+          const batch = normalizeExactBatch(
+            {
+              cancellationId: JOB,
+              window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 },
+              decision: DECISION,
+              limit: 5,
+              scanLimit: 5,
+              counts: ZERO_COUNTS,
+              listCancelled,
+            },
+            false,
+          );
+          for (const wholeSlice of [true, false]) {
+            const got = await cancelExactBatch(checked, batch, { wholeSlice });
+            expect(got.ok && got.counts.cancelled).toBe(5);
+            // The pool's one connection is back to the server's setting once the batch committed.
+            expect((await checked.pool.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]?.synchronous_commit).toBe("on");
+          }
+          expect(await modes()).toEqual(asyncBatchCommits && !listCancelled ? ["off", "off"] : ["on", "on"]);
+        } finally {
+          await Promise.all([checked.pool.end(), db.pool.end(), store.close()]);
+        }
+      }
+    }
+  }, 60_000);
+
+  it("a job ends the same with and without asyncBatchCommits", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(runArb, { minLength: 0, maxLength: 40 }), fc.constantFrom("event.data.k == 'a'", undefined), async (specs, expression) => {
+        // No run cancelled before: the job is new.
+        const runs = runsOf(specs).map(({ cancellationId: _, ...run }): RunRecord => ({ ...run, status: run.status === "cancelled" ? "completed" : run.status }));
+        const ends: unknown[] = [];
+        for (const asyncBatchCommits of [true, false]) {
+          const schema = newSchema();
+          const store = new PostgresRunStore({ connectionString: url, schema, poolSize: 1, asyncBatchCommits });
+          try {
+            await store.migrate();
+            await store.insertRuns(runs);
+            const report = await cancelRuns(
+              store,
+              {
+                app_id: "app",
+                function_id: "fn",
+                started_after: new Date(BASE_TIME + 1).toISOString(),
+                started_before: new Date(BASE_TIME + 10_000).toISOString(),
+                ...(expression !== undefined ? { if: expression } : {}),
+              },
+              { now: NOW, batchSize: 3 },
+            );
+            const state = (await stateOf(schema)) as { runs: { id: string; status: string; cancellation_id: string | null }[] };
+            // Each job has an id of its own.
+            const runsNow = state.runs.map((r) => ({ id: r.id, status: r.status, byJob: r.cancellation_id !== null }));
+            ends.push({ status: report.status, outcomes: report.outcomes, runs: runsNow });
+          } finally {
+            await store.close();
+          }
+        }
+        expect(ends[0]).toEqual(ends[1]);
+      }),
+      { numRuns: 15 },
+    );
+  }, 120_000);
 });
+
+/**
+ * Records the `synchronous_commit` in force when each statement that updates `schema`'s
+ * cancellations ends (a trigger; a batch saves its checkpoint there); returns a reader of them.
+ */
+async function commitModesOf(url: string, schema: string): Promise<() => Promise<string[]>> {
+  const q = `"${schema}"`;
+  await withClient(async (client) => {
+    await client.query(`CREATE TABLE ${q}.commit_modes (n serial, mode text)`);
+    await client.query(
+      `CREATE FUNCTION ${q}.note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ` +
+        `INSERT INTO ${q}.commit_modes (mode) VALUES (current_setting('synchronous_commit')); RETURN NULL; END $$`,
+    );
+    await client.query(`CREATE TRIGGER note_commit_mode AFTER UPDATE ON ${q}.cancellations FOR EACH STATEMENT EXECUTE FUNCTION ${q}.note_commit_mode()`);
+  }, url);
+  return () => withClient(async (client) => (await client.query<{ mode: string }>(`SELECT mode FROM ${q}.commit_modes ORDER BY n`)).rows.map((r) => r.mode), url);
+}
 
 /** Waits until a statement on `schema` waits for a lock (the batch behind the other transaction). */
 async function waitForLockWait(url: string, schema: string): Promise<void> {

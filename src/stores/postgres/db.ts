@@ -87,6 +87,7 @@ export interface DatabaseOptions {
   readonly schema: string;
   readonly now: () => number;
   readonly onPoolError: ((error: Error) => void) | undefined;
+  readonly asyncBatchCommits: boolean;
 }
 
 /** The pool of one store, its schema, and how its statements and transactions run. */
@@ -102,9 +103,12 @@ export class Database {
   readonly now: () => number;
   /** `FROM` clause of a cancellation read: the record (alias `c`) with the sums of its shards (alias `s`). */
   readonly cancellationSource: string;
+  /** Whether exact batches whose ids nobody is handed commit without waiting for the WAL flush (see the store's option). */
+  readonly asyncBatchCommits: boolean;
 
   constructor(options: DatabaseOptions) {
     this.connectionString = options.connectionString;
+    this.asyncBatchCommits = options.asyncBatchCommits;
     this.schema = options.schema;
     this.now = options.now;
     const quoted = quoteIdentifier(options.schema);

@@ -140,10 +140,14 @@ function batchSql(db: Database, b: CheckedExactBatch): BatchSql | undefined {
       ? "TRUE"
       : `COALESCE(NOT (${pausedSql(settings)}), TRUE) AND ` +
         `(${settings} -> 'ratePerSecond') IS NOT DISTINCT FROM ${bind(b.controls.ratePerSecond === undefined ? null : JSON.stringify(b.controls.ratePerSecond))}::jsonb`;
+  // A batch whose ids nobody is handed need not wait for its WAL flush (the store's
+  // `asyncBatchCommits`): a server crash undoes it whole with its checkpoint, and the job redoes it.
+  // `set_config(…, true)` is `SET LOCAL`: it holds until this statement's transaction commits.
+  const commitMode = db.asyncBatchCommits && b.listCancelled === false ? ", set_config('synchronous_commit', 'off', true) AS async" : "";
   const jobCte =
     lease === undefined
-      ? `SELECT ${b.owner === undefined ? "TRUE" : `lease_owner IS NOT DISTINCT FROM ${bind(b.owner)}`} AS held, ${ctl} AS ctl FROM ${cancellations} WHERE id = ${job} FOR UPDATE`
-      : `SELECT (status = 'running' AND lease_owner = ${bind(lease.workerId)}) AS held, ${ctl} AS ctl FROM ${shards} ` +
+      ? `SELECT ${b.owner === undefined ? "TRUE" : `lease_owner IS NOT DISTINCT FROM ${bind(b.owner)}`} AS held, ${ctl} AS ctl${commitMode} FROM ${cancellations} WHERE id = ${job} FOR UPDATE`
+      : `SELECT (status = 'running' AND lease_owner = ${bind(lease.workerId)}) AS held, ${ctl} AS ctl${commitMode} FROM ${shards} ` +
         `WHERE cancellation_id = ${job} AND shard_no = ${bind(lease.shardNo)} FOR UPDATE`;
   // Predicates cannot read an event kept as `json` (`event` NULL): such a run stops the batch,
   // unless no predicate reads the event at all (a job without an `if`).

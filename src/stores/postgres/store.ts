@@ -67,6 +67,17 @@ export interface PostgresRunStoreOptions {
    * process as an unhandled `error` event would.
    */
   readonly onPoolError?: (error: Error) => void;
+  /**
+   * Whether an exact batch (see {@link PostgresRunStore.cancelExactBatch}) whose cancelled runs'
+   * ids nobody is handed (`listCancelled: false`: a job without `onBatch`) commits without waiting
+   * for its WAL to reach the disk (`synchronous_commit = off` for that transaction alone), as the
+   * SQLite store's `synchronous=NORMAL` commits do. A crash of the PostgreSQL server may then undo
+   * the last batches of a running job, each whole with its checkpoint, and the job does them again
+   * when it resumes; no committed state is ever half a batch, and a batch that lists its ids, every
+   * other write and the job's closing checkpoint still wait for the flush (which also makes every
+   * batch before them durable). Default `true`; `false` makes every batch wait for its flush.
+   */
+  readonly asyncBatchCommits?: boolean;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -121,6 +132,9 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
     if (options.now !== undefined && typeof options.now !== "function") {
       throw new TypeError("PostgresRunStore: now must be a function returning epoch milliseconds");
     }
+    if (options.asyncBatchCommits !== undefined && typeof options.asyncBatchCommits !== "boolean") {
+      throw new TypeError(`PostgresRunStore: asyncBatchCommits must be a boolean, got ${typeof options.asyncBatchCommits}`);
+    }
     this.schema = schema;
     this.poolSize = poolSize;
     this.#db = new Database({
@@ -129,6 +143,7 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
       schema,
       now: options.now ?? Date.now,
       onPoolError: options.onPoolError,
+      asyncBatchCommits: options.asyncBatchCommits ?? true,
     });
   }
 
