@@ -80,6 +80,12 @@ export interface Tables {
   readonly migrations: string;
 }
 
+/**
+ * Statements a pooled connection keeps prepared ({@link Database.queryPrepared}) before it is
+ * retired; closing it frees them on the server.
+ */
+export const MAX_PREPARED_PER_CONNECTION = 32;
+
 /** Options of {@link Database}. */
 export interface DatabaseOptions {
   readonly connectionString: string;
@@ -88,6 +94,10 @@ export interface DatabaseOptions {
   readonly now: () => number;
   readonly onPoolError: ((error: Error) => void) | undefined;
   readonly asyncBatchCommits: boolean;
+  /** Whether {@link Database.queryPrepared} prepares its statements. Default `true`; `false` is the plain path. */
+  readonly prepareStatements?: boolean;
+  /** Default {@link MAX_PREPARED_PER_CONNECTION}. */
+  readonly maxPreparedPerConnection?: number;
 }
 
 /** The pool of one store, its schema, and how its statements and transactions run. */
@@ -105,10 +115,17 @@ export class Database {
   readonly cancellationSource: string;
   /** Whether exact batches whose ids nobody is handed commit without waiting for the WAL flush (see the store's option). */
   readonly asyncBatchCommits: boolean;
+  readonly #prepareStatements: boolean;
+  readonly #maxPrepared: number;
+  /** The statements prepared on each pooled connection: text to name. */
+  readonly #prepared = new WeakMap<PoolClient, Map<string, string>>();
+  #statementCount = 0;
 
   constructor(options: DatabaseOptions) {
     this.connectionString = options.connectionString;
     this.asyncBatchCommits = options.asyncBatchCommits;
+    this.#prepareStatements = options.prepareStatements ?? true;
+    this.#maxPrepared = options.maxPreparedPerConnection ?? MAX_PREPARED_PER_CONNECTION;
     this.schema = options.schema;
     this.now = options.now;
     const quoted = quoteIdentifier(options.schema);
@@ -132,6 +149,34 @@ export class Database {
     });
     const onPoolError = options.onPoolError;
     this.pool.on("error", (error) => onPoolError?.(error));
+  }
+
+  /**
+   * Runs a statement the store sends over and over (an exact batch) as a named prepared statement
+   * of the connection it runs on: the server parses it once per connection and, after a few runs,
+   * plans it once, which saved about a twentieth of an exact job's time on the 1 M bench. A
+   * connection holding {@link MAX_PREPARED_PER_CONNECTION} of them runs a new one unprepared and
+   * is then closed, which frees them on the server (the driver has no way to forget one), so
+   * statements of ever new shapes (each `if` has its own) cannot pile up. As `pool.query`, a
+   * connection whose statement failed is closed.
+   */
+  async queryPrepared<R extends pg.QueryResultRow>(text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    if (!this.#prepareStatements) return this.pool.query<R>(text, params);
+    const client = await this.pool.connect();
+    let names = this.#prepared.get(client);
+    if (names === undefined) this.#prepared.set(client, (names = new Map()));
+    let name = names.get(text);
+    if (name === undefined && names.size < this.#maxPrepared) names.set(text, (name = `cancelkit_${++this.#statementCount}`));
+    let result: pg.QueryResult<R>;
+    try {
+      result = name === undefined ? await client.query<R>(text, params) : await client.query<R>({ name, text, values: params });
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+    // Retired once full: the next statement gets a fresh connection.
+    client.release(name === undefined);
+    return result;
   }
 
   /** Reruns `work` after a deadlock or serialization failure; `work` must be safe to repeat. */

@@ -111,7 +111,7 @@ function ownParams(sql: BatchSql): BatchSql {
 }
 
 async function run(db: Database, statement: string, params: unknown[]): Promise<ExactRow> {
-  const { rows } = await db.retrying(() => db.pool.query<ExactRow>(statement, params));
+  const { rows } = await db.retrying(() => db.queryPrepared<ExactRow>(statement, params));
   return rows[0]!;
 }
 

@@ -78,6 +78,14 @@ export interface PostgresRunStoreOptions {
    * batch before them durable). Default `true`; `false` makes every batch wait for its flush.
    */
   readonly asyncBatchCommits?: boolean;
+  /**
+   * Whether the statements the store sends over and over (exact batches) run as named prepared
+   * statements of their connection, parsed (and after a few runs planned) once per connection; a
+   * connection holding 32 of them is replaced. Default `true`; `false` behind a connection pooler
+   * that hands a session's statements to other server connections (PgBouncer in transaction mode
+   * before 1.21).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -132,8 +140,10 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
     if (options.now !== undefined && typeof options.now !== "function") {
       throw new TypeError("PostgresRunStore: now must be a function returning epoch milliseconds");
     }
-    if (options.asyncBatchCommits !== undefined && typeof options.asyncBatchCommits !== "boolean") {
-      throw new TypeError(`PostgresRunStore: asyncBatchCommits must be a boolean, got ${typeof options.asyncBatchCommits}`);
+    for (const flag of ["asyncBatchCommits", "preparedStatements"] as const) {
+      if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+        throw new TypeError(`PostgresRunStore: ${flag} must be a boolean, got ${typeof options[flag]}`);
+      }
     }
     this.schema = schema;
     this.poolSize = poolSize;
@@ -144,6 +154,7 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
       now: options.now ?? Date.now,
       onPoolError: options.onPoolError,
       asyncBatchCommits: options.asyncBatchCommits ?? true,
+      prepareStatements: options.preparedStatements ?? true,
     });
   }
 
