@@ -330,6 +330,8 @@ await describePostgres("PostgresRunStore", ({ url, newSchema }) => {
       expect(make({ connectionString: url, schema: "" })).toThrow(/schema/);
       expect(make({ connectionString: url, schema: "a\u0000b" })).toThrow(/schema/);
       expect(make({ connectionString: url, now: 5 })).toThrow(/now must be a function/);
+      expect(make({ connectionString: url, asyncBatchCommits: "no" })).toThrow(/asyncBatchCommits must be a boolean, got string/);
+      expect(make({ connectionString: url, preparedStatements: 0 })).toThrow(/preparedStatements must be a boolean, got number/);
     });
 
     it("reports an unreachable server as a storage error, without crashing", async () => {

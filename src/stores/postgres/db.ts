@@ -93,6 +93,7 @@ export interface DatabaseOptions {
   readonly schema: string;
   readonly now: () => number;
   readonly onPoolError: ((error: Error) => void) | undefined;
+  /** See `PostgresRunStoreOptions.asyncBatchCommits` (the store's default is `true`). */
   readonly asyncBatchCommits: boolean;
   /** Whether {@link Database.queryPrepared} prepares its statements. Default `true`; `false` is the plain path. */
   readonly prepareStatements?: boolean;
