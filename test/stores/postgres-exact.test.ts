@@ -12,12 +12,12 @@
 import fc from "fast-check";
 import pg from "pg";
 import { expect, it } from "vitest";
-import { normalizeExactBatch } from "../../src/stores/exact-checks.js";
+import { normalizeExactBatch, type CheckedExactBatch } from "../../src/stores/exact-checks.js";
 import { Database } from "../../src/stores/postgres/db.js";
 import { cancelExactBatch } from "../../src/stores/postgres/exact.js";
 import { PostgresRunStore } from "../../src/stores/postgres.js";
 import { FALSE, TRUE, atom, kindIs } from "../../src/stores/predicate.js";
-import { ZERO_COUNTS, type Cursor, type ExactDecision, type OutcomeCounts, type RunRecord, type RunStatus } from "../../src/stores/types.js";
+import { ZERO_COUNTS, type Cursor, type ExactBatch, type ExactDecision, type OutcomeCounts, type RunRecord, type RunStatus } from "../../src/stores/types.js";
 import { addCounts } from "../../src/cancel/ledger.js";
 import { cancelRuns } from "../../src/cancel/index.js";
 import { describePostgres, withClient } from "../support/postgres.js";
@@ -62,6 +62,14 @@ function runsOf(specs: readonly RunSpec[]): RunRecord[] {
   });
 }
 
+/** A batch of the job over the tests' window, checked as the store checks it. */
+function batchOf(fields: Pick<ExactBatch, "decision" | "limit" | "scanLimit" | "counts"> & Partial<Pick<ExactBatch, "after" | "listCancelled">>): CheckedExactBatch {
+  return normalizeExactBatch(
+    { cancellationId: JOB, window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 }, ...fields },
+    false,
+  );
+}
+
 await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url, newSchema }) => {
   /** A migrated schema holding `runs` and the job, with a `Database` on it for the batches. */
   const setUp = async (runs: readonly RunRecord[]): Promise<{ store: PostgresRunStore; db: Database; schema: string }> => {
@@ -99,18 +107,7 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
             let after: Cursor | undefined;
             let counts: OutcomeCounts = ZERO_COUNTS;
             for (let step = 0; step < 40; step++) {
-              const batch = normalizeExactBatch(
-                {
-                  cancellationId: JOB,
-                  window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 },
-                  ...(after !== undefined ? { after } : {}),
-                  decision,
-                  limit,
-                  scanLimit,
-                  counts,
-                },
-                false,
-              );
+              const batch = batchOf({ ...(after !== undefined ? { after } : {}), decision, limit, scanLimit, counts });
               const got = await cancelExactBatch(fast.db, batch, { onStatement: (which) => (used[which] += 1) });
               const want = await cancelExactBatch(plain.db, batch, { wholeSlice: false });
               expect(got.ok && { ...got, cancelled: [...got.cancelled].sort() }).toEqual(want.ok && { ...want, cancelled: [...want.cancelled].sort() });
@@ -145,17 +142,7 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
         await other.query("BEGIN");
         await other.query(`UPDATE "${schema}".runs SET status = CASE id WHEN 'r4' THEN 'sleeping' ELSE 'completed' END WHERE id IN ('r4', 'r6')`);
         const used: string[] = [];
-        const batch = normalizeExactBatch(
-          {
-            cancellationId: JOB,
-            window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 },
-            decision: DECISION,
-            limit: 20,
-            scanLimit: 20,
-            counts: ZERO_COUNTS,
-          },
-          false,
-        );
+        const batch = batchOf({ decision: DECISION, limit: 20, scanLimit: 20, counts: ZERO_COUNTS });
         // The batch's snapshot sees both unfinished; its update waits for the locks.
         const result = cancelExactBatch(db, batch, { wholeSlice, onStatement: (which) => used.push(which) });
         await waitForLockWait(url, schema);
@@ -182,18 +169,7 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
         const modes = await commitModesOf(url, schema);
         const checked = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined, asyncBatchCommits });
         try {
-          const batch = normalizeExactBatch(
-            {
-              cancellationId: JOB,
-              window: { appId: "app", functionId: "fn", startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 },
-              decision: DECISION,
-              limit: 5,
-              scanLimit: 5,
-              counts: ZERO_COUNTS,
-              listCancelled,
-            },
-            false,
-          );
+          const batch = batchOf({ decision: DECISION, limit: 5, scanLimit: 5, counts: ZERO_COUNTS, listCancelled });
           for (const wholeSlice of [true, false]) {
             const got = await cancelExactBatch(checked, batch, { wholeSlice });
             expect(got.ok && got.counts.cancelled).toBe(5);
