@@ -19,7 +19,11 @@ export interface StoreSelection {
   readonly postgres?: string;
   /** PostgreSQL schema of the store's tables (created by the migration). Default: `CANCELKIT_POSTGRES_SCHEMA` from `env`, else `public`. */
   readonly postgresSchema?: string;
-  /** Environment variables to read `DATABASE_URL` from. Default `process.env`. */
+  /**
+   * Environment variables to read `DATABASE_URL`, `CANCELKIT_POSTGRES_SCHEMA`,
+   * `CANCELKIT_POSTGRES_ASYNC_BATCH_COMMITS` and `CANCELKIT_POSTGRES_PREPARED_STATEMENTS` from.
+   * Default `process.env`.
+   */
   readonly env?: NodeJS.ProcessEnv;
   /** Base for a relative `db` path. Default `process.cwd()`. */
   readonly cwd?: string;
@@ -73,6 +77,20 @@ export function checkPostgresUrl(url: string, setting: string): void {
   }
 }
 
+/**
+ * A PostgreSQL store switch from `env` (`CANCELKIT_POSTGRES_ASYNC_BATCH_COMMITS`,
+ * `CANCELKIT_POSTGRES_PREPARED_STATEMENTS`: the store options of those names): `true` or `false`;
+ * absent or empty leaves the store's default.
+ *
+ * @throws {@link StoreLocationError} naming the variable for any other value.
+ */
+function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = nonEmpty(env[name]);
+  if (value === undefined) return undefined;
+  if (value === "true" || value === "false") return value === "true";
+  throw new StoreLocationError(name, `${name} must be "true" or "false", got ${JSON.stringify(value)}`);
+}
+
 /** An open store and how to describe it. */
 export interface OpenedStore {
   readonly store: RunStore;
@@ -108,7 +126,14 @@ export async function openStore(selection: StoreSelection = {}): Promise<OpenedS
     checkPostgresUrl(url, selection.postgres !== undefined ? "--postgres" : "DATABASE_URL");
     const { PostgresRunStore } = await import("../stores/postgres.js");
     const schema = selection.postgresSchema ?? nonEmpty(env["CANCELKIT_POSTGRES_SCHEMA"]);
-    const store = new PostgresRunStore({ connectionString: url, ...(schema !== undefined ? { schema } : {}) });
+    const asyncBatchCommits = envSwitch(env, "CANCELKIT_POSTGRES_ASYNC_BATCH_COMMITS");
+    const preparedStatements = envSwitch(env, "CANCELKIT_POSTGRES_PREPARED_STATEMENTS");
+    const store = new PostgresRunStore({
+      connectionString: url,
+      ...(schema !== undefined ? { schema } : {}),
+      ...(asyncBatchCommits !== undefined ? { asyncBatchCommits } : {}),
+      ...(preparedStatements !== undefined ? { preparedStatements } : {}),
+    });
     try {
       await store.migrate();
     } catch (error) {

@@ -123,6 +123,8 @@ describe("cancelkit CLI on a newcomer's path", () => {
       expect(result.stderr).toBe(`cancelkit: ${setting} is not a PostgreSQL URL (expected postgres://user[:password]@host[:port]/database)\n`);
       expect(result.stderr).not.toContain("secret");
     }
+    const badSwitch = await cli(["list"], { env: { DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", CANCELKIT_POSTGRES_PREPARED_STATEMENTS: "yes" } });
+    expect(badSwitch).toMatchObject({ code: 2, stderr: 'cancelkit: CANCELKIT_POSTGRES_PREPARED_STATEMENTS must be "true" or "false", got "yes"\n' });
 
     // As the API: `Invalid cancellation ID` for what is not an id; not found for an unknown id.
     for (const command of ["show", "resume"]) {

@@ -113,6 +113,10 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
   readonly schema: string;
   /** Most connections the pool holds. */
   readonly poolSize: number;
+  /** Whether exact batches whose ids nobody is handed commit without waiting for the WAL flush (see {@link PostgresRunStoreOptions.asyncBatchCommits}). */
+  readonly asyncBatchCommits: boolean;
+  /** Whether exact batches run as prepared statements (see {@link PostgresRunStoreOptions.preparedStatements}). */
+  readonly preparedStatements: boolean;
   readonly #db: Database;
   #migrated = false;
 
@@ -147,14 +151,16 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
     }
     this.schema = schema;
     this.poolSize = poolSize;
+    this.asyncBatchCommits = options.asyncBatchCommits ?? true;
+    this.preparedStatements = options.preparedStatements ?? true;
     this.#db = new Database({
       connectionString: options.connectionString,
       poolSize,
       schema,
       now: options.now ?? Date.now,
       onPoolError: options.onPoolError,
-      asyncBatchCommits: options.asyncBatchCommits ?? true,
-      prepareStatements: options.preparedStatements ?? true,
+      asyncBatchCommits: this.asyncBatchCommits,
+      prepareStatements: this.preparedStatements,
     });
   }
 
