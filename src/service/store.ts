@@ -44,8 +44,9 @@ export interface StoreSelection {
 
 /**
  * The selected store cannot be opened as given: a SQLite file that does not exist (with
- * `create: false`) or a PostgreSQL URL that is not one. `setting` names where the value came from
- * (`--db`, `--postgres`, `DATABASE_URL`).
+ * `create: false`), a PostgreSQL URL that is not one, or a PostgreSQL switch that is neither
+ * `true` nor `false`. `setting` names where the value came from (`--db`, `--postgres`,
+ * `DATABASE_URL`, `CANCELKIT_POSTGRES_…`).
  */
 export class StoreLocationError extends Error {
   override readonly name = "StoreLocationError";

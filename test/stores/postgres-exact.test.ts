@@ -72,13 +72,13 @@ function batchOf(fields: Pick<ExactBatch, "decision" | "limit" | "scanLimit" | "
 
 await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url, newSchema }) => {
   /** A migrated schema holding `runs` and the job, with a `Database` on it for the batches. */
-  const setUp = async (runs: readonly RunRecord[]): Promise<{ store: PostgresRunStore; db: Database; schema: string }> => {
+  const setUp = async (runs: readonly RunRecord[], asyncBatchCommits = true): Promise<{ store: PostgresRunStore; db: Database; schema: string }> => {
     const schema = newSchema();
     const store = new PostgresRunStore({ connectionString: url, schema, poolSize: 1 });
     await store.migrate();
     await store.insertRuns(runs);
     await store.createCancellation(makeCancellation({ id: JOB, startedAfter: BASE_TIME + 1, startedBefore: BASE_TIME + 10_000 }));
-    const db = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined, asyncBatchCommits: true });
+    const db = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined, asyncBatchCommits });
     return { store, db, schema };
   };
 
@@ -165,20 +165,19 @@ await describePostgres("PostgreSQL exact batches: whole slice vs ranked", ({ url
     const runs = Array.from({ length: 12 }, (_, i) => makeRun({ id: `r${String(i).padStart(2, "0")}`, startedAt: BASE_TIME + 1 + i, event: { name: "e", data: { k: "a" } } }));
     for (const asyncBatchCommits of [true, false]) {
       for (const listCancelled of [false, true]) {
-        const { store, db, schema } = await setUp(runs);
+        const { store, db, schema } = await setUp(runs, asyncBatchCommits);
         const modes = await commitModesOf(url, schema);
-        const checked = new Database({ connectionString: url, poolSize: 1, schema, now: () => NOW, onPoolError: undefined, asyncBatchCommits });
         try {
           const batch = batchOf({ decision: DECISION, limit: 5, scanLimit: 5, counts: ZERO_COUNTS, listCancelled });
           for (const wholeSlice of [true, false]) {
-            const got = await cancelExactBatch(checked, batch, { wholeSlice });
+            const got = await cancelExactBatch(db, batch, { wholeSlice });
             expect(got.ok && got.counts.cancelled).toBe(5);
             // The pool's one connection is back to the server's setting once the batch committed.
-            expect((await checked.pool.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]?.synchronous_commit).toBe("on");
+            expect((await db.pool.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]?.synchronous_commit).toBe("on");
           }
           expect(await modes()).toEqual(asyncBatchCommits && !listCancelled ? ["off", "off"] : ["on", "on"]);
         } finally {
-          await Promise.all([checked.pool.end(), db.pool.end(), store.close()]);
+          await Promise.all([db.pool.end(), store.close()]);
         }
       }
     }

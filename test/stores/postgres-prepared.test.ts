@@ -10,8 +10,8 @@ import { Database } from "../../src/stores/postgres/db.js";
 import { describePostgres } from "../support/postgres.js";
 
 await describePostgres("PostgreSQL prepared statements", ({ url, newSchema }) => {
-  const open = (prepareStatements: boolean): Database =>
-    new Database({ connectionString: url, poolSize: 1, schema: newSchema(), now: Date.now, onPoolError: undefined, asyncBatchCommits: true, prepareStatements, maxPreparedPerConnection: 3 });
+  const open = (preparedStatements: boolean): Database =>
+    new Database({ connectionString: url, poolSize: 1, schema: newSchema(), now: Date.now, onPoolError: undefined, asyncBatchCommits: true, preparedStatements, maxPreparedPerConnection: 3 });
 
   /** The statement of shape `k`: the same text for the same `k`. */
   const shape = (k: number): string => `SELECT $1::integer + ${k} AS n, pg_backend_pid() AS pid, (SELECT count(*)::integer FROM pg_prepared_statements) AS prepared`;

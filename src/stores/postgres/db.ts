@@ -96,7 +96,7 @@ export interface DatabaseOptions {
   /** See `PostgresRunStoreOptions.asyncBatchCommits` (the store's default is `true`). */
   readonly asyncBatchCommits: boolean;
   /** Whether {@link Database.queryPrepared} prepares its statements. Default `true`; `false` is the plain path. */
-  readonly prepareStatements?: boolean;
+  readonly preparedStatements?: boolean;
   /** Default {@link MAX_PREPARED_PER_CONNECTION}. */
   readonly maxPreparedPerConnection?: number;
 }
@@ -116,7 +116,7 @@ export class Database {
   readonly cancellationSource: string;
   /** Whether exact batches whose ids nobody is handed commit without waiting for the WAL flush (see the store's option). */
   readonly asyncBatchCommits: boolean;
-  readonly #prepareStatements: boolean;
+  readonly #preparedStatements: boolean;
   readonly #maxPrepared: number;
   /** The statements prepared on each pooled connection: text to name. */
   readonly #prepared = new WeakMap<PoolClient, Map<string, string>>();
@@ -125,7 +125,7 @@ export class Database {
   constructor(options: DatabaseOptions) {
     this.connectionString = options.connectionString;
     this.asyncBatchCommits = options.asyncBatchCommits;
-    this.#prepareStatements = options.prepareStatements ?? true;
+    this.#preparedStatements = options.preparedStatements ?? true;
     this.#maxPrepared = options.maxPreparedPerConnection ?? MAX_PREPARED_PER_CONNECTION;
     this.schema = options.schema;
     this.now = options.now;
@@ -162,7 +162,7 @@ export class Database {
    * connection whose statement failed is closed.
    */
   async queryPrepared<R extends pg.QueryResultRow>(text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
-    if (!this.#prepareStatements) return this.pool.query<R>(text, params);
+    if (!this.#preparedStatements) return this.pool.query<R>(text, params);
     const client = await this.pool.connect();
     let names = this.#prepared.get(client);
     if (names === undefined) this.#prepared.set(client, (names = new Map()));

@@ -160,7 +160,7 @@ export class PostgresRunStore extends BaseShardedRunStore implements ExactBatchS
       now: options.now ?? Date.now,
       onPoolError: options.onPoolError,
       asyncBatchCommits: this.asyncBatchCommits,
-      prepareStatements: this.preparedStatements,
+      preparedStatements: this.preparedStatements,
     });
   }
 
