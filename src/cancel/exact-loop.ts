@@ -318,8 +318,8 @@ const SLICE_TARGET = 0.9;
 /**
  * The next batch's `scanLimit`, from the filter's density in the last batch: a slice that holds
  * about {@link SLICE_TARGET} of `limit` candidates. A store reads its whole slice (PostgreSQL), or
- * reads it twice when it holds more than `limit` candidates (SQLite), so a slice should rarely hold
- * more; one that held none grows twice as long. At least `batchSize`, at most `maxScan`.
+ * reads again the part in which it passes `limit` candidates (SQLite), so a slice should rarely
+ * hold more; one that held none grows twice as long. At least `batchSize`, at most `maxScan`.
  *
  * @internal
  */

@@ -319,6 +319,10 @@ describe("exact pushdown (SQLite)", () => {
   describeExactPushdown(async () => new SqliteRunStore({ path: ":memory:" }));
 });
 
+describe("exact pushdown (SQLite, batches read in steps of 3 runs)", () => {
+  describeExactPushdown(async () => new SqliteRunStore({ path: ":memory:", exactChunkRows: 3 }));
+});
+
 await describePostgres("exact pushdown (PostgreSQL)", ({ url, newSchema }) => {
   describeExactPushdown(async () => {
     const store = new PostgresRunStore({ connectionString: url, schema: newSchema(), poolSize: 3 });

@@ -23,6 +23,8 @@ const pushdownNumberEquals = (field: string, value: number): PushdownHint => ({
 
 describeRunStoreConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }), undefined, { pushdownNumberEquals });
 describeExactBatchConformance("sqlite :memory:", async () => new SqliteRunStore({ path: ":memory:" }));
+// Batches read in steps of two runs: several steps per batch, and limits passed inside a step.
+describeExactBatchConformance("sqlite :memory:, steps of 2 runs", async () => new SqliteRunStore({ path: ":memory:", exactChunkRows: 2 }));
 const pathOf = new WeakMap<object, string>();
 describeRunStoreConformance(
   "sqlite file",

@@ -1,18 +1,20 @@
 /**
  * Exact batches on SQLite ({@link ExactBatchStore.cancelExactBatch}): one write transaction
- * (`BEGIN IMMEDIATE`, so nothing else writes meanwhile) of three statements, all decided inside
+ * (`BEGIN IMMEDIATE`, so nothing else writes meanwhile) of a few statements, all decided inside
  * SQLite — JavaScript only carries outcome codes and ids from one statement to the next:
  *
- * 1. A `SELECT` reads the slice and answers each run's outcome code (one `CASE` over the
+ * 1. The slice (at most `scanLimit` runs) is read in steps of at most `chunkRows` runs
+ *    ({@link stepByStep}). A `SELECT` walks the window key to the step's end (no event read), and
+ *    one aggregate of the step's key range answers each run's outcome code (one `CASE` over the
  *    decision's predicates, see {@link OUTCOME}) and each candidate's id (matching, non-terminal,
- *    not already cancelled by this job): one aggregate of the slice's key range when it holds no
- *    more than `limit` candidates ({@link wholeSlice}), else the runs' outcome codes in keyset
- *    order up to the `limit`-th candidate ({@link upToLimit}). A batch that may cancel none takes
- *    the runs before the next candidate (a window function, see {@link upToCandidate}).
- * 2. An `UPDATE` cancels the candidates (the transaction holds the write lock, so they are as
- *    counted, and the batch fails unless it changed exactly as many rows): by id through the
- *    `runs_id` index (a JSON array of ids), or, for a job without an `if`, the taken stretch in
- *    key order ({@link cancelCandidates}).
+ *    not already cancelled by this job; {@link readStep}). A step that would take the batch past
+ *    `limit` candidates is read again in keyset order up to the last candidate the batch may take
+ *    ({@link upToLimit}). A batch that may cancel none takes the runs before the next candidate (a
+ *    window function, see {@link upToCandidate}).
+ * 2. After each step, an `UPDATE` cancels its candidates (the transaction holds the write lock, so
+ *    they are as counted, and the batch fails unless it changed exactly as many rows): by id
+ *    through the `runs_id` index (a JSON array of ids), or, for a job without an `if`, the step's
+ *    stretch in key order ({@link cancelCandidates}).
  * 3. The checkpoint: the given counts plus the batch's, and the last run taken as the cursor.
  *
  * A job without an `if` whose ids nobody needs updates first and counts after instead
@@ -23,7 +25,7 @@
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { exactBatchCounts, type CheckedExactBatch } from "../exact-checks.js";
 import { LruCache, settingsFromColumn } from "../sql-common.js";
-import { NON_TERMINAL_STATUSES, StoreError, ZERO_COUNTS, type Cursor, type CancellationSettings, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
+import { NON_TERMINAL_STATUSES, StoreError, ZERO_COUNTS, type Cursor, type ExactBatch, type CancellationSettings, type ExactBatchControls, type ExactBatchResult, type OutcomeCounts } from "../types.js";
 import { renderSqlitePredicate } from "./pushdown.js";
 
 const NON_TERMINAL_LIST = NON_TERMINAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -79,6 +81,9 @@ interface BatchSql {
 function keysetParams(sql: BatchSql, from: Cursor): unknown[] {
   return [...sql.scope, from.startedAt, from.id, ...sql.endParams];
 }
+
+/** Runs an exact batch reads per step by default (see {@link cancelExactBatchSync}). */
+export const DEFAULT_CHUNK_ROWS = 1000;
 
 /** Counts of runs taken, by outcome, and the candidates among them (their ids: as many as they are). */
 interface Tally {
@@ -138,9 +143,11 @@ function tallyOf(row: TallyColumns): Tally {
 
 /**
  * Cancels one exact batch (see the module comment) inside the caller's immediate transaction;
- * `now` stamps the record's `updated_at`.
+ * `now` stamps the record's `updated_at`. `chunkRows` (default {@link DEFAULT_CHUNK_ROWS}) bounds
+ * a step; at `scanLimit` or more a batch is one step. A job ends the same at any value, though a
+ * batch in steps may stop sooner after its `limit`-th candidate (see {@link stepByStep}).
  */
-export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, now: number): ExactBatchResult {
+export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, now: number, chunkRows = DEFAULT_CHUNK_ROWS): ExactBatchResult {
   const job = prepare(db, "SELECT lease_owner, settings FROM cancellations WHERE id = ?").raw(true).get(b.cancellationId) as
     | [string | null, string | null]
     | undefined;
@@ -168,7 +175,7 @@ export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, n
     endParams: [w.startedBefore, ...(b.until !== undefined ? [b.until.startedAt, b.until.id] : [])],
   };
   const stretch = b.listCancelled === false && b.decision.match.k === "true" && b.limit > 0 ? cancelStretch(db, sql, lower) : undefined;
-  const { counts, taken, cancelled } = stretch ?? countThenCancel(db, sql, lower);
+  const { counts, taken, cancelled } = stretch ?? (b.limit === 0 ? countOnly(db, sql, lower) : stepByStep(db, sql, lower, chunkRows));
   const last = taken.last;
   saveCheckpoint(db, b, counts, last, now);
   return {
@@ -189,11 +196,68 @@ interface Done {
   readonly cancelled: readonly string[];
 }
 
-/** The plain batch (steps 1 and 2 of the module comment): count the slice, then cancel its candidates. */
-function countThenCancel(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done {
-  const { tally, taken } = sql.b.limit === 0 ? upToCandidate(db, sql, lower) : (wholeSlice(db, sql, lower) ?? upToLimit(db, sql, lower));
-  const cancelled = tally.candidates.length === 0 ? [] : cancelCandidates(db, sql, lower, taken.last!, tally.candidates);
-  return { counts: exactBatchCounts({ ...tally, cand: tally.candidates.length }, cancelled.length), taken, cancelled };
+/** A batch that may cancel nothing: the runs before the next candidate, counted. */
+function countOnly(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done {
+  const { tally, taken } = upToCandidate(db, sql, lower);
+  return { counts: exactBatchCounts({ ...tally, cand: 0 }, 0), taken, cancelled: [] };
+}
+
+/**
+ * The plain batch (steps 1 and 2 of the module comment): the slice step by step, each step's
+ * candidates cancelled before the next step is read. Steps of `chunkRows` rather than one of the
+ * whole slice because a step's pages are then still in the CPU's cache when its aggregate and
+ * its update read them again after the walk (a fifth off a SQLite job on the 1 M bench). The
+ * batch stops after the step that fills `limit`, where one step of the whole slice takes the runs
+ * after it up to the slice's end: both are stretches {@link ExactBatch} allows.
+ */
+function stepByStep(db: SqliteDatabase, sql: BatchSql, lower: Cursor, chunkRows: number): Done {
+  const { limit, scanLimit } = sql.b;
+  const sum = new TallySum();
+  let from = lower;
+  let last: Cursor | undefined;
+  for (;;) {
+    const end = sliceEnd(db, sql, from, Math.min(chunkRows, scanLimit - sum.scanned));
+    if (end === undefined) return sum.done(last, true);
+    let step = readStep(db, sql, from, end.last);
+    // Past `limit`: the step's runs up to the candidate that fills the batch (not its last run,
+    // as the step holds more candidates than the batch takes).
+    const cut = sum.candidates.length + step.candidates.length > limit ? upToLimit(db, sql, from, step.scanned, limit - sum.candidates.length) : undefined;
+    if (cut !== undefined) step = cut.tally;
+    last = cut?.last ?? end.last;
+    sum.add(step, step.candidates.length === 0 ? [] : cancelCandidates(db, sql, from, last, step.candidates));
+    if (cut !== undefined) return sum.done(last, false);
+    if (end.exhausted) return sum.done(last, true);
+    if (sum.scanned === scanLimit || sum.candidates.length === limit) return sum.done(last, false);
+    from = end.last;
+  }
+}
+
+/** The tallies of a batch's steps added up, with the runs they cancelled. */
+class TallySum {
+  scanned = 0;
+  readonly #counts = [0, 0, 0, 0, 0, 0];
+  readonly candidates: string[] = [];
+  #cancelled = 0;
+
+  add(step: Tally, cancelled: readonly string[]): void {
+    this.scanned += step.scanned;
+    this.#counts[OUTCOME.mine]! += step.mine;
+    this.#counts[OUTCOME.skipped]! += step.skipped;
+    this.#counts[OUTCOME.error]! += step.errors;
+    this.#counts[OUTCOME.nonBoolean]! += step.nonbool;
+    for (const id of step.candidates) this.candidates.push(id);
+    this.#cancelled += cancelled.length;
+  }
+
+  /** The batch's result, its runs taken up to `last` (`exhausted`: the window ends there). */
+  done(last: Cursor | undefined, exhausted: boolean): Done {
+    const tally = tallyOfCodes(this.scanned, this.#counts, this.candidates);
+    return {
+      counts: exactBatchCounts({ ...tally, cand: this.candidates.length }, this.#cancelled),
+      taken: { last, exhausted, blocked: false },
+      cancelled: this.candidates,
+    };
+  }
 }
 
 /**
@@ -243,7 +307,7 @@ function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last
  */
 function cancelStretch(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done | undefined {
   const { b } = sql;
-  const end = sliceEnd(db, sql, lower);
+  const end = sliceEnd(db, sql, lower, b.scanLimit);
   if (end === undefined) return { counts: ZERO_COUNTS, taken: NOTHING_LEFT, cancelled: [] };
   const { last } = end;
   prepare(db, "SAVEPOINT exact_stretch").run();
@@ -295,28 +359,23 @@ interface Taken {
 }
 
 /**
- * A batch whose slice (at most `scanLimit` runs) holds no more than `limit` candidates takes all
- * of it: the slice's last run is found by walking the window key (no event read), then one flat
- * aggregate over the slice's key range lists each run's outcome but "not matched" (see
- * {@link BatchSql.sliceOutcome}). `undefined` (nothing taken) when the slice holds more candidates: the
- * exact loop sizes `scanLimit` so that this is rare.
+ * One step of a batch: the outcomes of the runs of `(from, last]` (the window key walked to
+ * `last` before, no event read), from one flat aggregate of that key range that lists each run's
+ * outcome but "not matched" (see {@link BatchSql.sliceOutcome}).
  */
-function wholeSlice(db: SqliteDatabase, sql: BatchSql, from: Cursor): Slice | undefined {
-  const end = sliceEnd(db, sql, from);
-  if (end === undefined) return { tally: EMPTY_TALLY, taken: NOTHING_LEFT };
+function readStep(db: SqliteDatabase, sql: BatchSql, from: Cursor, last: Cursor): Tally {
   // A flat aggregate rather than one over a `LIMIT`ed subquery: SQLite runs such a subquery as a
   // co-routine, which cost a fifth more than the flat aggregate of the same rows on the 1 M bench.
   const [scanned, listed] = prepare(db, `SELECT count(*), group_concat(${sql.sliceOutcome}, ',') FROM runs WHERE ${STRETCH}`)
     .raw(true)
-    .get(...sql.outcomeParams, ...stretchParams(sql, from, end.last)) as [number, string | null];
+    .get(...sql.outcomeParams, ...stretchParams(sql, from, last)) as [number, string | null];
   const candidates: string[] = [];
   const counts = [0, 0, 0, 0, 0, 0];
   for (const item of JSON.parse(`[${listed ?? ""}]`) as (number | string)[]) {
     if (typeof item === "string") candidates.push(item);
     else counts[item]!++;
   }
-  if (candidates.length > sql.b.limit) return undefined;
-  return { tally: tallyOfCodes(scanned, counts, candidates), taken: { ...end, blocked: false } };
+  return tallyOfCodes(scanned, counts, candidates);
 }
 
 /** A tally from the counts of each outcome code (indexed by code) and the candidates' ids. */
@@ -324,17 +383,15 @@ function tallyOfCodes(scanned: number, counts: readonly number[], candidates: re
   return { scanned, mine: counts[OUTCOME.mine]!, skipped: counts[OUTCOME.skipped]!, errors: counts[OUTCOME.error]!, nonbool: counts[OUTCOME.nonBoolean]!, candidates };
 }
 
-const EMPTY_TALLY: Tally = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] };
-
 /** What a batch takes when the window holds no run after its lower bound. */
 const NOTHING_LEFT: Taken = { last: undefined, exhausted: true, blocked: false };
 
 /**
- * Where the slice of at most `scanLimit` runs after `from` ends (the window key walked, no event
+ * Where the slice of at most `rows` runs after `from` ends (the window key walked, no event
  * read), and whether that is the window's end; `undefined` when no run is left.
  */
-function sliceEnd(db: SqliteDatabase, sql: BatchSql, from: Cursor): { readonly last: Cursor; readonly exhausted: boolean } | undefined {
-  const end = keyAt(db, sql, from, sql.b.scanLimit - 1);
+function sliceEnd(db: SqliteDatabase, sql: BatchSql, from: Cursor, rows: number): { readonly last: Cursor; readonly exhausted: boolean } | undefined {
+  const end = keyAt(db, sql, from, rows - 1);
   const last = end ?? lastKey(db, sql, from);
   return last === undefined ? undefined : { last, exhausted: end === undefined };
 }
@@ -351,36 +408,35 @@ function keyAt(db: SqliteDatabase, sql: BatchSql, from: Cursor, offset: number):
 }
 
 /**
- * A batch whose slice holds more than `limit` candidates: one statement reads the slice in
- * keyset order and answers each run's outcome code, with each candidate's id (no event crosses
- * into JavaScript); the batch takes the runs up to and including the `limit`-th candidate. The
- * runs read past it are read again by the next batch.
+ * A step that holds more than `need` candidates (which the batch may still take): one statement
+ * reads its `rows` runs after `from` in keyset order and answers each run's outcome code, with
+ * each candidate's id (no event crosses into JavaScript); the batch takes the runs up to and
+ * including the `need`-th candidate.
  */
-function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor): Slice {
-  const { b } = sql;
+function upToLimit(db: SqliteDatabase, sql: BatchSql, from: Cursor, rows: number, need: number): { readonly tally: Tally; readonly last: Cursor } {
   // The outer `LIMIT -1` keeps SQLite from flattening the slice into the outer query, which would
   // evaluate the outcome twice for a candidate (once for `o`, once in the `CASE`).
   const slice = prepare(
     db,
     `SELECT o, started_at, CASE WHEN o = ${OUTCOME.cand} THEN id END FROM (SELECT id, started_at, ${sql.outcome} ${sql.keyset} LIMIT ?) LIMIT -1`,
   );
-  const rows = slice.raw(true).all(...sql.outcomeParams, ...keysetParams(sql, from), b.scanLimit) as [number, number, string | null][];
+  const found = slice.raw(true).all(...sql.outcomeParams, ...keysetParams(sql, from), rows) as [number, number, string | null][];
   const counts = [0, 0, 0, 0, 0, 0];
   const candidates: string[] = [];
   let taken = 0;
-  while (taken < rows.length) {
-    const [o, , id] = rows[taken++]!;
+  while (taken < found.length) {
+    const [o, , id] = found[taken++]!;
     counts[o]!++;
     if (o === OUTCOME.cand) {
       candidates.push(id!);
-      if (candidates.length === b.limit) break;
+      if (candidates.length === need) break;
     }
   }
-  // The write lock is held since the aggregate that found more than `limit` candidates, so the
-  // loop stopped at the `limit`-th: the last run taken, with runs after it.
-  const [, startedAt, id] = rows[taken - 1]!;
-  if (id === null || taken === rows.length) throw new StoreError("storage", "exact batch: the slice changed under the write lock");
-  return { tally: tallyOfCodes(taken, counts, candidates), taken: { last: { startedAt, id }, exhausted: false, blocked: false } };
+  // The write lock is held since the aggregate that found more than `need` candidates in these
+  // runs, so the loop stopped at the `need`-th: the last run taken, with runs after it.
+  const [, startedAt, id] = found[taken - 1]!;
+  if (id === null || taken === found.length) throw new StoreError("storage", "exact batch: the slice changed under the write lock");
+  return { tally: tallyOfCodes(taken, counts, candidates), last: { startedAt, id } };
 }
 
 /**
