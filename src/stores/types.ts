@@ -664,10 +664,11 @@ export interface ExactDecision {
  * *candidates* — runs that `decision.match` keeps, still non-terminal and not already cancelled
  * by this job. The stretch ends at the end of the slice, or just before the `limit + 1`-th
  * candidate (`blocked`), or — a store may stop there — anywhere from right after the
- * `limit`-th one to that point; with `limit` 0 it ends just before the first candidate. It also ends before a run the store cannot
- * judge (see {@link ExactBatchResult}). The store cancels the candidates taken (compare-and-set on
- * status), counts every run taken, and saves `counts` plus the batch's counts and the last run
- * taken as the checkpoint (status `running`), all in one transaction.
+ * `limit`-th one to that point; with `limit` 0 it ends just before the first candidate. It also
+ * ends before a run the store cannot judge (see {@link ExactBatchResult}). The store cancels the
+ * candidates taken (compare-and-set on status), counts every run taken, and saves `counts` plus
+ * the batch's counts and the last run taken as the checkpoint (status `running`), all in one
+ * transaction.
  */
 export interface ExactBatch {
   readonly cancellationId: string;

@@ -40,6 +40,8 @@ const runArb = fc.record({
   heldBy: fc.constantFrom(undefined, undefined, undefined, JOB, OTHER_JOB),
 });
 
+type RunDraft = typeof runArb extends fc.Arbitrary<infer T> ? T : never;
+
 async function storeOf(runs: readonly RunDraft[], exactChunkRows: number): Promise<SqliteRunStore> {
   const store = new SqliteRunStore({ path: ":memory:", exactChunkRows });
   await store.insertRuns(
@@ -55,13 +57,6 @@ async function storeOf(runs: readonly RunDraft[], exactChunkRows: number): Promi
   );
   await store.createCancellation(makeCancellation({ id: JOB, startedAfter: WINDOW.startedAfter, startedBefore: WINDOW.startedBefore }));
   return store;
-}
-
-interface RunDraft {
-  readonly k: string | undefined;
-  readonly status: RunStatus;
-  readonly at: number;
-  readonly heldBy: string | undefined;
 }
 
 /** A job batch by batch (each batch's limit and scan limit from the lists, in turn) until the window is done. */

@@ -143,11 +143,11 @@ function tallyOf(row: TallyColumns): Tally {
 
 /**
  * Cancels one exact batch (see the module comment) inside the caller's immediate transaction;
- * `now` stamps the record's `updated_at`. `chunkRows` (default {@link DEFAULT_CHUNK_ROWS}) bounds
- * a step; at `scanLimit` or more a batch is one step. A job ends the same at any value, though a
+ * `now` stamps the record's `updated_at`. `chunkRows` (the store's option, default
+ * {@link DEFAULT_CHUNK_ROWS}) bounds a step; at `scanLimit` or more a batch is one step. A job ends the same at any value, though a
  * batch in steps may stop sooner after its `limit`-th candidate (see {@link stepByStep}).
  */
-export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, now: number, chunkRows = DEFAULT_CHUNK_ROWS): ExactBatchResult {
+export function cancelExactBatchSync(db: SqliteDatabase, b: CheckedExactBatch, now: number, chunkRows: number): ExactBatchResult {
   const job = prepare(db, "SELECT lease_owner, settings FROM cancellations WHERE id = ?").raw(true).get(b.cancellationId) as
     | [string | null, string | null]
     | undefined;
@@ -212,51 +212,35 @@ function countOnly(db: SqliteDatabase, sql: BatchSql, lower: Cursor): Done {
  */
 function stepByStep(db: SqliteDatabase, sql: BatchSql, lower: Cursor, chunkRows: number): Done {
   const { limit, scanLimit } = sql.b;
-  const sum = new TallySum();
+  const sum = { scanned: 0, mine: 0, skipped: 0, errors: 0, nonbool: 0, candidates: [] as string[] };
+  // Every candidate taken is cancelled (cancelCandidates fails the batch otherwise).
+  const done = (last: Cursor | undefined, exhausted: boolean): Done => ({
+    counts: exactBatchCounts({ ...sum, cand: sum.candidates.length }, sum.candidates.length),
+    taken: { last, exhausted, blocked: false },
+    cancelled: sum.candidates,
+  });
   let from = lower;
   let last: Cursor | undefined;
   for (;;) {
     const end = sliceEnd(db, sql, from, Math.min(chunkRows, scanLimit - sum.scanned));
-    if (end === undefined) return sum.done(last, true);
+    if (end === undefined) return done(last, true);
     let step = readStep(db, sql, from, end.last);
     // Past `limit`: the step's runs up to the candidate that fills the batch (not its last run,
     // as the step holds more candidates than the batch takes).
     const cut = sum.candidates.length + step.candidates.length > limit ? upToLimit(db, sql, from, step.scanned, limit - sum.candidates.length) : undefined;
     if (cut !== undefined) step = cut.tally;
     last = cut?.last ?? end.last;
-    sum.add(step, step.candidates.length === 0 ? [] : cancelCandidates(db, sql, from, last, step.candidates));
-    if (cut !== undefined) return sum.done(last, false);
-    if (end.exhausted) return sum.done(last, true);
-    if (sum.scanned === scanLimit || sum.candidates.length === limit) return sum.done(last, false);
+    if (step.candidates.length > 0) cancelCandidates(db, sql, from, last, step.candidates);
+    sum.scanned += step.scanned;
+    sum.mine += step.mine;
+    sum.skipped += step.skipped;
+    sum.errors += step.errors;
+    sum.nonbool += step.nonbool;
+    sum.candidates.push(...step.candidates);
+    if (cut !== undefined) return done(last, false);
+    if (end.exhausted) return done(last, true);
+    if (sum.scanned === scanLimit || sum.candidates.length === limit) return done(last, false);
     from = end.last;
-  }
-}
-
-/** The tallies of a batch's steps added up, with the runs they cancelled. */
-class TallySum {
-  scanned = 0;
-  readonly #counts = [0, 0, 0, 0, 0, 0];
-  readonly candidates: string[] = [];
-  #cancelled = 0;
-
-  add(step: Tally, cancelled: readonly string[]): void {
-    this.scanned += step.scanned;
-    this.#counts[OUTCOME.mine]! += step.mine;
-    this.#counts[OUTCOME.skipped]! += step.skipped;
-    this.#counts[OUTCOME.error]! += step.errors;
-    this.#counts[OUTCOME.nonBoolean]! += step.nonbool;
-    for (const id of step.candidates) this.candidates.push(id);
-    this.#cancelled += cancelled.length;
-  }
-
-  /** The batch's result, its runs taken up to `last` (`exhausted`: the window ends there). */
-  done(last: Cursor | undefined, exhausted: boolean): Done {
-    const tally = tallyOfCodes(this.scanned, this.#counts, this.candidates);
-    return {
-      counts: exactBatchCounts({ ...tally, cand: this.candidates.length }, this.#cancelled),
-      taken: { last, exhausted, blocked: false },
-      cancelled: this.candidates,
-    };
   }
 }
 
@@ -276,13 +260,14 @@ function controlsUnchanged(column: string | null, controls: ExactBatchControls):
 }
 
 /**
- * Cancels the candidates a batch took. The write lock is held since they were counted, so all are
- * still non-terminal. When the decision reads no event (no `if`), the taken stretch of the window
+ * Cancels the candidates a step took (its runs `(lower, last]`), or fails the batch with a
+ * `storage` error unless exactly they changed. The write lock is held since they were counted, so
+ * all are still non-terminal. When the decision reads no event (no `if`), the step's stretch
  * is updated in key order, as the raw `UPDATE` does, with the candidates' own conditions: most of
  * its runs are candidates, and finding each by id would cost two B-tree descents. Otherwise the
  * candidates are found by id (the `runs_id` index), and no predicate is evaluated again.
  */
-function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last: Cursor, candidates: readonly string[]): readonly string[] {
+function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last: Cursor, candidates: readonly string[]): void {
   const { b } = sql;
   // No `RETURNING`: SQLite then collects the rows first and finds each again by its key, which
   // doubled the cost of these updates; the write lock makes the candidates the rows updated.
@@ -294,7 +279,6 @@ function cancelCandidates(db: SqliteDatabase, sql: BatchSql, lower: Cursor, last
           `UPDATE runs SET status = 'cancelled', cancellation_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND status IN (${NON_TERMINAL_LIST})`,
         ).run(b.cancellationId, JSON.stringify(candidates)).changes;
   if (changes !== candidates.length) throw new StoreError("storage", `exact batch: ${changes} runs cancelled for ${candidates.length} candidates under the write lock`);
-  return candidates;
 }
 
 /**
